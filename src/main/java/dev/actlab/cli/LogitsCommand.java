@@ -1,0 +1,54 @@
+package dev.actlab.cli;
+
+import dev.actlab.model.ModelLoader;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.tensor.Parallel;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "logits", description = "Write the logits after each position: float32 little-endian, [positions x vocab].")
+final class LogitsCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true) Path model;
+    @Option(names = "--prompt") String prompt;
+    @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
+    @Option(names = "--out", required = true, description = "Output file (.f32).") Path out;
+    @Option(names = "--threads") Integer threads;
+
+    @Override public Integer call() throws Exception {
+        if (threads != null) Parallel.setDefaultThreads(threads);
+        LlamaModel m = ModelLoader.loadDecoder(model);
+        int[] ids = TokenArgs.resolve(m, prompt, tokens);
+        float[] logits = m.runWithHooks(ids, Hooks.none());
+        writeF32(out, logits);
+        System.err.printf("wrote %d positions x %d logits to %s%n", ids.length, m.config().vocabSize(), out);
+        return 0;
+    }
+
+    /** Writes to a temporary file beside the target, then moves it into place: never a half-written file. */
+    static void writeF32(Path target, float[] values) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
+        try (OutputStream os = Files.newOutputStream(tmp)) {
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (float v : values) {
+                if (!buf.hasRemaining()) { os.write(buf.array(), 0, buf.position()); buf.clear(); }
+                buf.putFloat(v);
+            }
+            os.write(buf.array(), 0, buf.position());
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

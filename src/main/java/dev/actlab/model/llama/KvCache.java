@@ -1,0 +1,45 @@
+package dev.actlab.model.llama;
+
+import java.util.Arrays;
+
+/** Keys and values of the positions processed so far: one session of one sequence. */
+public final class KvCache {
+    private final int layers, kvDim, maxPositions;
+    final float[][] keys;     // [layers][positions * kvDim], grown on demand
+    final float[][] values;
+    private int length;
+
+    public KvCache(LlamaConfig c) {
+        this.layers = c.layers(); this.kvDim = c.kvDim(); this.maxPositions = c.contextLength();
+        this.keys = new float[layers][];
+        this.values = new float[layers][];
+        int initial = Math.min(maxPositions, 256);
+        for (int l = 0; l < layers; l++) { keys[l] = new float[initial * kvDim]; values[l] = new float[initial * kvDim]; }
+    }
+
+    /** Positions processed so far: the position of the next token. */
+    public int length() { return length; }
+
+    public int maxPositions() { return maxPositions; }
+
+    /** Makes room for positions [length, length + n); throws if the context would overflow. */
+    void reserve(int n) {
+        long need = (long) length + n;
+        if (need > maxPositions)
+            throw new IllegalArgumentException("sequence of " + need + " positions exceeds the model's context length " + maxPositions);
+        if (need * kvDim <= keys[0].length) return;
+        int cap = (int) Math.min(maxPositions, Math.max(need, keys[0].length / kvDim * 2L));
+        for (int l = 0; l < layers; l++) {
+            keys[l] = Arrays.copyOf(keys[l], cap * kvDim);
+            values[l] = Arrays.copyOf(values[l], cap * kvDim);
+        }
+    }
+
+    void advance(int n) { length += n; }
+
+    /** Forgets everything after the first n positions (e.g. to re-run a suffix). */
+    public void truncate(int n) {
+        if (n < 0 || n > length) throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to " + n);
+        length = n;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.actlab.model.llama;
+
+import static dev.actlab.model.hook.HookSite.*;
+
+import dev.actlab.model.hook.Activation;
+import dev.actlab.model.hook.ActivationCache;
+import dev.actlab.model.hook.Hook;
+import dev.actlab.model.hook.HookSite;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.hook.SiteTable;
+import dev.actlab.model.tokenizer.Tokenizer;
+import dev.actlab.tensor.Parallel;
+import java.util.EnumSet;
+import java.util.function.Predicate;
+
+/**
+ * A Llama-family decoder: the forward pass, top to bottom, with a hook at every site.
+ * Shapes in comments: n = positions in this call, T = positions attended to (cache + n).
+ */
+public final class LlamaModel {
+    private final LlamaConfig c;
+    private final LlamaWeights w;
+    private final Tokenizer tokenizer;   // may be null (e.g. llama2.c checkpoints)
+    private final String source;
+    private final SiteTable sites;
+    private final float[] ropeFreq;      // [head_size / 2]
+    private Parallel par = Parallel.shared();
+
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, Tokenizer tokenizer, String source) {
+        weights.validate(config, source);
+        this.c = config; this.w = weights; this.tokenizer = tokenizer; this.source = source;
+        EnumSet<HookSite> s = EnumSet.allOf(HookSite.class);
+        s.remove(POS_EMBED);
+        this.sites = new SiteTable(config.layers(), s);
+        this.ropeFreq = Rope.frequencies(config);
+    }
+
+    public LlamaConfig config() { return c; }
+    public LlamaWeights weights() { return w; }
+    public Tokenizer tokenizer() { return tokenizer; }
+    public String source() { return source; }
+    public SiteTable sites() { return sites; }
+    public Parallel parallel() { return par; }
+    public LlamaModel withParallel(Parallel p) { this.par = p; return this; }
+
+    public KvCache newCache() { return new KvCache(c); }
+
+    /** Logits after every position of a fresh sequence: [n, vocab], with the given hooks. */
+    public float[] runWithHooks(int[] tokens, Hooks hooks) {
+        return forward(newCache(), tokens, hooks, true);
+    }
+
+    /** Runs a fresh sequence and keeps a copy of every activation whose site name passes the filter. */
+    public ActivationCache runWithCache(int[] tokens, Predicate<String> filter) {
+        ActivationCache cache = new ActivationCache();
+        forward(newCache(), tokens, new Hooks().add(filter, cache), true);
+        return cache;
+    }
+
+    /**
+     * Processes tokens at the cache's next positions and appends their keys and values.
+     * Returns logits [n, vocab] when allLogits, else the last position's [vocab].
+     */
+    public float[] forward(KvCache cache, int[] tokens, Hooks hooks, boolean allLogits) {
+        final int n = tokens.length, dim = c.dim(), hidden = c.hiddenDim(), qDim = c.qDim(), kvDim = c.kvDim();
+        if (n == 0) throw new IllegalArgumentException("no tokens to run");
+        for (int t = 0; t < n; t++)
+            if (tokens[t] < 0 || tokens[t] >= c.vocabSize())
+                throw new IllegalArgumentException("token id " + tokens[t] + " at index " + t + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+        cache.reserve(n);
+        final int start = cache.length(), T = start + n;
+        final Hook[] hk = hooks.bind(sites);
+
+        float[] x = new float[n * dim];                 // residual stream [n, dim]
+        float[] xb = new float[n * dim];                // normalized input of a sub-block [n, dim]
+        float[] q = new float[n * qDim];                // [n, heads, head_size]
+        float[] k = new float[n * kvDim];               // [n, kv_heads, head_size]
+        float[] v = new float[n * kvDim];
+        float[] z = new float[n * qDim];                // attention output per head [n, heads, head_size]
+        float[] attnOut = new float[n * dim];           // [n, dim]
+        float[] gate = new float[n * hidden];           // [n, hidden]
+        float[] up = new float[n * hidden];             // [n, hidden]
+        float[] mlpOut = new float[n * dim];            // [n, dim]
+
+        for (int t = 0; t < n; t++) w.tokenEmbedding().dequantizeRow(tokens[t], x, t * dim);
+        fire(hk, EMBED, 0, x, start, n, dim);
+
+        for (int l = 0; l < c.layers(); l++) {
+            fire(hk, RESID_PRE, l, x, start, n, dim);
+
+            // attention
+            rmsnorm(hk, LN1_SCALE, LN1_NORMALIZED, l, xb, x, w.attnNorm()[l], n, start);
+            w.wq()[l].matmul(xb, n, q, par);
+            w.wk()[l].matmul(xb, n, k, par);
+            w.wv()[l].matmul(xb, n, v, par);
+            if (w.qBias() != null) { addBias(q, w.qBias()[l], n); addBias(k, w.kBias()[l], n); addBias(v, w.vBias()[l], n); }
+            fire(hk, ATTN_Q, l, q, start, n, c.heads(), c.headSize());
+            fire(hk, ATTN_K, l, k, start, n, c.kvHeads(), c.headSize());
+            fire(hk, ATTN_V, l, v, start, n, c.kvHeads(), c.headSize());
+            Rope.rotate(q, n, c.heads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
+            Rope.rotate(k, n, c.kvHeads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
+            fire(hk, ATTN_ROT_Q, l, q, start, n, c.heads(), c.headSize());
+            fire(hk, ATTN_ROT_K, l, k, start, n, c.kvHeads(), c.headSize());
+            System.arraycopy(k, 0, cache.keys[l], start * kvDim, n * kvDim);
+            System.arraycopy(v, 0, cache.values[l], start * kvDim, n * kvDim);
+            Attention.causal(c, q, cache.keys[l], cache.values[l], z, n, start, l, sites, hk, par);
+            fire(hk, ATTN_Z, l, z, start, n, c.heads(), c.headSize());
+            w.wo()[l].matmul(z, n, attnOut, par);
+            fire(hk, ATTN_OUT, l, attnOut, start, n, dim);
+            add(x, attnOut);
+            fire(hk, RESID_MID, l, x, start, n, dim);
+
+            // gated MLP: down(silu(gate x) * up x)
+            rmsnorm(hk, LN2_SCALE, LN2_NORMALIZED, l, xb, x, w.ffnNorm()[l], n, start);
+            w.wGate()[l].matmul(xb, n, gate, par);
+            w.wUp()[l].matmul(xb, n, up, par);
+            fire(hk, MLP_PRE, l, gate, start, n, hidden);
+            fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
+            for (int i = 0; i < n * hidden; i++) {
+                float g = gate[i];
+                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            }
+            fire(hk, MLP_POST, l, gate, start, n, hidden);
+            w.wDown()[l].matmul(gate, n, mlpOut, par);
+            fire(hk, MLP_OUT, l, mlpOut, start, n, dim);
+            add(x, mlpOut);
+            fire(hk, RESID_POST, l, x, start, n, dim);
+        }
+        cache.advance(n);
+
+        // final norm and unembedding, for every position or only the last
+        int rows = allLogits ? n : 1;
+        float[] last = x;
+        int lastStart = start;
+        if (!allLogits) {
+            last = new float[dim];
+            System.arraycopy(x, (n - 1) * dim, last, 0, dim);
+            lastStart = start + n - 1;
+        }
+        float[] normed = new float[rows * dim];
+        rmsnorm(hk, LN_FINAL_SCALE, LN_FINAL_NORMALIZED, 0, normed, last, w.finalNorm(), rows, lastStart);
+        float[] logits = new float[rows * c.vocabSize()];
+        w.output().matmul(normed, rows, logits, par);
+        return logits;
+    }
+
+    /**
+     * RMSNorm over rows: out = x / scale * weight with scale = sqrt(mean(x^2) + eps);
+     * hook_scale sees scale [n, 1], hook_normalized sees x / scale [n, dim].
+     */
+    private void rmsnorm(Hook[] hk, HookSite scaleSite, HookSite normSite, int layer,
+                         float[] out, float[] x, float[] weight, int n, int start) {
+        int dim = c.dim();
+        float[] scale = new float[n];
+        for (int t = 0; t < n; t++) {
+            float ss = 0;
+            for (int i = 0; i < dim; i++) { float e = x[t * dim + i]; ss += e * e; }
+            scale[t] = (float) Math.sqrt(ss / dim + c.normEps());
+        }
+        fire(hk, scaleSite, layer, scale, start, n, 1);
+        for (int t = 0; t < n; t++) {
+            float inv = 1f / scale[t];
+            for (int i = 0; i < dim; i++) out[t * dim + i] = x[t * dim + i] * inv;
+        }
+        fire(hk, normSite, layer, out, start, n, dim);
+        for (int t = 0; t < n; t++)
+            for (int i = 0; i < dim; i++) out[t * dim + i] *= weight[i];
+    }
+
+    private void fire(Hook[] hk, HookSite site, int layer, float[] buf, int start, int... shape) {
+        int id = sites.id(site, layer);
+        if (id < 0 || hk[id] == null) return;
+        hk[id].apply(new Activation(sites.name(id), buf, 0, shape, start, 0));
+    }
+
+    private static void add(float[] acc, float[] delta) {
+        for (int i = 0; i < acc.length; i++) acc[i] += delta[i];
+    }
+
+    private static void addBias(float[] y, float[] bias, int n) {
+        int d = bias.length;
+        for (int t = 0; t < n; t++) for (int i = 0; i < d; i++) y[t * d + i] += bias[i];
+    }
+}
