@@ -2,8 +2,8 @@ package dev.actlab.model.llama;
 
 import static dev.actlab.model.hook.HookSite.*;
 
+import dev.actlab.model.HookedModel;
 import dev.actlab.model.hook.Activation;
-import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.Hooks;
@@ -11,13 +11,12 @@ import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.Tokenizer;
 import dev.actlab.tensor.Parallel;
 import java.util.EnumSet;
-import java.util.function.Predicate;
 
 /**
  * A Llama-family decoder: the forward pass, top to bottom, with a hook at every site.
  * Shapes in comments: n = positions in this call, T = positions attended to (cache + n).
  */
-public final class LlamaModel {
+public final class LlamaModel implements HookedModel {
     private final LlamaConfig c;
     private final LlamaWeights w;
     private final Tokenizer tokenizer;   // may be null (e.g. llama2.c checkpoints)
@@ -37,9 +36,13 @@ public final class LlamaModel {
 
     public LlamaConfig config() { return c; }
     public LlamaWeights weights() { return w; }
-    public Tokenizer tokenizer() { return tokenizer; }
-    public String source() { return source; }
-    public SiteTable sites() { return sites; }
+    @Override public Tokenizer tokenizer() { return tokenizer; }
+    @Override public String source() { return source; }
+    @Override public String architecture() { return c.architecture(); }
+    @Override public int layers() { return c.layers(); }
+    @Override public int dModel() { return c.dim(); }
+    @Override public SiteTable sites() { return sites; }
+    @Override public void run(int[] tokens, Hooks hooks) { forward(newCache(), tokens, hooks, false); }
     public Parallel parallel() { return par; }
     public LlamaModel withParallel(Parallel p) { this.par = p; return this; }
 
@@ -50,11 +53,16 @@ public final class LlamaModel {
         return forward(newCache(), tokens, hooks, true);
     }
 
-    /** Runs a fresh sequence and keeps a copy of every activation whose site name passes the filter. */
-    public ActivationCache runWithCache(int[] tokens, Predicate<String> filter) {
-        ActivationCache cache = new ActivationCache();
-        forward(newCache(), tokens, new Hooks().add(filter, cache), true);
-        return cache;
+    /**
+     * Logit lens: the final norm and unembedding applied to residual-stream rows resid [n, dim];
+     * returns logits [n, vocab]. No hooks fire.
+     */
+    public float[] unembed(float[] resid, int n) {
+        float[] normed = new float[n * c.dim()];
+        rmsnorm(new Hook[sites.size()], LN_FINAL_SCALE, LN_FINAL_NORMALIZED, 0, normed, resid, w.finalNorm(), n, 0);
+        float[] logits = new float[n * c.vocabSize()];
+        w.output().matmul(normed, n, logits, par);
+        return logits;
     }
 
     /**
