@@ -63,48 +63,106 @@ public final class F32Matrix implements WeightMatrix {
     }
 
     /**
-     * Four tokens per weight load: each weight vector is read once for four tokens. Per token the
-     * arithmetic is exactly that of {@link #dot}, so prefill and decode give identical bits.
+     * Four rows at a time. Decode (n = 1) reads four weight rows per pass over x; prefill works
+     * in tiles of 4 rows x 4 tokens so each weight vector is loaded once for four tokens. Every
+     * output keeps the summation order of {@link #dot} exactly (accumulator 0 over the even
+     * vectors, accumulator 1 over the odd ones, Lanes.sum of their sum, then the scalar tail), so
+     * prefill, decode and any thread count give identical bits.
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
-        if (n < 4) { WeightMatrix.super.matmul(x, n, out, par); return; }
+        if (x.length < (long) n * cols || out.length < (long) n * rows)
+            throw new IllegalArgumentException("matmul of [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " and out of " + (long) n * rows + " floats");
         par.forRange(rows, 16, (from, to) -> {
-            for (int r = from; r < to; r++) {
+            float[] scratch = n >= 4 ? new float[32 * S.length()] : null;
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
                 int t = 0;
-                for (; t + 4 <= n; t += 4) dot4(r, x, t, out);
-                for (; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
+                for (; t + 4 <= n; t += 4) tile4x4(r, x, t, out, scratch);
+                for (; t < n; t++) rows4(r, x, t, out);
             }
+            for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
         });
     }
 
-    private void dot4(int row, float[] x, int t, float[] out) {
-        long base = (long) row * cols * 4;
-        int step = S.length(), upper = S.loopBound(cols);
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-        FloatVector a0 = FloatVector.zero(S), b0 = FloatVector.zero(S), a1 = FloatVector.zero(S), b1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S), b2 = FloatVector.zero(S), a3 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+    private FloatVector w(long offset) { return FloatVector.fromMemorySegment(S, data, offset, ByteOrder.LITTLE_ENDIAN); }
+
+    /** out[t, row .. row + 3] = W[row .. row + 3, :] . x[t, :]: one x load per four rows. */
+    private void rows4(int row, float[] x, int t, float[] out) {
+        long r0 = (long) row * cols * 4, r1 = r0 + cols * 4L, r2 = r1 + cols * 4L, r3 = r2 + cols * 4L;
+        int step = S.length(), upper = S.loopBound(cols), xo = t * cols;
+        FloatVector a0 = FloatVector.zero(S), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
         int c = 0;
         for (; c + 2 * step <= upper; c += 2 * step) {
-            FloatVector w = FloatVector.fromMemorySegment(S, data, base + c * 4L, ByteOrder.LITTLE_ENDIAN);
-            FloatVector u = FloatVector.fromMemorySegment(S, data, base + (c + step) * 4L, ByteOrder.LITTLE_ENDIAN);
-            a0 = w.fma(FloatVector.fromArray(S, x, x0 + c), a0); b0 = u.fma(FloatVector.fromArray(S, x, x0 + c + step), b0);
-            a1 = w.fma(FloatVector.fromArray(S, x, x1 + c), a1); b1 = u.fma(FloatVector.fromArray(S, x, x1 + c + step), b1);
-            a2 = w.fma(FloatVector.fromArray(S, x, x2 + c), a2); b2 = u.fma(FloatVector.fromArray(S, x, x2 + c + step), b2);
-            a3 = w.fma(FloatVector.fromArray(S, x, x3 + c), a3); b3 = u.fma(FloatVector.fromArray(S, x, x3 + c + step), b3);
+            FloatVector x0 = FloatVector.fromArray(S, x, xo + c), x1 = FloatVector.fromArray(S, x, xo + c + step);
+            long o0 = c * 4L, o1 = o0 + step * 4L;
+            a0 = w(r0 + o0).fma(x0, a0); b0 = w(r0 + o1).fma(x1, b0);
+            a1 = w(r1 + o0).fma(x0, a1); b1 = w(r1 + o1).fma(x1, b1);
+            a2 = w(r2 + o0).fma(x0, a2); b2 = w(r2 + o1).fma(x1, b2);
+            a3 = w(r3 + o0).fma(x0, a3); b3 = w(r3 + o1).fma(x1, b3);
         }
-        for (; c < upper; c += step) {
-            FloatVector w = FloatVector.fromMemorySegment(S, data, base + c * 4L, ByteOrder.LITTLE_ENDIAN);
-            a0 = w.fma(FloatVector.fromArray(S, x, x0 + c), a0);
-            a1 = w.fma(FloatVector.fromArray(S, x, x1 + c), a1);
-            a2 = w.fma(FloatVector.fromArray(S, x, x2 + c), a2);
-            a3 = w.fma(FloatVector.fromArray(S, x, x3 + c), a3);
+        if (c < upper) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xo + c);
+            long o0 = c * 4L;
+            a0 = w(r0 + o0).fma(x0, a0); a1 = w(r1 + o0).fma(x0, a1);
+            a2 = w(r2 + o0).fma(x0, a2); a3 = w(r3 + o0).fma(x0, a3);
+            c += step;
         }
-        float s0 = Lanes.sum(a0.add(b0)), s1 = Lanes.sum(a1.add(b1));
-        float s2 = Lanes.sum(a2.add(b2)), s3 = Lanes.sum(a3.add(b3));
-        for (; c < cols; c++) {
-            float w = data.get(LE, base + c * 4L);
-            s0 += w * x[x0 + c]; s1 += w * x[x1 + c]; s2 += w * x[x2 + c]; s3 += w * x[x3 + c];
+        int o = t * rows + row;
+        out[o] = tail(r0, x, xo, c, Lanes.sum(a0.add(b0)));
+        out[o + 1] = tail(r1, x, xo, c, Lanes.sum(a1.add(b1)));
+        out[o + 2] = tail(r2, x, xo, c, Lanes.sum(a2.add(b2)));
+        out[o + 3] = tail(r3, x, xo, c, Lanes.sum(a3.add(b3)));
+    }
+
+    /** The scalar columns [c, cols) added to sum one by one, as {@link #dot} does. */
+    private float tail(long rowBase, float[] x, int xo, int c, float sum) {
+        for (; c < cols; c++) sum += data.get(LE, rowBase + c * 4L) * x[xo + c];
+        return sum;
+    }
+
+    /**
+     * out[t .. t + 3, row .. row + 3]. Two passes, one per accumulator of {@link #dot}: the even
+     * vectors, then the odd ones, each with 16 accumulators (4 rows x 4 tokens) that fit in
+     * registers; the partial sums go through scratch [2][4 rows][4 tokens][lanes], bit for bit.
+     */
+    private void tile4x4(int row, float[] x, int t, float[] out, float[] scratch) {
+        int step = S.length(), full = S.loopBound(cols) / step;
+        pass(row, x, t, 0, full, scratch, 0);
+        pass(row, x, t, 1, full, scratch, 16 * step);
+        int c = full * step;
+        for (int i = 0; i < 4; i++) {
+            long rowBase = (long) (row + i) * cols * 4;
+            for (int j = 0; j < 4; j++) {
+                int k = (i * 4 + j) * step;
+                FloatVector a = FloatVector.fromArray(S, scratch, k), b = FloatVector.fromArray(S, scratch, 16 * step + k);
+                out[(t + j) * rows + row + i] = tail(rowBase, x, (t + j) * cols, c, Lanes.sum(a.add(b)));
+            }
         }
-        out[t * rows + row] = s0; out[(t + 1) * rows + row] = s1; out[(t + 2) * rows + row] = s2; out[(t + 3) * rows + row] = s3;
+    }
+
+    /** Accumulates the vectors first, first + 2, ... < full of the 4 x 4 tile into scratch[off ..]. */
+    private void pass(int row, float[] x, int t, int first, int full, float[] scratch, int off) {
+        int step = S.length();
+        long r0 = (long) row * cols * 4, r1 = r0 + cols * 4L, r2 = r1 + cols * 4L, r3 = r2 + cols * 4L;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int k = first; k < full; k += 2) {
+            int c = k * step;
+            long o = c * 4L;
+            FloatVector w0 = w(r0 + o), w1 = w(r1 + o), w2 = w(r2 + o), w3 = w(r3 + o);
+            FloatVector v = FloatVector.fromArray(S, x, x0 + c);
+            c00 = w0.fma(v, c00); c10 = w1.fma(v, c10); c20 = w2.fma(v, c20); c30 = w3.fma(v, c30);
+            v = FloatVector.fromArray(S, x, x1 + c);
+            c01 = w0.fma(v, c01); c11 = w1.fma(v, c11); c21 = w2.fma(v, c21); c31 = w3.fma(v, c31);
+            v = FloatVector.fromArray(S, x, x2 + c);
+            c02 = w0.fma(v, c02); c12 = w1.fma(v, c12); c22 = w2.fma(v, c22); c32 = w3.fma(v, c32);
+            v = FloatVector.fromArray(S, x, x3 + c);
+            c03 = w0.fma(v, c03); c13 = w1.fma(v, c13); c23 = w2.fma(v, c23); c33 = w3.fma(v, c33);
+        }
+        c00.intoArray(scratch, off); c01.intoArray(scratch, off + step); c02.intoArray(scratch, off + 2 * step); c03.intoArray(scratch, off + 3 * step);
+        c10.intoArray(scratch, off + 4 * step); c11.intoArray(scratch, off + 5 * step); c12.intoArray(scratch, off + 6 * step); c13.intoArray(scratch, off + 7 * step);
+        c20.intoArray(scratch, off + 8 * step); c21.intoArray(scratch, off + 9 * step); c22.intoArray(scratch, off + 10 * step); c23.intoArray(scratch, off + 11 * step);
+        c30.intoArray(scratch, off + 12 * step); c31.intoArray(scratch, off + 13 * step); c32.intoArray(scratch, off + 14 * step); c33.intoArray(scratch, off + 15 * step);
     }
 }
