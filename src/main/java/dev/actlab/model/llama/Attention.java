@@ -4,7 +4,10 @@ import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.SiteTable;
+import dev.actlab.tensor.Lanes;
 import dev.actlab.tensor.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal multi-head attention with grouped-query heads over the KV cache. When a hook listens to
@@ -53,13 +56,33 @@ final class Attention {
         int qOff = (t * c.heads() + h) * hs;
         int pos = start + t;
         float scale = (float) (1.0 / Math.sqrt(hs));
+        boolean vector = hs >= VECTOR_MIN;
         for (int j = 0; j <= pos; j++) {
             int kOff = j * kvDim + kvHead * hs;
-            float s = 0;
-            for (int i = 0; i < hs; i++) s += q[qOff + i] * keys[kOff + i];
-            row[off + j] = s * scale;
+            row[off + j] = (vector ? dotVector(q, qOff, keys, kOff, hs) : dotScalar(q, qOff, keys, kOff, hs)) * scale;
         }
         for (int j = pos + 1; j < T; j++) row[off + j] = Float.NEGATIVE_INFINITY;
+    }
+
+    /** Heads at least this wide use the Vector API (one vector or more per head). */
+    static final int VECTOR_MIN = 16;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    static float dotScalar(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /** One FMA chain over whole vectors, the fixed-order lane sum, then the scalar tail. */
+    static float dotVector(float[] a, int aOff, float[] b, int bOff, int n) {
+        int upper = S.loopBound(n), i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += S.length())
+            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+        float s = Lanes.sum(acc);
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
     }
 
     /** Softmax over row[off : off + len]; entries after len (masked) become 0. */
@@ -73,15 +96,19 @@ final class Attention {
         for (int j = len; j < T; j++) row[off + j] = 0;
     }
 
-    /** z[t, h, :] = sum_j p_j v_j over the attended positions. */
+    /** z[t, h, :] = sum_j p_j v_j over the attended positions (per element: z += p_j * v_j in j order). */
     private static void mix(LlamaConfig c, float[] values, float[] p, int off, float[] z, int h, int t, int start) {
         int hs = c.headSize(), kvDim = c.kvDim(), kvHead = h / (c.heads() / c.kvHeads());
         int zOff = (t * c.heads() + h) * hs;
         for (int i = 0; i < hs; i++) z[zOff + i] = 0;
+        int upper = hs >= VECTOR_MIN ? S.loopBound(hs) : 0;
         for (int j = 0; j <= start + t; j++) {
             float a = p[off + j];
             int vOff = j * kvDim + kvHead * hs;
-            for (int i = 0; i < hs; i++) z[zOff + i] += a * values[vOff + i];
+            int i = 0;
+            for (; i < upper; i += S.length())   // the same mul then add as the scalar loop, so the same bits
+                FloatVector.fromArray(S, values, vOff + i).mul(a).add(FloatVector.fromArray(S, z, zOff + i)).intoArray(z, zOff + i);
+            for (; i < hs; i++) z[zOff + i] += a * values[vOff + i];
         }
     }
 }

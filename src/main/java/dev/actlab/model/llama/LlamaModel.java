@@ -124,10 +124,12 @@ public final class LlamaModel implements HookedModel {
             w.wUp()[l].matmul(xb, n, up, par);
             fire(hk, MLP_PRE, l, gate, start, n, hidden);
             fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
-            for (int i = 0; i < n * hidden; i++) {
-                float g = gate[i];
-                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-            }
+            par.forRange(n * hidden, 512, (from, to) -> {   // exp is the cost: spread it over the threads
+                for (int i = from; i < to; i++) {
+                    float g = gate[i];
+                    gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+                }
+            });
             fire(hk, MLP_POST, l, gate, start, n, hidden);
             w.wDown()[l].matmul(gate, n, mlpOut, par);
             fire(hk, MLP_OUT, l, mlpOut, start, n, dim);
