@@ -9,6 +9,7 @@ import dev.actlab.model.llama.KvCache;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.RandomLlama;
+import dev.actlab.model.llama2c.Llama2cWriter;
 import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -41,6 +42,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--probe-mb", defaultValue = "1024", description = "Bandwidth probe buffer in MiB (default ${DEFAULT-VALUE}).") int probeMb;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of random weights and prompt (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
+    @Option(names = "--export-llama2c", description = "Also write the model as a llama2.c checkpoint (to run the C original on the same weights).") Path exportLlama2c;
 
     @Override public Integer call() throws Exception {
         if (promptTokens < 1 || genTokens < 1) throw new IllegalArgumentException("--prompt-tokens and --gen-tokens must be >= 1");
@@ -52,6 +54,10 @@ final class BenchCommand implements Callable<Integer> {
         LlamaModel m = model.startsWith("random:") ? RandomLlama.create(model.substring(7), seed)
                 : ModelLoader.loadDecoder(Path.of(model));
         m.withParallel(par);
+        if (exportLlama2c != null) {
+            err.println("bench: writing " + exportLlama2c + "...");
+            Llama2cWriter.write(m, exportLlama2c);
+        }
         LlamaConfig c = m.config();
         if (promptTokens + genTokens > c.contextLength())
             throw new IllegalArgumentException("prompt " + promptTokens + " + generated " + genTokens + " tokens exceed the context length " + c.contextLength());
