@@ -72,17 +72,46 @@ public final class F32Matrix implements WeightMatrix {
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (x.length < (long) n * cols || out.length < (long) n * rows)
             throw new IllegalArgumentException("matmul of [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " and out of " + (long) n * rows + " floats");
+        int tiles = n / 4, step = S.length(), full = S.loopBound(cols) / step;
+        boolean oneBlock = full <= SINGLE_MAX;
         par.forRange(rows, 16, (from, to) -> {
-            float[] scratch = n >= 4 ? new float[32 * S.length()] : null;
+            // partial sums per (token tile, 4-row block): [2 accumulators][4 rows][4 tokens][lanes]
+            float[] acc = tiles == 0 ? null : new float[(oneBlock ? 1 : tiles) * GROUP * 32 * step];
             int r = from;
-            for (; r + 4 <= to; r += 4) {
-                int t = 0;
-                for (; t + 4 <= n; t += 4) tile4x4(r, x, t, out, scratch);
-                for (; t < n; t++) rows4(r, x, t, out);
-            }
+            if (!oneBlock) for (; r + 4 * GROUP <= to; r += 4 * GROUP) rowGroup(r, GROUP, x, n, out, acc, full);
+            for (; r + 4 <= to; r += 4) rowGroup(r, 1, x, n, out, acc, full);
             for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
         });
     }
+
+    /** 4-row blocks processed together, so a token tile's slice of x is loaded once for all of them. */
+    private static final int GROUP = 4;
+
+    /**
+     * Rows [row, row + 4 * blocks) for all n tokens. Column blocks of K_BLOCK vectors keep the
+     * weights of the block in L1/L2 while every token tile passes; partial sums wait in acc.
+     */
+    private void rowGroup(int row, int blocks, float[] x, int n, float[] out, float[] acc, int full) {
+        int tiles = n / 4, step = S.length();
+        boolean oneBlock = full <= SINGLE_MAX;
+        int kBlock = oneBlock ? Math.max(2, full + (full & 1)) : K_BLOCK;
+        for (int k = 0; k < full || k == 0; k += kBlock) {
+            int end = Math.min(full, k + kBlock);
+            for (int tile = 0; tile < tiles; tile++)
+                for (int b = 0; b < blocks; b++) {
+                    int off = ((oneBlock ? 0 : tile * GROUP) + b) * 32 * step, r = row + 4 * b;
+                    pass(r, x, tile * 4, k, end, acc, off, k > 0);
+                    pass(r, x, tile * 4, k + 1, end, acc, off + 16 * step, k > 0);
+                    if (end == full) finishTile(r, x, tile * 4, out, acc, off, full * step);
+                }
+        }
+        for (int b = 0; b < blocks; b++) for (int t = tiles * 4; t < n; t++) rows4(row + 4 * b, x, t, out);
+    }
+
+    /** Vectors per column block of the prefill tiles; even, so each block starts on accumulator 0's vectors. */
+    private static final int K_BLOCK = 32;
+    /** Rows of at most this many vectors (1024 floats on AVX-512) are done in one column block, without a group. */
+    private static final int SINGLE_MAX = 64;
 
     private FloatVector w(long offset) { return FloatVector.fromMemorySegment(S, data, offset, ByteOrder.LITTLE_ENDIAN); }
 
@@ -121,33 +150,40 @@ public final class F32Matrix implements WeightMatrix {
     }
 
     /**
-     * out[t .. t + 3, row .. row + 3]. Two passes, one per accumulator of {@link #dot}: the even
-     * vectors, then the odd ones, each with 16 accumulators (4 rows x 4 tokens) that fit in
-     * registers; the partial sums go through scratch [2][4 rows][4 tokens][lanes], bit for bit.
+     * out[t .. t + 3, row .. row + 3] from the tile's two accumulator sets in acc[off ..]: the
+     * even vectors' sums, then the odd ones' (see {@link #pass}); then the lane sum and the tail.
      */
-    private void tile4x4(int row, float[] x, int t, float[] out, float[] scratch) {
-        int step = S.length(), full = S.loopBound(cols) / step;
-        pass(row, x, t, 0, full, scratch, 0);
-        pass(row, x, t, 1, full, scratch, 16 * step);
-        int c = full * step;
+    private void finishTile(int row, float[] x, int t, float[] out, float[] acc, int off, int c) {
+        int step = S.length();
         for (int i = 0; i < 4; i++) {
             long rowBase = (long) (row + i) * cols * 4;
             for (int j = 0; j < 4; j++) {
-                int k = (i * 4 + j) * step;
-                FloatVector a = FloatVector.fromArray(S, scratch, k), b = FloatVector.fromArray(S, scratch, 16 * step + k);
+                int k = off + (i * 4 + j) * step;
+                FloatVector a = FloatVector.fromArray(S, acc, k), b = FloatVector.fromArray(S, acc, k + 16 * step);
                 out[(t + j) * rows + row + i] = tail(rowBase, x, (t + j) * cols, c, Lanes.sum(a.add(b)));
             }
         }
     }
 
-    /** Accumulates the vectors first, first + 2, ... < full of the 4 x 4 tile into scratch[off ..]. */
-    private void pass(int row, float[] x, int t, int first, int full, float[] scratch, int off) {
+    /**
+     * One accumulator set of a 4 rows x 4 tokens tile: adds the vectors first, first + 2, ... < end
+     * to the 16 partial sums in scratch[off ..] (or to zero when !resume). Accumulator 0 of
+     * {@link #dot} is the pass over the even vectors, accumulator 1 the pass over the odd ones;
+     * 16 accumulators fit in registers, and storing a partial sum between column blocks keeps its bits.
+     */
+    private void pass(int row, float[] x, int t, int first, int end, float[] scratch, int off, boolean resume) {
         int step = S.length();
         long r0 = (long) row * cols * 4, r1 = r0 + cols * 4L, r2 = r1 + cols * 4L, r3 = r2 + cols * 4L;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int k = first; k < full; k += 2) {
+        if (resume) {
+            c00 = load(scratch, off, 0); c01 = load(scratch, off, 1); c02 = load(scratch, off, 2); c03 = load(scratch, off, 3);
+            c10 = load(scratch, off, 4); c11 = load(scratch, off, 5); c12 = load(scratch, off, 6); c13 = load(scratch, off, 7);
+            c20 = load(scratch, off, 8); c21 = load(scratch, off, 9); c22 = load(scratch, off, 10); c23 = load(scratch, off, 11);
+            c30 = load(scratch, off, 12); c31 = load(scratch, off, 13); c32 = load(scratch, off, 14); c33 = load(scratch, off, 15);
+        }
+        for (int k = first; k < end; k += 2) {
             int c = k * step;
             long o = c * 4L;
             FloatVector w0 = w(r0 + o), w1 = w(r1 + o), w2 = w(r2 + o), w3 = w(r3 + o);
@@ -165,4 +201,6 @@ public final class F32Matrix implements WeightMatrix {
         c20.intoArray(scratch, off + 8 * step); c21.intoArray(scratch, off + 9 * step); c22.intoArray(scratch, off + 10 * step); c23.intoArray(scratch, off + 11 * step);
         c30.intoArray(scratch, off + 12 * step); c31.intoArray(scratch, off + 13 * step); c32.intoArray(scratch, off + 14 * step); c33.intoArray(scratch, off + 15 * step);
     }
+
+    private static FloatVector load(float[] scratch, int off, int i) { return FloatVector.fromArray(S, scratch, off + i * S.length()); }
 }

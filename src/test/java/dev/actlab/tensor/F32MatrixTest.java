@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /** The F32 kernels against their scalar reference, and bit-identity across paths and threads. */
 class F32MatrixTest {
-    private static final int[] COLS = {1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65, 100, 257, 773};
+    private static final int[] COLS = {1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65, 100, 257, 773, 1024, 1040, 2085};   // > 1024: several column blocks
     private static final int[] ROWS = {1, 3, 4, 5, 16, 17, 35, 67};
 
     static float[] random(SplittableRandom rnd, int n) {
