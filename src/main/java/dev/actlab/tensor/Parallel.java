@@ -19,8 +19,8 @@ public final class Parallel implements AutoCloseable {
     public interface RangeBody { void run(int from, int to); }
 
     /** Upper bound on chunks per call: enough to balance a few threads, few enough to stay cheap. */
-    static final int MAX_CHUNKS = 64;
-    private static final long SPIN_NANOS = 200_000;   // how long an idle worker spins before parking
+    static final int MAX_CHUNKS = 16;
+    private static final long SPIN_NANOS = 50_000;   // how long an idle worker spins before parking
 
     private static volatile Parallel shared;
     private final int threads;
@@ -88,7 +88,7 @@ public final class Parallel implements AutoCloseable {
             j.work();
             int spins = 0;
             while (j.done.get() < chunks) {
-                if (++spins < 1 << 12) Thread.onSpinWait();
+                if (++spins < 64) Thread.onSpinWait();
                 else Thread.yield();   // a worker was descheduled (shared machine): give it the core
             }
             Throwable e = j.error;
@@ -109,16 +109,20 @@ public final class Parallel implements AutoCloseable {
 
         Job(RangeBody body, int n, int size, int chunks) { this.body = body; this.n = n; this.size = size; this.chunks = chunks; }
 
+        /** Claims and runs chunks until none is left; counts them done once, to keep the shared counter quiet. */
         void work() {
-            int c;
-            while ((c = next.getAndIncrement()) < chunks) {
-                try {
-                    if (error == null) body.run(c * size, Math.min(n, c * size + size));
-                } catch (Throwable t) {
-                    if (error == null) error = t;
-                } finally {
-                    done.incrementAndGet();
+            int c, count = 0;
+            try {
+                while ((c = next.getAndIncrement()) < chunks) {
+                    count++;
+                    try {
+                        if (error == null) body.run(c * size, Math.min(n, c * size + size));
+                    } catch (Throwable t) {
+                        if (error == null) error = t;
+                    }
                 }
+            } finally {
+                if (count > 0) done.addAndGet(count);
             }
         }
     }
