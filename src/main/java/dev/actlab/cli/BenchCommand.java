@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
 /**
  * Decoder speed against what the machine can do, measured in the same run: rounds alternate a
  * read-bandwidth probe and the model (prefill of --prompt-tokens, then greedy decode of
- * --gen-tokens), so a neighbour's load hits both alike. Decode is compared with read bandwidth
- * (weights streamed per token), prefill with the FP32 FMA peak.
+ * --gen-tokens), so a neighbour's load hits both alike. Decode is compared with the best read
+ * bandwidth of the run (weights streamed per token), prefill with the best FP32 FMA peak.
  */
 @Command(name = "bench", description = "Measure prefill and decode speed against the machine's read bandwidth and FMA peak.")
 final class BenchCommand implements Callable<Integer> {
@@ -74,16 +74,21 @@ final class BenchCommand implements Callable<Integer> {
         err.println("bench: warm-up...");
         runOnce(m, Arrays.copyOf(prompt, Math.min(prompt.length, 16)), Math.min(genTokens, 8));
 
-        List<double[]> results = new ArrayList<>();   // per round: bandwidth, prefill tok/s, decode tok/s
+        // per round: bandwidth, prefill tok/s, decode tok/s, FMA peak
+        List<double[]> results = new ArrayList<>();
         try (ReadBandwidth probe = new ReadBandwidth((long) probeMb << 20)) {
             for (int r = 0; r < rounds; r++) {
                 double bw = probe.measure(par, 3);
+                double fma = FmaPeak.measure(par, 10_000_000, 2);
                 double[] speed = runOnce(m, prompt, genTokens);
-                results.add(new double[]{bw, speed[0], speed[1]});
-                err.printf("bench: round %d/%d: read %.1f GB/s, prefill %.1f tok/s, decode %.2f tok/s (%.0f%% of read bandwidth)%n",
-                        r + 1, rounds, bw, speed[0], speed[1], 100 * speed[1] * bytesPerToken / 1e9 / bw);
+                results.add(new double[]{bw, speed[0], speed[1], fma});
+                err.printf("bench: round %d/%d: read %.1f GB/s, FMA %.0f GFLOP/s, prefill %.1f tok/s, decode %.2f tok/s%n",
+                        r + 1, rounds, bw, fma, speed[0], speed[1]);
             }
         }
+        // a neighbour's load lowers the probes too: compare with the best the machine showed in this run
+        double bestBw = results.stream().mapToDouble(x -> x[0]).max().orElseThrow();
+        double bestFma = Math.max(fmaN, results.stream().mapToDouble(x -> x[3]).max().orElseThrow());
 
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", m.source());
@@ -95,31 +100,32 @@ final class BenchCommand implements Callable<Integer> {
         out.put("rounds", rounds);
         out.put("dispatch_overhead_us", dispatchUs);
         out.put("fma_peak_gflops_1_thread", fma1);
-        out.put("fma_peak_gflops", fmaN);
+        out.put("fma_peak_gflops", bestFma);
         out.put("read_bandwidth_gbs", summary(results, 0, 1));
         out.put("prefill_tokens_per_second", summary(results, 1, 1));
         out.put("prefill_gflops", summary(results, 1, prefillFlops / promptTokens / 1e9));
         out.put("decode_tokens_per_second", summary(results, 2, 1));
         out.put("decode_weight_gbs", summary(results, 2, bytesPerToken / 1e9));
-        double[] frac = results.stream().mapToDouble(x -> x[2] * bytesPerToken / 1e9 / x[0]).toArray();
-        double[] pfrac = results.stream().mapToDouble(x -> x[1] * prefillFlops / promptTokens / 1e9 / fmaN).toArray();
+        double[] frac = results.stream().mapToDouble(x -> x[2] * bytesPerToken / 1e9 / bestBw).toArray();
+        double[] pfrac = results.stream().mapToDouble(x -> x[1] * prefillFlops / promptTokens / 1e9 / bestFma).toArray();
         out.put("decode_fraction_of_read_bandwidth", bestMedian(frac));
         out.put("prefill_fraction_of_fma_peak", bestMedian(pfrac));
-        out.put("rounds_detail", results.stream().map(x -> Map.of("read_bandwidth_gbs", x[0], "prefill_tokens_per_second", x[1], "decode_tokens_per_second", x[2])).toList());
+        out.put("rounds_detail", results.stream().map(x -> Map.of("read_bandwidth_gbs", x[0], "fma_peak_gflops", x[3],
+                "prefill_tokens_per_second", x[1], "decode_tokens_per_second", x[2])).toList());
 
         PrintWriter o = spec.commandLine().getOut();
         if (json) { o.println(Json.write(out)); return 0; }
         o.printf("model %s: %,d parameters, %.1f MB of weights per decoded token, %d threads%n",
                 m.source(), c.parameterCount(), bytesPerToken / 1e6, par.threads());
         o.printf("machine: read bandwidth %s GB/s; FMA peak %.0f GFLOP/s (1 thread %.0f); forRange dispatch %.2f us%n",
-                fmt(summary(results, 0, 1), "%.1f"), fmaN, fma1, dispatchUs);
+                fmt(summary(results, 0, 1), "%.1f"), bestFma, fma1, dispatchUs);
         o.printf("%-28s %12s %12s%n", "", "best", "median");
         row(o, "prefill tok/s", summary(results, 1, 1), "%.1f");
         row(o, "prefill GFLOP/s", summary(results, 1, prefillFlops / promptTokens / 1e9), "%.1f");
-        row(o, "prefill % of FMA peak", scale(bestMedian(pfrac), 100), "%.1f");
+        row(o, "prefill % of best FMA peak", scale(bestMedian(pfrac), 100), "%.1f");
         row(o, "decode tok/s", summary(results, 2, 1), "%.2f");
         row(o, "decode weight GB/s", summary(results, 2, bytesPerToken / 1e9), "%.1f");
-        row(o, "decode % of read bandwidth", scale(bestMedian(frac), 100), "%.1f");
+        row(o, "decode % of best read bw", scale(bestMedian(frac), 100), "%.1f");
         return 0;
     }
 
