@@ -19,6 +19,7 @@ public final class FmaPeak {
     public static double measure(Parallel par, long iterations, int passes) {
         int threads = par.threads();
         float[] out = new float[threads];
+        for (int i = 0; i < 50; i++) sink = chains(20_000, i);   // let the JIT compile the loop before it is timed
         double best = 0;
         for (int p = 0; p < passes; p++) {
             long t0 = System.nanoTime();
