@@ -74,7 +74,9 @@ public final class F32Matrix implements WeightMatrix {
             throw new IllegalArgumentException("matmul of [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " and out of " + (long) n * rows + " floats");
         int tiles = n / 4, step = S.length(), full = S.loopBound(cols) / step;
         boolean oneBlock = full <= SINGLE_MAX;
-        par.forRange(rows, 16, (from, to) -> {
+        // chunks of at least ~32K multiply-adds: below that, handing rows to another thread costs more than it saves
+        int grain = (int) Math.min(Math.max(16, rows), (MIN_CHUNK_WORK / ((long) cols * n) + 15) / 16 * 16);
+        par.forRange(rows, Math.max(16, grain), (from, to) -> {
             // partial sums per (token tile, 4-row block): [2 accumulators][4 rows][4 tokens][lanes]
             float[] acc = tiles == 0 ? null : new float[(oneBlock ? 1 : tiles) * GROUP * 32 * step];
             int r = from;
@@ -83,6 +85,8 @@ public final class F32Matrix implements WeightMatrix {
             for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
         });
     }
+
+    private static final long MIN_CHUNK_WORK = 1 << 15;
 
     /** 4-row blocks processed together, so a token tile's slice of x is loaded once for all of them. */
     private static final int GROUP = 4;
