@@ -55,9 +55,14 @@ final class EncoderAttention {
         }
     }
 
+    /** Queries handled together: their accumulators are independent FMA chains that hide the FMA latency. */
+    private static final int QB = 4;
+
     /**
-     * One head of one sequence. Fused (scoresOut and patternIn null): scores, softmax, mix per query
-     * row. With scoresOut: only the scaled scores [L, L] are written. With patternIn: only the mix.
+     * One head of one sequence. Fused (scoresOut and patternIn null): scores, softmax, mix for QB
+     * query rows at a time. With scoresOut: only the scaled scores [L, L] are written. With
+     * patternIn: only the mix. A row's arithmetic does not depend on which rows share its group
+     * (the last group repeats its final row to fill up), so every path gives the same bits.
      */
     private static void head(float[] q, float[] k, float[] v, float[] z, int o, int L, int heads, int hs, int h,
                              float[] scoresOut, int scoresOff, float[] patternIn, int patternOff) {
@@ -69,35 +74,53 @@ final class EncoderAttention {
             for (int j = 0; j < L; j++)
                 for (int c = 0; c < hs; c++) kt[c * L + j] = k[(o + j) * d + h * hs + c];
         }
-        float[] row = new float[L];
-        for (int i = 0; i < L; i++) {
-            int qOff = (o + i) * d + h * hs;
+        float[] rows = patternIn == null ? new float[QB * L] : null;   // [QB, L] scores, then probabilities
+        int[] qOff = new int[QB], pOff = new int[QB];
+        for (int i0 = 0; i0 < L; i0 += QB) {
+            for (int u = 0; u < QB; u++) qOff[u] = (o + Math.min(i0 + u, L - 1)) * d + h * hs;
+            int real = Math.min(QB, L - i0);
             if (patternIn == null) {
-                scores(q, qOff, kt, hs, L, sqrtHs, row);
-                if (scoresOut != null) { System.arraycopy(row, 0, scoresOut, scoresOff + i * L, L); continue; }
-                softmax(row, 0, L);
-                mix(row, 0, v, o, L, d, h * hs, hs, z, qOff);
+                scores(q, qOff, kt, hs, L, sqrtHs, rows);
+                if (scoresOut != null) {
+                    for (int u = 0; u < real; u++) System.arraycopy(rows, u * L, scoresOut, scoresOff + (i0 + u) * L, L);
+                    continue;
+                }
+                for (int u = 0; u < real; u++) softmax(rows, u * L, L);
+                for (int u = 0; u < QB; u++) pOff[u] = Math.min(u, real - 1) * L;
+                mix(rows, pOff, v, o, L, d, h * hs, hs, z, qOff, real);
             } else {
-                mix(patternIn, patternOff + i * L, v, o, L, d, h * hs, hs, z, qOff);
+                for (int u = 0; u < QB; u++) pOff[u] = patternOff + Math.min(i0 + u, L - 1) * L;
+                mix(patternIn, pOff, v, o, L, d, h * hs, hs, z, qOff, real);
             }
         }
     }
 
-    /** row[j] = q . k_j / sqrt(hs), vectorized over j. */
-    private static void scores(float[] q, int qOff, float[] kt, int hs, int L, float sqrtHs, float[] row) {
+    /** rows[u, j] = q_u . k_j / sqrt(hs) for the QB queries at qOff, vectorized over keys j. */
+    private static void scores(float[] q, int[] qOff, float[] kt, int hs, int L, float sqrtHs, float[] rows) {
         var s = VectorExp.S;
+        int q0 = qOff[0], q1 = qOff[1], q2 = qOff[2], q3 = qOff[3];
         int upper = s.loopBound(L);
         int j = 0;
         for (; j < upper; j += LANES) {
-            FloatVector acc = FloatVector.zero(s);
-            for (int c = 0; c < hs; c++) acc = FloatVector.fromArray(s, kt, c * L + j).fma(FloatVector.broadcast(s, q[qOff + c]), acc);
-            acc.div(sqrtHs).intoArray(row, j);
+            FloatVector a0 = FloatVector.zero(s), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < hs; c++) {
+                FloatVector kv = FloatVector.fromArray(s, kt, c * L + j);
+                a0 = kv.fma(FloatVector.broadcast(s, q[q0 + c]), a0);
+                a1 = kv.fma(FloatVector.broadcast(s, q[q1 + c]), a1);
+                a2 = kv.fma(FloatVector.broadcast(s, q[q2 + c]), a2);
+                a3 = kv.fma(FloatVector.broadcast(s, q[q3 + c]), a3);
+            }
+            a0.div(sqrtHs).intoArray(rows, j);
+            a1.div(sqrtHs).intoArray(rows, L + j);
+            a2.div(sqrtHs).intoArray(rows, 2 * L + j);
+            a3.div(sqrtHs).intoArray(rows, 3 * L + j);
         }
-        for (; j < L; j++) {
-            float acc = 0;
-            for (int c = 0; c < hs; c++) acc = Math.fma(kt[c * L + j], q[qOff + c], acc);
-            row[j] = acc / sqrtHs;
-        }
+        for (; j < L; j++)
+            for (int u = 0; u < QB; u++) {
+                float acc = 0;
+                for (int c = 0; c < hs; c++) acc = Math.fma(kt[c * L + j], q[qOff[u] + c], acc);
+                rows[u * L + j] = acc / sqrtHs;
+            }
     }
 
     /** In-place softmax of row[off, off + L). */
@@ -119,30 +142,33 @@ final class EncoderAttention {
         for (j = 0; j < L; j++) row[off + j] *= inv;
     }
 
-    /** z[zOff : zOff + hs] = sum_j p[pOff + j] * v[o + j, head] (hs a multiple of the lane count, or scalar). */
-    private static void mix(float[] p, int pOff, float[] v, int o, int L, int d, int hOff, int hs, float[] z, int zOff) {
+    /**
+     * z[row u, head] = sum_j p[pOff[u] + j] * v[o + j, head] for the QB query rows at zOff (the
+     * first real of them are stored), vectorized over the head dimension, in order of j.
+     */
+    private static void mix(float[] p, int[] pOff, float[] v, int o, int L, int d, int hOff, int hs, float[] z, int[] zOff, int real) {
         var s = VectorExp.S;
-        if (hs % LANES == 0 && hs <= 4 * LANES) {
-            int nv = hs / LANES;
+        int p0 = pOff[0], p1 = pOff[1], p2 = pOff[2], p3 = pOff[3];
+        int c = 0;
+        for (int upper = s.loopBound(hs); c < upper; c += LANES) {
             FloatVector a0 = FloatVector.zero(s), a1 = a0, a2 = a0, a3 = a0;
             for (int j = 0; j < L; j++) {
-                FloatVector pj = FloatVector.broadcast(s, p[pOff + j]);
-                int vOff = (o + j) * d + hOff;
-                a0 = FloatVector.fromArray(s, v, vOff).fma(pj, a0);
-                if (nv > 1) a1 = FloatVector.fromArray(s, v, vOff + LANES).fma(pj, a1);
-                if (nv > 2) a2 = FloatVector.fromArray(s, v, vOff + 2 * LANES).fma(pj, a2);
-                if (nv > 3) a3 = FloatVector.fromArray(s, v, vOff + 3 * LANES).fma(pj, a3);
+                FloatVector vj = FloatVector.fromArray(s, v, (o + j) * d + hOff + c);
+                a0 = vj.fma(FloatVector.broadcast(s, p[p0 + j]), a0);
+                a1 = vj.fma(FloatVector.broadcast(s, p[p1 + j]), a1);
+                a2 = vj.fma(FloatVector.broadcast(s, p[p2 + j]), a2);
+                a3 = vj.fma(FloatVector.broadcast(s, p[p3 + j]), a3);
             }
-            a0.intoArray(z, zOff);
-            if (nv > 1) a1.intoArray(z, zOff + LANES);
-            if (nv > 2) a2.intoArray(z, zOff + 2 * LANES);
-            if (nv > 3) a3.intoArray(z, zOff + 3 * LANES);
-            return;
+            a0.intoArray(z, zOff[0] + c);   // no array of vectors: that would box them
+            if (real > 1) a1.intoArray(z, zOff[1] + c);
+            if (real > 2) a2.intoArray(z, zOff[2] + c);
+            if (real > 3) a3.intoArray(z, zOff[3] + c);
         }
-        for (int c = 0; c < hs; c++) {
-            float acc = 0;
-            for (int j = 0; j < L; j++) acc = Math.fma(v[(o + j) * d + hOff + c], p[pOff + j], acc);
-            z[zOff + c] = acc;
-        }
+        for (; c < hs; c++)
+            for (int u = 0; u < real; u++) {
+                float acc = 0;
+                for (int j = 0; j < L; j++) acc = Math.fma(v[(o + j) * d + hOff + c], p[pOff[u] + j], acc);
+                z[zOff[u] + c] = acc;
+            }
     }
 }
