@@ -152,4 +152,33 @@ class MiniLmOnnxRuntimeTest {
         float[] read = model.forward(ids, null, Hooks.of("blocks.*.hook_resid_post", a -> a.get(0, 0))).hidden();
         assertArrayEquals(clean, read);
     }
+
+    @Test void everyBertSiteFiresOncePerSequenceWithTransformerLensShapes() {
+        var names = model.sites().names();
+        for (String expected : List.of("hook_embed", "hook_pos_embed", "hook_token_type_embed", "embed.ln.hook_normalized",
+                "blocks.0.hook_resid_pre", "blocks.0.attn.hook_q", "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern",
+                "blocks.0.attn.hook_z", "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.ln1.hook_scale",
+                "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post", "blocks.0.hook_mlp_out", "blocks.5.hook_resid_post", "blocks.5.ln2.hook_normalized"))
+            assertTrue(names.contains(expected), expected + " missing from " + names);
+        for (String absent : List.of("blocks.0.attn.hook_rot_q", "blocks.0.mlp.hook_pre_linear", "ln_final.hook_scale"))
+            assertFalse(names.contains(absent), absent + " is not a BERT site");
+
+        int[][] ids = tokenize(List.of("Short one.", "A somewhat longer second sentence here."));
+        float[] clean = model.forward(ids, null, Hooks.none()).hidden();
+        var cache = new dev.actlab.model.hook.ActivationCache();
+        float[] hooked = model.forward(ids, null, new Hooks().add(s -> true, cache)).hidden();
+        assertArrayEquals(clean, hooked, "listening to every site (scores and pattern materialized) changes no bit");
+        for (int b = 0; b < 2; b++) {
+            int L = ids[b].length;
+            for (String n : names) assertNotNull(cache.get(n, b), n);
+            assertArrayEquals(new int[]{L, 384}, cache.get("blocks.3.hook_resid_post", b).shape);
+            assertArrayEquals(new int[]{L, 12, 32}, cache.get("blocks.3.attn.hook_q", b).shape);
+            assertArrayEquals(new int[]{12, L, L}, cache.get("blocks.3.attn.hook_pattern", b).shape);
+            assertArrayEquals(new int[]{L, 1536}, cache.get("blocks.3.mlp.hook_post", b).shape);
+            assertArrayEquals(new int[]{L, 1}, cache.get("blocks.3.ln2.hook_scale", b).shape);
+        }
+        // the runWithCache of one sequence equals its slice of the batch
+        var single = model.runWithCache(ids[1], n -> n.equals("blocks.4.hook_resid_mid"));
+        assertArrayEquals(single.get("blocks.4.hook_resid_mid").toArray(), cache.get("blocks.4.hook_resid_mid", 1).toArray());
+    }
 }
