@@ -65,7 +65,7 @@ public final class LogitLens {
     }
 
     private static LayerView view(int layer, float[] logits, int off, int vocab, int k, int target, TokenText text) {
-        float max = Float.NEGATIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;  // softmax in double: probabilities of rare tokens keep their digits
         for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
         double z = 0;
         for (int v = 0; v < vocab; v++) z += Math.exp(logits[off + v] - max);

@@ -151,7 +151,7 @@ class InspectorStories260KTest {
                 LogitLens.Prediction pred = lastLayer.top().get(k);
                 assertEquals(order[k], pred.tokenId(), "position " + p.position() + " rank " + k);
                 assertEquals(logits[p.position() * V + order[k]], pred.logit(), "position " + p.position() + " rank " + k);
-                assertEquals(Math.exp(pred.logit() - max) / z, pred.prob(), 1e-9);
+                assertEquals(Math.exp(pred.logit() - max) / z, pred.prob(), 1e-12);
             }
             if (p.nextTokenId() != null) {
                 int next = p.nextTokenId();
