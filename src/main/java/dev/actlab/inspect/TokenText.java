@@ -15,10 +15,12 @@ public final class TokenText {
     }
 
     /** A label for tables: the piece with whitespace made visible, or "#id". */
-    public String label(int id) {
-        String p = piece(id);
-        if (p == null) return "#" + id;
-        return p.replace("\n", "\\n").replace("\t", "\\t").replace(' ', '\u2423');
+    public String label(int id) { return display(id, piece(id)); }
+
+    /** A token for display: its piece with whitespace made visible, or #id without a piece. */
+    public static String display(int id, String piece) {
+        if (piece == null) return "#" + id;
+        return piece.replace("\n", "\\n").replace("\t", "\\t").replace(' ', '\u2423');
     }
 
     /**
