@@ -12,15 +12,18 @@ import com.tdunning.math.stats.TDigest;
  */
 public final class ChannelStats {
     private final float eps;
-    private final TDigest digest;
+    private TDigest digest;   // null: quantiles come from merging other streams' digests
     private long count, zeros, nearZeros;
     private double mean, m2, m3, m4;  // running mean and sums of 2nd..4th powers of deviations
     private float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
 
-    /** @param eps  a value counts as near zero when |x| < eps; @param compression t-digest size (100 is typical) */
+    /**
+     * @param eps         a value counts as near zero when |x| < eps
+     * @param compression t-digest size (100 is typical); 0 keeps no digest of its own (see {@link #mergeQuantiles})
+     */
     public ChannelStats(float eps, double compression) {
         this.eps = eps;
-        this.digest = new MergingDigest(compression);
+        this.digest = compression > 0 ? new MergingDigest(compression) : null;
     }
 
     public void add(float x) {
@@ -38,7 +41,17 @@ public final class ChannelStats {
         if (x > max) max = x;
         if (x == 0f) zeros++;
         if (Math.abs(x) < eps) nearZeros++;
-        digest.add(x);
+        if (digest != null) digest.add(x);
+    }
+
+    /**
+     * Takes its quantiles from the union of other streams' digests (a site's quantiles from its
+     * channels': one digest update per value instead of two). The parts must hold the same values.
+     */
+    public void mergeQuantiles(ChannelStats[] parts, double compression) {
+        MergingDigest merged = new MergingDigest(compression);
+        for (ChannelStats p : parts) if (p.digest != null && p.count > 0) merged.add(p.digest);
+        this.digest = merged;
     }
 
     public long count() { return count; }
@@ -57,5 +70,5 @@ public final class ChannelStats {
     public float eps() { return eps; }
 
     /** Approximate quantile (t-digest), q in [0, 1]. */
-    public double quantile(double q) { return count == 0 ? Double.NaN : digest.quantile(q); }
+    public double quantile(double q) { return count == 0 || digest == null ? Double.NaN : digest.quantile(q); }
 }

@@ -17,6 +17,7 @@ public final class SiteStats {
     private final int[] rowShape;          // the shape after dimension 0 (e.g. [heads, d_head] or [d_model])
     private final ChannelStats[] channels; // [channels]
     private final ChannelStats all;
+    private final double compression;
     private long rows;
 
     public SiteStats(String name, int[] rowShape, float eps, double compression) {
@@ -25,12 +26,14 @@ public final class SiteStats {
         int c = rowShape[rowShape.length - 1];
         this.channels = new ChannelStats[c];
         for (int i = 0; i < c; i++) channels[i] = new ChannelStats(eps, compression);
-        this.all = new ChannelStats(eps, compression);
+        this.all = new ChannelStats(eps, 0);   // quantiles merged from the channels' digests when reported
+        this.compression = compression;
     }
 
     /** Adds every value of the activation; its trailing shape must match the first one seen. */
     public void add(Activation a) {
-        if (!Arrays.equals(a.shape, 1, a.shape.length, rowShape, 0, rowShape.length))
+        int[] trailing = a.shape.length == 1 ? new int[]{1} : Arrays.copyOfRange(a.shape, 1, a.shape.length);  // [n] is n rows of 1
+        if (!Arrays.equals(trailing, rowShape))
             throw new IllegalStateException(name + ": shape " + Arrays.toString(a.shape) + " does not continue " + Arrays.toString(rowShape));
         int c = channels.length, n = a.size() / c;
         for (int r = 0; r < n; r++) {
@@ -49,7 +52,8 @@ public final class SiteStats {
     public int layer() { return SiteName.layerOf(name); }
     public int channelCount() { return channels.length; }
     public ChannelStats channel(int i) { return channels[i]; }
-    public ChannelStats all() { return all; }
+    /** The stream of all values; its quantiles are merged from the channels' digests on each call. */
+    public ChannelStats all() { all.mergeQuantiles(channels, compression); return all; }
     /** Rows along dimension 0 seen so far (positions for [pos, ...] sites). */
     public long rows() { return rows; }
 
@@ -72,7 +76,9 @@ public final class SiteStats {
     public record Report(String site, int layer, int[] rowShape, long rows, Summary all, ChannelTable channels) {}
 
     public Report report(boolean withChannels) {
-        return new Report(name, layer(), rowShape.clone(), rows, Summary.of(all), withChannels ? channelTable() : null);
+        // channel quantiles first: merging the site's digest compresses the channels' digests further
+        ChannelTable table = withChannels ? channelTable() : null;
+        return new Report(name, layer(), rowShape.clone(), rows, Summary.of(all()), table);
     }
 
     private ChannelTable channelTable() {

@@ -64,6 +64,15 @@ class InspectorStories260KTest {
                 if (!Double.isNaN(ref.kurtosis())) assertEquals(ref.kurtosis(), t.kurtosis()[ch], 1e-4 * Math.max(1, Math.abs(ref.kurtosis())), where);
                 assertEquals((double) ref.zeros() / rows, t.zeroFraction()[ch], 1e-7, where);
                 assertEquals((double) ref.nearZeros() / rows, t.nearZeroFraction()[ch], 1e-7, where);
+                float[] col = new float[rows];
+                for (int row = 0; row < rows; row++) col[row] = a.data[row * c + ch];
+                Arrays.sort(col);
+                for (var q : t.quantiles().entrySet()) {
+                    double p = Double.parseDouble(q.getKey().substring(1)) / 100, v = q.getValue()[ch], tol = 1.0 / rows + 0.025;
+                    // t-digest (compression 100) is coarsest at the median (rank error up to ~2% on a few hundred values), finer in the tails
+                    double below = ChannelStatsTest.countBelow(col, v) / (double) rows, upTo = ChannelStatsTest.countBelowOrEqual(col, v) / (double) rows;
+                    assertTrue(below <= p + tol && upTo >= p - tol, where + " " + q.getKey() + " = " + v + " at ranks [" + below + ", " + upTo + "]");
+                }
             }
             TwoPass all = TwoPass.of(a.data, 0, a.size(), 1, o.eps());
             assertEquals(all.count(), rep.all().count(), site);
@@ -71,6 +80,14 @@ class InspectorStories260KTest {
             assertEquals(all.std(), rep.all().std(), 1e-9 * Math.max(1e-3, all.std()), site);
             assertEquals(all.kurtosis(), rep.all().kurtosis(), 1e-7 * Math.max(1, Math.abs(all.kurtosis())), site);
             assertEquals(all.maxAbs(), rep.all().maxAbs(), site);
+            // quantiles (t-digest, merged from the channels' digests): the estimate sits at a rank within 1% of p
+            float[] sorted = a.toArray();
+            Arrays.sort(sorted);
+            for (var q : rep.all().quantiles().entrySet()) {
+                double p = Double.parseDouble(q.getKey().substring(1)) / 100, v = q.getValue();
+                double below = ChannelStatsTest.countBelow(sorted, v) / (double) sorted.length, upTo = ChannelStatsTest.countBelowOrEqual(sorted, v) / (double) sorted.length;
+                assertTrue(below <= p + 0.01 && upTo >= p - 0.01, site + " " + q.getKey() + " = " + v + " at ranks [" + below + ", " + upTo + "]");
+            }
         }
     }
 
