@@ -16,7 +16,7 @@ public final class FindingsSummary {
             out.add(String.format(Locale.ROOT, "massive activations: none (|x| > %s and > %s x row median)",
                     Svg.num(r.options().massiveAbs()), Svg.num(r.options().massiveRatio())));
         } else {
-            out.add(String.format(Locale.ROOT, "massive activations: %d scalars at %d positions; on first token %d, delimiters %d, other tokens %d; channels %s; layers %s",
+            out.add(String.format(Locale.ROOT, "massive activations: %d scalars at %d position(s); on first token %d, delimiters %d, other tokens %d; channels %s; layers %s",
                     ma.count(), ma.distinctPositions(), ma.onFirstToken(), ma.onDelimiters(), ma.onOtherTokens(), ma.byChannel().keySet(), ma.byLayer().keySet()));
             float top = 0;
             MassiveActivations.Finding best = null;

@@ -137,7 +137,7 @@ public final class HtmlReport {
         rule(h, m.rule());
         var s = m.summary();
         if (s.count() == 0) { h.append("<p>None found.</p>\n"); return; }
-        h.append("<p>").append(s.count()).append(" scalars at ").append(s.distinctPositions()).append(" positions: first token of a chunk ")
+        h.append("<p>").append(s.count()).append(" scalars at ").append(s.distinctPositions()).append(s.distinctPositions() == 1 ? " position" : " positions").append(": first token of a chunk ")
                 .append(s.onFirstToken()).append(", delimiters ").append(s.onDelimiters()).append(", other tokens ").append(s.onOtherTokens())
                 .append(". Tokens: ").append(esc(s.byToken().toString())).append(". Channels: ").append(esc(s.byChannel().toString())).append(".</p>\n");
         h.append("<table><tr><th>layer</th><th>position</th><th class=\"l\">token</th><th>channel</th><th>value</th><th>row median |x|</th><th>ratio</th></tr>\n");

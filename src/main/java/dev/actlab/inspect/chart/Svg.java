@@ -31,6 +31,7 @@ public final class Svg {
         if (v == 0) return "0";
         double a = Math.abs(v);
         if (a >= 1e5 || a < 1e-3) return String.format(Locale.ROOT, "%.3g", v);
+        if (a >= 1e4) return String.format(Locale.ROOT, "%.0f", v);   // %.4g would switch to 1.000e+04
         String s = String.format(Locale.ROOT, "%.4g", v);
         if (s.contains(".") && !s.contains("e")) s = s.replaceAll("0+$", "").replaceAll("\\.$", "");
         return s;
