@@ -71,7 +71,7 @@ final class InspectCommand implements Callable<Integer> {
             j.put("sparsity", r.sparsity().layers());
             j.put("report_json", out.resolve(Report.JSON).toString());
             j.put("report_html", out.resolve(Report.HTML).toString());
-            pw.println(Json.write(j));
+            pw.println(Report.json(j));
         } else {
             pw.printf(Locale.ROOT, "%s: %s, %d layers, d_model %d; %d tokens in %d chunk(s), %.2f s%n", m.source(), m.architecture(), m.layers(), m.dModel(),
                     ids.length, r.input().chunks(), r.seconds());

@@ -1,6 +1,8 @@
 package dev.actlab.inspect;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +18,8 @@ import java.util.stream.Stream;
  */
 public final class Report {
     public static final String JSON = "report.json", HTML = "report.html";
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** snake_case field names, like the rest of actlab's JSON; NaN (undefined statistics) is written as the string "NaN". */
+    private static final ObjectMapper MAPPER = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
     private Report() {}
 
@@ -33,6 +36,12 @@ public final class Report {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
             }
         }
+    }
+
+    /** Any part of a report as indented JSON with the report's field names (for `--json` output). */
+    public static String json(Object value) {
+        try { return MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value); }
+        catch (IOException e) { throw new java.io.UncheckedIOException(e); }
     }
 
     /** Reads a report.json back (for tests and tools that re-render). */

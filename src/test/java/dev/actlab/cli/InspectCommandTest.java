@@ -41,9 +41,9 @@ class InspectCommandTest {
         assertEquals(5, j.at("/model/layers").asInt());
         assertEquals(65, j.at("/input/tokens").asInt());
         assertEquals(5, j.at("/input/chunks").asInt());
-        assertEquals("massive_activations", j.at("/massiveActivations/rule/name").asText());
-        assertEquals(100.0, j.at("/massiveActivations/rule/params/abs_threshold").asDouble());
-        assertEquals(5, j.at("/attentionSinks/mass").size());
+        assertEquals("massive_activations", j.at("/massive_activations/rule/name").asText());
+        assertEquals(100.0, j.at("/massive_activations/rule/params/abs_threshold").asDouble());
+        assertEquals(5, j.at("/attention_sinks/mass").size());
         assertTrue(j.at("/sites").size() > 50);
         assertTrue(Files.readString(out.resolve("report.html")).contains("<svg"));
         try (var files = Files.list(out)) { assertEquals(2, files.count(), "no temporary files left behind"); }
