@@ -2,6 +2,7 @@ package dev.actlab.inspect;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.actlab.model.HookedModel;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;
@@ -225,6 +226,30 @@ class InspectorStories260KTest {
         }
         assertFalse(expected.isEmpty() || expected.size() == d, "the threshold should separate channels: " + expected);
         assertEquals(expected, r.outlierChannels().findings().stream().map(OutlierChannels.Finding::channel).toList());
+    }
+
+    @Test
+    void anyHookedModelCanBeInspectedWithoutTheLogitLens() throws Exception {
+        LlamaModel m = model();
+        // seen only through the HookedModel interface, as an encoder would be: no unembedding to lens with
+        HookedModel opaque = new HookedModel() {
+            public String source() { return "opaque:" + m.source(); }
+            public String architecture() { return "opaque"; }
+            public int layers() { return m.layers(); }
+            public int dModel() { return m.dModel(); }
+            public dev.actlab.model.hook.SiteTable sites() { return m.sites(); }
+            public dev.actlab.model.tokenizer.Tokenizer tokenizer() { return null; }
+            public void run(int[] tokens, Hooks hooks) { m.run(tokens, hooks); }
+        };
+        int[] tokens = tokens();
+        InspectReport viaInterface = Inspector.inspect(opaque, tokens, InspectOptions.defaults(), null);
+        InspectReport direct = Inspector.inspect(m, tokens, InspectOptions.defaults(), null);
+        assertNull(viaInterface.logitLens());
+        assertTrue(viaInterface.notes().stream().anyMatch(n -> n.startsWith("logit lens: not available")), viaInterface.notes().toString());
+        assertEquals(512, viaInterface.input().ctx());
+        assertEquals(direct.sites().size(), viaInterface.sites().size());
+        for (int i = 0; i < direct.sites().size(); i++) assertEquals(direct.sites().get(i).all(), viaInterface.sites().get(i).all());
+        assertTrue(HtmlReport.render(viaInterface).contains("Not available for this model"));
     }
 
     static int[] argsortDescending(float[] v, int off, int len) {
