@@ -252,6 +252,17 @@ class InspectorStories260KTest {
         assertTrue(HtmlReport.render(viaInterface).contains("Not available for this model"));
     }
 
+    @Test
+    void theReportIsBitIdenticalWithOneAndTwoThreads() throws Exception {
+        int[] tokens = tokens();
+        try (dev.actlab.tensor.Parallel one = new dev.actlab.tensor.Parallel(1); dev.actlab.tensor.Parallel two = new dev.actlab.tensor.Parallel(2)) {
+            InspectReport a = Inspector.inspect(model().withParallel(one), tokens, InspectOptions.defaults().withCtx(24), null);
+            InspectReport b = Inspector.inspect(model().withParallel(two), tokens, InspectOptions.defaults().withCtx(24), null);
+            // everything but the elapsed time
+            assertEquals(Report.json(a).replaceAll("\"seconds\" : [0-9.eE-]+", ""), Report.json(b).replaceAll("\"seconds\" : [0-9.eE-]+", ""));
+        }
+    }
+
     static int[] argsortDescending(float[] v, int off, int len) {
         Integer[] idx = new Integer[len];
         for (int i = 0; i < len; i++) idx[i] = i;
