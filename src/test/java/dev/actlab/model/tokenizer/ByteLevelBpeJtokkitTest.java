@@ -42,8 +42,15 @@ class ByteLevelBpeJtokkitTest {
         return out;
     }
 
-    /** Builds the vocabulary-plus-merges tokenizer equivalent to a tiktoken rank table. */
-    static ByteLevelBpeTokenizer fromRanks(List<byte[]> ranks, PreTokenizer pre, Map<String, Integer> special) {
+    /** A tiktoken rank table as a byte-level vocabulary (id = rank) and ranked merges. */
+    record VocabAndMerges(List<String> pieces, List<String> merges) {}
+
+    private static final Map<String, VocabAndMerges> CACHE = new HashMap<>();
+
+    static synchronized VocabAndMerges vocabAndMerges(String resource) throws Exception {
+        VocabAndMerges cached = CACHE.get(resource);
+        if (cached != null) return cached;
+        List<byte[]> ranks = ranks(resource);
         Map<String, Integer> rankOf = new HashMap<>();
         List<String> pieces = new ArrayList<>();
         for (byte[] b : ranks) { String s = ByteLevelAlphabet.encode(b); rankOf.put(s, pieces.size()); pieces.add(s); }
@@ -66,27 +73,39 @@ class ByteLevelBpeJtokkitTest {
             assertEquals(2, parts.size(), "token " + r + " splits into two lower-ranked parts");
             merges.add(parts.get(0) + " " + parts.get(1));
         }
-        List<String> all = new ArrayList<>(pieces);
+        VocabAndMerges v = new VocabAndMerges(List.copyOf(pieces), List.copyOf(merges));
+        CACHE.put(resource, v);
+        return v;
+    }
+
+    /** Builds the vocabulary-plus-merges tokenizer equivalent to a tiktoken rank table. */
+    static ByteLevelBpeTokenizer fromRanks(String resource, PreTokenizer pre, Map<String, Integer> special) throws Exception {
+        VocabAndMerges v = vocabAndMerges(resource);
+        List<String> all = new ArrayList<>(v.pieces());
         for (var e : special.entrySet()) {
             while (all.size() <= e.getValue()) all.add("");
             all.set(e.getValue(), e.getKey());
         }
-        return new ByteLevelBpeTokenizer(all, merges, pre, special, Set.copyOf(special.values()), -1, -1);
+        return new ByteLevelBpeTokenizer(all, v.merges(), pre, special, Set.copyOf(special.values()), -1, -1);
     }
 
-    static void compare(EncodingType type, String resource, PreTokenizer pre) throws Exception {
+    /** Asserts ids equal jtokkit's on the whole corpus and decode restores the text; returns the token count. */
+    static int assertSameAsReference(EncodingType type, Tokenizer ours) {
         Encoding reference = Encodings.newDefaultEncodingRegistry().getEncoding(type);
-        ByteLevelBpeTokenizer ours = fromRanks(ranks(resource), pre, Map.of());
-        List<String> corpus = TokenizerCorpus.all();
         int tokens = 0;
-        for (String text : corpus) {
+        for (String text : TokenizerCorpus.all()) {
             int[] expected = reference.encodeOrdinary(text).toArray();
             int[] got = ours.encode(text, false);
             assertArrayEquals(expected, got, () -> type + " on '" + text + "': expected " + Arrays.toString(expected) + " got " + Arrays.toString(got));
             assertEquals(text, ours.decode(got), "decode round trip");
             tokens += got.length;
         }
-        System.out.printf("%s: %d texts, %d tokens identical to jtokkit%n", type, corpus.size(), tokens);
+        return tokens;
+    }
+
+    static void compare(EncodingType type, String resource, PreTokenizer pre) throws Exception {
+        int tokens = assertSameAsReference(type, fromRanks(resource, pre, Map.of()));
+        System.out.printf("%s: %d texts, %d tokens identical to jtokkit%n", type, TokenizerCorpus.all().size(), tokens);
     }
 
     @Test
@@ -102,7 +121,7 @@ class ByteLevelBpeJtokkitTest {
     @Test
     void specialTokensAreMatchedBeforeBpeAndDroppedOnDecode() throws Exception {
         Encoding reference = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
-        ByteLevelBpeTokenizer ours = fromRanks(ranks("cl100k_base.tiktoken"), PreTokenizer.LLAMA3,
+        ByteLevelBpeTokenizer ours = fromRanks("cl100k_base.tiktoken", PreTokenizer.LLAMA3,
                 Map.of("<|endoftext|>", 100257, "<|fim_prefix|>", 100258));
         int[] got = ours.encode("Hi<|endoftext|> there<|fim_prefix|><|endoftext|>", false);
         List<Integer> expected = new ArrayList<>(reference.encodeOrdinary("Hi").boxed());
