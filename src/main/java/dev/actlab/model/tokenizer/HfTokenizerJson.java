@@ -90,7 +90,7 @@ public final class HfTokenizerJson {
             String unkText = model.path("unk_token").asText(null);
             int unk = unkText != null && vocab.containsKey(unkText) ? vocab.get(unkText) : -1;
             if (unk >= 0) types[unk] = SentencePieceBpeTokenizer.UNKNOWN;
-            return new SentencePieceBpeTokenizer(List.of(pieces), scores, types, bos, eos, unk, addsSpacePrefix(root));
+            return new SentencePieceBpeTokenizer(List.of(pieces), scores, types, bos, eos, unk, addsSpacePrefix(root), true);
         }
         PreTokenizer pre = byteLevelPreTokenizer(file, root.path("pre_tokenizer"));
         java.text.Normalizer.Form form = null;

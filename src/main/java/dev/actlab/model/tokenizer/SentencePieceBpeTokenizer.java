@@ -13,7 +13,9 @@ import java.util.Map;
  * character, and the adjacent pair whose concatenation is the vocabulary piece with the highest
  * score is merged (leftmost on ties) until no concatenation is in the vocabulary. Symbols left
  * outside the vocabulary become their UTF-8 bytes as "&lt;0xNN&gt;" tokens, or unk when the
- * vocabulary has no byte tokens.
+ * vocabulary has no byte tokens. User-defined pieces are matched verbatim before BPE; control
+ * pieces (&lt;s&gt;, &lt;/s&gt;) are never produced from text, as in SentencePiece (llama.cpp's
+ * parse_special mode, which matches them, is not reproduced).
  */
 public final class SentencePieceBpeTokenizer implements Tokenizer {
     /** GGUF tokenizer.ggml.token_type values. */
@@ -34,6 +36,12 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
      *               or, with type NORMAL, by their "&lt;0xNN&gt;" spelling
      */
     public SentencePieceBpeTokenizer(List<String> pieces, float[] scores, int[] types, int bos, int eos, int unk, boolean addSpacePrefix) {
+        this(pieces, scores, types, bos, eos, unk, addSpacePrefix, false);
+    }
+
+    /** As above; matchControl also matches control pieces in the text (Hugging Face added tokens behave so). */
+    public SentencePieceBpeTokenizer(List<String> pieces, float[] scores, int[] types, int bos, int eos, int unk,
+                                     boolean addSpacePrefix, boolean matchControl) {
         if (scores.length != pieces.size() || types.length != pieces.size())
             throw new IllegalArgumentException(pieces.size() + " tokens but " + scores.length + " scores and " + types.length + " types");
         this.pieces = pieces.toArray(String[]::new);
@@ -48,7 +56,7 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
             switch (types[i]) {
                 case NORMAL -> mergeable.putIfAbsent(p, i);
                 case USER_DEFINED -> { mergeable.putIfAbsent(p, i); specials.putIfAbsent(p, i); }
-                case CONTROL -> { if (!p.isEmpty()) specials.putIfAbsent(p, i); }
+                case CONTROL -> { if (matchControl && !p.isEmpty()) specials.putIfAbsent(p, i); }
                 default -> { }
             }
         }
@@ -73,13 +81,11 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
     public int[] encode(String text, boolean addBos) {
         List<Integer> out = new ArrayList<>();
         if (addBos && bos >= 0) out.add(bos);
-        boolean first = true;
-        for (SpecialTokens.Segment s : special.split(text)) {
-            if (s.special()) { out.add(s.id()); first = false; continue; }
-            String t = s.text().replace(' ', '\u2581');
-            if (first && addSpacePrefix) t = "\u2581" + t;   // SentencePiece's dummy prefix, once at the start of the text
-            first = false;
-            bpe(t, out);
+        // SentencePiece's dummy prefix goes before the whole text, even when it starts with a user-defined piece
+        String t = addSpacePrefix && !text.isEmpty() ? " " + text : text;
+        for (SpecialTokens.Segment s : special.split(t)) {
+            if (s.special()) out.add(s.id());
+            else bpe(s.text().replace(' ', '\u2581'), out);
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
