@@ -62,6 +62,61 @@ class SentencePieceBpeTokenizerTest {
         assertEquals("Lily", t.decode(withBos));
     }
 
+    /**
+     * The same model as a Llama-2-style tokenizer.json (BPE with byte_fallback, Prepend/Replace
+     * normalizers). Its merges are made the way Hugging Face's SentencePiece converter makes them:
+     * every split of every piece into two pieces, ordered by the merged piece's id (SentencePiece
+     * ids follow score order), then by the parts' ids.
+     */
+    @Test
+    void llama2StyleTokenizerJsonMatchesSentencePiece(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        JsonNode f = fixture();
+        ObjectMapper json = new ObjectMapper();
+        var root = json.createObjectNode();
+        var model = root.putObject("model");
+        model.put("type", "BPE").put("byte_fallback", true).put("fuse_unk", true).put("unk_token", "<unk>").putNull("dropout");
+        var vocab = model.putObject("vocab");
+        Map<String, Integer> ids = new HashMap<>();
+        for (int i = 0; i < f.get("pieces").size(); i++) { vocab.put(f.get("pieces").get(i).asText(), i); ids.put(f.get("pieces").get(i).asText(), i); }
+        List<int[]> merges = new ArrayList<>();   // {merged id, left id, right id}
+        for (int i = 0; i < f.get("pieces").size(); i++) {
+            if (f.get("types").get(i).asInt() != 1) continue;
+            String p = f.get("pieces").get(i).asText();
+            for (int k = p.offsetByCodePoints(0, 1); k < p.length(); k = p.offsetByCodePoints(k, 1)) {
+                Integer a = ids.get(p.substring(0, k)), b = ids.get(p.substring(k));
+                if (a != null && b != null) merges.add(new int[]{i, a, b});
+            }
+        }
+        merges.sort(java.util.Comparator.<int[]>comparingInt(m -> m[0]).thenComparingInt(m -> m[1]).thenComparingInt(m -> m[2]));
+        var mergeArray = model.putArray("merges");
+        for (int[] m : merges) mergeArray.add(f.get("pieces").get(m[1]).asText() + " " + f.get("pieces").get(m[2]).asText());
+        var added = root.putArray("added_tokens");
+        for (int i = 0; i < 4; i++) added.addObject().put("id", i).put("content", f.get("pieces").get(i).asText()).put("special", i < 3);
+        var norm = root.putObject("normalizer").put("type", "Sequence").putArray("normalizers");
+        norm.addObject().put("type", "Prepend").put("prepend", "\u2581");
+        norm.addObject().put("type", "Replace").put("content", "\u2581").putObject("pattern").put("String", " ");
+        root.putNull("pre_tokenizer");
+        var single = root.putObject("post_processor").put("type", "TemplateProcessing").putArray("single");
+        single.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 0);
+        single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        java.nio.file.Path file = tmp.resolve("tokenizer.json");
+        json.writeValue(file.toFile(), root);
+
+        Tokenizer t = HfTokenizerJson.load(file);
+        assertInstanceOf(SentencePieceBpeTokenizer.class, t);
+        assertEquals(f.get("bos").asInt(), t.bosId());
+        for (JsonNode c : f.get("cases")) {
+            String text = c.get("text").asText();
+            int[] expected = new int[c.get("ids").size()];
+            for (int i = 0; i < expected.length; i++) expected[i] = c.get("ids").get(i).asInt();
+            int[] got = t.encode(text, false);
+            assertArrayEquals(expected, got, () -> "'" + text + "': SentencePiece " + Arrays.toString(expected) + ", ours " + Arrays.toString(got));
+            assertEquals(c.get("decoded").asText(), t.decode(got));
+        }
+        // Hugging Face matches special added tokens in text
+        assertEquals(1, t.encode("<s>Lily", false)[1]);
+    }
+
     // ---- small vocabularies whose tokenization follows by hand from the algorithm ----
 
     /** <unk>, <s>, </s>, 256 byte tokens <0x00>..<0xFF> (ids 3..258), then the given normal pieces with scores. */
