@@ -70,6 +70,7 @@ public final class HfLlamaLoader {
         float[] finalNorm = t.vector("model.norm.weight", dim);
         // tied checkpoints usually omit lm_head.weight; when one is present anyway it is the same values
         WeightMatrix output = c.tiedEmbeddings() && !t.has("lm_head.weight") ? embed : t.matrix("lm_head.weight", V, dim);
+        t.requireAllUsed(c.architecture());
         LlamaWeights w = new LlamaWeights(embed, attnNorm, wq, wk, wv, wo, qb, kb, vb, ffnNorm, gate, down, up, finalNorm, output);
 
         Path tokenizerFile = dir.resolve("tokenizer.json");
@@ -82,7 +83,7 @@ public final class HfLlamaLoader {
         JsonNode archs = cfg.get("architectures");
         String arch = archs != null && archs.isArray() && archs.size() == 1 && archs.get(0).isTextual() ? archs.get(0).asText() : null;
         if (arch == null || !ARCHITECTURES.contains(arch))
-            throw new FormatException(file, "architectures", 0, (archs == null ? "is missing" : archs + " is not supported") + " (supported: " + ARCHITECTURES + ")");
+            throw new FormatException(file, "architectures", 0, (archs == null ? "is missing" : archs + " is not supported") + " (supported: " + String.join(", ", new java.util.TreeSet<>(ARCHITECTURES)) + ")");
         String act = text(file, cfg, "hidden_act", "silu");
         if (!act.equals("silu")) throw new FormatException(file, "hidden_act", 0, "'" + act + "' is not supported (silu)");
         if (cfg.path("mlp_bias").asBoolean(false)) throw new FormatException(file, "mlp_bias", 0, "MLP biases are not supported");
@@ -148,7 +149,7 @@ public final class HfLlamaLoader {
     }
 
     /** The tensors of a checkpoint, in one file or in shards named by the index. */
-    private record Tensors(Path dir, Map<String, SafetensorsFile> byName) {
+    private record Tensors(Path dir, Map<String, SafetensorsFile> byName, Set<String> used) {
         static Tensors open(Path dir) throws IOException {
             Map<String, SafetensorsFile> byName = new HashMap<>();
             Path single = dir.resolve("model.safetensors"), index = dir.resolve("model.safetensors.index.json");
@@ -173,7 +174,7 @@ public final class HfLlamaLoader {
             } else {
                 throw new FormatException(dir, "model.safetensors", 0, "neither model.safetensors nor model.safetensors.index.json is in the directory");
             }
-            return new Tensors(dir, byName);
+            return new Tensors(dir, byName, new java.util.HashSet<>());
         }
 
         boolean has(String name) { return byName.containsKey(name); }
@@ -181,7 +182,17 @@ public final class HfLlamaLoader {
         SafetensorsFile file(String name) throws FormatException {
             SafetensorsFile f = byName.get(name);
             if (f == null) throw new FormatException(dir, "tensor '" + name + "'", 0, "is missing from the checkpoint");
+            used.add(name);
             return f;
+        }
+
+        /** A tensor the forward pass would ignore (an o_proj bias, say) means the model is not the one we run. */
+        void requireAllUsed(String architecture) throws FormatException {
+            for (String name : new java.util.TreeSet<>(byName.keySet())) {
+                if (used.contains(name) || name.endsWith(".rotary_emb.inv_freq")) continue;
+                throw new FormatException(byName.get(name).path(), "tensor '" + name + "'", 0,
+                        "is not part of " + architecture + " as actlab runs it (unsupported variant)");
+            }
         }
 
         WeightMatrix matrix(String name, int rows, int cols) throws FormatException { return file(name).matrix(name, rows, cols); }

@@ -122,6 +122,45 @@ class HfLlamaLoaderTest {
         assertEquals("tensor 'model.norm.weight'.shape", e.field(), e.getMessage());
     }
 
+    /** Rewrites model.safetensors with extra tensors and a different architecture name. */
+    private Path withExtraTensors(String name, String architecture, java.util.function.Function<String, float[]> extra, String... extraNames) throws Exception {
+        LlamaModel original = Llama2cReader.read(Shared.stories260K());
+        Path dir = tmp.resolve(name);
+        HfCheckpointExport.export(original, dir, DType.F32, 1, true);
+        var f = dev.actlab.model.safetensors.SafetensorsFile.open(dir.resolve("model.safetensors"));
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (var t : f.tensors().values()) w.addF32(t.name(), f.toFloats(t), t.shape());
+        for (String e : extraNames) { float[] v = extra.apply(e); w.addF32(e, v, v.length); }
+        w.write(dir.resolve("model.safetensors"));
+        Path cfg = dir.resolve("config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace("LlamaForCausalLM", architecture));
+        return dir;
+    }
+
+    @Test
+    void qwen2BiasesAreLoadedAndUsed() throws Exception {
+        String[] names = new String[15];
+        for (int l = 0, i = 0; l < 5; l++) for (String p : new String[]{"q", "k", "v"}) names[i++] = "model.layers." + l + ".self_attn." + p + "_proj.bias";
+        int[] tokens = Shared.tokens(Shared.require("reference/stories260K/seq1.tokens.txt"));
+        float[] expected = Shared.f32(Shared.require("reference/stories260K/seq1.logits.f32"));
+        // zero biases: the C original's logits
+        LlamaModel zero = ModelLoader.loadDecoder(withExtraTensors("q0", "Qwen2ForCausalLM", n -> new float[n.contains("q_proj") ? 64 : 32], names));
+        assertEquals("Qwen2ForCausalLM", zero.architecture());
+        assertNotNull(zero.weights().qBias());
+        assertTrue(maxAbsDiff(expected, zero.runWithHooks(tokens, Hooks.none())) < 1e-4);
+        // a non-zero v bias moves them
+        LlamaModel biased = ModelLoader.loadDecoder(withExtraTensors("q1", "Qwen2ForCausalLM",
+                n -> { float[] v = new float[n.contains("q_proj") ? 64 : 32]; if (n.contains("v_proj")) java.util.Arrays.fill(v, 0.5f); return v; }, names));
+        assertTrue(maxAbsDiff(expected, biased.runWithHooks(tokens, Hooks.none())) > 1e-2);
+    }
+
+    @Test
+    void aTensorTheForwardPassWouldIgnoreIsAnError() throws Exception {
+        Path dir = withExtraTensors("ob", "LlamaForCausalLM", n -> new float[64], "model.layers.0.self_attn.o_proj.bias");
+        FormatException e = assertThrows(FormatException.class, () -> ModelLoader.loadDecoder(dir));
+        assertEquals("tensor 'model.layers.0.self_attn.o_proj.bias'", e.field());
+    }
+
     @Test
     void configFieldsMapToLlamaConfig() throws Exception {
         var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
