@@ -78,17 +78,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private void bpe(String word, List<Integer> out) {
         Integer whole = ids.get(word);
         if (whole != null && word.length() == 1) { out.add(whole); return; }
-        List<String> symbols = new ArrayList<>(word.length());
-        for (int i = 0; i < word.length(); i++) symbols.add(String.valueOf(word.charAt(i)));
-        while (symbols.size() > 1) {
-            int best = -1, bestRank = Integer.MAX_VALUE;
-            for (int i = 0; i + 1 < symbols.size(); i++) {
-                Integer r = mergeRank.get(symbols.get(i) + " " + symbols.get(i + 1));
-                if (r != null && r < bestRank) { bestRank = r; best = i; }   // strict <: leftmost wins a tie
-            }
-            if (best < 0) break;
-            symbols.set(best, symbols.get(best) + symbols.remove(best + 1));
-        }
+        List<String> symbols = BpeMerge.apply(word, false, this::rank);
         for (String s : symbols) {
             Integer id = ids.get(s);
             if (id != null) { out.add(id); continue; }
@@ -100,6 +90,11 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                 out.add(b);
             }
         }
+    }
+
+    private double rank(String left, String right) {
+        Integer r = mergeRank.get(left + " " + right);
+        return r == null ? Double.NaN : r;
     }
 
     @Override

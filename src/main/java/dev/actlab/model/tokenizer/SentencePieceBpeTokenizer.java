@@ -91,18 +91,7 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
     }
 
     private void bpe(String text, List<Integer> out) {
-        List<String> symbols = new ArrayList<>();
-        text.codePoints().forEach(cp -> symbols.add(Character.toString(cp)));
-        while (symbols.size() > 1) {
-            int best = -1;
-            float bestScore = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i + 1 < symbols.size(); i++) {
-                Integer id = mergeable.get(symbols.get(i) + symbols.get(i + 1));
-                if (id != null && !Float.isNaN(scores[id]) && (best < 0 || scores[id] > bestScore)) { best = i; bestScore = scores[id]; }   // strict >: leftmost wins a tie
-            }
-            if (best < 0) break;
-            symbols.set(best, symbols.get(best) + symbols.remove(best + 1));
-        }
+        List<String> symbols = BpeMerge.apply(text, true, this::rank);
         for (String s : symbols) {
             Integer id = mergeable.get(s);
             if (id != null) { out.add(id); continue; }
@@ -113,6 +102,12 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
                 else throw new IllegalArgumentException("'" + s + "' is not in the vocabulary, which has neither byte tokens nor unk");
             }
         }
+    }
+
+    /** Minus the score of the concatenation when it is a piece merges may produce (higher scores merge first), else NaN. */
+    private double rank(String left, String right) {
+        Integer id = mergeable.get(left + right);
+        return id == null || Float.isNaN(scores[id]) ? Double.NaN : -(double) scores[id];
     }
 
     /** Pieces joined with "▁" as space, byte tokens reassembled into UTF-8; the dummy prefix space is removed. */

@@ -118,6 +118,25 @@ class ByteLevelBpeJtokkitTest {
         compare(EncodingType.CL100K_BASE, "cl100k_base.tiktoken", PreTokenizer.LLAMA3);
     }
 
+    /** Prints encode throughput next to jtokkit's on the corpus repeated to ~1 MB (a figure, not a pass criterion). */
+    @Test
+    void throughputOnALongText() throws Exception {
+        String text = String.join(" ", java.util.Collections.nCopies(60, String.join("\n", TokenizerCorpus.all())));
+        ByteLevelBpeTokenizer ours = fromRanks("cl100k_base.tiktoken", PreTokenizer.LLAMA3, Map.of());
+        Encoding reference = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+        int[] a = null, b = null;
+        long t0 = 0, t1 = 0, t2 = 0;
+        for (int rep = 0; rep < 2; rep++) {   // second round is warm
+            t0 = System.nanoTime(); a = ours.encode(text, false);
+            t1 = System.nanoTime(); b = reference.encodeOrdinary(text).toArray();
+            t2 = System.nanoTime();
+        }
+        assertArrayEquals(b, a);
+        double mb = text.getBytes(StandardCharsets.UTF_8).length / 1e6;
+        System.out.printf("cl100k encode of %.1f MB (%d tokens): actlab %.1f MB/s, jtokkit %.1f MB/s%n",
+                mb, a.length, mb / ((t1 - t0) / 1e9), mb / ((t2 - t1) / 1e9));
+    }
+
     @Test
     void specialTokensAreMatchedBeforeBpeAndDroppedOnDecode() throws Exception {
         Encoding reference = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);

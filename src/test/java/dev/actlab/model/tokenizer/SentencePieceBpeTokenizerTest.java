@@ -62,6 +62,21 @@ class SentencePieceBpeTokenizerTest {
         assertEquals("Lily", t.decode(withBos));
     }
 
+    /** SentencePiece has no pre-tokenizer: a whole text is one merge sequence, so the merge loop must scale. */
+    @Test
+    void longTextsEncodeInNearLinearTime() throws Exception {
+        Tokenizer t = GgufTokenizers.fromMetadata(ggufMetadata(fixture()), java.nio.file.Path.of("fixture.gguf"));
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode c : fixture().get("cases")) sb.append(c.get("text").asText()).append(' ');
+        String text = sb.toString().repeat(40);
+        t.encode(text, false);   // warm up
+        long t0 = System.nanoTime();
+        int[] ids = t.encode(text, false);
+        double s = (System.nanoTime() - t0) / 1e9;
+        assertEquals(text, t.decode(ids));
+        System.out.printf("SentencePiece BPE encode of %d chars in one sequence: %d tokens in %.3f s%n", text.length(), ids.length, s);
+    }
+
     /**
      * The same model as a Llama-2-style tokenizer.json (BPE with byte_fallback, Prepend/Replace
      * normalizers). Its merges are made the way Hugging Face's SentencePiece converter makes them:
