@@ -98,12 +98,12 @@ public final class HfLlamaLoader {
         if (sliding && cfg.hasNonNull("sliding_window")) context = Math.min(context, integer(file, cfg, "sliding_window", context));
         LlamaConfig.RopeScaling scaling = null;
         JsonNode rs = cfg.get("rope_scaling");
-        if (rs != null && !rs.isNull()) {
-            String type = rs.hasNonNull("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("");
-            if (!type.equals("llama3")) throw new FormatException(file, "rope_scaling.rope_type", 0, "'" + type + "' is not supported (llama3)");
+        String ropeType = rs == null || rs.isNull() ? "default" : rs.hasNonNull("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("");
+        if (ropeType.equals("llama3"))
             scaling = new LlamaConfig.RopeScaling((float) number(file, rs, "factor"), (float) number(file, rs, "low_freq_factor"),
                     (float) number(file, rs, "high_freq_factor"), (int) number(file, rs, "original_max_position_embeddings"));
-        }
+        else if (!ropeType.equals("default"))   // newer transformers write {"rope_type": "default"} for plain RoPE
+            throw new FormatException(file, "rope_scaling.rope_type", 0, "'" + ropeType + "' is not supported (llama3)");
         try {
             return new LlamaConfig(arch, dim, integer(file, cfg, "intermediate_size", -1), integer(file, cfg, "num_hidden_layers", -1),
                     heads, kvHeads, integer(file, cfg, "vocab_size", -1), context,

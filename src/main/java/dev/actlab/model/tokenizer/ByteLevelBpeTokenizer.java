@@ -23,6 +23,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private final Set<Integer> droppedOnDecode;    // control tokens (BOS, EOS, ...)
     private final int bos, eos;
     private final java.text.Normalizer.Form normalization;   // applied before everything else, or null
+    // pre-tokens repeat a lot in real text ("the", " and"); bounded, cleared when full
+    private final java.util.concurrent.ConcurrentHashMap<String, int[]> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int CACHE_ENTRIES = 1 << 16;
 
     /**
      * @param pieces        id -> token string in the byte-level alphabet
@@ -76,10 +79,18 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
 
     /** Merges one pre-token (in alphabet characters) and appends its ids. */
     private void bpe(String word, List<Integer> out) {
-        Integer whole = ids.get(word);
-        if (whole != null && word.length() == 1) { out.add(whole); return; }
-        List<String> symbols = BpeMerge.apply(word, false, this::rank);
-        for (String s : symbols) {
+        int[] merged = cache.get(word);
+        if (merged == null) {
+            merged = merge(word);
+            if (cache.size() >= CACHE_ENTRIES) cache.clear();
+            cache.put(word, merged);
+        }
+        for (int id : merged) out.add(id);
+    }
+
+    private int[] merge(String word) {
+        List<Integer> out = new ArrayList<>();
+        for (String s : BpeMerge.apply(word, false, this::rank)) {
             Integer id = ids.get(s);
             if (id != null) { out.add(id); continue; }
             // a merge result missing from the vocabulary: fall back to single bytes
@@ -90,6 +101,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                 out.add(b);
             }
         }
+        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private double rank(String left, String right) {
