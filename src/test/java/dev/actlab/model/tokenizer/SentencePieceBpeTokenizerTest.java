@@ -62,6 +62,28 @@ class SentencePieceBpeTokenizerTest {
         assertEquals("Lily", t.decode(withBos));
     }
 
+    @Test
+    void malformedGgufMetadataNamesTheKey() throws Exception {
+        Map<String, Object> md = ggufMetadata(fixture());
+        List<?> scores = (List<?>) md.get("tokenizer.ggml.scores");
+        md.put("tokenizer.ggml.scores", scores.subList(0, scores.size() - 1));
+        var e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
+        assertEquals("tokenizer.ggml.scores", e.field());
+        assertTrue(e.getMessage().startsWith("x.gguf: "), e.getMessage());
+        md.put("tokenizer.ggml.scores", scores);
+        List<Object> tokens = new ArrayList<>((List<?>) md.get("tokenizer.ggml.tokens"));
+        tokens.set(5, 42);
+        md.put("tokenizer.ggml.tokens", tokens);
+        e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
+        assertEquals("tokenizer.ggml.tokens[5]", e.field());
+        md.put("tokenizer.ggml.tokens", "not an array");
+        e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
+        assertEquals("tokenizer.ggml.tokens", e.field());
+        md.remove("tokenizer.ggml.model");
+        e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
+        assertEquals("tokenizer.ggml.model", e.field());
+    }
+
     /** SentencePiece has no pre-tokenizer: a whole text is one merge sequence, so the merge loop must scale. */
     @Test
     void longTextsEncodeInNearLinearTime() throws Exception {
@@ -83,8 +105,9 @@ class SentencePieceBpeTokenizerTest {
      * every split of every piece into two pieces, ordered by the merged piece's id (SentencePiece
      * ids follow score order), then by the parts' ids.
      */
-    @Test
-    void llama2StyleTokenizerJsonMatchesSentencePiece(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void llama2StyleTokenizerJsonMatchesSentencePiece(boolean metaspace, @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
         JsonNode f = fixture();
         ObjectMapper json = new ObjectMapper();
         var root = json.createObjectNode();
@@ -107,10 +130,15 @@ class SentencePieceBpeTokenizerTest {
         for (int[] m : merges) mergeArray.add(f.get("pieces").get(m[1]).asText() + " " + f.get("pieces").get(m[2]).asText());
         var added = root.putArray("added_tokens");
         for (int i = 0; i < 4; i++) added.addObject().put("id", i).put("content", f.get("pieces").get(i).asText()).put("special", i < 3);
-        var norm = root.putObject("normalizer").put("type", "Sequence").putArray("normalizers");
-        norm.addObject().put("type", "Prepend").put("prepend", "\u2581");
-        norm.addObject().put("type", "Replace").put("content", "\u2581").putObject("pattern").put("String", " ");
-        root.putNull("pre_tokenizer");
+        if (metaspace) {   // the newer spelling (Mistral, later Llama 2 exports): a Metaspace pre-tokenizer
+            root.putNull("normalizer");
+            root.putObject("pre_tokenizer").put("type", "Metaspace").put("replacement", "\u2581").put("prepend_scheme", "first").put("split", false);
+        } else {           // the legacy spelling: Prepend and Replace normalizers
+            var norm = root.putObject("normalizer").put("type", "Sequence").putArray("normalizers");
+            norm.addObject().put("type", "Prepend").put("prepend", "\u2581");
+            norm.addObject().put("type", "Replace").put("content", "\u2581").putObject("pattern").put("String", " ");
+            root.putNull("pre_tokenizer");
+        }
         var single = root.putObject("post_processor").put("type", "TemplateProcessing").putArray("single");
         single.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 0);
         single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
