@@ -182,6 +182,16 @@ class HfLlamaLoaderTest {
                                   "original_max_position_embeddings": 8192, "rope_type": "llama3"}}""");
         var c3 = HfLlamaLoader.config(Path.of("config.json"), llama3);
         assertEquals(new dev.actlab.model.llama.LlamaConfig.RopeScaling(32f, 1f, 4f, 8192), c3.ropeScaling());
+        // Mistral 7B v0.1: no sliding-window attention here, so the usable context stops at the window
+        var mistral = new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+                {"architectures": ["MistralForCausalLM"], "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+                 "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 32000, "max_position_embeddings": 32768,
+                 "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "sliding_window": 4096, "head_dim": 128, "tie_word_embeddings": false}""");
+        var cm = HfLlamaLoader.config(Path.of("config.json"), mistral);
+        assertEquals(4096, cm.contextLength());
+        assertFalse(cm.tiedEmbeddings());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) mistral).put("head_dim", 256);
+        assertEquals("head_dim", assertThrows(FormatException.class, () -> HfLlamaLoader.config(Path.of("config.json"), mistral)).field());
         var yarn = (com.fasterxml.jackson.databind.node.ObjectNode) llama3.deepCopy();
         ((com.fasterxml.jackson.databind.node.ObjectNode) yarn.get("rope_scaling")).put("rope_type", "yarn");
         FormatException e = assertThrows(FormatException.class, () -> HfLlamaLoader.config(Path.of("config.json"), yarn));
