@@ -1,5 +1,6 @@
 package dev.actlab.model;
 
+import dev.actlab.model.hf.HfLlamaLoader;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama2c.Llama2cReader;
 import java.io.IOException;
@@ -14,8 +15,11 @@ public final class ModelLoader {
 
     public static LlamaModel loadDecoder(Path path) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString(), null, "model file not found");
-        if (Files.isDirectory(path))
-            throw new FormatException(path, "directory", 0, "safetensors model directories are not supported yet");
+        if (Files.isDirectory(path)) {
+            if (!HfLlamaLoader.looksLikeCheckpoint(path))
+                throw new FormatException(path, "config.json", 0, "the directory has no config.json (expected a Hugging Face checkpoint)");
+            return HfLlamaLoader.load(path);
+        }
         byte[] magic = new byte[4];
         try (InputStream in = Files.newInputStream(path)) {
             int n = in.readNBytes(magic, 0, 4);
