@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 final class EmbedCommand implements Callable<Integer> {
     static final int BATCH = 32;
 
-    @Option(names = "--model", defaultValue = "minilm", description = "minilm (built-in all-MiniLM-L6-v2) or a BERT .onnx file.") String model;
+    @Option(names = "--model", defaultValue = "minilm", description = "minilm (built-in all-MiniLM-L6-v2), a BERT .onnx file, or a Hugging Face BERT directory (config.json, model.safetensors, tokenizer.json).") String model;
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
     @Option(names = "--json", description = "Full vectors as JSON.") boolean json;
     @Option(names = "--threads") Integer threads;
@@ -33,7 +33,8 @@ final class EmbedCommand implements Callable<Integer> {
     static BertModel loadModel(String model) throws IOException {
         if (model.equals("minilm")) return MiniLm.load();
         Path p = Path.of(model);
-        if (!java.nio.file.Files.isRegularFile(p)) throw new NoSuchFileException(model, null, "use --model minilm or the path of a BERT .onnx file");
+        if (java.nio.file.Files.isDirectory(p)) return dev.actlab.model.hf.HfBertLoader.load(p);
+        if (!java.nio.file.Files.isRegularFile(p)) throw new NoSuchFileException(model, null, "use --model minilm, a BERT .onnx file or a Hugging Face BERT directory");
         return MiniLm.load(p);
     }
 

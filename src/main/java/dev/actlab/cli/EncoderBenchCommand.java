@@ -29,6 +29,8 @@ final class EncoderBenchCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (batch < 1 || seq < 2 || rounds < 1 || warmup < 0 || latencySeq < 0 || latencySeq == 1)
             throw new IllegalArgumentException("need --batch >= 1, --seq >= 2, --rounds >= 1, --warmup >= 0, --latency-seq 0 or >= 2");
+        if (!model.equals("minilm") && !model.endsWith(".onnx"))
+            throw new IllegalArgumentException("--model must be minilm or a BERT .onnx file: ONNX Runtime runs the same file side by side");
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         Parallel.setDefaultThreads(n);
         BertModel m = EmbedCommand.loadModel(model);
