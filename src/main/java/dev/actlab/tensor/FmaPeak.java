@@ -22,10 +22,13 @@ public final class FmaPeak {
         for (int t = 0; t < threads; t++) {
             int id = t;
             ts[t] = new Thread(() -> {
-                loop(1_000_000);   // warm up (compile)
+                // warm up for a while with many short calls: the Vector API is only fast once C2 compiles loop
+                // (interpreted and C1 code box every vector); one long call would sit in OSR/C1 code
+                long warm = System.nanoTime() + 400_000_000L;
+                while (System.nanoTime() < warm) loop(256);
                 long start = System.nanoTime(), deadline = start + millis * 1_000_000L;
                 long iters = 0;
-                while (System.nanoTime() < deadline) { loop(100_000); iters += 100_000; }
+                while (System.nanoTime() < deadline) { for (int i = 0; i < 100; i++) loop(1024); iters += 100 * 1024; }
                 nanos[id] = System.nanoTime() - start;
                 flops[id] = iters * 12L * S.length() * 2;
             });
