@@ -14,7 +14,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "embed", description = "Sentence embeddings (mean pooled, L2-normalised) with a BERT encoder.")
 final class EmbedCommand implements Callable<Integer> {
@@ -24,6 +26,7 @@ final class EmbedCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
     @Option(names = "--json", description = "Full vectors as JSON.") boolean json;
     @Option(names = "--threads") Integer threads;
+    @Spec CommandSpec spec;
 
     static final class Input {
         @Option(names = "--text", description = "A text to embed (repeatable).") List<String> texts;
@@ -64,6 +67,7 @@ final class EmbedCommand implements Callable<Integer> {
         }
         if (texts.size() > BATCH) System.err.println();
         m.tokenizer().withWarnings(System.err::println);
+        java.io.PrintWriter stdout = spec.commandLine().getOut();
         if (json) {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int i = 0; i < texts.size(); i++) {
@@ -73,16 +77,17 @@ final class EmbedCommand implements Callable<Integer> {
             }
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", m.source()); out.put("dim", m.dModel()); out.put("pooling", "mean, L2-normalised"); out.put("embeddings", rows);
-            System.out.println(Json.write(out));
+            stdout.println(Json.write(out));
         } else {
-            System.out.printf("%s: %d text(s), %d dimensions (mean pooled, L2-normalised)%n", m.source(), texts.size(), m.dModel());
-            System.out.printf("%-4s %-6s %-40s %s%n", "#", "tokens", "text", "embedding[0:6]");
+            stdout.printf("%s: %d text(s), %d dimensions (mean pooled, L2-normalised)%n", m.source(), texts.size(), m.dModel());
+            stdout.printf("%-4s %-6s %-40s %s%n", "#", "tokens", "text", "embedding[0:6]");
             for (int i = 0; i < texts.size(); i++) {
                 StringBuilder v = new StringBuilder();
                 for (int j = 0; j < Math.min(6, vectors.get(i).length); j++) v.append(String.format("%+.4f ", vectors.get(i)[j]));
-                System.out.printf("%-4d %-6d %-40s %s...%n", i + 1, tokenCounts.get(i), DemoCommand.clip(texts.get(i), 40), v);
+                stdout.printf("%-4d %-6d %-40s %s...%n", i + 1, tokenCounts.get(i), DemoCommand.clip(texts.get(i), 40), v);
             }
         }
+        stdout.flush();
         return 0;
     }
 }
