@@ -7,6 +7,7 @@ import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.bert.BertWeights;
 import dev.actlab.model.safetensors.SafetensorsFile;
 import dev.actlab.model.tokenizer.WordPieceTokenizer;
+import dev.actlab.tensor.F32PanelMatrix;
 import dev.actlab.tensor.WeightMatrix;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,6 +49,8 @@ public final class HfBertLoader {
         if (!Files.isRegularFile(weightsFile))
             throw new FormatException(dir, "model.safetensors", 0, "is missing (sharded BERT checkpoints are not supported)");
         SafetensorsFile sf = SafetensorsFile.open(weightsFile);
+        // matrices are repacked into panels (an outer-product GEMM layout) for batched encoding
+        java.util.function.UnaryOperator<WeightMatrix> pack = F32PanelMatrix::of;
         String p = sf.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
         int d = c.dModel(), L = c.layers(), m = c.dMlp();
         WeightMatrix[] wq = new WeightMatrix[L], wk = new WeightMatrix[L], wv = new WeightMatrix[L], wo = new WeightMatrix[L], wIn = new WeightMatrix[L], wOut = new WeightMatrix[L];
@@ -55,13 +58,13 @@ public final class HfBertLoader {
         float[][] ln1w = new float[L][], ln1b = new float[L][], ln2w = new float[L][], ln2b = new float[L][];
         for (int l = 0; l < L; l++) {
             String b = p + "encoder.layer." + l + ".";
-            wq[l] = sf.matrix(b + "attention.self.query.weight", d, d); bq[l] = sf.floats(b + "attention.self.query.bias", d);
-            wk[l] = sf.matrix(b + "attention.self.key.weight", d, d); bk[l] = sf.floats(b + "attention.self.key.bias", d);
-            wv[l] = sf.matrix(b + "attention.self.value.weight", d, d); bv[l] = sf.floats(b + "attention.self.value.bias", d);
-            wo[l] = sf.matrix(b + "attention.output.dense.weight", d, d); bo[l] = sf.floats(b + "attention.output.dense.bias", d);
+            wq[l] = pack.apply(sf.matrix(b + "attention.self.query.weight", d, d)); bq[l] = sf.floats(b + "attention.self.query.bias", d);
+            wk[l] = pack.apply(sf.matrix(b + "attention.self.key.weight", d, d)); bk[l] = sf.floats(b + "attention.self.key.bias", d);
+            wv[l] = pack.apply(sf.matrix(b + "attention.self.value.weight", d, d)); bv[l] = sf.floats(b + "attention.self.value.bias", d);
+            wo[l] = pack.apply(sf.matrix(b + "attention.output.dense.weight", d, d)); bo[l] = sf.floats(b + "attention.output.dense.bias", d);
             ln1w[l] = sf.floats(b + "attention.output.LayerNorm.weight", d); ln1b[l] = sf.floats(b + "attention.output.LayerNorm.bias", d);
-            wIn[l] = sf.matrix(b + "intermediate.dense.weight", m, d); bIn[l] = sf.floats(b + "intermediate.dense.bias", m);
-            wOut[l] = sf.matrix(b + "output.dense.weight", d, m); bOut[l] = sf.floats(b + "output.dense.bias", d);
+            wIn[l] = pack.apply(sf.matrix(b + "intermediate.dense.weight", m, d)); bIn[l] = sf.floats(b + "intermediate.dense.bias", m);
+            wOut[l] = pack.apply(sf.matrix(b + "output.dense.weight", d, m)); bOut[l] = sf.floats(b + "output.dense.bias", d);
             ln2w[l] = sf.floats(b + "output.LayerNorm.weight", d); ln2b[l] = sf.floats(b + "output.LayerNorm.bias", d);
         }
         String e = p + "embeddings.";

@@ -3,7 +3,7 @@ package dev.actlab.model.onnx;
 import dev.actlab.model.FormatException;
 import dev.actlab.model.bert.BertConfig;
 import dev.actlab.model.bert.BertWeights;
-import dev.actlab.tensor.F32Matrix;
+import dev.actlab.tensor.F32PanelMatrix;
 import dev.actlab.tensor.WeightMatrix;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -243,15 +243,11 @@ public final class OnnxBertReader {
         return m.floats(t);
     }
 
-    /** An ONNX [in, out] MatMul weight as a WeightMatrix [out, in]. */
+    /** An ONNX [in, out] MatMul weight as a WeightMatrix [out, in] (panels of W^T: the [in, out] rows repacked). */
     private WeightMatrix transposed(String name) throws FormatException {
         OnnxTensor t = m.initializers().get(name);
-        float[] a = m.floats(t);
         int in = (int) t.dims()[0], out = (int) t.dims()[1];
-        float[] b = new float[a.length];
-        for (int i = 0; i < in; i++)
-            for (int o = 0; o < out; o++) b[o * in + i] = a[i * out + o];
-        return F32Matrix.of(b, out, in);
+        return F32PanelMatrix.fromTransposed(m.floats(t), out, in);
     }
 
     private FormatException missing(String what) {
