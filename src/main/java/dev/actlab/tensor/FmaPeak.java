@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Measures the machine's float32 FMA peak: every thread runs independent chains of vector FMAs
- * (enough of them to hide the FMA latency) for a fixed time. Benchmarks report their GFLOP/s as a
- * fraction of this number.
+ * (enough of them to hide the FMA latency) for a fixed time, measured in thread CPU time so a busy
+ * machine does not lower the figure. Benchmarks report their GFLOP/s as a fraction of this number.
  */
 public final class FmaPeak {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -22,14 +22,15 @@ public final class FmaPeak {
         for (int t = 0; t < threads; t++) {
             int id = t;
             ts[t] = new Thread(() -> {
-                // warm up for a while with many short calls: the Vector API is only fast once C2 compiles loop
-                // (interpreted and C1 code box every vector); one long call would sit in OSR/C1 code
-                long warm = System.nanoTime() + 400_000_000L;
-                while (System.nanoTime() < warm) loop(256);
-                long start = System.nanoTime(), deadline = start + millis * 1_000_000L;
+                // warm up: the Vector API is only fast once C2 has compiled the loop (on-stack replacement
+                // inside long calls; interpreted and C1 code box every vector)
+                for (int i = 0; i < 4; i++) loop(1_000_000);
+                // CPU time, not wall time: on a shared machine the probe must not count time it was descheduled
+                var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+                long cpu0 = mx.getCurrentThreadCpuTime(), deadline = System.nanoTime() + millis * 1_000_000L;
                 long iters = 0;
-                while (System.nanoTime() < deadline) { for (int i = 0; i < 100; i++) loop(1024); iters += 100 * 1024; }
-                nanos[id] = System.nanoTime() - start;
+                while (System.nanoTime() < deadline) { loop(200_000); iters += 200_000; }
+                nanos[id] = Math.max(1, mx.getCurrentThreadCpuTime() - cpu0);
                 flops[id] = iters * 12L * S.length() * 2;
             });
             ts[t].start();
