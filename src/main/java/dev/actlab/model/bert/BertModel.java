@@ -110,7 +110,7 @@ public final class BertModel implements HookedModel {
         fire(hk, EMBED, 0, x, off, len, d);
         fire(hk, POS_EMBED, 0, pos, off, len, d);
         fire(hk, TOKEN_TYPE_EMBED, 0, type, off, len, d);
-        for (int i = 0; i < n * d; i++) x[i] = x[i] + type[i] + pos[i];   // ONNX export order: (word + type) + position
+        addEmbeddings(x, type, pos);   // ONNX export order: (word + type) + position
         layerNorm(hk, EMBED_LN_SCALE, EMBED_LN_NORMALIZED, 0, x, scale, w.embedNormWeight(), w.embedNormBias(), off, len);
 
         for (int l = 0; l < c.layers(); l++) {
@@ -127,7 +127,7 @@ public final class BertModel implements HookedModel {
             fire(hk, ATTN_Z, l, z, off, len, heads, hs);
             linear(w.wo()[l], w.bo()[l], z, n, attnOut);
             fire(hk, ATTN_OUT, l, attnOut, off, len, d);
-            for (int i = 0; i < n * d; i++) x[i] = attnOut[i] + x[i];
+            addResidual(x, attnOut);
             fire(hk, RESID_MID, l, x, off, len, d);
             layerNorm(hk, LN1_SCALE, LN1_NORMALIZED, l, x, scale, w.ln1Weight()[l], w.ln1Bias()[l], off, len);
 
@@ -138,20 +138,36 @@ public final class BertModel implements HookedModel {
             fire(hk, MLP_POST, l, mlp, off, len, dMlp);
             linear(w.wOut()[l], w.bOut()[l], mlp, n, mlpOut);
             fire(hk, MLP_OUT, l, mlpOut, off, len, d);
-            for (int i = 0; i < n * d; i++) x[i] = mlpOut[i] + x[i];
+            addResidual(x, mlpOut);
             fire(hk, RESID_POST, l, x, off, len, d);
             layerNorm(hk, LN2_SCALE, LN2_NORMALIZED, l, x, scale, w.ln2Weight()[l], w.ln2Bias()[l], off, len);
         }
         return new EncoderOutput(x, off, len, d);
     }
 
+    // element-wise steps live in small methods: the JIT compiles them fully, while the long
+    // forward method may only run as on-stack-replaced code in its first calls
+
+    /** x = delta + x (the residual add, in the order the ONNX graph adds). */
+    private static void addResidual(float[] x, float[] delta) {
+        for (int i = 0; i < x.length; i++) x[i] = delta[i] + x[i];
+    }
+
+    private static void addEmbeddings(float[] x, float[] type, float[] pos) {
+        for (int i = 0; i < x.length; i++) x[i] = x[i] + type[i] + pos[i];
+    }
+
     /** y [n, rows] = W x + b. */
     private void linear(WeightMatrix wm, float[] bias, float[] in, int n, float[] y) {
         wm.matmul(in, n, y, par);
-        int rows = wm.rows();
+        addBias(y, bias, n);
+    }
+
+    private static void addBias(float[] y, float[] bias, int n) {
+        int rows = bias.length;
         for (int t = 0; t < n; t++) {
             int o = t * rows;
-            for (int i = 0; i < rows; i++) y[o + i] += bias[i];
+            for (int i = 0; i < rows; i++) y[o + i] = bias[i] + y[o + i];
         }
     }
 

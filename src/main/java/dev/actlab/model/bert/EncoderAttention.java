@@ -123,15 +123,17 @@ final class EncoderAttention {
             }
     }
 
-    /** In-place softmax of row[off, off + L). */
+    /** In-place softmax of row[off, off + L). The max is exact in any order, so a vector max keeps the bits fixed. */
     static void softmax(float[] row, int off, int L) {
         var s = VectorExp.S;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < L; j++) max = Math.max(max, row[off + j]);
         int upper = s.loopBound(L);
-        FloatVector acc = FloatVector.zero(s);
+        FloatVector vmax = FloatVector.broadcast(s, Float.NEGATIVE_INFINITY);
         int j = 0;
-        for (; j < upper; j += LANES) {
+        for (; j < upper; j += LANES) vmax = vmax.max(FloatVector.fromArray(s, row, off + j));
+        float max = vmax.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        for (; j < L; j++) max = Math.max(max, row[off + j]);
+        FloatVector acc = FloatVector.zero(s);
+        for (j = 0; j < upper; j += LANES) {
             FloatVector e = VectorExp.exp(FloatVector.fromArray(s, row, off + j).sub(max));
             e.intoArray(row, off + j);
             acc = acc.add(e);
@@ -139,7 +141,8 @@ final class EncoderAttention {
         float sum = Lanes.sum(acc);
         for (; j < L; j++) { float e = VectorExp.exp(row[off + j] - max); row[off + j] = e; sum += e; }
         float inv = 1f / sum;
-        for (j = 0; j < L; j++) row[off + j] *= inv;
+        for (j = 0; j < upper; j += LANES) FloatVector.fromArray(s, row, off + j).mul(inv).intoArray(row, off + j);
+        for (; j < L; j++) row[off + j] *= inv;
     }
 
     /**
