@@ -55,8 +55,8 @@ final class EncoderAttention {
         }
     }
 
-    /** Queries handled together: their accumulators are independent FMA chains that hide the FMA latency. */
-    private static final int QB = 4;
+    /** Queries handled together: their accumulators are independent FMA chains sharing each load. */
+    private static final int QB = 6;
 
     /**
      * One head of one sequence. Fused (scoresOut and patternIn null): scores, softmax, mix for QB
@@ -67,26 +67,27 @@ final class EncoderAttention {
     private static void head(float[] q, float[] k, float[] v, float[] z, int o, int L, int heads, int hs, int h,
                              float[] scoresOut, int scoresOff, float[] patternIn, int patternOff) {
         int d = heads * hs;
+        int Lp = (L + LANES - 1) / LANES * LANES;   // keys padded to whole vectors (padding keys are zero, never used)
         float sqrtHs = (float) Math.sqrt(hs);
         float[] kt = null;
         if (patternIn == null) {            // K of this head transposed: kt[c, j] = k[o + j, h, c]
-            kt = new float[hs * L];
+            kt = new float[hs * Lp];
             for (int j = 0; j < L; j++)
-                for (int c = 0; c < hs; c++) kt[c * L + j] = k[(o + j) * d + h * hs + c];
+                for (int c = 0; c < hs; c++) kt[c * Lp + j] = k[(o + j) * d + h * hs + c];
         }
-        float[] rows = patternIn == null ? new float[QB * L] : null;   // [QB, L] scores, then probabilities
+        float[] rows = patternIn == null ? new float[QB * Lp] : null;   // [QB, Lp] scores, then probabilities
         int[] qOff = new int[QB], pOff = new int[QB];
         for (int i0 = 0; i0 < L; i0 += QB) {
             for (int u = 0; u < QB; u++) qOff[u] = (o + Math.min(i0 + u, L - 1)) * d + h * hs;
             int real = Math.min(QB, L - i0);
             if (patternIn == null) {
-                scores(q, qOff, kt, hs, L, sqrtHs, rows);
+                scores(q, qOff, kt, hs, Lp, sqrtHs, rows);
                 if (scoresOut != null) {
-                    for (int u = 0; u < real; u++) System.arraycopy(rows, u * L, scoresOut, scoresOff + (i0 + u) * L, L);
+                    for (int u = 0; u < real; u++) System.arraycopy(rows, u * Lp, scoresOut, scoresOff + (i0 + u) * L, L);
                     continue;
                 }
-                for (int u = 0; u < real; u++) softmax(rows, u * L, L);
-                for (int u = 0; u < QB; u++) pOff[u] = Math.min(u, real - 1) * L;
+                for (int u = 0; u < real; u++) softmax(rows, u * Lp, L);
+                for (int u = 0; u < QB; u++) pOff[u] = Math.min(u, real - 1) * Lp;
                 mix(rows, pOff, v, o, L, d, h * hs, hs, z, qOff, real);
             } else {
                 for (int u = 0; u < QB; u++) pOff[u] = patternOff + Math.min(i0 + u, L - 1) * L;
@@ -95,32 +96,57 @@ final class EncoderAttention {
         }
     }
 
-    /** rows[u, j] = q_u . k_j / sqrt(hs) for the QB queries at qOff, vectorized over keys j. */
-    private static void scores(float[] q, int[] qOff, float[] kt, int hs, int L, float sqrtHs, float[] rows) {
+    /**
+     * rows[u, j] = q_u . k_j / sqrt(hs) for the QB queries at qOff and all Lp keys: per dimension c
+     * four key vectors and six broadcast query values feed 24 FMAs (one chain per score, in order of c).
+     */
+    private static void scores(float[] q, int[] qOff, float[] kt, int hs, int Lp, float sqrtHs, float[] rows) {
         var s = VectorExp.S;
-        int q0 = qOff[0], q1 = qOff[1], q2 = qOff[2], q3 = qOff[3];
-        int upper = s.loopBound(L);
+        int q0 = qOff[0], q1 = qOff[1], q2 = qOff[2], q3 = qOff[3], q4 = qOff[4], q5 = qOff[5];
         int j = 0;
-        for (; j < upper; j += LANES) {
-            FloatVector a0 = FloatVector.zero(s), a1 = a0, a2 = a0, a3 = a0;
+        for (; j + 4 * LANES <= Lp; j += 4 * LANES) {
+            FloatVector a00 = FloatVector.zero(s), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00,
+                    a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00,
+                    a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
             for (int c = 0; c < hs; c++) {
-                FloatVector kv = FloatVector.fromArray(s, kt, c * L + j);
+                int kOff = c * Lp + j;
+                FloatVector k0 = FloatVector.fromArray(s, kt, kOff), k1 = FloatVector.fromArray(s, kt, kOff + LANES),
+                        k2 = FloatVector.fromArray(s, kt, kOff + 2 * LANES), k3 = FloatVector.fromArray(s, kt, kOff + 3 * LANES);
+                FloatVector b = FloatVector.broadcast(s, q[q0 + c]);
+                a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
+                b = FloatVector.broadcast(s, q[q1 + c]);
+                a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
+                b = FloatVector.broadcast(s, q[q2 + c]);
+                a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
+                b = FloatVector.broadcast(s, q[q3 + c]);
+                a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
+                b = FloatVector.broadcast(s, q[q4 + c]);
+                a40 = k0.fma(b, a40); a41 = k1.fma(b, a41); a42 = k2.fma(b, a42); a43 = k3.fma(b, a43);
+                b = FloatVector.broadcast(s, q[q5 + c]);
+                a50 = k0.fma(b, a50); a51 = k1.fma(b, a51); a52 = k2.fma(b, a52); a53 = k3.fma(b, a53);
+            }
+            int r = j;
+            a00.div(sqrtHs).intoArray(rows, r); a01.div(sqrtHs).intoArray(rows, r + LANES); a02.div(sqrtHs).intoArray(rows, r + 2 * LANES); a03.div(sqrtHs).intoArray(rows, r + 3 * LANES); r += Lp;
+            a10.div(sqrtHs).intoArray(rows, r); a11.div(sqrtHs).intoArray(rows, r + LANES); a12.div(sqrtHs).intoArray(rows, r + 2 * LANES); a13.div(sqrtHs).intoArray(rows, r + 3 * LANES); r += Lp;
+            a20.div(sqrtHs).intoArray(rows, r); a21.div(sqrtHs).intoArray(rows, r + LANES); a22.div(sqrtHs).intoArray(rows, r + 2 * LANES); a23.div(sqrtHs).intoArray(rows, r + 3 * LANES); r += Lp;
+            a30.div(sqrtHs).intoArray(rows, r); a31.div(sqrtHs).intoArray(rows, r + LANES); a32.div(sqrtHs).intoArray(rows, r + 2 * LANES); a33.div(sqrtHs).intoArray(rows, r + 3 * LANES); r += Lp;
+            a40.div(sqrtHs).intoArray(rows, r); a41.div(sqrtHs).intoArray(rows, r + LANES); a42.div(sqrtHs).intoArray(rows, r + 2 * LANES); a43.div(sqrtHs).intoArray(rows, r + 3 * LANES); r += Lp;
+            a50.div(sqrtHs).intoArray(rows, r); a51.div(sqrtHs).intoArray(rows, r + LANES); a52.div(sqrtHs).intoArray(rows, r + 2 * LANES); a53.div(sqrtHs).intoArray(rows, r + 3 * LANES);
+        }
+        for (; j < Lp; j += LANES) {   // the last keys, one vector at a time
+            FloatVector a0 = FloatVector.zero(s), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+            for (int c = 0; c < hs; c++) {
+                FloatVector kv = FloatVector.fromArray(s, kt, c * Lp + j);
                 a0 = kv.fma(FloatVector.broadcast(s, q[q0 + c]), a0);
                 a1 = kv.fma(FloatVector.broadcast(s, q[q1 + c]), a1);
                 a2 = kv.fma(FloatVector.broadcast(s, q[q2 + c]), a2);
                 a3 = kv.fma(FloatVector.broadcast(s, q[q3 + c]), a3);
+                a4 = kv.fma(FloatVector.broadcast(s, q[q4 + c]), a4);
+                a5 = kv.fma(FloatVector.broadcast(s, q[q5 + c]), a5);
             }
-            a0.div(sqrtHs).intoArray(rows, j);
-            a1.div(sqrtHs).intoArray(rows, L + j);
-            a2.div(sqrtHs).intoArray(rows, 2 * L + j);
-            a3.div(sqrtHs).intoArray(rows, 3 * L + j);
+            a0.div(sqrtHs).intoArray(rows, j); a1.div(sqrtHs).intoArray(rows, Lp + j); a2.div(sqrtHs).intoArray(rows, 2 * Lp + j);
+            a3.div(sqrtHs).intoArray(rows, 3 * Lp + j); a4.div(sqrtHs).intoArray(rows, 4 * Lp + j); a5.div(sqrtHs).intoArray(rows, 5 * Lp + j);
         }
-        for (; j < L; j++)
-            for (int u = 0; u < QB; u++) {
-                float acc = 0;
-                for (int c = 0; c < hs; c++) acc = Math.fma(kt[c * L + j], q[qOff[u] + c], acc);
-                rows[u * L + j] = acc / sqrtHs;
-            }
     }
 
     /** In-place softmax of row[off, off + L). The max is exact in any order, so a vector max keeps the bits fixed. */
@@ -147,25 +173,51 @@ final class EncoderAttention {
 
     /**
      * z[row u, head] = sum_j p[pOff[u] + j] * v[o + j, head] for the QB query rows at zOff (the
-     * first real of them are stored), vectorized over the head dimension, in order of j.
+     * first real of them are stored), vectorized over the head dimension, one chain per output in
+     * order of j: two vectors of dimensions x six queries per step where they fit.
      */
     private static void mix(float[] p, int[] pOff, float[] v, int o, int L, int d, int hOff, int hs, float[] z, int[] zOff, int real) {
         var s = VectorExp.S;
-        int p0 = pOff[0], p1 = pOff[1], p2 = pOff[2], p3 = pOff[3];
+        int p0 = pOff[0], p1 = pOff[1], p2 = pOff[2], p3 = pOff[3], p4 = pOff[4], p5 = pOff[5];
         int c = 0;
-        for (int upper = s.loopBound(hs); c < upper; c += LANES) {
-            FloatVector a0 = FloatVector.zero(s), a1 = a0, a2 = a0, a3 = a0;
+        for (; c + 2 * LANES <= hs; c += 2 * LANES) {
+            FloatVector a00 = FloatVector.zero(s), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
+                    a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+            for (int j = 0; j < L; j++) {
+                int vOff = (o + j) * d + hOff + c;
+                FloatVector v0 = FloatVector.fromArray(s, v, vOff), v1 = FloatVector.fromArray(s, v, vOff + LANES);
+                FloatVector b = FloatVector.broadcast(s, p[p0 + j]); a00 = v0.fma(b, a00); a01 = v1.fma(b, a01);
+                b = FloatVector.broadcast(s, p[p1 + j]); a10 = v0.fma(b, a10); a11 = v1.fma(b, a11);
+                b = FloatVector.broadcast(s, p[p2 + j]); a20 = v0.fma(b, a20); a21 = v1.fma(b, a21);
+                b = FloatVector.broadcast(s, p[p3 + j]); a30 = v0.fma(b, a30); a31 = v1.fma(b, a31);
+                b = FloatVector.broadcast(s, p[p4 + j]); a40 = v0.fma(b, a40); a41 = v1.fma(b, a41);
+                b = FloatVector.broadcast(s, p[p5 + j]); a50 = v0.fma(b, a50); a51 = v1.fma(b, a51);
+            }
+            // no array of vectors: that would box them
+            a00.intoArray(z, zOff[0] + c); a01.intoArray(z, zOff[0] + c + LANES);
+            if (real > 1) { a10.intoArray(z, zOff[1] + c); a11.intoArray(z, zOff[1] + c + LANES); }
+            if (real > 2) { a20.intoArray(z, zOff[2] + c); a21.intoArray(z, zOff[2] + c + LANES); }
+            if (real > 3) { a30.intoArray(z, zOff[3] + c); a31.intoArray(z, zOff[3] + c + LANES); }
+            if (real > 4) { a40.intoArray(z, zOff[4] + c); a41.intoArray(z, zOff[4] + c + LANES); }
+            if (real > 5) { a50.intoArray(z, zOff[5] + c); a51.intoArray(z, zOff[5] + c + LANES); }
+        }
+        for (; c + LANES <= hs; c += LANES) {
+            FloatVector a0 = FloatVector.zero(s), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
             for (int j = 0; j < L; j++) {
                 FloatVector vj = FloatVector.fromArray(s, v, (o + j) * d + hOff + c);
                 a0 = vj.fma(FloatVector.broadcast(s, p[p0 + j]), a0);
                 a1 = vj.fma(FloatVector.broadcast(s, p[p1 + j]), a1);
                 a2 = vj.fma(FloatVector.broadcast(s, p[p2 + j]), a2);
                 a3 = vj.fma(FloatVector.broadcast(s, p[p3 + j]), a3);
+                a4 = vj.fma(FloatVector.broadcast(s, p[p4 + j]), a4);
+                a5 = vj.fma(FloatVector.broadcast(s, p[p5 + j]), a5);
             }
-            a0.intoArray(z, zOff[0] + c);   // no array of vectors: that would box them
+            a0.intoArray(z, zOff[0] + c);
             if (real > 1) a1.intoArray(z, zOff[1] + c);
             if (real > 2) a2.intoArray(z, zOff[2] + c);
             if (real > 3) a3.intoArray(z, zOff[3] + c);
+            if (real > 4) a4.intoArray(z, zOff[4] + c);
+            if (real > 5) a5.intoArray(z, zOff[5] + c);
         }
         for (; c < hs; c++)
             for (int u = 0; u < real; u++) {
