@@ -51,7 +51,7 @@ final class SimilarityDemoStep implements DemoStep {
             r.put("sentence", i); r.put("nearest", best); r.put("cosine", EncoderBenchmark.round(cos[i][best]));
             nearest.add(r);
         }
-        ctx.out.printf("  (%d sentences embedded in %.1f ms)%n", n, ms);
+        ctx.out.printf("  (%d sentences embedded in %.1f ms, a first call: includes JIT warm-up)%n", n, ms);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", m.source()); out.put("sentences", SENTENCES); out.put("embed_ms", EncoderBenchmark.round(ms));
         List<List<Double>> table = new ArrayList<>();
