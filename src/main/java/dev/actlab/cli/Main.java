@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 PplCommand.class,
                 InspectCommand.class,
+                CaptureCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
