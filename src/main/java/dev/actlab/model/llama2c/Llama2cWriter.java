@@ -28,7 +28,7 @@ public final class Llama2cWriter {
             throw new IllegalArgumentException("the llama2.c format holds no biases, RoPE variants, theta other than 10000 or eps other than 1e-5");
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
+        Path tmp = dir.resolve(target.getFileName() + ".part");
         try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
             ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
             b.putInt(c.dim()).putInt(c.hiddenDim()).putInt(c.layers()).putInt(c.heads()).putInt(c.kvHeads())
