@@ -35,9 +35,7 @@ public final class CausalAttention {
                     float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j <= t; j++) {
                         int kOff = ((b * T + j) * kvHeads + g) * hs;
-                        float s = 0;
-                        for (int i = 0; i < hs; i++) s += q[qOff + i] * k[kOff + i];
-                        s *= scale;
+                        float s = Matmul.dot(q, qOff, k, kOff, hs) * scale;
                         att[aOff + j] = s;
                         max = Math.max(max, s);
                     }
@@ -47,11 +45,8 @@ public final class CausalAttention {
                     for (int j = 0; j <= t; j++) att[aOff + j] *= inv;
                     for (int j = t + 1; j < T; j++) att[aOff + j] = 0;
                     for (int i = 0; i < hs; i++) z[qOff + i] = 0;
-                    for (int j = 0; j <= t; j++) {
-                        float p = att[aOff + j];
-                        int vOff = ((b * T + j) * kvHeads + g) * hs;
-                        for (int i = 0; i < hs; i++) z[qOff + i] += p * v[vOff + i];
-                    }
+                    for (int j = 0; j <= t; j++)
+                        Matmul.axpy(att[aOff + j], v, ((b * T + j) * kvHeads + g) * hs, z, qOff, hs);
                 }
             }
         });
@@ -79,8 +74,7 @@ public final class CausalAttention {
                         float pdp = 0;
                         for (int j = 0; j <= t; j++) {
                             int vOff = ((b * T + j) * kvHeads + g) * hs;
-                            float dp = 0;
-                            for (int i = 0; i < hs; i++) dp += dz[qOff + i] * v[vOff + i];
+                            float dp = Matmul.dot(dz, qOff, v, vOff, hs);
                             ds[j] = dp;
                             pdp += att[aOff + j] * dp;
                         }
@@ -88,11 +82,9 @@ public final class CausalAttention {
                             float p = att[aOff + j];
                             float d = p * (ds[j] - pdp) * scale;
                             int kOff = ((b * T + j) * kvHeads + g) * hs;
-                            for (int i = 0; i < hs; i++) {
-                                dq[qOff + i] += d * k[kOff + i];
-                                dk[kOff + i] += d * q[qOff + i];
-                                dv[kOff + i] += p * dz[qOff + i];
-                            }
+                            Matmul.axpy(d, k, kOff, dq, qOff, hs);
+                            Matmul.axpy(d, q, qOff, dk, kOff, hs);
+                            Matmul.axpy(p, dz, qOff, dv, kOff, hs);
                         }
                     }
                 }

@@ -1,61 +1,106 @@
 package dev.actlab.train;
 
-import dev.actlab.tensor.Lanes;
 import dev.actlab.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * y = x W^T with W [out, in] row-major (the layout of dev.actlab.tensor.F32Matrix). Each output
- * element is computed by one thread in a fixed order, so results do not depend on the thread count.
+ * y = x W^T with W [out, in] row-major (the layout of dev.actlab.tensor.F32Matrix).
+ * All three products (forward, dx, dW) are one kernel, C [M, K] += A [M, J] B [J, K], after
+ * transposing W (forward) or dy (dW). The kernel keeps a 4-row x one-vector block of C in
+ * registers while it walks J, so it needs no horizontal sums. Every element of C is
+ * C + sum_j A[m, j] B[j, k] with fused multiply-adds in j order, whatever the blocking, and
+ * each row of C belongs to one thread: results are bit-identical across thread counts.
  */
 public final class Matmul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private Matmul() {}
 
-    /** y [N, out] = x [N, in] W^T, W [out, in]. Split over rows of x. */
+    /** y [N, out] = x [N, in] W^T, W [out, in]. */
     public static void forward(float[] y, float[] x, float[] w, int n, int in, int out, Parallel par) {
-        par.forRange(n, 4, (from, to) -> {
-            for (int t = from; t < to; t++)
-                for (int o = 0; o < out; o++) y[t * out + o] = dot(x, t * in, w, o * in, in);
-        });
+        java.util.Arrays.fill(y, 0, n * out, 0f);
+        gemm(y, x, transpose(w, out, in, par), n, in, out, par);
     }
 
-    /**
-     * dx [N, in] += dy [N, out] W (skipped when dx is null); dw [out, in] += dy^T x.
-     * dx is split over rows of x, dw over rows of W; each sums over the other index in order.
-     */
+    /** dx [N, in] += dy [N, out] W (skipped when dx is null); dw [out, in] += dy^T x. */
     public static void backward(float[] dx, float[] dw, float[] dy, float[] x, float[] w, int n, int in, int out, Parallel par) {
-        if (dx != null) {
-            par.forRange(n, 4, (from, to) -> {
-                for (int t = from; t < to; t++)
-                    for (int o = 0; o < out; o++) axpy(dy[t * out + o], w, o * in, dx, t * in, in);
-            });
-        }
-        par.forRange(out, 8, (from, to) -> {
-            for (int o = from; o < to; o++)
-                for (int t = 0; t < n; t++) axpy(dy[t * out + o], x, t * in, dw, o * in, in);
+        if (dx != null) gemm(dx, dy, w, n, out, in, par);
+        gemm(dw, transpose(dy, n, out, par), x, out, n, in, par);
+    }
+
+    /** a [rows, cols] -> [cols, rows]. */
+    static float[] transpose(float[] a, int rows, int cols, Parallel par) {
+        float[] t = new float[rows * cols];
+        par.forRange(cols, 16, (from, to) -> {
+            for (int c = from; c < to; c++)
+                for (int r = 0; r < rows; r++) t[c * rows + r] = a[r * cols + c];
+        });
+        return t;
+    }
+
+    /** C [M, K] += A [M, J] B [J, K], all row-major; split over rows of C. */
+    static void gemm(float[] c, float[] a, float[] b, int m, int jn, int k, Parallel par) {
+        int L = S.length(), kVec = S.loopBound(k);
+        par.forRange(m, 4, (from, to) -> {
+            for (int col = 0; col < kVec; col += L) {      // a strip of B (J x one vector) stays in L1
+                int r = from;
+                for (; r + 4 <= to; r += 4) block4(c, a, b, r, col, jn, k);
+                for (; r < to; r++) block1(c, a, b, r, col, jn, k);
+            }
+            for (int r = from; r < to; r++)                // columns past the last full vector
+                for (int col = kVec; col < k; col++) {
+                    float s = c[r * k + col];
+                    for (int j = 0; j < jn; j++) s = Math.fma(a[r * jn + j], b[j * k + col], s);
+                    c[r * k + col] = s;
+                }
         });
     }
 
-    /** sum_i a[aOff + i] * b[bOff + i]. */
+    private static void block4(float[] c, float[] a, float[] b, int r, int col, int jn, int k) {
+        int c0 = r * k + col, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
+        int a0 = r * jn, a1 = a0 + jn, a2 = a1 + jn, a3 = a2 + jn;
+        FloatVector s0 = FloatVector.fromArray(S, c, c0), s1 = FloatVector.fromArray(S, c, c1);
+        FloatVector s2 = FloatVector.fromArray(S, c, c2), s3 = FloatVector.fromArray(S, c, c3);
+        for (int j = 0; j < jn; j++) {
+            FloatVector bv = FloatVector.fromArray(S, b, j * k + col);
+            s0 = FloatVector.broadcast(S, a[a0 + j]).fma(bv, s0);
+            s1 = FloatVector.broadcast(S, a[a1 + j]).fma(bv, s1);
+            s2 = FloatVector.broadcast(S, a[a2 + j]).fma(bv, s2);
+            s3 = FloatVector.broadcast(S, a[a3 + j]).fma(bv, s3);
+        }
+        s0.intoArray(c, c0); s1.intoArray(c, c1); s2.intoArray(c, c2); s3.intoArray(c, c3);
+    }
+
+    private static void block1(float[] c, float[] a, float[] b, int r, int col, int jn, int k) {
+        int c0 = r * k + col, a0 = r * jn;
+        FloatVector s0 = FloatVector.fromArray(S, c, c0);
+        for (int j = 0; j < jn; j++) s0 = FloatVector.broadcast(S, a[a0 + j]).fma(FloatVector.fromArray(S, b, j * k + col), s0);
+        s0.intoArray(c, c0);
+    }
+
+    /** sum_i a[aOff + i] * b[bOff + i]: one vector accumulator in index order, then the scalar tail. */
     static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
         int i = 0, upper = S.loopBound(len);
-        float sum = 0;
-        if (upper > 0) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i < upper; i += S.length())
-                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-            sum = Lanes.sum(acc);
-        }
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += S.length())
+            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+        float sum = laneSum(acc);
         for (; i < len; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
     }
 
+    /**
+     * The sum of v's lanes in the pairwise order of dev.actlab.tensor.Lanes.sum (lane i += lane
+     * i + half, halving), with vector shifts instead of a temporary array.
+     */
+    static float laneSum(FloatVector v) {
+        for (int half = v.length() >> 1; half > 0; half >>= 1) v = v.add(v.slice(half));
+        return v.lane(0);
+    }
+
     /** y[yOff + i] += alpha * x[xOff + i]. */
     static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
-        if (alpha == 0) return;
         int i = 0, upper = S.loopBound(len);
         FloatVector a = FloatVector.broadcast(S, alpha);
         for (; i < upper; i += S.length())

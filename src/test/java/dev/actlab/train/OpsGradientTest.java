@@ -62,6 +62,38 @@ class OpsGradientTest {
     }
 
     @Test
+    void matmulIsAnFmaChainInIndexOrderWhateverTheThreadCount() {
+        int n = 37, in = 45, out = 70;   // rows not a multiple of 4, more than one tile
+        float[] x = gaussian(n * in, 1, 1), w = gaussian(out * in, 1, 2), dy = gaussian(n * out, 1, 3);
+        float[][] y = new float[3][], dx = new float[3][], dw = new float[3][];
+        for (int threads = 1; threads <= 3; threads++) {
+            try (Parallel p = new Parallel(threads)) {
+                int k = threads - 1;
+                y[k] = new float[n * out]; dx[k] = new float[n * in]; dw[k] = new float[out * in];
+                Matmul.forward(y[k], x, w, n, in, out, p);
+                Matmul.backward(dx[k], dw[k], dy, x, w, n, in, out, p);
+            }
+        }
+        // and each element is the fused multiply-add chain in index order, as a scalar loop computes it
+        for (int t = 0; t < n; t++)
+            for (int o = 0; o < out; o++) {
+                float ref = 0;
+                for (int i = 0; i < in; i++) ref = Math.fma(x[t * in + i], w[o * in + i], ref);
+                assertEquals(ref, y[0][t * out + o], 0f);
+            }
+        float[] dxRef = new float[n * in], dwRef = new float[out * in];
+        for (int t = 0; t < n; t++) for (int i = 0; i < in; i++) for (int o = 0; o < out; o++) dxRef[t * in + i] = Math.fma(dy[t * out + o], w[o * in + i], dxRef[t * in + i]);
+        for (int o = 0; o < out; o++) for (int i = 0; i < in; i++) for (int t = 0; t < n; t++) dwRef[o * in + i] = Math.fma(dy[t * out + o], x[t * in + i], dwRef[o * in + i]);
+        assertArrayEquals(dxRef, dx[0]);
+        assertArrayEquals(dwRef, dw[0]);
+        for (int k = 1; k < 3; k++) {
+            assertArrayEquals(y[0], y[k]);
+            assertArrayEquals(dx[0], dx[k]);
+            assertArrayEquals(dw[0], dw[k]);
+        }
+    }
+
+    @Test
     void rope() {
         int B = 2, T = 5, heads = 3, hs = 8, n = B * T;
         RotaryEmbedding rope = new RotaryEmbedding(T, hs, 10000f);
