@@ -27,14 +27,14 @@ import picocli.CommandLine.Spec;
         "(llama2.c format: `actlab run --model DIR/model.bin --tokens 256`)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5% is held out).") Path corpus;
+    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out).") Path corpus;
     @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny or small (default ${DEFAULT-VALUE}).") String config;
     @Option(names = "--tokens", required = true, description = "Training tokens to process in total.") long tokens;
     @Option(names = "--out", required = true, description = "Output directory.") Path out;
     @Option(names = "--seed", defaultValue = "1337", description = "Initializes the weights and picks the batches (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).") float lr;
     @Option(names = "--min-lr", description = "Final learning rate of the cosine decay (default: lr / 10).") Float minLr;
-    @Option(names = "--warmup", description = "Warm-up steps (default: 5% of the steps, at most 200).") Integer warmup;
+    @Option(names = "--warmup", description = "Warm-up steps (default: 5%% of the steps, at most 200).") Integer warmup;
     @Option(names = "--batch", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--accum", defaultValue = "1", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).") int accum;
     @Option(names = "--ctx", defaultValue = "128", description = "Sequence length (default ${DEFAULT-VALUE}).") int ctx;
@@ -45,6 +45,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save-every", defaultValue = "500", description = "Steps between checkpoints (default ${DEFAULT-VALUE}).") int saveEvery;
     @Option(names = "--log-every", defaultValue = "10", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
     @Option(names = "--resume", description = "Continue from DIR/checkpoint (its settings win over these options).") boolean resume;
+    @Option(names = "--stop-after", description = "Stop after this many steps of this invocation, with a checkpoint; continue later with --resume.") Integer stopAfter;
     @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
     @Option(names = "--json", description = "Print the final summary as JSON.") boolean json;
 
@@ -53,6 +54,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
         if (tokens < 1) throw new IllegalArgumentException("--tokens must be positive");
+        if (stopAfter != null && stopAfter < 1) throw new IllegalArgumentException("--stop-after must be >= 1");
         if (evalEvery < 1 || saveEvery < 1 || logEvery < 1 || evalBatches < 1) throw new IllegalArgumentException("--eval-every, --eval-batches, --save-every and --log-every must be >= 1");
         TokenStream data = TokenStream.ofBytes(Files.readAllBytes(corpus));
         Path ckpt = out.resolve("checkpoint");
@@ -85,7 +87,7 @@ final class TrainCommand implements Callable<Integer> {
         long t0 = System.nanoTime(), firstStep = t.stepsDone();
         float lastLoss = Float.NaN, heldOut = Float.NaN;
         try (BufferedWriter metrics = Files.newBufferedWriter(out.resolve("metrics.jsonl"), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-            while (!t.done()) {
+            while (!t.done() && (stopAfter == null || t.stepsDone() - firstStep < stopAfter)) {
                 Trainer.StepResult r = t.step();
                 lastLoss = r.loss();
                 double secs = (System.nanoTime() - t0) / 1e9;
