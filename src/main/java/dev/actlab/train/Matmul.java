@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * y = x W^T with W [out, in] row-major (the layout of dev.actlab.tensor.F32Matrix).
  * All three products (forward, dx, dW) are one kernel, C [M, K] += A [M, J] B [J, K], after
- * transposing W (forward) or dy (dW). The kernel keeps a 4-row x one-vector block of C in
+ * transposing W (forward) or dy (dW). The kernel keeps a 4-row x two-vector block of C in
  * registers while it walks J, so it needs no horizontal sums. Every element of C is
  * C + sum_j A[m, j] B[j, k] with fused multiply-adds in j order, whatever the blocking, and
  * each row of C belongs to one thread: results are bit-identical across thread counts.
@@ -39,43 +39,65 @@ public final class Matmul {
         return t;
     }
 
-    /** C [M, K] += A [M, J] B [J, K], all row-major; split over rows of C. */
+    /**
+     * C [M, K] += A [M, J] B [J, K], all row-major; split over rows of C. J is walked in tiles
+     * of J_TILE so that a strip of B (J_TILE rows x two vectors) stays in L1 while every row
+     * block of C passes over it; C is reloaded between tiles, which does not change its values.
+     */
     static void gemm(float[] c, float[] a, float[] b, int m, int jn, int k, Parallel par) {
         int L = S.length(), kVec = S.loopBound(k);
         par.forRange(m, 4, (from, to) -> {
-            for (int col = 0; col < kVec; col += L) {      // a strip of B (J x one vector) stays in L1
-                int r = from;
-                for (; r + 4 <= to; r += 4) block4(c, a, b, r, col, jn, k);
-                for (; r < to; r++) block1(c, a, b, r, col, jn, k);
-            }
-            for (int r = from; r < to; r++)                // columns past the last full vector
-                for (int col = kVec; col < k; col++) {
-                    float s = c[r * k + col];
-                    for (int j = 0; j < jn; j++) s = Math.fma(a[r * jn + j], b[j * k + col], s);
-                    c[r * k + col] = s;
+            for (int j0 = 0; j0 < jn; j0 += J_TILE) {
+                int j1 = Math.min(jn, j0 + J_TILE);
+                int col = 0;
+                for (; col + 2 * L <= kVec; col += 2 * L) {
+                    int r = from;
+                    for (; r + 4 <= to; r += 4) block4x2(c, a, b, r, col, j0, j1, jn, k);
+                    for (; r < to; r++) { block1(c, a, b, r, col, j0, j1, jn, k); block1(c, a, b, r, col + L, j0, j1, jn, k); }
                 }
+                for (; col < kVec; col += L)
+                    for (int r = from; r < to; r++) block1(c, a, b, r, col, j0, j1, jn, k);
+                for (int r = from; r < to; r++)            // columns past the last full vector
+                    for (col = kVec; col < k; col++) {
+                        float s = c[r * k + col];
+                        for (int j = j0; j < j1; j++) s = Math.fma(a[r * jn + j], b[j * k + col], s);
+                        c[r * k + col] = s;
+                    }
+            }
         });
     }
 
-    private static void block4(float[] c, float[] a, float[] b, int r, int col, int jn, int k) {
+    private static final int J_TILE = 128;
+
+    /** Rows r..r+3, columns col..col+2L of C: eight accumulators in registers over j in [j0, j1). */
+    private static void block4x2(float[] c, float[] a, float[] b, int r, int col, int j0, int j1, int jn, int k) {
+        int L = S.length();
         int c0 = r * k + col, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
         int a0 = r * jn, a1 = a0 + jn, a2 = a1 + jn, a3 = a2 + jn;
-        FloatVector s0 = FloatVector.fromArray(S, c, c0), s1 = FloatVector.fromArray(S, c, c1);
-        FloatVector s2 = FloatVector.fromArray(S, c, c2), s3 = FloatVector.fromArray(S, c, c3);
-        for (int j = 0; j < jn; j++) {
-            FloatVector bv = FloatVector.fromArray(S, b, j * k + col);
-            s0 = FloatVector.broadcast(S, a[a0 + j]).fma(bv, s0);
-            s1 = FloatVector.broadcast(S, a[a1 + j]).fma(bv, s1);
-            s2 = FloatVector.broadcast(S, a[a2 + j]).fma(bv, s2);
-            s3 = FloatVector.broadcast(S, a[a3 + j]).fma(bv, s3);
+        FloatVector s0 = FloatVector.fromArray(S, c, c0), t0 = FloatVector.fromArray(S, c, c0 + L);
+        FloatVector s1 = FloatVector.fromArray(S, c, c1), t1 = FloatVector.fromArray(S, c, c1 + L);
+        FloatVector s2 = FloatVector.fromArray(S, c, c2), t2 = FloatVector.fromArray(S, c, c2 + L);
+        FloatVector s3 = FloatVector.fromArray(S, c, c3), t3 = FloatVector.fromArray(S, c, c3 + L);
+        for (int j = j0; j < j1; j++) {
+            FloatVector bv = FloatVector.fromArray(S, b, j * k + col), bw = FloatVector.fromArray(S, b, j * k + col + L);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + j]), x1 = FloatVector.broadcast(S, a[a1 + j]);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + j]), x3 = FloatVector.broadcast(S, a[a3 + j]);
+            s0 = x0.fma(bv, s0); t0 = x0.fma(bw, t0);
+            s1 = x1.fma(bv, s1); t1 = x1.fma(bw, t1);
+            s2 = x2.fma(bv, s2); t2 = x2.fma(bw, t2);
+            s3 = x3.fma(bv, s3); t3 = x3.fma(bw, t3);
         }
-        s0.intoArray(c, c0); s1.intoArray(c, c1); s2.intoArray(c, c2); s3.intoArray(c, c3);
+        s0.intoArray(c, c0); t0.intoArray(c, c0 + L);
+        s1.intoArray(c, c1); t1.intoArray(c, c1 + L);
+        s2.intoArray(c, c2); t2.intoArray(c, c2 + L);
+        s3.intoArray(c, c3); t3.intoArray(c, c3 + L);
     }
 
-    private static void block1(float[] c, float[] a, float[] b, int r, int col, int jn, int k) {
+    /** Row r, columns col..col+L of C over j in [j0, j1): the same arithmetic as one lane of block4x2. */
+    private static void block1(float[] c, float[] a, float[] b, int r, int col, int j0, int j1, int jn, int k) {
         int c0 = r * k + col, a0 = r * jn;
         FloatVector s0 = FloatVector.fromArray(S, c, c0);
-        for (int j = 0; j < jn; j++) s0 = FloatVector.broadcast(S, a[a0 + j]).fma(FloatVector.fromArray(S, b, j * k + col), s0);
+        for (int j = j0; j < j1; j++) s0 = FloatVector.broadcast(S, a[a0 + j]).fma(FloatVector.fromArray(S, b, j * k + col), s0);
         s0.intoArray(c, c0);
     }
 

@@ -63,7 +63,7 @@ class OpsGradientTest {
 
     @Test
     void matmulIsAnFmaChainInIndexOrderWhateverTheThreadCount() {
-        int n = 37, in = 45, out = 70;   // rows not a multiple of 4, more than one tile
+        int n = 151, in = 45, out = 70;   // rows not a multiple of 4, columns past the vectors, J (= n for dW) over two tiles
         float[] x = gaussian(n * in, 1, 1), w = gaussian(out * in, 1, 2), dy = gaussian(n * out, 1, 3);
         float[][] y = new float[3][], dx = new float[3][], dw = new float[3][];
         for (int threads = 1; threads <= 3; threads++) {
