@@ -82,10 +82,15 @@ public final class Checkpoint {
         long step = state.path("step").asLong(-1), adamStep = state.path("adamw_step").asLong(-1);
         if (step < 0 || adamStep < 0) throw new FormatException(statePath, "step", 0, "missing or negative");
 
+        Path wPath = dir.resolve("model.safetensors"), oPath = dir.resolve("optimizer.safetensors");
+        // the weights file must be large enough for the config before the config's arrays are allocated
+        long needed = 4 * config.parameterCount();
+        if (!Files.isRegularFile(wPath) || Files.size(wPath) < needed)
+            throw new FormatException(wPath, "size", 0, "the config in " + statePath.getFileName() + " needs " + needed
+                    + " bytes of weights, the file has " + (Files.isRegularFile(wPath) ? Files.size(wPath) : 0));
         TrainModel model = new TrainModel(config);
         AdamW opt = AdamW.standard(model.params(), settings.weightDecay());
         opt.setStep(adamStep);
-        Path wPath = dir.resolve("model.safetensors"), oPath = dir.resolve("optimizer.safetensors");
         Map<String, CheckpointFile.Tensor> weights = CheckpointFile.read(wPath), moments = CheckpointFile.read(oPath);
         List<Param> params = model.params();
         for (int i = 0; i < params.size(); i++) {

@@ -110,4 +110,15 @@ class TrainerTest {
         assertTrue(Checkpoint.exists(ckpt));
         assertArrayEquals(weights(t), weights(Trainer.resume(Checkpoint.load(ckpt), data())));
     }
+
+    @Test
+    void aCheckpointWhoseConfigDoesNotFitItsWeightsIsRefusedBeforeAllocating(@TempDir Path dir) throws Exception {
+        Trainer t = Trainer.start(byteModel(32), settings(2, 5), data());
+        Path ckpt = dir.resolve("checkpoint");
+        Checkpoint.save(ckpt, t);
+        Path state = ckpt.resolve("state.json");
+        Files.writeString(state, Files.readString(state).replace("\"dim\" : 32", "\"dim\" : 4096"));
+        var e = assertThrows(dev.actlab.model.FormatException.class, () -> Checkpoint.load(ckpt));
+        assertEquals("size", e.field(), e.getMessage());
+    }
 }
