@@ -1,6 +1,7 @@
 package dev.actlab.train;
 
 import dev.actlab.tensor.Parallel;
+import java.util.Arrays;
 
 /**
  * Causal self-attention with grouped-query heads over B sequences of T positions: query head h
@@ -35,7 +36,7 @@ public final class CausalAttention {
                 for (int t = 0; t < T; t++) {
                     int qOff = ((b * T + t) * heads + h) * hs;
                     int aOff = (bh * T + t) * T;
-                    java.util.Arrays.fill(att, aOff, aOff + T, 0f);
+                    Arrays.fill(att, aOff, aOff + T, 0f);
                     for (int i = 0; i < hs; i++) Matmul.axpy(q[qOff + i], kT, ktOff + i * T, att, aOff, t + 1);
                     float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j <= t; j++) { att[aOff + j] *= scale; max = Math.max(max, att[aOff + j]); }
@@ -43,7 +44,7 @@ public final class CausalAttention {
                     for (int j = 0; j <= t; j++) { float e = (float) Math.exp(att[aOff + j] - max); att[aOff + j] = e; sum += e; }
                     float inv = 1f / sum;
                     for (int j = 0; j <= t; j++) att[aOff + j] *= inv;
-                    java.util.Arrays.fill(z, qOff, qOff + hs, 0f);
+                    Arrays.fill(z, qOff, qOff + hs, 0f);
                     for (int j = 0; j <= t; j++)
                         Matmul.axpy(att[aOff + j], v, ((b * T + j) * kvHeads + g) * hs, z, qOff, hs);
                 }
@@ -71,7 +72,7 @@ public final class CausalAttention {
                     for (int t = 0; t < T; t++) {
                         int qOff = ((b * T + t) * heads + h) * hs;
                         int aOff = (bh * T + t) * T;
-                        java.util.Arrays.fill(dp, 0, t + 1, 0f);
+                        Arrays.fill(dp, 0, t + 1, 0f);
                         for (int i = 0; i < hs; i++) Matmul.axpy(dz[qOff + i], vT, vtOff + i * T, dp, 0, t + 1);
                         float pdp = 0;
                         for (int j = 0; j <= t; j++) pdp += att[aOff + j] * dp[j];

@@ -1,6 +1,7 @@
 package dev.actlab.train;
 
 import dev.actlab.tensor.Parallel;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,7 +20,7 @@ public final class Matmul {
 
     /** y [N, out] = x [N, in] W^T, W [out, in]. */
     public static void forward(float[] y, float[] x, float[] w, int n, int in, int out, Parallel par) {
-        java.util.Arrays.fill(y, 0, n * out, 0f);
+        Arrays.fill(y, 0, n * out, 0f);
         gemm(y, x, transpose(w, out, in, par), n, in, out, par);
     }
 

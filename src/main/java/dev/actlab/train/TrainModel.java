@@ -7,6 +7,7 @@ import dev.actlab.tensor.F32Matrix;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -76,7 +77,7 @@ public final class TrainModel {
         SplittableRandom rng = new SplittableRandom(seed);
         double resid = 0.02 / Math.sqrt(2.0 * c.layers());
         for (Param p : params) {
-            if (!p.decay()) { java.util.Arrays.fill(p.value(), 1f); continue; }
+            if (!p.decay()) { Arrays.fill(p.value(), 1f); continue; }
             double std = p.name().endsWith("attn_output.weight") || p.name().endsWith("ffn_down.weight") ? resid : 0.02;
             float[] v = p.value();
             for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std);
@@ -232,11 +233,11 @@ public final class TrainModel {
         if (a == null) throw new IllegalStateException("backward before forward");
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float[] dx = a.dResid;                    // d loss / d residual stream [N, C], walked backwards
-        java.util.Arrays.fill(a.dLogits, 0);
+        Arrays.fill(a.dLogits, 0);
         CrossEntropy.backward(a.dLogits, a.probs, a.targets, N, V, dLoss, par);
-        java.util.Arrays.fill(a.dNorm, 0);
+        Arrays.fill(a.dNorm, 0);
         Matmul.backward(a.dNorm, embedding.grad(), a.dLogits, a.lnf, embedding.value(), N, C, V, par);
-        java.util.Arrays.fill(dx, 0);
+        Arrays.fill(dx, 0);
         RmsNorm.backward(dx, finalNorm.grad(), a.dNorm, a.resid[layers.length], finalNorm.value(), a.rstdf, N, C, par);
 
         for (int l = layers.length - 1; l >= 0; l--) {
@@ -270,7 +271,7 @@ public final class TrainModel {
         for (Param p : params) zero(p.grad());
     }
 
-    private static void zero(float[] v) { java.util.Arrays.fill(v, 0); }
+    private static void zero(float[] v) { Arrays.fill(v, 0); }
 
     /**
      * Forward-pass floating-point operations per token at sequence length T: 2 per weight of

@@ -70,6 +70,28 @@ class TrainModelTest {
     }
 
     @Test
+    void twoHalfBatchesAtHalfWeightGiveTheGradientOfTheWholeBatch() {
+        LlamaConfig c = tiny();
+        int T = 8;
+        int[] tokens = randomTokens(4 * T, 32, 2), targets = randomTokens(4 * T, 32, 3);
+        TrainModel whole = randomModel(c, 1), halves = randomModel(c, 1);
+        whole.zeroGrad();
+        whole.forward(tokens, targets, 4, T);
+        whole.backward(1f);
+        halves.zeroGrad();
+        for (int h = 0; h < 2; h++) {
+            halves.forward(java.util.Arrays.copyOfRange(tokens, h * 2 * T, (h + 1) * 2 * T),
+                    java.util.Arrays.copyOfRange(targets, h * 2 * T, (h + 1) * 2 * T), 2, T);
+            halves.backward(0.5f);
+        }
+        for (int p = 0; p < whole.params().size(); p++) {
+            float[] a = whole.params().get(p).grad(), b = halves.params().get(p).grad();
+            for (int i = 0; i < a.length; i++)
+                assertEquals(a[i], b[i], 1e-5f + 1e-4f * Math.abs(a[i]), whole.params().get(p).name() + "[" + i + "]");
+        }
+    }
+
+    @Test
     void lossAndGradientsAreBitIdenticalWithOneAndTwoThreads() {
         LlamaConfig c = tiny();
         int[] tokens = randomTokens(32, 32, 2), targets = randomTokens(32, 32, 3);
