@@ -217,7 +217,7 @@ public final class TrainModel {
             RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
             Matmul.forward(a.gate[l], a.ln2[l], w.wGate.value(), N, C, H, par);
             Matmul.forward(a.up[l], a.ln2[l], w.wUp.value(), N, C, H, par);
-            SwiGlu.forward(a.h[l], a.gate[l], a.up[l], N * H);
+            SwiGlu.forward(a.h[l], a.gate[l], a.up[l], N * H, par);
             Matmul.forward(a.branch, a.h[l], w.wDown.value(), N, H, C, par);
             Residual.forward(a.resid[l + 1], a.mid[l], a.branch, N * C);
         }
@@ -246,7 +246,7 @@ public final class TrainModel {
             zero(a.dh);
             Matmul.backward(a.dh, w.wDown.grad(), dx, a.h[l], w.wDown.value(), N, H, C, par);
             zero(a.dGate); zero(a.dUp);
-            SwiGlu.backward(a.dGate, a.dUp, a.dh, a.gate[l], a.up[l], N * H);
+            SwiGlu.backward(a.dGate, a.dUp, a.dh, a.gate[l], a.up[l], N * H, par);
             zero(a.dNorm);
             Matmul.backward(a.dNorm, w.wGate.grad(), a.dGate, a.ln2[l], w.wGate.value(), N, C, H, par);
             Matmul.backward(a.dNorm, w.wUp.grad(), a.dUp, a.ln2[l], w.wUp.value(), N, C, H, par);

@@ -137,8 +137,8 @@ class OpsGradientTest {
         int len = 40;
         float[] g = gaussian(len, 2, 1), u = gaussian(len, 1, 2), r = gaussian(len, 1, 3), h = new float[len];
         float[] dg = new float[len], du = new float[len];
-        SwiGlu.backward(dg, du, r, g, u, len);
-        var loss = (java.util.function.DoubleSupplier) () -> { SwiGlu.forward(h, g, u, len); return project(h, r); };
+        SwiGlu.backward(dg, du, r, g, u, len, PAR);
+        var loss = (java.util.function.DoubleSupplier) () -> { SwiGlu.forward(h, g, u, len, PAR); return project(h, r); };
         check("dGate", g, dg, loss, EPS, RTOL, ATOL, 1000, 4);
         check("dUp", u, du, loss, EPS, RTOL, ATOL, 1000, 5);
     }
