@@ -17,6 +17,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -91,8 +94,22 @@ final class TrainCommand implements Callable<Integer> {
 
         long t0 = System.nanoTime(), firstStep = t.stepsDone(), cpu0 = cpuNanos();
         float lastLoss = Float.NaN, heldOut = Float.NaN;
+        // Ctrl-C (SIGINT/SIGTERM): the shutdown hook asks the loop to stop after its step and
+        // waits until the checkpoint is saved, so the run resumes from where it was stopped
+        AtomicBoolean stopRequested = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread onShutdown = new Thread(() -> {
+            stopRequested.set(true);
+            try { finished.await(2, TimeUnit.MINUTES); } catch (InterruptedException ignored) { }
+        });
+        Runtime.getRuntime().addShutdownHook(onShutdown);
         try (BufferedWriter metrics = Files.newBufferedWriter(out.resolve("metrics.jsonl"), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             while (!t.done() && (stopAfter == null || t.stepsDone() - firstStep < stopAfter)) {
+                if (stopRequested.get()) {
+                    Checkpoint.save(ckpt, t);
+                    err.printf("interrupted: checkpoint at step %d saved in %s; continue with --resume%n", t.stepsDone(), ckpt);
+                    return 130;
+                }
                 Trainer.StepResult r = t.step();
                 lastLoss = r.loss();
                 double secs = (System.nanoTime() - t0) / 1e9;
@@ -111,9 +128,12 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 if (r.step() % saveEvery == 0 && !t.done()) Checkpoint.save(ckpt, t);
             }
+            if (Float.isNaN(heldOut)) heldOut = t.heldOutLoss(evalBatches);
+            Checkpoint.save(ckpt, t);
+        } finally {
+            finished.countDown();
+            try { Runtime.getRuntime().removeShutdownHook(onShutdown); } catch (IllegalStateException shuttingDown) { }
         }
-        if (Float.isNaN(heldOut)) heldOut = t.heldOutLoss(evalBatches);
-        Checkpoint.save(ckpt, t);
         Path bin = out.resolve("model.bin");
         Llama2cWriter.write(t.model().toLlamaModel(bin.toString()), bin);
         double secs = (System.nanoTime() - t0) / 1e9;
