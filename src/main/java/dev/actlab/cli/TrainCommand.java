@@ -64,11 +64,16 @@ final class TrainCommand implements Callable<Integer> {
         Path corpusFile = corpus.equals("brown")
                 ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
                 : Path.of(corpus);
-        TokenStream data = TokenStream.ofBytes(Files.readAllBytes(corpusFile));
-        Path ckpt = out.resolve("checkpoint");
+        byte[] text = Files.readAllBytes(corpusFile);
+        TokenStream data = TokenStream.ofBytes(text);
+        Path ckpt = out.resolve("checkpoint"), corpusId = out.resolve("corpus.sha256");
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text));
         Files.createDirectories(out);
         Trainer t;
         if (resume && Checkpoint.exists(ckpt)) {
+            // batches are drawn from the corpus by (seed, step): another corpus would silently change the run
+            if (Files.isRegularFile(corpusId) && !Files.readString(corpusId).strip().equals(sha))
+                throw new IllegalArgumentException(corpusFile + " is not the corpus this run started with (sha256 in " + corpusId + ")");
             t = Trainer.resume(Checkpoint.load(ckpt), data);
             System.err.printf("resuming %s at step %d of %d%n", ckpt, t.stepsDone(), t.settings().totalSteps());
         } else {
@@ -81,6 +86,7 @@ final class TrainCommand implements Callable<Integer> {
             int warm = warmup != null ? warmup : Math.min(200, steps / 20);
             TrainSettings s = new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10, warm, steps, weightDecay, clip, seed);
             t = Trainer.start(preset.config(ctx), s, data);
+            Files.writeString(corpusId, sha + "\n");
         }
         TrainSettings s = t.settings();
         var c = t.model().config();

@@ -59,6 +59,11 @@ class TrainCommandTest {
         Result again = run(args(corpus, b));
         assertEquals(2, again.code());
         assertTrue(again.err().contains("pass --resume"), again.err());
+        Path other = dir.resolve("other.txt");
+        Files.writeString(other, TEXT.replace("cat", "rat"), StandardCharsets.UTF_8);
+        Result wrongCorpus = run(args(other, b, "--resume"));
+        assertEquals(2, wrongCorpus.code());
+        assertTrue(wrongCorpus.err().contains("is not the corpus this run started with"), wrongCorpus.err());
         Result resumed = run(args(corpus, b, "--resume"));
         assertEquals(0, resumed.code(), resumed.err());
         assertArrayEquals(Files.readAllBytes(a.resolve("model.bin")), Files.readAllBytes(b.resolve("model.bin")));
