@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 PplCommand.class,
                 InspectCommand.class,
                 CaptureCommand.class,
+                TrainCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
