@@ -126,7 +126,11 @@ public final class GgufFile {
         if (!fits) throw error(name, t.fileOffset(), "tensor is " + t.shape() + ", expected [" + cols + ", " + rows + "]");
         if (t.type().dtype == null)
             throw error(name, t.fileOffset(), "ggml type " + t.type() + " (id " + t.type().id + ") cannot be executed by actlab");
-        return WeightMatrices.of(t.type().dtype, data(t), rows, cols);
+        try {
+            return WeightMatrices.of(t.type().dtype, data(t), rows, cols);
+        } catch (IllegalArgumentException e) {
+            throw error(name, t.fileOffset(), e.getMessage());
+        }
     }
 
     /** A 1-D tensor of n values as float32 (any executable type). */
