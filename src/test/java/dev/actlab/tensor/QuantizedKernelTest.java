@@ -219,7 +219,7 @@ class QuantizedKernelTest {
                 assertTrue(Math.abs(x[i] - d16[i]) <= Math.abs(x[i]) * 0x1p-11f + 0x1p-25f, "F16 at " + i);
             }
         }
-        for (int i = 0; i < 64; i++) { assertEquals(0f, d8[i], 0f); assertEquals(0f, d4[i], 0f);   // ggml gives -0 for Q4_0 (d = -0 / 8) }
+        for (int i = 0; i < 64; i++) { assertEquals(0f, d8[i], 0f); assertEquals(0f, d4[i], 0f); }   // ggml gives -0 for Q4_0 (d = -0 / 8)
         for (int i = 64; i < 96; i++) { assertEquals(-2.5f, d8[i], 2.5f * 0x1p-10f); assertEquals(-2.5f, d4[i], 2.5f * 0x1p-10f); }
     }
 
