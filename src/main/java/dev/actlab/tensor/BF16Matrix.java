@@ -2,39 +2,34 @@ package dev.actlab.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** bfloat16 weights (the upper half of a float32), row-major, little-endian (ggml type BF16). */
 public final class BF16Matrix extends PackedMatrix {
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, QuantLanes.S.vectorShape());
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, QuantLanes.FL.vectorShape());
+    private static final VectorSpecies<Float> F = QuantLanes.FL;
+    private static final int L = QuantLanes.L;
 
     public BF16Matrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.BF16); }
 
     @Override public DType dtype() { return DType.BF16; }
 
-    private static FloatVector load(MemorySegment m, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
     private float value(long offset) { return Float.intBitsToFloat((data.get(I16, offset) & 0xFFFF) << 16); }
 
     @Override public float dot(int row, float[] x, int xOff) {
         long base = row * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         int c = 0;
-        for (; c + 16 <= cols; c += 16) {
-            a0 = load(data, base + c * 2L).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-            a1 = load(data, base + (c + 8) * 2L).fma(FloatVector.fromArray(F, x, xOff + c + 8), a1);
+        for (; c + L <= cols; c += L) {
+            IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, data, base + c * 2L, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts().castShape(I, 0);
+            acc = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOff + c), acc);
         }
-        for (; c + 8 <= cols; c += 8) a0 = load(data, base + c * 2L).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-        float sum = Lanes.sum(a0.add(a1));
+        float sum = Lanes.sum(acc);
         for (; c < cols; c++) sum += value(base + c * 2L) * x[xOff + c];
         return sum;
     }

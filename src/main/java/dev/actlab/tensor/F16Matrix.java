@@ -2,18 +2,19 @@ package dev.actlab.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** IEEE half-precision weights, row-major, little-endian (ggml type F16). */
 public final class F16Matrix extends PackedMatrix {
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, QuantLanes.S.vectorShape());
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, QuantLanes.FL.vectorShape());
+    private static final VectorSpecies<Float> F = QuantLanes.FL;
+    private static final int L = QuantLanes.L;
 
     public F16Matrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.F16); }
 
@@ -24,26 +25,29 @@ public final class F16Matrix extends PackedMatrix {
      * times 2^-112 for normal and subnormal halves alike; infinities and NaNs keep all-ones exponents.
      */
     static FloatVector load(MemorySegment m, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+        IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, m, offset, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts().castShape(I, 0);
         IntVector mag = h.and(0x7fff);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
         IntVector shifted = mag.lanewise(VectorOperators.LSHL, 13);
         IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = mag.compare(VectorOperators.GE, 0x7c00);
-        IntVector bits = finite.blend(shifted.or(0x7f800000), special).or(sign);
-        return bits.reinterpretAsFloats();
+        IntVector bits = finite.blend(shifted.or(0x7f800000), mag.compare(VectorOperators.GE, 0x7c00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     @Override public float dot(int row, float[] x, int xOff) {
         long base = row * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         int c = 0;
-        for (; c + 16 <= cols; c += 16) {
-            a0 = load(data, base + c * 2L).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-            a1 = load(data, base + (c + 8) * 2L).fma(FloatVector.fromArray(F, x, xOff + c + 8), a1);
+        for (; c + L <= cols; c += L) {
+            // the conversion of load(), written out: a helper returning a vector may not be inlined (and would then allocate)
+            IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, data, base + c * 2L, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts().castShape(I, 0);
+            IntVector mag = h.and(0x7fff);
+            IntVector shifted = mag.lanewise(VectorOperators.LSHL, 13);
+            IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+            IntVector bits = finite.blend(shifted.or(0x7f800000), mag.compare(VectorOperators.GE, 0x7c00));
+            FloatVector w = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xOff + c), acc);
         }
-        for (; c + 8 <= cols; c += 8) a0 = load(data, base + c * 2L).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-        float sum = Lanes.sum(a0.add(a1));
+        float sum = Lanes.sum(acc);
         for (; c < cols; c++) sum += half(base + c * 2L) * x[xOff + c];
         return sum;
     }

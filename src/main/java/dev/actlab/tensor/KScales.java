@@ -14,15 +14,14 @@ final class KScales {
 
     /** Decodes into scale[0..8) and min[0..8). */
     static void decode(MemorySegment m, long offset, int[] scale, int[] min) {
-        int[] q = new int[12];
-        for (int i = 0; i < 12; i++) q[i] = m.get(ValueLayout.JAVA_BYTE, offset + i) & 0xFF;
         for (int j = 0; j < 4; j++) {
-            scale[j] = q[j] & 63;
-            min[j] = q[j + 4] & 63;
-        }
-        for (int j = 4; j < 8; j++) {
-            scale[j] = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-            min[j] = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+            int a = q(m, offset, j), b = q(m, offset, j + 4), c = q(m, offset, j + 8);
+            scale[j] = a & 63;
+            min[j] = b & 63;
+            scale[j + 4] = (c & 0xF) | ((a >> 6) << 4);
+            min[j + 4] = (c >> 4) | ((b >> 6) << 4);
         }
     }
+
+    private static int q(MemorySegment m, long offset, int i) { return m.get(ValueLayout.JAVA_BYTE, offset + i) & 0xFF; }
 }

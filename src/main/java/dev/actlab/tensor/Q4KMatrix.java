@@ -1,10 +1,12 @@
 package dev.actlab.tensor;
 
-import static dev.actlab.tensor.Bytes8.F;
+import static dev.actlab.tensor.QuantLanes.FL;
+import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * ggml Q4_K: super-blocks of 256 weights, 144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit
@@ -19,29 +21,29 @@ public final class Q4KMatrix extends PackedMatrix {
     @Override public float dot(int row, float[] x, int xOff) {
         long o = row * rowBytes;
         int[] sc = new int[8], mn = new int[8];
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(FL), accMin = FloatVector.zero(FL);
         for (int b = 0; b < blocks; b++, o += 144) {
             float d = half(o), dmin = half(o + 2);
             KScales.decode(data, o + 4, sc, mn);
             for (int i = 0; i < 4; i++) {
                 long q = o + 16 + 32L * i;
                 int xl = xOff + b * 256 + 64 * i, xh = xl + 32;
-                FloatVector sl = FloatVector.zero(F), sh = FloatVector.zero(F), xsl = FloatVector.zero(F), xsh = FloatVector.zero(F);
-                for (int k = 0; k < 32; k += 8) {
-                    ByteVector v = Bytes8.load(data, q + k);
-                    FloatVector a = FloatVector.fromArray(F, x, xl + k), c = FloatVector.fromArray(F, x, xh + k);
-                    sl = Bytes8.toFloat(Bytes8.low(v)).fma(a, sl);
-                    sh = Bytes8.toFloat(Bytes8.high(v)).fma(c, sh);
+                FloatVector sl = FloatVector.zero(FL), sh = FloatVector.zero(FL), xsl = FloatVector.zero(FL), xsh = FloatVector.zero(FL);
+                for (int k = 0; k < 32; k += L) {
+                    ByteVector v = QuantLanes.load(data, q + k);
+                    FloatVector a = FloatVector.fromArray(FL, x, xl + k), c = FloatVector.fromArray(FL, x, xh + k);
+                    sl = QuantLanes.toFloat(v.and((byte) 0x0F)).fma(a, sl);
+                    sh = QuantLanes.toFloat(v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).fma(c, sh);
                     xsl = xsl.add(a);
                     xsh = xsh.add(c);
                 }
-                acc = sl.fma(FloatVector.broadcast(F, d * sc[2 * i]), acc);
-                acc = sh.fma(FloatVector.broadcast(F, d * sc[2 * i + 1]), acc);
-                acc = xsl.fma(FloatVector.broadcast(F, -dmin * mn[2 * i]), acc);
-                acc = xsh.fma(FloatVector.broadcast(F, -dmin * mn[2 * i + 1]), acc);
+                acc = sl.fma(FloatVector.broadcast(FL, d * sc[2 * i]), acc);
+                acc = sh.fma(FloatVector.broadcast(FL, d * sc[2 * i + 1]), acc);
+                accMin = xsl.fma(FloatVector.broadcast(FL, dmin * mn[2 * i]), accMin);
+                accMin = xsh.fma(FloatVector.broadcast(FL, dmin * mn[2 * i + 1]), accMin);
             }
         }
-        return Lanes.sum(acc);
+        return Lanes.sum(acc.sub(accMin));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

@@ -1,11 +1,13 @@
 package dev.actlab.tensor;
 
-import static dev.actlab.tensor.Bytes8.F;
+import static dev.actlab.tensor.QuantLanes.FL;
+import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * ggml Q4_0: blocks of 32 weights, 18 bytes each: f16 scale d, then 16 bytes whose low nibbles
@@ -18,16 +20,22 @@ public final class Q4_0Matrix extends PackedMatrix {
 
     @Override public float dot(int row, float[] x, int xOff) {
         long o = row * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(FL), accOffset = FloatVector.zero(FL);
         for (int b = 0; b < blocks; b++, o += 18, xOff += 32) {
-            ByteVector q0 = Bytes8.load(data, o + 2), q1 = Bytes8.load(data, o + 10);
-            FloatVector s = Bytes8.toFloat(Bytes8.low(q0).sub((byte) 8)).mul(FloatVector.fromArray(F, x, xOff));
-            s = Bytes8.toFloat(Bytes8.low(q1).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xOff + 8), s);
-            s = Bytes8.toFloat(Bytes8.high(q0).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xOff + 16), s);
-            s = Bytes8.toFloat(Bytes8.high(q1).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xOff + 24), s);
-            acc = s.fma(FloatVector.broadcast(F, half(o)), acc);
+            // d * sum((q - 8) x) = d * sum(q x) - 8 d * sum(x): the offset is applied in float, once per block
+            FloatVector s = FloatVector.zero(FL), xs = FloatVector.zero(FL);
+            for (int k = 0; k < 16; k += L) {
+                ByteVector q = QuantLanes.load(data, o + 2 + k);
+                FloatVector xl = FloatVector.fromArray(FL, x, xOff + k), xh = FloatVector.fromArray(FL, x, xOff + 16 + k);
+                s = QuantLanes.toFloat(q.and((byte) 0x0F)).fma(xl, s);
+                s = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).fma(xh, s);
+                xs = xs.add(xl).add(xh);
+            }
+            float d = half(o);
+            acc = s.fma(FloatVector.broadcast(FL, d), acc);
+            accOffset = xs.fma(FloatVector.broadcast(FL, -8 * d), accOffset);
         }
-        return Lanes.sum(acc);
+        return Lanes.sum(acc.add(accOffset));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

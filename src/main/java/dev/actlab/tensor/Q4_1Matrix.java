@@ -1,10 +1,12 @@
 package dev.actlab.tensor;
 
-import static dev.actlab.tensor.Bytes8.F;
+import static dev.actlab.tensor.QuantLanes.FL;
+import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * ggml Q4_1: blocks of 32 weights, 20 bytes each: f16 scale d, f16 minimum m, then 16 bytes of
@@ -17,21 +19,21 @@ public final class Q4_1Matrix extends PackedMatrix {
 
     @Override public float dot(int row, float[] x, int xOff) {
         long o = row * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(FL), accMin = FloatVector.zero(FL);
         for (int b = 0; b < blocks; b++, o += 20, xOff += 32) {
-            ByteVector q0 = Bytes8.load(data, o + 4), q1 = Bytes8.load(data, o + 12);
-            FloatVector x0 = FloatVector.fromArray(F, x, xOff), x1 = FloatVector.fromArray(F, x, xOff + 8);
-            FloatVector x2 = FloatVector.fromArray(F, x, xOff + 16), x3 = FloatVector.fromArray(F, x, xOff + 24);
             // d * sum(q x) + m * sum(x)
-            FloatVector s = Bytes8.toFloat(Bytes8.low(q0)).mul(x0);
-            s = Bytes8.toFloat(Bytes8.low(q1)).fma(x1, s);
-            s = Bytes8.toFloat(Bytes8.high(q0)).fma(x2, s);
-            s = Bytes8.toFloat(Bytes8.high(q1)).fma(x3, s);
-            FloatVector xs = x0.add(x1).add(x2.add(x3));
-            acc = s.fma(FloatVector.broadcast(F, half(o)), acc);
-            acc = xs.fma(FloatVector.broadcast(F, half(o + 2)), acc);
+            FloatVector s = FloatVector.zero(FL), xs = FloatVector.zero(FL);
+            for (int k = 0; k < 16; k += L) {
+                ByteVector q = QuantLanes.load(data, o + 4 + k);
+                FloatVector xl = FloatVector.fromArray(FL, x, xOff + k), xh = FloatVector.fromArray(FL, x, xOff + 16 + k);
+                s = QuantLanes.toFloat(q.and((byte) 0x0F)).fma(xl, s);
+                s = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).fma(xh, s);
+                xs = xs.add(xl).add(xh);
+            }
+            acc = s.fma(FloatVector.broadcast(FL, half(o)), acc);
+            accMin = xs.fma(FloatVector.broadcast(FL, half(o + 2)), accMin);
         }
-        return Lanes.sum(acc);
+        return Lanes.sum(acc.add(accMin));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

@@ -1,6 +1,7 @@
 package dev.actlab.tensor;
 
-import static dev.actlab.tensor.Bytes8.F;
+import static dev.actlab.tensor.QuantLanes.FL;
+import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -18,36 +19,32 @@ public final class Q5KMatrix extends PackedMatrix {
 
     @Override public DType dtype() { return DType.Q5_K; }
 
-    private static ByteVector fifthBit(ByteVector qh, int bit) {
-        return qh.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-    }
-
     @Override public float dot(int row, float[] x, int xOff) {
         long o = row * rowBytes;
         int[] sc = new int[8], mn = new int[8];
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(FL), accMin = FloatVector.zero(FL);
         for (int b = 0; b < blocks; b++, o += 176) {
             float d = half(o), dmin = half(o + 2);
             KScales.decode(data, o + 4, sc, mn);
-            for (int i = 0; i < 4; i++) {
-                long q = o + 48 + 32L * i;
-                int xl = xOff + b * 256 + 64 * i, xh = xl + 32;
-                FloatVector sl = FloatVector.zero(F), sh = FloatVector.zero(F), xsl = FloatVector.zero(F), xsh = FloatVector.zero(F);
-                for (int k = 0; k < 32; k += 8) {
-                    ByteVector v = Bytes8.load(data, q + k), h = Bytes8.load(data, o + 16 + k);
-                    FloatVector a = FloatVector.fromArray(F, x, xl + k), c = FloatVector.fromArray(F, x, xh + k);
-                    sl = Bytes8.toFloat(Bytes8.low(v).or(fifthBit(h, 2 * i))).fma(a, sl);
-                    sh = Bytes8.toFloat(Bytes8.high(v).or(fifthBit(h, 2 * i + 1))).fma(c, sh);
-                    xsl = xsl.add(a);
-                    xsh = xsh.add(c);
+            int xb = xOff + b * 256;
+            for (int k = 0; k < 32; k += L) {
+                // qh[k..k+L) holds the fifth bits of all 8 sub-blocks: bit s for sub-block s, worth 16
+                ByteVector h = QuantLanes.load(data, o + 16 + k);
+                for (int i = 0; i < 4; i++) {
+                    ByteVector v = QuantLanes.load(data, o + 48 + 32L * i + k);
+                    FloatVector a = FloatVector.fromArray(FL, x, xb + 64 * i + k), c = FloatVector.fromArray(FL, x, xb + 64 * i + 32 + k);
+                    // bit value (as a signed byte: 0x80 is -128) times 16 / bit = 0 or 16, without a variable shift
+                    byte bl = (byte) (1 << 2 * i), bh = (byte) (2 << 2 * i);
+                    FloatVector lo = QuantLanes.toFloat(h.and(bl)).fma(FloatVector.broadcast(FL, 16f / bl), QuantLanes.toFloat(v.and((byte) 0x0F)));
+                    FloatVector hi = QuantLanes.toFloat(h.and(bh)).fma(FloatVector.broadcast(FL, 16f / bh), QuantLanes.toFloat(v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)));
+                    acc = lo.mul(a).fma(FloatVector.broadcast(FL, d * sc[2 * i]), acc);
+                    acc = hi.mul(c).fma(FloatVector.broadcast(FL, d * sc[2 * i + 1]), acc);
+                    accMin = a.fma(FloatVector.broadcast(FL, dmin * mn[2 * i]), accMin);
+                    accMin = c.fma(FloatVector.broadcast(FL, dmin * mn[2 * i + 1]), accMin);
                 }
-                acc = sl.fma(FloatVector.broadcast(F, d * sc[2 * i]), acc);
-                acc = sh.fma(FloatVector.broadcast(F, d * sc[2 * i + 1]), acc);
-                acc = xsl.fma(FloatVector.broadcast(F, -dmin * mn[2 * i]), acc);
-                acc = xsh.fma(FloatVector.broadcast(F, -dmin * mn[2 * i + 1]), acc);
             }
         }
-        return Lanes.sum(acc);
+        return Lanes.sum(acc.sub(accMin));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

@@ -1,6 +1,7 @@
 package dev.actlab.tensor;
 
-import static dev.actlab.tensor.Bytes8.F;
+import static dev.actlab.tensor.QuantLanes.FL;
+import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -18,30 +19,32 @@ public final class Q6KMatrix extends PackedMatrix {
 
     @Override public DType dtype() { return DType.Q6_K; }
 
-    private static FloatVector quant(ByteVector nibble, ByteVector qh, int shift) {
-        ByteVector top = qh.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
-        return Bytes8.toFloat(nibble.or(top).sub((byte) 32));
-    }
-
     @Override public float dot(int row, float[] x, int xOff) {
         long o = row * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(FL), acc1 = FloatVector.zero(FL);
         for (int b = 0; b < blocks; b++, o += 210) {
             float d = half(o + 208);
             for (int h = 0; h < 2; h++) {
                 long ql = o + 64L * h, qh = o + 128 + 32L * h, sc = o + 192 + 8L * h;
                 int y = xOff + b * 256 + 128 * h;
-                for (int l = 0; l < 32; l += 8) {
+                for (int l = 0; l < 32; l += L) {
+                    // weights l, l+32, l+64, l+96 of this half: 4 low bits from ql[l] / ql[l+32] (low, low,
+                    // high, high nibble), 2 high bits from qh[l] bits 0-1, 2-3, 4-5, 6-7; only constant shifts
+                    ByteVector a = QuantLanes.load(data, ql + l), c = QuantLanes.load(data, ql + 32 + l), hb = QuantLanes.load(data, qh + l);
+                    ByteVector hb4 = hb.lanewise(VectorOperators.LSHR, 4);
+                    FloatVector w1 = QuantLanes.toFloat(a.and((byte) 0x0F)).add(QuantLanes.toFloat(hb.and((byte) 0x03)).mul(16f));
+                    FloatVector w2 = QuantLanes.toFloat(c.and((byte) 0x0F)).add(QuantLanes.toFloat(hb.and((byte) 0x0C)).mul(4f));
+                    FloatVector w3 = QuantLanes.toFloat(a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).add(QuantLanes.toFloat(hb4.and((byte) 0x03)).mul(16f));
+                    FloatVector w4 = QuantLanes.toFloat(c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).add(QuantLanes.toFloat(hb4.and((byte) 0x0C)).mul(4f));
                     int is = l / 16;
-                    ByteVector a = Bytes8.load(data, ql + l), c = Bytes8.load(data, ql + 32 + l), hb = Bytes8.load(data, qh + l);
-                    acc = quant(Bytes8.low(a), hb, 0).mul(FloatVector.fromArray(F, x, y + l)).fma(FloatVector.broadcast(F, d * i8(sc + is)), acc);
-                    acc = quant(Bytes8.low(c), hb, 2).mul(FloatVector.fromArray(F, x, y + 32 + l)).fma(FloatVector.broadcast(F, d * i8(sc + is + 2)), acc);
-                    acc = quant(Bytes8.high(a), hb, 4).mul(FloatVector.fromArray(F, x, y + 64 + l)).fma(FloatVector.broadcast(F, d * i8(sc + is + 4)), acc);
-                    acc = quant(Bytes8.high(c), hb, 6).mul(FloatVector.fromArray(F, x, y + 96 + l)).fma(FloatVector.broadcast(F, d * i8(sc + is + 6)), acc);
+                    acc0 = w1.sub(32f).mul(FloatVector.fromArray(FL, x, y + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is)), acc0);
+                    acc1 = w2.sub(32f).mul(FloatVector.fromArray(FL, x, y + 32 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 2)), acc1);
+                    acc0 = w3.sub(32f).mul(FloatVector.fromArray(FL, x, y + 64 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 4)), acc0);
+                    acc1 = w4.sub(32f).mul(FloatVector.fromArray(FL, x, y + 96 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 6)), acc1);
                 }
             }
         }
-        return Lanes.sum(acc);
+        return Lanes.sum(acc0.add(acc1));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

@@ -1,6 +1,7 @@
 package dev.actlab.tensor;
 
-import static dev.actlab.tensor.Bytes8.F;
+import static dev.actlab.tensor.QuantLanes.FL;
+import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,16 +18,16 @@ public final class Q8_0Matrix extends PackedMatrix {
 
     @Override public float dot(int row, float[] x, int xOff) {
         long o = row * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(FL), acc1 = FloatVector.zero(FL);
         for (int b = 0; b < blocks; b++, o += 34, xOff += 32) {
             // sum q * x over the block, then one multiply by its scale
-            FloatVector s = Bytes8.toFloat(Bytes8.load(data, o + 2)).mul(FloatVector.fromArray(F, x, xOff));
-            s = Bytes8.toFloat(Bytes8.load(data, o + 10)).fma(FloatVector.fromArray(F, x, xOff + 8), s);
-            s = Bytes8.toFloat(Bytes8.load(data, o + 18)).fma(FloatVector.fromArray(F, x, xOff + 16), s);
-            s = Bytes8.toFloat(Bytes8.load(data, o + 26)).fma(FloatVector.fromArray(F, x, xOff + 24), s);
-            acc = s.fma(FloatVector.broadcast(F, half(o)), acc);
+            FloatVector s = FloatVector.zero(FL);
+            for (int k = 0; k < 32; k += L)
+                s = QuantLanes.toFloat(QuantLanes.load(data, o + 2 + k)).fma(FloatVector.fromArray(FL, x, xOff + k), s);
+            FloatVector d = FloatVector.broadcast(FL, half(o));
+            if ((b & 1) == 0) acc0 = s.fma(d, acc0); else acc1 = s.fma(d, acc1);
         }
-        return Lanes.sum(acc);
+        return Lanes.sum(acc0.add(acc1));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

@@ -229,6 +229,6 @@ class QuantizedKernelTest {
         byte[] b = new byte[2 * 16];
         MemorySegment m = MemorySegment.ofArray(b);
         for (int i = 0; i < 16; i++) m.set(I16, 2L * i, specials[i % specials.length]);
-        FloatVector8Check.check(m, specials);
+        F16LaneCheck.check(m, specials);
     }
 }
