@@ -68,7 +68,12 @@ public final class KernelBench {
         else if (t == DType.F16) for (long o = 0; o < seg.byteSize(); o += 2) seg.set(h, o, Float.floatToFloat16((float) r.nextGaussian()));
         else if (t == DType.BF16) for (long o = 0; o < seg.byteSize(); o += 2) seg.set(h, o, (short) (Float.floatToRawIntBits((float) r.nextGaussian()) >>> 16));
         else {
-            int[] fields = QuantizedKernelTest.halfFields(t);
+            int[] fields = switch (t) {   // f16 scale fields per block
+                case Q8_0, Q4_0 -> new int[]{0};
+                case Q4_1, Q4_K, Q5_K -> new int[]{0, 2};
+                case Q6_K -> new int[]{208};
+                default -> new int[0];
+            };
             for (long b = 0; b < seg.byteSize() / t.blockBytes; b++)
                 for (int f : fields) seg.set(h, b * t.blockBytes + f, Float.floatToFloat16(0.01f));
         }
