@@ -145,6 +145,36 @@ class GgufRoundTripTest {
         assertTrue(typeAt > typeField);
     }
 
+    @Test
+    void version2ReadsLikeVersion3AndOtherVersionsAreRefused() throws Exception {
+        GgufWriter w = new GgufWriter();
+        everyKind().forEach(w::put);
+        w.tensor("t", DType.Q8_0, new long[]{64, 2}, (row, dst) -> java.util.Arrays.fill(dst, row + 1));
+        Path p = dir.resolve("v.gguf");
+        w.write(p);
+        byte[] b = Files.readAllBytes(p);
+        b[4] = 2;
+        Path v2 = dir.resolve("v2.gguf");
+        Files.write(v2, b);
+        GgufFile f = GgufFile.open(v2);
+        assertEquals(2, f.version());
+        assertEquals(everyKind(), f.entries());
+        float[] t = new float[128];   // row 0 all 1, row 1 all 2 (Q8_0 represents both exactly)
+        WeightMatrix m = f.matrix("t", 2, 64);
+        m.dequantizeRow(0, t, 0);
+        m.dequantizeRow(1, t, 64);
+        assertEquals(1f, t[0]);
+        assertEquals(2f, t[127]);
+        for (byte v : new byte[]{1, 4}) {
+            b[4] = v;
+            Path bad = dir.resolve("v" + v + ".gguf");
+            Files.write(bad, b);
+            FormatException e = assertThrows(FormatException.class, () -> GgufFile.open(bad));
+            assertEquals("version", e.field());
+            assertEquals(4, e.offset());
+        }
+    }
+
     static int indexOf(byte[] hay, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= hay.length; i++) {
