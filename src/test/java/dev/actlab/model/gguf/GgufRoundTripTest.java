@@ -159,12 +159,12 @@ class GgufRoundTripTest {
         GgufFile f = GgufFile.open(v2);
         assertEquals(2, f.version());
         assertEquals(everyKind(), f.entries());
-        float[] t = new float[128];   // row 0 all 1, row 1 all 2 (Q8_0 represents both exactly)
+        float[] t = new float[128];   // row 0 all 1, row 1 all 2 (to Q8_0 precision)
         WeightMatrix m = f.matrix("t", 2, 64);
         m.dequantizeRow(0, t, 0);
         m.dequantizeRow(1, t, 64);
-        assertEquals(1f, t[0]);
-        assertEquals(2f, t[127]);
+        assertEquals(1f, t[0], 1e-3f);
+        assertEquals(2f, t[127], 2e-3f);
         for (byte v : new byte[]{1, 4}) {
             b[4] = v;
             Path bad = dir.resolve("v" + v + ".gguf");
