@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 CaptureCommand.class,
                 TrainCommand.class,
+                SynthCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
