@@ -6,11 +6,8 @@ import dev.actlab.inspect.InspectReport;
 import dev.actlab.inspect.Inspector;
 import dev.actlab.inspect.Report;
 import dev.actlab.model.HookedModel;
-import dev.actlab.model.ModelLoader;
 import dev.actlab.tensor.Parallel;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -45,8 +42,8 @@ final class InspectCommand implements Callable<Integer> {
         if (threads != null) Parallel.setDefaultThreads(threads);
         int given = (text != null ? 1 : 0) + (prompt != null ? 1 : 0) + (tokens != null ? 1 : 0);
         if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --prompt or --tokens");
-        HookedModel m = loadModel(model);
-        int[] ids = text != null ? TokenArgs.resolve(m, readText(text), null) : TokenArgs.resolve(m, prompt, tokens);
+        HookedModel m = ModelRef.load(model);
+        int[] ids = text != null ? TokenArgs.resolve(m, TextInput.utf8(text), null) : TokenArgs.resolve(m, prompt, tokens);
         InspectOptions d = InspectOptions.defaults();
         InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
                 d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables);
@@ -80,15 +77,5 @@ final class InspectCommand implements Callable<Integer> {
         }
         pw.flush();
         return 0;
-    }
-
-    /** The one place a --model argument becomes a model; new model kinds (e.g. "minilm") are added here. */
-    static HookedModel loadModel(String spec) throws IOException {
-        return ModelLoader.loadDecoder(Path.of(spec));
-    }
-
-    private static String readText(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file.toString());
-        return Files.readString(file);
     }
 }

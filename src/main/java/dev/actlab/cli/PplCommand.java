@@ -8,12 +8,7 @@ import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -91,23 +86,9 @@ final class PplCommand implements Callable<Integer> {
     }
 
     private int[] readTokens(LlamaModel m) throws Exception {
-        if (input.tokensFile != null) {
-            String s = Files.readString(input.tokensFile).trim();
-            try {
-                return Arrays.stream(s.split("[\\s,]+")).filter(x -> !x.isEmpty()).mapToInt(Integer::parseInt).toArray();
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(input.tokensFile + ": not a list of token ids: " + e.getMessage());
-            }
-        }
+        if (input.tokensFile != null) return TextInput.tokenIds(input.tokensFile);
         if (m.tokenizer() == null)
             throw new IllegalArgumentException(m.source() + " has no tokenizer (llama2.c checkpoints carry none): use --tokens-file");
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(input.text))).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(input.text + ": not valid UTF-8 (" + e.getMessage() + ")");
-        }
-        return m.tokenizer().encode(text, true);
+        return m.tokenizer().encode(TextInput.utf8(input.text), true);
     }
 }
