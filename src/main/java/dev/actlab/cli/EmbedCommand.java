@@ -1,5 +1,6 @@
 package dev.actlab.cli;
 
+import dev.actlab.model.ModelLoader;
 import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.bert.MiniLm;
 import dev.actlab.model.io.Utf8Lines;
@@ -33,19 +34,12 @@ final class EmbedCommand implements Callable<Integer> {
         @Option(names = "--file", description = "UTF-8 file, one text per line.") Path file;
     }
 
-    static BertModel loadModel(String model) throws IOException {
-        if (model.equals("minilm")) return MiniLm.load();
-        Path p = Path.of(model);
-        if (java.nio.file.Files.isDirectory(p)) return dev.actlab.model.hf.HfBertLoader.load(p);
-        if (!java.nio.file.Files.isRegularFile(p)) throw new NoSuchFileException(model, null, "use --model minilm, a BERT .onnx file or a Hugging Face BERT directory");
-        return MiniLm.load(p);
-    }
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
         List<String> texts = input.texts != null ? input.texts : Utf8Lines.read(input.file);
         if (texts.isEmpty()) throw new IllegalArgumentException(input.file + ": no lines to embed");
-        BertModel m = loadModel(model);
+        BertModel m = ModelLoader.loadEncoder(model);
         List<float[]> vectors = new ArrayList<>();
         List<Integer> tokenCounts = new ArrayList<>();
         long t0 = System.nanoTime();

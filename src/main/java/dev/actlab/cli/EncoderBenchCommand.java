@@ -1,5 +1,6 @@
 package dev.actlab.cli;
 
+import dev.actlab.model.ModelLoader;
 import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.bert.MiniLm;
 import dev.actlab.model.onnx.OnnxRuntimeEncoder;
@@ -33,7 +34,7 @@ final class EncoderBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--model must be minilm or a BERT .onnx file: ONNX Runtime runs the same file side by side");
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         Parallel.setDefaultThreads(n);
-        BertModel m = EmbedCommand.loadModel(model);
+        BertModel m = ModelLoader.loadEncoder(model);
         if (seq > m.config().maxPositions() || latencySeq > m.config().maxPositions())
             throw new IllegalArgumentException("--seq and --latency-seq must be <= " + m.config().maxPositions());
         byte[] onnx = model.equals("minilm") ? MiniLm.resource(MiniLm.ONNX_RESOURCE) : Files.readAllBytes(Path.of(model));

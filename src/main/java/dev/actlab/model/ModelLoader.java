@@ -1,6 +1,9 @@
 package dev.actlab.model;
 
+import dev.actlab.model.bert.BertModel;
+import dev.actlab.model.bert.MiniLm;
 import dev.actlab.model.gguf.GgufLlamaLoader;
+import dev.actlab.model.hf.HfBertLoader;
 import dev.actlab.model.hf.HfLlamaLoader;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama2c.Llama2cReader;
@@ -10,9 +13,34 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Opens a decoder from a path, choosing the reader by the file's content, not its name. */
+/** Opens a model from a --model argument, choosing the reader by the file's content, not its name. */
 public final class ModelLoader {
+    /** The built-in encoder, read from the all-MiniLM-L6-v2 Maven artifact on the classpath. */
+    public static final String MINILM = "minilm";
+
     private ModelLoader() {}
+
+    /**
+     * Any model actlab runs: {@code minilm}, a BERT .onnx file or Hugging Face BERT directory
+     * (encoders), or a llama2.c, GGUF or Hugging Face Llama-family checkpoint (decoders).
+     */
+    public static HookedModel load(String spec) throws IOException {
+        return isEncoder(spec) ? loadEncoder(spec) : loadDecoder(Path.of(spec));
+    }
+
+    public static boolean isEncoder(String spec) {
+        if (spec.equals(MINILM)) return true;
+        Path p = Path.of(spec);
+        return Files.isDirectory(p) ? HfBertLoader.isBert(p) : spec.endsWith(".onnx");
+    }
+
+    public static BertModel loadEncoder(String spec) throws IOException {
+        if (spec.equals(MINILM)) return MiniLm.load();
+        Path p = Path.of(spec);
+        if (Files.isDirectory(p)) return HfBertLoader.load(p);
+        if (!Files.isRegularFile(p)) throw new NoSuchFileException(spec, null, "use minilm, a BERT .onnx file or a Hugging Face BERT directory");
+        return MiniLm.load(p);
+    }
 
     public static LlamaModel loadDecoder(Path path) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString(), null, "model file not found");
