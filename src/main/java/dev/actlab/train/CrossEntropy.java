@@ -1,0 +1,43 @@
+package dev.actlab.train;
+
+import dev.actlab.tensor.Parallel;
+
+/** Softmax cross-entropy over the vocabulary, averaged over positions. */
+public final class CrossEntropy {
+    private CrossEntropy() {}
+
+    /**
+     * probs [N, V] = softmax(logits [N, V]) (saved for backward), losses [N] = -log probs[n, target[n]];
+     * returns the mean loss, summed in position order.
+     */
+    public static float forward(float[] probs, float[] losses, float[] logits, int[] targets, int n, int v, Parallel par) {
+        par.forRange(n, 4, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int o = t * v;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < v; i++) max = Math.max(max, logits[o + i]);
+                float sum = 0;
+                for (int i = 0; i < v; i++) { float e = (float) Math.exp(logits[o + i] - max); probs[o + i] = e; sum += e; }
+                float inv = 1f / sum;
+                for (int i = 0; i < v; i++) probs[o + i] *= inv;
+                // log-sum-exp form: exact even when the target's probability underflows
+                losses[t] = (float) (Math.log(sum) + max - logits[o + targets[t]]);
+            }
+        });
+        double total = 0;
+        for (int t = 0; t < n; t++) total += losses[t];
+        return (float) (total / n);
+    }
+
+    /** dLogits [N, V] += (probs - onehot(target)) * dLoss / N, the gradient of dLoss * mean loss. */
+    public static void backward(float[] dLogits, float[] probs, int[] targets, int n, int v, float dLoss, Parallel par) {
+        float scale = dLoss / n;
+        par.forRange(n, 4, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int o = t * v;
+                for (int i = 0; i < v; i++) dLogits[o + i] += probs[o + i] * scale;
+                dLogits[o + targets[t]] -= scale;
+            }
+        });
+    }
+}

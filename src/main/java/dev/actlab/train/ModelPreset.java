@@ -1,0 +1,22 @@
+package dev.actlab.train;
+
+import dev.actlab.model.llama.LlamaConfig;
+
+/** Named decoder shapes for `actlab train --config`, byte-level vocabulary (256 bytes + BOS). */
+public enum ModelPreset {
+    /** ~0.1M parameters: seconds per hundred steps, for tests and smoke runs. */
+    TINY(64, 176, 2, 4, 2),
+    /** ~4.8M parameters: the first real actlab decoder. */
+    SMALL(256, 688, 6, 8, 4);
+
+    private final int dim, hidden, layers, heads, kvHeads;
+
+    ModelPreset(int dim, int hidden, int layers, int heads, int kvHeads) {
+        this.dim = dim; this.hidden = hidden; this.layers = layers; this.heads = heads; this.kvHeads = kvHeads;
+    }
+
+    public LlamaConfig config(int contextLength) {
+        return new LlamaConfig("llama", dim, hidden, layers, heads, kvHeads, TokenStream.BYTE_VOCAB, contextLength,
+                1e-5f, 10000f, false, null, true);
+    }
+}

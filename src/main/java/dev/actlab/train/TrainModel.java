@@ -1,0 +1,286 @@
+package dev.actlab.train;
+
+import dev.actlab.model.llama.LlamaConfig;
+import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.llama.LlamaWeights;
+import dev.actlab.tensor.F32Matrix;
+import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.WeightMatrix;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A trainable Llama decoder (tied embeddings, adjacent-pair RoPE, no biases): parameters in flat
+ * float arrays with the shapes of model/llama/LlamaWeights, a forward pass that saves what the
+ * backward pass needs, and the backward pass itself, op by op in reverse.
+ * Shapes: B sequences of T positions, N = B * T rows, C = dim, H = hidden.
+ */
+public final class TrainModel {
+    /** The tensors of one block, shaped as in LlamaWeights. */
+    public record Layer(Param attnNorm, Param wq, Param wk, Param wv, Param wo,
+                        Param ffnNorm, Param wGate, Param wUp, Param wDown) {}
+
+    private final LlamaConfig c;
+    private final Param embedding;      // [V, C], also the unembedding (tied)
+    private final Layer[] layers;
+    private final Param finalNorm;      // [C]
+    private final List<Param> params = new ArrayList<>();
+    private Parallel par = Parallel.shared();
+    private Activations a;              // sized for the last (B, T)
+
+    public TrainModel(LlamaConfig config) {
+        if (!config.tiedEmbeddings()) throw new IllegalArgumentException("training supports tied embeddings only");
+        if (config.ropeHalfSplit() || config.ropeScaling() != null)
+            throw new IllegalArgumentException("training supports adjacent-pair RoPE without scaling only");
+        this.c = config;
+        int C = c.dim(), H = c.hiddenDim();
+        embedding = add(Param.of("token_embd.weight", true, c.vocabSize(), C));
+        layers = new Layer[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            String p = "blk." + l + ".";
+            layers[l] = new Layer(
+                    add(Param.of(p + "attn_norm.weight", false, C)),
+                    add(Param.of(p + "attn_q.weight", true, c.qDim(), C)),
+                    add(Param.of(p + "attn_k.weight", true, c.kvDim(), C)),
+                    add(Param.of(p + "attn_v.weight", true, c.kvDim(), C)),
+                    add(Param.of(p + "attn_output.weight", true, C, c.qDim())),
+                    add(Param.of(p + "ffn_norm.weight", false, C)),
+                    add(Param.of(p + "ffn_gate.weight", true, H, C)),
+                    add(Param.of(p + "ffn_up.weight", true, H, C)),
+                    add(Param.of(p + "ffn_down.weight", true, C, H)));
+        }
+        finalNorm = add(Param.of("output_norm.weight", false, C));
+    }
+
+    private Param add(Param p) { params.add(p); return p; }
+
+    public LlamaConfig config() { return c; }
+    public List<Param> params() { return params; }
+    public Param embedding() { return embedding; }
+    public Layer layer(int l) { return layers[l]; }
+    public Param finalNorm() { return finalNorm; }
+    public TrainModel withParallel(Parallel p) { this.par = p; return this; }
+
+    public long parameterCount() {
+        long n = 0;
+        for (Param p : params) n += p.size();
+        return n;
+    }
+
+    /**
+     * GPT-2 style initialization from a seed: matrices N(0, 0.02), the two projections back into
+     * the residual stream (attn_output, ffn_down) scaled by 1/sqrt(2 layers), norm gains 1.
+     */
+    public void initialize(long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double resid = 0.02 / Math.sqrt(2.0 * c.layers());
+        for (Param p : params) {
+            if (!p.decay()) { Arrays.fill(p.value(), 1f); continue; }
+            double std = p.name().endsWith("attn_output.weight") || p.name().endsWith("ffn_down.weight") ? resid : 0.02;
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std);
+        }
+    }
+
+    /** Copies the weights of an F32 (or any dequantizable) Llama model; its config must fit this one. */
+    public static TrainModel from(LlamaModel m) {
+        TrainModel t = new TrainModel(m.config());
+        LlamaWeights w = m.weights();
+        copy(w.tokenEmbedding(), t.embedding);
+        for (int l = 0; l < t.layers.length; l++) {
+            Layer L = t.layers[l];
+            System.arraycopy(w.attnNorm()[l], 0, L.attnNorm.value(), 0, L.attnNorm.size());
+            copy(w.wq()[l], L.wq); copy(w.wk()[l], L.wk); copy(w.wv()[l], L.wv); copy(w.wo()[l], L.wo);
+            System.arraycopy(w.ffnNorm()[l], 0, L.ffnNorm.value(), 0, L.ffnNorm.size());
+            copy(w.wGate()[l], L.wGate); copy(w.wUp()[l], L.wUp); copy(w.wDown()[l], L.wDown);
+        }
+        System.arraycopy(w.finalNorm(), 0, t.finalNorm.value(), 0, t.finalNorm.size());
+        return t;
+    }
+
+    private static void copy(WeightMatrix m, Param p) {
+        for (int r = 0; r < m.rows(); r++) m.dequantizeRow(r, p.value(), r * m.cols());
+    }
+
+    /** An inference model over copies of the current weights (F32, tied output). */
+    public LlamaModel toLlamaModel(String source) {
+        int L = c.layers();
+        WeightMatrix embed = matrix(embedding);
+        float[][] attnNorm = new float[L][], ffnNorm = new float[L][];
+        WeightMatrix[] wq = new WeightMatrix[L], wk = new WeightMatrix[L], wv = new WeightMatrix[L], wo = new WeightMatrix[L];
+        WeightMatrix[] wg = new WeightMatrix[L], wd = new WeightMatrix[L], wu = new WeightMatrix[L];
+        for (int l = 0; l < L; l++) {
+            Layer y = layers[l];
+            attnNorm[l] = y.attnNorm.value().clone(); ffnNorm[l] = y.ffnNorm.value().clone();
+            wq[l] = matrix(y.wq); wk[l] = matrix(y.wk); wv[l] = matrix(y.wv); wo[l] = matrix(y.wo);
+            wg[l] = matrix(y.wGate); wd[l] = matrix(y.wDown); wu[l] = matrix(y.wUp);
+        }
+        LlamaWeights w = new LlamaWeights(embed, attnNorm, wq, wk, wv, wo, null, null, null, ffnNorm, wg, wd, wu,
+                finalNorm.value().clone(), embed);
+        return new LlamaModel(c, w, null, source);
+    }
+
+    private static WeightMatrix matrix(Param p) { return F32Matrix.of(p.value().clone(), p.shape()[0], p.shape()[1]); }
+
+    /** Buffers saved by the forward pass for the backward pass, plus backward scratch. */
+    private static final class Activations {
+        final int B, T, N;
+        final RotaryEmbedding rope;
+        final CausalAttention attention;
+        final int[] tokens, targets;
+        final float[][] resid;                 // [L + 1][N, C]: input of each block, then the final residual
+        final float[][] ln1, ln2, mid;         // [L][N, C]; mid = resid after attention
+        final float[][] rstd1, rstd2;          // [L][N]
+        final float[][] q, k, v, z;            // [L][N, qDim | kvDim]; q, k after RoPE
+        final float[][] att;                   // [L][B, heads, T, T]
+        final float[][] gate, up, h;           // [L][N, H]
+        final float[] lnf, rstdf;              // [N, C], [N]
+        final float[] logits, probs, losses;   // [N, V], [N, V], [N]
+        final float[] branch;                  // [N, C] scratch: a sub-block's output
+        // backward scratch
+        final float[] dResid, dNorm, dz, dq, dk, dv, dGate, dUp, dh, dLogits;
+
+        Activations(LlamaConfig c, int B, int T) {
+            this.B = B; this.T = T; this.N = B * T;
+            int L = c.layers(), C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
+            rope = new RotaryEmbedding(T, c.headSize(), c.ropeTheta());
+            attention = new CausalAttention(B, T, c.heads(), c.kvHeads(), c.headSize());
+            tokens = new int[N]; targets = new int[N];
+            resid = new float[L + 1][N * C];
+            ln1 = new float[L][N * C]; ln2 = new float[L][N * C]; mid = new float[L][N * C];
+            rstd1 = new float[L][N]; rstd2 = new float[L][N];
+            q = new float[L][N * Q]; k = new float[L][N * K]; v = new float[L][N * K]; z = new float[L][N * Q];
+            att = new float[L][attention.attSize()];
+            gate = new float[L][N * H]; up = new float[L][N * H]; h = new float[L][N * H];
+            lnf = new float[N * C]; rstdf = new float[N];
+            logits = new float[N * V]; probs = new float[N * V]; losses = new float[N];
+            branch = new float[N * C];
+            dResid = new float[N * C]; dNorm = new float[N * C];
+            dz = new float[N * Q]; dq = new float[N * Q]; dk = new float[N * K]; dv = new float[N * K];
+            dGate = new float[N * H]; dUp = new float[N * H]; dh = new float[N * H];
+            dLogits = new float[N * V];
+        }
+    }
+
+    private Activations activations(int B, int T) {
+        if (T > c.contextLength()) throw new IllegalArgumentException("sequence length " + T + " exceeds the context length " + c.contextLength());
+        if (a == null || a.B != B || a.T != T) a = new Activations(c, B, T);
+        return a;
+    }
+
+    /**
+     * Forward pass over tokens [B, T] (each row a sequence starting at position 0); returns
+     * logits [B * T, V]. The array is reused by the next call.
+     */
+    public float[] logits(int[] tokens, int B, int T) {
+        forwardToLogits(tokens, B, T);
+        return a.logits;
+    }
+
+    /** Forward pass and mean cross-entropy against targets [B, T]; saves what backward needs. */
+    public float forward(int[] tokens, int[] targets, int B, int T) {
+        forwardToLogits(tokens, B, T);
+        for (int t : targets) checkToken(t);
+        System.arraycopy(targets, 0, a.targets, 0, a.N);
+        return CrossEntropy.forward(a.probs, a.losses, a.logits, a.targets, a.N, c.vocabSize(), par);
+    }
+
+    private void checkToken(int t) {
+        if (t < 0 || t >= c.vocabSize()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+    }
+
+    private void forwardToLogits(int[] tokens, int B, int T) {
+        if (tokens.length != B * T) throw new IllegalArgumentException(tokens.length + " tokens is not B * T = " + B + " * " + T);
+        for (int t : tokens) checkToken(t);
+        Activations a = activations(B, T);
+        int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
+        float eps = c.normEps();
+        System.arraycopy(tokens, 0, a.tokens, 0, N);
+
+        Embedding.forward(a.resid[0], a.tokens, embedding.value(), N, C);
+        for (int l = 0; l < layers.length; l++) {
+            Layer w = layers[l];
+            float[] x = a.resid[l];
+            // attention: mid = x + wo(attn(rope(wq ln1), rope(wk ln1), wv ln1))
+            RmsNorm.forward(a.ln1[l], a.rstd1[l], x, w.attnNorm.value(), N, C, eps, par);
+            Matmul.forward(a.q[l], a.ln1[l], w.wq.value(), N, C, Q, par);
+            Matmul.forward(a.k[l], a.ln1[l], w.wk.value(), N, C, K, par);
+            Matmul.forward(a.v[l], a.ln1[l], w.wv.value(), N, C, K, par);
+            a.rope.forward(a.q[l], N, c.heads());
+            a.rope.forward(a.k[l], N, c.kvHeads());
+            a.attention.forward(a.z[l], a.att[l], a.q[l], a.k[l], a.v[l], par);
+            Matmul.forward(a.branch, a.z[l], w.wo.value(), N, Q, C, par);
+            Residual.forward(a.mid[l], x, a.branch, N * C);
+            // gated MLP: resid[l+1] = mid + down(silu(gate ln2) * up ln2)
+            RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
+            Matmul.forward(a.gate[l], a.ln2[l], w.wGate.value(), N, C, H, par);
+            Matmul.forward(a.up[l], a.ln2[l], w.wUp.value(), N, C, H, par);
+            SwiGlu.forward(a.h[l], a.gate[l], a.up[l], N * H, par);
+            Matmul.forward(a.branch, a.h[l], w.wDown.value(), N, H, C, par);
+            Residual.forward(a.resid[l + 1], a.mid[l], a.branch, N * C);
+        }
+        RmsNorm.forward(a.lnf, a.rstdf, a.resid[layers.length], finalNorm.value(), N, C, eps, par);
+        Matmul.forward(a.logits, a.lnf, embedding.value(), N, C, V, par);   // tied unembedding
+    }
+
+    /**
+     * Adds dLoss * d(mean loss)/d(param) of the last forward call to every parameter's grad.
+     * Grads accumulate across calls (gradient accumulation); zero them with {@link #zeroGrad}.
+     */
+    public void backward(float dLoss) {
+        if (a == null) throw new IllegalStateException("backward before forward");
+        int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
+        float[] dx = a.dResid;                    // d loss / d residual stream [N, C], walked backwards
+        Arrays.fill(a.dLogits, 0);
+        CrossEntropy.backward(a.dLogits, a.probs, a.targets, N, V, dLoss, par);
+        Arrays.fill(a.dNorm, 0);
+        Matmul.backward(a.dNorm, embedding.grad(), a.dLogits, a.lnf, embedding.value(), N, C, V, par);
+        Arrays.fill(dx, 0);
+        RmsNorm.backward(dx, finalNorm.grad(), a.dNorm, a.resid[layers.length], finalNorm.value(), a.rstdf, N, C, par);
+
+        for (int l = layers.length - 1; l >= 0; l--) {
+            Layer w = layers[l];
+            // resid[l+1] = mid + mlp: both receive dx (Residual.backward), so dx carries on as d mid
+            zero(a.dh);
+            Matmul.backward(a.dh, w.wDown.grad(), dx, a.h[l], w.wDown.value(), N, H, C, par);
+            zero(a.dGate); zero(a.dUp);
+            SwiGlu.backward(a.dGate, a.dUp, a.dh, a.gate[l], a.up[l], N * H, par);
+            zero(a.dNorm);
+            Matmul.backward(a.dNorm, w.wGate.grad(), a.dGate, a.ln2[l], w.wGate.value(), N, C, H, par);
+            Matmul.backward(a.dNorm, w.wUp.grad(), a.dUp, a.ln2[l], w.wUp.value(), N, C, H, par);
+            RmsNorm.backward(dx, w.ffnNorm.grad(), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
+            // mid = resid[l] + attention: dx carries on as d resid[l]
+            zero(a.dz);
+            Matmul.backward(a.dz, w.wo.grad(), dx, a.z[l], w.wo.value(), N, Q, C, par);
+            zero(a.dq); zero(a.dk); zero(a.dv);
+            a.attention.backward(a.dq, a.dk, a.dv, a.dz, a.q[l], a.k[l], a.v[l], a.att[l], par);
+            a.rope.backward(a.dq, N, c.heads());
+            a.rope.backward(a.dk, N, c.kvHeads());
+            zero(a.dNorm);
+            Matmul.backward(a.dNorm, w.wq.grad(), a.dq, a.ln1[l], w.wq.value(), N, C, Q, par);
+            Matmul.backward(a.dNorm, w.wk.grad(), a.dk, a.ln1[l], w.wk.value(), N, C, K, par);
+            Matmul.backward(a.dNorm, w.wv.grad(), a.dv, a.ln1[l], w.wv.value(), N, C, K, par);
+            RmsNorm.backward(dx, w.attnNorm.grad(), a.dNorm, a.resid[l], w.attnNorm.value(), a.rstd1[l], N, C, par);
+        }
+        Embedding.backward(embedding.grad(), dx, a.tokens, N, C);
+    }
+
+    public void zeroGrad() {
+        for (Param p : params) zero(p.grad());
+    }
+
+    private static void zero(float[] v) { Arrays.fill(v, 0); }
+
+    /**
+     * Forward-pass floating-point operations per token at sequence length T: 2 per weight of
+     * every matmul (unembedding included) plus 4 * T/2 * qDim per layer for causal attention
+     * (scores and mixing, on average half the positions). A training step costs about 3x this.
+     */
+    public double forwardFlopsPerToken(int T) {
+        long matmulWeights = (long) c.vocabSize() * c.dim();
+        for (Layer l : layers) matmulWeights += l.wq.size() + l.wk.size() + l.wv.size() + l.wo.size() + l.wGate.size() + l.wUp.size() + l.wDown.size();
+        return 2.0 * matmulWeights + c.layers() * 4.0 * (T + 1) / 2.0 * c.qDim();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.actlab.capture;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.actlab.model.hook.ActivationCache;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.llama2c.Llama2cReader;
+import dev.actlab.tensor.DType;
+import dev.actlab.testutil.Shared;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ActivationCaptureTest {
+    @TempDir Path dir;
+
+    static final Predicate<String> SITES = Hooks.glob("blocks.*.hook_resid_post").or(Hooks.glob("blocks.1.attn.hook_q"));
+
+    static int[] input() throws Exception {
+        int[] a = Shared.tokens(Shared.require("reference/stories260K/greedy64.tokens.txt"));
+        int[] b = Shared.tokens(Shared.require("reference/stories260K/seq1.tokens.txt"));
+        int[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;   // 85 tokens
+    }
+
+    @Test
+    void readBackReturnsExactlyTheCachedTensors() throws Exception {
+        LlamaModel m = Llama2cReader.read(Shared.stories260K());
+        int[] tokens = input();
+        int ctx = 20;
+        CaptureManifest man = new ActivationCapture(m, SITES, ctx, 30, DType.F32).run(tokens, dir, null);
+        assertTrue(man.complete);
+        assertEquals(tokens.length, man.rows);
+        assertTrue(man.shards.size() >= 2, "several shards");
+        ActivationStore store = ActivationStore.open(dir);
+        assertEquals(6, store.manifest().sites.size());
+        for (int w = 0; w * ctx < tokens.length; w++) {
+            int[] window = Arrays.copyOfRange(tokens, w * ctx, Math.min(tokens.length, (w + 1) * ctx));
+            ActivationCache cache = m.runWithCache(window, SITES);
+            for (String site : cache.names()) {
+                float[] expected = cache.get(site).toArray();
+                float[] got = store.rows(site, (long) w * ctx, window.length);
+                assertArrayEquals(expected, got, site + " window " + w);
+            }
+            for (int t = 0; t < window.length; t++) assertEquals(window[t], store.tokenId((long) w * ctx + t));
+        }
+    }
+
+    @Test
+    void anInterruptedCaptureResumesWithoutDuplicatesOrGaps() throws Exception {
+        LlamaModel m = Llama2cReader.read(Shared.stories260K());
+        int[] tokens = input();
+        Path whole = dir.resolve("whole"), resumed = dir.resolve("resumed");
+        new ActivationCapture(m, SITES, 16, 20, DType.F32).run(tokens, whole, null);
+
+        class Interrupt extends RuntimeException {}
+        assertThrows(Interrupt.class, () -> new ActivationCapture(m, SITES, 16, 20, DType.F32)
+                .run(tokens, resumed, (done, total, rows) -> { if (done == 4) throw new Interrupt(); }));
+        CaptureManifest partial = CaptureManifest.read(resumed);
+        assertFalse(partial.complete);
+        assertTrue(partial.windowsDone > 0 && partial.windowsDone < partial.windowsTotal);
+        Files.writeString(resumed.resolve("shard-00009.safetensors.123.part"), "half-written");
+
+        CaptureManifest done = new ActivationCapture(m, SITES, 16, 20, DType.F32).run(tokens, resumed, null);
+        assertTrue(done.complete);
+        ActivationStore a = ActivationStore.open(whole), b = ActivationStore.open(resumed);
+        assertEquals(a.rows(), b.rows());
+        assertEquals(a.manifest().shards, b.manifest().shards);
+        for (CaptureManifest.Site s : a.manifest().sites)
+            assertArrayEquals(a.rows(s.name(), 0, (int) a.rows()), b.rows(s.name(), 0, (int) b.rows()), s.name());
+        try (var files = Files.list(resumed)) {
+            assertTrue(files.noneMatch(p -> p.toString().endsWith(".part")), "no temp files left");
+        }
+    }
+
+    @Test
+    void resumingWithOtherSettingsIsRefusedAndShuffleIsAPermutation() throws Exception {
+        LlamaModel m = Llama2cReader.read(Shared.stories260K());
+        int[] tokens = input();
+        new ActivationCapture(m, SITES, 16, 20, DType.F16).run(tokens, dir, null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ActivationCapture(m, Hooks.glob("hook_embed"), 16, 20, DType.F16).run(tokens, dir, null));
+        assertTrue(e.getMessage().contains("already holds"), e.getMessage());
+
+        ActivationStore s = ActivationStore.open(dir);
+        long[] order = s.shuffledOrder(7);
+        assertArrayEquals(order, s.shuffledOrder(7));
+        assertFalse(Arrays.equals(order, s.shuffledOrder(8)));
+        Set<Long> seen = new HashSet<>();
+        for (long r : order) seen.add(r);
+        assertEquals(s.rows(), seen.size());
+        // F16 storage: within half precision of the exact values
+        float[] exact = m.runWithCache(Arrays.copyOf(tokens, 16), Hooks.glob("blocks.4.hook_resid_post")).get("blocks.4.hook_resid_post").toArray();
+        float[] stored = s.rows("blocks.4.hook_resid_post", 0, 16);
+        for (int i = 0; i < exact.length; i++) assertEquals(exact[i], stored[i], Math.abs(exact[i]) * 1e-3 + 1e-4);
+    }
+
+    @Test
+    void sitesNotIndexedByPositionAreRejected() throws Exception {
+        LlamaModel m = Llama2cReader.read(Shared.stories260K());
+        assertThrows(IllegalArgumentException.class,
+                () -> new ActivationCapture(m, Hooks.glob("blocks.0.attn.hook_pattern"), 16, 20, DType.F32).run(input(), dir, null));
+    }
+}
