@@ -31,20 +31,26 @@ import picocli.CommandLine.Spec;
  * --gen-tokens), so a neighbour's load hits both alike. Decode is compared with the best read
  * bandwidth of the run (weights streamed per token), prefill with the best FP32 FMA peak.
  */
-@Command(name = "bench", description = "Measure prefill and decode speed against the machine's read bandwidth and FMA peak.")
+@Command(name = "bench", description = {"Decoders: prefill and decode speed against the machine's read bandwidth and FMA peak.",
+        "Encoders (--model minilm or a BERT .onnx): actlab vs ONNX Runtime side by side, throughput and latency."})
 final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", required = true, description = "Model file, or random:tiny | random:110M | random:1B (random F32 weights in that shape).") String model;
+    @Option(names = "--model", required = true, description = "minilm, a model file, or random:tiny | random:110M | random:1B (random F32 weights in that shape).") String model;
+    @Option(names = "--batch", defaultValue = "32", description = "Encoders: sequences per batch (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--seq", defaultValue = "128", description = "Encoders: tokens per sequence (default ${DEFAULT-VALUE}).") int seq;
+    @Option(names = "--latency-seq", defaultValue = "16", description = "Encoders: tokens of the batch-1 latency run, 0 to skip (default ${DEFAULT-VALUE}).") int latencySeq;
     @Option(names = "--prompt-tokens", defaultValue = "128", description = "Prompt length for prefill (default ${DEFAULT-VALUE}).") int promptTokens;
     @Option(names = "--gen-tokens", defaultValue = "128", description = "Tokens to decode (default ${DEFAULT-VALUE}).") int genTokens;
     @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
-    @Option(names = "--rounds", defaultValue = "3", description = "Rounds of (bandwidth probe, model) (default ${DEFAULT-VALUE}).") int rounds;
+    @Option(names = "--rounds", description = "Rounds of (bandwidth probe, model) for decoders (default 3); alternating rounds of actlab and ONNX Runtime for encoders (default 7).") Integer roundsOption;
     @Option(names = "--probe-mb", defaultValue = "1024", description = "Bandwidth probe buffer in MiB (default ${DEFAULT-VALUE}).") int probeMb;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of random weights and prompt (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
     @Option(names = "--export-llama2c", description = "Also write the model as a llama2.c checkpoint (to run the C original on the same weights).") Path exportLlama2c;
 
     @Override public Integer call() throws Exception {
+        if (ModelLoader.isEncoder(model)) return EncoderBenchCommand.run(model, batch, seq, latencySeq, threads, roundsOption == null ? 7 : roundsOption, 3, json);
+        int rounds = roundsOption == null ? 3 : roundsOption;
         if (promptTokens < 1 || genTokens < 1) throw new IllegalArgumentException("--prompt-tokens and --gen-tokens must be >= 1");
         if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1");
         if (threads != null) Parallel.setDefaultThreads(threads);
@@ -68,8 +74,8 @@ final class BenchCommand implements Callable<Integer> {
         err.println("bench: measuring dispatch overhead and FMA peak...");
         double dispatchUs = DispatchOverhead.microsPerCall(par, 20000);
         double fma1, fmaN;
-        try (Parallel one = new Parallel(1)) { fma1 = FmaPeak.measure(one, 20_000_000, 3); }
-        fmaN = FmaPeak.measure(par, 20_000_000, 3);
+        fma1 = FmaPeak.measure(1, 300);
+        fmaN = FmaPeak.measure(par.threads(), 300);
 
         err.println("bench: warm-up...");
         runOnce(m, Arrays.copyOf(prompt, Math.min(prompt.length, 16)), Math.min(genTokens, 8));
@@ -79,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
         try (ReadBandwidth probe = new ReadBandwidth((long) probeMb << 20)) {
             for (int r = 0; r < rounds; r++) {
                 double bw = probe.measure(par, 3);
-                double fma = FmaPeak.measure(par, 10_000_000, 2);
+                double fma = FmaPeak.measure(par.threads(), 150);
                 double[] speed = runOnce(m, prompt, genTokens);
                 results.add(new double[]{bw, speed[0], speed[1], fma});
                 err.printf("bench: round %d/%d: read %.1f GB/s, FMA %.0f GFLOP/s, prefill %.1f tok/s, decode %.2f tok/s%n",

@@ -4,7 +4,7 @@ import dev.actlab.model.ModelLoader;
 import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.bert.MiniLm;
 import dev.actlab.model.onnx.OnnxRuntimeEncoder;
-import dev.actlab.tensor.FmaPeak;
+import dev.actlab.bench.FmaPeak;
 import dev.actlab.tensor.Parallel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench-encoder", description = "Encoder speed: actlab vs ONNX Runtime on the same inputs, throughput (--batch x --seq) and latency (batch 1 x --latency-seq).")
+@Command(name = "bench-encoder", hidden = true, description = "Encoder speed: actlab vs ONNX Runtime on the same inputs, throughput (--batch x --seq) and latency (batch 1 x --latency-seq).")
 final class EncoderBenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "minilm", description = "minilm (built in) or a BERT .onnx file.") String model;
     @Option(names = "--batch", defaultValue = "32") int batch;
@@ -28,6 +28,11 @@ final class EncoderBenchCommand implements Callable<Integer> {
     @Option(names = "--json") boolean json;
 
     @Override public Integer call() throws Exception {
+        return run(model, batch, seq, latencySeq, threads, rounds, warmup, json);
+    }
+
+    /** The encoder benchmark; {@code actlab bench --model minilm} lands here too. */
+    static int run(String model, int batch, int seq, int latencySeq, Integer threads, int rounds, int warmup, boolean json) throws Exception {
         if (batch < 1 || seq < 2 || rounds < 1 || warmup < 0 || latencySeq < 0 || latencySeq == 1)
             throw new IllegalArgumentException("need --batch >= 1, --seq >= 2, --rounds >= 1, --warmup >= 0, --latency-seq 0 or >= 2");
         if (!model.equals("minilm") && !model.endsWith(".onnx"))

@@ -2,7 +2,7 @@ package dev.actlab.cli;
 
 import dev.actlab.model.bert.MiniLm;
 import dev.actlab.model.onnx.OnnxRuntimeEncoder;
-import dev.actlab.tensor.FmaPeak;
+import dev.actlab.bench.FmaPeak;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
