@@ -2,6 +2,7 @@ package dev.actlab.cli;
 
 import dev.actlab.bench.DispatchOverhead;
 import dev.actlab.bench.FmaPeak;
+import dev.actlab.bench.HookOverhead;
 import dev.actlab.bench.ReadBandwidth;
 import dev.actlab.model.ModelLoader;
 import dev.actlab.model.hook.Hooks;
@@ -46,6 +47,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--probe-mb", defaultValue = "1024", description = "Bandwidth probe buffer in MiB (default ${DEFAULT-VALUE}).") int probeMb;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of random weights and prompt (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
+    @Option(names = "--hook-overhead", description = "Also measure decode with unused hooks and with every hook_resid_post cached, against no hooks.") boolean hookOverhead;
     @Option(names = "--export-llama2c", description = "Also write the model as a llama2.c checkpoint (to run the C original on the same weights).") Path exportLlama2c;
 
     @Override public Integer call() throws Exception {
@@ -119,6 +121,13 @@ final class BenchCommand implements Callable<Integer> {
         out.put("rounds_detail", results.stream().map(x -> Map.of("read_bandwidth_gbs", x[0], "fma_peak_gflops", x[3],
                 "prefill_tokens_per_second", x[1], "decode_tokens_per_second", x[2])).toList());
 
+        Map<String, Map<String, Double>> hooks = null;
+        if (hookOverhead) {
+            err.println("bench: hook overhead (no hooks / unused hooks / cache every hook_resid_post, alternating)...");
+            hooks = HookOverhead.measure(m, prompt, genTokens, Math.max(3, rounds));
+            out.put("hook_overhead", hooks);
+        }
+
         PrintWriter o = spec.commandLine().getOut();
         if (json) { o.println(Json.write(out)); return 0; }
         o.printf("model %s: %,d parameters, %.1f MB of weights per decoded token, %d threads%n",
@@ -132,6 +141,9 @@ final class BenchCommand implements Callable<Integer> {
         row(o, "decode tok/s", summary(results, 2, 1), "%.2f");
         row(o, "decode weight GB/s", summary(results, 2, bytesPerToken / 1e9), "%.1f");
         row(o, "decode % of best read bw", scale(bestMedian(frac), 100), "%.1f");
+        if (hooks != null)
+            hooks.forEach((mode, v) -> o.printf("%-28s %12.2f %12.2f   median x%.3f of no hooks%n", "decode tok/s, " + mode,
+                    v.get("best_tokens_per_second"), v.get("median_tokens_per_second"), v.get("median_ratio_to_no_hooks")));
         return 0;
     }
 

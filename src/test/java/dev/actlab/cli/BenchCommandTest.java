@@ -18,7 +18,7 @@ class BenchCommandTest {
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute("bench", "--model", "random:tiny", "--rounds", "2", "--prompt-tokens", "8", "--gen-tokens", "4",
-                "--probe-mb", "16", "--threads", "2", "--json");
+                "--probe-mb", "16", "--threads", "2", "--hook-overhead", "--json");
         assertEquals(0, code, err.toString());
         JsonNode j = new ObjectMapper().readTree(out.toString());
         assertEquals(2, j.get("rounds_detail").size());
@@ -29,6 +29,12 @@ class BenchCommandTest {
             assertTrue(best > 0 && median > 0 && median <= best, k + ": best " + best + ", median " + median);
         }
         assertTrue(j.get("fma_peak_gflops").asDouble() > 0);
+        for (String mode : new String[]{"no_hooks", "unused_hooks", "cache_resid_post"}) {
+            JsonNode h = j.get("hook_overhead").get(mode);
+            assertTrue(h.get("median_tokens_per_second").asDouble() > 0, mode);
+            assertTrue(h.get("best_tokens_per_second").asDouble() >= h.get("median_tokens_per_second").asDouble(), mode);
+        }
+        assertEquals(1.0, j.get("hook_overhead").get("no_hooks").get("median_ratio_to_no_hooks").asDouble());
     }
 
     @Test
