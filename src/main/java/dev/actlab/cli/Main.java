@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 CaptureCommand.class,
                 TrainCommand.class,
                 SynthCommand.class,
+                ConvertCommand.class,
                 EmbedCommand.class,
                 DemoCommand.class,
                 EncoderBenchCommand.class,

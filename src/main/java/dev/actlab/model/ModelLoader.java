@@ -2,6 +2,8 @@ package dev.actlab.model;
 
 import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.gguf.GgufBertLoader;
+import dev.actlab.model.gguf.GgufFile;
 import dev.actlab.model.gguf.GgufLlamaLoader;
 import dev.actlab.model.hf.HfBertLoader;
 import dev.actlab.model.hf.HfLlamaLoader;
@@ -28,16 +30,19 @@ public final class ModelLoader {
         return isEncoder(spec) ? loadEncoder(spec) : loadDecoder(Path.of(spec));
     }
 
-    public static boolean isEncoder(String spec) {
+    public static boolean isEncoder(String spec) throws IOException {
         if (spec.equals(MINILM)) return true;
         Path p = Path.of(spec);
-        return Files.isDirectory(p) ? HfBertLoader.isBert(p) : spec.endsWith(".onnx");
+        if (Files.isDirectory(p)) return HfBertLoader.isBert(p);
+        if (isGguf(p)) return "bert".equals(GgufFile.open(p).string("general.architecture", null));
+        return spec.endsWith(".onnx");
     }
 
     public static BertModel loadEncoder(String spec) throws IOException {
         if (spec.equals(MINILM)) return MiniLm.load();
         Path p = Path.of(spec);
         if (Files.isDirectory(p)) return HfBertLoader.load(p);
+        if (isGguf(p)) return GgufBertLoader.load(p);
         if (!Files.isRegularFile(p)) throw new NoSuchFileException(spec, null, "use minilm, a BERT .onnx file or a Hugging Face BERT directory");
         return MiniLm.load(p);
     }
@@ -49,12 +54,15 @@ public final class ModelLoader {
                 throw new FormatException(path, "config.json", 0, "the directory has no config.json (expected a Hugging Face checkpoint)");
             return HfLlamaLoader.load(path);
         }
+        return isGguf(path) ? GgufLlamaLoader.load(path) : Llama2cReader.read(path);
+    }
+
+    /** True for a regular file that starts with the GGUF magic. */
+    private static boolean isGguf(Path p) throws IOException {
+        if (!Files.isRegularFile(p)) return false;
         byte[] magic = new byte[4];
-        try (InputStream in = Files.newInputStream(path)) {
-            int n = in.readNBytes(magic, 0, 4);
-            if (n == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F')
-                return GgufLlamaLoader.load(path);
+        try (InputStream in = Files.newInputStream(p)) {
+            return in.readNBytes(magic, 0, 4) == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F';
         }
-        return Llama2cReader.read(path);
     }
 }

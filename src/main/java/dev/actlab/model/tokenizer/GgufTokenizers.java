@@ -59,7 +59,10 @@ public final class GgufTokenizers {
                     throw new FormatException(file, P + "merges", 0, e.getMessage());
                 }
             }
-            default -> throw new FormatException(file, P + "model", 0, "tokenizer model '" + model + "' is not supported (llama, gpt2)");
+            case "bert" -> {
+                return WordPieceTokenizer.fromPhantomSpaceVocabulary(tokens, file);
+            }
+            default -> throw new FormatException(file, P + "model", 0, "tokenizer model '" + model + "' is not supported (llama, gpt2, bert)");
         }
     }
 

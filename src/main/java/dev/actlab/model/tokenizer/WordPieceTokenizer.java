@@ -84,6 +84,30 @@ public final class WordPieceTokenizer implements Tokenizer {
                 lower, strip, norm.path("clean_text").asBoolean(true), norm.path("handle_chinese_chars").asBoolean(true), nameForErrors);
     }
 
+    /**
+     * A WordPiece vocabulary as llama.cpp stores it in GGUF (tokenizer.ggml.model "bert"): pieces that
+     * begin a word carry a leading U+2581, continuation pieces have no "##", special tokens are
+     * [BRACKETED]. The BERT uncased normaliser (lowercase, strip accents) is assumed, as GGUF has no key for it.
+     */
+    public static WordPieceTokenizer fromPhantomSpaceVocabulary(List<String> tokens, Path file) throws FormatException {
+        Map<String, Integer> vocab = new HashMap<>(tokens.size() * 2);
+        for (int i = 0; i < tokens.size(); i++) {
+            String t = tokens.get(i);
+            String piece = t.startsWith("\u2581") ? t.substring(1) : t.startsWith("[") && t.endsWith("]") ? t : "##" + t;
+            if (vocab.putIfAbsent(piece, i) != null)
+                throw new FormatException(file, "tokenizer.ggml.tokens[" + i + "]", 0, "'" + t + "' maps to the piece '" + piece + "' twice");
+        }
+        return new WordPieceTokenizer(vocab, "##", 100, "[UNK]", true, true, true, true, file);
+    }
+
+    /** The vocabulary in llama.cpp's GGUF spelling (see {@link #fromPhantomSpaceVocabulary}). */
+    public List<String> phantomSpaceVocabulary() {
+        List<String> out = new ArrayList<>(pieces.length);
+        for (String p : pieces)
+            out.add(p.startsWith(prefix) ? p.substring(prefix.length()) : p.startsWith("[") && p.endsWith("]") ? p : "\u2581" + p);
+        return out;
+    }
+
     /** Longest sequence {@link #encode} returns, special tokens included (BERT's 512 positions). */
     public WordPieceTokenizer withMaxLength(int maxLength) {
         if (maxLength < 2) throw new IllegalArgumentException("max length must be >= 2, got " + maxLength);

@@ -1,0 +1,34 @@
+package dev.actlab.cli;
+
+import dev.actlab.model.HookedModel;
+import dev.actlab.model.gguf.GgufBertWriter;
+import dev.actlab.model.gguf.GgufLlamaWriter;
+import dev.actlab.model.gguf.GgufWriter;
+import dev.actlab.model.bert.BertModel;
+import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.tensor.DType;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "convert", description = "Write any model actlab reads as GGUF (llama.cpp's layout and keys), e.g. minilm as a bert GGUF.")
+final class ConvertCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "minilm, or a model file or directory.") String model;
+    @Option(names = "--out", required = true, description = "Output .gguf file.") Path out;
+    @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0 or Q4_0 (default ${DEFAULT-VALUE}).") DType dtype;
+
+    @Override public Integer call() throws Exception {
+        HookedModel m = ModelRef.load(model);
+        String name = Path.of(m.source()).getFileName().toString();
+        GgufWriter w = switch (m) {
+            case LlamaModel l -> GgufLlamaWriter.export(l, dtype, name);
+            case BertModel b -> GgufBertWriter.export(b, dtype, name);
+            default -> throw new IllegalArgumentException(m.architecture() + " models cannot be written as GGUF yet");
+        };
+        ProgressBar bar = new ProgressBar("convert", "MB");
+        w.write(out, (tensor, done, total) -> bar.update(done >> 20, total >> 20));
+        System.out.printf("wrote %s (%s, %s)%n", out, m.architecture(), dtype);
+        return 0;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.actlab.model.gguf;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.actlab.model.HookedModel;
+import dev.actlab.model.ModelLoader;
+import dev.actlab.model.bert.BertModel;
+import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.tensor.DType;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** all-MiniLM-L6-v2 written as GGUF (llama.cpp's bert layout) and read back. */
+class GgufBertTest {
+    static final List<String> TEXTS = List.of("A man is playing a guitar.", "Ünïcödé naïve café, 東京 and emoji 🙂!",
+            "supercalifragilisticexpialidocious antidisestablishmentarianism", "", "Numbers: 3.14159, 1,000,000 and 42%.");
+    static BertModel minilm;
+    @TempDir static Path dir;
+
+    @BeforeAll static void load() throws Exception { minilm = MiniLm.load(); }
+
+    @Test
+    void anF32GgufGivesTheSameTokensAndTheSameHiddenStates() throws Exception {
+        Path file = dir.resolve("minilm-f32.gguf");
+        GgufBertWriter.export(minilm, DType.F32, "all-MiniLM-L6-v2").write(file);
+        assertTrue(ModelLoader.isEncoder(file.toString()));
+        HookedModel loaded = ModelLoader.load(file.toString());
+        BertModel g = assertInstanceOf(BertModel.class, loaded);
+        assertEquals(minilm.config(), g.config());
+        int[][] ids = new int[TEXTS.size()][];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = minilm.tokenizer().encode(TEXTS.get(i), true);
+            assertArrayEquals(ids[i], g.tokenizer().encode(TEXTS.get(i), true), TEXTS.get(i));
+        }
+        assertArrayEquals(minilm.forward(ids, null, Hooks.none()).hidden(), g.forward(ids, null, Hooks.none()).hidden());
+    }
+
+    @Test
+    void aQ8_0GgufRunsNativelyAndStaysClose() throws Exception {
+        Path file = dir.resolve("minilm-q8_0.gguf");
+        GgufBertWriter.export(minilm, DType.Q8_0, "all-MiniLM-L6-v2 Q8_0").write(file);
+        BertModel g = ModelLoader.loadEncoder(file.toString());
+        assertEquals(DType.Q8_0, g.weights().wq()[0].dtype(), "quantized matrices are executed in their stored type");
+        float[][] a = minilm.embed(TEXTS), b = g.embed(TEXTS);
+        for (int i = 0; i < a.length; i++) {
+            double dot = 0;
+            for (int k = 0; k < a[i].length; k++) dot += a[i][k] * b[i][k];
+            assertTrue(dot > 0.999, "cosine " + dot + " for '" + TEXTS.get(i) + "'");
+        }
+    }
+
+    @Test
+    void aDecoderGgufIsNotAnEncoder() throws Exception {
+        Path file = dir.resolve("not-bert.gguf");
+        new GgufWriter().put("general.architecture", GgufValue.string("llama")).write(file);
+        assertFalse(ModelLoader.isEncoder(file.toString()));
+        var e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufBertLoader.load(file));
+        assertTrue(e.getMessage().contains("general.architecture"), e.getMessage());
+    }
+}
