@@ -58,7 +58,7 @@ class TokenizerFactoriesTest {
         e = assertThrows(FormatException.class, () -> GgufTokenizers.fromMetadata(md, Path.of("m.gguf")));
         assertEquals("tokenizer.ggml.bos_token_id", e.field());
         md.put("tokenizer.ggml.bos_token_id", 100257);
-        md.put("tokenizer.ggml.model", "bert");
+        md.put("tokenizer.ggml.model", "rwkv");
         e = assertThrows(FormatException.class, () -> GgufTokenizers.fromMetadata(md, Path.of("m.gguf")));
         assertEquals("tokenizer.ggml.model", e.field());
     }
