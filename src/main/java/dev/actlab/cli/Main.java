@@ -15,6 +15,10 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 CaptureCommand.class,
                 TrainCommand.class,
+                SynthCommand.class,
+                EmbedCommand.class,
+                DemoCommand.class,
+                EncoderBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

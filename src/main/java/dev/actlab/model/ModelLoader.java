@@ -1,5 +1,6 @@
 package dev.actlab.model;
 
+import dev.actlab.model.gguf.GgufLlamaLoader;
 import dev.actlab.model.hf.HfLlamaLoader;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama2c.Llama2cReader;
@@ -24,7 +25,7 @@ public final class ModelLoader {
         try (InputStream in = Files.newInputStream(path)) {
             int n = in.readNBytes(magic, 0, 4);
             if (n == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F')
-                throw new FormatException(path, "magic", 0, "GGUF models are not supported yet");
+                return GgufLlamaLoader.load(path);
         }
         return Llama2cReader.read(path);
     }

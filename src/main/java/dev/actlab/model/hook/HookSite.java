@@ -8,6 +8,9 @@ public enum HookSite {
     // global
     EMBED("hook_embed", false),
     POS_EMBED("hook_pos_embed", false),
+    TOKEN_TYPE_EMBED("hook_token_type_embed", false),   // BERT segment embedding
+    EMBED_LN_SCALE("embed.ln.hook_scale", false),       // BERT's LayerNorm after the embeddings
+    EMBED_LN_NORMALIZED("embed.ln.hook_normalized", false),
     LN_FINAL_SCALE("ln_final.hook_scale", false),
     LN_FINAL_NORMALIZED("ln_final.hook_normalized", false),
     // per block, in the order the forward pass reaches them

@@ -29,7 +29,7 @@ public final class LlamaModel implements HookedModel {
         weights.validate(config, source);
         this.c = config; this.w = weights; this.tokenizer = tokenizer; this.source = source;
         EnumSet<HookSite> s = EnumSet.allOf(HookSite.class);
-        s.remove(POS_EMBED);
+        s.removeAll(EnumSet.of(POS_EMBED, TOKEN_TYPE_EMBED, EMBED_LN_SCALE, EMBED_LN_NORMALIZED));
         this.sites = new SiteTable(config.layers(), s);
         this.ropeFreq = Rope.frequencies(config);
     }

@@ -20,8 +20,11 @@ public final class Llama2cReader {
 
     private Llama2cReader() {}
 
-    public static LlamaModel read(Path path) throws IOException {
-        MappedFile f = MappedFile.open(path);
+    public static LlamaModel read(Path path) throws IOException { return read(MappedFile.open(path)); }
+
+    /** Reads from an already mapped (or in-memory) file. */
+    public static LlamaModel read(MappedFile f) throws FormatException {
+        Path path = f.path();
         int[] h = new int[7];
         for (int i = 0; i < 7; i++) h[i] = f.i32("header." + HEADER[i], i * 4L);
         boolean tied = h[5] > 0;

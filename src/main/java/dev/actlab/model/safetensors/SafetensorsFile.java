@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.actlab.model.FormatException;
 import dev.actlab.model.io.MappedFile;
 import dev.actlab.tensor.DType;
+import dev.actlab.tensor.BF16Matrix;
+import dev.actlab.tensor.F16Matrix;
 import dev.actlab.tensor.F32Matrix;
 import dev.actlab.tensor.WeightMatrix;
 import java.io.IOException;
@@ -119,21 +121,16 @@ public final class SafetensorsFile {
         return out;
     }
 
-    /**
-     * A weight matrix [rows, cols]. F32 stays memory-mapped; F16 and BF16 are converted here.
-     * TODO: once the native F16Matrix/BF16Matrix are merged, wrap the mapped segment instead of
-     * converting (this doubles memory for half-precision checkpoints).
-     */
+    /** A weight matrix [rows, cols], memory-mapped and run in its stored type (F32, F16 or BF16). */
     public WeightMatrix matrix(String name, int rows, int cols) throws FormatException {
         Tensor t = tensor(name);
         requireShape(t, rows, cols);
-        if (t.dtype() == DType.F32) return new F32Matrix(data(t), rows, cols);
-        return halfToF32Matrix(t, rows, cols);
-    }
-
-    /** The one place half-precision weights are widened to float32 on the heap (see {@link #matrix}). */
-    private WeightMatrix halfToF32Matrix(Tensor t, int rows, int cols) throws FormatException {
-        return F32Matrix.of(toFloats(t), rows, cols);
+        return switch (t.dtype()) {
+            case F32 -> new F32Matrix(data(t), rows, cols);
+            case F16 -> new F16Matrix(data(t), rows, cols);
+            case BF16 -> new BF16Matrix(data(t), rows, cols);
+            default -> throw new FormatException(path(), "tensor '" + name + "'.dtype", t.begin(), t.dtype() + " is not a weight type");
+        };
     }
 
     private void requireShape(Tensor t, long... shape) throws FormatException {

@@ -80,7 +80,8 @@ class HfLlamaLoaderTest {
         int[] tokens = Shared.tokens(Shared.require("reference/stories260K/seq1.tokens.txt"));
         float[] a = half.runWithHooks(tokens, Hooks.none());
         float[] b = ModelLoader.loadDecoder(tmp.resolve("wide")).runWithHooks(tokens, Hooks.none());
-        assertArrayEquals(b, a);
+        // native F16/BF16 kernels sum in their own order: equal to F32 of the same rounded weights up to float rounding
+        assertTrue(maxAbsDiff(b, a) < 1e-4, dtype + " native kernel vs F32 of the same weights: " + maxAbsDiff(b, a));
         float[] expected = Shared.f32(Shared.require("reference/stories260K/seq1.logits.f32"));
         float d = maxAbsDiff(expected, a);
         assertTrue(d > 0, dtype + " rounding must change the logits at all (else the file was not half precision)");

@@ -1,0 +1,64 @@
+package dev.actlab.cli;
+
+import dev.actlab.tensor.Parallel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", description = "The tour: runs each demo step on real models and writes a report folder (demo.json, ...).")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "actlab-demo", description = "Report folder (default ./actlab-demo).") Path out;
+    @Option(names = "--threads") Integer threads;
+
+    /** The demo, in order. A feature joins the tour by adding its step here. */
+    static List<DemoStep> steps() {
+        return List.of(new SimilarityDemoStep(), new EncoderSpeedDemoStep());
+    }
+
+    @Override public Integer call() throws Exception {
+        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        Parallel.setDefaultThreads(n);
+        Files.createDirectories(out);
+        DemoContext ctx = new DemoContext(out, System.out, n);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("actlab", "0.1.0");
+        report.put("threads", n);
+        List<DemoStep> steps = steps();
+        for (int i = 0; i < steps.size(); i++) {
+            DemoStep s = steps.get(i);
+            System.out.printf("%n== %d/%d %s%n", i + 1, steps.size(), s.title());
+            long t0 = System.nanoTime();
+            Map<String, Object> section = new LinkedHashMap<>(s.run(ctx));
+            section.put("seconds", EncoderBenchmark.round((System.nanoTime() - t0) / 1e9));
+            report.put(s.name(), section);
+            writeAtomically(out.resolve("demo.json"), Json.write(report));   // a partial report survives a later failure
+        }
+        System.out.printf("%nreport: %s%n", out.resolve("demo.json"));
+        return 0;
+    }
+
+    /** Temp file beside the target, then an atomic move: never a half-written report. */
+    static void writeAtomically(Path target, String text) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally { Files.deleteIfExists(tmp); }
+    }
+
+    /** text shortened to width characters with an ellipsis, on one line. */
+    static String clip(String text, int width) {
+        String one = text.replaceAll("\\s+", " ");
+        return one.length() <= width ? one : one.substring(0, width - 1) + "…";
+    }
+}

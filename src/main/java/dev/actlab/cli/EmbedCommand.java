@@ -1,0 +1,93 @@
+package dev.actlab.cli;
+
+import dev.actlab.model.bert.BertModel;
+import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.io.Utf8Lines;
+import dev.actlab.tensor.Parallel;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "embed", description = "Sentence embeddings (mean pooled, L2-normalised) with a BERT encoder.")
+final class EmbedCommand implements Callable<Integer> {
+    static final int BATCH = 32;
+
+    @Option(names = "--model", defaultValue = "minilm", description = "minilm (built-in all-MiniLM-L6-v2), a BERT .onnx file, or a Hugging Face BERT directory (config.json, model.safetensors, tokenizer.json).") String model;
+    @ArgGroup(exclusive = true, multiplicity = "1") Input input;
+    @Option(names = "--json", description = "Full vectors as JSON.") boolean json;
+    @Option(names = "--threads") Integer threads;
+    @Spec CommandSpec spec;
+
+    static final class Input {
+        @Option(names = "--text", description = "A text to embed (repeatable).") List<String> texts;
+        @Option(names = "--file", description = "UTF-8 file, one text per line.") Path file;
+    }
+
+    static BertModel loadModel(String model) throws IOException {
+        if (model.equals("minilm")) return MiniLm.load();
+        Path p = Path.of(model);
+        if (java.nio.file.Files.isDirectory(p)) return dev.actlab.model.hf.HfBertLoader.load(p);
+        if (!java.nio.file.Files.isRegularFile(p)) throw new NoSuchFileException(model, null, "use --model minilm, a BERT .onnx file or a Hugging Face BERT directory");
+        return MiniLm.load(p);
+    }
+
+    @Override public Integer call() throws Exception {
+        if (threads != null) Parallel.setDefaultThreads(threads);
+        List<String> texts = input.texts != null ? input.texts : Utf8Lines.read(input.file);
+        if (texts.isEmpty()) throw new IllegalArgumentException(input.file + ": no lines to embed");
+        BertModel m = loadModel(model);
+        List<float[]> vectors = new ArrayList<>();
+        List<Integer> tokenCounts = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int from = 0; from < texts.size(); from += BATCH) {
+            List<String> chunk = texts.subList(from, Math.min(texts.size(), from + BATCH));
+            int[][] ids = new int[chunk.size()][];
+            for (int i = 0; i < ids.length; i++) {
+                final int line = from + i + 1;
+                ids[i] = m.tokenizer().withWarnings(w -> System.err.println("text " + line + ": " + w)).encode(chunk.get(i), true);
+                tokenCounts.add(ids[i].length);
+            }
+            var out = m.forward(ids, null, dev.actlab.model.hook.Hooks.none());
+            for (int i = 0; i < ids.length; i++) vectors.add(out.meanPooledNormalized(i));
+            if (texts.size() > BATCH) {
+                double s = (System.nanoTime() - t0) / 1e9;
+                int done = Math.min(texts.size(), from + BATCH);
+                System.err.printf("\rembedded %d/%d texts (%.0f texts/s, %.0f s left)", done, texts.size(), done / s, (texts.size() - done) / (done / s));
+            }
+        }
+        if (texts.size() > BATCH) System.err.println();
+        m.tokenizer().withWarnings(System.err::println);
+        java.io.PrintWriter stdout = spec.commandLine().getOut();
+        if (json) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i++) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("text", texts.get(i)); r.put("tokens", tokenCounts.get(i)); r.put("embedding", vectors.get(i));
+                rows.add(r);
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("model", m.source()); out.put("dim", m.dModel()); out.put("pooling", "mean, L2-normalised"); out.put("embeddings", rows);
+            stdout.println(Json.write(out));
+        } else {
+            stdout.printf("%s: %d text(s), %d dimensions (mean pooled, L2-normalised)%n", m.source(), texts.size(), m.dModel());
+            stdout.printf("%-4s %-6s %-40s %s%n", "#", "tokens", "text", "embedding[0:6]");
+            for (int i = 0; i < texts.size(); i++) {
+                StringBuilder v = new StringBuilder();
+                for (int j = 0; j < Math.min(6, vectors.get(i).length); j++) v.append(String.format("%+.4f ", vectors.get(i)[j]));
+                stdout.printf("%-4d %-6d %-40s %s...%n", i + 1, tokenCounts.get(i), DemoCommand.clip(texts.get(i), 40), v);
+            }
+        }
+        stdout.flush();
+        return 0;
+    }
+}

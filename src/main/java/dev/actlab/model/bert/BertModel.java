@@ -1,0 +1,197 @@
+package dev.actlab.model.bert;
+
+import static dev.actlab.model.hook.HookSite.*;
+
+import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.Activation;
+import dev.actlab.model.hook.Hook;
+import dev.actlab.model.hook.HookSite;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.hook.SiteTable;
+import dev.actlab.model.tokenizer.WordPieceTokenizer;
+import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.WeightMatrix;
+import java.util.EnumSet;
+import java.util.List;
+
+/**
+ * A BERT encoder (post-LN): the forward pass, top to bottom, with a hook at every site named as
+ * TransformerLens' HookedEncoder names them. A batch of sequences of different lengths is packed
+ * row after row (N = total tokens): no padding is computed, and attention stays inside each
+ * sequence. Hooks fire once per sequence, with Activation.batchIndex = b and shape [len_b, ...].
+ * Note TransformerLens' placement of the post-LN norms: hook_resid_mid and hook_resid_post see the
+ * residual sum before ln1 / ln2; the next block's hook_resid_pre sees the output of ln2.
+ */
+public final class BertModel implements HookedModel {
+    private static final EnumSet<HookSite> SITES = EnumSet.of(EMBED, POS_EMBED, TOKEN_TYPE_EMBED, EMBED_LN_SCALE, EMBED_LN_NORMALIZED,
+            RESID_PRE, ATTN_Q, ATTN_K, ATTN_V, ATTN_SCORES, ATTN_PATTERN, ATTN_Z, ATTN_OUT, RESID_MID, LN1_SCALE, LN1_NORMALIZED,
+            MLP_PRE, MLP_POST, MLP_OUT, RESID_POST, LN2_SCALE, LN2_NORMALIZED);
+
+    private final BertConfig c;
+    private final BertWeights w;
+    private final WordPieceTokenizer tokenizer;
+    private final String source;
+    private final SiteTable sites;
+    private Parallel par = Parallel.shared();
+
+    public BertModel(BertConfig config, BertWeights weights, WordPieceTokenizer tokenizer, String source) {
+        weights.validate(config, source);
+        this.c = config; this.w = weights; this.tokenizer = tokenizer; this.source = source;
+        this.sites = new SiteTable(config.layers(), SITES);
+    }
+
+    public BertConfig config() { return c; }
+    public BertWeights weights() { return w; }
+    @Override public WordPieceTokenizer tokenizer() { return tokenizer; }
+    @Override public String source() { return source; }
+    @Override public String architecture() { return "bert"; }
+    @Override public int layers() { return c.layers(); }
+    @Override public int dModel() { return c.dModel(); }
+    @Override public SiteTable sites() { return sites; }
+    public Parallel parallel() { return par; }
+    public BertModel withParallel(Parallel p) { this.par = p; return this; }
+
+    @Override public void run(int[] tokens, Hooks hooks) { forward(new int[][]{tokens}, null, hooks); }
+
+    /** Sentence embeddings (mean pooled, L2-normalised) of texts, one batch. */
+    public float[][] embed(List<String> texts) {
+        int[][] ids = new int[texts.size()][];
+        for (int i = 0; i < ids.length; i++) ids[i] = tokenizer.encode(texts.get(i), true);
+        EncoderOutput out = forward(ids, null, Hooks.none());
+        float[][] e = new float[ids.length][];
+        for (int i = 0; i < ids.length; i++) e[i] = out.meanPooledNormalized(i);
+        return e;
+    }
+
+    /**
+     * Encodes a batch. tokens[b] are the ids of sequence b ([CLS] ... [SEP]); typeIds[b] its segment
+     * ids, or null for all zeros. Returns the last hidden states [N, d], packed.
+     */
+    public EncoderOutput forward(int[][] tokens, int[][] typeIds, Hooks hooks) {
+        final int B = tokens.length, d = c.dModel(), dMlp = c.dMlp(), heads = c.heads(), hs = c.headSize();
+        if (B == 0) throw new IllegalArgumentException("no sequences to encode");
+        int[] off = new int[B], len = new int[B];
+        int N = 0;
+        for (int b = 0; b < B; b++) {
+            int L = tokens[b].length;
+            if (L == 0) throw new IllegalArgumentException("sequence " + b + " is empty (it needs at least [CLS] and [SEP])");
+            if (L > c.maxPositions()) throw new IllegalArgumentException("sequence " + b + " has " + L + " tokens, the model has " + c.maxPositions() + " positions");
+            if (typeIds != null && typeIds[b].length != L) throw new IllegalArgumentException("sequence " + b + ": " + typeIds[b].length + " type ids for " + L + " tokens");
+            for (int t = 0; t < L; t++) {
+                int id = tokens[b][t];
+                if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " at " + b + ":" + t + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+                int tt = typeIds == null ? 0 : typeIds[b][t];
+                if (tt < 0 || tt >= c.typeVocab()) throw new IllegalArgumentException("type id " + tt + " at " + b + ":" + t + " is outside [0, " + c.typeVocab() + ")");
+            }
+            off[b] = N; len[b] = L; N += L;
+        }
+        final int n = N;
+        final Hook[] hk = hooks.bind(sites);
+
+        float[] x = new float[n * d];            // residual stream [N, d]
+        float[] q = new float[n * d];            // [N, heads, hs]
+        float[] k = new float[n * d];
+        float[] v = new float[n * d];
+        float[] z = new float[n * d];            // attention output per head [N, heads, hs]
+        float[] attnOut = new float[n * d];      // [N, d]
+        float[] mlp = new float[n * dMlp];       // [N, d_mlp]
+        float[] mlpOut = new float[n * d];       // [N, d]
+        float[] scale = new float[n];            // LayerNorm scales [N]
+
+        // embeddings: word + position + token type, then LayerNorm
+        float[] pos = new float[n * d], type = new float[n * d];
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < len[b]; t++) {
+                int r = (off[b] + t) * d;
+                System.arraycopy(w.wordEmbedding(), tokens[b][t] * d, x, r, d);
+                System.arraycopy(w.positionEmbedding(), t * d, pos, r, d);
+                System.arraycopy(w.typeEmbedding(), (typeIds == null ? 0 : typeIds[b][t]) * d, type, r, d);
+            }
+        fire(hk, EMBED, 0, x, off, len, d);
+        fire(hk, POS_EMBED, 0, pos, off, len, d);
+        fire(hk, TOKEN_TYPE_EMBED, 0, type, off, len, d);
+        addEmbeddings(x, type, pos);   // ONNX export order: (word + type) + position
+        layerNorm(hk, EMBED_LN_SCALE, EMBED_LN_NORMALIZED, 0, x, scale, w.embedNormWeight(), w.embedNormBias(), off, len);
+
+        for (int l = 0; l < c.layers(); l++) {
+            fire(hk, RESID_PRE, l, x, off, len, d);
+
+            // self-attention
+            linear(w.wq()[l], w.bq()[l], x, n, q);
+            linear(w.wk()[l], w.bk()[l], x, n, k);
+            linear(w.wv()[l], w.bv()[l], x, n, v);
+            fire(hk, ATTN_Q, l, q, off, len, heads, hs);
+            fire(hk, ATTN_K, l, k, off, len, heads, hs);
+            fire(hk, ATTN_V, l, v, off, len, heads, hs);
+            EncoderAttention.run(q, k, v, z, off, len, heads, hs, l, sites, hk, par);
+            fire(hk, ATTN_Z, l, z, off, len, heads, hs);
+            linear(w.wo()[l], w.bo()[l], z, n, attnOut);
+            fire(hk, ATTN_OUT, l, attnOut, off, len, d);
+            addResidual(x, attnOut);
+            fire(hk, RESID_MID, l, x, off, len, d);
+            layerNorm(hk, LN1_SCALE, LN1_NORMALIZED, l, x, scale, w.ln1Weight()[l], w.ln1Bias()[l], off, len);
+
+            // MLP: out(gelu(in x))
+            linear(w.wIn()[l], w.bIn()[l], x, n, mlp);
+            fire(hk, MLP_PRE, l, mlp, off, len, dMlp);
+            par.forRange(n, 16, (from, to) -> Gelu.apply(mlp, from * dMlp, to * dMlp));
+            fire(hk, MLP_POST, l, mlp, off, len, dMlp);
+            linear(w.wOut()[l], w.bOut()[l], mlp, n, mlpOut);
+            fire(hk, MLP_OUT, l, mlpOut, off, len, d);
+            addResidual(x, mlpOut);
+            fire(hk, RESID_POST, l, x, off, len, d);
+            layerNorm(hk, LN2_SCALE, LN2_NORMALIZED, l, x, scale, w.ln2Weight()[l], w.ln2Bias()[l], off, len);
+        }
+        return new EncoderOutput(x, off, len, d);
+    }
+
+    // element-wise steps live in small methods: the JIT compiles them fully, while the long
+    // forward method may only run as on-stack-replaced code in its first calls
+
+    /** x = delta + x (the residual add, in the order the ONNX graph adds). */
+    private static void addResidual(float[] x, float[] delta) {
+        for (int i = 0; i < x.length; i++) x[i] = delta[i] + x[i];
+    }
+
+    private static void addEmbeddings(float[] x, float[] type, float[] pos) {
+        for (int i = 0; i < x.length; i++) x[i] = x[i] + type[i] + pos[i];
+    }
+
+    /** y [n, rows] = W x + b. */
+    private void linear(WeightMatrix wm, float[] bias, float[] in, int n, float[] y) {
+        wm.matmul(in, n, y, par);
+        addBias(y, bias, n);
+    }
+
+    private static void addBias(float[] y, float[] bias, int n) {
+        int rows = bias.length;
+        for (int t = 0; t < n; t++) {
+            int o = t * rows;
+            for (int i = 0; i < rows; i++) y[o + i] = bias[i] + y[o + i];
+        }
+    }
+
+    /** In-place LayerNorm of x [N, d], firing hook_scale [len, 1] and hook_normalized [len, d] per sequence. */
+    private void layerNorm(Hook[] hk, HookSite scaleSite, HookSite normSite, int layer, float[] x, float[] scale,
+                           float[] weight, float[] bias, int[] off, int[] len) {
+        int d = c.dModel(), n = scale.length;
+        par.forRange(n, 16, (from, to) -> LayerNorm.normalize(x, scale, d, c.normEps(), from, to));
+        fire(hk, scaleSite, layer, scale, off, len, 1);
+        fire(hk, normSite, layer, x, off, len, d);
+        par.forRange(n, 16, (from, to) -> LayerNorm.affine(x, weight, bias, d, from, to));
+    }
+
+    /** Fires a site once per sequence on its rows of buf; shape = [len_b, rowShape...]. */
+    private void fire(Hook[] hk, HookSite site, int layer, float[] buf, int[] off, int[] len, int... rowShape) {
+        int id = sites.id(site, layer);
+        if (id < 0 || hk[id] == null) return;
+        int width = 1;
+        for (int s : rowShape) width *= s;
+        for (int b = 0; b < off.length; b++) {
+            int[] shape = new int[rowShape.length + 1];
+            shape[0] = len[b];
+            System.arraycopy(rowShape, 0, shape, 1, rowShape.length);
+            hk[id].apply(new Activation(sites.name(id), buf, off[b] * width, shape, 0, b));
+        }
+    }
+}

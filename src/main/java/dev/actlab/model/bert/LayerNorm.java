@@ -1,0 +1,61 @@
+package dev.actlab.model.bert;
+
+import dev.actlab.tensor.Lanes;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * LayerNorm over rows of width d: y = (x - mean) / scale * weight + bias with
+ * scale = sqrt(var + eps) (biased variance, as BERT). Split in two steps so the hook sites between
+ * them (hook_scale [n, 1], hook_normalized [n, d]) see TransformerLens' tensors.
+ */
+public final class LayerNorm {
+    private LayerNorm() {}
+
+    /** scale[r] for rows [from, to) of x [n, d]; x[r] becomes (x[r] - mean) / scale[r]. */
+    public static void normalize(float[] x, float[] scale, int d, float eps, int from, int to) {
+        var s = VectorExp.S;
+        int upper = s.loopBound(d);
+        for (int r = from; r < to; r++) {
+            int o = r * d;
+            FloatVector acc = FloatVector.zero(s);
+            int i = 0;
+            for (; i < upper; i += s.length()) acc = acc.add(FloatVector.fromArray(s, x, o + i));
+            float sum = Lanes.sum(acc);
+            for (; i < d; i++) sum += x[o + i];
+            float mean = sum / d;
+            FloatVector m = FloatVector.broadcast(s, mean);
+            acc = FloatVector.zero(s);
+            for (i = 0; i < upper; i += s.length()) {
+                FloatVector c = FloatVector.fromArray(s, x, o + i).sub(m);
+                acc = c.fma(c, acc);
+            }
+            float ss = Lanes.sum(acc);
+            for (; i < d; i++) { float c = x[o + i] - mean; ss += c * c; }
+            float sc = (float) Math.sqrt(ss / d + eps);
+            scale[r] = sc;
+            FloatVector inv = FloatVector.broadcast(s, sc);
+            for (i = 0; i < upper; i += s.length()) FloatVector.fromArray(s, x, o + i).sub(m).div(inv).intoArray(x, o + i);
+            for (; i < d; i++) x[o + i] = (x[o + i] - mean) / sc;
+        }
+    }
+
+    /** x[r] = x[r] * weight + bias for rows [from, to). */
+    public static void affine(float[] x, float[] weight, float[] bias, int d, int from, int to) {
+        for (int r = from; r < to; r++) {
+            int o = r * d;
+            for (int i = 0; i < d; i++) x[o + i] = Math.fma(x[o + i], weight[i], bias[i]);
+        }
+    }
+
+    /** Plain scalar reference of normalize + affine, in double. */
+    public static void reference(float[] x, float[] weight, float[] bias, int d, float eps, int n) {
+        for (int r = 0; r < n; r++) {
+            double mean = 0, var = 0;
+            for (int i = 0; i < d; i++) mean += x[r * d + i];
+            mean /= d;
+            for (int i = 0; i < d; i++) { double c = x[r * d + i] - mean; var += c * c; }
+            double sc = Math.sqrt(var / d + eps);
+            for (int i = 0; i < d; i++) x[r * d + i] = (float) ((x[r * d + i] - mean) / sc * weight[i] + bias[i]);
+        }
+    }
+}

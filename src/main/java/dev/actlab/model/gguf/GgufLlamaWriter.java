@@ -1,0 +1,127 @@
+package dev.actlab.model.gguf;
+
+import dev.actlab.model.llama.LlamaConfig;
+import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.llama.LlamaWeights;
+import dev.actlab.tensor.DType;
+import dev.actlab.tensor.WeightMatrix;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The GGUF layout of a Llama decoder, as llama.cpp's converter writes it (architecture "llama",
+ * or "qwen2" when the config uses rotate-half RoPE): metadata keys and tensors in file order.
+ * Used to export a loaded model and by `actlab synth` to write random weights.
+ */
+public final class GgufLlamaWriter {
+    private GgufLlamaWriter() {}
+
+    /** One tensor of the layout: W [rows, cols] (ggml dims {cols, rows}), or a vector when rows == 1 and !matrix. */
+    public record Slot(String name, int rows, int cols, boolean matrix) {
+        public long[] dims() { return matrix ? new long[]{cols, rows} : new long[]{cols}; }
+    }
+
+    /** The tensors of a model with config c, in the order llama.cpp writes them. */
+    public static List<Slot> slots(LlamaConfig c, boolean biases) {
+        List<Slot> s = new ArrayList<>();
+        s.add(new Slot("token_embd.weight", c.vocabSize(), c.dim(), true));
+        for (int l = 0; l < c.layers(); l++) {
+            String b = "blk." + l + ".";
+            s.add(new Slot(b + "attn_norm.weight", 1, c.dim(), false));
+            s.add(new Slot(b + "attn_q.weight", c.qDim(), c.dim(), true));
+            s.add(new Slot(b + "attn_k.weight", c.kvDim(), c.dim(), true));
+            s.add(new Slot(b + "attn_v.weight", c.kvDim(), c.dim(), true));
+            if (biases) {
+                s.add(new Slot(b + "attn_q.bias", 1, c.qDim(), false));
+                s.add(new Slot(b + "attn_k.bias", 1, c.kvDim(), false));
+                s.add(new Slot(b + "attn_v.bias", 1, c.kvDim(), false));
+            }
+            s.add(new Slot(b + "attn_output.weight", c.dim(), c.qDim(), true));
+            s.add(new Slot(b + "ffn_norm.weight", 1, c.dim(), false));
+            s.add(new Slot(b + "ffn_gate.weight", c.hiddenDim(), c.dim(), true));
+            s.add(new Slot(b + "ffn_up.weight", c.hiddenDim(), c.dim(), true));
+            s.add(new Slot(b + "ffn_down.weight", c.dim(), c.hiddenDim(), true));
+        }
+        s.add(new Slot("output_norm.weight", 1, c.dim(), false));
+        if (!c.tiedEmbeddings()) s.add(new Slot("output.weight", c.vocabSize(), c.dim(), true));
+        if (c.ropeScaling() != null) s.add(new Slot("rope_freqs.weight", 1, c.headSize() / 2, false));
+        return s;
+    }
+
+    /** Metadata describing c under its architecture's keys. */
+    public static void putConfig(GgufWriter w, LlamaConfig c, String name) {
+        String arch = c.ropeHalfSplit() ? "qwen2" : "llama";
+        String p = arch + ".";
+        w.put("general.architecture", GgufValue.string(arch));
+        w.put("general.name", GgufValue.string(name));
+        w.put(p + "context_length", GgufValue.u32(c.contextLength()));
+        w.put(p + "embedding_length", GgufValue.u32(c.dim()));
+        w.put(p + "block_count", GgufValue.u32(c.layers()));
+        w.put(p + "feed_forward_length", GgufValue.u32(c.hiddenDim()));
+        w.put(p + "attention.head_count", GgufValue.u32(c.heads()));
+        w.put(p + "attention.head_count_kv", GgufValue.u32(c.kvHeads()));
+        w.put(p + "attention.layer_norm_rms_epsilon", GgufValue.f32(c.normEps()));
+        w.put(p + "rope.freq_base", GgufValue.f32(c.ropeTheta()));
+        w.put(p + "rope.dimension_count", GgufValue.u32(c.headSize()));
+        w.put(p + "vocab_size", GgufValue.u32(c.vocabSize()));
+        if (c.ropeScaling() != null) {
+            w.put(p + "rope.scaling.type", GgufValue.string("llama3"));
+            w.put(p + "rope.scaling.factor", GgufValue.f32(c.ropeScaling().factor()));
+            w.put(p + "rope.scaling.original_context_length", GgufValue.u32(c.ropeScaling().originalContextLength()));
+            w.put(p + "rope.scaling.low_freq_factor", GgufValue.f32(c.ropeScaling().lowFreqFactor()));
+            w.put(p + "rope.scaling.high_freq_factor", GgufValue.f32(c.ropeScaling().highFreqFactor()));
+        }
+    }
+
+    /**
+     * The type a matrix is stored in: the requested one when its rows fit the block size,
+     * else F16 (as llama.cpp falls back for tensors whose rows are not whole blocks).
+     */
+    public static DType storedType(Slot s, DType requested) {
+        if (!s.matrix) return DType.F32;
+        return s.cols % requested.blockSize == 0 ? requested : DType.F16;
+    }
+
+    /** A writer holding model m's config and weights, matrices stored as type. */
+    public static GgufWriter export(LlamaModel m, DType type, String name) {
+        LlamaConfig c = m.config();
+        LlamaWeights w = m.weights();
+        GgufWriter out = new GgufWriter();
+        putConfig(out, c, name);
+        float[] ropeDivisors = c.ropeScaling() == null ? null : GgufLlamaLoader.llama3Divisors(c, c.ropeScaling());
+        for (Slot s : slots(c, w.qBias() != null)) {
+            GgufWriter.Rows rows = rows(w, s.name, ropeDivisors);
+            out.tensor(s.name, storedType(s, type), s.dims(), rows);
+        }
+        return out;
+    }
+
+    private static GgufWriter.Rows rows(LlamaWeights w, String name, float[] ropeDivisors) {
+        if (name.equals("token_embd.weight")) return matrixRows(w.tokenEmbedding());
+        if (name.equals("output.weight")) return matrixRows(w.output());
+        if (name.equals("output_norm.weight")) return vectorRow(w.finalNorm());
+        if (name.equals("rope_freqs.weight")) return vectorRow(ropeDivisors);
+        String[] parts = name.split("\\.");   // blk, L, tensor, weight|bias
+        int l = Integer.parseInt(parts[1]);
+        String t = parts[2] + "." + parts[3];
+        return switch (t) {
+            case "attn_norm.weight" -> vectorRow(w.attnNorm()[l]);
+            case "ffn_norm.weight" -> vectorRow(w.ffnNorm()[l]);
+            case "attn_q.weight" -> matrixRows(w.wq()[l]);
+            case "attn_k.weight" -> matrixRows(w.wk()[l]);
+            case "attn_v.weight" -> matrixRows(w.wv()[l]);
+            case "attn_q.bias" -> vectorRow(w.qBias()[l]);
+            case "attn_k.bias" -> vectorRow(w.kBias()[l]);
+            case "attn_v.bias" -> vectorRow(w.vBias()[l]);
+            case "attn_output.weight" -> matrixRows(w.wo()[l]);
+            case "ffn_gate.weight" -> matrixRows(w.wGate()[l]);
+            case "ffn_up.weight" -> matrixRows(w.wUp()[l]);
+            case "ffn_down.weight" -> matrixRows(w.wDown()[l]);
+            default -> throw new IllegalStateException(name);
+        };
+    }
+
+    private static GgufWriter.Rows matrixRows(WeightMatrix m) { return (r, dst) -> m.dequantizeRow((int) r, dst, 0); }
+
+    private static GgufWriter.Rows vectorRow(float[] v) { return (r, dst) -> System.arraycopy(v, 0, dst, 0, v.length); }
+}

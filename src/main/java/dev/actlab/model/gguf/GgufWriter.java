@@ -1,0 +1,224 @@
+package dev.actlab.model.gguf;
+
+import dev.actlab.tensor.DType;
+import dev.actlab.tensor.F16Matrix;
+import dev.actlab.tensor.Q4_0Matrix;
+import dev.actlab.tensor.Q8_0Matrix;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes a GGUF v3 file: metadata, then tensors in F32, F16, Q8_0 or Q4_0 (quantized here, row by
+ * row, as llama.cpp's reference quantizers do) or as raw bytes of any ggml type. Tensors are
+ * streamed one row at a time, so a model larger than the heap can be written. The file is written
+ * beside the target and moved into place when complete.
+ */
+public final class GgufWriter {
+    /** Supplies row r (of dims[1] * dims[2] * ... rows) of dims[0] floats. */
+    @FunctionalInterface
+    public interface Rows { void row(long r, float[] dst); }
+
+    /** Called after each tensor with bytes written so far and the total. */
+    @FunctionalInterface
+    public interface Progress { void update(String tensor, long doneBytes, long totalBytes); }
+
+    private record Entry(String name, long[] dims, GgmlType type, Rows rows, MemorySegment raw, long size) {}
+
+    private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
+    private final List<Entry> tensors = new ArrayList<>();
+    private final Set<String> names = new HashSet<>();
+    private final int alignment;
+
+    public GgufWriter() { this(GgufFile.DEFAULT_ALIGNMENT); }
+
+    public GgufWriter(int alignment) {
+        if (alignment <= 0 || Integer.bitCount(alignment) != 1) throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+        this.alignment = alignment;
+        if (alignment != GgufFile.DEFAULT_ALIGNMENT) metadata.put("general.alignment", GgufValue.u32(alignment));
+    }
+
+    public GgufWriter put(String key, GgufValue value) {
+        if (key.equals("general.alignment")) throw new IllegalArgumentException("alignment is set by the constructor");
+        metadata.put(key, value);
+        return this;
+    }
+
+    /** A tensor of dims (ggml order) computed row by row and stored as type (F32, F16, Q8_0 or Q4_0). */
+    public GgufWriter tensor(String name, DType type, long[] dims, Rows rows) {
+        if (type != DType.F32 && type != DType.F16 && type != DType.Q8_0 && type != DType.Q4_0)
+            throw new IllegalArgumentException("the writer quantizes to F32, F16, Q8_0 and Q4_0, not " + type);
+        GgmlType g = GgmlType.of(type);
+        return add(new Entry(name, dims.clone(), g, rows, null, size(name, dims, g)));
+    }
+
+    /** A tensor given as raw bytes already in ggml layout (any type). */
+    public GgufWriter rawTensor(String name, GgmlType type, long[] dims, MemorySegment bytes) {
+        long size = size(name, dims, type);
+        if (bytes.byteSize() != size) throw new IllegalArgumentException(name + ": " + bytes.byteSize() + " bytes given, " + size + " needed");
+        return add(new Entry(name, dims.clone(), type, null, bytes, size));
+    }
+
+    private GgufWriter add(Entry e) {
+        if (!names.add(e.name)) throw new IllegalArgumentException("duplicate tensor " + e.name);
+        tensors.add(e);
+        return this;
+    }
+
+    private static long size(String name, long[] dims, GgmlType t) {
+        if (dims.length < 1 || dims.length > 4) throw new IllegalArgumentException(name + ": 1 to 4 dims, got " + dims.length);
+        long n = 1;
+        for (long d : dims) { if (d < 1) throw new IllegalArgumentException(name + ": dims must be positive"); n = Math.multiplyExact(n, d); }
+        if (dims[0] % t.blockSize != 0) throw new IllegalArgumentException(name + ": dims[0] = " + dims[0] + " is not a multiple of " + t.blockSize + " for " + t);
+        return n / t.blockSize * t.blockBytes;
+    }
+
+    public void write(Path target) throws IOException { write(target, null); }
+
+    public void write(Path target, Progress progress) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            byte[] header = header();
+            writeFully(ch, ByteBuffer.wrap(header));
+            long pos = header.length;
+            pos = pad(ch, pos);
+            long total = 0, done = 0;
+            for (Entry e : tensors) total += e.size;
+            for (Entry e : tensors) {
+                if (e.raw != null) writeFully(ch, e.raw.asByteBuffer());
+                else writeRows(ch, e);
+                pos += e.size;
+                pos = pad(ch, pos);
+                done += e.size;
+                if (progress != null) progress.update(e.name, done, total);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        try {   // temp files are created owner-only; a model file is for everyone to read
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // keep the platform's default
+        }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void writeRows(FileChannel ch, Entry e) throws IOException {
+        int cols = Math.toIntExact(e.dims[0]);
+        long rows = 1;
+        for (int i = 1; i < e.dims.length; i++) rows *= e.dims[i];
+        long rowBytes = e.size / rows;
+        int perChunk = (int) Math.max(1, (1 << 20) / rowBytes);   // about 1 MiB per write
+        MemorySegment buf = MemorySegment.ofArray(new byte[(int) (rowBytes * perChunk)]);
+        float[] row = new float[cols];
+        long r = 0;
+        while (r < rows) {
+            int k = (int) Math.min(perChunk, rows - r);
+            for (int i = 0; i < k; i++, r++) {
+                e.rows.row(r, row);
+                long o = i * rowBytes;
+                switch (e.type) {
+                    case F32 -> MemorySegment.copy(row, 0, buf, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), o, cols);
+                    case F16 -> F16Matrix.quantize(row, 0, cols, buf, o);
+                    case Q8_0 -> Q8_0Matrix.quantize(row, 0, cols, buf, o);
+                    case Q4_0 -> Q4_0Matrix.quantize(row, 0, cols, buf, o);
+                    default -> throw new IllegalStateException(e.type.toString());
+                }
+            }
+            writeFully(ch, buf.asSlice(0, k * rowBytes).asByteBuffer());
+        }
+    }
+
+    private long pad(FileChannel ch, long pos) throws IOException {
+        int r = (int) (pos % alignment);
+        if (r == 0) return pos;
+        writeFully(ch, ByteBuffer.allocate(alignment - r));
+        return pos + alignment - r;
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    private byte[] header() {
+        Out o = new Out();
+        o.u32(GgufFile.MAGIC);
+        o.u32(3);
+        o.u64(tensors.size());
+        o.u64(metadata.size());
+        metadata.forEach((k, v) -> { o.string(k); o.u32(v.type().id); o.value(v); });
+        long offset = 0;
+        for (Entry e : tensors) {
+            o.string(e.name);
+            o.u32(e.dims.length);
+            for (long d : e.dims) o.u64(d);
+            o.u32(e.type.id);
+            o.u64(offset);
+            offset += e.size;
+            offset = (offset + alignment - 1) / alignment * alignment;
+        }
+        return o.bytes();
+    }
+
+    /** Little-endian encoder of header fields. */
+    private static final class Out {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+
+        void u8(byte v) { out.write(v); }
+        void u16(short v) { b.clear(); b.putShort(v); out.write(b.array(), 0, 2); }
+        void u32(int v) { b.clear(); b.putInt(v); out.write(b.array(), 0, 4); }
+        void u64(long v) { b.clear(); b.putLong(v); out.write(b.array(), 0, 8); }
+        void string(String s) { byte[] a = s.getBytes(StandardCharsets.UTF_8); u64(a.length); out.write(a, 0, a.length); }
+        byte[] bytes() { return out.toByteArray(); }
+
+        void value(GgufValue v) {
+            switch (v.type()) {
+                case UINT8, INT8 -> u8((Byte) v.value());
+                case UINT16, INT16 -> u16((Short) v.value());
+                case UINT32, INT32 -> u32((Integer) v.value());
+                case UINT64, INT64 -> u64((Long) v.value());
+                case FLOAT32 -> u32(Float.floatToRawIntBits((Float) v.value()));
+                case FLOAT64 -> u64(Double.doubleToRawLongBits((Double) v.value()));
+                case BOOL -> u8((byte) ((Boolean) v.value() ? 1 : 0));
+                case STRING -> string((String) v.value());
+                case ARRAY -> array(v);
+            }
+        }
+
+        private void array(GgufValue v) {
+            u32(v.elementType().id);
+            Object a = v.value();
+            switch (v.elementType()) {
+                case UINT8, INT8 -> { byte[] x = (byte[]) a; u64(x.length); out.write(x, 0, x.length); }
+                case UINT16, INT16 -> { short[] x = (short[]) a; u64(x.length); for (short e : x) u16(e); }
+                case UINT32, INT32 -> { int[] x = (int[]) a; u64(x.length); for (int e : x) u32(e); }
+                case UINT64, INT64 -> { long[] x = (long[]) a; u64(x.length); for (long e : x) u64(e); }
+                case FLOAT32 -> { float[] x = (float[]) a; u64(x.length); for (float e : x) u32(Float.floatToRawIntBits(e)); }
+                case FLOAT64 -> { double[] x = (double[]) a; u64(x.length); for (double e : x) u64(Double.doubleToRawLongBits(e)); }
+                case BOOL -> { boolean[] x = (boolean[]) a; u64(x.length); for (boolean e : x) u8((byte) (e ? 1 : 0)); }
+                case STRING -> { String[] x = (String[]) a; u64(x.length); for (String e : x) string(e); }
+                case ARRAY -> { GgufValue[] x = (GgufValue[]) a; u64(x.length); for (GgufValue e : x) array(e); }
+            }
+        }
+    }
+}

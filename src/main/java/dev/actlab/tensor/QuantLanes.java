@@ -1,0 +1,37 @@
+package dev.actlab.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register shapes the quantized kernels share: L quants (bytes) widened to L float lanes,
+ * L = 16 with AVX-512, 8 with AVX2. Dequantization happens here, in registers. Block sizes (16,
+ * 32) are multiples of L, so kernels step through a block L quants at a time.
+ */
+final class QuantLanes {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() >= 8 ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
+    static final int L = Math.min(F.length(), 16);
+    static final VectorSpecies<Float> FL = VectorSpecies.of(float.class, VectorShape.forBitSize(L * 32));
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+
+    private QuantLanes() {}
+
+    static ByteVector load(MemorySegment m, long offset) {
+        return ByteVector.fromMemorySegment(B, m, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    static ShortVector loadShorts(MemorySegment m, long offset) {
+        return ShortVector.fromMemorySegment(S, m, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    static FloatVector x(float[] x, int offset) { return FloatVector.fromArray(FL, x, offset); }
+
+    /** Signed bytes to float lanes. */
+    static FloatVector toFloat(ByteVector b) { return (FloatVector) b.castShape(FL, 0); }
+}
