@@ -3,7 +3,9 @@ package dev.actlab.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.actlab.model.llama2c.Llama2cWriter;
 import dev.actlab.tensor.Parallel;
-import dev.actlab.model.tokenizer.HfTokenizerJson;
+import dev.actlab.model.gguf.GgufLlamaWriter;
+import dev.actlab.model.gguf.GgufWriter;
+import dev.actlab.tensor.DType;
 import dev.actlab.model.tokenizer.PreTokenizer;
 import dev.actlab.model.tokenizer.Tokenizer;
 import dev.actlab.train.BpeTrainer;
@@ -60,6 +62,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from DIR/checkpoint (its settings win over these options).") boolean resume;
     @Option(names = "--stop-after", description = "Stop after this many steps of this invocation, with a checkpoint; continue later with --resume.") Integer stopAfter;
     @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
+    @Option(names = "--name", defaultValue = "actlab", description = "general.name of the exported GGUF (default ${DEFAULT-VALUE}).") String name;
     @Option(names = "--json", description = "Print the final summary as JSON.") boolean json;
 
     private static final ObjectMapper LINE = new ObjectMapper();
@@ -79,6 +82,7 @@ final class TrainCommand implements Callable<Integer> {
         TokenStream data;
         double heldOutBytesPerToken = 1;   // for bits per byte
         int vocabSize = TokenStream.BYTE_VOCAB;
+        BpeVocabulary bpe = null;
         Path tokJson = out.resolve("tokenizer.json");
         if (tokenizer.equals("bytes")) {
             if (resume && Files.isRegularFile(tokJson)) throw new IllegalArgumentException(out + " was trained on BPE tokens (" + tokJson + "): pass --tokenizer bpe:N");
@@ -88,16 +92,16 @@ final class TrainCommand implements Callable<Integer> {
             String all = new String(text, java.nio.charset.StandardCharsets.UTF_8);
             int cut = TokenStream.heldOutStart(all);
             String train = all.substring(0, cut), heldOutText = all.substring(cut);
-            Tokenizer tok;
-            if (resume && Files.isRegularFile(tokJson)) tok = HfTokenizerJson.load(tokJson);
+            if (resume && Files.isRegularFile(tokJson)) bpe = BpeVocabulary.readTokenizerJson(tokJson);
             else {
                 long b0 = System.nanoTime();
                 BpeVocabulary v = BpeTrainer.train(train, PreTokenizer.GPT2, vocab, List.of("<|bos|>", "<|eos|>"));
                 v.writeTokenizerJson(out);
-                tok = v.tokenizer();
+                bpe = v;
                 System.err.printf("BPE tokenizer: %d tokens (%d merges) learned from %,d characters in %.1f s; %s%n",
                         v.size(), v.merges().size(), train.length(), (System.nanoTime() - b0) / 1e9, tokJson);
             }
+            Tokenizer tok = bpe.tokenizer();
             if (tok.vocabSize() != vocab) throw new IllegalArgumentException(tokJson + " has " + tok.vocabSize() + " tokens, --tokenizer asks for " + vocab);
             data = TokenStream.ofText(tok, train, heldOutText);
             vocabSize = tok.vocabSize();
@@ -185,6 +189,14 @@ final class TrainCommand implements Callable<Integer> {
                 fullBatches * s.batch(), s.seqLen(), heldOut, Math.exp(heldOut), bitsPerByte);
         Path bin = out.resolve("model.bin");
         Llama2cWriter.write(t.model().toLlamaModel(bin.toString()), bin);
+        Path gguf = null;
+        if (bpe != null) {
+            // the model with its tokenizer in one file: `actlab run --model DIR/model.gguf --prompt ...`
+            gguf = out.resolve("model.gguf");
+            GgufWriter w = GgufLlamaWriter.export(t.model().toLlamaModel(gguf.toString()), DType.F32, name);
+            bpe.putGguf(w);
+            w.write(gguf);
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
         double tokPerSec = (t.stepsDone() - firstStep) * s.tokensPerStep() / Math.max(secs, 1e-9);
         Map<String, Object> summary = new LinkedHashMap<>();
@@ -203,10 +215,11 @@ final class TrainCommand implements Callable<Integer> {
         summary.put("parameters", t.model().parameterCount());
         summary.put("checkpoint", ckpt.toString());
         summary.put("model", bin.toString());
+        if (gguf != null) summary.put("gguf", gguf.toString());
         if (json) spec.commandLine().getOut().println(Json.write(summary));
         else spec.commandLine().getOut().printf("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f (%.3f bits/byte); %,.0f tok/s, %.2f GFLOP/s%n"
                         + "checkpoint %s, model %s%n", t.stepsDone(), t.stepsDone() * s.tokensPerStep(), clock(secs), lastLoss, heldOut,
-                bitsPerByte, tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, bin);
+                bitsPerByte, tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, gguf != null ? gguf : bin);
         if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second)%n",
                 cpuSecs, secs, (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9));
         return 0;

@@ -3,6 +3,10 @@ package dev.actlab.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.actlab.model.FormatException;
+import dev.actlab.model.gguf.GgufValue;
+import dev.actlab.model.gguf.GgufValueType;
+import dev.actlab.model.gguf.GgufWriter;
 import dev.actlab.model.tokenizer.ByteLevelBpeTokenizer;
 import dev.actlab.model.tokenizer.PreTokenizer;
 import dev.actlab.model.tokenizer.SentencePieceBpeTokenizer;
@@ -62,6 +66,48 @@ public record BpeVocabulary(List<String> pieces, List<String> merges, PreTokeniz
         if (eosId() >= 0) md.put("tokenizer.ggml.eos_token_id", eosId());
         md.put("tokenizer.ggml.add_bos_token", bosId() >= 0);
         return md;
+    }
+
+    /** Adds the tokenizer.ggml.* keys of {@link #ggufMetadata} to a GGUF being written. */
+    public void putGguf(GgufWriter w) {
+        for (Map.Entry<String, Object> e : ggufMetadata().entrySet()) {
+            Object v = e.getValue();
+            w.put(e.getKey(), switch (v) {
+                case String s -> GgufValue.string(s);
+                case Integer i -> GgufValue.u32(i);
+                case Boolean b -> GgufValue.of(GgufValueType.BOOL, b);
+                case String[] a -> GgufValue.array(GgufValueType.STRING, a);
+                case int[] a -> GgufValue.array(GgufValueType.INT32, a);
+                default -> throw new IllegalStateException(e.getKey() + ": " + v.getClass());
+            });
+        }
+    }
+
+    /**
+     * Reads back DIR/tokenizer.json as written by {@link #writeTokenizerJson} (to resume a run
+     * and export its GGUF); the segmentation is left empty.
+     */
+    public static BpeVocabulary readTokenizerJson(Path file) throws IOException {
+        var root = JSON.readTree(file.toFile());
+        var model = root.path("model");
+        int size = model.path("vocab").size() + root.path("added_tokens").size();
+        String[] pieces = new String[size];
+        model.path("vocab").fields().forEachRemaining(e -> { int id = e.getValue().asInt(-1); if (id >= 0 && id < size) pieces[id] = e.getKey(); });
+        List<String> specials = new java.util.ArrayList<>();
+        for (var t : root.path("added_tokens")) {
+            int id = t.path("id").asInt(-1);
+            if (id != 256 + specials.size()) throw new FormatException(file, "added_tokens", 0, "special tokens must have ids 256, 257, ...");
+            pieces[id] = t.path("content").asText();
+            specials.add(pieces[id]);
+        }
+        for (int i = 0; i < size; i++) if (pieces[i] == null) throw new FormatException(file, "model.vocab", 0, "token id " + i + " is missing");
+        List<String> merges = new java.util.ArrayList<>();
+        for (var m : model.path("merges")) merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
+        String regex = root.path("pre_tokenizer").path("pretokenizers").path(0).path("pattern").path("Regex").asText("");
+        PreTokenizer pre = regex.equals(PreTokenizer.GPT2.pattern().pattern()) ? PreTokenizer.GPT2
+                : regex.equals(PreTokenizer.LLAMA3.pattern().pattern()) ? PreTokenizer.LLAMA3 : null;
+        if (pre == null) throw new FormatException(file, "pre_tokenizer", 0, "is neither the GPT-2 nor the Llama 3 pattern");
+        return new BpeVocabulary(List.of(pieces), merges, pre, specials, Map.of());
     }
 
     /**
