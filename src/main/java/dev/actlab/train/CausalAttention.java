@@ -42,12 +42,10 @@ public final class CausalAttention {
                 Matmul.gemmSerial(p, qh, kTg, T, hs, T, pack);     // scores [T, T]
                 for (int t = 0; t < T; t++) {
                     int o = t * T;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= t; j++) { p[o + j] *= scale; max = Math.max(max, p[o + j]); }
-                    float sum = 0;
-                    for (int j = 0; j <= t; j++) { float e = (float) Math.exp(p[o + j] - max); p[o + j] = e; sum += e; }
-                    float inv = 1f / sum;
-                    for (int j = 0; j <= t; j++) p[o + j] *= inv;
+                    VectorExp.scale(p, o, t + 1, scale);
+                    float max = VectorExp.max(p, o, t + 1);
+                    float sum = VectorExp.expShifted(p, p, o, t + 1, max);
+                    VectorExp.scale(p, o, t + 1, 1f / sum);
                     Arrays.fill(p, o + t + 1, o + T, 0f);
                 }
                 System.arraycopy(p, 0, att, bh * T * T, T * T);
