@@ -212,6 +212,10 @@ final class TrainCommand implements Callable<Integer> {
         // on a shared machine wall-clock rates understate the code: CPU time says what it got
         double cpuSecs = (cpuNanos() - cpu0) / 1e9;
         summary.put("process_cpu_seconds", cpuSecs);
+        double perCpuSecond = (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9);
+        double peak = dev.actlab.tensor.FmaPeak.measure(1, 300) / 1e9;   // one core, in its CPU time
+        summary.put("gflop_per_cpu_second", perCpuSecond);
+        summary.put("fma_peak_gflops_per_core", peak);
         summary.put("parameters", t.model().parameterCount());
         summary.put("checkpoint", ckpt.toString());
         summary.put("model", bin.toString());
@@ -220,8 +224,8 @@ final class TrainCommand implements Callable<Integer> {
         else spec.commandLine().getOut().printf("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f (%.3f bits/byte); %,.0f tok/s, %.2f GFLOP/s%n"
                         + "checkpoint %s, model %s%n", t.stepsDone(), t.stepsDone() * s.tokensPerStep(), clock(secs), lastLoss, heldOut,
                 bitsPerByte, tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, gguf != null ? gguf : bin);
-        if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second)%n",
-                cpuSecs, secs, (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9));
+        if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second, %.0f%% of the %.0f GFLOP/s FMA peak of one core; evaluations included)%n",
+                cpuSecs, secs, perCpuSecond, 100 * perCpuSecond / peak, peak);
         return 0;
     }
 
