@@ -181,6 +181,8 @@ final class TrainCommand implements Callable<Integer> {
             finished.countDown();
             try { Runtime.getRuntime().removeShutdownHook(onShutdown); } catch (IllegalStateException shuttingDown) { }
         }
+        // rates cover the training loop (periodic evaluations and checkpoints included), not the final evaluation
+        double secs = (System.nanoTime() - t0) / 1e9, cpuSecs = (cpuNanos() - cpu0) / 1e9;
         // the whole held-out split: windows of T spaced about T apart
         int fullBatches = Math.max(1, data.heldOutTokens() / (s.batch() * s.seqLen()));
         heldOut = t.heldOutLoss(fullBatches);
@@ -197,7 +199,6 @@ final class TrainCommand implements Callable<Integer> {
             bpe.putGguf(w);
             w.write(gguf);
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
         double tokPerSec = (t.stepsDone() - firstStep) * s.tokensPerStep() / Math.max(secs, 1e-9);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("steps", t.stepsDone());
@@ -210,7 +211,6 @@ final class TrainCommand implements Callable<Integer> {
         summary.put("tokens_per_second", tokPerSec);
         summary.put("gflops_per_second", tokPerSec * flopsPerToken / 1e9);
         // on a shared machine wall-clock rates understate the code: CPU time says what it got
-        double cpuSecs = (cpuNanos() - cpu0) / 1e9;
         summary.put("process_cpu_seconds", cpuSecs);
         double perCpuSecond = (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9);
         double peak = dev.actlab.tensor.FmaPeak.measure(1, 300);   // GFLOP/s of one core, in its CPU time
@@ -224,7 +224,7 @@ final class TrainCommand implements Callable<Integer> {
         else spec.commandLine().getOut().printf("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f (%.3f bits/byte); %,.0f tok/s, %.2f GFLOP/s%n"
                         + "checkpoint %s, model %s%n", t.stepsDone(), t.stepsDone() * s.tokensPerStep(), clock(secs), lastLoss, heldOut,
                 bitsPerByte, tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, gguf != null ? gguf : bin);
-        if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second, %.0f%% of the %.0f GFLOP/s FMA peak of one core; evaluations included)%n",
+        if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second, %.0f%% of the %.0f GFLOP/s FMA peak of one core)%n",
                 cpuSecs, secs, perCpuSecond, 100 * perCpuSecond / peak, peak);
         return 0;
     }
