@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         "Re-running the same command after an interruption resumes where it stopped."})
 final class CaptureCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", required = true, description = "Model file or directory.") String model;
+    @Option(names = "--model", description = ModelRef.OPTIONAL) String model;
     @Option(names = "--text", description = "UTF-8 text file (needs a model with a tokenizer).") Path text;
     @Option(names = "--tokens-file", description = "File of whitespace-separated token ids.") Path tokensFile;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;

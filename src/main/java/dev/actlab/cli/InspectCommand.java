@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         + " MLP sparsity, logit lens); writes report.json and report.html into --out.")
 final class InspectCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", required = true, description = "Model file (llama2.c .bin).") String model;
+    @Option(names = "--model", description = ModelRef.OPTIONAL) String model;
     @Option(names = "--text", description = "A text file to run (needs a model with a tokenizer).") Path text;
     @Option(names = "--prompt", description = "Text to run (needs a model with a tokenizer).") String prompt;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;

@@ -1,6 +1,5 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.ModelLoader;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.tensor.Parallel;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "logits", description = "Write the logits after each position: float32 little-endian, [positions x vocab].")
 final class LogitsCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true) Path model;
+    @Option(names = "--model", description = ModelRef.OPTIONAL) Path model;
     @Option(names = "--prompt") String prompt;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
     @Option(names = "--out", required = true, description = "Output file (.f32).") Path out;
@@ -25,7 +24,7 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
-        LlamaModel m = ModelLoader.loadDecoder(model);
+        LlamaModel m = ModelRef.decoder(model);
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
         float[] logits = m.runWithHooks(ids, Hooks.none());
         writeF32(out, logits);

@@ -1,6 +1,5 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.ModelLoader;
 import dev.actlab.model.eval.Perplexity;
 import dev.actlab.model.eval.PerplexityResult;
 import dev.actlab.model.eval.SavedLogits;
@@ -22,7 +21,7 @@ import picocli.CommandLine.Spec;
         "against saved base logits (the numbers llama-perplexity --kl-divergence prints)."})
 final class PplCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", required = true) Path model;
+    @Option(names = "--model", description = ModelRef.OPTIONAL) Path model;
 
     static final class Input {
         @Option(names = "--text", description = "UTF-8 text file (needs a model with a tokenizer).") Path text;
@@ -38,7 +37,7 @@ final class PplCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
-        LlamaModel m = ModelLoader.loadDecoder(model);
+        LlamaModel m = ModelRef.decoder(model);
         int[] tokens = readTokens(m);
         int window = Math.min(ctx, m.config().contextLength());
         SavedLogits base = klBase == null ? null : SavedLogits.open(klBase);
@@ -51,7 +50,7 @@ final class PplCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> j = new LinkedHashMap<>();
-            j.put("model", model.toString());
+            j.put("model", ModelRef.path(model == null ? null : model.toString()).toString());
             j.put("tokens", tokens.length);
             j.put("ctx", r.contextLength());
             j.put("windows", r.windows());

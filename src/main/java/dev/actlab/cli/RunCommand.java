@@ -1,6 +1,5 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.ModelLoader;
 import dev.actlab.model.generate.Generation;
 import dev.actlab.model.generate.Generator;
 import dev.actlab.model.generate.Sampler;
@@ -20,7 +19,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", description = "Generate text from a prompt.")
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", required = true, description = "Model file (llama2.c .bin, GGUF).") Path model;
+    @Option(names = "--model", description = ModelRef.OPTIONAL) Path model;
     @Option(names = "--prompt", description = "Prompt text (needs a model with a tokenizer).") String prompt;
     @Option(names = "--tokens", description = "Prompt as token ids, e.g. \"1 403 407\".") String tokens;
     @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate (default ${DEFAULT-VALUE}).") int maxTokens;
@@ -32,7 +31,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
-        LlamaModel m = ModelLoader.loadDecoder(model);
+        LlamaModel m = ModelRef.decoder(model);
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
         Sampler sampler = new Sampler(temperature, topP, seed);
         PrintWriter out = spec.commandLine().getOut();
@@ -45,7 +44,7 @@ final class RunCommand implements Callable<Integer> {
         if (stream) { out.println(g.text()); }
         if (json) {
             Map<String, Object> r = new LinkedHashMap<>();
-            r.put("model", model.toString());
+            r.put("model", ModelRef.path(model == null ? null : model.toString()).toString());
             r.put("prompt_tokens", g.promptTokens());
             r.put("generated_tokens", g.generatedTokens());
             r.put("text", g.text());

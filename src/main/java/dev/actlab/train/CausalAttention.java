@@ -22,32 +22,36 @@ public final class CausalAttention {
     /**
      * z [B, T, heads, hs] = softmax(q k^T / sqrt(hs)) v; att [B, heads, T, T] saves the
      * probabilities (zero above the diagonal). q [B, T, heads, hs], k and v [B, T, kv_heads, hs].
-     * Split over (sequence, head) pairs. A score row is built as sum_i q_i * (row i of k^T):
-     * vector operations along positions, no horizontal sums.
+     * Split over (sequence, head) pairs; per pair both products are cache-blocked matrix
+     * products (Matmul.gemmSerial) on contiguous copies of the head's rows. They compute the
+     * whole T x T square: the masked half costs flops but keeps the kernel simple and fast.
      */
     public void forward(float[] z, float[] att, float[] q, float[] k, float[] v, Parallel par) {
         int T = seqLen, hs = headSize, group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hs));
         float[] kT = transposeHeads(k, par);   // [B, kv_heads, hs, T]
         par.forRange(batch * heads, 1, (from, to) -> {
+            float[] qh = new float[T * hs], kTg = new float[hs * T], vg = new float[T * hs], p = new float[T * T], zh = new float[T * hs];
+            float[] pack = Matmul.packBuffer();
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;
-                int ktOff = (b * kvHeads + g) * hs * T;
+                rows(q, heads, b, h, qh);
+                rows(v, kvHeads, b, g, vg);
+                System.arraycopy(kT, (b * kvHeads + g) * hs * T, kTg, 0, hs * T);
+                Arrays.fill(p, 0f);
+                Matmul.gemmSerial(p, qh, kTg, T, hs, T, pack);     // scores [T, T]
                 for (int t = 0; t < T; t++) {
-                    int qOff = ((b * T + t) * heads + h) * hs;
-                    int aOff = (bh * T + t) * T;
-                    Arrays.fill(att, aOff, aOff + T, 0f);
-                    for (int i = 0; i < hs; i++) Matmul.axpy(q[qOff + i], kT, ktOff + i * T, att, aOff, t + 1);
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= t; j++) { att[aOff + j] *= scale; max = Math.max(max, att[aOff + j]); }
-                    float sum = 0;
-                    for (int j = 0; j <= t; j++) { float e = (float) Math.exp(att[aOff + j] - max); att[aOff + j] = e; sum += e; }
-                    float inv = 1f / sum;
-                    for (int j = 0; j <= t; j++) att[aOff + j] *= inv;
-                    Arrays.fill(z, qOff, qOff + hs, 0f);
-                    for (int j = 0; j <= t; j++)
-                        Matmul.axpy(att[aOff + j], v, ((b * T + j) * kvHeads + g) * hs, z, qOff, hs);
+                    int o = t * T;
+                    VectorExp.scale(p, o, t + 1, scale);
+                    float max = VectorExp.max(p, o, t + 1);
+                    float sum = VectorExp.expShifted(p, p, o, t + 1, max);
+                    VectorExp.scale(p, o, t + 1, 1f / sum);
+                    Arrays.fill(p, o + t + 1, o + T, 0f);
                 }
+                System.arraycopy(p, 0, att, bh * T * T, T * T);
+                Arrays.fill(zh, 0f);
+                Matmul.gemmSerial(zh, p, vg, T, T, hs, pack);      // [T, hs]
+                for (int t = 0; t < T; t++) System.arraycopy(zh, t * hs, z, ((b * T + t) * heads + h) * hs, hs);
             }
         });
     }
@@ -55,40 +59,62 @@ public final class CausalAttention {
     /**
      * dq += dL/dq, dk += dL/dk, dv += dL/dv given dz [B, T, heads, hs]. Split over (sequence,
      * kv head) pairs: the query heads of one group add into the same key/value rows, so one
-     * thread handles the whole group, in head then position order.
-     *   dp_j = dz . v_j;  ds_j = p_j (dp_j - sum_i p_i dp_i) / sqrt(hs);
-     *   dq += sum_j ds_j k_j;  dk_j += ds_j q;  dv_j += p_j dz.
+     * thread handles the whole group, in head order. Per head, as matrix products:
+     *   dP = dZ V^T;  dS = P * (dP - rowsum(P * dP)) / sqrt(hs);
+     *   dQ += dS K;  dK += dS^T Q;  dV += P^T dZ.
      */
     public void backward(float[] dq, float[] dk, float[] dv, float[] dz, float[] q, float[] k, float[] v, float[] att, Parallel par) {
         int T = seqLen, hs = headSize, group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hs));
         float[] vT = transposeHeads(v, par);   // [B, kv_heads, hs, T]
         par.forRange(batch * kvHeads, 1, (from, to) -> {
-            float[] dp = new float[T];
+            float[] vTg = new float[hs * T], kg = new float[T * hs], dkg = new float[T * hs], dvg = new float[T * hs];
+            float[] qh = new float[T * hs], dzh = new float[T * hs], dqh = new float[T * hs];
+            float[] p = new float[T * T], ds = new float[T * T], tr = new float[T * T];
+            float[] pack = Matmul.packBuffer();
             for (int bg = from; bg < to; bg++) {
-                int b = bg / kvHeads, g = bg % kvHeads, vtOff = bg * hs * T;
+                int b = bg / kvHeads, g = bg % kvHeads;
+                System.arraycopy(vT, bg * hs * T, vTg, 0, hs * T);
+                rows(k, kvHeads, b, g, kg);
+                rows(dk, kvHeads, b, g, dkg);
+                rows(dv, kvHeads, b, g, dvg);
                 for (int h = g * group; h < (g + 1) * group; h++) {
                     int bh = b * heads + h;
+                    rows(q, heads, b, h, qh);
+                    rows(dz, heads, b, h, dzh);
+                    System.arraycopy(att, bh * T * T, p, 0, T * T);
+                    Arrays.fill(ds, 0f);
+                    Matmul.gemmSerial(ds, dzh, vTg, T, hs, T, pack);   // dP [T, T]
                     for (int t = 0; t < T; t++) {
-                        int qOff = ((b * T + t) * heads + h) * hs;
-                        int aOff = (bh * T + t) * T;
-                        Arrays.fill(dp, 0, t + 1, 0f);
-                        for (int i = 0; i < hs; i++) Matmul.axpy(dz[qOff + i], vT, vtOff + i * T, dp, 0, t + 1);
+                        int o = t * T;
                         float pdp = 0;
-                        for (int j = 0; j <= t; j++) pdp += att[aOff + j] * dp[j];
-                        for (int j = 0; j <= t; j++) {
-                            float p = att[aOff + j];
-                            float d = p * (dp[j] - pdp) * scale;
-                            int kOff = ((b * T + j) * kvHeads + g) * hs;
-                            Matmul.axpy(d, k, kOff, dq, qOff, hs);
-                            Matmul.axpy(d, q, qOff, dk, kOff, hs);
-                            Matmul.axpy(p, dz, qOff, dv, kOff, hs);
-                        }
+                        for (int j = 0; j <= t; j++) pdp += p[o + j] * ds[o + j];
+                        for (int j = 0; j <= t; j++) ds[o + j] = p[o + j] * (ds[o + j] - pdp) * scale;
+                        Arrays.fill(ds, o + t + 1, o + T, 0f);
                     }
+                    rows(dq, heads, b, h, dqh);
+                    Matmul.gemmSerial(dqh, ds, kg, T, T, hs, pack);
+                    for (int t = 0; t < T; t++) System.arraycopy(dqh, t * hs, dq, ((b * T + t) * heads + h) * hs, hs);
+                    Matmul.transposeSquare(ds, tr, T);
+                    Matmul.gemmSerial(dkg, tr, qh, T, T, hs, pack);
+                    Matmul.transposeSquare(p, tr, T);
+                    Matmul.gemmSerial(dvg, tr, dzh, T, T, hs, pack);
+                }
+                for (int t = 0; t < T; t++) {
+                    int o = ((b * T + t) * kvHeads + g) * hs;
+                    System.arraycopy(dkg, t * hs, dk, o, hs);
+                    System.arraycopy(dvg, t * hs, dv, o, hs);
                 }
             }
         });
     }
+
+    /** Head h's rows of x [B, T, nHeads, hs] -> out [T, hs]. */
+    private void rows(float[] x, int nHeads, int b, int h, float[] out) {
+        int T = seqLen, hs = headSize;
+        for (int t = 0; t < T; t++) System.arraycopy(x, ((b * T + t) * nHeads + h) * hs, out, t * hs, hs);
+    }
+
 
     /** x [B, T, kv_heads, hs] -> [B, kv_heads, hs, T]: each head's positions contiguous per channel. */
     private float[] transposeHeads(float[] x, Parallel par) {

@@ -5,14 +5,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.actlab.model.FormatException;
 import dev.actlab.model.llama.LlamaConfig;
+import dev.actlab.model.safetensors.SafetensorsFile;
+import dev.actlab.model.safetensors.SafetensorsWriter;
+import dev.actlab.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -37,15 +38,17 @@ public final class Checkpoint {
         Files.createDirectories(tmp);
         TrainModel m = t.model();
         List<Param> params = m.params();
-        Map<String, CheckpointFile.Tensor> weights = new LinkedHashMap<>(), moments = new LinkedHashMap<>();
+        SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "actlab-train").metadata("architecture", "llama");
+        SafetensorsWriter moments = new SafetensorsWriter().metadata("adamw_step", Long.toString(t.optimizer().step()));
         for (int i = 0; i < params.size(); i++) {
             Param p = params.get(i);
-            weights.put(p.name(), new CheckpointFile.Tensor(p.shape(), p.value()));
-            moments.put(p.name() + ".m", new CheckpointFile.Tensor(p.shape(), t.optimizer().firstMoment(i)));
-            moments.put(p.name() + ".v", new CheckpointFile.Tensor(p.shape(), t.optimizer().secondMoment(i)));
+            long[] shape = java.util.Arrays.stream(p.shape()).asLongStream().toArray();
+            weights.addF32(p.name(), p.value(), shape);
+            moments.addF32(p.name() + ".m", t.optimizer().firstMoment(i), shape);
+            moments.addF32(p.name() + ".v", t.optimizer().secondMoment(i), shape);
         }
-        CheckpointFile.write(tmp.resolve("model.safetensors"), weights, Map.of("format", "actlab-train", "architecture", "llama"));
-        CheckpointFile.write(tmp.resolve("optimizer.safetensors"), moments, Map.of("adamw_step", Long.toString(t.optimizer().step())));
+        weights.write(tmp.resolve("model.safetensors"));
+        moments.write(tmp.resolve("optimizer.safetensors"));
         ObjectNode state = JSON.createObjectNode();
         state.put("step", t.stepsDone());
         state.put("adamw_step", t.optimizer().step());
@@ -91,23 +94,23 @@ public final class Checkpoint {
         TrainModel model = new TrainModel(config);
         AdamW opt = AdamW.standard(model.params(), settings.weightDecay());
         opt.setStep(adamStep);
-        Map<String, CheckpointFile.Tensor> weights = CheckpointFile.read(wPath), moments = CheckpointFile.read(oPath);
+        SafetensorsFile weights = SafetensorsFile.open(wPath), moments = SafetensorsFile.open(oPath);
         List<Param> params = model.params();
         for (int i = 0; i < params.size(); i++) {
             Param p = params.get(i);
-            fill(wPath, weights, p.name(), p.value());
-            fill(oPath, moments, p.name() + ".m", opt.firstMoment(i));
-            fill(oPath, moments, p.name() + ".v", opt.secondMoment(i));
+            fill(weights, p.name(), p.value());
+            fill(moments, p.name() + ".m", opt.firstMoment(i));
+            fill(moments, p.name() + ".v", opt.secondMoment(i));
         }
         return new Loaded(config, settings, step, model, opt);
     }
 
-    private static void fill(Path file, Map<String, CheckpointFile.Tensor> tensors, String name, float[] dst) throws FormatException {
-        CheckpointFile.Tensor t = tensors.get(name);
-        if (t == null) throw new FormatException(file, name, 0, "tensor is missing");
-        if (t.values().length != dst.length)
-            throw new FormatException(file, name, 0, "has " + t.values().length + " values, the config needs " + dst.length);
-        System.arraycopy(t.values(), 0, dst, 0, dst.length);
+    private static void fill(SafetensorsFile file, String name, float[] dst) throws FormatException {
+        SafetensorsFile.Tensor t = file.tensor(name);
+        if (t.dtype() != DType.F32) throw new FormatException(file.path(), name + ".dtype", t.begin(), "is " + t.dtype() + ", checkpoints are F32");
+        if (t.elements() != dst.length)
+            throw new FormatException(file.path(), name, t.begin(), "has " + t.elements() + " values, the config needs " + dst.length);
+        System.arraycopy(file.toFloats(t), 0, dst, 0, dst.length);
     }
 
     private static Path sibling(Path dir, String suffix) { return dir.resolveSibling(dir.getFileName() + suffix); }

@@ -14,12 +14,9 @@ public final class CrossEntropy {
         par.forRange(n, 4, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int o = t * v;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int i = 0; i < v; i++) max = Math.max(max, logits[o + i]);
-                float sum = 0;
-                for (int i = 0; i < v; i++) { float e = (float) Math.exp(logits[o + i] - max); probs[o + i] = e; sum += e; }
-                float inv = 1f / sum;
-                for (int i = 0; i < v; i++) probs[o + i] *= inv;
+                float max = VectorExp.max(logits, o, v);
+                float sum = VectorExp.expShifted(logits, probs, o, v, max);
+                VectorExp.scale(probs, o, v, 1f / sum);
                 // log-sum-exp form: exact even when the target's probability underflows
                 losses[t] = (float) (Math.log(sum) + max - logits[o + targets[t]]);
             }

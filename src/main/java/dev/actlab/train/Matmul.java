@@ -33,45 +33,88 @@ public final class Matmul {
     /** a [rows, cols] -> [cols, rows]. */
     static float[] transpose(float[] a, int rows, int cols, Parallel par) {
         float[] t = new float[rows * cols];
-        par.forRange(cols, 16, (from, to) -> {
-            for (int c = from; c < to; c++)
-                for (int r = 0; r < rows; r++) t[c * rows + r] = a[r * cols + c];
-        });
+        par.forRange((cols + TT - 1) / TT, 1, (from, to) -> transposeTiles(a, t, rows, cols, from * TT, Math.min(cols, to * TT)));
         return t;
     }
 
-    /**
-     * C [M, K] += A [M, J] B [J, K], all row-major; split over rows of C. J is walked in tiles
-     * of J_TILE so that a strip of B (J_TILE rows x two vectors) stays in L1 while every row
-     * block of C passes over it; C is reloaded between tiles, which does not change its values.
-     */
-    static void gemm(float[] c, float[] a, float[] b, int m, int jn, int k, Parallel par) {
-        int L = S.length(), kVec = S.loopBound(k);
-        par.forRange(m, 4, (from, to) -> {
-            for (int j0 = 0; j0 < jn; j0 += J_TILE) {
-                int j1 = Math.min(jn, j0 + J_TILE);
-                int col = 0;
-                for (; col + 2 * L <= kVec; col += 2 * L) {
-                    int r = from;
-                    for (; r + 4 <= to; r += 4) block4x2(c, a, b, r, col, j0, j1, jn, k);
-                    for (; r < to; r++) { block1(c, a, b, r, col, j0, j1, jn, k); block1(c, a, b, r, col + L, j0, j1, jn, k); }
-                }
-                for (; col < kVec; col += L)
-                    for (int r = from; r < to; r++) block1(c, a, b, r, col, j0, j1, jn, k);
-                for (int r = from; r < to; r++)            // columns past the last full vector
-                    for (col = kVec; col < k; col++) {
-                        float s = c[r * k + col];
-                        for (int j = j0; j < j1; j++) s = Math.fma(a[r * jn + j], b[j * k + col], s);
-                        c[r * k + col] = s;
-                    }
+    /** a [n, n] -> out [n, n] transposed, on the calling thread. */
+    static void transposeSquare(float[] a, float[] out, int n) { transposeTiles(a, out, n, n, 0, n); }
+
+    /** Columns [c0, c1) of a [rows, cols] into rows of t [cols, rows], in TT x TT tiles that fit L1. */
+    private static void transposeTiles(float[] a, float[] t, int rows, int cols, int c0, int c1) {
+        for (int r0 = 0; r0 < rows; r0 += TT) {
+            int r1 = Math.min(rows, r0 + TT);
+            for (int cb = c0; cb < c1; cb += TT) {
+                int cEnd = Math.min(c1, cb + TT);
+                for (int c = cb; c < cEnd; c++)
+                    for (int r = r0; r < r1; r++) t[c * rows + r] = a[r * cols + c];
             }
-        });
+        }
     }
 
+    private static final int TT = 32;
+
+    /**
+     * C [M, K] += A [M, J] B [J, K], all row-major; split over rows of C. The loops are tiled
+     * for the caches: a panel of K_TILE columns, within it J in tiles of J_TILE whose part of B
+     * is packed contiguous (L2), then the thread's rows in chunks of M_TILE, each 4-row register
+     * block walking a strip of J_TILE x two vectors (L1). C is reloaded between tiles, which
+     * does not change its values: every element still sums j in order.
+     */
+    static void gemm(float[] c, float[] a, float[] b, int m, int jn, int k, Parallel par) {
+        par.forRange(m, 4, (from, to) -> gemmRows(c, a, b, from, to, jn, k, packBuffer()));
+    }
+
+    /** The same product on the calling thread, for callers that split the work themselves. */
+    static void gemmSerial(float[] c, float[] a, float[] b, int m, int jn, int k, float[] packBuffer) {
+        gemmRows(c, a, b, 0, m, jn, k, packBuffer);
+    }
+
+    /** Scratch space for one thread's gemm calls. */
+    static float[] packBuffer() { return new float[J_TILE * K_TILE]; }
+
+    /** Rows [from, to) of C += A B. */
+    private static void gemmRows(float[] c, float[] a, float[] b, int from, int to, int jn, int k, float[] packed) {
+        int L = S.length(), kVec = S.loopBound(k);
+        for (int k0 = 0; k0 < k; k0 += K_TILE) {
+            int k1 = Math.min(k, k0 + K_TILE), k1Vec = Math.min(kVec, k1);
+            for (int j0 = 0; j0 < jn; j0 += J_TILE) {
+                int j1 = Math.min(jn, j0 + J_TILE);
+                // B's strips copied contiguous: rows of B are k floats apart, and a power-of-two
+                // stride would map a whole strip onto a few L1 sets
+                int blocks = (k1Vec - k0) / (2 * L), strip = (j1 - j0) * 2 * L;
+                for (int j = j0; j < j1; j++)
+                    for (int blk = 0; blk < blocks; blk++)
+                        System.arraycopy(b, j * k + k0 + blk * 2 * L, packed, blk * strip + (j - j0) * 2 * L, 2 * L);
+                for (int m0 = from; m0 < to; m0 += M_TILE) {
+                    int m1 = Math.min(to, m0 + M_TILE);
+                    int col = k0;
+                    for (int blk = 0; blk < blocks; blk++, col += 2 * L) {
+                        int r = m0;
+                        for (; r + 4 <= m1; r += 4) block4x2(c, a, packed, blk * strip, r, col, j0, j1, jn, k);
+                        for (; r < m1; r++) { block1(c, a, b, r, col, j0, j1, jn, k); block1(c, a, b, r, col + L, j0, j1, jn, k); }
+                    }
+                    for (; col + L <= k1Vec; col += L)
+                        for (int r = m0; r < m1; r++) block1(c, a, b, r, col, j0, j1, jn, k);
+                    for (int r = m0; r < m1; r++)            // columns past the last full vector
+                        for (int cc = Math.max(col, k0); cc < k1; cc++) {
+                            float s = c[r * k + cc];
+                            for (int j = j0; j < j1; j++) s = Math.fma(a[r * jn + j], b[j * k + cc], s);
+                            c[r * k + cc] = s;
+                        }
+                }
+            }
+        }
+    }
+
+    private static final int K_TILE = 512, M_TILE = 64;
     private static final int J_TILE = 128;
 
-    /** Rows r..r+3, columns col..col+2L of C: eight accumulators in registers over j in [j0, j1). */
-    private static void block4x2(float[] c, float[] a, float[] b, int r, int col, int j0, int j1, int jn, int k) {
+    /**
+     * Rows r..r+3, columns col..col+2L of C: eight accumulators in registers over j in [j0, j1).
+     * p holds B[j0..j1, col..col+2L] contiguous from pOff, 2L floats per j.
+     */
+    private static void block4x2(float[] c, float[] a, float[] p, int pOff, int r, int col, int j0, int j1, int jn, int k) {
         int L = S.length();
         int c0 = r * k + col, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
         int a0 = r * jn, a1 = a0 + jn, a2 = a1 + jn, a3 = a2 + jn;
@@ -79,8 +122,8 @@ public final class Matmul {
         FloatVector s1 = FloatVector.fromArray(S, c, c1), t1 = FloatVector.fromArray(S, c, c1 + L);
         FloatVector s2 = FloatVector.fromArray(S, c, c2), t2 = FloatVector.fromArray(S, c, c2 + L);
         FloatVector s3 = FloatVector.fromArray(S, c, c3), t3 = FloatVector.fromArray(S, c, c3 + L);
-        for (int j = j0; j < j1; j++) {
-            FloatVector bv = FloatVector.fromArray(S, b, j * k + col), bw = FloatVector.fromArray(S, b, j * k + col + L);
+        for (int j = j0, pj = pOff; j < j1; j++, pj += 2 * L) {
+            FloatVector bv = FloatVector.fromArray(S, p, pj), bw = FloatVector.fromArray(S, p, pj + L);
             FloatVector x0 = FloatVector.broadcast(S, a[a0 + j]), x1 = FloatVector.broadcast(S, a[a1 + j]);
             FloatVector x2 = FloatVector.broadcast(S, a[a2 + j]), x3 = FloatVector.broadcast(S, a[a3 + j]);
             s0 = x0.fma(bv, s0); t0 = x0.fma(bw, t0);

@@ -18,9 +18,29 @@ public final class TokenStream {
     private final int[] tokens;
     private final int bos, trainEnd;
 
-    public TokenStream(int[] tokens, int bos) {
-        this.tokens = tokens; this.bos = bos;
-        this.trainEnd = tokens.length - tokens.length / 20;
+    public TokenStream(int[] tokens, int bos) { this(tokens, bos, tokens.length - tokens.length / 20); }
+
+    /** Tokens [0, trainEnd) are for training, the rest is held out. */
+    public TokenStream(int[] tokens, int bos, int trainEnd) {
+        if (trainEnd < 0 || trainEnd > tokens.length) throw new IllegalArgumentException("training split " + trainEnd + " is outside [0, " + tokens.length + "]");
+        this.tokens = tokens; this.bos = bos; this.trainEnd = trainEnd;
+    }
+
+    /**
+     * Text tokenized without BOS, split where the text is: train part and held-out part are
+     * encoded separately so no token straddles the boundary.
+     */
+    public static TokenStream ofText(dev.actlab.model.tokenizer.Tokenizer tok, String train, String heldOut) {
+        int[] a = tok.encode(train, false), b = tok.encode(heldOut, false);
+        int[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return new TokenStream(all, tok.bosId(), a.length);
+    }
+
+    /** Where the held-out text starts: the line break nearest before 95% of the text (the last 5% is held out). */
+    public static int heldOutStart(String text) {
+        int cut = text.lastIndexOf('\n', text.length() - text.length() / 20);
+        return cut <= 0 ? text.length() - text.length() / 20 : cut + 1;
     }
 
     public static TokenStream ofBytes(byte[] text) {

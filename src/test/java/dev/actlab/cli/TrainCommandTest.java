@@ -71,6 +71,35 @@ class TrainCommandTest {
     }
 
     @Test
+    void bpeRunExportsAGgufWithItsOwnTokenizerAndResumesWithTheSavedVocabulary(@TempDir Path dir) throws Exception {
+        Path corpus = dir.resolve("corpus.txt");
+        Files.writeString(corpus, TEXT, StandardCharsets.UTF_8);
+        Path a = dir.resolve("a");
+        Result r = run(args(corpus, a, "--tokenizer", "bpe:300"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(a.resolve("tokenizer_config.json")));
+        LlamaModel g = dev.actlab.model.ModelLoader.loadDecoder(a.resolve("model.gguf"));
+        LlamaModel bin = Llama2cReader.read(a.resolve("model.bin"));
+        assertEquals(300, g.config().vocabSize());
+        var fromJson = dev.actlab.model.tokenizer.HfTokenizerJson.load(a.resolve("tokenizer.json"));
+        String text = "The dog sat in the garden.";
+        int[] ids = g.tokenizer().encode(text, true);
+        assertArrayEquals(fromJson.encode(text, true), ids);
+        assertEquals(256, ids[0]);
+        assertTrue(ids.length < text.length(), java.util.Arrays.toString(ids));   // merges apply
+        assertEquals(text, g.tokenizer().decode(ids));
+        // the GGUF holds the same weights as the llama2.c export: same logits
+        assertArrayEquals(bin.forward(bin.newCache(), ids, dev.actlab.model.hook.Hooks.none(), false), g.forward(g.newCache(), ids, dev.actlab.model.hook.Hooks.none(), false));
+
+        Path b = dir.resolve("b");
+        assertEquals(0, run(args(corpus, b, "--tokenizer", "bpe:300", "--stop-after", "7")).code());
+        Result resumed = run(args(corpus, b, "--tokenizer", "bpe:300", "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertArrayEquals(Files.readAllBytes(a.resolve("model.gguf")), Files.readAllBytes(b.resolve("model.gguf")));
+        assertEquals(2, run(args(corpus, b, "--tokenizer", "bpe:400", "--resume")).code());
+    }
+
+    @Test
     void badOptionsAreOneLineErrors(@TempDir Path dir) throws Exception {
         Path corpus = dir.resolve("corpus.txt");
         Files.writeString(corpus, TEXT, StandardCharsets.UTF_8);
@@ -78,7 +107,7 @@ class TrainCommandTest {
         huge[java.util.Arrays.asList(huge).indexOf("tiny")] = "huge";
         Result r = run(huge);
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--config must be tiny or small"), r.err());
+        assertTrue(r.err().contains("--config must be tiny, small or brown"), r.err());
         Files.writeString(corpus, "too short", StandardCharsets.UTF_8);
         r = run(args(corpus, dir.resolve("y")));
         assertEquals(2, r.code());

@@ -121,4 +121,28 @@ class TrainerTest {
         var e = assertThrows(dev.actlab.model.FormatException.class, () -> Checkpoint.load(ckpt));
         assertEquals("size", e.field(), e.getMessage());
     }
+
+    @Test
+    void checkpointFilesAreSafetensorsAndCorruptOnesAreTypedErrors(@TempDir Path dir) throws Exception {
+        Trainer t = Trainer.start(byteModel(32), settings(2, 5), data());
+        t.step();
+        Path ckpt = dir.resolve("checkpoint");
+        Checkpoint.save(ckpt, t);
+        var weights = dev.actlab.model.safetensors.SafetensorsFile.open(ckpt.resolve("model.safetensors"));
+        assertEquals("actlab-train", weights.metadata().get("format"));
+        Param emb = t.model().embedding();
+        assertArrayEquals(emb.value(), weights.floats(emb.name(), t.model().config().vocabSize(), t.model().config().dim()));
+        var moments = dev.actlab.model.safetensors.SafetensorsFile.open(ckpt.resolve("optimizer.safetensors"));
+        assertArrayEquals(t.optimizer().secondMoment(0), moments.toFloats(moments.tensor(t.model().params().get(0).name() + ".v")));
+
+        Path opt = ckpt.resolve("optimizer.safetensors");
+        byte[] good = Files.readAllBytes(opt);
+        Files.write(opt, java.util.Arrays.copyOf(good, good.length - 4));   // truncated data
+        assertThrows(dev.actlab.model.FormatException.class, () -> Checkpoint.load(ckpt));
+        byte[] huge = good.clone();
+        java.nio.ByteBuffer.wrap(huge).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 40);
+        Files.write(opt, huge);
+        var e = assertThrows(dev.actlab.model.FormatException.class, () -> Checkpoint.load(ckpt));
+        assertEquals("header length", e.field());
+    }
 }

@@ -6,7 +6,7 @@ package dev.actlab.model.tokenizer;
  * (control characters, space, soft hyphen...) map to U+0100 onwards in byte order. Byte-level
  * BPE vocabularies store every token as a string of these characters ("Ġ" = space).
  */
-final class ByteLevelAlphabet {
+public final class ByteLevelAlphabet {
     private static final char[] BYTE_TO_CHAR = new char[256];
     private static final int[] CHAR_TO_BYTE = new int[512];
 
@@ -23,12 +23,12 @@ final class ByteLevelAlphabet {
 
     private ByteLevelAlphabet() {}
 
-    static char charOf(int b) { return BYTE_TO_CHAR[b & 0xFF]; }
+    public static char charOf(int b) { return BYTE_TO_CHAR[b & 0xFF]; }
 
     /** The byte a character stands for, or -1 when it is not in the alphabet. */
-    static int byteOf(char c) { return c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1; }
+    public static int byteOf(char c) { return c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1; }
 
-    static String encode(byte[] bytes) {
+    public static String encode(byte[] bytes) {
         char[] out = new char[bytes.length];
         for (int i = 0; i < bytes.length; i++) out[i] = charOf(bytes[i]);
         return new String(out);

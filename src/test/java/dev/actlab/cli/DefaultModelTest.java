@@ -1,0 +1,34 @@
+package dev.actlab.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.actlab.model.ModelLoader;
+import dev.actlab.model.eval.Perplexity;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.llama.LlamaModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The committed default decoder, models/actlab-brown.gguf: it loads with its own tokenizer and has learned English. */
+class DefaultModelTest {
+    @Test
+    void defaultDecoderCarriesItsTokenizerAndPredictsEnglishFarBetterThanChance() throws Exception {
+        Path file = Path.of(ModelRef.DEFAULT_MODEL);
+        assumeTrue(Files.isRegularFile(file), "skipped: " + file + " is absent");
+        LlamaModel m = ModelLoader.loadDecoder(file);
+        assertEquals(4096, m.config().vocabSize());
+        var tok = m.tokenizer();
+        assertNotNull(tok, "the GGUF carries tokenizer.ggml.* metadata");
+        assertEquals(256, tok.bosId());
+        // not Brown text (held out or not): a sentence written for this test
+        String text = "The committee said on Monday that the new school would open in the fall, and the mayor agreed.";
+        int[] ids = tok.encode(text, true);
+        assertEquals(text, tok.decode(ids));
+        assertTrue(ids.length < text.length() / 3, "BPE merges common words: " + ids.length + " tokens");
+        var r = Perplexity.run(m, ids, ids.length, Hooks.none(), null, null, null);
+        // uniform guessing gives perplexity 4096; a model that learned English words does far better
+        assertTrue(r.perplexity() < 400, "perplexity " + r.perplexity());
+    }
+}
