@@ -21,7 +21,7 @@ final class ModelRef {
     private ModelRef() {}
 
     /** minilm or any model file/directory; without --model, the default decoder. */
-    static HookedModel load(String spec) throws IOException { return spec == null ? decoder(null) : ModelLoader.load(spec); }
+    static HookedModel load(String spec) throws IOException { return spec == null ? decoder((String) null) : ModelLoader.load(spec); }
 
     static LlamaModel decoder(String spec) throws IOException { return ModelLoader.loadDecoder(path(spec)); }
 

@@ -213,7 +213,7 @@ final class TrainCommand implements Callable<Integer> {
         // on a shared machine wall-clock rates understate the code: CPU time says what it got
         summary.put("process_cpu_seconds", cpuSecs);
         double perCpuSecond = (t.stepsDone() - firstStep) * s.tokensPerStep() * flopsPerToken / 1e9 / Math.max(cpuSecs, 1e-9);
-        double peak = dev.actlab.tensor.FmaPeak.measure(1, 300);   // GFLOP/s of one core, in its CPU time
+        double peak = dev.actlab.bench.FmaPeak.measure(1, 300);   // GFLOP/s of one core, in its CPU time
         summary.put("gflop_per_cpu_second", perCpuSecond);
         summary.put("fma_peak_gflops_per_core", peak);
         summary.put("parameters", t.model().parameterCount());

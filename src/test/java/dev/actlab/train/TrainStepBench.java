@@ -7,7 +7,7 @@ import dev.actlab.tensor.Parallel;
  */
 public class TrainStepBench {
     public static void main(String[] a) throws InterruptedException {
-        double peak = dev.actlab.tensor.FmaPeak.measure(1, 1000);
+        double peak = dev.actlab.bench.FmaPeak.measure(1, 1000);
         int B = 8, T = 256;
         var c = ModelPreset.BROWN.config(T, 4096);
         Parallel par = new Parallel(1);
