@@ -1,5 +1,6 @@
 package dev.actlab.inspect;
 
+import dev.actlab.model.tokenizer.ByteLevelBpeTokenizer;
 import dev.actlab.model.tokenizer.Tokenizer;
 
 /** How the report names a token: its vocabulary piece when the model has a tokenizer, else its id. */
@@ -8,9 +9,16 @@ public final class TokenText {
 
     public TokenText(Tokenizer tokenizer) { this.tokenizer = tokenizer; }
 
-    /** The piece as stored in the vocabulary, or null without a tokenizer. */
+    /**
+     * The piece as stored in the vocabulary, or null without a tokenizer. Byte-level BPE pieces are
+     * stored in GPT-2's printable byte alphabet ("Ġthe", "Ċ"): those are shown as the text they stand for.
+     */
     public String piece(int id) {
         if (tokenizer == null || id < 0 || id >= tokenizer.vocabSize()) return null;
+        if (tokenizer instanceof ByteLevelBpeTokenizer) {
+            String text = tokenizer.decode(new int[]{id});
+            if (!text.isEmpty()) return text;   // special tokens decode to nothing: keep their names
+        }
         return tokenizer.piece(id);
     }
 
