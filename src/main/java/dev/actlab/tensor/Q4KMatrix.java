@@ -4,8 +4,8 @@ import static dev.actlab.tensor.QuantLanes.FL;
 import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -30,10 +30,11 @@ public final class Q4KMatrix extends PackedMatrix {
                 int xl = xOff + b * 256 + 64 * i, xh = xl + 32;
                 FloatVector sl = FloatVector.zero(FL), sh = FloatVector.zero(FL), xsl = FloatVector.zero(FL), xsh = FloatVector.zero(FL);
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector v = QuantLanes.load(data, q + k);
+                    // nibbles unpacked on int lanes (x86 has no byte shifts)
+                    IntVector v = QuantLanes.toInt(QuantLanes.load(data, q + k));
                     FloatVector a = FloatVector.fromArray(FL, x, xl + k), c = FloatVector.fromArray(FL, x, xh + k);
-                    sl = QuantLanes.toFloat(v.and((byte) 0x0F)).fma(a, sl);
-                    sh = QuantLanes.toFloat(v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).fma(c, sh);
+                    sl = ((FloatVector) v.and(15).castShape(FL, 0)).fma(a, sl);
+                    sh = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(15).castShape(FL, 0)).fma(c, sh);
                     xsl = xsl.add(a);
                     xsh = xsh.add(c);
                 }

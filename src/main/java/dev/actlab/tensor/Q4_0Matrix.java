@@ -5,8 +5,8 @@ import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -18,30 +18,44 @@ public final class Q4_0Matrix extends PackedMatrix {
 
     @Override public DType dtype() { return DType.Q4_0; }
 
+    /*
+     * The kernels unpack 16 bytes of a block as ints: lo = (q & 15) - 8 (weights 0..15) and
+     * hi = ((q >> 4) & 15) - 8 (weights 16..31); s = sum lo x + sum hi x in float lanes, then one
+     * multiply by the block's scale: acc += s d, with even blocks in one accumulator and odd ones
+     * in another. dot, rows4 and dot4 do exactly this per output, so all paths give the same bits.
+     */
+
     @Override public float dot(int row, float[] x, int xOff) {
         long o = row * rowBytes;
-        FloatVector acc = FloatVector.zero(FL), accOffset = FloatVector.zero(FL);
+        FloatVector acc0 = FloatVector.zero(FL), acc1 = acc0;
         for (int b = 0; b < blocks; b++, o += 18, xOff += 32) {
-            // d * sum((q - 8) x) = d * sum(q x) - 8 d * sum(x): the offset is applied in float, once per block
-            FloatVector s = FloatVector.zero(FL), xs = FloatVector.zero(FL);
+            FloatVector s = FloatVector.zero(FL);
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = QuantLanes.load(data, o + 2 + k);
-                FloatVector xl = FloatVector.fromArray(FL, x, xOff + k), xh = FloatVector.fromArray(FL, x, xOff + 16 + k);
-                s = QuantLanes.toFloat(q.and((byte) 0x0F)).fma(xl, s);
-                s = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).fma(xh, s);
-                xs = xs.add(xl).add(xh);
+                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o + 2 + k));
+                FloatVector lo = (FloatVector) q.and(15).sub(8).castShape(FL, 0);
+                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0);
+                s = hi.fma(FloatVector.fromArray(FL, x, xOff + 16 + k), lo.fma(FloatVector.fromArray(FL, x, xOff + k), s));
             }
-            float d = half(o);
-            acc = s.fma(FloatVector.broadcast(FL, d), acc);
-            accOffset = xs.fma(FloatVector.broadcast(FL, -8 * d), accOffset);
+            FloatVector d = FloatVector.broadcast(FL, half(o));
+            if ((b & 1) == 0) acc0 = s.fma(d, acc0); else acc1 = s.fma(d, acc1);
         }
-        return Lanes.sum(acc.add(accOffset));
+        return Lanes.sum(acc0.add(acc1));
     }
 
-    /** Four tokens per pass over a row: each block is loaded and unpacked once, then used for all four. */
+    /**
+     * Decode (n < 4): two rows per pass over x, so each x vector is loaded once for two rows.
+     * Prefill: four tokens per pass over a row, so each block is unpacked once for four tokens.
+     */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
-        if (n < 4) { super.matmul(x, n, out, par); return; }
         par.forRange(rows, 16, (from, to) -> {
+            if (n < 4) {
+                for (int t = 0; t < n; t++) {
+                    int r = from;
+                    for (; r + 2 <= to; r += 2) rows2(r, x, t * cols, out, t * rows + r);
+                    for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+                }
+                return;
+            }
             for (int r = from; r < to; r++) {
                 int t = 0;
                 for (; t + 4 <= n; t += 4) dot4(r, x, t, out);
@@ -50,34 +64,57 @@ public final class Q4_0Matrix extends PackedMatrix {
         });
     }
 
+    /**
+     * out[outOff + i] = {@link #dot}(row + i, x, xOff) for i < 2, with the same arithmetic. Two
+     * rows, not four: four rows' unpacking makes the method too big for C2 to inline every vector
+     * operation (NodeCountInliningCutoff), and a vector op left as a call allocates.
+     */
+    private void rows2(int row, float[] x, int xOff, float[] out, int outOff) {
+        long o0 = row * rowBytes, o1 = o0 + rowBytes;
+        FloatVector a0 = FloatVector.zero(FL), a1 = a0, b0 = a0, b1 = a0;
+        for (int b = 0; b < blocks; b++, o0 += 18, o1 += 18, xOff += 32) {
+            FloatVector s0 = FloatVector.zero(FL), s1 = s0;
+            for (int k = 0; k < 16; k += L) {
+                FloatVector xl = FloatVector.fromArray(FL, x, xOff + k), xh = FloatVector.fromArray(FL, x, xOff + 16 + k);
+                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o0 + 2 + k));
+                s0 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0))
+                        .fma(xh, ((FloatVector) q.and(15).sub(8).castShape(FL, 0)).fma(xl, s0));
+                q = QuantLanes.toInt(QuantLanes.load(data, o1 + 2 + k));
+                s1 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0))
+                        .fma(xh, ((FloatVector) q.and(15).sub(8).castShape(FL, 0)).fma(xl, s1));
+            }
+            FloatVector d0 = FloatVector.broadcast(FL, half(o0)), d1 = FloatVector.broadcast(FL, half(o1));
+            if ((b & 1) == 0) { a0 = s0.fma(d0, a0); a1 = s1.fma(d1, a1); }
+            else { b0 = s0.fma(d0, b0); b1 = s1.fma(d1, b1); }
+        }
+        out[outOff] = Lanes.sum(a0.add(b0));
+        out[outOff + 1] = Lanes.sum(a1.add(b1));
+    }
+
     /** {@link #dot} for tokens t..t+3 with the same arithmetic per token, so the bits are the same. */
     private void dot4(int row, float[] x, int t, float[] out) {
         long o = row * rowBytes;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-        FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0, m0 = a0, m1 = a0, m2 = a0, m3 = a0;
+        FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int b = 0; b < blocks; b++, o += 18, x0 += 32, x1 += 32, x2 += 32, x3 += 32) {
-            FloatVector s0 = FloatVector.zero(FL), s1 = s0, s2 = s0, s3 = s0, c0 = s0, c1 = s0, c2 = s0, c3 = s0;
+            FloatVector s0 = FloatVector.zero(FL), s1 = s0, s2 = s0, s3 = s0;
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = QuantLanes.load(data, o + 2 + k);
-                FloatVector lo = QuantLanes.toFloat(q.and((byte) 0x0F)), hi = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F));
-                FloatVector l0 = FloatVector.fromArray(FL, x, x0 + k), h0 = FloatVector.fromArray(FL, x, x0 + 16 + k);
-                s0 = hi.fma(h0, lo.fma(l0, s0)); c0 = c0.add(l0).add(h0);
-                FloatVector l1 = FloatVector.fromArray(FL, x, x1 + k), h1 = FloatVector.fromArray(FL, x, x1 + 16 + k);
-                s1 = hi.fma(h1, lo.fma(l1, s1)); c1 = c1.add(l1).add(h1);
-                FloatVector l2 = FloatVector.fromArray(FL, x, x2 + k), h2 = FloatVector.fromArray(FL, x, x2 + 16 + k);
-                s2 = hi.fma(h2, lo.fma(l2, s2)); c2 = c2.add(l2).add(h2);
-                FloatVector l3 = FloatVector.fromArray(FL, x, x3 + k), h3 = FloatVector.fromArray(FL, x, x3 + 16 + k);
-                s3 = hi.fma(h3, lo.fma(l3, s3)); c3 = c3.add(l3).add(h3);
+                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o + 2 + k));
+                FloatVector lo = (FloatVector) q.and(15).sub(8).castShape(FL, 0);
+                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0);
+                s0 = hi.fma(FloatVector.fromArray(FL, x, x0 + 16 + k), lo.fma(FloatVector.fromArray(FL, x, x0 + k), s0));
+                s1 = hi.fma(FloatVector.fromArray(FL, x, x1 + 16 + k), lo.fma(FloatVector.fromArray(FL, x, x1 + k), s1));
+                s2 = hi.fma(FloatVector.fromArray(FL, x, x2 + 16 + k), lo.fma(FloatVector.fromArray(FL, x, x2 + k), s2));
+                s3 = hi.fma(FloatVector.fromArray(FL, x, x3 + 16 + k), lo.fma(FloatVector.fromArray(FL, x, x3 + k), s3));
             }
-            float d = half(o);
-            FloatVector dv = FloatVector.broadcast(FL, d), ov = FloatVector.broadcast(FL, -8 * d);
-            a0 = s0.fma(dv, a0); a1 = s1.fma(dv, a1); a2 = s2.fma(dv, a2); a3 = s3.fma(dv, a3);
-            m0 = c0.fma(ov, m0); m1 = c1.fma(ov, m1); m2 = c2.fma(ov, m2); m3 = c3.fma(ov, m3);
+            FloatVector d = FloatVector.broadcast(FL, half(o));
+            if ((b & 1) == 0) { a0 = s0.fma(d, a0); a1 = s1.fma(d, a1); a2 = s2.fma(d, a2); a3 = s3.fma(d, a3); }
+            else { b0 = s0.fma(d, b0); b1 = s1.fma(d, b1); b2 = s2.fma(d, b2); b3 = s3.fma(d, b3); }
         }
-        out[t * rows + row] = Lanes.sum(a0.add(m0));
-        out[(t + 1) * rows + row] = Lanes.sum(a1.add(m1));
-        out[(t + 2) * rows + row] = Lanes.sum(a2.add(m2));
-        out[(t + 3) * rows + row] = Lanes.sum(a3.add(m3));
+        out[t * rows + row] = Lanes.sum(a0.add(b0));
+        out[(t + 1) * rows + row] = Lanes.sum(a1.add(b1));
+        out[(t + 2) * rows + row] = Lanes.sum(a2.add(b2));
+        out[(t + 3) * rows + row] = Lanes.sum(a3.add(b3));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

@@ -4,8 +4,8 @@ import static dev.actlab.tensor.QuantLanes.FL;
 import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -17,23 +17,64 @@ public final class Q4_1Matrix extends PackedMatrix {
 
     @Override public DType dtype() { return DType.Q4_1; }
 
+    /*
+     * d * sum(q x) + m * sum(x) per block, nibbles unpacked on int lanes (lo = q & 15 for weights
+     * 0..15, hi = (q >> 4) & 15 for 16..31). dot and rows2 do the same arithmetic per output.
+     */
+
     @Override public float dot(int row, float[] x, int xOff) {
         long o = row * rowBytes;
         FloatVector acc = FloatVector.zero(FL), accMin = FloatVector.zero(FL);
         for (int b = 0; b < blocks; b++, o += 20, xOff += 32) {
-            // d * sum(q x) + m * sum(x)
             FloatVector s = FloatVector.zero(FL), xs = FloatVector.zero(FL);
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = QuantLanes.load(data, o + 4 + k);
+                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o + 4 + k));
                 FloatVector xl = FloatVector.fromArray(FL, x, xOff + k), xh = FloatVector.fromArray(FL, x, xOff + 16 + k);
-                s = QuantLanes.toFloat(q.and((byte) 0x0F)).fma(xl, s);
-                s = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).fma(xh, s);
+                s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).castShape(FL, 0))
+                        .fma(xh, ((FloatVector) q.and(15).castShape(FL, 0)).fma(xl, s));
                 xs = xs.add(xl).add(xh);
             }
             acc = s.fma(FloatVector.broadcast(FL, half(o)), acc);
             accMin = xs.fma(FloatVector.broadcast(FL, half(o + 2)), accMin);
         }
         return Lanes.sum(acc.add(accMin));
+    }
+
+    /** Decode (n < 4): two rows per pass over x, so each x vector is loaded once for two rows. */
+    @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        if (n >= 4) { super.matmul(x, n, out, par); return; }
+        par.forRange(rows, 16, (from, to) -> {
+            for (int t = 0; t < n; t++) {
+                int r = from;
+                for (; r + 2 <= to; r += 2) rows2(r, x, t * cols, out, t * rows + r);
+                for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+            }
+        });
+    }
+
+    /** out[outOff + i] = {@link #dot}(row + i, x, xOff) for i < 2, with the same arithmetic (see Q4_0Matrix.rows2 on why two). */
+    private void rows2(int row, float[] x, int xOff, float[] out, int outOff) {
+        long o0 = row * rowBytes, o1 = o0 + rowBytes;
+        FloatVector a0 = FloatVector.zero(FL), a1 = a0, m0 = a0, m1 = a0;
+        for (int b = 0; b < blocks; b++, o0 += 20, o1 += 20, xOff += 32) {
+            FloatVector s0 = FloatVector.zero(FL), s1 = s0, xs = s0;
+            for (int k = 0; k < 16; k += L) {
+                FloatVector xl = FloatVector.fromArray(FL, x, xOff + k), xh = FloatVector.fromArray(FL, x, xOff + 16 + k);
+                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o0 + 4 + k));
+                s0 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).castShape(FL, 0))
+                        .fma(xh, ((FloatVector) q.and(15).castShape(FL, 0)).fma(xl, s0));
+                q = QuantLanes.toInt(QuantLanes.load(data, o1 + 4 + k));
+                s1 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).castShape(FL, 0))
+                        .fma(xh, ((FloatVector) q.and(15).castShape(FL, 0)).fma(xl, s1));
+                xs = xs.add(xl).add(xh);
+            }
+            a0 = s0.fma(FloatVector.broadcast(FL, half(o0)), a0);
+            a1 = s1.fma(FloatVector.broadcast(FL, half(o1)), a1);
+            m0 = xs.fma(FloatVector.broadcast(FL, half(o0 + 2)), m0);
+            m1 = xs.fma(FloatVector.broadcast(FL, half(o1 + 2)), m1);
+        }
+        out[outOff] = Lanes.sum(a0.add(m0));
+        out[outOff + 1] = Lanes.sum(a1.add(m1));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

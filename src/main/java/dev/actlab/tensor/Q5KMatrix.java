@@ -4,8 +4,8 @@ import static dev.actlab.tensor.QuantLanes.FL;
 import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -26,22 +26,26 @@ public final class Q5KMatrix extends PackedMatrix {
         for (int b = 0; b < blocks; b++, o += 176) {
             float d = half(o), dmin = half(o + 2);
             KScales.decode(data, o + 4, sc, mn);
-            int xb = xOff + b * 256;
-            for (int k = 0; k < 32; k += L) {
-                // qh[k..k+L) holds the fifth bits of all 8 sub-blocks: bit s for sub-block s, worth 16
-                ByteVector h = QuantLanes.load(data, o + 16 + k);
-                for (int i = 0; i < 4; i++) {
-                    ByteVector v = QuantLanes.load(data, o + 48 + 32L * i + k);
-                    FloatVector a = FloatVector.fromArray(FL, x, xb + 64 * i + k), c = FloatVector.fromArray(FL, x, xb + 64 * i + 32 + k);
-                    // bit value (as a signed byte: 0x80 is -128) times 16 / bit = 0 or 16, without a variable shift
-                    byte bl = (byte) (1 << 2 * i), bh = (byte) (2 << 2 * i);
-                    FloatVector lo = QuantLanes.toFloat(h.and(bl)).fma(FloatVector.broadcast(FL, 16f / bl), QuantLanes.toFloat(v.and((byte) 0x0F)));
-                    FloatVector hi = QuantLanes.toFloat(h.and(bh)).fma(FloatVector.broadcast(FL, 16f / bh), QuantLanes.toFloat(v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)));
-                    acc = lo.mul(a).fma(FloatVector.broadcast(FL, d * sc[2 * i]), acc);
-                    acc = hi.mul(c).fma(FloatVector.broadcast(FL, d * sc[2 * i + 1]), acc);
-                    accMin = a.fma(FloatVector.broadcast(FL, dmin * mn[2 * i]), accMin);
-                    accMin = c.fma(FloatVector.broadcast(FL, dmin * mn[2 * i + 1]), accMin);
+            for (int i = 0; i < 4; i++) {
+                long q = o + 48 + 32L * i;
+                int xl = xOff + b * 256 + 64 * i, xh = xl + 32;
+                int bl = 1 << 2 * i, bh = 2 << 2 * i;   // fifth bits of sub-blocks 2i and 2i + 1 in qh[l]
+                FloatVector sl = FloatVector.zero(FL), sh = FloatVector.zero(FL), xsl = FloatVector.zero(FL), xsh = FloatVector.zero(FL);
+                for (int k = 0; k < 32; k += L) {
+                    // on int lanes: nibble, plus 16 where the fifth bit is set (a masked add, no variable shift)
+                    IntVector v = QuantLanes.toInt(QuantLanes.load(data, q + k)), h = QuantLanes.toInt(QuantLanes.load(data, o + 16 + k));
+                    FloatVector a = FloatVector.fromArray(FL, x, xl + k), c = FloatVector.fromArray(FL, x, xh + k);
+                    IntVector lo = v.and(15).add(16, h.and(bl).compare(VectorOperators.NE, 0));
+                    IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15).add(16, h.and(bh).compare(VectorOperators.NE, 0));
+                    sl = ((FloatVector) lo.castShape(FL, 0)).fma(a, sl);
+                    sh = ((FloatVector) hi.castShape(FL, 0)).fma(c, sh);
+                    xsl = xsl.add(a);
+                    xsh = xsh.add(c);
                 }
+                acc = sl.fma(FloatVector.broadcast(FL, d * sc[2 * i]), acc);
+                acc = sh.fma(FloatVector.broadcast(FL, d * sc[2 * i + 1]), acc);
+                accMin = xsl.fma(FloatVector.broadcast(FL, dmin * mn[2 * i]), accMin);
+                accMin = xsh.fma(FloatVector.broadcast(FL, dmin * mn[2 * i + 1]), accMin);
             }
         }
         return Lanes.sum(acc.sub(accMin));

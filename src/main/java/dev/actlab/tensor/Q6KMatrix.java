@@ -4,8 +4,8 @@ import static dev.actlab.tensor.QuantLanes.FL;
 import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -29,18 +29,19 @@ public final class Q6KMatrix extends PackedMatrix {
                 int y = xOff + b * 256 + 128 * h;
                 for (int l = 0; l < 32; l += L) {
                     // weights l, l+32, l+64, l+96 of this half: 4 low bits from ql[l] / ql[l+32] (low, low,
-                    // high, high nibble), 2 high bits from qh[l] bits 0-1, 2-3, 4-5, 6-7; only constant shifts
-                    ByteVector a = QuantLanes.load(data, ql + l), c = QuantLanes.load(data, ql + 32 + l), hb = QuantLanes.load(data, qh + l);
-                    ByteVector hb4 = hb.lanewise(VectorOperators.LSHR, 4);
-                    FloatVector w1 = QuantLanes.toFloat(a.and((byte) 0x0F)).add(QuantLanes.toFloat(hb.and((byte) 0x03)).mul(16f));
-                    FloatVector w2 = QuantLanes.toFloat(c.and((byte) 0x0F)).add(QuantLanes.toFloat(hb.and((byte) 0x0C)).mul(4f));
-                    FloatVector w3 = QuantLanes.toFloat(a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).add(QuantLanes.toFloat(hb4.and((byte) 0x03)).mul(16f));
-                    FloatVector w4 = QuantLanes.toFloat(c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)).add(QuantLanes.toFloat(hb4.and((byte) 0x0C)).mul(4f));
+                    // high, high nibble), 2 high bits from qh[l] bits 0-1, 2-3, 4-5, 6-7; assembled on
+                    // int lanes with constant shifts only (x86 has no byte shifts)
+                    IntVector a = QuantLanes.toInt(QuantLanes.load(data, ql + l)), c = QuantLanes.toInt(QuantLanes.load(data, ql + 32 + l));
+                    IntVector hb = QuantLanes.toInt(QuantLanes.load(data, qh + l));
+                    FloatVector w1 = (FloatVector) a.and(0x0F).or(hb.and(0x03).lanewise(VectorOperators.LSHL, 4)).sub(32).castShape(FL, 0);
+                    FloatVector w2 = (FloatVector) c.and(0x0F).or(hb.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32).castShape(FL, 0);
+                    FloatVector w3 = (FloatVector) a.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(hb.and(0x30)).sub(32).castShape(FL, 0);
+                    FloatVector w4 = (FloatVector) c.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32).castShape(FL, 0);
                     int is = l / 16;
-                    acc0 = w1.sub(32f).mul(FloatVector.fromArray(FL, x, y + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is)), acc0);
-                    acc1 = w2.sub(32f).mul(FloatVector.fromArray(FL, x, y + 32 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 2)), acc1);
-                    acc0 = w3.sub(32f).mul(FloatVector.fromArray(FL, x, y + 64 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 4)), acc0);
-                    acc1 = w4.sub(32f).mul(FloatVector.fromArray(FL, x, y + 96 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 6)), acc1);
+                    acc0 = w1.mul(FloatVector.fromArray(FL, x, y + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is)), acc0);
+                    acc1 = w2.mul(FloatVector.fromArray(FL, x, y + 32 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 2)), acc1);
+                    acc0 = w3.mul(FloatVector.fromArray(FL, x, y + 64 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 4)), acc0);
+                    acc1 = w4.mul(FloatVector.fromArray(FL, x, y + 96 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 6)), acc1);
                 }
             }
         }

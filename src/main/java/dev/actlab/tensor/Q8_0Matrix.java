@@ -30,16 +30,52 @@ public final class Q8_0Matrix extends PackedMatrix {
         return Lanes.sum(acc0.add(acc1));
     }
 
-    /** Four tokens per pass over a row: each block is loaded and widened once, then used for all four. */
+    /**
+     * Decode (n < 4): four rows per pass over x, so each x vector is loaded once for four rows.
+     * Prefill: four tokens per pass over a row, so each block is loaded and widened once for four
+     * tokens. Every output has the arithmetic of {@link #dot}, so the bits are the same.
+     */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
-        if (n < 4) { super.matmul(x, n, out, par); return; }
         par.forRange(rows, 16, (from, to) -> {
+            if (n < 4) {
+                for (int t = 0; t < n; t++) {
+                    int r = from;
+                    for (; r + 4 <= to; r += 4) rows4(r, x, t * cols, out, t * rows + r);
+                    for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+                }
+                return;
+            }
             for (int r = from; r < to; r++) {
                 int t = 0;
                 for (; t + 4 <= n; t += 4) dot4(r, x, t, out);
                 for (; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
             }
         });
+    }
+
+    /** out[outOff + i] = {@link #dot}(row + i, x, xOff) for i < 4, with the same arithmetic. */
+    private void rows4(int row, float[] x, int xOff, float[] out, int outOff) {
+        long o0 = row * rowBytes, o1 = o0 + rowBytes, o2 = o1 + rowBytes, o3 = o2 + rowBytes;
+        FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int b = 0; b < blocks; b++, o0 += 34, o1 += 34, o2 += 34, o3 += 34, xOff += 32) {
+            FloatVector s0 = FloatVector.zero(FL), s1 = s0, s2 = s0, s3 = s0;
+            for (int k = 0; k < 32; k += L) {
+                FloatVector xv = FloatVector.fromArray(FL, x, xOff + k);
+                s0 = QuantLanes.toFloat(QuantLanes.load(data, o0 + 2 + k)).fma(xv, s0);
+                s1 = QuantLanes.toFloat(QuantLanes.load(data, o1 + 2 + k)).fma(xv, s1);
+                s2 = QuantLanes.toFloat(QuantLanes.load(data, o2 + 2 + k)).fma(xv, s2);
+                s3 = QuantLanes.toFloat(QuantLanes.load(data, o3 + 2 + k)).fma(xv, s3);
+            }
+            FloatVector d0 = FloatVector.broadcast(FL, half(o0)), d1 = FloatVector.broadcast(FL, half(o1));
+            FloatVector d2 = FloatVector.broadcast(FL, half(o2)), d3 = FloatVector.broadcast(FL, half(o3));
+            // even blocks to accumulators a, odd ones to b, as in dot
+            if ((b & 1) == 0) { a0 = s0.fma(d0, a0); a1 = s1.fma(d1, a1); a2 = s2.fma(d2, a2); a3 = s3.fma(d3, a3); }
+            else { b0 = s0.fma(d0, b0); b1 = s1.fma(d1, b1); b2 = s2.fma(d2, b2); b3 = s3.fma(d3, b3); }
+        }
+        out[outOff] = Lanes.sum(a0.add(b0));
+        out[outOff + 1] = Lanes.sum(a1.add(b1));
+        out[outOff + 2] = Lanes.sum(a2.add(b2));
+        out[outOff + 3] = Lanes.sum(a3.add(b3));
     }
 
     /** {@link #dot} for tokens t..t+3 with the same arithmetic per token, so the bits are the same. */

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,6 +20,7 @@ final class QuantLanes {
     static final VectorSpecies<Float> FL = VectorSpecies.of(float.class, VectorShape.forBitSize(L * 32));
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, FL.vectorShape());
 
     private QuantLanes() {}
 
@@ -31,6 +33,12 @@ final class QuantLanes {
     }
 
     static FloatVector x(float[] x, int offset) { return FloatVector.fromArray(FL, x, offset); }
+
+    /**
+     * Signed bytes to int lanes. Nibbles are unpacked on ints: x86 has no byte shifts, so a
+     * shift on a ByteVector costs a widen-shift-narrow sequence.
+     */
+    static IntVector toInt(ByteVector b) { return (IntVector) b.castShape(I, 0); }
 
     /** Signed bytes to float lanes. */
     static FloatVector toFloat(ByteVector b) { return (FloatVector) b.castShape(FL, 0); }

@@ -1,0 +1,110 @@
+package dev.actlab.tensor;
+
+// The kernel as it was before the quantized-kernel work: KernelDuel times it against the current one.
+
+import static dev.actlab.tensor.QuantLanes.FL;
+import static dev.actlab.tensor.QuantLanes.L;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * ggml Q8_0: blocks of 32 weights, 34 bytes each: f16 scale d, then 32 int8 quants q;
+ * weight = q * d.
+ */
+final class BeforeQ8_0Matrix extends PackedMatrix {
+    BeforeQ8_0Matrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q8_0); }
+
+    @Override public DType dtype() { return DType.Q8_0; }
+
+    @Override public float dot(int row, float[] x, int xOff) {
+        long o = row * rowBytes;
+        FloatVector acc0 = FloatVector.zero(FL), acc1 = FloatVector.zero(FL);
+        for (int b = 0; b < blocks; b++, o += 34, xOff += 32) {
+            // sum q * x over the block, then one multiply by its scale
+            FloatVector s = FloatVector.zero(FL);
+            for (int k = 0; k < 32; k += L)
+                s = QuantLanes.toFloat(QuantLanes.load(data, o + 2 + k)).fma(FloatVector.fromArray(FL, x, xOff + k), s);
+            FloatVector d = FloatVector.broadcast(FL, half(o));
+            if ((b & 1) == 0) acc0 = s.fma(d, acc0); else acc1 = s.fma(d, acc1);
+        }
+        return Lanes.sum(acc0.add(acc1));
+    }
+
+    /** Four tokens per pass over a row: each block is loaded and widened once, then used for all four. */
+    @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        if (n < 4) { super.matmul(x, n, out, par); return; }
+        par.forRange(rows, 16, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int t = 0;
+                for (; t + 4 <= n; t += 4) dot4(r, x, t, out);
+                for (; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
+            }
+        });
+    }
+
+    /** {@link #dot} for tokens t..t+3 with the same arithmetic per token, so the bits are the same. */
+    private void dot4(int row, float[] x, int t, float[] out) {
+        long o = row * rowBytes;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int b = 0; b < blocks; b++, o += 34, x0 += 32, x1 += 32, x2 += 32, x3 += 32) {
+            FloatVector s0 = FloatVector.zero(FL), s1 = s0, s2 = s0, s3 = s0;
+            for (int k = 0; k < 32; k += L) {
+                FloatVector w = QuantLanes.toFloat(QuantLanes.load(data, o + 2 + k));
+                s0 = w.fma(FloatVector.fromArray(FL, x, x0 + k), s0);
+                s1 = w.fma(FloatVector.fromArray(FL, x, x1 + k), s1);
+                s2 = w.fma(FloatVector.fromArray(FL, x, x2 + k), s2);
+                s3 = w.fma(FloatVector.fromArray(FL, x, x3 + k), s3);
+            }
+            FloatVector d = FloatVector.broadcast(FL, half(o));
+            if ((b & 1) == 0) { a0 = s0.fma(d, a0); a1 = s1.fma(d, a1); a2 = s2.fma(d, a2); a3 = s3.fma(d, a3); }
+            else { b0 = s0.fma(d, b0); b1 = s1.fma(d, b1); b2 = s2.fma(d, b2); b3 = s3.fma(d, b3); }
+        }
+        out[t * rows + row] = Lanes.sum(a0.add(b0));
+        out[(t + 1) * rows + row] = Lanes.sum(a1.add(b1));
+        out[(t + 2) * rows + row] = Lanes.sum(a2.add(b2));
+        out[(t + 3) * rows + row] = Lanes.sum(a3.add(b3));
+    }
+
+    @Override public float dotScalar(int row, float[] x, int xOff) {
+        long o = row * rowBytes;
+        float sum = 0;
+        for (int b = 0; b < blocks; b++, o += 34) {
+            float s = 0;
+            for (int j = 0; j < 32; j++) s += i8(o + 2 + j) * x[xOff + b * 32 + j];
+            sum += s * half(o);
+        }
+        return sum;
+    }
+
+    @Override public void dequantizeRow(int row, float[] dst, int off) {
+        long o = row * rowBytes;
+        for (int b = 0; b < blocks; b++, o += 34) {
+            float d = half(o);
+            for (int j = 0; j < 32; j++) dst[off + b * 32 + j] = i8(o + 2 + j) * d;
+        }
+    }
+
+    /**
+     * n floats (a multiple of 32) to n / 32 blocks, as ggml's quantize_row_q8_0_ref:
+     * d = max|x| / 127, q = roundf(x / d) (half away from zero).
+     */
+    public static void quantize(float[] src, int off, int n, MemorySegment dst, long dstOff) {
+        for (int b = 0; b < n / 32; b++, off += 32, dstOff += 34) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(src[off + j]));
+            float d = amax / 127f;
+            float id = d != 0 ? 1f / d : 0f;
+            dst.set(I16, dstOff, Float.floatToFloat16(d));
+            for (int j = 0; j < 32; j++) dst.set(ValueLayout.JAVA_BYTE, dstOff + 2 + j, (byte) roundHalfAway(src[off + j] * id));
+        }
+    }
+
+    /** C's roundf. */
+    static int roundHalfAway(float v) {
+        double r = Math.floor(Math.abs((double) v) + 0.5);
+        return (int) (v < 0 ? -r : r);
+    }
+}
