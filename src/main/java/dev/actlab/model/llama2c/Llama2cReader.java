@@ -18,6 +18,9 @@ import java.nio.file.Path;
 public final class Llama2cReader {
     private static final String[] HEADER = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
 
+    /** Files without a GGUF magic are read as llama2.c, the one format without a magic: say so when that fails. */
+    private static final String NOT_RECOGNIZED = " (not a GGUF file either: is this a model file? actlab reads GGUF, llama2.c checkpoints and Hugging Face directories)";
+
     private Llama2cReader() {}
 
     public static LlamaModel read(Path path) throws IOException { return read(MappedFile.open(path)); }
@@ -30,12 +33,12 @@ public final class Llama2cReader {
         boolean tied = h[5] > 0;
         int vocab = Math.abs(h[5]);
         for (int i = 0; i < 7; i++)
-            if (h[i] == 0 || (i != 5 && h[i] < 0)) throw new FormatException(path, "header." + HEADER[i], i * 4L, "value " + h[i] + " is not a positive size");
+            if (h[i] == 0 || (i != 5 && h[i] < 0)) throw new FormatException(path, "header." + HEADER[i], i * 4L, "value " + h[i] + " is not a positive size" + NOT_RECOGNIZED);
         LlamaConfig c;
         try {
             c = new LlamaConfig("llama2.c", h[0], h[1], h[2], h[3], h[4], vocab, h[6], 1e-5f, 10000f, false, null, tied);
         } catch (IllegalArgumentException e) {
-            throw new FormatException(path, "header", 0, e.getMessage());
+            throw new FormatException(path, "header", 0, e.getMessage() + NOT_RECOGNIZED);
         }
         int dim = c.dim(), hidden = c.hiddenDim(), L = c.layers(), kvDim = c.kvDim(), hs = c.headSize();
         // total size first, so a corrupt header cannot make us allocate or map beyond the file
