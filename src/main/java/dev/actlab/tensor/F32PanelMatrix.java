@@ -74,35 +74,78 @@ public final class F32PanelMatrix implements WeightMatrix {
         for (int k = 0; k < cols; k++) dst[off + k] = panels[at(row, k)];
     }
 
+    /** An element-wise step (an activation) on finished outputs y[from, to), run inside the matmul's tasks while they are in cache. */
+    @FunctionalInterface
+    public interface Epilogue { void apply(float[] y, int from, int to); }
+
     /** out[t, r] = W[r, :] . x[t, :]; tasks are (panel, block of tokens) pairs. */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        matmulAll(new F32PanelMatrix[]{this}, x, n, new float[][]{out}, new float[][]{null}, null, par);
+    }
+
+    /** out[t, r] = bias[r] + W[r, :] . x[t, :], then epilogue (if any) on the finished outputs; bias may be null. */
+    public void matmul(float[] x, int n, float[] out, float[] bias, Epilogue epilogue, Parallel par) {
+        matmulAll(new F32PanelMatrix[]{this}, x, n, new float[][]{out}, new float[][]{bias}, epilogue, par);
+    }
+
+    /**
+     * Several matrices with the same cols on the same x [n, cols] (an encoder's Q, K and V) in one
+     * parallel call: one dispatch instead of three, and more tasks to balance. outs[m] [n, rows_m] =
+     * biases[m] + W_m x, then epilogue. Each output's arithmetic is what a lone matmul does.
+     */
+    public static void matmulAll(F32PanelMatrix[] ms, float[] x, int n, float[][] outs, float[][] biases, Epilogue epilogue, Parallel par) {
         int blocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
-        par.forRange(numPanels * blocks, 1, (from, to) -> {
+        int[] firstTask = new int[ms.length + 1];   // matrix m owns tasks [firstTask[m], firstTask[m + 1])
+        for (int m = 0; m < ms.length; m++) {
+            if (ms[m].cols != ms[0].cols) throw new IllegalArgumentException("matrices of " + ms[0].cols + " and " + ms[m].cols + " columns");
+            if (biases[m] != null && biases[m].length != ms[m].rows) throw new IllegalArgumentException("bias of " + biases[m].length + " for " + ms[m].rows + " rows");
+            firstTask[m + 1] = firstTask[m] + ms[m].numPanels * blocks;
+        }
+        par.forRange(firstTask[ms.length], 1, (from, to) -> {
             float[] tmp = null;
+            int m = 0;
             for (int task = from; task < to; task++) {
-                int p = task % numPanels, t0 = task / numPanels * TOKEN_BLOCK, t1 = Math.min(n, t0 + TOKEN_BLOCK);
-                int o = p * PANEL, valid = Math.min(PANEL, rows - o);
-                float[] dst = out;
-                int dstStride = rows, dstOff = o;
-                if (valid < PANEL) {   // the last, partial panel: compute full width into scratch, copy the valid part
-                    if (tmp == null) tmp = new float[TOKEN_BLOCK * PANEL];
-                    dst = tmp; dstStride = PANEL; dstOff = -t0 * PANEL;
-                }
-                // k in chunks of KC: the panel's chunk (KC x PANEL floats) stays in L1 for all the block's
-                // tiles, so the weights come from memory once per block. Partial sums wait in out as floats,
-                // which changes no bit: each output is still one FMA chain over k in order.
-                for (int k0 = 0; k0 < cols; k0 += KC) {
-                    int k1 = Math.min(cols, k0 + KC);
-                    int t = t0;
-                    for (; t + TILE <= t1; t += TILE) tile6(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1);
-                    if (t + 4 <= t1) { tile4(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1); t += 4; }
-                    if (t + 2 <= t1) { tile2(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1); t += 2; }
-                    if (t < t1) tile1(x, t, p, dst, dstOff + t * dstStride, k0, k1);
-                }
-                if (dst == tmp)
-                    for (int u = t0; u < t1; u++) System.arraycopy(tmp, (u - t0) * PANEL, out, u * rows + o, valid);
+                while (task >= firstTask[m + 1]) m++;
+                F32PanelMatrix w = ms[m];
+                int local = task - firstTask[m];
+                if (w.rows % PANEL != 0 && tmp == null) tmp = new float[TOKEN_BLOCK * PANEL];
+                w.task(local % w.numPanels, local / w.numPanels * TOKEN_BLOCK, x, n, outs[m], biases[m], epilogue, tmp);
             }
         });
+    }
+
+    /** One panel p for the tokens [t0, t0 + TOKEN_BLOCK) of n; tmp holds a partial panel. */
+    private void task(int p, int t0, float[] x, int n, float[] out, float[] bias, Epilogue epilogue, float[] tmp) {
+        int t1 = Math.min(n, t0 + TOKEN_BLOCK);
+        int o = p * PANEL, valid = Math.min(PANEL, rows - o);
+        float[] dst = out;
+        int dstStride = rows, dstOff = o;
+        if (valid < PANEL) {   // the last, partial panel: compute full width into scratch, copy the valid part
+            dst = tmp; dstStride = PANEL; dstOff = -t0 * PANEL;
+        }
+        // k in chunks of KC: the panel's chunk (KC x PANEL floats) stays in L1 for all the block's
+        // tiles, so the weights come from memory once per block. Partial sums wait in out as floats,
+        // which changes no bit: each output is still one FMA chain over k in order.
+        for (int k0 = 0; k0 < cols; k0 += KC) {
+            int k1 = Math.min(cols, k0 + KC);
+            int t = t0;
+            for (; t + TILE <= t1; t += TILE) tile6(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1);
+            if (t + 4 <= t1) { tile4(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1); t += 4; }
+            if (t + 2 <= t1) { tile2(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1); t += 2; }
+            if (t < t1) tile1(x, t, p, dst, dstOff + t * dstStride, k0, k1);
+        }
+        if (dst == tmp)
+            for (int u = t0; u < t1; u++) System.arraycopy(tmp, (u - t0) * PANEL, out, u * rows + o, valid);
+        if (bias == null && epilogue == null) return;
+        for (int u = t0; u < t1; u++) {   // the finished outputs of this task, still in L1
+            int r = u * rows + o, j = 0;
+            if (bias != null) {
+                for (; j + L <= valid; j += L)   // bias + y: the order the ONNX graph adds
+                    FloatVector.fromArray(S, bias, o + j).add(FloatVector.fromArray(S, out, r + j)).intoArray(out, r + j);
+                for (; j < valid; j++) out[r + j] = bias[o + j] + out[r + j];
+            }
+            if (epilogue != null) epilogue.apply(out, r, r + valid);
+        }
     }
 
     /** The running sums of 16 outputs: zero at the first k chunk, else what the previous chunk stored. */

@@ -54,4 +54,39 @@ class F32PanelMatrixTest {
             for (int k = 0; k < cols; k++) { assertEquals(w[r * cols + k], row[k]); assertEquals(w[r * cols + k], row2[k]); }
         }
     }
+
+    /** Bias and epilogue inside the tasks, and several matrices in one call, give the bits of a plain matmul followed by scalar steps. */
+    @Test void fusedBiasEpilogueAndSeveralMatricesMatchSeparateSteps() {
+        F32PanelMatrix.Epilogue square = (y, from, to) -> { for (int i = from; i < to; i++) y[i] = y[i] * y[i]; };
+        int cols = 96;
+        int[] rowsOf = {64, 100, 192};   // 100: a partial last panel
+        F32PanelMatrix[] ms = new F32PanelMatrix[rowsOf.length];
+        float[][] biases = new float[rowsOf.length][];
+        for (int m = 0; m < ms.length; m++) {
+            ms[m] = F32PanelMatrix.of(F32Matrix.of(random(rowsOf[m] * cols, 40 + m), rowsOf[m], cols));
+            biases[m] = random(rowsOf[m], 50 + m);
+        }
+        for (int n : new int[]{1, 7, 16, 53}) {
+            float[] x = random(n * cols, 60 + n);
+            try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
+                for (Parallel par : new Parallel[]{one, three}) {
+                    float[][] all = new float[ms.length][];
+                    for (int m = 0; m < ms.length; m++) all[m] = new float[n * rowsOf[m]];
+                    F32PanelMatrix.matmulAll(ms, x, n, all, biases, null, par);
+                    for (int m = 0; m < ms.length; m++) {
+                        int rows = rowsOf[m];
+                        float[] plain = new float[n * rows], fused = new float[n * rows];
+                        ms[m].matmul(x, n, plain, one);
+                        ms[m].matmul(x, n, fused, biases[m], square, par);
+                        for (int t = 0; t < n; t++)
+                            for (int r = 0; r < rows; r++) {
+                                float biased = biases[m][r] + plain[t * rows + r];
+                                assertEquals(biased, all[m][t * rows + r], "matmulAll m=" + m + " n=" + n + " t=" + t + " r=" + r);
+                                assertEquals(biased * biased, fused[t * rows + r], "bias + epilogue m=" + m + " n=" + n + " t=" + t + " r=" + r);
+                            }
+                    }
+                }
+            }
+        }
+    }
 }

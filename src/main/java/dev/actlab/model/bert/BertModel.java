@@ -9,6 +9,7 @@ import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.WordPieceTokenizer;
+import dev.actlab.tensor.F32PanelMatrix;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.EnumSet;
@@ -117,26 +118,28 @@ public final class BertModel implements HookedModel {
             fire(hk, RESID_PRE, l, x, off, len, d);
 
             // self-attention
-            linear(w.wq()[l], w.bq()[l], x, n, q);
-            linear(w.wk()[l], w.bk()[l], x, n, k);
-            linear(w.wv()[l], w.bv()[l], x, n, v);
+            qkv(l, x, n, q, k, v);
             fire(hk, ATTN_Q, l, q, off, len, heads, hs);
             fire(hk, ATTN_K, l, k, off, len, heads, hs);
             fire(hk, ATTN_V, l, v, off, len, heads, hs);
             EncoderAttention.run(q, k, v, z, off, len, heads, hs, l, sites, hk, par);
             fire(hk, ATTN_Z, l, z, off, len, heads, hs);
-            linear(w.wo()[l], w.bo()[l], z, n, attnOut);
+            linear(w.wo()[l], w.bo()[l], z, n, attnOut, null);
             fire(hk, ATTN_OUT, l, attnOut, off, len, d);
             addResidual(x, attnOut);
             fire(hk, RESID_MID, l, x, off, len, d);
             layerNorm(hk, LN1_SCALE, LN1_NORMALIZED, l, x, scale, w.ln1Weight()[l], w.ln1Bias()[l], off, len);
 
             // MLP: out(gelu(in x))
-            linear(w.wIn()[l], w.bIn()[l], x, n, mlp);
-            fire(hk, MLP_PRE, l, mlp, off, len, dMlp);
-            par.forRange(n, 16, (from, to) -> Gelu.apply(mlp, from * dMlp, to * dMlp));
+            // GELU runs inside the matmul's tasks unless a hook must see hook_pre first: the same bits either way
+            boolean preHooked = hooked(hk, MLP_PRE, l);
+            linear(w.wIn()[l], w.bIn()[l], x, n, mlp, preHooked ? null : Gelu::apply);
+            if (preHooked) {
+                fire(hk, MLP_PRE, l, mlp, off, len, dMlp);
+                par.forRange(n, 16, (from, to) -> Gelu.apply(mlp, from * dMlp, to * dMlp));
+            }
             fire(hk, MLP_POST, l, mlp, off, len, dMlp);
-            linear(w.wOut()[l], w.bOut()[l], mlp, n, mlpOut);
+            linear(w.wOut()[l], w.bOut()[l], mlp, n, mlpOut, null);
             fire(hk, MLP_OUT, l, mlpOut, off, len, d);
             addResidual(x, mlpOut);
             fire(hk, RESID_POST, l, x, off, len, d);
@@ -157,10 +160,30 @@ public final class BertModel implements HookedModel {
         for (int i = 0; i < x.length; i++) x[i] = x[i] + type[i] + pos[i];
     }
 
-    /** y [n, rows] = W x + b. */
-    private void linear(WeightMatrix wm, float[] bias, float[] in, int n, float[] y) {
+    /** y [n, rows] = W x + b, then the element-wise epilogue (or null); panel weights do it all inside their tasks. */
+    private void linear(WeightMatrix wm, float[] bias, float[] in, int n, float[] y, F32PanelMatrix.Epilogue epilogue) {
+        if (wm instanceof F32PanelMatrix pm) { pm.matmul(in, n, y, bias, epilogue, par); return; }
         wm.matmul(in, n, y, par);
         addBias(y, bias, n);
+        int rows = bias.length;
+        if (epilogue != null) par.forRange(n, 16, (from, to) -> epilogue.apply(y, from * rows, to * rows));
+    }
+
+    /** q, k, v [n, d] = Wq x + bq, Wk x + bk, Wv x + bv: one parallel call when the weights are panels. */
+    private void qkv(int l, float[] x, int n, float[] q, float[] k, float[] v) {
+        if (w.wq()[l] instanceof F32PanelMatrix pq && w.wk()[l] instanceof F32PanelMatrix pk && w.wv()[l] instanceof F32PanelMatrix pv) {
+            F32PanelMatrix.matmulAll(new F32PanelMatrix[]{pq, pk, pv}, x, n, new float[][]{q, k, v},
+                    new float[][]{w.bq()[l], w.bk()[l], w.bv()[l]}, null, par);
+            return;
+        }
+        linear(w.wq()[l], w.bq()[l], x, n, q, null);
+        linear(w.wk()[l], w.bk()[l], x, n, k, null);
+        linear(w.wv()[l], w.bv()[l], x, n, v, null);
+    }
+
+    private boolean hooked(Hook[] hk, HookSite site, int layer) {
+        int id = sites.id(site, layer);
+        return id >= 0 && hk[id] != null;
     }
 
     private static void addBias(float[] y, float[] bias, int n) {

@@ -19,6 +19,8 @@ import jdk.incubator.vector.FloatVector;
  */
 final class EncoderAttention {
     private static final int LANES = VectorExp.S.length();
+    /** Below this many multiply-adds per attention step (about tokens^2 x d) the step runs on the calling thread. */
+    private static final long SERIAL_WORK = 1 << 20;
 
     private EncoderAttention() {}
 
@@ -29,7 +31,10 @@ final class EncoderAttention {
         Hook patternHook = patternId < 0 ? null : hk[patternId];
         int batch = off.length;
         if (scoresHook == null && patternHook == null) {
-            par.forRange(batch * heads, 1, (from, to) -> {
+            // a short batch-1 input is ~0.2M multiply-adds in all: one thread does it faster than a hand-over
+            int tokens = off[batch - 1] + len[batch - 1];
+            int minChunk = (long) tokens * tokens * heads * hs < SERIAL_WORK ? batch * heads : 1;
+            par.forRange(batch * heads, minChunk, (from, to) -> {
                 for (int task = from; task < to; task++) head(q, k, v, z, off[task / heads], len[task / heads], heads, hs, task % heads, null, 0, null, 0);
             });
             return;
