@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", description = {
         "Train a Llama decoder on a text corpus, on bytes (256 bytes + BOS) or on a byte-level BPE",
         "vocabulary learned first from the training split (--tokenizer bpe:4096).",
-        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl, DIR/model.bin",
+        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl, DIR/dynamics.jsonl",
+        "(the residual stream per layer at step 0 and every checkpoint: `actlab inspect --checkpoints DIR`), DIR/model.bin",
         "(llama2.c format) and, with BPE, DIR/tokenizer.json and DIR/model.gguf (weights + tokenizer)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
