@@ -160,7 +160,9 @@ public final class DynamicsReport {
         LineChart max = new LineChart("max |x| per layer", "step", "max |x|", steps, true);
         LineChart kurt = new LineChart("excess kurtosis per layer", "step", "excess kurtosis", steps, false);
         LineChart ratio = new LineChart("max |x| / median |x| per layer", "step", "ratio", steps, true);
-        LineChart massive = new LineChart("massive activations per layer", "step", "count", steps, false);
+        boolean anyMassive = points.stream().anyMatch(p -> massiveTotal(p) > 0);
+        LineChart massive = new LineChart(anyMassive ? "massive activations per layer" : "massive activations per layer (none at any checkpoint)",
+                "step", "count", steps, false);
         for (int l = 0; l < layers; l++) {
             double[] m = series(l, "max_abs"), med = series(l, "median_abs"), r = new double[m.length];
             for (int i = 0; i < m.length; i++) r[i] = m[i] / med[i];
