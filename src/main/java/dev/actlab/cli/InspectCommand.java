@@ -1,5 +1,6 @@
 package dev.actlab.cli;
 
+import dev.actlab.inspect.DynamicsReport;
 import dev.actlab.inspect.FindingsSummary;
 import dev.actlab.inspect.InspectOptions;
 import dev.actlab.inspect.InspectReport;
@@ -26,7 +27,8 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--text", description = "A text file to run (needs a model with a tokenizer).") Path text;
     @Option(names = "--prompt", description = "Text to run (needs a model with a tokenizer).") String prompt;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
-    @Option(names = "--out", required = true, description = "Directory for report.json and report.html.") Path out;
+    @Option(names = "--out", description = "Directory for report.json and report.html (with --checkpoints: dynamics.json and dynamics.html; default: that directory).") Path out;
+    @Option(names = "--checkpoints", description = "A training run's --out directory: plots its dynamics.jsonl (max |x|, kurtosis, top channel, massive count per layer against the step).") Path checkpoints;
     @Option(names = "--ctx", defaultValue = "0", description = "Tokens per forward call; longer inputs run in chunks (default: the model's context).") int ctx;
     @Option(names = "--eps", defaultValue = "1e-3", description = "|x| below this counts as near zero (default ${DEFAULT-VALUE}).") float eps;
     @Option(names = "--massive-abs", defaultValue = "100", description = "Massive activation: |x| above (default ${DEFAULT-VALUE}).") float massiveAbs;
@@ -40,6 +42,8 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
+        if (checkpoints != null) return dynamics();
+        if (out == null) throw new IllegalArgumentException("--out is required");
         int given = (text != null ? 1 : 0) + (prompt != null ? 1 : 0) + (tokens != null ? 1 : 0);
         if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --prompt or --tokens");
         HookedModel m = ModelRef.load(model);
@@ -74,6 +78,23 @@ final class InspectCommand implements Callable<Integer> {
                     ids.length, r.input().chunks(), r.seconds());
             for (String line : FindingsSummary.lines(r)) pw.println(line);
             pw.println("wrote " + out.resolve(Report.JSON) + " and " + out.resolve(Report.HTML));
+        }
+        pw.flush();
+        return 0;
+    }
+
+    private int dynamics() throws java.io.IOException {
+        if (model != null || text != null || prompt != null || tokens != null)
+            throw new IllegalArgumentException("--checkpoints reads a training run's dynamics.jsonl: it takes no --model, --text, --prompt or --tokens");
+        DynamicsReport d = DynamicsReport.read(checkpoints);
+        Path dir = out != null ? out : checkpoints;
+        d.write(dir);
+        PrintWriter pw = spec.commandLine().getOut();
+        if (json) pw.println(Report.json(Map.of("summary", d.summary(), "dynamics_json", dir.resolve(DynamicsReport.JSON).toString(),
+                "dynamics_html", dir.resolve(DynamicsReport.HTML).toString())));
+        else {
+            for (String line : d.summary()) pw.println(line);
+            pw.println("wrote " + dir.resolve(DynamicsReport.JSON) + " and " + dir.resolve(DynamicsReport.HTML));
         }
         pw.flush();
         return 0;

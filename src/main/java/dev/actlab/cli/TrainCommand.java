@@ -12,6 +12,7 @@ import dev.actlab.train.BpeTrainer;
 import dev.actlab.train.BpeVocabulary;
 import dev.actlab.train.BrownCorpus;
 import dev.actlab.train.Checkpoint;
+import dev.actlab.train.DynamicsProbe;
 import dev.actlab.train.ModelPreset;
 import dev.actlab.train.TokenStream;
 import dev.actlab.train.TrainSettings;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", description = {
         "Train a Llama decoder on a text corpus, on bytes (256 bytes + BOS) or on a byte-level BPE",
         "vocabulary learned first from the training split (--tokenizer bpe:4096).",
-        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl, DIR/model.bin",
+        "Writes DIR/checkpoint (weights, optimizer, step; resumable), DIR/metrics.jsonl, DIR/dynamics.jsonl",
+        "(the residual stream per layer at step 0 and every checkpoint: `actlab inspect --checkpoints DIR`), DIR/model.bin",
         "(llama2.c format) and, with BPE, DIR/tokenizer.json and DIR/model.gguf (weights + tokenizer)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -64,6 +66,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
     @Option(names = "--name", defaultValue = "actlab", description = "general.name of the exported GGUF (default ${DEFAULT-VALUE}).") String name;
     @Option(names = "--json", description = "Print the final summary as JSON.") boolean json;
+    @Option(names = "--probe-sequences", defaultValue = "4", description = "Held-out windows of --ctx tokens measured at step 0 and every checkpoint for DIR/dynamics.jsonl (default ${DEFAULT-VALUE}; 0 = off).") int probeSequences;
 
     private static final ObjectMapper LINE = new ObjectMapper();
 
@@ -71,6 +74,7 @@ final class TrainCommand implements Callable<Integer> {
         if (threads != null) Parallel.setDefaultThreads(threads);
         if (tokens < 1) throw new IllegalArgumentException("--tokens must be positive");
         if (stopAfter != null && stopAfter < 1) throw new IllegalArgumentException("--stop-after must be >= 1");
+        if (probeSequences < 0) throw new IllegalArgumentException("--probe-sequences must be >= 0");
         if (evalEvery < 1 || saveEvery < 1 || logEvery < 1 || evalBatches < 1) throw new IllegalArgumentException("--eval-every, --eval-batches, --save-every and --log-every must be >= 1");
         Path corpusFile = corpus.equals("brown")
                 ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
@@ -151,10 +155,26 @@ final class TrainCommand implements Callable<Integer> {
             try { finished.await(2, TimeUnit.MINUTES); } catch (InterruptedException ignored) { }
         });
         Runtime.getRuntime().addShutdownHook(onShutdown);
+        // massive-activation dynamics: the residual stream of the weights at every checkpoint, on a fixed held-out probe
+        DynamicsProbe probe = probeSequences > 0 ? DynamicsProbe.heldOut(data, probeSequences, s.seqLen(), bpe != null ? bpe.tokenizer() : null) : null;
+        long[] lastMeasured = {-1};
+        final Trainer trainer = t;
+        Runnable measure = () -> {
+            if (probe == null || lastMeasured[0] == trainer.stepsDone()) return;
+            lastMeasured[0] = trainer.stepsDone();
+            DynamicsProbe.Point p = probe.measure(trainer.model().toLlamaModel("step " + trainer.stepsDone()), trainer.stepsDone(),
+                    trainer.stepsDone() * s.tokensPerStep());
+            try (BufferedWriter w = Files.newBufferedWriter(out.resolve("dynamics.jsonl"), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                w.write(LINE.writeValueAsString(p));
+                w.newLine();
+            } catch (java.io.IOException e) { throw new java.io.UncheckedIOException(e); }
+        };
+        if (t.stepsDone() == 0) measure.run();
         try (BufferedWriter metrics = Files.newBufferedWriter(out.resolve("metrics.jsonl"), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             while (!t.done() && (stopAfter == null || t.stepsDone() - firstStep < stopAfter)) {
                 if (stopRequested.get()) {
                     Checkpoint.save(ckpt, t);
+                    measure.run();
                     err.printf("interrupted: checkpoint at step %d saved in %s; continue with --resume%n", t.stepsDone(), ckpt);
                     return 130;
                 }
@@ -174,9 +194,10 @@ final class TrainCommand implements Callable<Integer> {
                     err.printf("step %d  held-out loss %.4f (%.3f bits/byte)%n", r.step(), heldOut, heldOut / Math.log(2) / heldOutBytesPerToken);
                     line(metrics, Map.of("step", r.step(), "heldout_loss", heldOut));
                 }
-                if (r.step() % saveEvery == 0 && !t.done()) Checkpoint.save(ckpt, t);
+                if (r.step() % saveEvery == 0 && !t.done()) { Checkpoint.save(ckpt, t); measure.run(); }
             }
             Checkpoint.save(ckpt, t);
+            measure.run();
         } finally {
             finished.countDown();
             try { Runtime.getRuntime().removeShutdownHook(onShutdown); } catch (IllegalStateException shuttingDown) { }

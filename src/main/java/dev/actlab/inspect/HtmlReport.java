@@ -38,6 +38,9 @@ public final class HtmlReport {
 
     private HtmlReport() {}
 
+    /** The page style, shared with the dynamics page. */
+    static String css() { return CSS; }
+
     public static String render(InspectReport r) {
         StringBuilder h = new StringBuilder(1 << 16);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>actlab inspect \u2013 ").append(esc(r.model().source()))

@@ -82,7 +82,7 @@ public final class MassiveActivations implements Hook {
     }
 
     /** Median of the values (sorts them); the mean of the two middle values for an even count. */
-    static float median(float[] v) {
+    public static float median(float[] v) {
         Arrays.sort(v);
         int m = v.length / 2;
         return v.length % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
