@@ -1,9 +1,6 @@
 package dev.actlab.cli;
 
-import dev.actlab.inspect.FindingsSummary;
-import dev.actlab.inspect.InspectOptions;
 import dev.actlab.inspect.InspectReport;
-import dev.actlab.inspect.Inspector;
 import dev.actlab.inspect.Report;
 import dev.actlab.model.generate.Generation;
 import dev.actlab.model.generate.Generator;
@@ -30,11 +27,8 @@ final class DecoderDemoStep implements DemoStep {
         ctx.out.println("  " + PROMPT + g.text());
         ctx.out.printf("  (%d tokens at %.0f tok/s)%n", g.generatedTokens().length, g.decodeTokensPerSecond());
         int[] ids = m.tokenizer().encode(TEXT, true);
-        InspectReport r = Inspector.inspect(m, ids, InspectOptions.defaults(), null);
         Path dir = ctx.outDir.resolve("inspect-decoder");
-        Report.write(r, dir);
-        for (String line : FindingsSummary.lines(r)) ctx.out.println("  " + line);
-        ctx.out.println("  report: " + dir.resolve(Report.HTML));
+        InspectReport r = InspectDemoStep.inspectInto(ctx, m, ids, dir);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", m.source());
         out.put("prompt", PROMPT);

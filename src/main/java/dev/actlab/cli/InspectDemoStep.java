@@ -5,6 +5,7 @@ import dev.actlab.inspect.InspectOptions;
 import dev.actlab.inspect.InspectReport;
 import dev.actlab.inspect.Inspector;
 import dev.actlab.inspect.Report;
+import dev.actlab.model.HookedModel;
 import dev.actlab.model.bert.BertModel;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -21,11 +22,8 @@ final class InspectDemoStep implements DemoStep {
     @Override public Map<String, Object> run(DemoContext ctx) throws Exception {
         BertModel m = ctx.encoder();
         int[] ids = m.tokenizer().encode(TEXT, true);
-        InspectReport r = Inspector.inspect(m, ids, InspectOptions.defaults(), null);
         Path dir = ctx.outDir.resolve("inspect-minilm");
-        Report.write(r, dir);
-        for (String line : FindingsSummary.lines(r)) ctx.out.println("  " + line);
-        ctx.out.println("  report: " + dir.resolve(Report.HTML));
+        InspectReport r = inspectInto(ctx, m, ids, dir);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", m.source());
         out.put("text", TEXT);
@@ -36,5 +34,14 @@ final class InspectDemoStep implements DemoStep {
         out.put("report_html", dir.resolve(Report.HTML).toString());
         out.put("report_json", dir.resolve(Report.JSON).toString());
         return out;
+    }
+
+    /** Inspects the tokens, writes report.json and report.html into dir, prints the findings. */
+    static InspectReport inspectInto(DemoContext ctx, HookedModel m, int[] ids, Path dir) throws java.io.IOException {
+        InspectReport r = Inspector.inspect(m, ids, InspectOptions.defaults(), null);
+        Report.write(r, dir);
+        for (String line : FindingsSummary.lines(r)) ctx.out.println("  " + line);
+        ctx.out.println("  report: " + dir.resolve(Report.HTML));
+        return r;
     }
 }
