@@ -34,6 +34,7 @@ final class QatFineTune {
 
     static Map<String, Object> run(Path from, QatSettings qat, byte[] text, Path out, TrainSettings proto, long tokens,
                                    int logEvery, String name, PrintStream err) throws Exception {
+        GgufFile src = GgufFile.open(from);   // a GGUF: its tokenizer is exported with the fine-tuned weights
         LlamaModel base = ModelLoader.loadDecoder(from);
         Tokenizer tok = base.tokenizer();
         if (tok == null) throw new IllegalArgumentException(from + " has no tokenizer: --from needs a model with its tokenizer (GGUF)");
@@ -77,7 +78,6 @@ final class QatFineTune {
         Files.createDirectories(out);
         Path gguf = out.resolve("model.gguf");
         GgufWriter w = GgufLlamaWriter.export(model.toLlamaModel(gguf.toString()), DType.F32, name);
-        GgufFile src = GgufFile.open(from);   // the tokenizer travels with the weights, as loaded
         src.entries().forEach((k, v) -> { if (k.startsWith("tokenizer.")) w.put(k, v); });
         w.write(gguf);
 

@@ -95,4 +95,14 @@ class QatTest {
         for (int i = 0; i < q.params().size(); i++)
             assertArrayEquals(plain.params().get(i).grad(), q.params().get(i).grad(), q.params().get(i).name());
     }
+
+    @Test
+    void parsesTheCommandLineFormats() {
+        QatSettings q = QatSettings.parse("w4a8", 32);
+        assertEquals(QuantFormat.INT4, q.weightFormat());
+        assertEquals(QuantFormat.INT8, q.activationFormat());
+        assertEquals(QuantFormat.FP8_E4M3, QatSettings.parse("fp8", 16).activationFormat());
+        assertThrows(IllegalArgumentException.class, () -> QatSettings.parse("w3a8", 32));
+        assertThrows(IllegalArgumentException.class, () -> QatSettings.parse("w4a4", 0));
+    }
 }
