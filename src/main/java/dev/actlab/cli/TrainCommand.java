@@ -68,6 +68,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the final summary as JSON.") boolean json;
     @Option(names = "--probe-sequences", defaultValue = "4", description = "Held-out windows of --ctx tokens measured at step 0 and every checkpoint for DIR/dynamics.jsonl (default ${DEFAULT-VALUE}; 0 = off).") int probeSequences;
 
+    @Option(names = "--from", description = "Fine-tune this model (GGUF with its tokenizer) instead of training from scratch; needs --qat.") Path from;
+    @Option(names = "--qat", description = "Quantization-aware fine-tuning of --from: w4a4, w8a8, w4a8, w16a16 or fp8 (fake-quantized block projections, straight-through gradients). Writes DIR/qat.json: held-out perplexity of the model, of it quantized (PTQ) and after QAT.") String qat;
+    @Option(names = "--qat-group", defaultValue = "32", description = "Values per quantization group along the input dimension (default ${DEFAULT-VALUE}).") int qatGroup;
+
     private static final ObjectMapper LINE = new ObjectMapper();
 
     @Override public Integer call() throws Exception {
@@ -80,6 +84,19 @@ final class TrainCommand implements Callable<Integer> {
                 ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
                 : Path.of(corpus);
         byte[] text = Files.readAllBytes(corpusFile);
+        if ((from == null) != (qat == null)) throw new IllegalArgumentException("--from and --qat go together");
+        if (from != null) {
+            if (resume) throw new IllegalArgumentException("--resume does not apply to --from/--qat fine-tuning");
+            TrainSettings proto = new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10,
+                    warmup != null ? warmup : 20, 1, weightDecay, clip, seed);
+            Map<String, Object> r = QatFineTune.run(from, dev.actlab.train.QatSettings.parse(qat, qatGroup), text, out, proto, tokens,
+                    logEvery, name, System.err);
+            if (json) spec.commandLine().getOut().println(Json.write(r));
+            else spec.commandLine().getOut().printf("held-out perplexity (%s windows of %s): FP32 %.2f, PTQ %s %.2f, QAT %s %.2f (QAT weights in FP32: %.2f); %s%n",
+                    r.get("heldout_windows"), r.get("heldout_tokens_per_window"), r.get("fp32_perplexity"), qat, r.get("ptq_perplexity"),
+                    qat, r.get("qat_perplexity"), r.get("qat_weights_fp32_perplexity"), out.resolve("qat.json"));
+            return 0;
+        }
         Path ckpt = out.resolve("checkpoint"), corpusId = out.resolve("corpus.sha256");
         String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text));
         Files.createDirectories(out);

@@ -29,6 +29,8 @@ public final class TrainModel {
     private final List<Param> params = new ArrayList<>();
     private Parallel par = Parallel.shared();
     private Activations a;              // sized for the last (B, T)
+    private QatSettings qat;            // null: no fake quantization
+    private final java.util.Map<Param, float[]> quantized = new java.util.IdentityHashMap<>();   // fake-quantized block weights of the last forward
 
     public TrainModel(LlamaConfig config) {
         if (!config.tiedEmbeddings()) throw new IllegalArgumentException("training supports tied embeddings only");
@@ -62,6 +64,43 @@ public final class TrainModel {
     public Layer layer(int l) { return layers[l]; }
     public Param finalNorm() { return finalNorm; }
     public TrainModel withParallel(Parallel p) { this.par = p; return this; }
+
+    /**
+     * Fake-quantizes the blocks' linear layers from the next forward pass on (null: off). The
+     * params keep the full-precision master weights the optimizer updates.
+     */
+    public TrainModel withQat(QatSettings q) { this.qat = q; quantized.clear(); return this; }
+    public QatSettings qat() { return qat; }
+
+    /**
+     * The weight a block's matmul uses: the master weight, or under QAT its fake-quantized copy
+     * (made by forwardToLogits, kept for backward). Straight-through: backward computes dW for
+     * the copy and adds it to the master's grad unchanged.
+     */
+    private float[] weight(Param p) {
+        if (qat == null || qat.weightFormat() == null) return p.value();
+        return quantized.get(p);
+    }
+
+    /**
+     * Under QAT, fake-quantizes a matmul input [N, cols] in place. The buffers this is applied to
+     * (ln1, z, ln2, h) are read by nothing but their matmuls, forward and backward (the norms'
+     * and attention's and SwiGLU's backward passes read their own inputs), so the matmul
+     * backward sees the quantized x it multiplied, and the gradient it returns for x passes
+     * straight through to the unquantized op that produced x.
+     */
+    private void quantizeInput(float[] x, int n, int cols) {
+        if (qat != null && qat.activationFormat() != null) FakeQuant.forward(x, x, n, cols, qat.activationFormat(), qat.group(), par);
+    }
+
+    private void quantizeWeights() {
+        if (qat == null || qat.weightFormat() == null) return;
+        for (Layer w : layers)
+            for (Param p : new Param[]{w.wq, w.wk, w.wv, w.wo, w.wGate, w.wUp, w.wDown}) {
+                float[] q = quantized.computeIfAbsent(p, k -> new float[k.size()]);
+                FakeQuant.forward(q, p.value(), p.shape()[0], p.shape()[1], qat.weightFormat(), qat.group(), par);
+            }
+    }
 
     public long parameterCount() {
         long n = 0;
@@ -198,6 +237,7 @@ public final class TrainModel {
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float eps = c.normEps();
         System.arraycopy(tokens, 0, a.tokens, 0, N);
+        quantizeWeights();
 
         Embedding.forward(a.resid[0], a.tokens, embedding.value(), N, C);
         for (int l = 0; l < layers.length; l++) {
@@ -205,20 +245,24 @@ public final class TrainModel {
             float[] x = a.resid[l];
             // attention: mid = x + wo(attn(rope(wq ln1), rope(wk ln1), wv ln1))
             RmsNorm.forward(a.ln1[l], a.rstd1[l], x, w.attnNorm.value(), N, C, eps, par);
-            Matmul.forward(a.q[l], a.ln1[l], w.wq.value(), N, C, Q, par);
-            Matmul.forward(a.k[l], a.ln1[l], w.wk.value(), N, C, K, par);
-            Matmul.forward(a.v[l], a.ln1[l], w.wv.value(), N, C, K, par);
+            quantizeInput(a.ln1[l], N, C);
+            Matmul.forward(a.q[l], a.ln1[l], weight(w.wq), N, C, Q, par);
+            Matmul.forward(a.k[l], a.ln1[l], weight(w.wk), N, C, K, par);
+            Matmul.forward(a.v[l], a.ln1[l], weight(w.wv), N, C, K, par);
             a.rope.forward(a.q[l], N, c.heads());
             a.rope.forward(a.k[l], N, c.kvHeads());
             a.attention.forward(a.z[l], a.att[l], a.q[l], a.k[l], a.v[l], par);
-            Matmul.forward(a.branch, a.z[l], w.wo.value(), N, Q, C, par);
+            quantizeInput(a.z[l], N, Q);
+            Matmul.forward(a.branch, a.z[l], weight(w.wo), N, Q, C, par);
             Residual.forward(a.mid[l], x, a.branch, N * C);
             // gated MLP: resid[l+1] = mid + down(silu(gate ln2) * up ln2)
             RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
-            Matmul.forward(a.gate[l], a.ln2[l], w.wGate.value(), N, C, H, par);
-            Matmul.forward(a.up[l], a.ln2[l], w.wUp.value(), N, C, H, par);
+            quantizeInput(a.ln2[l], N, C);
+            Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
+            Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
             SwiGlu.forward(a.h[l], a.gate[l], a.up[l], N * H, par);
-            Matmul.forward(a.branch, a.h[l], w.wDown.value(), N, H, C, par);
+            quantizeInput(a.h[l], N, H);
+            Matmul.forward(a.branch, a.h[l], weight(w.wDown), N, H, C, par);
             Residual.forward(a.resid[l + 1], a.mid[l], a.branch, N * C);
         }
         RmsNorm.forward(a.lnf, a.rstdf, a.resid[layers.length], finalNorm.value(), N, C, eps, par);
@@ -244,24 +288,24 @@ public final class TrainModel {
             Layer w = layers[l];
             // resid[l+1] = mid + mlp: both receive dx (Residual.backward), so dx carries on as d mid
             zero(a.dh);
-            Matmul.backward(a.dh, w.wDown.grad(), dx, a.h[l], w.wDown.value(), N, H, C, par);
+            Matmul.backward(a.dh, w.wDown.grad(), dx, a.h[l], weight(w.wDown), N, H, C, par);
             zero(a.dGate); zero(a.dUp);
             SwiGlu.backward(a.dGate, a.dUp, a.dh, a.gate[l], a.up[l], N * H, par);
             zero(a.dNorm);
-            Matmul.backward(a.dNorm, w.wGate.grad(), a.dGate, a.ln2[l], w.wGate.value(), N, C, H, par);
-            Matmul.backward(a.dNorm, w.wUp.grad(), a.dUp, a.ln2[l], w.wUp.value(), N, C, H, par);
+            Matmul.backward(a.dNorm, w.wGate.grad(), a.dGate, a.ln2[l], weight(w.wGate), N, C, H, par);
+            Matmul.backward(a.dNorm, w.wUp.grad(), a.dUp, a.ln2[l], weight(w.wUp), N, C, H, par);
             RmsNorm.backward(dx, w.ffnNorm.grad(), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
             // mid = resid[l] + attention: dx carries on as d resid[l]
             zero(a.dz);
-            Matmul.backward(a.dz, w.wo.grad(), dx, a.z[l], w.wo.value(), N, Q, C, par);
+            Matmul.backward(a.dz, w.wo.grad(), dx, a.z[l], weight(w.wo), N, Q, C, par);
             zero(a.dq); zero(a.dk); zero(a.dv);
             a.attention.backward(a.dq, a.dk, a.dv, a.dz, a.q[l], a.k[l], a.v[l], a.att[l], par);
             a.rope.backward(a.dq, N, c.heads());
             a.rope.backward(a.dk, N, c.kvHeads());
             zero(a.dNorm);
-            Matmul.backward(a.dNorm, w.wq.grad(), a.dq, a.ln1[l], w.wq.value(), N, C, Q, par);
-            Matmul.backward(a.dNorm, w.wk.grad(), a.dk, a.ln1[l], w.wk.value(), N, C, K, par);
-            Matmul.backward(a.dNorm, w.wv.grad(), a.dv, a.ln1[l], w.wv.value(), N, C, K, par);
+            Matmul.backward(a.dNorm, w.wq.grad(), a.dq, a.ln1[l], weight(w.wq), N, C, Q, par);
+            Matmul.backward(a.dNorm, w.wk.grad(), a.dk, a.ln1[l], weight(w.wk), N, C, K, par);
+            Matmul.backward(a.dNorm, w.wv.grad(), a.dv, a.ln1[l], weight(w.wv), N, C, K, par);
             RmsNorm.backward(dx, w.attnNorm.grad(), a.dNorm, a.resid[l], w.attnNorm.value(), a.rstd1[l], N, C, par);
         }
         Embedding.backward(embedding.grad(), dx, a.tokens, N, C);

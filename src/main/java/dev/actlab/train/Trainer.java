@@ -32,6 +32,13 @@ public final class Trainer {
         return new Trainer(m, AdamW.standard(m.params(), settings.weightDecay()), data, settings, 0);
     }
 
+    /** Fine-tuning: training starts from the given model's weights, with a fresh optimizer. */
+    public static Trainer fineTune(TrainModel model, TrainSettings settings, TokenStream data) {
+        if (settings.seqLen() > model.config().contextLength())
+            throw new IllegalArgumentException("context " + settings.seqLen() + " exceeds the model's " + model.config().contextLength());
+        return new Trainer(model, AdamW.standard(model.params(), settings.weightDecay()), data, settings, 0);
+    }
+
     /** Continues from a checkpoint with the same data. */
     public static Trainer resume(Checkpoint.Loaded c, TokenStream data) {
         return new Trainer(c.model(), c.optimizer(), data, c.settings(), c.step());
