@@ -51,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--export-llama2c", description = "Also write the model as a llama2.c checkpoint (to run the C original on the same weights).") Path exportLlama2c;
 
     @Override public Integer call() throws Exception {
-        if (ModelLoader.isEncoder(model)) return EncoderBenchCommand.run(model, batch, seq, latencySeq, threads, roundsOption == null ? 7 : roundsOption, 3, json);
+        if (ModelLoader.isEncoder(model)) return EncoderBench.run(model, batch, seq, latencySeq, threads, roundsOption == null ? 7 : roundsOption, 3, json);
         int rounds = roundsOption == null ? 3 : roundsOption;
         if (promptTokens < 1 || genTokens < 1) throw new IllegalArgumentException("--prompt-tokens and --gen-tokens must be >= 1");
         if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1");

@@ -19,7 +19,6 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 EmbedCommand.class,
                 DemoCommand.class,
-                EncoderBenchCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

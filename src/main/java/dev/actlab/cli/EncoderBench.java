@@ -12,26 +12,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
-@Command(name = "bench-encoder", hidden = true, description = "Encoder speed: actlab vs ONNX Runtime on the same inputs, throughput (--batch x --seq) and latency (batch 1 x --latency-seq).")
-final class EncoderBenchCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "minilm", description = "minilm (built in) or a BERT .onnx file.") String model;
-    @Option(names = "--batch", defaultValue = "32") int batch;
-    @Option(names = "--seq", defaultValue = "128", description = "Tokens per sequence, [CLS] and [SEP] included.") int seq;
-    @Option(names = "--latency-seq", defaultValue = "16", description = "Tokens of the batch-1 latency run (0 to skip).") int latencySeq;
-    @Option(names = "--threads", description = "Threads for both engines (default: all processors).") Integer threads;
-    @Option(names = "--rounds", defaultValue = "7") int rounds;
-    @Option(names = "--warmup", defaultValue = "3") int warmup;
-    @Option(names = "--json") boolean json;
+/** `actlab bench --model minilm`: actlab vs ONNX Runtime on the same inputs, throughput (batch x seq) and latency (batch 1 x latency seq). */
+final class EncoderBench {
+    private EncoderBench() {}
 
-    @Override public Integer call() throws Exception {
-        return run(model, batch, seq, latencySeq, threads, rounds, warmup, json);
-    }
-
-    /** The encoder benchmark; {@code actlab bench --model minilm} lands here too. */
+    /** Alternating rounds of both engines; prints a table or JSON. */
     static int run(String model, int batch, int seq, int latencySeq, Integer threads, int rounds, int warmup, boolean json) throws Exception {
         if (batch < 1 || seq < 2 || rounds < 1 || warmup < 0 || latencySeq < 0 || latencySeq == 1)
             throw new IllegalArgumentException("need --batch >= 1, --seq >= 2, --rounds >= 1, --warmup >= 0, --latency-seq 0 or >= 2");
