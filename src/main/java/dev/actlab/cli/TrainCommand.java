@@ -72,6 +72,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--qat", description = "Quantization-aware fine-tuning of --from: w4a4, w8a8, w4a8, w16a16 or fp8 (fake-quantized block projections, straight-through gradients). Writes DIR/qat.json: held-out perplexity of the model, of it quantized (PTQ) and after QAT.") String qat;
     @Option(names = "--qat-group", defaultValue = "32", description = "Values per quantization group along the input dimension (default ${DEFAULT-VALUE}).") int qatGroup;
 
+    @Option(names = "--compress-activations", description = "Keep the activations saved for backward in 8 bits (a scale per 32 values), dequantized in backward; the forward pass is unchanged.") boolean compressActivations;
+
     private static final ObjectMapper LINE = new ObjectMapper();
 
     @Override public Integer call() throws Exception {
@@ -85,6 +87,7 @@ final class TrainCommand implements Callable<Integer> {
                 : Path.of(corpus);
         byte[] text = Files.readAllBytes(corpusFile);
         if ((from == null) != (qat == null)) throw new IllegalArgumentException("--from and --qat go together");
+        if (from != null && compressActivations) throw new IllegalArgumentException("--compress-activations does not apply to --from/--qat fine-tuning");
         if (from != null) {
             if (resume) throw new IllegalArgumentException("--resume does not apply to --from/--qat fine-tuning");
             TrainSettings proto = new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10,
@@ -153,6 +156,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         TrainSettings s = t.settings();
         var c = t.model().config();
+        t.model().withActivationCompression(compressActivations);
+        double savedBytesPerToken = t.model().savedActivationBytesPerToken(s.batch(), s.seqLen());
         double flopsPerToken = 3 * t.model().forwardFlopsPerToken(s.seqLen());   // forward + backward
         PrintStream err = System.err;
         err.printf("model: dim %d, hidden %d, %d layers, %d heads / %d kv, vocab %d, %,d parameters; corpus %,d train + %,d held-out tokens%n",
@@ -160,6 +165,7 @@ final class TrainCommand implements Callable<Integer> {
                 data.trainTokens(), data.heldOutTokens());
         err.printf("%d steps of %d x %d x %d tokens, lr %.2g -> %.2g (warm-up %d), %d threads%n",
                 s.totalSteps(), s.batch(), s.seqLen(), s.accumulation(), s.maxLr(), s.minLr(), s.warmupSteps(), Parallel.shared().threads());
+        err.printf("saved activations: %,.0f bytes/token (%s)%n", savedBytesPerToken, compressActivations ? "8-bit, compressed" : "FP32");
 
         long t0 = System.nanoTime(), firstStep = t.stepsDone(), cpu0 = cpuNanos();
         float lastLoss = Float.NaN, heldOut = Float.NaN;
@@ -201,10 +207,11 @@ final class TrainCommand implements Callable<Integer> {
                 double tokPerSec = (r.step() - firstStep) * s.tokensPerStep() / secs;
                 if (r.step() % logEvery == 0 || t.done()) {
                     double left = (s.totalSteps() - r.step()) * s.tokensPerStep() / tokPerSec;
-                    err.printf("step %d/%d  loss %.4f  lr %.3g  |grad| %.3f  %,.0f tok/s  %.2f GFLOP/s  %s left%n",
-                            r.step(), s.totalSteps(), r.loss(), r.lr(), r.gradNorm(), tokPerSec, tokPerSec * flopsPerToken / 1e9, clock(left));
+                    err.printf("step %d/%d  loss %.4f  lr %.3g  |grad| %.3f  %,.0f tok/s  %.2f GFLOP/s  saved %,.0f B/tok  %s left%n",
+                            r.step(), s.totalSteps(), r.loss(), r.lr(), r.gradNorm(), tokPerSec, tokPerSec * flopsPerToken / 1e9, savedBytesPerToken, clock(left));
                     line(metrics, Map.of("step", r.step(), "loss", r.loss(), "lr", r.lr(), "grad_norm", r.gradNorm(),
-                            "tokens", r.step() * s.tokensPerStep(), "tokens_per_second", tokPerSec, "elapsed_seconds", secs));
+                            "tokens", r.step() * s.tokensPerStep(), "tokens_per_second", tokPerSec, "elapsed_seconds", secs,
+                            "saved_activation_bytes_per_token", savedBytesPerToken));
                 }
                 if (r.step() % evalEvery == 0 || t.done()) {
                     heldOut = t.heldOutLoss(evalBatches);
@@ -245,6 +252,8 @@ final class TrainCommand implements Callable<Integer> {
         summary.put("heldout_loss", heldOut);
         summary.put("heldout_perplexity", Math.exp(heldOut));
         summary.put("heldout_bits_per_byte", bitsPerByte);
+        summary.put("saved_activation_bytes_per_token", savedBytesPerToken);
+        summary.put("activation_compression", compressActivations);
         summary.put("seconds", secs);
         summary.put("tokens_per_second", tokPerSec);
         summary.put("gflops_per_second", tokPerSec * flopsPerToken / 1e9);

@@ -30,6 +30,7 @@ public final class TrainModel {
     private Parallel par = Parallel.shared();
     private Activations a;              // sized for the last (B, T)
     private QatSettings qat;            // null: no fake quantization
+    private boolean compressActivations;   // keep the large saved tensors in 8 bits between forward and backward
     private final java.util.Map<Param, float[]> quantized = new java.util.IdentityHashMap<>();   // fake-quantized block weights of the last forward
 
     public TrainModel(LlamaConfig config) {
@@ -71,6 +72,33 @@ public final class TrainModel {
      */
     public TrainModel withQat(QatSettings q) { this.qat = q; quantized.clear(); return this; }
     public QatSettings qat() { return qat; }
+
+    /**
+     * Activation-compressed training: the matmul inputs saved for the weight gradients (ln1, z,
+     * ln2, h), SwiGLU's inputs (gate, up) and the attention probabilities are stored as 8-bit
+     * codes with a scale per group of {@link #COMPRESSION_GROUP} values along their last dimension
+     * (CompressedActivation) and dequantized in backward. The forward pass computes with the
+     * full-precision values, so the loss is unchanged; only the gradients see the rounding.
+     */
+    public TrainModel withActivationCompression(boolean on) {
+        if (on != compressActivations) a = null;   // the buffers are laid out differently
+        compressActivations = on;
+        return this;
+    }
+    public boolean activationCompression() { return compressActivations; }
+
+    public static final int COMPRESSION_GROUP = 32;
+
+    /**
+     * Bytes per token of what a forward pass over [B, T] leaves for the backward pass: every
+     * tensor backward reads (residuals, norm statistics, q/k/v, attention probabilities, the
+     * matmul and SwiGLU inputs, the final norm's output, the softmax probabilities, token ids),
+     * FP32 or compressed as actually held. Scratch buffers (gradients, per-layer reuse) are not
+     * counted.
+     */
+    public double savedActivationBytesPerToken(int B, int T) {
+        return activations(B, T).savedBytes() / (double) (B * T);
+    }
 
     /**
      * The weight a block's matmul uses: the master weight, or under QAT its fake-quantized copy
@@ -178,21 +206,30 @@ public final class TrainModel {
         final float[] lnf, rstdf;              // [N, C], [N]
         final float[] logits, probs, losses;   // [N, V], [N, V], [N]
         final float[] branch;                  // [N, C] scratch: a sub-block's output
+        final CompressedActivation[] ln1C, zC, ln2C, gateC, upC, hC, attC;   // [L] each, or null without compression
         // backward scratch
         final float[] dResid, dNorm, dz, dq, dk, dv, dGate, dUp, dh, dLogits;
 
-        Activations(LlamaConfig c, int B, int T) {
+        Activations(LlamaConfig c, int B, int T, boolean compress) {
             this.B = B; this.T = T; this.N = B * T;
             int L = c.layers(), C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
             rope = new RotaryEmbedding(T, c.headSize(), c.ropeTheta());
             attention = new CausalAttention(B, T, c.heads(), c.kvHeads(), c.headSize());
             tokens = new int[N]; targets = new int[N];
             resid = new float[L + 1][N * C];
-            ln1 = new float[L][N * C]; ln2 = new float[L][N * C]; mid = new float[L][N * C];
+            mid = new float[L][N * C];
             rstd1 = new float[L][N]; rstd2 = new float[L][N];
-            q = new float[L][N * Q]; k = new float[L][N * K]; v = new float[L][N * K]; z = new float[L][N * Q];
-            att = new float[L][attention.attSize()];
-            gate = new float[L][N * H]; up = new float[L][N * H]; h = new float[L][N * H];
+            q = new float[L][N * Q]; k = new float[L][N * K]; v = new float[L][N * K];
+            // compressed: the FP32 buffers are one scratch per tensor shared by all layers,
+            // filled by the forward op and refilled from the 8-bit copy in backward
+            ln1 = perLayer(L, N * C, compress); ln2 = perLayer(L, N * C, compress); z = perLayer(L, N * Q, compress);
+            att = perLayer(L, attention.attSize(), compress);
+            gate = perLayer(L, N * H, compress); up = perLayer(L, N * H, compress); h = perLayer(L, N * H, compress);
+            int g = COMPRESSION_GROUP;
+            ln1C = compress ? stores(L, N, C, g) : null; ln2C = compress ? stores(L, N, C, g) : null;
+            zC = compress ? stores(L, N, Q, g) : null;
+            gateC = compress ? stores(L, N, H, g) : null; upC = compress ? stores(L, N, H, g) : null; hC = compress ? stores(L, N, H, g) : null;
+            attC = compress ? stores(L, B * c.heads() * T, T, g) : null;   // rows of probabilities over key positions
             lnf = new float[N * C]; rstdf = new float[N];
             logits = new float[N * V]; probs = new float[N * V]; losses = new float[N];
             branch = new float[N * C];
@@ -201,11 +238,37 @@ public final class TrainModel {
             dGate = new float[N * H]; dUp = new float[N * H]; dh = new float[N * H];
             dLogits = new float[N * V];
         }
+
+        private static float[][] perLayer(int L, int size, boolean shared) {
+            float[][] a = new float[L][];
+            float[] scratch = shared ? new float[size] : null;
+            for (int l = 0; l < L; l++) a[l] = shared ? scratch : new float[size];
+            return a;
+        }
+
+        private static CompressedActivation[] stores(int L, int rows, int cols, int group) {
+            CompressedActivation[] s = new CompressedActivation[L];
+            for (int l = 0; l < L; l++) s[l] = new CompressedActivation(rows, cols, group);
+            return s;
+        }
+
+        /** Bytes held from forward to backward (see savedActivationBytesPerToken). */
+        long savedBytes() {
+            long b = 4L * (tokens.length + targets.length + lnf.length + rstdf.length + probs.length);
+            for (float[][] t : new float[][][]{resid, mid, rstd1, rstd2, q, k, v}) for (float[] x : t) b += 4L * x.length;
+            if (ln1C == null) {
+                for (float[][] t : new float[][][]{ln1, ln2, z, att, gate, up, h}) for (float[] x : t) b += 4L * x.length;
+            } else {
+                for (CompressedActivation[] t : new CompressedActivation[][]{ln1C, ln2C, zC, attC, gateC, upC, hC})
+                    for (CompressedActivation x : t) b += x.bytes();
+            }
+            return b;
+        }
     }
 
     private Activations activations(int B, int T) {
         if (T > c.contextLength()) throw new IllegalArgumentException("sequence length " + T + " exceeds the context length " + c.contextLength());
-        if (a == null || a.B != B || a.T != T) a = new Activations(c, B, T);
+        if (a == null || a.B != B || a.T != T) a = new Activations(c, B, T, compressActivations);
         return a;
     }
 
@@ -249,11 +312,14 @@ public final class TrainModel {
             Matmul.forward(a.q[l], a.ln1[l], weight(w.wq), N, C, Q, par);
             Matmul.forward(a.k[l], a.ln1[l], weight(w.wk), N, C, K, par);
             Matmul.forward(a.v[l], a.ln1[l], weight(w.wv), N, C, K, par);
+            save(a.ln1C, l, a.ln1[l]);
             a.rope.forward(a.q[l], N, c.heads());
             a.rope.forward(a.k[l], N, c.kvHeads());
             a.attention.forward(a.z[l], a.att[l], a.q[l], a.k[l], a.v[l], par);
+            save(a.attC, l, a.att[l]);
             quantizeInput(a.z[l], N, Q);
             Matmul.forward(a.branch, a.z[l], weight(w.wo), N, Q, C, par);
+            save(a.zC, l, a.z[l]);
             Residual.forward(a.mid[l], x, a.branch, N * C);
             // gated MLP: resid[l+1] = mid + down(silu(gate ln2) * up ln2)
             RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
@@ -261,8 +327,10 @@ public final class TrainModel {
             Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
             SwiGlu.forward(a.h[l], a.gate[l], a.up[l], N * H, par);
+            save(a.gateC, l, a.gate[l]); save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
             quantizeInput(a.h[l], N, H);
             Matmul.forward(a.branch, a.h[l], weight(w.wDown), N, H, C, par);
+            save(a.hC, l, a.h[l]);
             Residual.forward(a.resid[l + 1], a.mid[l], a.branch, N * C);
         }
         RmsNorm.forward(a.lnf, a.rstdf, a.resid[layers.length], finalNorm.value(), N, C, eps, par);
@@ -288,27 +356,43 @@ public final class TrainModel {
             Layer w = layers[l];
             // resid[l+1] = mid + mlp: both receive dx (Residual.backward), so dx carries on as d mid
             zero(a.dh);
+            restore(a.hC, l, a.h[l]);
             Matmul.backward(a.dh, w.wDown.grad(), dx, a.h[l], weight(w.wDown), N, H, C, par);
             zero(a.dGate); zero(a.dUp);
+            restore(a.gateC, l, a.gate[l]); restore(a.upC, l, a.up[l]);
             SwiGlu.backward(a.dGate, a.dUp, a.dh, a.gate[l], a.up[l], N * H, par);
             zero(a.dNorm);
+            restore(a.ln2C, l, a.ln2[l]);
             Matmul.backward(a.dNorm, w.wGate.grad(), a.dGate, a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.backward(a.dNorm, w.wUp.grad(), a.dUp, a.ln2[l], weight(w.wUp), N, C, H, par);
             RmsNorm.backward(dx, w.ffnNorm.grad(), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
             // mid = resid[l] + attention: dx carries on as d resid[l]
             zero(a.dz);
+            restore(a.zC, l, a.z[l]);
             Matmul.backward(a.dz, w.wo.grad(), dx, a.z[l], weight(w.wo), N, Q, C, par);
             zero(a.dq); zero(a.dk); zero(a.dv);
+            restore(a.attC, l, a.att[l]);
             a.attention.backward(a.dq, a.dk, a.dv, a.dz, a.q[l], a.k[l], a.v[l], a.att[l], par);
             a.rope.backward(a.dq, N, c.heads());
             a.rope.backward(a.dk, N, c.kvHeads());
             zero(a.dNorm);
+            restore(a.ln1C, l, a.ln1[l]);
             Matmul.backward(a.dNorm, w.wq.grad(), a.dq, a.ln1[l], weight(w.wq), N, C, Q, par);
             Matmul.backward(a.dNorm, w.wk.grad(), a.dk, a.ln1[l], weight(w.wk), N, C, K, par);
             Matmul.backward(a.dNorm, w.wv.grad(), a.dv, a.ln1[l], weight(w.wv), N, C, K, par);
             RmsNorm.backward(dx, w.attnNorm.grad(), a.dNorm, a.resid[l], w.attnNorm.value(), a.rstd1[l], N, C, par);
         }
         Embedding.backward(embedding.grad(), dx, a.tokens, N, C);
+    }
+
+    /** With compression: keeps layer l's copy of x in 8 bits (the FP32 buffer is reused by the next layer). */
+    private void save(CompressedActivation[] store, int l, float[] x) {
+        if (store != null) store[l].store(x, par);
+    }
+
+    /** With compression: refills the shared FP32 buffer from layer l's 8-bit copy. */
+    private void restore(CompressedActivation[] store, int l, float[] x) {
+        if (store != null) store[l].load(x, par);
     }
 
     public void zeroGrad() {
