@@ -96,24 +96,7 @@ class ActivationCompressionTest {
 
     @Test
     void aTinyModelOverfitsATinyTextWithCompressedActivations() {
-        byte[] text = "the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs.".getBytes(StandardCharsets.US_ASCII);
-        int T = text.length;
-        int[] in = new int[T], out = new int[T];
-        in[0] = TokenStream.BYTE_BOS;
-        for (int i = 0; i < T; i++) { out[i] = text[i] & 0xff; if (i > 0) in[i] = text[i - 1] & 0xff; }
-        TrainModel m = new TrainModel(TrainerTest.byteModel(T)).withActivationCompression(true);
-        m.initialize(1);
-        AdamW opt = AdamW.standard(m.params(), 0f);
-        float first = 0, loss = 0;
-        for (int step = 0; step < 150; step++) {
-            m.zeroGrad();
-            loss = m.forward(in, out, 1, T);
-            if (step == 0) first = loss;
-            m.backward(1f);
-            opt.update(m.params(), 1e-2f);
-        }
-        assertTrue(first > 5f, "an untrained model is near log(257) = 5.55, got " + first);
-        assertTrue(loss < 0.05f, "loss after 150 steps " + loss);
+        TrainerTest.assertOverfitsATinyText(true);
     }
 
     @Test

@@ -38,13 +38,17 @@ class TrainerTest {
 
     @Test
     void aTinyModelOverfitsATinyTextToNearZeroLoss() {
-        // one fixed sequence, trained on again and again: the model must memorize it
+        assertOverfitsATinyText(false);
+    }
+
+    /** One fixed sequence, trained on again and again: the model must memorize it. */
+    static void assertOverfitsATinyText(boolean compressActivations) {
         byte[] text = "the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs.".getBytes(StandardCharsets.US_ASCII);
         int T = text.length;
         int[] in = new int[T], out = new int[T];
         in[0] = TokenStream.BYTE_BOS;
         for (int i = 0; i < T; i++) { out[i] = text[i] & 0xff; if (i > 0) in[i] = text[i - 1] & 0xff; }
-        TrainModel m = new TrainModel(byteModel(T));
+        TrainModel m = new TrainModel(byteModel(T)).withActivationCompression(compressActivations);
         m.initialize(1);
         AdamW opt = AdamW.standard(m.params(), 0f);
         float first = 0, loss = 0;
