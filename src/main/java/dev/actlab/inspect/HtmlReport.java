@@ -39,7 +39,7 @@ public final class HtmlReport {
     private HtmlReport() {}
 
     /** The page style, shared with the dynamics page. */
-    static String css() { return CSS; }
+    public static String css() { return CSS; }
 
     public static String render(InspectReport r) {
         StringBuilder h = new StringBuilder(1 << 16);

@@ -1,5 +1,6 @@
 package dev.actlab.train;
 
+import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
@@ -343,10 +344,48 @@ public final class TrainModel {
      */
     public void backward(float dLoss) {
         if (a == null) throw new IllegalStateException("backward before forward");
+        Arrays.fill(a.dLogits, 0);
+        CrossEntropy.backward(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
+        backwardFromLogits(null);
+    }
+
+    /** Receives d f / d activation at a hook site during {@link #siteGradients}. */
+    @FunctionalInterface
+    public interface GradientSink {
+        /** grad [N, width] is backward's own buffer, laid out as the site's activation: copy what you keep. */
+        void accept(HookSite site, int layer, float[] grad);
+    }
+
+    /**
+     * Gradients of a scalar function f of the logits with respect to the activations at the hook
+     * sites, for one sequence: forward over tokens [T], dLogits = df/dlogits [T, V] from the
+     * given function of the logits [T, V], then backward. Returns site name -> gradient laid out
+     * as that site's activation ([T, width]), for the sites the filter accepts among hook_embed,
+     * blocks.L.hook_resid_pre / hook_resid_mid / hook_resid_post / hook_attn_out / hook_mlp_out,
+     * attn.hook_q / hook_k / hook_v / hook_rot_q / hook_rot_k / hook_z and mlp.hook_pre /
+     * hook_pre_linear / hook_post. With QAT or compression on, these are the gradients of the model
+     * as it runs with them. Zeroes the parameter grads afterwards.
+     */
+    public java.util.Map<String, float[]> siteGradients(int[] tokens, java.util.function.UnaryOperator<float[]> dLogitsOf,
+                                                        java.util.function.Predicate<String> filter) {
+        int T = tokens.length, V = c.vocabSize();
+        float[] logits = logits(tokens, 1, T);
+        float[] d = dLogitsOf.apply(logits);
+        if (d.length != T * V) throw new IllegalArgumentException("dLogits has " + d.length + " values, expected T * V = " + T + " * " + V);
+        System.arraycopy(d, 0, a.dLogits, 0, T * V);
+        java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+        backwardFromLogits((site, layer, grad) -> {
+            String name = site.nameAt(layer);
+            if (filter.test(name)) out.put(name, grad.clone());
+        });
+        zeroGrad();
+        return out;
+    }
+
+    /** Backward from a.dLogits; sink (may be null) sees d / d activation at the sites as backward reaches them. */
+    private void backwardFromLogits(GradientSink sink) {
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float[] dx = a.dResid;                    // d loss / d residual stream [N, C], walked backwards
-        Arrays.fill(a.dLogits, 0);
-        CrossEntropy.backward(a.dLogits, a.probs, a.targets, N, V, dLoss, par);
         Arrays.fill(a.dNorm, 0);
         Matmul.backward(a.dNorm, embedding.grad(), a.dLogits, a.lnf, embedding.value(), N, C, V, par);
         Arrays.fill(dx, 0);
@@ -354,35 +393,54 @@ public final class TrainModel {
 
         for (int l = layers.length - 1; l >= 0; l--) {
             Layer w = layers[l];
+            report(sink, HookSite.RESID_POST, l, dx);
+            report(sink, HookSite.MLP_OUT, l, dx);
             // resid[l+1] = mid + mlp: both receive dx (Residual.backward), so dx carries on as d mid
             zero(a.dh);
             restore(a.hC, l, a.h[l]);
             Matmul.backward(a.dh, w.wDown.grad(), dx, a.h[l], weight(w.wDown), N, H, C, par);
+            report(sink, HookSite.MLP_POST, l, a.dh);
             zero(a.dGate); zero(a.dUp);
             restore(a.gateC, l, a.gate[l]); restore(a.upC, l, a.up[l]);
             SwiGlu.backward(a.dGate, a.dUp, a.dh, a.gate[l], a.up[l], N * H, par);
+            report(sink, HookSite.MLP_PRE, l, a.dGate);
+            report(sink, HookSite.MLP_PRE_LINEAR, l, a.dUp);
             zero(a.dNorm);
             restore(a.ln2C, l, a.ln2[l]);
             Matmul.backward(a.dNorm, w.wGate.grad(), a.dGate, a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.backward(a.dNorm, w.wUp.grad(), a.dUp, a.ln2[l], weight(w.wUp), N, C, H, par);
             RmsNorm.backward(dx, w.ffnNorm.grad(), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
+            report(sink, HookSite.RESID_MID, l, dx);
+            report(sink, HookSite.ATTN_OUT, l, dx);
             // mid = resid[l] + attention: dx carries on as d resid[l]
             zero(a.dz);
             restore(a.zC, l, a.z[l]);
             Matmul.backward(a.dz, w.wo.grad(), dx, a.z[l], weight(w.wo), N, Q, C, par);
+            report(sink, HookSite.ATTN_Z, l, a.dz);
             zero(a.dq); zero(a.dk); zero(a.dv);
             restore(a.attC, l, a.att[l]);
             a.attention.backward(a.dq, a.dk, a.dv, a.dz, a.q[l], a.k[l], a.v[l], a.att[l], par);
+            report(sink, HookSite.ATTN_ROT_Q, l, a.dq);
+            report(sink, HookSite.ATTN_ROT_K, l, a.dk);
+            report(sink, HookSite.ATTN_V, l, a.dv);
             a.rope.backward(a.dq, N, c.heads());
             a.rope.backward(a.dk, N, c.kvHeads());
+            report(sink, HookSite.ATTN_Q, l, a.dq);
+            report(sink, HookSite.ATTN_K, l, a.dk);
             zero(a.dNorm);
             restore(a.ln1C, l, a.ln1[l]);
             Matmul.backward(a.dNorm, w.wq.grad(), a.dq, a.ln1[l], weight(w.wq), N, C, Q, par);
             Matmul.backward(a.dNorm, w.wk.grad(), a.dk, a.ln1[l], weight(w.wk), N, C, K, par);
             Matmul.backward(a.dNorm, w.wv.grad(), a.dv, a.ln1[l], weight(w.wv), N, C, K, par);
             RmsNorm.backward(dx, w.attnNorm.grad(), a.dNorm, a.resid[l], w.attnNorm.value(), a.rstd1[l], N, C, par);
+            report(sink, HookSite.RESID_PRE, l, dx);
         }
+        report(sink, HookSite.EMBED, 0, dx);
         Embedding.backward(embedding.grad(), dx, a.tokens, N, C);
+    }
+
+    private static void report(GradientSink sink, HookSite site, int layer, float[] grad) {
+        if (sink != null) sink.accept(site, layer, grad);
     }
 
     /** With compression: keeps layer l's copy of x in 8 bits (the FP32 buffer is reused by the next layer). */

@@ -27,7 +27,7 @@ public final class Heatmap {
     public Heatmap showValues(boolean on) { this.showValues = on; return this; }
 
     public String svg(int maxWidth) {
-        int left = 80, right = 110, top = 34, bottom = 52;
+        int left = Math.max(80, 12 + 7 * rows.stream().mapToInt(String::length).max().orElse(0)), right = 110, top = 34, bottom = 52;   // row labels fit
         int nr = rows.size(), nc = cols.size();
         double cw = Math.max(1.5, Math.min(44, (double) (maxWidth - left - right) / Math.max(1, nc)));
         double ch = nr <= 16 ? 26 : Math.max(6, 420.0 / nr);
