@@ -65,38 +65,47 @@ public final class PatchCommand implements Callable<Integer> {
         List<String> siteNames = ActivationPatching.selectSites(m.sites(), sites == null ? List.of(DEFAULT_SITES.split(",")) : sites);
         if (attribution) checkGradientSites(siteNames);
 
-        long t0 = System.nanoTime();
-        ProgressBar bar = new ProgressBar("patch:", "runs");
-        ActivationPatching.Result r = ActivationPatching.run(m, cleanIds, corruptIds, pm, siteNames, mode, bar::update);
-        double patchSecs = (System.nanoTime() - t0) / 1e9;
+        Experiment x = Experiment.run(m, cleanIds, corruptIds, pm, siteNames, mode, attribution);
+        Map<String, Object> j = json(m, cleanIds, corruptIds, x);
+        if (out != null) x.write(out, m, cleanIds, corruptIds, j);
+        PrintWriter pw = spec.commandLine().getOut();
+        if (json) pw.println(Json.write(j));
+        else print(pw, m, cleanIds, corruptIds, x);
+        pw.flush();
+        return 0;
+    }
 
-        double[][] estimate = null;
-        double attrSecs = 0, convertSecs = 0;
-        if (attribution) {
+    /** One patching experiment: the real patches, the attribution estimate (or null) and their times. */
+    record Experiment(ActivationPatching.Result result, double[][] estimate, double patchSecs, double attrSecs, double copySecs) {
+        static Experiment run(LlamaModel m, int[] cleanIds, int[] corruptIds, PatchMetric pm, List<String> siteNames, Positions mode,
+                              boolean attribution) {
+            long t0 = System.nanoTime();
+            ProgressBar bar = new ProgressBar("patch:", "runs");
+            ActivationPatching.Result r = ActivationPatching.run(m, cleanIds, corruptIds, pm, siteNames, mode, bar::update);
+            double patchSecs = (System.nanoTime() - t0) / 1e9;
+            if (!attribution) return new Experiment(r, null, patchSecs, 0, 0);
             long t1 = System.nanoTime();
             TrainModel tm;
             try { tm = TrainModel.from(m); }
             catch (IllegalArgumentException e) { throw new IllegalArgumentException("--attribution needs a model the training path can run: " + e.getMessage()); }
-            convertSecs = (System.nanoTime() - t1) / 1e9;
+            double copySecs = (System.nanoTime() - t1) / 1e9;
             long t2 = System.nanoTime();
             Set<String> wanted = Set.copyOf(siteNames);
             int V = m.config().vocabSize(), T = corruptIds.length;
             Map<String, float[]> grads = tm.siteGradients(corruptIds, logits -> pm.gradient(logits, T, V), wanted::contains);
             ActivationCache cleanCache = ActivationPatching.cache(m, cleanIds, siteNames), corruptCache = ActivationPatching.cache(m, corruptIds, siteNames);
-            estimate = AttributionPatching.estimate(cleanCache, corruptCache, grads, siteNames, T, mode);
-            attrSecs = (System.nanoTime() - t2) / 1e9;
+            double[][] estimate = AttributionPatching.estimate(cleanCache, corruptCache, grads, siteNames, T, mode);
+            return new Experiment(r, estimate, patchSecs, (System.nanoTime() - t2) / 1e9, copySecs);
         }
 
-        Map<String, Object> j = json(m, cleanIds, corruptIds, r, estimate, patchSecs, attrSecs, convertSecs);
-        if (out != null) {
-            DemoCommand.writeAtomically(out.resolve("patch.json"), Json.write(j));
-            DemoCommand.writeAtomically(out.resolve("patch.html"), PatchReport.html(m.source(), r, estimate, columnLabels(m, cleanIds, corruptIds, mode), j));
+        int runs() { return result.sites().size() * result.columns() + 2; }
+
+        /** DIR/patch.json and DIR/patch.html. */
+        void write(Path dir, LlamaModel m, int[] cleanIds, int[] corruptIds, Map<String, Object> json) throws java.io.IOException {
+            DemoCommand.writeAtomically(dir.resolve("patch.json"), Json.write(json));
+            DemoCommand.writeAtomically(dir.resolve("patch.html"), PatchReport.html(m.source(), result, estimate,
+                    columnLabels(m, cleanIds, corruptIds, result.mode()), json));
         }
-        PrintWriter pw = spec.commandLine().getOut();
-        if (json) pw.println(Json.write(j));
-        else print(pw, m, cleanIds, corruptIds, r, estimate, patchSecs, attrSecs, convertSecs);
-        pw.flush();
-        return 0;
     }
 
     /** The sites TrainModel.siteGradients reports. */
@@ -163,8 +172,9 @@ public final class PatchCommand implements Callable<Integer> {
 
     private static Object finite(double v) { return Double.isFinite(v) ? v : null; }
 
-    private static Map<String, Object> json(LlamaModel m, int[] cleanIds, int[] corruptIds, ActivationPatching.Result r, double[][] estimate,
-                                            double patchSecs, double attrSecs, double convertSecs) {
+    static Map<String, Object> json(LlamaModel m, int[] cleanIds, int[] corruptIds, Experiment x) {
+        ActivationPatching.Result r = x.result();
+        double[][] estimate = x.estimate();
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("model", m.source());
         j.put("metric", r.metric().spec());
@@ -186,19 +196,20 @@ public final class PatchCommand implements Callable<Integer> {
         }
         j.put("sites", rows);
         Map<String, Object> secs = new LinkedHashMap<>();
-        secs.put("activation_patching", patchSecs);
-        secs.put("activation_patching_runs", r.sites().size() * r.columns() + 2);
+        secs.put("activation_patching", x.patchSecs());
+        secs.put("activation_patching_runs", x.runs());
         if (estimate != null) {
             j.put("correlation", correlation(r, estimate));
-            secs.put("attribution", attrSecs);
-            secs.put("attribution_model_copy", convertSecs);
+            secs.put("attribution", x.attrSecs());
+            secs.put("attribution_model_copy", x.copySecs());
         }
         j.put("seconds", secs);
         return j;
     }
 
-    private static void print(PrintWriter pw, LlamaModel m, int[] cleanIds, int[] corruptIds, ActivationPatching.Result r, double[][] estimate,
-                              double patchSecs, double attrSecs, double convertSecs) {
+    private static void print(PrintWriter pw, LlamaModel m, int[] cleanIds, int[] corruptIds, Experiment x) {
+        ActivationPatching.Result r = x.result();
+        double[][] estimate = x.estimate();
         pw.printf(Locale.ROOT, "%s, metric %s%n", m.source(), r.metric().spec());
         pw.printf(Locale.ROOT, "clean   (%d tokens) %s: %.4f%n", cleanIds.length, labels(m, cleanIds), r.clean());
         pw.printf(Locale.ROOT, "corrupt (%d tokens) %s: %.4f%n", corruptIds.length, labels(m, corruptIds), r.corrupt());
@@ -216,9 +227,9 @@ public final class PatchCommand implements Callable<Integer> {
             @SuppressWarnings("unchecked") Map<String, Map<String, Object>> kinds = (Map<String, Map<String, Object>>) corr.get("by_site_kind");
             kinds.forEach((k, v) -> pw.printf(Locale.ROOT, "  %-20s Pearson %s, Spearman %s (%s cells)%n", k, fmt(v.get("pearson")), fmt(v.get("spearman")), v.get("cells")));
             pw.printf(Locale.ROOT, "time: activation patching %.2f s (%d forward passes); attribution %.3f s (1 forward + 1 backward, after copying the weights in %.2f s)%n",
-                    patchSecs, r.sites().size() * r.columns() + 2, attrSecs, convertSecs);
+                    x.patchSecs(), x.runs(), x.attrSecs(), x.copySecs());
         } else {
-            pw.printf(Locale.ROOT, "time: %.2f s (%d forward passes)%n", patchSecs, r.sites().size() * r.columns() + 2);
+            pw.printf(Locale.ROOT, "time: %.2f s (%d forward passes)%n", x.patchSecs(), x.runs());
         }
     }
 
