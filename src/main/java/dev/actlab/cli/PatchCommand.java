@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "patch", mixinStandardHelpOptions = true,
         description = {"Activation patching: rerun the corrupted input with one site (and position) taken from the clean run and report how much of the metric it restores.",
-                "With --attribution, also estimate every patch from one forward and one backward pass (gradient x activation difference) and report how well the estimate correlates with the real patches."})
+                "With --attribution, also estimate every patch from the clean and corrupted runs and one backward pass (gradient x activation difference) and report how well the estimate correlates with the real patches."})
 public final class PatchCommand implements Callable<Integer> {
     static final String DEFAULT_SITES = "blocks.*.hook_resid_pre,blocks.*.hook_attn_out,blocks.*.hook_mlp_out";
 
@@ -226,7 +226,7 @@ public final class PatchCommand implements Callable<Integer> {
             pw.printf(Locale.ROOT, "correlation with activation patching over %s cells: Pearson %s, Spearman %s%n", corr.get("cells"), fmt(corr.get("pearson")), fmt(corr.get("spearman")));
             @SuppressWarnings("unchecked") Map<String, Map<String, Object>> kinds = (Map<String, Map<String, Object>>) corr.get("by_site_kind");
             kinds.forEach((k, v) -> pw.printf(Locale.ROOT, "  %-20s Pearson %s, Spearman %s (%s cells)%n", k, fmt(v.get("pearson")), fmt(v.get("spearman")), v.get("cells")));
-            pw.printf(Locale.ROOT, "time: activation patching %.2f s (%d forward passes); attribution %.3f s (1 forward + 1 backward, after copying the weights in %.2f s)%n",
+            pw.printf(Locale.ROOT, "time: activation patching %.2f s (%d forward passes); attribution %.3f s (clean and corrupted runs + 1 backward pass, after copying the weights in %.2f s)%n",
                     x.patchSecs(), x.runs(), x.attrSecs(), x.copySecs());
         } else {
             pw.printf(Locale.ROOT, "time: %.2f s (%d forward passes)%n", x.patchSecs(), x.runs());

@@ -40,7 +40,7 @@ final class PatchDemoStep implements DemoStep {
             ctx.out.printf(Locale.ROOT, "    %-24s at %-12s %5.2f / %5.2f%n", r.sites().get(c.site), cols.get(c.col), c.restored,
                     x.estimate()[c.site][c.col] / (r.clean() - r.corrupt()));
         @SuppressWarnings("unchecked") Map<String, Object> corr = (Map<String, Object>) json.get("correlation");
-        ctx.out.printf(Locale.ROOT, "  attribution vs activation patching over %s cells: Pearson %.3f (%d forward passes vs 1 forward + 1 backward)%n",
+        ctx.out.printf(Locale.ROOT, "  attribution vs activation patching over %s cells: Pearson %.3f (%d forward passes vs 2 and 1 backward pass)%n",
                 corr.get("cells"), (Double) corr.get("pearson"), x.runs());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", m.source());

@@ -44,7 +44,7 @@ final class PatchReport {
         if (est != null) {
             @SuppressWarnings("unchecked") Map<String, Object> corr = (Map<String, Object>) json.get("correlation");
             h.append("<h2>Attribution patching</h2>\n<p class=\"rule\">Estimated as (a<sub>clean</sub> \u2212 a<sub>corrupt</sub>) \u00b7 \u2202metric/\u2202a on the corrupted run: ")
-                    .append("one forward and one backward pass for every cell (Nanda 2023; Kram\u00e1r et al. 2024).</p>\n");
+                    .append("the clean and corrupted runs plus one backward pass for every cell (Nanda 2023; Kram\u00e1r et al. 2024).</p>\n");
             h.append(new Heatmap("estimated restored fraction", "position", "site", "estimated", r.sites(), columns, est, scale).showValues(true).svg(1100));
             h.append("<h2>Estimate against the real patch</h2>\n<ul class=\"findings\"><li>")
                     .append(esc(String.format(Locale.ROOT, "all %s cells: Pearson %s, Spearman %s", corr.get("cells"), fmt(corr.get("pearson")), fmt(corr.get("spearman")))))
