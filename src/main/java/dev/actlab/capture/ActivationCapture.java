@@ -27,7 +27,8 @@ import java.util.function.Predicate;
  *
  * Each shard-NNNNN.safetensors holds, per site, a tensor named after the site [rows, width]
  * (trailing dimensions flattened), plus {@code token_ids} and {@code positions} [rows] stored as
- * F32 (exact for ids below 2^24).
+ * F32 (exact for ids below 2^24) and, for text input, {@code token_offsets} [rows, 2] I32: each
+ * token's [start, end) UTF-8 byte offsets in the text (-1, -1 where a token has no place in it).
  */
 public final class ActivationCapture {
     /** Progress after each window; may throw to stop the capture (what an interruption looks like). */
@@ -47,7 +48,16 @@ public final class ActivationCapture {
     }
 
     /** Captures into dir, resuming if dir holds an incomplete capture of the same model, sites and input. */
-    public CaptureManifest run(int[] tokens, Path dir, Progress progress) throws IOException {
+    public CaptureManifest run(int[] tokens, Path dir, Progress progress) throws IOException { return run(tokens, null, dir, progress); }
+
+    /**
+     * As {@link #run(int[], Path, Progress)}, with each token's [start, end) UTF-8 byte offsets in
+     * the input text (offsets [2 * tokens], from TokenOffsets; null for token-id input), stored
+     * per shard as {@code token_offsets} [rows, 2] I32.
+     */
+    public CaptureManifest run(int[] tokens, int[] offsets, Path dir, Progress progress) throws IOException {
+        if (offsets != null && offsets.length != 2 * tokens.length)
+            throw new IllegalArgumentException(offsets.length + " offsets for " + tokens.length + " tokens (expected two per token)");
         List<String> sites = model.sites().names().stream().filter(siteFilter).toList();
         if (sites.isEmpty()) throw new IllegalArgumentException("no hook site of " + model.source() + " matches the requested sites");
         for (String s : sites)
@@ -70,6 +80,7 @@ public final class ActivationCapture {
             m.inputTokens = tokens.length;
             m.inputSha256 = sha;
             m.windowsTotal = windows;
+            m.tokenOffsets = offsets != null;
             for (String s : sites) m.sites.add(new CaptureManifest.Site(s, 0, null));
             m.write(dir);
         }
@@ -86,7 +97,7 @@ public final class ActivationCapture {
             buf.append(m, seen, window);
             boolean last = w == windows - 1;
             if (buf.rows >= shardTokens || last) {
-                commitShard(dir, m, buf, firstWindow, w + 1 - firstWindow);
+                commitShard(dir, m, buf, offsets, firstWindow, w + 1 - firstWindow);
                 buf = new ShardBuffer(sites);
                 firstWindow = w + 1;
             }
@@ -96,7 +107,7 @@ public final class ActivationCapture {
         return m;
     }
 
-    private void commitShard(Path dir, CaptureManifest m, ShardBuffer buf, int firstWindow, int windowCount) throws IOException {
+    private void commitShard(Path dir, CaptureManifest m, ShardBuffer buf, int[] offsets, int firstWindow, int windowCount) throws IOException {
         String name = String.format("shard-%05d.safetensors", m.shards.size());
         SafetensorsWriter w = new SafetensorsWriter()
                 .metadata("format", m.format)
@@ -108,6 +119,8 @@ public final class ActivationCapture {
         }
         w.addF32("token_ids", buf.tokenIds.toArray(), buf.rows);
         w.addF32("positions", buf.positions.toArray(), buf.rows);
+        // row r is token r of the input: every window's tokens are rows, in order
+        if (offsets != null) w.addI32("token_offsets", Arrays.copyOfRange(offsets, (int) (2 * m.rows), (int) (2 * (m.rows + buf.rows))), buf.rows, 2);
         w.write(dir.resolve(name));
         m.shards.add(new CaptureManifest.Shard(name, m.rows, buf.rows, firstWindow, windowCount));
         m.rows += buf.rows;

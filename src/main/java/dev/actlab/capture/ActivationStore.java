@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
  */
 public final class ActivationStore {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path dir;
@@ -74,6 +75,16 @@ public final class ActivationStore {
         SafetensorsFile f = shards.get(s);
         MemorySegment.copy(f.data(f.tensor("token_ids")), F32, (r - firstRow[s]) * 4, one, 0, 1);
         return (int) one[0];
+    }
+
+    /** [start, end) UTF-8 byte offsets of row r's token in the input text (-1, -1: not placed); needs a capture from text. */
+    public int[] tokenOffsets(long r) throws FormatException {
+        if (!manifest.tokenOffsets) throw new IllegalStateException(dir + " was captured from token ids: it has no token_offsets");
+        int s = shardOf(r);
+        SafetensorsFile f = shards.get(s);
+        int[] out = new int[2];
+        MemorySegment.copy(f.data(f.tensor("token_offsets")), I32, (r - firstRow[s]) * 8, out, 0, 2);
+        return out;
     }
 
     /** Rows [from, from + n) of a site as one [n, width] array. */

@@ -4,6 +4,7 @@ import dev.actlab.capture.ActivationCapture;
 import dev.actlab.capture.CaptureManifest;
 import dev.actlab.model.HookedModel;
 import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.tokenizer.TokenOffsets;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
@@ -39,14 +40,21 @@ final class CaptureCommand implements Callable<Integer> {
         int given = (text != null ? 1 : 0) + (tokensFile != null ? 1 : 0) + (tokens != null ? 1 : 0);
         if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --tokens-file or --tokens");
         HookedModel m = ModelRef.load(model);
-        int[] ids = text != null ? TokenArgs.resolve(m, TextInput.utf8(text), null)
+        String input = text != null ? TextInput.utf8(text) : null;
+        int[] ids = input != null ? TokenArgs.resolve(m, input, null)
                 : tokensFile != null ? TextInput.tokenIds(tokensFile) : TokenArgs.resolve(m, null, tokens);
+        int[] offsets = null;
+        if (input != null) {
+            long[] o = TokenOffsets.of(m.tokenizer(), input, ids);   // a String holds < 2^31 chars: offsets fit in int
+            offsets = new int[o.length];
+            for (int i = 0; i < o.length; i++) offsets[i] = (int) o[i];
+        }
         Predicate<String> filter = s -> false;
         for (String p : sites) filter = filter.or(Hooks.glob(p.trim()));
         int window = ctx > 0 ? ctx : Math.min(512, m instanceof dev.actlab.model.llama.LlamaModel l ? l.config().contextLength() : 512);
         ProgressBar bar = new ProgressBar("capture", "windows");
         CaptureManifest man = new ActivationCapture(m, filter, window, shardTokens, dtype)
-                .run(ids, out, (done, total, rows) -> bar.update(done, total));
+                .run(ids, offsets, out, (done, total, rows) -> bar.update(done, total));
         PrintWriter pw = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> j = new LinkedHashMap<>();

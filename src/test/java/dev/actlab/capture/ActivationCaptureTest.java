@@ -108,4 +108,39 @@ class ActivationCaptureTest {
         assertThrows(IllegalArgumentException.class,
                 () -> new ActivationCapture(m, Hooks.glob("blocks.0.attn.hook_pattern"), 16, 20, DType.F32).run(input(), dir, null));
     }
+
+    @Test
+    void textCapturesCarryEachTokensByteOffsetsAcrossShards() throws Exception {
+        Path file = Path.of("models/actlab-brown.gguf");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(file), "skipped: " + file + " is absent");
+        LlamaModel m = dev.actlab.model.ModelLoader.loadDecoder(file);
+        String text = "The jury said it did find that many of Georgia's registration and election laws \"are outmoded\".\n"
+                + "Naïve café owners — 😀 — agreed.";
+        int[] ids = m.tokenizer().encode(text, true);
+        long[] o = dev.actlab.model.tokenizer.TokenOffsets.of(m.tokenizer(), text, ids);
+        int[] offsets = new int[o.length];
+        for (int i = 0; i < o.length; i++) offsets[i] = (int) o[i];
+        CaptureManifest man = new ActivationCapture(m, Hooks.glob("blocks.0.hook_resid_post"), 8, 8, DType.F32).run(ids, offsets, dir, null);
+        assertTrue(man.tokenOffsets);
+        assertTrue(man.shards.size() > 2, "offsets sliced per shard");
+        ActivationStore s = ActivationStore.open(dir);
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        StringBuilder rebuilt = new StringBuilder();
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (long r = 0; r < s.rows(); r++) {
+            int[] span = s.tokenOffsets(r);
+            byte[] piece = Arrays.copyOfRange(bytes, span[0], span[1]);
+            assertArrayEquals(m.tokenizer().tokenBytes(s.tokenId(r)), piece, "row " + r);
+            all.writeBytes(piece);
+        }
+        assertArrayEquals(bytes, all.toByteArray(), "the rows' spans rebuild the text");
+        ActivationStore ids2 = ActivationStore.open(captureOfIds(m, ids));
+        assertThrows(IllegalStateException.class, () -> ids2.tokenOffsets(0), "a capture from token ids has no offsets");
+    }
+
+    private Path captureOfIds(LlamaModel m, int[] ids) throws Exception {
+        Path d = dir.resolve("ids");
+        new ActivationCapture(m, Hooks.glob("blocks.0.hook_resid_post"), 8, 8, DType.F32).run(ids, d, null);
+        return d;
+    }
 }

@@ -20,11 +20,13 @@ import java.util.Map;
 
 /**
  * Writes a safetensors file from float32 arrays, stored as F32, F16 or BF16 (round to nearest
- * even). The header JSON is padded with spaces to a multiple of 8 bytes so the data buffer is
+ * even), and from int arrays as I32. The header JSON is padded with spaces to a multiple of 8 bytes so the data buffer is
  * aligned; the file is written to a temporary sibling and moved into place.
  */
 public final class SafetensorsWriter {
-    private record Entry(String name, DType dtype, float[] values, long[] shape) {}
+    private record Entry(String name, DType dtype, float[] values, int[] ints, long[] shape) {   // ints: I32 tensors
+        long elements() { return values != null ? values.length : ints.length; }
+    }
 
     private final List<Entry> entries = new ArrayList<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
@@ -35,12 +37,21 @@ public final class SafetensorsWriter {
     public SafetensorsWriter add(String name, DType dtype, float[] values, long... shape) {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16)
             throw new IllegalArgumentException("safetensors writer stores F32, F16 or BF16, not " + dtype);
-        if (name.equals("__metadata__")) throw new IllegalArgumentException("'__metadata__' is not a tensor name");
+        return add(new Entry(name, dtype, values, null, shape.clone()));
+    }
+
+    /** Adds an I32 tensor (token ids, offsets); values.length must equal product(shape). */
+    public SafetensorsWriter addI32(String name, int[] values, long... shape) {
+        return add(new Entry(name, DType.I32, null, values, shape.clone()));
+    }
+
+    private SafetensorsWriter add(Entry e) {
+        if (e.name.equals("__metadata__")) throw new IllegalArgumentException("'__metadata__' is not a tensor name");
         long n = 1;
-        for (long d : shape) n *= d;
-        if (n != values.length) throw new IllegalArgumentException("tensor " + name + ": " + values.length + " values for shape " + java.util.Arrays.toString(shape));
-        for (Entry e : entries) if (e.name.equals(name)) throw new IllegalArgumentException("tensor " + name + " added twice");
-        entries.add(new Entry(name, dtype, values, shape.clone()));
+        for (long d : e.shape) n *= d;
+        if (n != e.elements()) throw new IllegalArgumentException("tensor " + e.name + ": " + e.elements() + " values for shape " + java.util.Arrays.toString(e.shape));
+        for (Entry x : entries) if (x.name.equals(e.name)) throw new IllegalArgumentException("tensor " + e.name + " added twice");
+        entries.add(e);
         return this;
     }
 
@@ -58,7 +69,7 @@ public final class SafetensorsWriter {
             t.put("dtype", e.dtype.name());
             ArrayNode s = t.putArray("shape");
             for (long d : e.shape) s.add(d);
-            long bytes = (long) e.values.length * e.dtype.blockBytes;
+            long bytes = e.elements() * e.dtype.blockBytes;
             t.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -86,6 +97,14 @@ public final class SafetensorsWriter {
 
     private static void writeValues(OutputStream os, Entry e) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        if (e.ints != null) {
+            for (int v : e.ints) {
+                if (b.remaining() < 4) { os.write(b.array(), 0, b.position()); b.clear(); }
+                b.putInt(v);
+            }
+            os.write(b.array(), 0, b.position());
+            return;
+        }
         for (float v : e.values) {
             if (b.remaining() < 4) { os.write(b.array(), 0, b.position()); b.clear(); }
             switch (e.dtype) {

@@ -109,20 +109,26 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         return r == null ? Double.NaN : r;
     }
 
+    /** The bytes of one token (control tokens: none); a token may hold part of a multi-byte character. */
+    @Override
+    public byte[] tokenBytes(int id) {
+        if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.length);
+        if (droppedOnDecode.contains(id)) return new byte[0];
+        String p = pieces[id];
+        if (special.contains(id)) return p.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(p.length());
+        for (int i = 0; i < p.length(); i++) {
+            int b = ByteLevelAlphabet.byteOf(p.charAt(i));
+            if (b >= 0) bytes.write(b);
+            else bytes.writeBytes(String.valueOf(p.charAt(i)).getBytes(StandardCharsets.UTF_8));
+        }
+        return bytes.toByteArray();
+    }
+
     @Override
     public String decode(int[] tokens) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        for (int id : tokens) {
-            if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.length);
-            if (droppedOnDecode.contains(id)) continue;
-            String p = pieces[id];
-            if (special.contains(id)) { bytes.writeBytes(p.getBytes(StandardCharsets.UTF_8)); continue; }
-            for (int i = 0; i < p.length(); i++) {
-                int b = ByteLevelAlphabet.byteOf(p.charAt(i));
-                if (b >= 0) bytes.write(b);
-                else bytes.writeBytes(String.valueOf(p.charAt(i)).getBytes(StandardCharsets.UTF_8));
-            }
-        }
+        for (int id : tokens) bytes.writeBytes(tokenBytes(id));
         return bytes.toString(StandardCharsets.UTF_8);
     }
 }

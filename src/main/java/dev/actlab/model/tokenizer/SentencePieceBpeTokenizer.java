@@ -77,6 +77,9 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
     @Override public int eosId() { return eos; }
     public float score(int id) { return scores[id]; }
 
+    /** SentencePiece's dummy prefix: a space put before the text, which the first piece carries. */
+    public boolean addsSpacePrefix() { return addSpacePrefix; }
+
     @Override
     public int[] encode(String text, boolean addBos) {
         List<Integer> out = new ArrayList<>();
@@ -110,18 +113,22 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
         return id == null || Float.isNaN(scores[id]) ? Double.NaN : -(double) scores[id];
     }
 
+    /** "▁" as a space (the dummy prefix too: TokenOffsets places it), a byte token's byte, nothing for control tokens. */
+    @Override
+    public byte[] tokenBytes(int id) {
+        if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.length);
+        return switch (types[id]) {
+            case CONTROL, UNUSED -> new byte[0];
+            case BYTE -> new byte[]{(byte) byteValue(pieces[id])};
+            default -> pieces[id].replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
+        };
+    }
+
     /** Pieces joined with "▁" as space, byte tokens reassembled into UTF-8; the dummy prefix space is removed. */
     @Override
     public String decode(int[] tokens) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        for (int id : tokens) {
-            if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.length);
-            switch (types[id]) {
-                case CONTROL, UNUSED -> { }
-                case BYTE -> bytes.write(byteValue(pieces[id]));
-                default -> bytes.writeBytes(pieces[id].replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8));
-            }
-        }
+        for (int id : tokens) bytes.writeBytes(tokenBytes(id));
         String s = bytes.toString(StandardCharsets.UTF_8);
         return addSpacePrefix && s.startsWith(" ") ? s.substring(1) : s;
     }

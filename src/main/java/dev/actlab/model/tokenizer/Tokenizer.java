@@ -13,6 +13,13 @@ public interface Tokenizer {
     /** The vocabulary entry of one id as stored (for tables and reports). */
     String piece(int id);
 
+    /**
+     * The UTF-8 bytes of input text this token stands for, for aligning tokens with the text
+     * (TokenOffsets): empty for control tokens, null for a token that replaced text it does not
+     * spell (an unknown word). By default the token decoded on its own.
+     */
+    default byte[] tokenBytes(int id) { return decode(new int[]{id}).getBytes(java.nio.charset.StandardCharsets.UTF_8); }
+
     /** Id of the beginning-of-sequence token, or -1. */
     int bosId();
 

@@ -145,6 +145,15 @@ public final class WordPieceTokenizer implements Tokenizer {
         return out;
     }
 
+    /** A piece without its ## prefix, as normalized (lowercase, no accents); [UNK]: null, it replaced a whole word. */
+    @Override public byte[] tokenBytes(int id) {
+        if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.length);
+        if (id == cls || id == sep || id == pad) return new byte[0];
+        if (id == unk) return null;
+        String p = pieces[id];
+        return (p.startsWith(prefix) ? p.substring(prefix.length()) : p).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** Joins pieces, gluing ## continuations to the previous piece; special tokens are dropped. */
     @Override public String decode(int[] ids) {
         StringBuilder sb = new StringBuilder();
