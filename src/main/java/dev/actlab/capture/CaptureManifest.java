@@ -1,5 +1,6 @@
 package dev.actlab.capture;
 
+import dev.actlab.model.io.AtomicFile;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,9 +8,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.actlab.model.FormatException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -62,13 +61,7 @@ public final class CaptureManifest {
 
     /** Writes to a temporary sibling, then moves it over the old manifest. */
     public void write(Path dir) throws IOException {
-        Path tmp = Files.createTempFile(dir, FILE, ".part");
-        try {
-            JSON.writeValue(tmp.toFile(), this);
-            Files.move(tmp, path(dir), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(path(dir), tmp -> JSON.writeValue(tmp.toFile(), this));
     }
 
     public Site site(String name) {

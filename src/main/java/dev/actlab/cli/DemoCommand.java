@@ -1,11 +1,9 @@
 package dev.actlab.cli;
 
+import dev.actlab.model.io.AtomicFile;
 import dev.actlab.tensor.Parallel;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,21 +37,10 @@ final class DemoCommand implements Callable<Integer> {
             Map<String, Object> section = new LinkedHashMap<>(s.run(ctx));
             section.put("seconds", EncoderBenchmark.round((System.nanoTime() - t0) / 1e9));
             report.put(s.name(), section);
-            writeAtomically(out.resolve("demo.json"), Json.write(report));   // a partial report survives a later failure
+            AtomicFile.writeString(out.resolve("demo.json"), Json.write(report));   // a partial report survives a later failure
         }
         System.out.printf("%nreport: %s%n", out.resolve("demo.json"));
         return 0;
-    }
-
-    /** Temp file beside the target, then an atomic move: never a half-written report. */
-    static void writeAtomically(Path target, String text) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally { Files.deleteIfExists(tmp); }
     }
 
     /** text shortened to width characters with an ellipsis, on one line. */

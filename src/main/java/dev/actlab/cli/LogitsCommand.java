@@ -1,5 +1,6 @@
 package dev.actlab.cli;
 
+import dev.actlab.model.io.AtomicFile;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.tensor.Parallel;
@@ -9,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,20 +34,15 @@ final class LogitsCommand implements Callable<Integer> {
 
     /** Writes to a temporary file beside the target, then moves it into place: never a half-written file. */
     static void writeF32(Path target, float[] values) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
-        try (OutputStream os = Files.newOutputStream(tmp)) {
-            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-            for (float v : values) {
-                if (!buf.hasRemaining()) { os.write(buf.array(), 0, buf.position()); buf.clear(); }
-                buf.putFloat(v);
+        AtomicFile.write(target, tmp -> {
+            try (OutputStream os = Files.newOutputStream(tmp)) {
+                ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : values) {
+                    if (!buf.hasRemaining()) { os.write(buf.array(), 0, buf.position()); buf.clear(); }
+                    buf.putFloat(v);
+                }
+                os.write(buf.array(), 0, buf.position());
             }
-            os.write(buf.array(), 0, buf.position());
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 }

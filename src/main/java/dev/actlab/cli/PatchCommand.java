@@ -1,5 +1,6 @@
 package dev.actlab.cli;
 
+import dev.actlab.model.io.AtomicFile;
 import dev.actlab.inspect.TokenText;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.llama.LlamaModel;
@@ -102,8 +103,8 @@ public final class PatchCommand implements Callable<Integer> {
 
         /** DIR/patch.json and DIR/patch.html. */
         void write(Path dir, LlamaModel m, int[] cleanIds, int[] corruptIds, Map<String, Object> json) throws java.io.IOException {
-            DemoCommand.writeAtomically(dir.resolve("patch.json"), Json.write(json));
-            DemoCommand.writeAtomically(dir.resolve("patch.html"), PatchReport.html(m.source(), result, estimate,
+            AtomicFile.writeString(dir.resolve("patch.json"), Json.write(json));
+            AtomicFile.writeString(dir.resolve("patch.html"), PatchReport.html(m.source(), result, estimate,
                     columnLabels(m, cleanIds, corruptIds, result.mode()), json));
         }
     }

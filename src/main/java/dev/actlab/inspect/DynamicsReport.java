@@ -1,5 +1,6 @@
 package dev.actlab.inspect;
 
+import dev.actlab.model.io.AtomicFile;
 import static dev.actlab.inspect.chart.Svg.esc;
 import static dev.actlab.inspect.chart.Svg.num;
 
@@ -13,7 +14,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,16 +135,8 @@ public final class DynamicsReport {
             m.put("step", p.step()); m.put("tokens", p.tokens()); m.put("layers", p.layers());
             return m;
         }).toList());
-        writeAtomically(dir.resolve(JSON), MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(j));
-        writeAtomically(dir.resolve(HTML), html());
-    }
-
-    private static void writeAtomically(Path target, String text) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally { Files.deleteIfExists(tmp); }
+        AtomicFile.writeString(dir.resolve(JSON), MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(j));
+        AtomicFile.writeString(dir.resolve(HTML), html());
     }
 
     public String html() {

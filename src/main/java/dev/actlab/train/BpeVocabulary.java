@@ -1,5 +1,6 @@
 package dev.actlab.train;
 
+import dev.actlab.model.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,9 +12,7 @@ import dev.actlab.model.tokenizer.ByteLevelBpeTokenizer;
 import dev.actlab.model.tokenizer.PreTokenizer;
 import dev.actlab.model.tokenizer.SentencePieceBpeTokenizer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -167,19 +166,11 @@ public record BpeVocabulary(List<String> pieces, List<String> merges, PreTokeniz
             int sp = merge.indexOf(' ');
             m.addArray().add(merge.substring(0, sp)).add(merge.substring(sp + 1));
         }
-        writeAtomically(dir.resolve("tokenizer.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        AtomicFile.writeBytes(dir.resolve("tokenizer.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
         ObjectNode cfg = JSON.createObjectNode();
         cfg.put("tokenizer_class", "PreTrainedTokenizerFast");
         if (bosId() >= 0) cfg.put("bos_token", specials.get(0));
         if (eosId() >= 0) cfg.put("eos_token", specials.get(1));
-        writeAtomically(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(cfg));
-    }
-
-    private static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.writeBytes(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(cfg));
     }
 }

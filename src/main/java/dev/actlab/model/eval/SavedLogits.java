@@ -1,5 +1,6 @@
 package dev.actlab.model.eval;
 
+import dev.actlab.model.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.actlab.model.FormatException;
 import dev.actlab.model.io.MappedFile;
@@ -67,10 +68,8 @@ public final class SavedLogits {
 
         public Writer(Path target, int vocab) throws IOException {
             this.target = target; this.vocab = vocab;
-            Path dir = target.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            this.tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
-            this.out = Files.newOutputStream(tmp);
+            this.tmp = AtomicFile.temporarySibling(target);
+            this.out = Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
             this.buf = ByteBuffer.allocate(vocab * 4).order(ByteOrder.LITTLE_ENDIAN);
         }
 
@@ -89,10 +88,8 @@ public final class SavedLogits {
             meta.put("vocab", vocab);
             meta.put("rows", rows);
             meta.put("targets", Arrays.copyOf(targets, rows));
-            Path metaTmp = Files.createTempFile(tmp.getParent(), target.getFileName().toString(), ".json.part");
-            JSON.writeValue(metaTmp.toFile(), meta);
+            AtomicFile.write(sidecar(target), metaTmp -> JSON.writeValue(metaTmp.toFile(), meta));
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Files.move(metaTmp, sidecar(target), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             committed = true;
         }
 

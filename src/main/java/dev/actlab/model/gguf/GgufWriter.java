@@ -1,5 +1,6 @@
 package dev.actlab.model.gguf;
 
+import dev.actlab.model.io.AtomicFile;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.F16Matrix;
 import dev.actlab.tensor.Q4_0Matrix;
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -92,10 +92,8 @@ public final class GgufWriter {
     public void write(Path target) throws IOException { write(target, null); }
 
     public void write(Path target, Progress progress) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        Path tmp = AtomicFile.temporarySibling(target);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
             byte[] header = header();
             writeFully(ch, ByteBuffer.wrap(header));
             long pos = header.length;
@@ -113,11 +111,6 @@ public final class GgufWriter {
         } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(tmp);
             throw e;
-        }
-        try {   // temp files are created owner-only; a model file is for everyone to read
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (UnsupportedOperationException notPosix) {
-            // keep the platform's default
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

@@ -1,5 +1,6 @@
 package dev.actlab.model.llama2c;
 
+import dev.actlab.model.io.AtomicFile;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
@@ -26,9 +27,7 @@ public final class Llama2cWriter {
         LlamaWeights w = model.weights();
         if (w.qBias() != null || c.ropeHalfSplit() || c.ropeScaling() != null || c.ropeTheta() != 10000f || c.normEps() != 1e-5f)
             throw new IllegalArgumentException("the llama2.c format holds no biases, RoPE variants, theta other than 10000 or eps other than 1e-5");
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve(target.getFileName() + ".part");
+        Path tmp = AtomicFile.temporarySibling(target);
         try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
             ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
             b.putInt(c.dim()).putInt(c.hiddenDim()).putInt(c.layers()).putInt(c.heads()).putInt(c.kvHeads())

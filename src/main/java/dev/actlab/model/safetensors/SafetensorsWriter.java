@@ -1,5 +1,6 @@
 package dev.actlab.model.safetensors;
 
+import dev.actlab.model.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -78,10 +79,7 @@ public final class SafetensorsWriter {
         byte[] headerBytes = java.util.Arrays.copyOf(json, padded);
         java.util.Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
 
-        Path dir = out.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        // a fresh sibling (not createTempFile, whose owner-only permissions would stick to the result)
-        Path tmp = dir.resolve("." + out.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
+        Path tmp = AtomicFile.temporarySibling(out);
         try {
             try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
                     java.nio.file.StandardOpenOption.WRITE), 1 << 16)) {

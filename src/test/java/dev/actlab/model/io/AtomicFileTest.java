@@ -1,0 +1,40 @@
+package dev.actlab.model.io;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicFileTest {
+    @TempDir Path dir;
+
+    @Test
+    void writesWholeFilesWithTheUsualPermissions() throws Exception {
+        Path target = dir.resolve("sub/report.json");
+        AtomicFile.writeString(target, "{\"a\": 1}");
+        assertEquals("{\"a\": 1}", Files.readString(target));
+        AtomicFile.writeString(target, "{\"a\": 2}");
+        assertEquals("{\"a\": 2}", Files.readString(target), "replaces an existing file");
+        Path plain = Files.createFile(dir.resolve("sub/plain"));
+        if (Files.getFileAttributeView(plain, PosixFileAttributeView.class) != null)
+            assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(target), "not createTempFile's owner-only rw-------");
+        try (var files = Files.list(dir.resolve("sub"))) { assertEquals(2, files.count(), "no temporary file left"); }
+    }
+
+    @Test
+    void aFailedWriteLeavesTheOldFileAndNoTemporary() throws Exception {
+        Path target = dir.resolve("model.bin");
+        AtomicFile.writeBytes(target, new byte[]{1, 2, 3});
+        IOException e = assertThrows(IOException.class, () -> AtomicFile.write(target, tmp -> {
+            Files.write(tmp, new byte[]{9, 9});
+            throw new IOException("disk full");
+        }));
+        assertEquals("disk full", e.getMessage());
+        assertArrayEquals(new byte[]{1, 2, 3}, Files.readAllBytes(target));
+        try (var files = Files.list(dir)) { assertEquals(1, files.count(), "the half-written temporary is gone"); }
+    }
+}
