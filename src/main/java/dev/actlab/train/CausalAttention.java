@@ -29,17 +29,15 @@ public final class CausalAttention {
     public void forward(float[] z, float[] att, float[] q, float[] k, float[] v, Parallel par) {
         int T = seqLen, hs = headSize, group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        float[] kT = transposeHeads(k, par);   // [B, kv_heads, hs, T]
         par.forRange(batch * heads, 1, (from, to) -> {
-            float[] qh = new float[T * hs], kTg = new float[hs * T], vg = new float[T * hs], p = new float[T * T], zh = new float[T * hs];
-            float[] pack = Matmul.packBuffer();
+            float[] qh = new float[T * hs], kg = new float[T * hs], vg = new float[T * hs], p = new float[T * T], zh = new float[T * hs];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;
                 rows(q, heads, b, h, qh);
+                rows(k, kvHeads, b, g, kg);
                 rows(v, kvHeads, b, g, vg);
-                System.arraycopy(kT, (b * kvHeads + g) * hs * T, kTg, 0, hs * T);
                 Arrays.fill(p, 0f);
-                Matmul.gemmSerial(p, qh, kTg, T, hs, T, pack);     // scores [T, T]
+                Matmul.gemmSerial(p, qh, false, kg, true, T, hs, T);     // scores [T, T] = Q K^T
                 for (int t = 0; t < T; t++) {
                     int o = t * T;
                     VectorExp.scale(p, o, t + 1, scale);
@@ -50,7 +48,7 @@ public final class CausalAttention {
                 }
                 System.arraycopy(p, 0, att, bh * T * T, T * T);
                 Arrays.fill(zh, 0f);
-                Matmul.gemmSerial(zh, p, vg, T, T, hs, pack);      // [T, hs]
+                Matmul.gemmSerial(zh, p, false, vg, false, T, T, hs);   // [T, hs] = P V
                 for (int t = 0; t < T; t++) System.arraycopy(zh, t * hs, z, ((b * T + t) * heads + h) * hs, hs);
             }
         });
@@ -66,15 +64,13 @@ public final class CausalAttention {
     public void backward(float[] dq, float[] dk, float[] dv, float[] dz, float[] q, float[] k, float[] v, float[] att, Parallel par) {
         int T = seqLen, hs = headSize, group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        float[] vT = transposeHeads(v, par);   // [B, kv_heads, hs, T]
         par.forRange(batch * kvHeads, 1, (from, to) -> {
-            float[] vTg = new float[hs * T], kg = new float[T * hs], dkg = new float[T * hs], dvg = new float[T * hs];
+            float[] vg = new float[T * hs], kg = new float[T * hs], dkg = new float[T * hs], dvg = new float[T * hs];
             float[] qh = new float[T * hs], dzh = new float[T * hs], dqh = new float[T * hs];
-            float[] p = new float[T * T], ds = new float[T * T], tr = new float[T * T];
-            float[] pack = Matmul.packBuffer();
+            float[] p = new float[T * T], ds = new float[T * T];
             for (int bg = from; bg < to; bg++) {
                 int b = bg / kvHeads, g = bg % kvHeads;
-                System.arraycopy(vT, bg * hs * T, vTg, 0, hs * T);
+                rows(v, kvHeads, b, g, vg);
                 rows(k, kvHeads, b, g, kg);
                 rows(dk, kvHeads, b, g, dkg);
                 rows(dv, kvHeads, b, g, dvg);
@@ -84,7 +80,7 @@ public final class CausalAttention {
                     rows(dz, heads, b, h, dzh);
                     System.arraycopy(att, bh * T * T, p, 0, T * T);
                     Arrays.fill(ds, 0f);
-                    Matmul.gemmSerial(ds, dzh, vTg, T, hs, T, pack);   // dP [T, T]
+                    Matmul.gemmSerial(ds, dzh, false, vg, true, T, hs, T);   // dP [T, T] = dZ V^T
                     for (int t = 0; t < T; t++) {
                         int o = t * T;
                         float pdp = 0;
@@ -93,12 +89,10 @@ public final class CausalAttention {
                         Arrays.fill(ds, o + t + 1, o + T, 0f);
                     }
                     rows(dq, heads, b, h, dqh);
-                    Matmul.gemmSerial(dqh, ds, kg, T, T, hs, pack);
+                    Matmul.gemmSerial(dqh, ds, false, kg, false, T, T, hs);
                     for (int t = 0; t < T; t++) System.arraycopy(dqh, t * hs, dq, ((b * T + t) * heads + h) * hs, hs);
-                    Matmul.transposeSquare(ds, tr, T);
-                    Matmul.gemmSerial(dkg, tr, qh, T, T, hs, pack);
-                    Matmul.transposeSquare(p, tr, T);
-                    Matmul.gemmSerial(dvg, tr, dzh, T, T, hs, pack);
+                    Matmul.gemmSerial(dkg, ds, true, qh, false, T, T, hs);     // dS^T Q
+                    Matmul.gemmSerial(dvg, p, true, dzh, false, T, T, hs);     // P^T dZ
                 }
                 for (int t = 0; t < T; t++) {
                     int o = ((b * T + t) * kvHeads + g) * hs;
@@ -113,20 +107,5 @@ public final class CausalAttention {
     private void rows(float[] x, int nHeads, int b, int h, float[] out) {
         int T = seqLen, hs = headSize;
         for (int t = 0; t < T; t++) System.arraycopy(x, ((b * T + t) * nHeads + h) * hs, out, t * hs, hs);
-    }
-
-
-    /** x [B, T, kv_heads, hs] -> [B, kv_heads, hs, T]: each head's positions contiguous per channel. */
-    private float[] transposeHeads(float[] x, Parallel par) {
-        int T = seqLen, hs = headSize;
-        float[] out = new float[x.length];
-        par.forRange(batch * kvHeads, 1, (from, to) -> {
-            for (int bg = from; bg < to; bg++) {
-                int b = bg / kvHeads, g = bg % kvHeads;
-                for (int t = 0; t < T; t++)
-                    for (int i = 0; i < hs; i++) out[(bg * hs + i) * T + t] = x[((b * T + t) * kvHeads + g) * hs + i];
-            }
-        });
-        return out;
     }
 }
