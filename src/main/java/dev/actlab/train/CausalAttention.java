@@ -23,33 +23,30 @@ public final class CausalAttention {
      * z [B, T, heads, hs] = softmax(q k^T / sqrt(hs)) v; att [B, heads, T, T] saves the
      * probabilities (zero above the diagonal). q [B, T, heads, hs], k and v [B, T, kv_heads, hs].
      * Split over (sequence, head) pairs; per pair both products are cache-blocked matrix
-     * products (Matmul.gemmSerial) on contiguous copies of the head's rows. They compute the
-     * whole T x T square: the masked half costs flops but keeps the kernel simple and fast.
+     * products (Matmul.gemm on strided views of the head's rows) that skip the blocks the causal
+     * mask zeroes: scores above the diagonal, probabilities of later positions.
      */
     public void forward(float[] z, float[] att, float[] q, float[] k, float[] v, Parallel par) {
-        int T = seqLen, hs = headSize, group = heads / kvHeads;
+        int T = seqLen, hs = headSize, group = heads / kvHeads, qStride = heads * hs, kStride = kvHeads * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
         par.forRange(batch * heads, 1, (from, to) -> {
-            float[] qh = new float[T * hs], kg = new float[T * hs], vg = new float[T * hs], p = new float[T * T], zh = new float[T * hs];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;
-                rows(q, heads, b, h, qh);
-                rows(k, kvHeads, b, g, kg);
-                rows(v, kvHeads, b, g, vg);
-                Arrays.fill(p, 0f);
-                Matmul.gemmSerial(p, qh, false, kg, true, T, hs, T);     // scores [T, T] = Q K^T
+                int qo = (b * T * heads + h) * hs, ko = (b * T * kvHeads + g) * hs, po = bh * T * T;
+                Arrays.fill(att, po, po + T * T, 0f);
+                Matmul.gemm(att, po, T, q, qo, qStride, false, k, ko, kStride, true, T, hs, T,
+                        Matmul.Zeros.C_ABOVE_DIAGONAL, Matmul.SERIAL);                     // scores [T, T] = Q K^T
                 for (int t = 0; t < T; t++) {
-                    int o = t * T;
-                    VectorExp.scale(p, o, t + 1, scale);
-                    float max = VectorExp.max(p, o, t + 1);
-                    float sum = VectorExp.expShifted(p, p, o, t + 1, max);
-                    VectorExp.scale(p, o, t + 1, 1f / sum);
-                    Arrays.fill(p, o + t + 1, o + T, 0f);
+                    int o = po + t * T;
+                    VectorExp.scale(att, o, t + 1, scale);
+                    float max = VectorExp.max(att, o, t + 1);
+                    float sum = VectorExp.expShifted(att, att, o, t + 1, max);
+                    VectorExp.scale(att, o, t + 1, 1f / sum);
+                    Arrays.fill(att, o + t + 1, o + T, 0f);
+                    Arrays.fill(z, qo + t * qStride, qo + t * qStride + hs, 0f);
                 }
-                System.arraycopy(p, 0, att, bh * T * T, T * T);
-                Arrays.fill(zh, 0f);
-                Matmul.gemmSerial(zh, p, false, vg, false, T, T, hs);   // [T, hs] = P V
-                for (int t = 0; t < T; t++) System.arraycopy(zh, t * hs, z, ((b * T + t) * heads + h) * hs, hs);
+                Matmul.gemm(z, qo, qStride, att, po, T, false, v, ko, kStride, false, T, T, hs,
+                        Matmul.Zeros.A_ABOVE_DIAGONAL, Matmul.SERIAL);                     // z [T, hs] = P V
             }
         });
     }
@@ -59,53 +56,44 @@ public final class CausalAttention {
      * kv head) pairs: the query heads of one group add into the same key/value rows, so one
      * thread handles the whole group, in head order. Per head, as matrix products:
      *   dP = dZ V^T;  dS = P * (dP - rowsum(P * dP)) / sqrt(hs);
-     *   dQ += dS K;  dK += dS^T Q;  dV += P^T dZ.
+     *   dQ += dS K;  dK += dS^T Q;  dV += P^T dZ   (each skipping the causally zero half).
      */
     public void backward(float[] dq, float[] dk, float[] dv, float[] dz, float[] q, float[] k, float[] v, float[] att, Parallel par) {
-        int T = seqLen, hs = headSize, group = heads / kvHeads;
+        int T = seqLen, hs = headSize, group = heads / kvHeads, qStride = heads * hs, kStride = kvHeads * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
         par.forRange(batch * kvHeads, 1, (from, to) -> {
-            float[] vg = new float[T * hs], kg = new float[T * hs], dkg = new float[T * hs], dvg = new float[T * hs];
-            float[] qh = new float[T * hs], dzh = new float[T * hs], dqh = new float[T * hs];
-            float[] p = new float[T * T], ds = new float[T * T];
+            float[] ds = scratch(T * T);
             for (int bg = from; bg < to; bg++) {
-                int b = bg / kvHeads, g = bg % kvHeads;
-                rows(v, kvHeads, b, g, vg);
-                rows(k, kvHeads, b, g, kg);
-                rows(dk, kvHeads, b, g, dkg);
-                rows(dv, kvHeads, b, g, dvg);
+                int b = bg / kvHeads, g = bg % kvHeads, ko = (b * T * kvHeads + g) * hs;
                 for (int h = g * group; h < (g + 1) * group; h++) {
-                    int bh = b * heads + h;
-                    rows(q, heads, b, h, qh);
-                    rows(dz, heads, b, h, dzh);
-                    System.arraycopy(att, bh * T * T, p, 0, T * T);
-                    Arrays.fill(ds, 0f);
-                    Matmul.gemmSerial(ds, dzh, false, vg, true, T, hs, T);   // dP [T, T] = dZ V^T
+                    int bh = b * heads + h, qo = (b * T * heads + h) * hs, po = bh * T * T;
+                    Arrays.fill(ds, 0, T * T, 0f);
+                    Matmul.gemm(ds, 0, T, dz, qo, qStride, false, v, ko, kStride, true, T, hs, T,
+                            Matmul.Zeros.C_ABOVE_DIAGONAL, Matmul.SERIAL);                 // dP [T, T] = dZ V^T
                     for (int t = 0; t < T; t++) {
-                        int o = t * T;
+                        int o = t * T, p = po + t * T;
                         float pdp = 0;
-                        for (int j = 0; j <= t; j++) pdp += p[o + j] * ds[o + j];
-                        for (int j = 0; j <= t; j++) ds[o + j] = p[o + j] * (ds[o + j] - pdp) * scale;
+                        for (int j = 0; j <= t; j++) pdp += att[p + j] * ds[o + j];
+                        for (int j = 0; j <= t; j++) ds[o + j] = att[p + j] * (ds[o + j] - pdp) * scale;
                         Arrays.fill(ds, o + t + 1, o + T, 0f);
                     }
-                    rows(dq, heads, b, h, dqh);
-                    Matmul.gemmSerial(dqh, ds, false, kg, false, T, T, hs);
-                    for (int t = 0; t < T; t++) System.arraycopy(dqh, t * hs, dq, ((b * T + t) * heads + h) * hs, hs);
-                    Matmul.gemmSerial(dkg, ds, true, qh, false, T, T, hs);     // dS^T Q
-                    Matmul.gemmSerial(dvg, p, true, dzh, false, T, T, hs);     // P^T dZ
-                }
-                for (int t = 0; t < T; t++) {
-                    int o = ((b * T + t) * kvHeads + g) * hs;
-                    System.arraycopy(dkg, t * hs, dk, o, hs);
-                    System.arraycopy(dvg, t * hs, dv, o, hs);
+                    Matmul.gemm(dq, qo, qStride, ds, 0, T, false, k, ko, kStride, false, T, T, hs,
+                            Matmul.Zeros.A_ABOVE_DIAGONAL, Matmul.SERIAL);                 // dQ += dS K
+                    Matmul.gemm(dk, ko, kStride, ds, 0, T, true, q, qo, qStride, false, T, T, hs,
+                            Matmul.Zeros.A_BELOW_DIAGONAL, Matmul.SERIAL);                 // dK += dS^T Q
+                    Matmul.gemm(dv, ko, kStride, att, po, T, true, dz, qo, qStride, false, T, T, hs,
+                            Matmul.Zeros.A_BELOW_DIAGONAL, Matmul.SERIAL);                 // dV += P^T dZ
                 }
             }
         });
     }
 
-    /** Head h's rows of x [B, T, nHeads, hs] -> out [T, hs]. */
-    private void rows(float[] x, int nHeads, int b, int h, float[] out) {
-        int T = seqLen, hs = headSize;
-        for (int t = 0; t < T; t++) System.arraycopy(x, ((b * T + t) * nHeads + h) * hs, out, t * hs, hs);
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** This thread's scratch of at least n floats, reused across calls. */
+    private static float[] scratch(int n) {
+        float[] f = SCRATCH.get();
+        if (f.length < n) { f = new float[n]; SCRATCH.set(f); }
+        return f;
     }
 }

@@ -20,7 +20,8 @@ public final class Matmul {
     static final int MR = 12, NR = 2, P = NR * L;
     /** J tile (a packed strip of B, KC x P floats, stays in L1) and rows of A packed per task (L2). */
     private static final int KC = 256, MC = 8 * MR;
-    private static final Parallel SERIAL = new Parallel(1);
+    /** Runs a product on the calling thread, for callers that split the work themselves. */
+    static final Parallel SERIAL = new Parallel(1);
 
     private Matmul() {}
 
@@ -37,93 +38,138 @@ public final class Matmul {
     }
 
     /**
-     * C [M, K] += A [M, J] B [J, K], C row-major. A is stored [M, J], or [J, M] when aT; B is
-     * stored [J, K], or [K, J] when bT. First B is packed once, in panels of P columns (zero
-     * padded) each walked j-contiguous; then C is split into tasks (a block of MC rows x a
-     * group of panels), each packing its rows of A in strips of MR rows per KC tile of j.
+     * C [M, K] += A [M, J] B [J, K], all contiguous and row-major except that A is stored
+     * [J, M] when aT and B is stored [K, J] when bT.
      */
     static void gemm(float[] c, float[] a, boolean aT, float[] b, boolean bT, int m, int jn, int k, Parallel par) {
-        if (m <= 0 || k <= 0 || jn <= 0) return;
-        int panels = (k + P - 1) / P;
-        float[] pb = Scratch.B.get(panels * P * jn);
-        par.forRange(panels, 1, (from, to) -> { for (int p = from; p < to; p++) packB(pb, b, bT, jn, k, p); });
-        int rowBlocks = (m + MC - 1) / MC;
-        // small M (weight gradients of narrow layers): split the columns too, to feed every thread
-        int wanted = par.threads() == 1 ? 1 : TASKS_PER_THREAD * par.threads();
-        int perGroup = Math.max(1, panels / Math.max(1, Math.min(panels, (wanted + rowBlocks - 1) / rowBlocks)));
-        int groups = (panels + perGroup - 1) / perGroup;
-        par.forRange(rowBlocks * groups, 1, (from, to) -> {
-            float[] pa = Scratch.A.get(MC * KC), tile = Scratch.TILE.get(MR * P);
-            for (int t = from; t < to; t++) {
-                int r0 = (t / groups) * MC, p0 = (t % groups) * perGroup;
-                task(c, a, aT, pb, m, jn, k, r0, Math.min(m, r0 + MC), p0, Math.min(panels, p0 + perGroup), pa, tile);
-            }
-        });
+        gemm(c, 0, k, a, 0, aT ? m : jn, aT, b, 0, bT ? jn : k, bT, m, jn, k, Zeros.NONE, par);
     }
-
-    private static final int TASKS_PER_THREAD = 4;
 
     /** The same product on the calling thread, for callers that split the work themselves. */
     static void gemmSerial(float[] c, float[] a, boolean aT, float[] b, boolean bT, int m, int jn, int k) {
         gemm(c, a, aT, b, bT, m, jn, k, SERIAL);
     }
 
+    /**
+     * Terms a square product (M = J or J = K, rows and columns both positions) may skip: the
+     * causal masks of attention. Skipping a term that is exactly zero leaves each element's
+     * chain of fused multiply-adds unchanged (up to the sign of a zero).
+     */
+    enum Zeros {
+        NONE,
+        /** Only C[m, k] with k <= m is wanted: blocks of C wholly above the diagonal are left as they were. */
+        C_ABOVE_DIAGONAL,
+        /** A[m, j] = 0 for j > m. */
+        A_ABOVE_DIAGONAL,
+        /** A[m, j] = 0 for j < m. */
+        A_BELOW_DIAGONAL
+    }
+
+    /**
+     * C [M, K] += A [M, J] B [J, K] on strided views: C[m, k] = c[cOff + m ldc + k];
+     * A[m, j] = a[aOff + m lda + j], or a[aOff + j lda + m] when aT; B[j, k] = b[bOff + j ldb + k],
+     * or b[bOff + k ldb + j] when bT. First B is packed once, in panels of P columns (zero
+     * padded) each walked j-contiguous; then C is split into tasks (a block of MC rows x a group
+     * of panels), each packing its rows of A in strips of MR rows per KC tile of j.
+     */
+    static void gemm(float[] c, int cOff, int ldc, float[] a, int aOff, int lda, boolean aT, float[] b, int bOff, int ldb, boolean bT,
+                     int m, int jn, int k, Zeros zeros, Parallel par) {
+        if (m <= 0 || k <= 0 || jn <= 0) return;
+        int panels = (k + P - 1) / P;
+        float[] pb = Scratch.B.get(panels * P * jn);
+        par.forRange(panels, 1, (from, to) -> { for (int p = from; p < to; p++) packB(pb, b, bOff, ldb, bT, jn, k, p); });
+        int rowBlocks = (m + MC - 1) / MC;
+        // small M (weight gradients of narrow layers): split the columns too, to feed every thread
+        int wanted = par.threads() == 1 ? 1 : TASKS_PER_THREAD * par.threads();
+        int perGroup = Math.max(1, panels / Math.max(1, Math.min(panels, (wanted + rowBlocks - 1) / rowBlocks)));
+        int groups = (panels + perGroup - 1) / perGroup;
+        Product g = new Product(c, cOff, ldc, a, aOff, lda, aT, pb, m, jn, k, zeros);
+        par.forRange(rowBlocks * groups, 1, (from, to) -> {
+            float[] pa = Scratch.A.get(MC * KC), tile = Scratch.TILE.get(MR * P);
+            for (int t = from; t < to; t++) {
+                int r0 = (t / groups) * MC, p0 = (t % groups) * perGroup;
+                task(g, r0, Math.min(m, r0 + MC), p0, Math.min(panels, p0 + perGroup), pa, tile);
+            }
+        });
+    }
+
+    private static final int TASKS_PER_THREAD = 4;
+
+    /** One product's operands, B already packed. */
+    private record Product(float[] c, int cOff, int ldc, float[] a, int aOff, int lda, boolean aT, float[] pb,
+                           int m, int jn, int k, Zeros zeros) {}
+
     /** Panel p of B (columns [p P, p P + P)) -> pb[p jn P ..], P floats per j, zeros past column k. */
-    private static void packB(float[] pb, float[] b, boolean bT, int jn, int k, int p) {
+    private static void packB(float[] pb, float[] b, int bOff, int ldb, boolean bT, int jn, int k, int p) {
         int col = p * P, width = Math.min(P, k - col), base = p * jn * P;
         if (!bT) {
             for (int j = 0; j < jn; j++) {
-                System.arraycopy(b, j * k + col, pb, base + j * P, width);
+                System.arraycopy(b, bOff + j * ldb + col, pb, base + j * P, width);
                 if (width < P) Arrays.fill(pb, base + j * P + width, base + j * P + P, 0f);
             }
         } else {
             for (int cc = 0; cc < P; cc++) {
-                if (cc < width) { int row = (col + cc) * jn; for (int j = 0; j < jn; j++) pb[base + j * P + cc] = b[row + j]; }
+                if (cc < width) { int row = bOff + (col + cc) * ldb; for (int j = 0; j < jn; j++) pb[base + j * P + cc] = b[row + j]; }
                 else for (int j = 0; j < jn; j++) pb[base + j * P + cc] = 0f;
             }
         }
     }
 
     /** Rows [r0, r1) x panels [p0, p1) of C, over all of j in KC tiles. */
-    private static void task(float[] c, float[] a, boolean aT, float[] pb, int m, int jn, int k,
-                             int r0, int r1, int p0, int p1, float[] pa, float[] tile) {
-        for (int j0 = 0; j0 < jn; j0 += KC) {
+    private static void task(Product g, int r0, int r1, int p0, int p1, float[] pa, float[] tile) {
+        int m = g.m, jn = g.jn, k = g.k, ldc = g.ldc;
+        float[] c = g.c, pb = g.pb;
+        // the j range rows [r0, r1) need at all
+        int jLo = g.zeros == Zeros.A_BELOW_DIAGONAL ? r0 : 0, jHi = g.zeros == Zeros.A_ABOVE_DIAGONAL ? Math.min(jn, r1 + MR - 1) : jn;
+        for (int j0 = jLo - jLo % KC; j0 < jHi; j0 += KC) {
             int len = Math.min(jn, j0 + KC) - j0;
-            packA(pa, a, aT, m, jn, r0, r1, j0, len);
+            packA(pa, g, r0, r1, j0, len);
             for (int p = p0; p < p1; p++) {
-                int col = p * P, bOff = (p * jn + j0) * P;
+                int col = p * P;
                 boolean fullCols = col + P <= k;
                 for (int r = r0; r < r1; r += MR) {
-                    int aOff = (r - r0) * len;
-                    if (fullCols && r + MR <= m) { kernel(c, r * k + col, k, pa, aOff, pb, bOff, len); continue; }
+                    if (g.zeros == Zeros.C_ABOVE_DIAGONAL && col >= r + MR) continue;   // the block is above the diagonal
+                    int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
+                    if (from >= to) continue;
+                    int aOff = (r - r0) * len + from * MR, bOff = (p * jn + j0 + from) * P;
+                    if (fullCols && r + MR <= m) { kernel(c, g.cOff + r * ldc + col, ldc, pa, aOff, pb, bOff, to - from); continue; }
                     // ragged edge: the kernel runs on a full-size copy of the valid part
                     int rows = Math.min(MR, m - r), cols = Math.min(P, k - col);
                     for (int i = 0; i < MR; i++) {
-                        if (i < rows) System.arraycopy(c, (r + i) * k + col, tile, i * P, cols);
+                        if (i < rows) System.arraycopy(c, g.cOff + (r + i) * ldc + col, tile, i * P, cols);
                         Arrays.fill(tile, i * P + (i < rows ? cols : 0), i * P + P, 0f);
                     }
-                    kernel(tile, 0, P, pa, aOff, pb, bOff, len);
-                    for (int i = 0; i < rows; i++) System.arraycopy(tile, i * P, c, (r + i) * k + col, cols);
+                    kernel(tile, 0, P, pa, aOff, pb, bOff, to - from);
+                    for (int i = 0; i < rows; i++) System.arraycopy(tile, i * P, c, g.cOff + (r + i) * ldc + col, cols);
                 }
             }
         }
     }
 
-    /** A [r0..r1, j0..j0+len] -> pa: strips of MR rows (zeros past row m), MR floats per j. */
-    private static void packA(float[] pa, float[] a, boolean aT, int m, int jn, int r0, int r1, int j0, int len) {
+    /** The first j - j0 of the tile [j0, j0 + len) that strip r needs. */
+    private static int stripFrom(Zeros zeros, int r, int j0) { return zeros == Zeros.A_BELOW_DIAGONAL ? Math.max(0, r - j0) : 0; }
+
+    /** One past the last j - j0 of the tile that strip r needs. */
+    private static int stripTo(Zeros zeros, int r, int j0, int len) { return zeros == Zeros.A_ABOVE_DIAGONAL ? Math.min(len, r + MR - j0) : len; }
+
+    /** A [r0..r1, j0..j0+len] -> pa: strips of MR rows (zeros past row m), MR floats per j (only the j a strip needs). */
+    private static void packA(float[] pa, Product g, int r0, int r1, int j0, int len) {
+        float[] a = g.a;
+        int m = g.m, lda = g.lda;
         for (int r = r0; r < r1; r += MR) {
             int base = (r - r0) * len, rows = Math.min(MR, m - r);
-            if (aT) {   // the strip's MR values of each j are contiguous in A
-                for (int j = 0; j < len; j++) {
-                    System.arraycopy(a, (j0 + j) * m + r, pa, base + j * MR, rows);
+            int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
+            if (g.aT) {   // the strip's MR values of each j are contiguous in A
+                for (int j = from; j < to; j++) {
+                    System.arraycopy(a, g.aOff + (j0 + j) * lda + r, pa, base + j * MR, rows);
                     if (rows < MR) Arrays.fill(pa, base + j * MR + rows, base + j * MR + MR, 0f);
                 }
                 continue;
             }
             for (int i = 0; i < MR; i++) {
-                if (i >= rows) { for (int j = 0; j < len; j++) pa[base + j * MR + i] = 0f; continue; }
-                int o = (r + i) * jn + j0;
-                for (int j = 0; j < len; j++) pa[base + j * MR + i] = a[o + j];
+                if (i >= rows) { for (int j = from; j < to; j++) pa[base + j * MR + i] = 0f; continue; }
+                int o = g.aOff + (r + i) * lda + j0;
+                for (int j = from; j < to; j++) pa[base + j * MR + i] = a[o + j];
             }
         }
     }

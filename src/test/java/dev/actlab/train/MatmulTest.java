@@ -48,6 +48,46 @@ class MatmulTest {
         }
     }
 
+    /**
+     * Strided views (offsets and leading dimensions wider than the rows, as attention's heads are
+     * laid out) and the causal skips: the result must equal the scalar chain over the full
+     * product in which the skipped terms are exact zeros.
+     */
+    @Test
+    void stridedViewsAndCausalSkipsEqualTheScalarChain() {
+        for (int[] s : new int[][]{{37, 20}, {64, 32}, {300, 17}, {13, 33}}) {   // {T, hs}
+            int T = s[0], hs = s[1], pad = 3, ld = hs + 5;                          // rows of a view ld apart, from offset pad
+            SplittableRandom rng = new SplittableRandom(T * 31L + hs);
+            float[] x = gaussian(pad + T * ld, rng), y = gaussian(pad + T * ld, rng);   // [T, hs] views
+            float[] lower = gaussian(T * T, rng);                                        // [T, T], zero above the diagonal
+            for (int t = 0; t < T; t++) for (int j = t + 1; j < T; j++) lower[t * T + j] = 0;
+            // scores: C [T, T] += X Y^T, only k <= m wanted
+            float[] c = gaussian(T * T, rng), want = c.clone();
+            Matmul.gemm(c, 0, T, x, pad, ld, false, y, pad, ld, true, T, hs, T, Matmul.Zeros.C_ABOVE_DIAGONAL, Matmul.SERIAL);
+            for (int m = 0; m < T; m++)
+                for (int k = 0; k <= m; k++) {
+                    float acc = want[m * T + k];
+                    for (int j = 0; j < hs; j++) acc = Math.fma(x[pad + m * ld + j], y[pad + k * ld + j], acc);
+                    assertEquals(acc, c[m * T + k], 0f, "scores T=" + T + " hs=" + hs + " at " + m + "," + k);
+                }
+            // mixing: out [T, hs] view += L Y (A = L, zero above its diagonal) and += L^T Y (A stored
+            // transposed: A[m, j] = L[j, m], zero below the diagonal)
+            for (int mode = 0; mode < 2; mode++) {
+                float[] out = gaussian(pad + T * ld, rng), ref = out.clone(), a = lower;
+                Matmul.Zeros z = mode == 0 ? Matmul.Zeros.A_ABOVE_DIAGONAL : Matmul.Zeros.A_BELOW_DIAGONAL;
+                Matmul.gemm(out, pad, ld, a, 0, T, mode == 1, y, pad, ld, false, T, T, hs, z, Matmul.SERIAL);
+                for (int m = 0; m < T; m++)
+                    for (int k = 0; k < hs; k++) {
+                        float acc = ref[pad + m * ld + k];
+                        for (int j = 0; j < T; j++) acc = Math.fma(mode == 0 ? a[m * T + j] : a[j * T + m], y[pad + j * ld + k], acc);
+                        assertEquals(acc, out[pad + m * ld + k], 0f, z + " T=" + T + " hs=" + hs + " at " + m + "," + k);
+                    }
+                for (int m = 0; m < T; m++)   // the padding between the view's rows is untouched
+                    for (int k = hs; k < ld && pad + m * ld + k < out.length; k++) assertEquals(ref[pad + m * ld + k], out[pad + m * ld + k], 0f);
+            }
+        }
+    }
+
     private static float[] gaussian(int n, SplittableRandom rng) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) rng.nextGaussian();
