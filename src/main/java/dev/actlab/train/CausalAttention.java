@@ -2,6 +2,8 @@ package dev.actlab.train;
 
 import dev.actlab.tensor.Parallel;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal self-attention with grouped-query heads over B sequences of T positions: query head h
@@ -70,13 +72,7 @@ public final class CausalAttention {
                     Arrays.fill(ds, 0, T * T, 0f);
                     Matmul.gemm(ds, 0, T, dz, qo, qStride, false, v, ko, kStride, true, T, hs, T,
                             Matmul.Zeros.C_ABOVE_DIAGONAL, Matmul.SERIAL);                 // dP [T, T] = dZ V^T
-                    for (int t = 0; t < T; t++) {
-                        int o = t * T, p = po + t * T;
-                        float pdp = 0;
-                        for (int j = 0; j <= t; j++) pdp += att[p + j] * ds[o + j];
-                        for (int j = 0; j <= t; j++) ds[o + j] = att[p + j] * (ds[o + j] - pdp) * scale;
-                        Arrays.fill(ds, o + t + 1, o + T, 0f);
-                    }
+                    for (int t = 0; t < T; t++) softmaxBackwardRow(ds, t * T, att, po + t * T, t + 1, scale);
                     Matmul.gemm(dq, qo, qStride, ds, 0, T, false, k, ko, kStride, false, T, T, hs,
                             Matmul.Zeros.A_ABOVE_DIAGONAL, Matmul.SERIAL);                 // dQ += dS K
                     Matmul.gemm(dk, ko, kStride, ds, 0, T, true, q, qo, qStride, false, T, T, hs,
@@ -87,6 +83,26 @@ public final class CausalAttention {
             }
         });
     }
+
+    /**
+     * One row of the softmax backward, in place: ds[i] = p[i] (ds[i] - sum_j p[j] ds[j]) * scale
+     * over the row's first len entries (the causal ones), zeros after them up to T.
+     */
+    private void softmaxBackwardRow(float[] ds, int dOff, float[] p, int pOff, int len, float scale) {
+        int L = S.length(), upper = S.loopBound(len), i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += L) acc = FloatVector.fromArray(S, p, pOff + i).fma(FloatVector.fromArray(S, ds, dOff + i), acc);
+        float pdp = Matmul.laneSum(acc);
+        for (; i < len; i++) pdp = Math.fma(p[pOff + i], ds[dOff + i], pdp);
+        for (i = 0; i < upper; i += L) {
+            FloatVector d = FloatVector.fromArray(S, ds, dOff + i).sub(pdp);
+            FloatVector.fromArray(S, p, pOff + i).mul(d).mul(scale).intoArray(ds, dOff + i);
+        }
+        for (; i < len; i++) ds[dOff + i] = p[pOff + i] * (ds[dOff + i] - pdp) * scale;
+        Arrays.fill(ds, dOff + len, dOff + seqLen, 0f);
+    }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 

@@ -115,15 +115,20 @@ public final class Matmul {
         }
     }
 
-    /** Rows [r0, r1) x panels [p0, p1) of C, over all of j in KC tiles. */
+    /**
+     * Rows [r0, r1) x panels [p0, p1) of C, over all of j in KC tiles. A task with few panels
+     * reads full strips of A in place (packing would cost as much as it saves) and packs only
+     * a ragged last strip.
+     */
     private static void task(Product g, int r0, int r1, int p0, int p1, float[] pa, float[] tile) {
         int m = g.m, jn = g.jn, k = g.k, ldc = g.ldc;
         float[] c = g.c, pb = g.pb;
+        boolean direct = p1 - p0 <= DIRECT_PANELS;
         // the j range rows [r0, r1) need at all
         int jLo = g.zeros == Zeros.A_BELOW_DIAGONAL ? r0 : 0, jHi = g.zeros == Zeros.A_ABOVE_DIAGONAL ? Math.min(jn, r1 + MR - 1) : jn;
         for (int j0 = jLo - jLo % KC; j0 < jHi; j0 += KC) {
             int len = Math.min(jn, j0 + KC) - j0;
-            packA(pa, g, r0, r1, j0, len);
+            packA(pa, g, r0, r1, j0, len, direct);
             for (int p = p0; p < p1; p++) {
                 int col = p * P;
                 boolean fullCols = col + P <= k;
@@ -131,19 +136,29 @@ public final class Matmul {
                     if (g.zeros == Zeros.C_ABOVE_DIAGONAL && col >= r + MR) continue;   // the block is above the diagonal
                     int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
                     if (from >= to) continue;
-                    int aOff = (r - r0) * len + from * MR, bOff = (p * jn + j0 + from) * P;
-                    if (fullCols && r + MR <= m) { kernel(c, g.cOff + r * ldc + col, ldc, pa, aOff, pb, bOff, to - from); continue; }
+                    int bOff = (p * jn + j0 + from) * P;
+                    boolean fullRows = r + MR <= m;
+                    if (fullCols && fullRows) { strip(g, direct, c, g.cOff + r * ldc + col, ldc, pa, r0, r, j0, from, to, len, bOff); continue; }
                     // ragged edge: the kernel runs on a full-size copy of the valid part
                     int rows = Math.min(MR, m - r), cols = Math.min(P, k - col);
                     for (int i = 0; i < MR; i++) {
                         if (i < rows) System.arraycopy(c, g.cOff + (r + i) * ldc + col, tile, i * P, cols);
                         Arrays.fill(tile, i * P + (i < rows ? cols : 0), i * P + P, 0f);
                     }
-                    kernel(tile, 0, P, pa, aOff, pb, bOff, to - from);
+                    strip(g, direct && fullRows, tile, 0, P, pa, r0, r, j0, from, to, len, bOff);
                     for (int i = 0; i < rows; i++) System.arraycopy(tile, i * P, c, g.cOff + (r + i) * ldc + col, cols);
                 }
             }
         }
+    }
+
+    private static final int DIRECT_PANELS = 2;
+
+    /** One register block over j in [j0 + from, j0 + to): A from its packed strip, or in place (direct). */
+    private static void strip(Product g, boolean direct, float[] c, int cOff, int ldc, float[] pa, int r0, int r, int j0, int from, int to, int len, int bOff) {
+        if (!direct) kernel(c, cOff, ldc, pa, (r - r0) * len + from * MR, MR, g.pb, bOff, to - from);
+        else if (g.aT) kernel(c, cOff, ldc, g.a, g.aOff + (j0 + from) * g.lda + r, g.lda, g.pb, bOff, to - from);
+        else kernelRows(c, cOff, ldc, g.a, g.aOff + r * g.lda + j0 + from, g.lda, g.pb, bOff, to - from);
     }
 
     /** The first j - j0 of the tile [j0, j0 + len) that strip r needs. */
@@ -152,34 +167,43 @@ public final class Matmul {
     /** One past the last j - j0 of the tile that strip r needs. */
     private static int stripTo(Zeros zeros, int r, int j0, int len) { return zeros == Zeros.A_ABOVE_DIAGONAL ? Math.min(len, r + MR - j0) : len; }
 
-    /** A [r0..r1, j0..j0+len] -> pa: strips of MR rows (zeros past row m), MR floats per j (only the j a strip needs). */
-    private static void packA(float[] pa, Product g, int r0, int r1, int j0, int len) {
+    /** A [r0..r1, j0..j0+len] -> pa: strips of MR rows (zeros past row m), MR floats per j (only the j a strip needs; raggedOnly: only a last strip of fewer than MR rows). */
+    private static void packA(float[] pa, Product g, int r0, int r1, int j0, int len, boolean raggedOnly) {
         float[] a = g.a;
         int m = g.m, lda = g.lda;
         for (int r = r0; r < r1; r += MR) {
             int base = (r - r0) * len, rows = Math.min(MR, m - r);
+            if (raggedOnly && rows == MR) continue;
             int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
+            if (rows < MR) Arrays.fill(pa, base + from * MR, base + to * MR, 0f);
             if (g.aT) {   // the strip's MR values of each j are contiguous in A
                 for (int j = from; j < to; j++) {
-                    System.arraycopy(a, g.aOff + (j0 + j) * lda + r, pa, base + j * MR, rows);
-                    if (rows < MR) Arrays.fill(pa, base + j * MR + rows, base + j * MR + MR, 0f);
+                    int o = g.aOff + (j0 + j) * lda + r, d = base + j * MR;
+                    for (int i = 0; i < rows; i++) pa[d + i] = a[o + i];
                 }
                 continue;
             }
-            for (int i = 0; i < MR; i++) {
-                if (i >= rows) { for (int j = from; j < to; j++) pa[base + j * MR + i] = 0f; continue; }
-                int o = g.aOff + (r + i) * lda + j0;
-                for (int j = from; j < to; j++) pa[base + j * MR + i] = a[o + j];
+            // j outer: pa is written in order while the strip's rows are read as MR sequential streams
+            int o = g.aOff + r * lda + j0;
+            if (rows == MR) {
+                for (int j = from; j < to; j++) {
+                    int d = base + j * MR, x = o + j;
+                    for (int i = 0; i < MR; i++) pa[d + i] = a[x + i * lda];
+                }
+            } else {
+                for (int j = from; j < to; j++)
+                    for (int i = 0; i < rows; i++) pa[base + j * MR + i] = a[o + j + i * lda];
             }
         }
     }
 
     /**
-     * C[MR rows from cOff, ldc apart][P columns] += sum over j < len of pa-strip (MR per j) x
-     * pb-strip (P per j): MR x NR accumulators in registers, one fused multiply-add chain per
-     * element in j order.
+     * C[MR rows from cOff, ldc apart][P columns] += A-strip x pb-strip over len values of j:
+     * A[i, j] = a[aOff + j aStep + i] (a packed strip: aStep = MR; or A stored transposed), B
+     * P floats per j from bOff. MR x NR accumulators in registers, one fused multiply-add chain
+     * per element in j order.
      */
-    private static void kernel(float[] c, int cOff, int ldc, float[] pa, int aOff, float[] pb, int bOff, int len) {
+    private static void kernel(float[] c, int cOff, int ldc, float[] a, int aOff, int aStep, float[] pb, int bOff, int len) {
         int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc, c6 = c5 + ldc, c7 = c6 + ldc, c8 = c7 + ldc, c9 = c8 + ldc, c10 = c9 + ldc, c11 = c10 + ldc;
         FloatVector s0 = FloatVector.fromArray(S, c, c0), t0 = FloatVector.fromArray(S, c, c0 + 1 * L);
         FloatVector s1 = FloatVector.fromArray(S, c, c1), t1 = FloatVector.fromArray(S, c, c1 + 1 * L);
@@ -193,21 +217,67 @@ public final class Matmul {
         FloatVector s9 = FloatVector.fromArray(S, c, c9), t9 = FloatVector.fromArray(S, c, c9 + 1 * L);
         FloatVector s10 = FloatVector.fromArray(S, c, c10), t10 = FloatVector.fromArray(S, c, c10 + 1 * L);
         FloatVector s11 = FloatVector.fromArray(S, c, c11), t11 = FloatVector.fromArray(S, c, c11 + 1 * L);
-        for (int j = 0, ao = aOff, bo = bOff; j < len; j++, ao += MR, bo += P) {
+        for (int j = 0, ao = aOff, bo = bOff; j < len; j++, ao += aStep, bo += P) {
             FloatVector b0 = FloatVector.fromArray(S, pb, bo), b1 = FloatVector.fromArray(S, pb, bo + 1 * L);
             FloatVector x;
-            x = FloatVector.broadcast(S, pa[ao + 0]); s0 = x.fma(b0, s0); t0 = x.fma(b1, t0);
-            x = FloatVector.broadcast(S, pa[ao + 1]); s1 = x.fma(b0, s1); t1 = x.fma(b1, t1);
-            x = FloatVector.broadcast(S, pa[ao + 2]); s2 = x.fma(b0, s2); t2 = x.fma(b1, t2);
-            x = FloatVector.broadcast(S, pa[ao + 3]); s3 = x.fma(b0, s3); t3 = x.fma(b1, t3);
-            x = FloatVector.broadcast(S, pa[ao + 4]); s4 = x.fma(b0, s4); t4 = x.fma(b1, t4);
-            x = FloatVector.broadcast(S, pa[ao + 5]); s5 = x.fma(b0, s5); t5 = x.fma(b1, t5);
-            x = FloatVector.broadcast(S, pa[ao + 6]); s6 = x.fma(b0, s6); t6 = x.fma(b1, t6);
-            x = FloatVector.broadcast(S, pa[ao + 7]); s7 = x.fma(b0, s7); t7 = x.fma(b1, t7);
-            x = FloatVector.broadcast(S, pa[ao + 8]); s8 = x.fma(b0, s8); t8 = x.fma(b1, t8);
-            x = FloatVector.broadcast(S, pa[ao + 9]); s9 = x.fma(b0, s9); t9 = x.fma(b1, t9);
-            x = FloatVector.broadcast(S, pa[ao + 10]); s10 = x.fma(b0, s10); t10 = x.fma(b1, t10);
-            x = FloatVector.broadcast(S, pa[ao + 11]); s11 = x.fma(b0, s11); t11 = x.fma(b1, t11);
+            x = FloatVector.broadcast(S, a[ao + 0]); s0 = x.fma(b0, s0); t0 = x.fma(b1, t0);
+            x = FloatVector.broadcast(S, a[ao + 1]); s1 = x.fma(b0, s1); t1 = x.fma(b1, t1);
+            x = FloatVector.broadcast(S, a[ao + 2]); s2 = x.fma(b0, s2); t2 = x.fma(b1, t2);
+            x = FloatVector.broadcast(S, a[ao + 3]); s3 = x.fma(b0, s3); t3 = x.fma(b1, t3);
+            x = FloatVector.broadcast(S, a[ao + 4]); s4 = x.fma(b0, s4); t4 = x.fma(b1, t4);
+            x = FloatVector.broadcast(S, a[ao + 5]); s5 = x.fma(b0, s5); t5 = x.fma(b1, t5);
+            x = FloatVector.broadcast(S, a[ao + 6]); s6 = x.fma(b0, s6); t6 = x.fma(b1, t6);
+            x = FloatVector.broadcast(S, a[ao + 7]); s7 = x.fma(b0, s7); t7 = x.fma(b1, t7);
+            x = FloatVector.broadcast(S, a[ao + 8]); s8 = x.fma(b0, s8); t8 = x.fma(b1, t8);
+            x = FloatVector.broadcast(S, a[ao + 9]); s9 = x.fma(b0, s9); t9 = x.fma(b1, t9);
+            x = FloatVector.broadcast(S, a[ao + 10]); s10 = x.fma(b0, s10); t10 = x.fma(b1, t10);
+            x = FloatVector.broadcast(S, a[ao + 11]); s11 = x.fma(b0, s11); t11 = x.fma(b1, t11);
+        }
+        s0.intoArray(c, c0); t0.intoArray(c, c0 + 1 * L);
+        s1.intoArray(c, c1); t1.intoArray(c, c1 + 1 * L);
+        s2.intoArray(c, c2); t2.intoArray(c, c2 + 1 * L);
+        s3.intoArray(c, c3); t3.intoArray(c, c3 + 1 * L);
+        s4.intoArray(c, c4); t4.intoArray(c, c4 + 1 * L);
+        s5.intoArray(c, c5); t5.intoArray(c, c5 + 1 * L);
+        s6.intoArray(c, c6); t6.intoArray(c, c6 + 1 * L);
+        s7.intoArray(c, c7); t7.intoArray(c, c7 + 1 * L);
+        s8.intoArray(c, c8); t8.intoArray(c, c8 + 1 * L);
+        s9.intoArray(c, c9); t9.intoArray(c, c9 + 1 * L);
+        s10.intoArray(c, c10); t10.intoArray(c, c10 + 1 * L);
+        s11.intoArray(c, c11); t11.intoArray(c, c11 + 1 * L);
+    }
+
+    /** The same as {@link #kernel}, A read in place from MR rows lda apart: A[i, j] = a[aOff + i lda + j]. */
+    private static void kernelRows(float[] c, int cOff, int ldc, float[] a, int aOff, int lda, float[] pb, int bOff, int len) {
+        int a0 = aOff, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda, a8 = a7 + lda, a9 = a8 + lda, a10 = a9 + lda, a11 = a10 + lda;
+        int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc, c6 = c5 + ldc, c7 = c6 + ldc, c8 = c7 + ldc, c9 = c8 + ldc, c10 = c9 + ldc, c11 = c10 + ldc;
+        FloatVector s0 = FloatVector.fromArray(S, c, c0), t0 = FloatVector.fromArray(S, c, c0 + 1 * L);
+        FloatVector s1 = FloatVector.fromArray(S, c, c1), t1 = FloatVector.fromArray(S, c, c1 + 1 * L);
+        FloatVector s2 = FloatVector.fromArray(S, c, c2), t2 = FloatVector.fromArray(S, c, c2 + 1 * L);
+        FloatVector s3 = FloatVector.fromArray(S, c, c3), t3 = FloatVector.fromArray(S, c, c3 + 1 * L);
+        FloatVector s4 = FloatVector.fromArray(S, c, c4), t4 = FloatVector.fromArray(S, c, c4 + 1 * L);
+        FloatVector s5 = FloatVector.fromArray(S, c, c5), t5 = FloatVector.fromArray(S, c, c5 + 1 * L);
+        FloatVector s6 = FloatVector.fromArray(S, c, c6), t6 = FloatVector.fromArray(S, c, c6 + 1 * L);
+        FloatVector s7 = FloatVector.fromArray(S, c, c7), t7 = FloatVector.fromArray(S, c, c7 + 1 * L);
+        FloatVector s8 = FloatVector.fromArray(S, c, c8), t8 = FloatVector.fromArray(S, c, c8 + 1 * L);
+        FloatVector s9 = FloatVector.fromArray(S, c, c9), t9 = FloatVector.fromArray(S, c, c9 + 1 * L);
+        FloatVector s10 = FloatVector.fromArray(S, c, c10), t10 = FloatVector.fromArray(S, c, c10 + 1 * L);
+        FloatVector s11 = FloatVector.fromArray(S, c, c11), t11 = FloatVector.fromArray(S, c, c11 + 1 * L);
+        for (int j = 0, bo = bOff; j < len; j++, bo += P) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo), b1 = FloatVector.fromArray(S, pb, bo + 1 * L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[a0 + j]); s0 = x.fma(b0, s0); t0 = x.fma(b1, t0);
+            x = FloatVector.broadcast(S, a[a1 + j]); s1 = x.fma(b0, s1); t1 = x.fma(b1, t1);
+            x = FloatVector.broadcast(S, a[a2 + j]); s2 = x.fma(b0, s2); t2 = x.fma(b1, t2);
+            x = FloatVector.broadcast(S, a[a3 + j]); s3 = x.fma(b0, s3); t3 = x.fma(b1, t3);
+            x = FloatVector.broadcast(S, a[a4 + j]); s4 = x.fma(b0, s4); t4 = x.fma(b1, t4);
+            x = FloatVector.broadcast(S, a[a5 + j]); s5 = x.fma(b0, s5); t5 = x.fma(b1, t5);
+            x = FloatVector.broadcast(S, a[a6 + j]); s6 = x.fma(b0, s6); t6 = x.fma(b1, t6);
+            x = FloatVector.broadcast(S, a[a7 + j]); s7 = x.fma(b0, s7); t7 = x.fma(b1, t7);
+            x = FloatVector.broadcast(S, a[a8 + j]); s8 = x.fma(b0, s8); t8 = x.fma(b1, t8);
+            x = FloatVector.broadcast(S, a[a9 + j]); s9 = x.fma(b0, s9); t9 = x.fma(b1, t9);
+            x = FloatVector.broadcast(S, a[a10 + j]); s10 = x.fma(b0, s10); t10 = x.fma(b1, t10);
+            x = FloatVector.broadcast(S, a[a11 + j]); s11 = x.fma(b0, s11); t11 = x.fma(b1, t11);
         }
         s0.intoArray(c, c0); t0.intoArray(c, c0 + 1 * L);
         s1.intoArray(c, c1); t1.intoArray(c, c1 + 1 * L);
