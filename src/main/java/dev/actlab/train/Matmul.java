@@ -78,21 +78,26 @@ public final class Matmul {
         int panels = (k + P - 1) / P;
         float[] pb = Scratch.B.get(panels * P * jn);
         par.forRange(panels, 1, (from, to) -> { for (int p = from; p < to; p++) packB(pb, b, bOff, ldb, bT, jn, k, p); });
-        int rowBlocks = (m + MC - 1) / MC;
+        // tasks: row blocks of whole strips, at most MC rows unless that makes more than
+        // MAX_ROW_BLOCKS (Parallel's chunk limit: one task per chunk), sizes within one strip
+        int strips = (m + MR - 1) / MR;
+        int rowBlocks = Math.min(strips, Math.min(MAX_ROW_BLOCKS, (m + MC - 1) / MC));
         // small M (weight gradients of narrow layers): split the columns too, to feed every thread
         int wanted = par.threads() == 1 ? 1 : TASKS_PER_THREAD * par.threads();
-        int perGroup = Math.max(1, panels / Math.max(1, Math.min(panels, (wanted + rowBlocks - 1) / rowBlocks)));
-        int groups = (panels + perGroup - 1) / perGroup;
+        int groups = Math.min(panels, Math.max(1, (wanted + rowBlocks - 1) / rowBlocks));
+        int maxStrips = (strips + rowBlocks - 1) / rowBlocks;
         Product g = new Product(c, cOff, ldc, a, aOff, lda, aT, pb, m, jn, k, zeros);
         par.forRange(rowBlocks * groups, 1, (from, to) -> {
-            float[] pa = Scratch.A.get(MC * KC), tile = Scratch.TILE.get(MR * P);
+            float[] pa = Scratch.A.get(maxStrips * MR * KC), tile = Scratch.TILE.get(MR * P);
             for (int t = from; t < to; t++) {
-                int r0 = (t / groups) * MC, p0 = (t % groups) * perGroup;
-                task(g, r0, Math.min(m, r0 + MC), p0, Math.min(panels, p0 + perGroup), pa, tile);
+                int rb = t / groups, gi = t % groups;
+                int r0 = MR * (int) ((long) rb * strips / rowBlocks), r1 = Math.min(m, MR * (int) ((long) (rb + 1) * strips / rowBlocks));
+                task(g, r0, r1, gi * panels / groups, (gi + 1) * panels / groups, pa, tile);
             }
         });
     }
 
+    private static final int MAX_ROW_BLOCKS = 16;
     private static final int TASKS_PER_THREAD = 4;
 
     /** One product's operands, B already packed. */
