@@ -27,8 +27,8 @@ public final class Matmul {
 
     /** y [N, out] = x [N, in] W^T, W [out, in]. */
     public static void forward(float[] y, float[] x, float[] w, int n, int in, int out, Parallel par) {
-        Arrays.fill(y, 0, n * out, 0f);
-        gemm(y, x, false, w, true, n, in, out, par);
+        if (in == 0) { Arrays.fill(y, 0, n * out, 0f); return; }
+        gemm(y, 0, out, x, 0, in, false, w, 0, in, true, n, in, out, Zeros.C_BEFORE, par);
     }
 
     /** dx [N, in] += dy [N, out] W (skipped when dx is null); dw [out, in] += dy^T x. */
@@ -57,6 +57,8 @@ public final class Matmul {
      */
     enum Zeros {
         NONE,
+        /** C's previous contents count as zero: C = A B, without reading C or clearing it first. */
+        C_BEFORE,
         /** Only C[m, k] with k <= m is wanted: blocks of C wholly above the diagonal are left as they were. */
         C_ABOVE_DIAGONAL,
         /** A[m, j] = 0 for j > m. */
@@ -107,7 +109,11 @@ public final class Matmul {
     /** Panel p of B (columns [p P, p P + P)) -> pb[p jn P ..], P floats per j, zeros past column k. */
     private static void packB(float[] pb, float[] b, int bOff, int ldb, boolean bT, int jn, int k, int p) {
         int col = p * P, width = Math.min(P, k - col), base = p * jn * P;
-        if (!bT) {
+        if (!bT && width == P) {   // whole rows of the panel: NR vector copies each
+            for (int j = 0; j < jn; j++)
+                for (int v = 0, o = bOff + j * ldb + col, d = base + j * P; v < NR; v++, o += L, d += L)
+                    FloatVector.fromArray(S, b, o).intoArray(pb, d);
+        } else if (!bT) {
             for (int j = 0; j < jn; j++) {
                 System.arraycopy(b, bOff + j * ldb + col, pb, base + j * P, width);
                 if (width < P) Arrays.fill(pb, base + j * P + width, base + j * P + P, 0f);
@@ -143,6 +149,8 @@ public final class Matmul {
                     if (from >= to) continue;
                     int bOff = (p * jn + j0 + from) * P;
                     boolean fullRows = r + MR <= m;
+                    // C = A B: its first touch is a clear that the kernel reads back from L1
+                    if (g.zeros == Zeros.C_BEFORE && j0 == 0) clear(c, g.cOff + r * ldc + col, ldc, Math.min(MR, m - r), Math.min(P, k - col));
                     if (fullCols && fullRows) { strip(g, direct, c, g.cOff + r * ldc + col, ldc, pa, r0, r, j0, from, to, len, bOff); continue; }
                     // ragged edge: the kernel runs on a full-size copy of the valid part
                     int rows = Math.min(MR, m - r), cols = Math.min(P, k - col);
@@ -164,6 +172,15 @@ public final class Matmul {
         if (!direct) kernel(c, cOff, ldc, pa, (r - r0) * len + from * MR, MR, g.pb, bOff, to - from);
         else if (g.aT) kernel(c, cOff, ldc, g.a, g.aOff + (j0 + from) * g.lda + r, g.lda, g.pb, bOff, to - from);
         else kernelRows(c, cOff, ldc, g.a, g.aOff + r * g.lda + j0 + from, g.lda, g.pb, bOff, to - from);
+    }
+
+    /** Zeros rows x cols of c from off, rows ld apart. */
+    private static void clear(float[] c, int off, int ld, int rows, int cols) {
+        FloatVector zero = FloatVector.zero(S);
+        for (int i = 0; i < rows; i++, off += ld) {
+            if (cols < P) { Arrays.fill(c, off, off + cols, 0f); continue; }
+            for (int v = 0; v < NR; v++) zero.intoArray(c, off + v * L);
+        }
     }
 
     /** The first j - j0 of the tile [j0, j0 + len) that strip r needs. */
