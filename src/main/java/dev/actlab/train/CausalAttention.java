@@ -3,6 +3,8 @@ package dev.actlab.train;
 import dev.actlab.tensor.Parallel;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -39,12 +41,7 @@ public final class CausalAttention {
                 Matmul.gemm(att, po, T, q, qo, qStride, false, k, ko, kStride, true, T, hs, T,
                         Matmul.Zeros.C_ABOVE_DIAGONAL, Matmul.SERIAL);                     // scores [T, T] = Q K^T
                 for (int t = 0; t < T; t++) {
-                    int o = po + t * T;
-                    VectorExp.scale(att, o, t + 1, scale);
-                    float max = VectorExp.max(att, o, t + 1);
-                    float sum = VectorExp.expShifted(att, att, o, t + 1, max);
-                    VectorExp.scale(att, o, t + 1, 1f / sum);
-                    Arrays.fill(att, o + t + 1, o + T, 0f);
+                    softmaxRow(att, po + t * T, t + 1, T, scale);
                     Arrays.fill(z, qo + t * qStride, qo + t * qStride + hs, 0f);
                 }
                 Matmul.gemm(z, qo, qStride, att, po, T, false, v, ko, kStride, false, T, T, hs,
@@ -82,6 +79,42 @@ public final class CausalAttention {
                 }
             }
         });
+    }
+
+    /**
+     * One row of probabilities in place: x[i] = softmax(x * scale) over the row's first len
+     * entries (the causal ones), zeros after them up to cap. The last partial vector is computed
+     * as a vector with its lanes past len masked (to -inf for the max, to 0 after the exp), when
+     * it lies inside the row; otherwise the scalar twin of VectorExp.exp finishes the row.
+     */
+    private static void softmaxRow(float[] x, int off, int len, int cap, float scale) {
+        int L = S.length(), full = S.loopBound(len), i;
+        boolean tail = full < len && full + L <= cap;
+        VectorMask<Float> in = tail ? S.indexInRange(full, len) : null;
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (i = 0; i < full; i += L) mx = mx.max(FloatVector.fromArray(S, x, off + i));
+        if (tail) mx = mx.max(FloatVector.fromArray(S, x, off + full).blend(Float.NEGATIVE_INFINITY, in.not()));
+        float max = mx.reduceLanes(VectorOperators.MAX);   // max is exact in any order
+        for (i = full; !tail && i < len; i++) max = Math.max(max, x[off + i]);
+        max *= scale;   // = the max of the scaled scores: rounding is monotonic and scale > 0
+        FloatVector acc = FloatVector.zero(S);
+        for (i = 0; i < full; i += L) {
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, off + i).mul(scale).sub(max));
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        if (tail) {
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, off + full).mul(scale).sub(max)).blend(0f, in.not());
+            e.intoArray(x, off + full);
+            acc = acc.add(e);
+        }
+        float sum = Matmul.laneSum(acc);
+        for (i = full; !tail && i < len; i++) { float e = VectorExp.exp(x[off + i] * scale - max); x[off + i] = e; sum += e; }
+        float inv = 1f / sum;
+        int end = tail ? full + L : full;
+        for (i = 0; i < end; i += L) FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
+        for (i = end; i < len; i++) x[off + i] *= inv;
+        Arrays.fill(x, off + Math.max(len, end), off + cap, 0f);
     }
 
     /**
