@@ -20,6 +20,8 @@ public final class Matmul {
     static final int MR = 12, NR = 2, P = NR * L;
     /** J tile (a packed strip of B, KC x P floats, stays in L1) and rows of A packed per task (L2). */
     private static final int KC = 256, MC = 8 * MR;
+    /** Row stride of a row-packed strip of A: KC plus a vector, so that the MR rows do not share L1 sets. */
+    private static final int RS = KC + 16;
     /** Runs a product on the calling thread, for callers that split the work themselves. */
     static final Parallel SERIAL = new Parallel(1);
 
@@ -90,7 +92,7 @@ public final class Matmul {
         int maxStrips = (strips + rowBlocks - 1) / rowBlocks;
         Product g = new Product(c, cOff, ldc, a, aOff, lda, aT, pb, m, jn, k, zeros);
         par.forRange(rowBlocks * groups, 1, (from, to) -> {
-            float[] pa = Scratch.A.get(maxStrips * MR * KC), tile = Scratch.TILE.get(MR * P);
+            float[] pa = Scratch.A.get(maxStrips * MR * RS), tile = Scratch.TILE.get(MR * P);
             for (int t = from; t < to; t++) {
                 int rb = t / groups, gi = t % groups;
                 int r0 = MR * (int) ((long) rb * strips / rowBlocks), r1 = Math.min(m, MR * (int) ((long) (rb + 1) * strips / rowBlocks));
@@ -169,7 +171,8 @@ public final class Matmul {
 
     /** One register block over j in [j0 + from, j0 + to): A from its packed strip, or in place (direct). */
     private static void strip(Product g, boolean direct, float[] c, int cOff, int ldc, float[] pa, int r0, int r, int j0, int from, int to, int len, int bOff) {
-        if (!direct) kernel(c, cOff, ldc, pa, (r - r0) * len + from * MR, MR, g.pb, bOff, to - from);
+        if (!direct && !g.aT) kernelPackedRows(c, cOff, ldc, pa, (r - r0) * RS + from, g.pb, bOff, to - from);
+        else if (!direct) kernel(c, cOff, ldc, pa, (r - r0) * len + from * MR, MR, g.pb, bOff, to - from);
         else if (g.aT) kernel(c, cOff, ldc, g.a, g.aOff + (j0 + from) * g.lda + r, g.lda, g.pb, bOff, to - from);
         else kernelRows(c, cOff, ldc, g.a, g.aOff + r * g.lda + j0 + from, g.lda, g.pb, bOff, to - from);
     }
@@ -197,24 +200,19 @@ public final class Matmul {
             int base = (r - r0) * len, rows = Math.min(MR, m - r);
             if (raggedOnly && rows == MR) continue;
             int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
-            if (rows < MR) Arrays.fill(pa, base + from * MR, base + to * MR, 0f);
             if (g.aT) {   // the strip's MR values of each j are contiguous in A
+                if (rows < MR) Arrays.fill(pa, base + from * MR, base + to * MR, 0f);
                 for (int j = from; j < to; j++) {
                     int o = g.aOff + (j0 + j) * lda + r, d = base + j * MR;
                     for (int i = 0; i < rows; i++) pa[d + i] = a[o + i];
                 }
                 continue;
             }
-            // j outer: pa is written in order while the strip's rows are read as MR sequential streams
-            int o = g.aOff + r * lda + j0;
-            if (rows == MR) {
-                for (int j = from; j < to; j++) {
-                    int d = base + j * MR, x = o + j;
-                    for (int i = 0; i < MR; i++) pa[d + i] = a[x + i * lda];
-                }
-            } else {
-                for (int j = from; j < to; j++)
-                    for (int i = 0; i < rows; i++) pa[base + j * MR + i] = a[o + j + i * lda];
+            // row-packed: the strip's rows copied RS apart (rows past m are zeros)
+            for (int i = 0; i < MR; i++) {
+                int d = (r - r0) * RS + i * RS;
+                if (i < rows) System.arraycopy(a, g.aOff + (r + i) * lda + j0 + from, pa, d + from, to - from);
+                else Arrays.fill(pa, d + from, d + to, 0f);
             }
         }
     }
@@ -254,6 +252,54 @@ public final class Matmul {
             x = FloatVector.broadcast(S, a[ao + 9]); s9 = x.fma(b0, s9); t9 = x.fma(b1, t9);
             x = FloatVector.broadcast(S, a[ao + 10]); s10 = x.fma(b0, s10); t10 = x.fma(b1, t10);
             x = FloatVector.broadcast(S, a[ao + 11]); s11 = x.fma(b0, s11); t11 = x.fma(b1, t11);
+        }
+        s0.intoArray(c, c0); t0.intoArray(c, c0 + 1 * L);
+        s1.intoArray(c, c1); t1.intoArray(c, c1 + 1 * L);
+        s2.intoArray(c, c2); t2.intoArray(c, c2 + 1 * L);
+        s3.intoArray(c, c3); t3.intoArray(c, c3 + 1 * L);
+        s4.intoArray(c, c4); t4.intoArray(c, c4 + 1 * L);
+        s5.intoArray(c, c5); t5.intoArray(c, c5 + 1 * L);
+        s6.intoArray(c, c6); t6.intoArray(c, c6 + 1 * L);
+        s7.intoArray(c, c7); t7.intoArray(c, c7 + 1 * L);
+        s8.intoArray(c, c8); t8.intoArray(c, c8 + 1 * L);
+        s9.intoArray(c, c9); t9.intoArray(c, c9 + 1 * L);
+        s10.intoArray(c, c10); t10.intoArray(c, c10 + 1 * L);
+        s11.intoArray(c, c11); t11.intoArray(c, c11 + 1 * L);
+    }
+
+    /**
+     * The same as {@link #kernel}, A from a row-packed strip: A[i, j] = pa[aOff + i RS + j]
+     * (the constant row stride lets every broadcast address the strip from one register).
+     */
+    private static void kernelPackedRows(float[] c, int cOff, int ldc, float[] pa, int aOff, float[] pb, int bOff, int len) {
+        int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc, c6 = c5 + ldc, c7 = c6 + ldc, c8 = c7 + ldc, c9 = c8 + ldc, c10 = c9 + ldc, c11 = c10 + ldc;
+        FloatVector s0 = FloatVector.fromArray(S, c, c0), t0 = FloatVector.fromArray(S, c, c0 + 1 * L);
+        FloatVector s1 = FloatVector.fromArray(S, c, c1), t1 = FloatVector.fromArray(S, c, c1 + 1 * L);
+        FloatVector s2 = FloatVector.fromArray(S, c, c2), t2 = FloatVector.fromArray(S, c, c2 + 1 * L);
+        FloatVector s3 = FloatVector.fromArray(S, c, c3), t3 = FloatVector.fromArray(S, c, c3 + 1 * L);
+        FloatVector s4 = FloatVector.fromArray(S, c, c4), t4 = FloatVector.fromArray(S, c, c4 + 1 * L);
+        FloatVector s5 = FloatVector.fromArray(S, c, c5), t5 = FloatVector.fromArray(S, c, c5 + 1 * L);
+        FloatVector s6 = FloatVector.fromArray(S, c, c6), t6 = FloatVector.fromArray(S, c, c6 + 1 * L);
+        FloatVector s7 = FloatVector.fromArray(S, c, c7), t7 = FloatVector.fromArray(S, c, c7 + 1 * L);
+        FloatVector s8 = FloatVector.fromArray(S, c, c8), t8 = FloatVector.fromArray(S, c, c8 + 1 * L);
+        FloatVector s9 = FloatVector.fromArray(S, c, c9), t9 = FloatVector.fromArray(S, c, c9 + 1 * L);
+        FloatVector s10 = FloatVector.fromArray(S, c, c10), t10 = FloatVector.fromArray(S, c, c10 + 1 * L);
+        FloatVector s11 = FloatVector.fromArray(S, c, c11), t11 = FloatVector.fromArray(S, c, c11 + 1 * L);
+        for (int j = 0, ao = aOff, bo = bOff; j < len; j++, ao++, bo += P) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo), b1 = FloatVector.fromArray(S, pb, bo + 1 * L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, pa[ao]); s0 = x.fma(b0, s0); t0 = x.fma(b1, t0);
+            x = FloatVector.broadcast(S, pa[ao + 1 * RS]); s1 = x.fma(b0, s1); t1 = x.fma(b1, t1);
+            x = FloatVector.broadcast(S, pa[ao + 2 * RS]); s2 = x.fma(b0, s2); t2 = x.fma(b1, t2);
+            x = FloatVector.broadcast(S, pa[ao + 3 * RS]); s3 = x.fma(b0, s3); t3 = x.fma(b1, t3);
+            x = FloatVector.broadcast(S, pa[ao + 4 * RS]); s4 = x.fma(b0, s4); t4 = x.fma(b1, t4);
+            x = FloatVector.broadcast(S, pa[ao + 5 * RS]); s5 = x.fma(b0, s5); t5 = x.fma(b1, t5);
+            x = FloatVector.broadcast(S, pa[ao + 6 * RS]); s6 = x.fma(b0, s6); t6 = x.fma(b1, t6);
+            x = FloatVector.broadcast(S, pa[ao + 7 * RS]); s7 = x.fma(b0, s7); t7 = x.fma(b1, t7);
+            x = FloatVector.broadcast(S, pa[ao + 8 * RS]); s8 = x.fma(b0, s8); t8 = x.fma(b1, t8);
+            x = FloatVector.broadcast(S, pa[ao + 9 * RS]); s9 = x.fma(b0, s9); t9 = x.fma(b1, t9);
+            x = FloatVector.broadcast(S, pa[ao + 10 * RS]); s10 = x.fma(b0, s10); t10 = x.fma(b1, t10);
+            x = FloatVector.broadcast(S, pa[ao + 11 * RS]); s11 = x.fma(b0, s11); t11 = x.fma(b1, t11);
         }
         s0.intoArray(c, c0); t0.intoArray(c, c0 + 1 * L);
         s1.intoArray(c, c1); t1.intoArray(c, c1 + 1 * L);
