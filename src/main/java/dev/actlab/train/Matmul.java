@@ -92,7 +92,7 @@ public final class Matmul {
         int maxStrips = (strips + rowBlocks - 1) / rowBlocks;
         Product g = new Product(c, cOff, ldc, a, aOff, lda, aT, pb, m, jn, k, zeros);
         par.forRange(rowBlocks * groups, 1, (from, to) -> {
-            float[] pa = Scratch.A.get(maxStrips * MR * RS), tile = Scratch.TILE.get(MR * P);
+            float[] pa = Scratch.A.get(maxStrips * MR * RS + L), tile = Scratch.TILE.get(MR * P);
             for (int t = from; t < to; t++) {
                 int rb = t / groups, gi = t % groups;
                 int r0 = MR * (int) ((long) rb * strips / rowBlocks), r1 = Math.min(m, MR * (int) ((long) (rb + 1) * strips / rowBlocks));
@@ -200,6 +200,15 @@ public final class Matmul {
             int base = (r - r0) * len, rows = Math.min(MR, m - r);
             if (raggedOnly && rows == MR) continue;
             int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
+            if (g.aT && rows == MR && MR <= L) {
+                // the strip's MR values of each j are contiguous in A: one vector copy each, whose
+                // L - MR extra lanes land where the next j (or strip) is written after it, or in pa's slack
+                int j = from;
+                for (; j < to && g.aOff + (j0 + j) * lda + r + L <= a.length; j++)
+                    FloatVector.fromArray(S, a, g.aOff + (j0 + j) * lda + r).intoArray(pa, base + j * MR);
+                for (; j < to; j++) for (int i = 0; i < MR; i++) pa[base + j * MR + i] = a[g.aOff + (j0 + j) * lda + r + i];
+                continue;
+            }
             if (g.aT) {   // the strip's MR values of each j are contiguous in A
                 if (rows < MR) Arrays.fill(pa, base + from * MR, base + to * MR, 0f);
                 for (int j = from; j < to; j++) {
