@@ -75,7 +75,7 @@ class MatmulTest {
      */
     @Test
     void stridedViewsAndCausalSkipsEqualTheScalarChain() {
-        for (int[] s : new int[][]{{37, 20}, {64, 32}, {300, 17}, {13, 33}}) {   // {T, hs}
+        for (int[] s : new int[][]{{37, 20}, {64, 32}, {300, 17}, {13, 33}, {50, 100}}) {   // {T, hs}; hs 100: packed A (4 panels)
             int T = s[0], hs = s[1], pad = 3, ld = hs + 5;                          // rows of a view ld apart, from offset pad
             SplittableRandom rng = new SplittableRandom(T * 31L + hs);
             float[] x = gaussian(pad + T * ld, rng), y = gaussian(pad + T * ld, rng);   // [T, hs] views
