@@ -11,16 +11,18 @@ import jdk.incubator.vector.VectorSpecies;
  * and B may each be stored transposed (W for forward, dy for dW): the transposition happens in
  * the packing copies the kernel needs anyway. Every element of C is C + sum_j A[m, j] B[j, k]
  * with fused multiply-adds in j order, whatever the blocking, and each tile of C belongs to one
- * thread: results are bit-identical across thread counts.
+ * thread: results are bit-identical across thread counts. The register block is MR = 12 rows x
+ * NR = 2 vectors (24 accumulators of AVX-512's 32 registers); MatmulTest checks every layout and
+ * ragged shape against the scalar chain.
  */
 public final class Matmul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /** The register block: MR rows x NR vectors of C (MR * NR accumulators, NR + MR loads per j). */
     static final int MR = 12, NR = 2, P = NR * L;
-    /** J tile (a packed strip of B, KC x P floats, stays in L1) and rows of A packed per task (L2). */
+    /** J tile (a packed strip of B, KC x P floats, stays in L1) and the rows a task aims at (its packed A stays in L2). */
     private static final int KC = 256, MC = 8 * MR;
-    /** Row stride of a row-packed strip of A: KC plus a vector, so that the MR rows do not share L1 sets. */
+    /** Row stride of a row-packed strip of A: KC plus 16 floats, so that the MR rows do not share L1 sets. */
     private static final int RS = KC + 16;
     /** Runs a product on the calling thread, for callers that split the work themselves. */
     static final Parallel SERIAL = new Parallel(1);
@@ -53,9 +55,10 @@ public final class Matmul {
     }
 
     /**
-     * Terms a square product (M = J or J = K, rows and columns both positions) may skip: the
-     * causal masks of attention. Skipping a term that is exactly zero leaves each element's
-     * chain of fused multiply-adds unchanged (up to the sign of a zero).
+     * What a product may take as zero without looking: C before the product (forward), or
+     * the causal masks of attention in a square product (M = J or J = K, rows and columns both
+     * positions). Skipping a term that is exactly zero leaves each element's chain of fused
+     * multiply-adds unchanged (up to the sign of a zero).
      */
     enum Zeros {
         NONE,
@@ -73,8 +76,8 @@ public final class Matmul {
      * C [M, K] += A [M, J] B [J, K] on strided views: C[m, k] = c[cOff + m ldc + k];
      * A[m, j] = a[aOff + m lda + j], or a[aOff + j lda + m] when aT; B[j, k] = b[bOff + j ldb + k],
      * or b[bOff + k ldb + j] when bT. First B is packed once, in panels of P columns (zero
-     * padded) each walked j-contiguous; then C is split into tasks (a block of MC rows x a group
-     * of panels), each packing its rows of A in strips of MR rows per KC tile of j.
+     * padded) each walked j-contiguous; then C is split into tasks (a block of whole MR-row
+     * strips x a group of panels), each packing its rows of A per KC tile of j.
      */
     static void gemm(float[] c, int cOff, int ldc, float[] a, int aOff, int lda, boolean aT, float[] b, int bOff, int ldb, boolean bT,
                      int m, int jn, int k, Zeros zeros, Parallel par) {
