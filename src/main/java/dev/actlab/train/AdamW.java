@@ -1,8 +1,6 @@
 package dev.actlab.train;
 
 import java.util.List;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter): per element
@@ -31,39 +29,21 @@ public final class AdamW {
     /** Restores the state saved by a checkpoint (moments are written into firstMoment/secondMoment). */
     public void setStep(long step) { this.step = step; }
 
-    /**
-     * One update of every parameter from its grad at learning rate lr. Element-wise, vector
-     * lanes and the scalar tail doing the same float operations (no fused multiply-adds,
-     * correctly rounded square root), so the result does not depend on the vector length.
-     */
+    /** One update of every parameter from its grad at learning rate lr. */
     public void update(List<Param> params, float lr) {
         step++;
         float c1 = (float) (1 - Math.pow(beta1, step)), c2 = (float) (1 - Math.pow(beta2, step));
-        float a1 = 1 - beta1, a2 = 1 - beta2;
-        int L = S.length();
         for (int p = 0; p < params.size(); p++) {
             Param param = params.get(p);
             float[] w = param.value(), g = param.grad(), mp = m[p], vp = v[p];
             float wd = param.decay() ? weightDecay : 0f;
-            int i = 0, upper = S.loopBound(w.length);
-            for (; i < upper; i += L) {
-                FloatVector gi = FloatVector.fromArray(S, g, i), wi = FloatVector.fromArray(S, w, i);
-                FloatVector mi = FloatVector.fromArray(S, mp, i).mul(beta1).add(gi.mul(a1));
-                FloatVector vi = FloatVector.fromArray(S, vp, i).mul(beta2).add(gi.mul(a2).mul(gi));
-                mi.intoArray(mp, i);
-                vi.intoArray(vp, i);
-                FloatVector step = mi.div(c1).div(vi.div(c2).sqrt().add(eps)).add(wi.mul(wd));
-                wi.sub(step.mul(lr)).intoArray(w, i);
-            }
-            for (; i < w.length; i++) {
+            for (int i = 0; i < w.length; i++) {
                 float gi = g[i];
-                mp[i] = beta1 * mp[i] + a1 * gi;
-                vp[i] = beta2 * vp[i] + a2 * gi * gi;
+                mp[i] = beta1 * mp[i] + (1 - beta1) * gi;
+                vp[i] = beta2 * vp[i] + (1 - beta2) * gi * gi;
                 float mHat = mp[i] / c1, vHat = vp[i] / c2;
-                w[i] -= (mHat / ((float) Math.sqrt(vHat) + eps) + wd * w[i]) * lr;
+                w[i] -= lr * (mHat / ((float) Math.sqrt(vHat) + eps) + wd * w[i]);
             }
         }
     }
-
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 }
