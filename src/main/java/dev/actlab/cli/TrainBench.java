@@ -59,11 +59,11 @@ final class TrainBench {
                 Round round = new Round((System.nanoTime() - t0) / 1e9, (processCpuNanos() - cpu0) / 1e9, peak);
                 results.add(round);
                 err.printf("bench --train: round %d/%d: %,.0f tok/s, %.1f GFLOP/s, %.1f GFLOP per CPU-second = %.1f%% of the %.0f GFLOP/s one-core FMA peak%n",
-                        r + 1, rounds, tokPerSec(round, steps, batch * ctx), round.wallSeconds() == 0 ? 0 : steps * flopsPerStep / round.wallSeconds() / 1e9,
+                        r + 1, rounds, tokPerSec(round, steps, batch * ctx), gflops(round, steps, flopsPerStep),
                         perCpuSecond(round, steps, flopsPerStep), 100 * perCpuSecond(round, steps, flopsPerStep) / peak, peak);
             }
             double[] tok = results.stream().mapToDouble(x -> tokPerSec(x, steps, batch * ctx)).toArray();
-            double[] gflops = results.stream().mapToDouble(x -> steps * flopsPerStep / x.wallSeconds() / 1e9).toArray();
+            double[] gflops = results.stream().mapToDouble(x -> gflops(x, steps, flopsPerStep)).toArray();
             double[] perCpu = results.stream().mapToDouble(x -> perCpuSecond(x, steps, flopsPerStep)).toArray();
             double[] percent = results.stream().mapToDouble(x -> 100 * perCpuSecond(x, steps, flopsPerStep) / x.peak()).toArray();
             double[] peaks = results.stream().mapToDouble(Round::peak).toArray();
@@ -109,7 +109,9 @@ final class TrainBench {
         opt.update(m.params(), 1e-4f);
     }
 
-    private static double tokPerSec(Round r, int steps, int tokensPerStep) { return steps * (double) tokensPerStep / r.wallSeconds(); }
+    private static double tokPerSec(Round r, int steps, int tokensPerStep) { return steps * (double) tokensPerStep / Math.max(r.wallSeconds(), 1e-9); }
+
+    private static double gflops(Round r, int steps, double flopsPerStep) { return steps * flopsPerStep / Math.max(r.wallSeconds(), 1e-9) / 1e9; }
 
     private static double perCpuSecond(Round r, int steps, double flopsPerStep) { return steps * flopsPerStep / Math.max(r.cpuSeconds(), 1e-9) / 1e9; }
 
