@@ -33,25 +33,38 @@ import picocli.CommandLine.Spec;
  * bandwidth of the run (weights streamed per token), prefill with the best FP32 FMA peak.
  */
 @Command(name = "bench", description = {"Decoders: prefill and decode speed against the machine's read bandwidth and FMA peak.",
-        "Encoders (--model minilm or a BERT .onnx): actlab vs ONNX Runtime side by side, throughput and latency."})
+        "Encoders (--model minilm or a BERT .onnx): actlab vs ONNX Runtime side by side, throughput and latency.",
+        "--train: training-step speed of a decoder preset against the one-core FMA peak."})
 final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", required = true, description = "minilm, a model file, or random:tiny | random:110M | random:1B (random F32 weights in that shape).") String model;
-    @Option(names = "--batch", defaultValue = "32", description = "Encoders: sequences per batch (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--model", description = "minilm, a model file, or random:tiny | random:110M | random:1B (random F32 weights in that shape); required unless --train.") String model;
+    @Option(names = "--batch", description = "Encoders: sequences per batch (default 32); --train: sequences per step (default 8).") Integer batch;
     @Option(names = "--seq", defaultValue = "128", description = "Encoders: tokens per sequence (default ${DEFAULT-VALUE}).") int seq;
     @Option(names = "--latency-seq", defaultValue = "16", description = "Encoders: tokens of the batch-1 latency run, 0 to skip (default ${DEFAULT-VALUE}).") int latencySeq;
     @Option(names = "--prompt-tokens", defaultValue = "128", description = "Prompt length for prefill (default ${DEFAULT-VALUE}).") int promptTokens;
     @Option(names = "--gen-tokens", defaultValue = "128", description = "Tokens to decode (default ${DEFAULT-VALUE}).") int genTokens;
     @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
-    @Option(names = "--rounds", description = "Rounds of (bandwidth probe, model) for decoders (default 3); alternating rounds of actlab and ONNX Runtime for encoders (default 7).") Integer roundsOption;
+    @Option(names = "--rounds", description = "Rounds of (bandwidth probe, model) for decoders (default 3); alternating rounds of actlab and ONNX Runtime for encoders (default 7); rounds of (FMA peak, steps) for --train (default 5).") Integer roundsOption;
     @Option(names = "--probe-mb", defaultValue = "1024", description = "Bandwidth probe buffer in MiB (default ${DEFAULT-VALUE}).") int probeMb;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of random weights and prompt (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
     @Option(names = "--hook-overhead", description = "Also measure decode with unused hooks and with every hook_resid_post cached, against no hooks.") boolean hookOverhead;
+    @Option(names = "--train", description = "Time training steps (forward, backward, AdamW) of --config on random tokens instead of a model's inference.") boolean train;
+    @Option(names = "--config", defaultValue = "brown", description = "--train: model shape tiny, small or brown (default ${DEFAULT-VALUE}).") String config;
+    @Option(names = "--vocab", defaultValue = "4096", description = "--train: vocabulary size (default ${DEFAULT-VALUE}, brown's BPE).") int vocab;
+    @Option(names = "--ctx", defaultValue = "256", description = "--train: tokens per sequence (default ${DEFAULT-VALUE}).") int ctx;
+    @Option(names = "--steps", defaultValue = "3", description = "--train: timed steps per round (default ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--warmup", defaultValue = "4", description = "--train: untimed steps first, for the JIT (default ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--export-llama2c", description = "Also write the model as a llama2.c checkpoint (to run the C original on the same weights).") Path exportLlama2c;
 
     @Override public Integer call() throws Exception {
-        if (ModelLoader.isEncoder(model)) return EncoderBench.run(model, batch, seq, latencySeq, threads, roundsOption == null ? 7 : roundsOption, 3, json);
+        if (train) {
+            if (model != null) throw new IllegalArgumentException("--train times a random-weight --config shape: drop --model");
+            return TrainBench.run(config, vocab, batch == null ? 8 : batch, ctx, threads, roundsOption == null ? 5 : roundsOption, steps, warmup, seed,
+                    json, spec.commandLine().getOut(), spec.commandLine().getErr());
+        }
+        if (model == null) throw new IllegalArgumentException("bench needs --model (or --train)");
+        if (ModelLoader.isEncoder(model)) return EncoderBench.run(model, batch == null ? 32 : batch, seq, latencySeq, threads, roundsOption == null ? 7 : roundsOption, 3, json);
         int rounds = roundsOption == null ? 3 : roundsOption;
         if (promptTokens < 1 || genTokens < 1) throw new IllegalArgumentException("--prompt-tokens and --gen-tokens must be >= 1");
         if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1");

@@ -2,6 +2,10 @@ package dev.actlab.train;
 
 import dev.actlab.tensor.Parallel;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal self-attention with grouped-query heads over B sequences of T positions: query head h
@@ -23,35 +27,25 @@ public final class CausalAttention {
      * z [B, T, heads, hs] = softmax(q k^T / sqrt(hs)) v; att [B, heads, T, T] saves the
      * probabilities (zero above the diagonal). q [B, T, heads, hs], k and v [B, T, kv_heads, hs].
      * Split over (sequence, head) pairs; per pair both products are cache-blocked matrix
-     * products (Matmul.gemmSerial) on contiguous copies of the head's rows. They compute the
-     * whole T x T square: the masked half costs flops but keeps the kernel simple and fast.
+     * products (Matmul.gemm on strided views of the head's rows) that skip the blocks the causal
+     * mask zeroes: scores above the diagonal, probabilities of later positions.
      */
     public void forward(float[] z, float[] att, float[] q, float[] k, float[] v, Parallel par) {
-        int T = seqLen, hs = headSize, group = heads / kvHeads;
+        int T = seqLen, hs = headSize, group = heads / kvHeads, qStride = heads * hs, kStride = kvHeads * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        float[] kT = transposeHeads(k, par);   // [B, kv_heads, hs, T]
         par.forRange(batch * heads, 1, (from, to) -> {
-            float[] qh = new float[T * hs], kTg = new float[hs * T], vg = new float[T * hs], p = new float[T * T], zh = new float[T * hs];
-            float[] pack = Matmul.packBuffer();
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;
-                rows(q, heads, b, h, qh);
-                rows(v, kvHeads, b, g, vg);
-                System.arraycopy(kT, (b * kvHeads + g) * hs * T, kTg, 0, hs * T);
-                Arrays.fill(p, 0f);
-                Matmul.gemmSerial(p, qh, kTg, T, hs, T, pack);     // scores [T, T]
+                int qo = (b * T * heads + h) * hs, ko = (b * T * kvHeads + g) * hs, po = bh * T * T;
+                Arrays.fill(att, po, po + T * T, 0f);
+                Matmul.gemm(att, po, T, q, qo, qStride, false, k, ko, kStride, true, T, hs, T,
+                        Matmul.Zeros.C_ABOVE_DIAGONAL, Matmul.SERIAL);                     // scores [T, T] = Q K^T
                 for (int t = 0; t < T; t++) {
-                    int o = t * T;
-                    VectorExp.scale(p, o, t + 1, scale);
-                    float max = VectorExp.max(p, o, t + 1);
-                    float sum = VectorExp.expShifted(p, p, o, t + 1, max);
-                    VectorExp.scale(p, o, t + 1, 1f / sum);
-                    Arrays.fill(p, o + t + 1, o + T, 0f);
+                    softmaxRow(att, po + t * T, t + 1, T, scale);
+                    Arrays.fill(z, qo + t * qStride, qo + t * qStride + hs, 0f);
                 }
-                System.arraycopy(p, 0, att, bh * T * T, T * T);
-                Arrays.fill(zh, 0f);
-                Matmul.gemmSerial(zh, p, vg, T, T, hs, pack);      // [T, hs]
-                for (int t = 0; t < T; t++) System.arraycopy(zh, t * hs, z, ((b * T + t) * heads + h) * hs, hs);
+                Matmul.gemm(z, qo, qStride, att, po, T, false, v, ko, kStride, false, T, T, hs,
+                        Matmul.Zeros.A_ABOVE_DIAGONAL, Matmul.SERIAL);                     // z [T, hs] = P V
             }
         });
     }
@@ -61,72 +55,94 @@ public final class CausalAttention {
      * kv head) pairs: the query heads of one group add into the same key/value rows, so one
      * thread handles the whole group, in head order. Per head, as matrix products:
      *   dP = dZ V^T;  dS = P * (dP - rowsum(P * dP)) / sqrt(hs);
-     *   dQ += dS K;  dK += dS^T Q;  dV += P^T dZ.
+     *   dQ += dS K;  dK += dS^T Q;  dV += P^T dZ   (each skipping the causally zero half).
      */
     public void backward(float[] dq, float[] dk, float[] dv, float[] dz, float[] q, float[] k, float[] v, float[] att, Parallel par) {
-        int T = seqLen, hs = headSize, group = heads / kvHeads;
+        int T = seqLen, hs = headSize, group = heads / kvHeads, qStride = heads * hs, kStride = kvHeads * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        float[] vT = transposeHeads(v, par);   // [B, kv_heads, hs, T]
         par.forRange(batch * kvHeads, 1, (from, to) -> {
-            float[] vTg = new float[hs * T], kg = new float[T * hs], dkg = new float[T * hs], dvg = new float[T * hs];
-            float[] qh = new float[T * hs], dzh = new float[T * hs], dqh = new float[T * hs];
-            float[] p = new float[T * T], ds = new float[T * T], tr = new float[T * T];
-            float[] pack = Matmul.packBuffer();
+            float[] ds = scratch(T * T);
             for (int bg = from; bg < to; bg++) {
-                int b = bg / kvHeads, g = bg % kvHeads;
-                System.arraycopy(vT, bg * hs * T, vTg, 0, hs * T);
-                rows(k, kvHeads, b, g, kg);
-                rows(dk, kvHeads, b, g, dkg);
-                rows(dv, kvHeads, b, g, dvg);
+                int b = bg / kvHeads, g = bg % kvHeads, ko = (b * T * kvHeads + g) * hs;
                 for (int h = g * group; h < (g + 1) * group; h++) {
-                    int bh = b * heads + h;
-                    rows(q, heads, b, h, qh);
-                    rows(dz, heads, b, h, dzh);
-                    System.arraycopy(att, bh * T * T, p, 0, T * T);
-                    Arrays.fill(ds, 0f);
-                    Matmul.gemmSerial(ds, dzh, vTg, T, hs, T, pack);   // dP [T, T]
-                    for (int t = 0; t < T; t++) {
-                        int o = t * T;
-                        float pdp = 0;
-                        for (int j = 0; j <= t; j++) pdp += p[o + j] * ds[o + j];
-                        for (int j = 0; j <= t; j++) ds[o + j] = p[o + j] * (ds[o + j] - pdp) * scale;
-                        Arrays.fill(ds, o + t + 1, o + T, 0f);
-                    }
-                    rows(dq, heads, b, h, dqh);
-                    Matmul.gemmSerial(dqh, ds, kg, T, T, hs, pack);
-                    for (int t = 0; t < T; t++) System.arraycopy(dqh, t * hs, dq, ((b * T + t) * heads + h) * hs, hs);
-                    Matmul.transposeSquare(ds, tr, T);
-                    Matmul.gemmSerial(dkg, tr, qh, T, T, hs, pack);
-                    Matmul.transposeSquare(p, tr, T);
-                    Matmul.gemmSerial(dvg, tr, dzh, T, T, hs, pack);
-                }
-                for (int t = 0; t < T; t++) {
-                    int o = ((b * T + t) * kvHeads + g) * hs;
-                    System.arraycopy(dkg, t * hs, dk, o, hs);
-                    System.arraycopy(dvg, t * hs, dv, o, hs);
+                    int bh = b * heads + h, qo = (b * T * heads + h) * hs, po = bh * T * T;
+                    Arrays.fill(ds, 0, T * T, 0f);
+                    Matmul.gemm(ds, 0, T, dz, qo, qStride, false, v, ko, kStride, true, T, hs, T,
+                            Matmul.Zeros.C_ABOVE_DIAGONAL, Matmul.SERIAL);                 // dP [T, T] = dZ V^T
+                    for (int t = 0; t < T; t++) softmaxBackwardRow(ds, t * T, att, po + t * T, t + 1, scale);
+                    Matmul.gemm(dq, qo, qStride, ds, 0, T, false, k, ko, kStride, false, T, T, hs,
+                            Matmul.Zeros.A_ABOVE_DIAGONAL, Matmul.SERIAL);                 // dQ += dS K
+                    Matmul.gemm(dk, ko, kStride, ds, 0, T, true, q, qo, qStride, false, T, T, hs,
+                            Matmul.Zeros.A_BELOW_DIAGONAL, Matmul.SERIAL);                 // dK += dS^T Q
+                    Matmul.gemm(dv, ko, kStride, att, po, T, true, dz, qo, qStride, false, T, T, hs,
+                            Matmul.Zeros.A_BELOW_DIAGONAL, Matmul.SERIAL);                 // dV += P^T dZ
                 }
             }
         });
     }
 
-    /** Head h's rows of x [B, T, nHeads, hs] -> out [T, hs]. */
-    private void rows(float[] x, int nHeads, int b, int h, float[] out) {
-        int T = seqLen, hs = headSize;
-        for (int t = 0; t < T; t++) System.arraycopy(x, ((b * T + t) * nHeads + h) * hs, out, t * hs, hs);
+    /**
+     * One row of probabilities in place: x[i] = softmax(x * scale) over the row's first len
+     * entries (the causal ones), zeros after them up to cap. The last partial vector is computed
+     * as a vector with its lanes past len masked (to -inf for the max, to 0 after the exp), when
+     * it lies inside the row; otherwise the scalar twin of VectorExp.exp finishes the row.
+     */
+    private static void softmaxRow(float[] x, int off, int len, int cap, float scale) {
+        int L = S.length(), full = S.loopBound(len), i;
+        boolean tail = full < len && full + L <= cap;
+        VectorMask<Float> in = tail ? S.indexInRange(full, len) : null;
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (i = 0; i < full; i += L) mx = mx.max(FloatVector.fromArray(S, x, off + i));
+        if (tail) mx = mx.max(FloatVector.fromArray(S, x, off + full).blend(Float.NEGATIVE_INFINITY, in.not()));
+        float max = mx.reduceLanes(VectorOperators.MAX);   // max is exact in any order
+        for (i = full; !tail && i < len; i++) max = Math.max(max, x[off + i]);
+        max *= scale;   // = the max of the scaled scores: rounding is monotonic and scale > 0
+        FloatVector acc = FloatVector.zero(S);
+        for (i = 0; i < full; i += L) {
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, off + i).mul(scale).sub(max));
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        if (tail) {
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, off + full).mul(scale).sub(max)).blend(0f, in.not());
+            e.intoArray(x, off + full);
+            acc = acc.add(e);
+        }
+        float sum = Matmul.laneSum(acc);
+        for (i = full; !tail && i < len; i++) { float e = VectorExp.exp(x[off + i] * scale - max); x[off + i] = e; sum += e; }
+        float inv = 1f / sum;
+        int end = tail ? full + L : full;
+        for (i = 0; i < end; i += L) FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
+        for (i = end; i < len; i++) x[off + i] *= inv;
+        Arrays.fill(x, off + Math.max(len, end), off + cap, 0f);
     }
 
+    /**
+     * One row of the softmax backward, in place: ds[i] = p[i] (ds[i] - sum_j p[j] ds[j]) * scale
+     * over the row's first len entries (the causal ones), zeros after them up to T.
+     */
+    private void softmaxBackwardRow(float[] ds, int dOff, float[] p, int pOff, int len, float scale) {
+        int L = S.length(), upper = S.loopBound(len), i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += L) acc = FloatVector.fromArray(S, p, pOff + i).fma(FloatVector.fromArray(S, ds, dOff + i), acc);
+        float pdp = Matmul.laneSum(acc);
+        for (; i < len; i++) pdp = Math.fma(p[pOff + i], ds[dOff + i], pdp);
+        for (i = 0; i < upper; i += L) {
+            FloatVector d = FloatVector.fromArray(S, ds, dOff + i).sub(pdp);
+            FloatVector.fromArray(S, p, pOff + i).mul(d).mul(scale).intoArray(ds, dOff + i);
+        }
+        for (; i < len; i++) ds[dOff + i] = p[pOff + i] * (ds[dOff + i] - pdp) * scale;
+        Arrays.fill(ds, dOff + len, dOff + seqLen, 0f);
+    }
 
-    /** x [B, T, kv_heads, hs] -> [B, kv_heads, hs, T]: each head's positions contiguous per channel. */
-    private float[] transposeHeads(float[] x, Parallel par) {
-        int T = seqLen, hs = headSize;
-        float[] out = new float[x.length];
-        par.forRange(batch * kvHeads, 1, (from, to) -> {
-            for (int bg = from; bg < to; bg++) {
-                int b = bg / kvHeads, g = bg % kvHeads;
-                for (int t = 0; t < T; t++)
-                    for (int i = 0; i < hs; i++) out[(bg * hs + i) * T + t] = x[((b * T + t) * kvHeads + g) * hs + i];
-            }
-        });
-        return out;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** This thread's scratch of at least n floats, reused across calls. */
+    private static float[] scratch(int n) {
+        float[] f = SCRATCH.get();
+        if (f.length < n) { f = new float[n]; SCRATCH.set(f); }
+        return f;
     }
 }

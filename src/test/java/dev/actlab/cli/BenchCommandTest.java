@@ -38,6 +38,39 @@ class BenchCommandTest {
     }
 
     @Test
+    void trainBenchReportsStepSpeedAgainstTheFmaPeakOfEachRound() throws Exception {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("bench", "--train", "--config", "tiny", "--vocab", "300", "--ctx", "16", "--batch", "2",
+                "--rounds", "3", "--steps", "2", "--warmup", "1", "--threads", "2", "--json");
+        assertEquals(0, code, err.toString());
+        JsonNode j = new ObjectMapper().readTree(out.toString());
+        assertEquals(3, j.get("rounds_detail").size());
+        dev.actlab.train.TrainModel m = new dev.actlab.train.TrainModel(dev.actlab.train.ModelPreset.TINY.config(16, 300));
+        assertEquals(m.parameterCount(), j.get("parameters").asLong());
+        assertEquals(3 * m.forwardFlopsPerToken(16) * 2 * 16, j.get("flops_per_step").asDouble(), 1e-6);
+        for (String k : new String[]{"tokens_per_second", "gflops_per_second", "gflop_per_cpu_second", "percent_of_one_core_fma_peak"}) {
+            double best = j.get(k).get("best").asDouble(), median = j.get(k).get("median").asDouble();
+            assertTrue(best > 0 && median > 0 && median <= best, k + ": best " + best + ", median " + median);
+        }
+        for (JsonNode r : j.get("rounds_detail")) {   // each round's percentage is its own GFLOP per CPU-second over its own peak
+            double pct = 100 * r.get("gflop_per_cpu_second").asDouble() / r.get("fma_peak_gflops_one_core").asDouble();
+            assertEquals(pct, r.get("percent_of_one_core_fma_peak").asDouble(), 1e-9 * pct);
+        }
+    }
+
+    @Test
+    void benchWithoutModelOrTrainIsAOneLineError() {
+        CommandLine cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(2, cl.execute("bench"));
+        assertTrue(err.toString().contains("bench needs --model (or --train)"), err.toString());
+    }
+
+    @Test
     void anUnknownShapeIsAOneLineError() {
         CommandLine cl = Main.commandLine();
         StringWriter err = new StringWriter();

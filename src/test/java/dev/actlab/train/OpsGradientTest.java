@@ -43,6 +43,30 @@ class OpsGradientTest {
         check("dw", w, dw, loss, EPS, RTOL, ATOL, 1000, 5);
     }
 
+    /** The vectorized backward (c over two vectors plus a tail) against the scalar formula; dw bit for bit. */
+    @Test
+    void rmsnormBackwardAtVectorWidthsMatchesTheScalarFormula() {
+        int n = 9, c = 37;
+        float[] x = gaussian(n * c, 1, 1), w = gaussian(c, 1, 2), dy = gaussian(n * c, 1, 3);
+        float[] y = new float[n * c], rstd = new float[n], dx = gaussian(n * c, 1, 4), dw = gaussian(c, 1, 5);
+        float[] dx0 = dx.clone(), dw0 = dw.clone();
+        RmsNorm.forward(y, rstd, x, w, n, c, 1e-5f, PAR);
+        RmsNorm.backward(dx, dw, dy, x, w, rstd, n, c, PAR);
+        for (int t = 0; t < n; t++) {
+            double r = rstd[t], dot = 0;
+            for (int i = 0; i < c; i++) dot += (double) w[i] * dy[t * c + i] * x[t * c + i];
+            for (int i = 0; i < c; i++) {
+                double want = dx0[t * c + i] + r * w[i] * dy[t * c + i] - r * r * r * dot / c * x[t * c + i];
+                assertEquals(want, dx[t * c + i], 1e-5 * Math.max(1, Math.abs(want)), "dx");
+            }
+        }
+        for (int i = 0; i < c; i++) {
+            float s = 0;
+            for (int t = 0; t < n; t++) s += dy[t * c + i] * x[t * c + i] * rstd[t];
+            assertEquals(dw0[i] + s, dw[i], 0f, "dw[" + i + "]");
+        }
+    }
+
     @Test
     void matmul() {
         int n = 7, in = 19, out = 11;   // odd sizes exercise the vector loops' scalar tails

@@ -25,6 +25,38 @@ class OptimizerTest {
         }
     }
 
+    /** The vectorized update against the textbook scalar formula, bit for bit, over sizes around the vector length. */
+    @Test
+    void adamWEqualsTheScalarFormulaBitForBit() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(9);
+        List<Param> ps = List.of(Param.of("a", true, 37), Param.of("b", false, 5), Param.of("c", true, 64));
+        float b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.1f, lr = 3e-3f;
+        float[][] w = new float[3][], m = new float[3][], v = new float[3][];
+        for (int p = 0; p < 3; p++) {
+            float[] x = ps.get(p).value();
+            for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+            w[p] = x.clone(); m[p] = new float[x.length]; v[p] = new float[x.length];
+        }
+        AdamW opt = new AdamW(ps, b1, b2, eps, wd);
+        for (int step = 1; step <= 3; step++) {
+            for (Param p : ps) for (int i = 0; i < p.size(); i++) p.grad()[i] = (float) rng.nextGaussian();
+            opt.update(ps, lr);
+            float c1 = (float) (1 - Math.pow(b1, step)), c2 = (float) (1 - Math.pow(b2, step));
+            for (int p = 0; p < 3; p++) {
+                float d = ps.get(p).decay() ? wd : 0f;
+                for (int i = 0; i < w[p].length; i++) {
+                    float g = ps.get(p).grad()[i];
+                    m[p][i] = b1 * m[p][i] + (1 - b1) * g;
+                    v[p][i] = b2 * v[p][i] + (1 - b2) * g * g;
+                    w[p][i] -= lr * (m[p][i] / c1 / ((float) Math.sqrt(v[p][i] / c2) + eps) + d * w[p][i]);
+                }
+                assertArrayEquals(w[p], ps.get(p).value(), "weights of " + ps.get(p).name() + " after step " + step);
+                assertArrayEquals(m[p], opt.firstMoment(p));
+                assertArrayEquals(v[p], opt.secondMoment(p));
+            }
+        }
+    }
+
     @Test
     void adamWMinimizesAQuadratic() {
         Param w = Param.of("w", true, 3);
