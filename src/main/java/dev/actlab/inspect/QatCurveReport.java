@@ -18,8 +18,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The page of a QAT run's quantization-error curve (DIR/qat-curve.html): the weight part, the
- * activation part, their total and interaction against training tokens, each matmul input's
- * activation part, and the losses they come from, with the numbers in a table.
+ * activation part, their total and interaction against training tokens, and each matmul
+ * input's activation part (two line charts; linear y axes include 0), with the numbers in a table.
  */
 public final class QatCurveReport {
     private QatCurveReport() {}
@@ -47,12 +47,7 @@ public final class QatCurveReport {
             for (MatmulInput in : inputs) byInput.add(in.key + " (" + in.buffer + ")", series(curve, p -> p.activationPart(in)));
             h.append(byInput.svg(660, 340));
         }
-        LineChart losses = new LineChart("held-out loss", "training tokens", "loss (nats/token)", tokens, false)
-                .add("full precision", series(curve, QuantErrorParts::fp))
-                .add("weights quantized", series(curve, QuantErrorParts::weightsOnly))
-                .add("activations quantized", series(curve, QuantErrorParts::activationsOnly))
-                .add("both", series(curve, QuantErrorParts::both));
-        h.append(losses.svg(660, 340)).append("</div>\n<h2>Points</h2>\n<table><tr><th>step</th><th>tokens</th><th>windows</th><th>L<sub>fp</sub></th>")
+        h.append("</div>\n<h2>Points</h2>\n<table><tr><th>step</th><th>tokens</th><th>windows</th><th>L<sub>fp</sub></th>")
                 .append("<th>weight part</th><th>activation part</th><th>total</th><th>interaction</th>");
         for (MatmulInput in : inputs) h.append("<th>act. ").append(esc(in.key)).append("</th>");
         h.append("</tr>\n");
