@@ -1,5 +1,6 @@
 package dev.actlab.cli;
 
+import dev.actlab.inspect.QatCurveReport;
 import dev.actlab.model.ModelLoader;
 import dev.actlab.model.gguf.GgufFile;
 import dev.actlab.model.gguf.GgufLlamaWriter;
@@ -7,7 +8,9 @@ import dev.actlab.model.gguf.GgufWriter;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.tokenizer.Tokenizer;
 import dev.actlab.tensor.DType;
+import dev.actlab.train.MatmulInput;
 import dev.actlab.train.QatSettings;
+import dev.actlab.train.QuantErrorParts;
 import dev.actlab.train.TokenStream;
 import dev.actlab.train.TrainModel;
 import dev.actlab.train.TrainSettings;
@@ -18,7 +21,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -26,14 +32,20 @@ import java.util.Map;
  * on the corpus, split into training and held-out text as `train` splits it, tokenized with the
  * model's own tokenizer. Measures on the whole held-out split: the model as loaded (FP32), the
  * same model with the QAT fake quantization applied at evaluation (post-training quantization,
- * PTQ), and after fine-tuning with it (QAT); writes DIR/qat.json and DIR/model.gguf (the
- * full-precision master weights; the quantization is a property of how they are run).
+ * PTQ), and after fine-tuning with it (QAT), each split into its weight and activation parts
+ * (QuantErrorParts); and at step 0, every `evalEvery` steps and at the end the same split on
+ * `evalBatches` held-out batches: the quantization-error curve against training tokens. Writes
+ * DIR/qat.json, DIR/qat-curve.html and DIR/model.gguf (the full-precision master weights; the
+ * quantization is a property of how they are run).
  */
 final class QatFineTune {
     private QatFineTune() {}
 
-    static Map<String, Object> run(Path from, QatSettings qat, byte[] text, Path out, TrainSettings proto, long tokens,
-                                   int logEvery, String name, PrintStream err) throws Exception {
+    /** The summary for qat.json and the measured parts, for the table. */
+    record Result(Map<String, Object> json, List<QuantErrorParts> curve, QuantErrorParts ptq, QuantErrorParts qat) {}
+
+    static Result run(Path from, QatSettings qat, byte[] text, Path out, TrainSettings proto, long tokens,
+                      int logEvery, int evalEvery, int evalBatches, String name, PrintStream err) throws Exception {
         GgufFile src = GgufFile.open(from);   // a GGUF: its tokenizer is exported with the fine-tuned weights
         LlamaModel base = ModelLoader.loadDecoder(from);
         Tokenizer tok = base.tokenizer();
@@ -48,38 +60,43 @@ final class QatFineTune {
                 Math.min(proto.warmupSteps(), steps / 2), steps, proto.weightDecay(), proto.gradClip(), proto.seed());
         Trainer t = Trainer.fineTune(model, s, data);
         int windows = Math.max(1, data.heldOutTokens() / (s.batch() * s.seqLen()));   // the whole held-out split
-        err.printf("QAT fine-tuning %s (%,d parameters): %s; %d steps of %d x %d x %d tokens, lr %.2g -> %.2g; held-out %d batches%n",
-                from, model.parameterCount(), qat, steps, s.batch(), s.seqLen(), s.accumulation(), s.maxLr(), s.minLr(), windows);
+        err.printf("QAT fine-tuning %s (%,d parameters): %s; %d steps of %d x %d x %d tokens, lr %.2g -> %.2g; held-out %d batches, "
+                        + "curve every %d steps on %d batches%n",
+                from, model.parameterCount(), qat, steps, s.batch(), s.seqLen(), s.accumulation(), s.maxLr(), s.minLr(), windows, evalEvery, evalBatches);
 
-        float fp32 = t.heldOutLoss(windows);
-        err.printf("FP32 base: held-out loss %.4f, perplexity %.2f%n", fp32, Math.exp(fp32));
+        QuantErrorParts ptq = QuantErrorParts.measure(t, qat, windows, true);
+        err.printf("FP32 base: held-out loss %.4f, perplexity %.2f%n", ptq.fp(), Math.exp(ptq.fp()));
+        err.printf("PTQ (%s): held-out loss %.4f, perplexity %.2f; weight part %+.4f, activation part %+.4f%n", qat, ptq.both(), Math.exp(ptq.both()),
+                ptq.weightPart(), ptq.activationPart());
         model.withQat(qat);
-        float ptq = t.heldOutLoss(windows);
-        err.printf("PTQ (%s): held-out loss %.4f, perplexity %.2f%n", qat, ptq, Math.exp(ptq));
 
-        long t0 = System.nanoTime();
+        List<QuantErrorParts> curve = new ArrayList<>();
+        long t0 = System.nanoTime(), evalNanos = 0;
+        evalNanos += addPoint(curve, t, qat, evalBatches, err);
         float lastLoss = Float.NaN;
         while (!t.done()) {
             Trainer.StepResult r = t.step();
             lastLoss = r.loss();
             if (r.step() % logEvery == 0 || t.done()) {
-                double secs = (System.nanoTime() - t0) / 1e9;
+                double secs = (System.nanoTime() - t0 - evalNanos) / 1e9;
                 err.printf("step %d/%d  loss %.4f  lr %.3g  |grad| %.3f  %,.0f tok/s%n", r.step(), steps, r.loss(), r.lr(), r.gradNorm(),
                         r.step() * s.tokensPerStep() / secs);
             }
+            if (r.step() % evalEvery == 0 || t.done()) evalNanos += addPoint(curve, t, qat, evalBatches, err);
         }
-        double trainSecs = (System.nanoTime() - t0) / 1e9;
-        float qatLoss = t.heldOutLoss(windows);
-        err.printf("QAT (%s) after %d steps: held-out loss %.4f, perplexity %.2f%n", qat, steps, qatLoss, Math.exp(qatLoss));
-        model.withQat(null);
-        float qatFp = t.heldOutLoss(windows);
-        err.printf("QAT weights run in FP32: held-out loss %.4f, perplexity %.2f%n", qatFp, Math.exp(qatFp));
+        double trainSecs = (System.nanoTime() - t0 - evalNanos) / 1e9;
+        QuantErrorParts end = QuantErrorParts.measure(t, qat, windows, true);
+        err.printf("QAT (%s) after %d steps: held-out loss %.4f, perplexity %.2f%n", qat, steps, end.both(), Math.exp(end.both()));
+        err.printf("QAT weights run in FP32: held-out loss %.4f, perplexity %.2f%n", end.fp(), Math.exp(end.fp()));
 
         Files.createDirectories(out);
         Path gguf = out.resolve("model.gguf");
+        model.withQat(null);
         GgufWriter w = GgufLlamaWriter.export(model.toLlamaModel(gguf.toString()), DType.F32, name);
         src.entries().forEach((k, v) -> { if (k.startsWith("tokenizer.")) w.put(k, v); });
         w.write(gguf);
+        Path html = out.resolve("qat-curve.html");
+        QatCurveReport.write(html, QatCurveReport.html(qat.toString(), from.toString(), curve));
 
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("from", from.toString());
@@ -90,21 +107,60 @@ final class QatFineTune {
         r.put("tokens", steps * s.tokensPerStep());
         r.put("lr", s.maxLr());
         r.put("train_seconds", trainSecs);
+        r.put("curve_eval_seconds", evalNanos / 1e9);
         r.put("final_train_loss", lastLoss);
         r.put("heldout_windows", windows * s.batch());
         r.put("heldout_tokens_per_window", s.seqLen());
-        r.put("fp32_loss", fp32);
-        r.put("fp32_perplexity", Math.exp(fp32));
-        r.put("ptq_loss", ptq);
-        r.put("ptq_perplexity", Math.exp(ptq));
-        r.put("qat_loss", qatLoss);
-        r.put("qat_perplexity", Math.exp(qatLoss));
-        r.put("qat_weights_fp32_loss", qatFp);
-        r.put("qat_weights_fp32_perplexity", Math.exp(qatFp));
+        r.put("fp32_loss", ptq.fp());
+        r.put("fp32_perplexity", Math.exp(ptq.fp()));
+        r.put("ptq_loss", ptq.both());
+        r.put("ptq_perplexity", Math.exp(ptq.both()));
+        r.put("qat_loss", end.both());
+        r.put("qat_perplexity", Math.exp(end.both()));
+        r.put("qat_weights_fp32_loss", end.fp());
+        r.put("qat_weights_fp32_perplexity", Math.exp(end.fp()));
+        r.put("decomposition", "weight part = L(weights quantized) - L(fp), activation part = L(activations quantized) - L(fp), "
+                + "total = L(both) - L(fp), interaction = total - weight part - activation part; held-out loss of the same weights (Chen et al. 2025, arXiv 2505.14302)");
+        r.put("ptq_parts", ptq.toJson());
+        r.put("qat_parts", end.toJson());
+        r.put("curve_every_steps", evalEvery);
+        r.put("curve", curve.stream().map(QuantErrorParts::toJson).toList());
+        r.put("curve_html", html.toString());
         r.put("gguf", gguf.toString());
         Path tmp = out.resolve("qat.json.tmp");
         try (PrintWriter pw = new PrintWriter(Files.newBufferedWriter(tmp))) { pw.println(Json.write(r)); }
         Files.move(tmp, out.resolve("qat.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return r;
+        return new Result(r, curve, ptq, end);
+    }
+
+    /** Measures a curve point, reports it on stderr; returns the nanoseconds it took. */
+    private static long addPoint(List<QuantErrorParts> curve, Trainer t, QatSettings qat, int batches, PrintStream err) {
+        long t0 = System.nanoTime();
+        QuantErrorParts p = QuantErrorParts.measure(t, qat, batches, true);
+        curve.add(p);
+        err.printf("step %d  held-out (%d windows): fp %.4f, weight part %+.4f, activation part %+.4f, total %+.4f%n",
+                p.step(), p.windows(), p.fp(), p.weightPart(), p.activationPart(), p.total());
+        return System.nanoTime() - t0;
+    }
+
+    /** The curve and the whole-split measurements as a readable table. */
+    static String table(Result r) {
+        List<MatmulInput> inputs = new ArrayList<>(r.ptq().activationsAlone().keySet());
+        StringBuilder b = new StringBuilder();
+        b.append("quantization error in held-out loss (nats/token): weight part = L(W) - L(fp), activation part = L(A) - L(fp), total = L(WA) - L(fp)\n");
+        b.append(String.format(Locale.ROOT, "%-10s %10s %7s %8s %8s %8s %8s %8s", "step", "tokens", "windows", "L_fp", "weight", "activ.", "total", "interact"));
+        for (MatmulInput in : inputs) b.append(String.format(Locale.ROOT, " %11s", "A@" + in.key));
+        b.append('\n');
+        for (QuantErrorParts p : r.curve()) row(b, Long.toString(p.step()), p, inputs);
+        row(b, "PTQ (all)", r.ptq(), inputs);
+        row(b, "QAT (all)", r.qat(), inputs);
+        return b.toString();
+    }
+
+    private static void row(StringBuilder b, String label, QuantErrorParts p, List<MatmulInput> inputs) {
+        b.append(String.format(Locale.ROOT, "%-10s %10d %7d %8.4f %8.4f %8.4f %8.4f %8.4f", label, p.tokens(), p.windows(), p.fp(), p.weightPart(),
+                p.activationPart(), p.total(), p.interaction()));
+        for (MatmulInput in : inputs) b.append(String.format(Locale.ROOT, " %11.4f", p.activationPart(in)));
+        b.append('\n');
     }
 }

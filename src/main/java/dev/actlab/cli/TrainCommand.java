@@ -69,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--probe-sequences", defaultValue = "4", description = "Held-out windows of --ctx tokens measured at step 0 and every checkpoint for DIR/dynamics.jsonl (default ${DEFAULT-VALUE}; 0 = off).") int probeSequences;
 
     @Option(names = "--from", description = "Fine-tune this model (GGUF with its tokenizer) instead of training from scratch; needs --qat.") Path from;
-    @Option(names = "--qat", description = "Quantization-aware fine-tuning of --from: w4a4, w8a8, w4a8, w16a16 or fp8 (fake-quantized block projections, straight-through gradients). Writes DIR/qat.json: held-out perplexity of the model, of it quantized (PTQ) and after QAT.") String qat;
+    @Option(names = "--qat", description = "Quantization-aware fine-tuning of --from: wNaM (N-bit weights, M-bit activations, N and M 4, 8 or 16; 16 is full precision within 1e-5) or fp8 (fake-quantized block projections, straight-through gradients). Writes DIR/qat.json: held-out perplexity of the model, of it quantized (PTQ) and after QAT, and the weight and activation parts of the quantization error at step 0, every --eval-every steps (on --eval-batches) and at the end (DIR/qat-curve.html).") String qat;
     @Option(names = "--qat-group", defaultValue = "32", description = "Values per quantization group along the input dimension (default ${DEFAULT-VALUE}).") int qatGroup;
 
     @Option(names = "--compress-activations", description = "Keep the activations saved for backward in 8 bits (a scale per 32 values), dequantized in backward; the forward pass is unchanged.") boolean compressActivations;
@@ -92,12 +92,14 @@ final class TrainCommand implements Callable<Integer> {
             if (resume) throw new IllegalArgumentException("--resume does not apply to --from/--qat fine-tuning");
             TrainSettings proto = new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10,
                     warmup != null ? warmup : 20, 1, weightDecay, clip, seed);
-            Map<String, Object> r = QatFineTune.run(from, dev.actlab.train.QatSettings.parse(qat, qatGroup), text, out, proto, tokens,
-                    logEvery, name, System.err);
+            QatFineTune.Result result = QatFineTune.run(from, dev.actlab.train.QatSettings.parse(qat, qatGroup), text, out, proto, tokens,
+                    logEvery, evalEvery, evalBatches, name, System.err);
+            Map<String, Object> r = result.json();
             if (json) spec.commandLine().getOut().println(Json.write(r));
-            else spec.commandLine().getOut().printf("held-out perplexity (%s windows of %s): FP32 %.2f, PTQ %s %.2f, QAT %s %.2f (QAT weights in FP32: %.2f); %s%n",
+            else spec.commandLine().getOut().print(QatFineTune.table(result));
+            if (!json) spec.commandLine().getOut().printf("held-out perplexity (%s windows of %s): FP32 %.2f, PTQ %s %.2f, QAT %s %.2f (QAT weights in FP32: %.2f); %s%n",
                     r.get("heldout_windows"), r.get("heldout_tokens_per_window"), r.get("fp32_perplexity"), qat, r.get("ptq_perplexity"),
-                    qat, r.get("qat_perplexity"), r.get("qat_weights_fp32_perplexity"), out.resolve("qat.json"));
+                    qat, r.get("qat_perplexity"), r.get("qat_weights_fp32_perplexity"), out.resolve("qat.json") + ", " + r.get("curve_html"));
             return 0;
         }
         Path ckpt = out.resolve("checkpoint"), corpusId = out.resolve("corpus.sha256");

@@ -118,8 +118,8 @@ public final class TrainModel {
      * backward sees the quantized x it multiplied, and the gradient it returns for x passes
      * straight through to the unquantized op that produced x.
      */
-    private void quantizeInput(float[] x, int n, int cols) {
-        if (qat != null && qat.activationFormat() != null) FakeQuant.forward(x, x, n, cols, qat.activationFormat(), qat.group(), par);
+    private void quantizeInput(MatmulInput input, float[] x, int n, int cols) {
+        if (qat != null && qat.quantizes(input)) FakeQuant.forward(x, x, n, cols, qat.activationFormat(), qat.group(), par);
     }
 
     private void quantizeWeights() {
@@ -309,7 +309,7 @@ public final class TrainModel {
             float[] x = a.resid[l];
             // attention: mid = x + wo(attn(rope(wq ln1), rope(wk ln1), wv ln1))
             RmsNorm.forward(a.ln1[l], a.rstd1[l], x, w.attnNorm.value(), N, C, eps, par);
-            quantizeInput(a.ln1[l], N, C);
+            quantizeInput(MatmulInput.ATTN_QKV, a.ln1[l], N, C);
             Matmul.forward(a.q[l], a.ln1[l], weight(w.wq), N, C, Q, par);
             Matmul.forward(a.k[l], a.ln1[l], weight(w.wk), N, C, K, par);
             Matmul.forward(a.v[l], a.ln1[l], weight(w.wv), N, C, K, par);
@@ -318,18 +318,18 @@ public final class TrainModel {
             a.rope.forward(a.k[l], N, c.kvHeads());
             a.attention.forward(a.z[l], a.att[l], a.q[l], a.k[l], a.v[l], par);
             save(a.attC, l, a.att[l]);
-            quantizeInput(a.z[l], N, Q);
+            quantizeInput(MatmulInput.ATTN_OUTPUT, a.z[l], N, Q);
             Matmul.forward(a.branch, a.z[l], weight(w.wo), N, Q, C, par);
             save(a.zC, l, a.z[l]);
             Residual.forward(a.mid[l], x, a.branch, N * C);
             // gated MLP: resid[l+1] = mid + down(silu(gate ln2) * up ln2)
             RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
-            quantizeInput(a.ln2[l], N, C);
+            quantizeInput(MatmulInput.FFN_GATE_UP, a.ln2[l], N, C);
             Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
             SwiGlu.forward(a.h[l], a.gate[l], a.up[l], N * H, par);
             save(a.gateC, l, a.gate[l]); save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
-            quantizeInput(a.h[l], N, H);
+            quantizeInput(MatmulInput.FFN_DOWN, a.h[l], N, H);
             Matmul.forward(a.branch, a.h[l], weight(w.wDown), N, H, C, par);
             save(a.hC, l, a.h[l]);
             Residual.forward(a.resid[l + 1], a.mid[l], a.branch, N * C);

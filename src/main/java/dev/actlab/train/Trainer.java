@@ -77,4 +77,15 @@ public final class Trainer {
         }
         return (float) (sum / batches);
     }
+
+    /**
+     * Mean loss over `batches` held-out batches with the model run under `setting` (null: no
+     * quantization) instead of its own QAT setting, which is restored afterwards.
+     */
+    public float heldOutLoss(int batches, QatSettings setting) {
+        QatSettings own = model.qat();
+        model.withQat(setting);
+        try { return heldOutLoss(batches); }
+        finally { model.withQat(own); }
+    }
 }
