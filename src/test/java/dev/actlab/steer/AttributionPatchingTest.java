@@ -52,14 +52,15 @@ class AttributionPatchingTest {
         // the first-order estimate is not exact, but a wrong gradient (sign, site, position) would not correlate
         double r = Correlation.pearson(x, y);
         assertTrue(r > 0.9, "Pearson " + r);
-        // the biggest real patch is also the biggest estimated one
-        assertEquals(argMaxAbs(x), argMaxAbs(y));
-    }
-
-    private static int argMaxAbs(double[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (Math.abs(v[i]) > Math.abs(v[best])) best = i;
-        return best;
+        // the patches that restore most of the metric are the same ones, real or estimated
+        double gap = real.clean() - real.corrupt();
+        java.util.Set<Integer> bigReal = new java.util.TreeSet<>(), bigEstimate = new java.util.TreeSet<>();
+        for (int i = 0; i < x.length; i++) {
+            if (x[i] / gap > 0.5) bigReal.add(i);
+            if (y[i] / gap > 0.5) bigEstimate.add(i);
+        }
+        assertFalse(bigReal.isEmpty());
+        assertEquals(bigReal, bigEstimate, "cells (site * T + position) restoring more than half");
     }
 
     @Test
