@@ -189,7 +189,8 @@ final class BenchCommand implements Callable<Integer> {
         return bestMedian(results.stream().mapToDouble(x -> x[column] * factor).toArray());
     }
 
-    private static Map<String, Double> bestMedian(double[] v) {
+    /** The best (largest) and the median of v: how actlab's benchmarks report rounds. */
+    static Map<String, Double> bestMedian(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -9,7 +9,6 @@ import dev.actlab.train.ModelPreset;
 import dev.actlab.train.TrainModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -76,11 +75,11 @@ final class TrainBench {
             o.put("batch", batch); o.put("ctx", ctx); o.put("threads", n);
             o.put("rounds", rounds); o.put("steps_per_round", steps); o.put("warmup_steps", warmup);
             o.put("flops_per_step", flopsPerStep);
-            o.put("tokens_per_second", bestMedian(tok));
-            o.put("gflops_per_second", bestMedian(gflops));
-            o.put("gflop_per_cpu_second", bestMedian(perCpu));
-            o.put("percent_of_one_core_fma_peak", bestMedian(percent));
-            o.put("fma_peak_gflops_one_core", bestMedian(peaks));
+            o.put("tokens_per_second", BenchCommand.bestMedian(tok));
+            o.put("gflops_per_second", BenchCommand.bestMedian(gflops));
+            o.put("gflop_per_cpu_second", BenchCommand.bestMedian(perCpu));
+            o.put("percent_of_one_core_fma_peak", BenchCommand.bestMedian(percent));
+            o.put("fma_peak_gflops_one_core", BenchCommand.bestMedian(peaks));
             List<Map<String, Object>> detail = new ArrayList<>();
             for (int r = 0; r < rounds; r++)
                 detail.add(Map.of("wall_seconds", results.get(r).wallSeconds(), "cpu_seconds", results.get(r).cpuSeconds(),
@@ -119,18 +118,8 @@ final class TrainBench {
         return ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     }
 
-    private static Map<String, Double> bestMedian(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-        Map<String, Double> r = new LinkedHashMap<>();
-        r.put("best", s[s.length - 1]);
-        r.put("median", median);
-        return r;
-    }
-
     private static void row(PrintWriter o, String label, double[] v, String f) {
-        Map<String, Double> m = bestMedian(v);
+        Map<String, Double> m = BenchCommand.bestMedian(v);
         o.printf("%-34s %12s %12s%n", label, String.format(f, m.get("best")), String.format(f, m.get("median")));
     }
 }
