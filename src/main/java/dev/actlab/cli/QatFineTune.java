@@ -1,5 +1,6 @@
 package dev.actlab.cli;
 
+import dev.actlab.model.io.AtomicFile;
 import dev.actlab.inspect.QatCurveReport;
 import dev.actlab.model.ModelLoader;
 import dev.actlab.model.gguf.GgufFile;
@@ -16,11 +17,9 @@ import dev.actlab.train.TrainModel;
 import dev.actlab.train.TrainSettings;
 import dev.actlab.train.Trainer;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -127,9 +126,7 @@ final class QatFineTune {
         r.put("curve", curve.stream().map(QuantErrorParts::toJson).toList());
         r.put("curve_html", html.toString());
         r.put("gguf", gguf.toString());
-        Path tmp = out.resolve("qat.json.tmp");
-        try (PrintWriter pw = new PrintWriter(Files.newBufferedWriter(tmp))) { pw.println(Json.write(r)); }
-        Files.move(tmp, out.resolve("qat.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.writeString(out.resolve("qat.json"), Json.write(r) + "\n");
         return new Result(r, curve, ptq, end);
     }
 

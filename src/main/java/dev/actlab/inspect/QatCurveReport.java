@@ -1,5 +1,6 @@
 package dev.actlab.inspect;
 
+import dev.actlab.model.io.AtomicFile;
 import static dev.actlab.inspect.chart.Svg.esc;
 import static dev.actlab.inspect.chart.Svg.num;
 
@@ -7,10 +8,7 @@ import dev.actlab.inspect.chart.LineChart;
 import dev.actlab.train.MatmulInput;
 import dev.actlab.train.QuantErrorParts;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -62,13 +60,7 @@ public final class QatCurveReport {
     }
 
     /** Writes the page to `target` through a temporary file in the same directory. */
-    public static void write(Path target, String html) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.writeString(tmp, html, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally { Files.deleteIfExists(tmp); }
-    }
+    public static void write(Path target, String html) throws IOException { AtomicFile.writeString(target, html); }
 
     private static double[] series(List<QuantErrorParts> curve, ToDoubleFunction<QuantErrorParts> f) {
         return curve.stream().mapToDouble(f).toArray();
