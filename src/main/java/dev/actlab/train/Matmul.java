@@ -35,10 +35,10 @@ public final class Matmul {
         gemm(y, 0, out, x, 0, in, false, w, 0, in, true, n, in, out, Zeros.C_BEFORE, par);
     }
 
-    /** dx [N, in] += dy [N, out] W (skipped when dx is null); dw [out, in] += dy^T x. */
+    /** dx [N, in] += dy [N, out] W; dw [out, in] += dy^T x; either is skipped when null. */
     public static void backward(float[] dx, float[] dw, float[] dy, float[] x, float[] w, int n, int in, int out, Parallel par) {
         if (dx != null) gemm(dx, dy, false, w, false, n, out, in, par);
-        gemm(dw, dy, true, x, false, out, n, in, par);
+        if (dw != null) gemm(dw, dy, true, x, false, out, n, in, par);
     }
 
     /**

@@ -26,7 +26,7 @@ public final class RmsNorm {
     }
 
     /**
-     * dx [N, C] += dL/dx, dw [C] += dL/dw given dy [N, C].
+     * dx [N, C] += dL/dx, dw [C] += dL/dw given dy [N, C] (dw skipped when null).
      * dx_i = rstd * w_i dy_i - rstd^3 / C * x_i * sum_j(w_j dy_j x_j); dw_i = sum_n dy_i x_i rstd.
      * dx is split over rows, dw over channels: each value is summed by one thread in row order
      * (dw a vector of channels at a time, each lane its own channel's sum).
@@ -51,6 +51,7 @@ public final class RmsNorm {
                 for (; i < c; i++) dx[o + i] += r * w[i] * dy[o + i] - k * x[o + i];
             }
         });
+        if (dw == null) return;
         par.forRange(c, L, (from, to) -> {
             int i = from;
             for (; i + L <= to; i += L) {

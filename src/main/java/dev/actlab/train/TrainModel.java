@@ -346,7 +346,7 @@ public final class TrainModel {
         if (a == null) throw new IllegalStateException("backward before forward");
         Arrays.fill(a.dLogits, 0);
         CrossEntropy.backward(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
-        backwardFromLogits(null);
+        backwardFromLogits(null, true);
     }
 
     /** Receives d f / d activation at a hook site during {@link #siteGradients}. */
@@ -364,7 +364,7 @@ public final class TrainModel {
      * blocks.L.hook_resid_pre / hook_resid_mid / hook_resid_post / hook_attn_out / hook_mlp_out,
      * attn.hook_q / hook_k / hook_v / hook_rot_q / hook_rot_k / hook_z and mlp.hook_pre /
      * hook_pre_linear / hook_post. With QAT or compression on, these are the gradients of the model
-     * as it runs with them. Zeroes the parameter grads afterwards.
+     * as it runs with them. No parameter gradient is computed: the params' grads are left as they were.
      */
     public java.util.Map<String, float[]> siteGradients(int[] tokens, java.util.function.UnaryOperator<float[]> dLogitsOf,
                                                         java.util.function.Predicate<String> filter) {
@@ -377,19 +377,21 @@ public final class TrainModel {
         backwardFromLogits((site, layer, grad) -> {
             String name = site.nameAt(layer);
             if (filter.test(name)) out.put(name, grad.clone());
-        });
-        zeroGrad();
+        }, false);
         return out;
     }
 
-    /** Backward from a.dLogits; sink (may be null) sees d / d activation at the sites as backward reaches them. */
-    private void backwardFromLogits(GradientSink sink) {
+    /**
+     * Backward from a.dLogits; sink (may be null) sees d / d activation at the sites as backward
+     * reaches them; parameter grads are accumulated only when weightGrads.
+     */
+    private void backwardFromLogits(GradientSink sink, boolean weightGrads) {
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float[] dx = a.dResid;                    // d loss / d residual stream [N, C], walked backwards
         Arrays.fill(a.dNorm, 0);
-        Matmul.backward(a.dNorm, embedding.grad(), a.dLogits, a.lnf, embedding.value(), N, C, V, par);
+        Matmul.backward(a.dNorm, grad(embedding, weightGrads), a.dLogits, a.lnf, embedding.value(), N, C, V, par);
         Arrays.fill(dx, 0);
-        RmsNorm.backward(dx, finalNorm.grad(), a.dNorm, a.resid[layers.length], finalNorm.value(), a.rstdf, N, C, par);
+        RmsNorm.backward(dx, grad(finalNorm, weightGrads), a.dNorm, a.resid[layers.length], finalNorm.value(), a.rstdf, N, C, par);
 
         for (int l = layers.length - 1; l >= 0; l--) {
             Layer w = layers[l];
@@ -398,7 +400,7 @@ public final class TrainModel {
             // resid[l+1] = mid + mlp: both receive dx (Residual.backward), so dx carries on as d mid
             zero(a.dh);
             restore(a.hC, l, a.h[l]);
-            Matmul.backward(a.dh, w.wDown.grad(), dx, a.h[l], weight(w.wDown), N, H, C, par);
+            Matmul.backward(a.dh, grad(w.wDown, weightGrads), dx, a.h[l], weight(w.wDown), N, H, C, par);
             report(sink, HookSite.MLP_POST, l, a.dh);
             zero(a.dGate); zero(a.dUp);
             restore(a.gateC, l, a.gate[l]); restore(a.upC, l, a.up[l]);
@@ -407,15 +409,15 @@ public final class TrainModel {
             report(sink, HookSite.MLP_PRE_LINEAR, l, a.dUp);
             zero(a.dNorm);
             restore(a.ln2C, l, a.ln2[l]);
-            Matmul.backward(a.dNorm, w.wGate.grad(), a.dGate, a.ln2[l], weight(w.wGate), N, C, H, par);
-            Matmul.backward(a.dNorm, w.wUp.grad(), a.dUp, a.ln2[l], weight(w.wUp), N, C, H, par);
-            RmsNorm.backward(dx, w.ffnNorm.grad(), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
+            Matmul.backward(a.dNorm, grad(w.wGate, weightGrads), a.dGate, a.ln2[l], weight(w.wGate), N, C, H, par);
+            Matmul.backward(a.dNorm, grad(w.wUp, weightGrads), a.dUp, a.ln2[l], weight(w.wUp), N, C, H, par);
+            RmsNorm.backward(dx, grad(w.ffnNorm, weightGrads), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
             report(sink, HookSite.RESID_MID, l, dx);
             report(sink, HookSite.ATTN_OUT, l, dx);
             // mid = resid[l] + attention: dx carries on as d resid[l]
             zero(a.dz);
             restore(a.zC, l, a.z[l]);
-            Matmul.backward(a.dz, w.wo.grad(), dx, a.z[l], weight(w.wo), N, Q, C, par);
+            Matmul.backward(a.dz, grad(w.wo, weightGrads), dx, a.z[l], weight(w.wo), N, Q, C, par);
             report(sink, HookSite.ATTN_Z, l, a.dz);
             zero(a.dq); zero(a.dk); zero(a.dv);
             restore(a.attC, l, a.att[l]);
@@ -429,15 +431,18 @@ public final class TrainModel {
             report(sink, HookSite.ATTN_K, l, a.dk);
             zero(a.dNorm);
             restore(a.ln1C, l, a.ln1[l]);
-            Matmul.backward(a.dNorm, w.wq.grad(), a.dq, a.ln1[l], weight(w.wq), N, C, Q, par);
-            Matmul.backward(a.dNorm, w.wk.grad(), a.dk, a.ln1[l], weight(w.wk), N, C, K, par);
-            Matmul.backward(a.dNorm, w.wv.grad(), a.dv, a.ln1[l], weight(w.wv), N, C, K, par);
-            RmsNorm.backward(dx, w.attnNorm.grad(), a.dNorm, a.resid[l], w.attnNorm.value(), a.rstd1[l], N, C, par);
+            Matmul.backward(a.dNorm, grad(w.wq, weightGrads), a.dq, a.ln1[l], weight(w.wq), N, C, Q, par);
+            Matmul.backward(a.dNorm, grad(w.wk, weightGrads), a.dk, a.ln1[l], weight(w.wk), N, C, K, par);
+            Matmul.backward(a.dNorm, grad(w.wv, weightGrads), a.dv, a.ln1[l], weight(w.wv), N, C, K, par);
+            RmsNorm.backward(dx, grad(w.attnNorm, weightGrads), a.dNorm, a.resid[l], w.attnNorm.value(), a.rstd1[l], N, C, par);
             report(sink, HookSite.RESID_PRE, l, dx);
         }
         report(sink, HookSite.EMBED, 0, dx);
-        Embedding.backward(embedding.grad(), dx, a.tokens, N, C);
+        if (weightGrads) Embedding.backward(embedding.grad(), dx, a.tokens, N, C);
     }
+
+    /** p's grad, or null (skip it) when no weight gradients are wanted. */
+    private static float[] grad(Param p, boolean weightGrads) { return weightGrads ? p.grad() : null; }
 
     private static void report(GradientSink sink, HookSite site, int layer, float[] grad) {
         if (sink != null) sink.accept(site, layer, grad);

@@ -78,6 +78,20 @@ class SiteGradientsTest {
     }
 
     @Test
+    void parameterGradsAreLeftAsTheyWere() {
+        TrainModel tm = TrainModel.from(model);
+        int T = tokens.length, V = model.config().vocabSize();
+        for (Param p : tm.params()) java.util.Arrays.fill(p.grad(), 0.25f);   // an accumulation in progress
+        tm.siteGradients(tokens, logits -> {
+            float[] d = new float[T * V];
+            d[(T - 1) * V + A] = 1;
+            return d;
+        }, s -> true);
+        for (Param p : tm.params())
+            for (float g : p.grad()) assertEquals(0.25f, g, p.name());
+    }
+
+    @Test
     void causalityPositionsAfterTheLastOneGetNoGradient() {
         TrainModel tm = TrainModel.from(model);
         int T = tokens.length, V = model.config().vocabSize(), C = model.config().dim();
