@@ -234,7 +234,8 @@ public final class PatchCommand implements Callable<Integer> {
         }
     }
 
-    private static String fmt(Object v) { return v == null ? "n/a" : String.format(Locale.ROOT, "%.3f", (Double) v); }
+    /** A correlation from correlation(): three decimals, or n/a when undefined (null). */
+    static String fmt(Object v) { return v == null ? "n/a" : String.format(Locale.ROOT, "%.3f", (Double) v); }
 
     private interface Cell { double at(int site, int col); }
 

@@ -47,11 +47,11 @@ final class PatchReport {
                     .append("the clean and corrupted runs plus one backward pass for every cell (Nanda 2023; Kram\u00e1r et al. 2024).</p>\n");
             h.append(new Heatmap("estimated restored fraction", "position", "site", "estimated", r.sites(), columns, est, scale).showValues(true).svg(1100));
             h.append("<h2>Estimate against the real patch</h2>\n<ul class=\"findings\"><li>")
-                    .append(esc(String.format(Locale.ROOT, "all %s cells: Pearson %s, Spearman %s", corr.get("cells"), fmt(corr.get("pearson")), fmt(corr.get("spearman")))))
+                    .append(esc(String.format(Locale.ROOT, "all %s cells: Pearson %s, Spearman %s", corr.get("cells"), PatchCommand.fmt(corr.get("pearson")), PatchCommand.fmt(corr.get("spearman")))))
                     .append("</li>");
             @SuppressWarnings("unchecked") Map<String, Map<String, Object>> kinds = (Map<String, Map<String, Object>>) corr.get("by_site_kind");
-            kinds.forEach((k, v) -> h.append("<li>").append(esc(String.format(Locale.ROOT, "%s: Pearson %s, Spearman %s (%s cells)", k, fmt(v.get("pearson")),
-                    fmt(v.get("spearman")), v.get("cells")))).append("</li>"));
+            kinds.forEach((k, v) -> h.append("<li>").append(esc(String.format(Locale.ROOT, "%s: Pearson %s, Spearman %s (%s cells)", k, PatchCommand.fmt(v.get("pearson")),
+                    PatchCommand.fmt(v.get("spearman")), v.get("cells")))).append("</li>"));
             h.append("</ul>\n");
             ScatterChart sc = new ScatterChart("estimated against real effect (metric change)", "activation patching", "attribution patching");
             for (int s = 0; s < S; s++)
@@ -61,6 +61,4 @@ final class PatchReport {
         }
         return h.append("</body></html>\n").toString();
     }
-
-    private static String fmt(Object v) { return v == null ? "n/a" : String.format(Locale.ROOT, "%.3f", (Double) v); }
 }
