@@ -1,6 +1,8 @@
 package dev.actlab.capture;
 
-import dev.actlab.model.HookedModel;
+import dev.actlab.io.Progress;
+
+import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.safetensors.SafetensorsWriter;
@@ -31,8 +33,6 @@ import java.util.function.Predicate;
  * token's [start, end) UTF-8 byte offsets in the text (-1, -1 where a token has no place in it).
  */
 public final class ActivationCapture {
-    /** Progress after each window; may throw to stop the capture (what an interruption looks like). */
-    public interface Progress { void windowDone(int windowsDone, int windowsTotal, long rows); }
 
     private final HookedModel model;
     private final Predicate<String> siteFilter;
@@ -101,7 +101,7 @@ public final class ActivationCapture {
                 buf = new ShardBuffer(sites);
                 firstWindow = w + 1;
             }
-            if (progress != null) progress.windowDone(w + 1, windows, m.rows + buf.rows);
+            if (progress != null) progress.update(w + 1, windows);
         }
         if (!m.complete) { m.complete = true; m.write(dir); }
         return m;

@@ -1,6 +1,6 @@
 package dev.actlab.capture;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.model.safetensors.SafetensorsFile;
 import dev.actlab.tensor.DType;
 import java.io.IOException;

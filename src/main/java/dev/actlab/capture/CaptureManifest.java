@@ -1,12 +1,12 @@
 package dev.actlab.capture;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.AtomicFile;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

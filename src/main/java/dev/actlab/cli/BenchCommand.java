@@ -1,10 +1,12 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.Json;
+
 import dev.actlab.bench.DispatchOverhead;
 import dev.actlab.bench.FmaPeak;
 import dev.actlab.bench.HookOverhead;
 import dev.actlab.bench.ReadBandwidth;
-import dev.actlab.model.ModelLoader;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.KvCache;
 import dev.actlab.model.llama.LlamaConfig;

@@ -1,8 +1,11 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.Json;
+import dev.actlab.io.ProgressBar;
+
 import dev.actlab.capture.ActivationCapture;
 import dev.actlab.capture.CaptureManifest;
-import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.tokenizer.TokenOffsets;
 import dev.actlab.tensor.DType;
@@ -54,7 +57,7 @@ final class CaptureCommand implements Callable<Integer> {
         int window = ctx > 0 ? ctx : Math.min(512, m instanceof dev.actlab.model.llama.LlamaModel l ? l.config().contextLength() : 512);
         ProgressBar bar = new ProgressBar("capture", "windows");
         CaptureManifest man = new ActivationCapture(m, filter, window, shardTokens, dtype)
-                .run(ids, offsets, out, (done, total, rows) -> bar.update(done, total));
+                .run(ids, offsets, out, bar);
         PrintWriter pw = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> j = new LinkedHashMap<>();

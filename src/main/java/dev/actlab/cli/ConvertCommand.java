@@ -1,6 +1,8 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.HookedModel;
+import dev.actlab.io.ProgressBar;
+
+import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.gguf.GgufBertWriter;
 import dev.actlab.model.gguf.GgufLlamaWriter;
 import dev.actlab.model.gguf.GgufWriter;
@@ -27,7 +29,7 @@ final class ConvertCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException(m.architecture() + " models cannot be written as GGUF yet");
         };
         ProgressBar bar = new ProgressBar("convert", "MB");
-        w.write(out, (tensor, done, total) -> bar.update(done >> 20, total >> 20));
+        w.write(out, (done, total) -> bar.update(done >> 20, total >> 20));
         System.out.printf("wrote %s (%s, %s)%n", out, m.architecture(), dtype);
         return 0;
     }

@@ -1,6 +1,8 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.Json;
+
+import dev.actlab.io.AtomicFile;
 import dev.actlab.tensor.Parallel;
 import java.nio.file.Files;
 import java.nio.file.Path;

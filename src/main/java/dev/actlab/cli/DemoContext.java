@@ -1,7 +1,7 @@
 package dev.actlab.cli;
 
 import dev.actlab.model.bert.BertModel;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.onnx.MiniLm;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,9 +1,11 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.ModelLoader;
+import dev.actlab.io.Json;
+
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.bert.BertModel;
-import dev.actlab.model.bert.MiniLm;
-import dev.actlab.model.io.Utf8Lines;
+import dev.actlab.model.onnx.MiniLm;
+import dev.actlab.io.Utf8Lines;
 import dev.actlab.tensor.Parallel;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;

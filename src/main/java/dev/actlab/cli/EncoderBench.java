@@ -1,8 +1,10 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.ModelLoader;
+import dev.actlab.io.Json;
+
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.bert.BertModel;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.onnx.MiniLm;
 import dev.actlab.model.onnx.OnnxRuntimeEncoder;
 import dev.actlab.bench.FmaPeak;
 import dev.actlab.tensor.Parallel;

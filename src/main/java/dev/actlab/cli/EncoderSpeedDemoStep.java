@@ -1,6 +1,6 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.onnx.MiniLm;
 import dev.actlab.model.onnx.OnnxRuntimeEncoder;
 import dev.actlab.bench.FmaPeak;
 import java.util.LinkedHashMap;

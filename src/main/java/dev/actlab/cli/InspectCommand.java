@@ -5,8 +5,9 @@ import dev.actlab.inspect.FindingsSummary;
 import dev.actlab.inspect.InspectOptions;
 import dev.actlab.inspect.InspectReport;
 import dev.actlab.inspect.Inspector;
+import dev.actlab.io.ProgressBar;
 import dev.actlab.inspect.Report;
-import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.HookedModel;
 import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -51,14 +52,7 @@ final class InspectCommand implements Callable<Integer> {
         InspectOptions d = InspectOptions.defaults();
         InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
                 d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables);
-        PrintWriter err = spec.commandLine().getErr();
-        long t0 = System.nanoTime();
-        InspectReport r = Inspector.inspect(m, ids, o, (chunk, chunks, done, total) -> {
-            double s = (System.nanoTime() - t0) / 1e9, rate = done / Math.max(s, 1e-9);
-            err.printf(Locale.ROOT, "\rinspect: chunk %d/%d, %d/%d tokens, %.0f tok/s, %.0f s left   ", chunk, chunks, done, total, rate, (total - done) / rate);
-            if (chunk == chunks) err.println();
-            err.flush();
-        });
+        InspectReport r = Inspector.inspect(m, ids, o, new ProgressBar("inspect", "tokens"));
         Report.write(r, out);
         PrintWriter pw = spec.commandLine().getOut();
         if (json) {

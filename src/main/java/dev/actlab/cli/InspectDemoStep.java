@@ -5,7 +5,7 @@ import dev.actlab.inspect.InspectOptions;
 import dev.actlab.inspect.InspectReport;
 import dev.actlab.inspect.Inspector;
 import dev.actlab.inspect.Report;
-import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.bert.BertModel;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.AtomicFile;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.tensor.Parallel;

@@ -1,6 +1,6 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import java.io.IOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.HookedModel;
-import dev.actlab.model.ModelLoader;
+import dev.actlab.model.hook.HookedModel;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.llama.LlamaModel;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,9 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.Json;
+import dev.actlab.io.ProgressBar;
+
+import dev.actlab.io.AtomicFile;
 import dev.actlab.inspect.TokenText;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.llama.LlamaModel;

@@ -1,11 +1,11 @@
 package dev.actlab.cli;
 
-import static dev.actlab.inspect.chart.Svg.esc;
+import static dev.actlab.io.chart.Svg.esc;
 
 import dev.actlab.inspect.HtmlReport;
-import dev.actlab.inspect.chart.ColorScale;
-import dev.actlab.inspect.chart.Heatmap;
-import dev.actlab.inspect.chart.ScatterChart;
+import dev.actlab.io.chart.ColorScale;
+import dev.actlab.io.chart.Heatmap;
+import dev.actlab.io.chart.ScatterChart;
 import dev.actlab.steer.ActivationPatching;
 import java.util.List;
 import java.util.Locale;

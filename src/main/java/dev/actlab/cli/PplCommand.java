@@ -1,5 +1,8 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.Json;
+import dev.actlab.io.ProgressBar;
+
 import dev.actlab.model.eval.Perplexity;
 import dev.actlab.model.eval.PerplexityResult;
 import dev.actlab.model.eval.SavedLogits;

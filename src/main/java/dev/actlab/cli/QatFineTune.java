@@ -1,8 +1,10 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.io.AtomicFile;
-import dev.actlab.inspect.QatCurveReport;
-import dev.actlab.model.ModelLoader;
+import dev.actlab.io.Json;
+
+import dev.actlab.io.AtomicFile;
+import dev.actlab.train.QatCurveReport;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.gguf.GgufFile;
 import dev.actlab.model.gguf.GgufLlamaWriter;
 import dev.actlab.model.gguf.GgufWriter;

@@ -1,5 +1,7 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.Json;
+
 import dev.actlab.model.generate.Generation;
 import dev.actlab.model.generate.Generator;
 import dev.actlab.model.generate.Sampler;

@@ -1,5 +1,8 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.Json;
+import dev.actlab.io.ProgressBar;
+
 import dev.actlab.model.gguf.GgufLlamaLoader;
 import dev.actlab.model.gguf.GgufLlamaWriter;
 import dev.actlab.model.gguf.GgufWriter;
@@ -61,12 +64,8 @@ final class SynthCommand implements Callable<Integer> {
         LlamaConfig c = s.config;
         GgufWriter w = write(c, type, seed, "synthetic-" + shape + "-" + type);
         long start = System.nanoTime();
-        long[] last = {0};
-        w.write(out, (name, done, total) -> {
-            long now = System.nanoTime();
-            if (now - last[0] > 200_000_000L || done == total) { last[0] = now; progress(name, done, total, start); }
-        });
-        System.err.println();
+        ProgressBar bar = new ProgressBar("synth", "MB");
+        w.write(out, (done, total) -> bar.update(done >> 20, total >> 20));
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("out", out.toString());
         summary.put("shape", shape);
@@ -105,13 +104,5 @@ final class SynthCommand implements Callable<Integer> {
             w.tensor(slot.name(), GgufLlamaWriter.storedType(slot, type), slot.dims(), rows);
         }
         return w;
-    }
-
-    private static void progress(String tensor, long done, long total, long start) {
-        double secs = (System.nanoTime() - start) / 1e9;
-        double rate = done / Math.max(secs, 1e-9);
-        double left = (total - done) / Math.max(rate, 1);
-        System.err.printf("\r%6.1f%%  %,d / %,d MB  %.0f MB/s  %.0f s left  %-32s", 100.0 * done / total, done >> 20, total >> 20,
-                rate / (1 << 20), left, tensor);
     }
 }

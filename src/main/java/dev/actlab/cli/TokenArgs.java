@@ -1,6 +1,6 @@
 package dev.actlab.cli;
 
-import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.HookedModel;
 import java.util.Arrays;
 
 /** Turns --prompt text or --tokens "1 2 3" into token ids for a model. */

@@ -1,5 +1,7 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.Json;
+
 import dev.actlab.bench.FmaPeak;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.tensor.Parallel;

@@ -1,5 +1,7 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.Json;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.actlab.model.llama2c.Llama2cWriter;
 import dev.actlab.tensor.Parallel;

@@ -1,15 +1,15 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.io.AtomicFile;
-import static dev.actlab.inspect.chart.Svg.esc;
-import static dev.actlab.inspect.chart.Svg.num;
+import dev.actlab.io.AtomicFile;
+import static dev.actlab.io.chart.Svg.esc;
+import static dev.actlab.io.chart.Svg.num;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.actlab.inspect.chart.ColorScale;
-import dev.actlab.inspect.chart.LineChart;
-import dev.actlab.model.FormatException;
+import dev.actlab.io.chart.ColorScale;
+import dev.actlab.io.chart.LineChart;
+import dev.actlab.io.FormatException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

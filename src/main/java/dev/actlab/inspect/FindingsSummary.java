@@ -1,6 +1,6 @@
 package dev.actlab.inspect;
 
-import dev.actlab.inspect.chart.Svg;
+import dev.actlab.io.chart.Svg;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

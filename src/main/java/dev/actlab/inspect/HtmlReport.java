@@ -1,13 +1,13 @@
 package dev.actlab.inspect;
 
-import static dev.actlab.inspect.chart.Svg.esc;
-import static dev.actlab.inspect.chart.Svg.num;
-import static dev.actlab.inspect.chart.Svg.pct;
+import static dev.actlab.io.chart.Svg.esc;
+import static dev.actlab.io.chart.Svg.num;
+import static dev.actlab.io.chart.Svg.pct;
 
-import dev.actlab.inspect.chart.BarChart;
-import dev.actlab.inspect.chart.ColorScale;
-import dev.actlab.inspect.chart.Heatmap;
-import dev.actlab.inspect.chart.LineChart;
+import dev.actlab.io.chart.BarChart;
+import dev.actlab.io.chart.ColorScale;
+import dev.actlab.io.chart.Heatmap;
+import dev.actlab.io.chart.LineChart;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,6 +1,10 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.SiteName;
+
+import dev.actlab.io.Progress;
+
+import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
@@ -16,9 +20,6 @@ import java.util.function.Predicate;
  * inspect only listens.
  */
 public final class Inspector {
-    /** Called after every chunk. */
-    @FunctionalInterface
-    public interface Progress { void chunkDone(int chunk, int chunks, long tokensDone, long tokensTotal); }
 
     /**
      * Sites whose values get statistics: every [pos, ..., channels] tensor of the forward pass.
@@ -69,7 +70,7 @@ public final class Inspector {
             massive.beginChunk(chunk, start);
             model.run(chunk, hooks);
             if (lensCache != null) lens = LogitLens.compute(lensModel, lensCache, chunk, start, -1, o.lensPositions(), o.lensTopK(), text);
-            if (progress != null) progress.chunkDone(c + 1, chunks, end, tokens.length);
+            if (progress != null) progress.update(end, tokens.length);
         }
         if (lensModel == null) notes.add("logit lens: not available for " + model.architecture() + " (it needs a decoder's final norm and unembedding)");
         if (chunks > 1) notes.add("the input ran in " + chunks + " chunks of up to " + ctx + " tokens, each from position 0");

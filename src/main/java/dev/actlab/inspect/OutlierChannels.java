@@ -1,5 +1,7 @@
 package dev.actlab.inspect;
 
+import dev.actlab.model.hook.SiteName;
+
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
 import java.util.ArrayList;

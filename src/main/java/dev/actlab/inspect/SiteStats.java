@@ -1,5 +1,7 @@
 package dev.actlab.inspect;
 
+import dev.actlab.model.hook.SiteName;
+
 import dev.actlab.model.hook.Activation;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

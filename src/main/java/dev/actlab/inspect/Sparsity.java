@@ -1,5 +1,7 @@
 package dev.actlab.inspect;
 
+import dev.actlab.model.hook.SiteName;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,10 +1,10 @@
 package dev.actlab.train;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.model.gguf.GgufValue;
 import dev.actlab.model.gguf.GgufValueType;
 import dev.actlab.model.gguf.GgufWriter;

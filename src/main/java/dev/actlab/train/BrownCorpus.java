@@ -1,6 +1,6 @@
 package dev.actlab.train;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

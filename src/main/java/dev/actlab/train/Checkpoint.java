@@ -3,7 +3,7 @@ package dev.actlab.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.safetensors.SafetensorsFile;
 import dev.actlab.model.safetensors.SafetensorsWriter;

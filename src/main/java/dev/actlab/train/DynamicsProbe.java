@@ -3,7 +3,7 @@ package dev.actlab.train;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.actlab.inspect.ChannelStats;
 import dev.actlab.inspect.MassiveActivations;
-import dev.actlab.inspect.SiteName;
+import dev.actlab.model.hook.SiteName;
 import dev.actlab.inspect.TokenText;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hooks;

@@ -62,7 +62,7 @@ class ActivationCaptureTest {
 
         class Interrupt extends RuntimeException {}
         assertThrows(Interrupt.class, () -> new ActivationCapture(m, SITES, 16, 20, DType.F32)
-                .run(tokens, resumed, (done, total, rows) -> { if (done == 4) throw new Interrupt(); }));
+                .run(tokens, resumed, (done, total) -> { if (done == 4) throw new Interrupt(); }));
         CaptureManifest partial = CaptureManifest.read(resumed);
         assertFalse(partial.complete);
         assertTrue(partial.windowsDone > 0 && partial.windowsDone < partial.windowsTotal);
@@ -113,7 +113,7 @@ class ActivationCaptureTest {
     void textCapturesCarryEachTokensByteOffsetsAcrossShards() throws Exception {
         Path file = Path.of("models/actlab-brown.gguf");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(file), "skipped: " + file + " is absent");
-        LlamaModel m = dev.actlab.model.ModelLoader.loadDecoder(file);
+        LlamaModel m = dev.actlab.model.load.ModelLoader.loadDecoder(file);
         String text = "The jury said it did find that many of Georgia's registration and election laws \"are outmoded\".\n"
                 + "Naïve café owners — 😀 — agreed.";
         int[] ids = m.tokenizer().encode(text, true);

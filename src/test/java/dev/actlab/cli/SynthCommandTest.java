@@ -2,7 +2,7 @@ package dev.actlab.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.ModelLoader;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.tensor.DType;

@@ -78,7 +78,7 @@ class TrainCommandTest {
         Result r = run(args(corpus, a, "--tokenizer", "bpe:300"));
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.isRegularFile(a.resolve("tokenizer_config.json")));
-        LlamaModel g = dev.actlab.model.ModelLoader.loadDecoder(a.resolve("model.gguf"));
+        LlamaModel g = dev.actlab.model.load.ModelLoader.loadDecoder(a.resolve("model.gguf"));
         LlamaModel bin = Llama2cReader.read(a.resolve("model.bin"));
         assertEquals(300, g.config().vocabSize());
         var fromJson = dev.actlab.model.tokenizer.HfTokenizerJson.load(a.resolve("tokenizer.json"));

@@ -3,7 +3,7 @@ package dev.actlab.inspect;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.actlab.model.bert.BertModel;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.onnx.MiniLm;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;

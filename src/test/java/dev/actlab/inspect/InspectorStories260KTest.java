@@ -1,8 +1,10 @@
 package dev.actlab.inspect;
 
+import dev.actlab.model.hook.SiteName;
+
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;

@@ -1,5 +1,7 @@
 package dev.actlab.model;
 
+import dev.actlab.io.FormatException;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.actlab.model.gguf.GgufLlamaLoader;
@@ -7,7 +9,7 @@ import dev.actlab.model.gguf.GgufLlamaWriter;
 import dev.actlab.model.gguf.GgufValue;
 import dev.actlab.model.gguf.GgufValueType;
 import dev.actlab.model.gguf.GgufWriter;
-import dev.actlab.model.io.MappedFile;
+import dev.actlab.io.MappedFile;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama2c.Llama2cReader;
 import dev.actlab.tensor.DType;

@@ -3,7 +3,7 @@ package dev.actlab.steer;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.actlab.model.ModelLoader;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.steer.ActivationPatching.Positions;

@@ -122,7 +122,7 @@ class TrainerTest {
         Checkpoint.save(ckpt, t);
         Path state = ckpt.resolve("state.json");
         Files.writeString(state, Files.readString(state).replace("\"dim\" : 32", "\"dim\" : 4096"));
-        var e = assertThrows(dev.actlab.model.FormatException.class, () -> Checkpoint.load(ckpt));
+        var e = assertThrows(dev.actlab.io.FormatException.class, () -> Checkpoint.load(ckpt));
         assertEquals("size", e.field(), e.getMessage());
     }
 
@@ -142,11 +142,11 @@ class TrainerTest {
         Path opt = ckpt.resolve("optimizer.safetensors");
         byte[] good = Files.readAllBytes(opt);
         Files.write(opt, java.util.Arrays.copyOf(good, good.length - 4));   // truncated data
-        assertThrows(dev.actlab.model.FormatException.class, () -> Checkpoint.load(ckpt));
+        assertThrows(dev.actlab.io.FormatException.class, () -> Checkpoint.load(ckpt));
         byte[] huge = good.clone();
         java.nio.ByteBuffer.wrap(huge).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 40);
         Files.write(opt, huge);
-        var e = assertThrows(dev.actlab.model.FormatException.class, () -> Checkpoint.load(ckpt));
+        var e = assertThrows(dev.actlab.io.FormatException.class, () -> Checkpoint.load(ckpt));
         assertEquals("header length", e.field());
     }
 }

@@ -1,5 +1,7 @@
 package dev.actlab.model.eval;
 
+import dev.actlab.io.Progress;
+
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import java.io.IOException;
@@ -10,7 +12,6 @@ import java.util.Arrays;
  * each position predicts the next token of the window, so a window of ctx tokens scores ctx - 1.
  */
 public final class Perplexity {
-    public interface Progress { void update(long done, long total); }
 
     private Perplexity() {}
 

@@ -1,9 +1,9 @@
 package dev.actlab.model.eval;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.actlab.model.FormatException;
-import dev.actlab.model.io.MappedFile;
+import dev.actlab.io.FormatException;
+import dev.actlab.io.MappedFile;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;

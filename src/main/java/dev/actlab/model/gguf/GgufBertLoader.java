@@ -1,6 +1,6 @@
 package dev.actlab.model.gguf;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.model.bert.BertConfig;
 import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.bert.BertWeights;

@@ -1,7 +1,7 @@
 package dev.actlab.model.gguf;
 
-import dev.actlab.model.FormatException;
-import dev.actlab.model.io.MappedFile;
+import dev.actlab.io.FormatException;
+import dev.actlab.io.MappedFile;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;

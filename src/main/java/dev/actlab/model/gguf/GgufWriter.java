@@ -1,6 +1,8 @@
 package dev.actlab.model.gguf;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.Progress;
+
+import dev.actlab.io.AtomicFile;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.F16Matrix;
 import dev.actlab.tensor.Q4_0Matrix;
@@ -34,10 +36,6 @@ public final class GgufWriter {
     /** Supplies row r (of dims[1] * dims[2] * ... rows) of dims[0] floats. */
     @FunctionalInterface
     public interface Rows { void row(long r, float[] dst); }
-
-    /** Called after each tensor with bytes written so far and the total. */
-    @FunctionalInterface
-    public interface Progress { void update(String tensor, long doneBytes, long totalBytes); }
 
     private record Entry(String name, long[] dims, GgmlType type, Rows rows, MemorySegment raw, long size) {}
 
@@ -106,7 +104,7 @@ public final class GgufWriter {
                 pos += e.size;
                 pos = pad(ch, pos);
                 done += e.size;
-                if (progress != null) progress.update(e.name, done, total);
+                if (progress != null) progress.update(done, total);
             }
         } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(tmp);

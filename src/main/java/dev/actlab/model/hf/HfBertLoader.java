@@ -1,7 +1,7 @@
 package dev.actlab.model.hf;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.model.bert.BertConfig;
 import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.bert.BertWeights;

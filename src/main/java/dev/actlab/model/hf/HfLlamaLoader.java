@@ -3,7 +3,7 @@ package dev.actlab.model.hf;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;

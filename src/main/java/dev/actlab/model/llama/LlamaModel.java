@@ -2,7 +2,7 @@ package dev.actlab.model.llama;
 
 import static dev.actlab.model.hook.HookSite.*;
 
-import dev.actlab.model.HookedModel;
+import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;

@@ -1,6 +1,6 @@
 package dev.actlab.model.llama2c;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.AtomicFile;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;

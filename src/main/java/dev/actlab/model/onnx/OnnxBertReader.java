@@ -1,6 +1,6 @@
 package dev.actlab.model.onnx;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.model.bert.BertConfig;
 import dev.actlab.model.bert.BertWeights;
 import dev.actlab.tensor.F32PanelMatrix;

@@ -2,7 +2,7 @@ package dev.actlab.model.onnx;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

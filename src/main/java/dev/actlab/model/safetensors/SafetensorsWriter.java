@@ -1,6 +1,6 @@
 package dev.actlab.model.safetensors;
 
-import dev.actlab.model.io.AtomicFile;
+import dev.actlab.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

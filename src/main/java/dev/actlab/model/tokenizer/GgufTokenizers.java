@@ -1,6 +1,6 @@
 package dev.actlab.model.tokenizer;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import java.lang.reflect.Array;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.actlab.model.bert;
 
+import dev.actlab.model.onnx.MiniLm;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.actlab.model.hook.Hooks;

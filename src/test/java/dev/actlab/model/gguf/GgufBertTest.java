@@ -2,10 +2,10 @@ package dev.actlab.model.gguf;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.HookedModel;
-import dev.actlab.model.ModelLoader;
+import dev.actlab.model.hook.HookedModel;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.bert.BertModel;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.onnx.MiniLm;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.tensor.DType;
 import java.nio.file.Path;
@@ -58,7 +58,7 @@ class GgufBertTest {
         Path file = dir.resolve("not-bert.gguf");
         new GgufWriter().put("general.architecture", GgufValue.string("llama")).write(file);
         assertFalse(ModelLoader.isEncoder(file.toString()));
-        var e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufBertLoader.load(file));
+        var e = assertThrows(dev.actlab.io.FormatException.class, () -> GgufBertLoader.load(file));
         assertTrue(e.getMessage().contains("general.architecture"), e.getMessage());
     }
 }

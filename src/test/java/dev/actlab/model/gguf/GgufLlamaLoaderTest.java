@@ -2,8 +2,8 @@ package dev.actlab.model.gguf;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.FormatException;
-import dev.actlab.model.ModelLoader;
+import dev.actlab.io.FormatException;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;

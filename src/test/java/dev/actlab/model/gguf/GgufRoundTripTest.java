@@ -2,7 +2,7 @@ package dev.actlab.model.gguf;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;

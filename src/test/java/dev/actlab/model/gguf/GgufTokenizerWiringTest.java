@@ -2,7 +2,7 @@ package dev.actlab.model.gguf;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.ModelLoader;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama2c.Llama2cReader;

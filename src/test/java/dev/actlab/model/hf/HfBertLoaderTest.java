@@ -2,11 +2,11 @@ package dev.actlab.model.hf;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import dev.actlab.model.bert.BertConfig;
 import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.bert.BertWeights;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.onnx.MiniLm;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.safetensors.SafetensorsWriter;
 import dev.actlab.tensor.WeightMatrix;

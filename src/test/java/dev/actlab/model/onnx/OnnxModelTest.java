@@ -2,8 +2,8 @@ package dev.actlab.model.onnx;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.FormatException;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.io.FormatException;
+import dev.actlab.model.onnx.MiniLm;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;

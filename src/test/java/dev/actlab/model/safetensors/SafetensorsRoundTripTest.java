@@ -2,8 +2,8 @@ package dev.actlab.model.safetensors;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.FormatException;
-import dev.actlab.model.io.MappedFile;
+import dev.actlab.io.FormatException;
+import dev.actlab.io.MappedFile;
 import dev.actlab.tensor.DType;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

@@ -67,20 +67,20 @@ class SentencePieceBpeTokenizerTest {
         Map<String, Object> md = ggufMetadata(fixture());
         List<?> scores = (List<?>) md.get("tokenizer.ggml.scores");
         md.put("tokenizer.ggml.scores", scores.subList(0, scores.size() - 1));
-        var e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
+        var e = assertThrows(dev.actlab.io.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
         assertEquals("tokenizer.ggml.scores", e.field());
         assertTrue(e.getMessage().startsWith("x.gguf: "), e.getMessage());
         md.put("tokenizer.ggml.scores", scores);
         List<Object> tokens = new ArrayList<>((List<?>) md.get("tokenizer.ggml.tokens"));
         tokens.set(5, 42);
         md.put("tokenizer.ggml.tokens", tokens);
-        e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
+        e = assertThrows(dev.actlab.io.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
         assertEquals("tokenizer.ggml.tokens[5]", e.field());
         md.put("tokenizer.ggml.tokens", "not an array");
-        e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
+        e = assertThrows(dev.actlab.io.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
         assertEquals("tokenizer.ggml.tokens", e.field());
         md.remove("tokenizer.ggml.model");
-        e = assertThrows(dev.actlab.model.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
+        e = assertThrows(dev.actlab.io.FormatException.class, () -> GgufTokenizers.fromMetadata(md, java.nio.file.Path.of("x.gguf")));
         assertEquals("tokenizer.ggml.model", e.field());
     }
 

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.actlab.model.ModelLoader;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.load.ModelLoader;
+import dev.actlab.model.onnx.MiniLm;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.knuddels.jtokkit.api.EncodingType;
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

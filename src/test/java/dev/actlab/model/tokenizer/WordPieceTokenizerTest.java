@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import dev.actlab.model.FormatException;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.io.FormatException;
+import dev.actlab.model.onnx.MiniLm;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
-package dev.actlab.inspect.chart;
+package dev.actlab.io.chart;
 
-import static dev.actlab.inspect.chart.Svg.esc;
-import static dev.actlab.inspect.chart.Svg.num;
-import static dev.actlab.inspect.chart.Svg.px;
+import static dev.actlab.io.chart.Svg.esc;
+import static dev.actlab.io.chart.Svg.num;
+import static dev.actlab.io.chart.Svg.px;
 
 import java.util.ArrayList;
 import java.util.List;

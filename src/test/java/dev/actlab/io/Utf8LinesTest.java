@@ -1,8 +1,8 @@
-package dev.actlab.model.io;
+package dev.actlab.io;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.actlab.model;
+package dev.actlab.io;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.actlab.inspect.chart;
+package dev.actlab.io.chart;
 
 import java.util.Locale;
 

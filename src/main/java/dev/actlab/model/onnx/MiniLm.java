@@ -1,8 +1,7 @@
-package dev.actlab.model.bert;
+package dev.actlab.model.onnx;
 
-import dev.actlab.model.FormatException;
-import dev.actlab.model.onnx.OnnxBertReader;
-import dev.actlab.model.onnx.OnnxModel;
+import dev.actlab.io.FormatException;
+import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.tokenizer.WordPieceTokenizer;
 import java.io.IOException;
 import java.io.InputStream;

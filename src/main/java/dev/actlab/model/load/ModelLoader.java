@@ -1,7 +1,10 @@
-package dev.actlab.model;
+package dev.actlab.model.load;
+
+import dev.actlab.io.FormatException;
+import dev.actlab.model.hook.HookedModel;
 
 import dev.actlab.model.bert.BertModel;
-import dev.actlab.model.bert.MiniLm;
+import dev.actlab.model.onnx.MiniLm;
 import dev.actlab.model.gguf.GgufBertLoader;
 import dev.actlab.model.gguf.GgufFile;
 import dev.actlab.model.gguf.GgufLlamaLoader;

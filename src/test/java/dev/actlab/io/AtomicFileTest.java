@@ -1,4 +1,4 @@
-package dev.actlab.model.io;
+package dev.actlab.io;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,10 +1,10 @@
-package dev.actlab.inspect;
+package dev.actlab.train;
 
-import dev.actlab.model.io.AtomicFile;
-import static dev.actlab.inspect.chart.Svg.esc;
-import static dev.actlab.inspect.chart.Svg.num;
+import dev.actlab.io.AtomicFile;
+import static dev.actlab.io.chart.Svg.esc;
+import static dev.actlab.io.chart.Svg.num;
 
-import dev.actlab.inspect.chart.LineChart;
+import dev.actlab.io.chart.LineChart;
 import dev.actlab.train.MatmulInput;
 import dev.actlab.train.QuantErrorParts;
 import java.io.IOException;
@@ -28,7 +28,7 @@ public final class QatCurveReport {
         List<String> tokens = curve.stream().map(p -> tokenLabel(p.tokens())).toList();
         StringBuilder h = new StringBuilder(1 << 15);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>actlab \u2013 QAT quantization error</title>\n<style>")
-                .append(HtmlReport.css()).append("</style></head><body>\n<h1>QAT quantization error against training tokens</h1>\n<div class=\"meta\">")
+                .append(dev.actlab.inspect.HtmlReport.css()).append("</style></head><body>\n<h1>QAT quantization error against training tokens</h1>\n<div class=\"meta\">")
                 .append("<code>").append(esc(model)).append("</code> \u00b7 ").append(esc(setting)).append(" \u00b7 held-out loss (nats/token) of the master weights at each point, run ")
                 .append("unquantized (L<sub>fp</sub>), weights only quantized (L<sub>W</sub>), activations only (L<sub>A</sub>) and both (L<sub>WA</sub>): weight part ")
                 .append("L<sub>W</sub> \u2212 L<sub>fp</sub>, activation part L<sub>A</sub> \u2212 L<sub>fp</sub>, total L<sub>WA</sub> \u2212 L<sub>fp</sub>, ")

@@ -1,17 +1,18 @@
-package dev.actlab.cli;
+package dev.actlab.io;
 
 import java.io.PrintStream;
 
 /** done/total, rate and time left on one stderr line, redrawn at most a few times a second. */
-final class ProgressBar {
+public final class ProgressBar implements Progress {
     private final String label, unit;
     private final PrintStream err = System.err;
     private final long startNanos = System.nanoTime();
     private long lastDraw;
 
-    ProgressBar(String label, String unit) { this.label = label; this.unit = unit; }
+    public ProgressBar(String label, String unit) { this.label = label; this.unit = unit; }
 
-    void update(long done, long total) {
+    @Override
+    public void update(long done, long total) {
         long now = System.nanoTime();
         if (done < total && now - lastDraw < 200_000_000L) return;
         lastDraw = now;

@@ -1,4 +1,4 @@
-package dev.actlab.model.io;
+package dev.actlab.io;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.actlab.inspect.chart;
+package dev.actlab.io.chart;
 
 /** Colours for series, distinguishable and in a fixed order. */
 public final class Palette {

@@ -1,6 +1,6 @@
-package dev.actlab.model.io;
+package dev.actlab.io;
 
-import dev.actlab.model.FormatException;
+import dev.actlab.io.FormatException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

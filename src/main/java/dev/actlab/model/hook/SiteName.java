@@ -1,4 +1,4 @@
-package dev.actlab.inspect;
+package dev.actlab.model.hook;
 
 /** Reads the parts of a TransformerLens site name ({@code blocks.L.suffix}). */
 public final class SiteName {

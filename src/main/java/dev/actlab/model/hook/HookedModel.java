@@ -1,4 +1,4 @@
-package dev.actlab.model;
+package dev.actlab.model.hook;
 
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;
