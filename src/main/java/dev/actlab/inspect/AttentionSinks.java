@@ -1,6 +1,7 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.hook.SiteName;
+import dev.actlab.model.hook.HookSite;
+
 
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
@@ -23,12 +24,12 @@ public final class AttentionSinks implements Hook {
 
     public AttentionSinks(int layers) { this.sum = new double[layers][]; this.queries = new long[layers][]; }
 
-    public static boolean listensTo(String site) { return SiteName.layerOf(site) >= 0 && SiteName.suffixOf(site).equals(SITE_SUFFIX); }
+    public static boolean listensTo(String site) { return HookSite.layerOf(site) >= 0 && HookSite.suffixOf(site).equals(SITE_SUFFIX); }
 
     @Override public void apply(Activation a) {
         if (!listensTo(a.name)) return;
         if (a.shape.length != 3) throw new IllegalStateException(a.name + ": expected [heads, q, k], got " + java.util.Arrays.toString(a.shape));
-        int l = SiteName.layerOf(a.name), h = a.shape[0], nq = a.shape[1], nk = a.shape[2];
+        int l = HookSite.layerOf(a.name), h = a.shape[0], nq = a.shape[1], nk = a.shape[2];
         if (sum[l] == null) { sum[l] = new double[h]; queries[l] = new long[h]; heads = Math.max(heads, h); }
         for (int head = 0; head < h; head++) {
             for (int q = 0; q < nq; q++) {

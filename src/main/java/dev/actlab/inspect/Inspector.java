@@ -1,13 +1,14 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.hook.SiteName;
+import dev.actlab.model.hook.HookSite;
+
 
 import dev.actlab.io.Progress;
 
 import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;
-import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.hook.HookedDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,13 +44,13 @@ public final class Inspector {
     public static InspectReport inspect(HookedModel model, int[] tokens, InspectOptions o, Consumer<Hooks> interventions, Progress progress) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to inspect");
         long t0 = System.nanoTime();
-        int ctx = o.ctx() > 0 ? o.ctx() : contextLength(model);
+        int ctx = o.ctx() > 0 ? o.ctx() : model.contextLength();
         TokenText text = new TokenText(model.tokenizer());
         StatsCollector stats = new StatsCollector(o.eps(), o.compression());
         MassiveActivations massive = new MassiveActivations(o.massiveAbs(), o.massiveRatio(), o.maxMassiveListed(), text);
         OutlierChannels outliers = new OutlierChannels(model.layers(), o.outlierThreshold(), o.outlierLayerFraction(), o.outlierTokenFraction());
         AttentionSinks sinks = new AttentionSinks(model.layers());
-        LlamaModel lensModel = model instanceof LlamaModel lm ? lm : null;
+        HookedDecoder lensModel = model instanceof HookedDecoder d ? d : null;
         List<String> notes = new ArrayList<>();
 
         int chunks = (tokens.length + ctx - 1) / ctx;
@@ -65,7 +66,7 @@ public final class Inspector {
             ActivationCache lensCache = null;
             if (last && lensModel != null && o.lensPositions() > 0) {
                 lensCache = new ActivationCache();
-                hooks.add(name -> SiteName.layerOf(name) >= 0 && SiteName.suffixOf(name).equals("hook_resid_post"), lensCache);
+                hooks.add(name -> HookSite.layerOf(name) >= 0 && HookSite.suffixOf(name).equals("hook_resid_post"), lensCache);
             }
             massive.beginChunk(chunk, start);
             model.run(chunk, hooks);
@@ -78,7 +79,7 @@ public final class Inspector {
         List<SiteStats> siteStats = stats.sites();
         List<SiteStats.Report> siteReports = new ArrayList<>();
         for (SiteStats s : siteStats)
-            siteReports.add(s.report(o.channelTables() || SiteName.suffixOf(s.name()).equals("hook_resid_post")));
+            siteReports.add(s.report(o.channelTables() || HookSite.suffixOf(s.name()).equals("hook_resid_post")));
 
         List<String> pieces = null;
         if (model.tokenizer() != null) {
@@ -89,11 +90,5 @@ public final class Inspector {
         var in = new InspectReport.Input(tokens.length, ctx, chunks, tokens.clone(), pieces);
         return new InspectReport(m, in, o.withCtx(ctx), (System.nanoTime() - t0) / 1e9, siteReports, massive.result(),
                 outliers.result(), sinks.result(), Sparsity.of(siteStats, o.eps()), lens, notes);
-    }
-
-    /** Tokens one forward call may hold: a decoder's context length; 512 for other models (BERT's position table). */
-    public static int contextLength(HookedModel model) {
-        if (model instanceof LlamaModel lm) return lm.config().contextLength();
-        return 512;
     }
 }

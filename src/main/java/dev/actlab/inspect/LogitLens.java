@@ -3,7 +3,7 @@ package dev.actlab.inspect;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.HookSite;
-import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.hook.HookedDecoder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +33,9 @@ public final class LogitLens {
      * The lens for the last `positions` positions of a chunk whose resid_post sites are in the cache.
      * chunkStart = the chunk's first position in the whole input; next = the token after the chunk, or -1.
      */
-    public static Result compute(LlamaModel model, ActivationCache cache, int[] chunkTokens, int chunkStart, int next,
+    public static Result compute(HookedDecoder model, ActivationCache cache, int[] chunkTokens, int chunkStart, int next,
                                  int positions, int topK, TokenText text) {
-        int n = chunkTokens.length, p = Math.min(positions, n), dim = model.dModel(), vocab = model.config().vocabSize();
+        int n = chunkTokens.length, p = Math.min(positions, n), dim = model.dModel(), vocab = model.vocabSize();
         int first = n - p;
         List<List<LayerView>> perPos = new ArrayList<>();
         for (int i = 0; i < p; i++) perPos.add(new ArrayList<>());

@@ -1,6 +1,7 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.hook.SiteName;
+import dev.actlab.model.hook.HookSite;
+
 
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
@@ -50,11 +51,11 @@ public final class MassiveActivations implements Hook {
     /** Tells the detector which tokens the next forward call runs and where they start in the whole input. */
     public void beginChunk(int[] tokens, int start) { this.chunkTokens = tokens; this.chunkStart = start; }
 
-    public static boolean listensTo(String site) { return site.endsWith("." + SITE_SUFFIX) && SiteName.layerOf(site) >= 0; }
+    public static boolean listensTo(String site) { return site.endsWith("." + SITE_SUFFIX) && HookSite.layerOf(site) >= 0; }
 
     @Override public void apply(Activation a) {
         if (!listensTo(a.name)) return;
-        int layer = SiteName.layerOf(a.name);
+        int layer = HookSite.layerOf(a.name);
         int d = a.shape[a.shape.length - 1], n = a.size() / d;
         float[] abs = new float[d];
         for (int r = 0; r < n; r++) {

@@ -1,6 +1,7 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.hook.SiteName;
+import dev.actlab.model.hook.HookSite;
+
 
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
@@ -40,7 +41,7 @@ public final class OutlierChannels implements Hook {
     }
 
     public static boolean listensTo(String site) {
-        return SiteName.layerOf(site) >= 0 && SITE_SUFFIXES.contains(SiteName.suffixOf(site));
+        return HookSite.layerOf(site) >= 0 && SITE_SUFFIXES.contains(HookSite.suffixOf(site));
     }
 
     @Override public void apply(Activation a) {
@@ -65,7 +66,7 @@ public final class OutlierChannels implements Hook {
         double[][] frac = new double[layers][d];
         float[] channelMax = new float[d];
         for (var e : above.entrySet()) {
-            int l = SiteName.layerOf(e.getKey());
+            int l = HookSite.layerOf(e.getKey());
             long n = tokens.get(e.getKey());
             float[] mx = maxAbs.get(e.getKey());
             for (int c = 0; c < e.getValue().length; c++) {

@@ -1,6 +1,7 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.hook.SiteName;
+import dev.actlab.model.hook.HookSite;
+
 
 import dev.actlab.model.hook.Activation;
 import java.util.Arrays;
@@ -51,8 +52,7 @@ public final class SiteStats {
 
     public String name() { return name; }
     /** Layer of a block site, -1 for global sites. */
-    public int layer() { return SiteName.layerOf(name); }
-    public int channelCount() { return channels.length; }
+    public int layer() { return HookSite.layerOf(name); }
     public ChannelStats channel(int i) { return channels[i]; }
     /** The stream of all values; its quantiles are merged from the channels' digests on each call. */
     public ChannelStats all() { all.mergeQuantiles(channels, compression); return all; }

@@ -1,6 +1,7 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.hook.SiteName;
+import dev.actlab.model.hook.HookSite;
+
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,7 @@ public final class Sparsity {
     public static Result of(List<SiteStats> stats, float eps) {
         List<Layer> out = new ArrayList<>();
         for (SiteStats s : stats) {
-            if (s.layer() < 0 || !SiteName.suffixOf(s.name()).equals(SITE_SUFFIX)) continue;
+            if (s.layer() < 0 || !HookSite.suffixOf(s.name()).equals(SITE_SUFFIX)) continue;
             ChannelStats all = s.all();
             out.add(new Layer(s.layer(), s.name(), all.count(), all.zeroFraction(), all.nearZeroFraction()));
         }

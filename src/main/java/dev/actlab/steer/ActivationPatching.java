@@ -4,7 +4,8 @@ import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.hook.SiteTable;
-import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.io.Progress;
+import dev.actlab.model.hook.HookedDecoder;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,20 +62,20 @@ public final class ActivationPatching {
     }
 
     /** The activations at the given sites for one run of tokens from position 0. */
-    public static ActivationCache cache(LlamaModel model, int[] tokens, List<String> sites) {
+    public static ActivationCache cache(HookedDecoder model, int[] tokens, List<String> sites) {
         Set<String> wanted = Set.copyOf(sites);
         return model.runWithCache(tokens, wanted::contains);
     }
 
     /** Metric of one run of tokens with hooks. */
-    public static double metric(LlamaModel model, int[] tokens, Hooks hooks, PatchMetric metric) {
-        float[] last = model.forward(model.newCache(), tokens, hooks, false);   // [V]: the last position's logits
-        return metric.value(last, 1, model.config().vocabSize());
+    public static double metric(HookedDecoder model, int[] tokens, Hooks hooks, PatchMetric metric) {
+        float[] last = model.lastLogits(tokens, hooks);   // [V]: the last position's logits
+        return metric.value(last, 1, model.vocabSize());
     }
 
     /** Runs every patch; progress sees (runs done, runs in all) after each run. */
-    public static Result run(LlamaModel model, int[] clean, int[] corrupt, PatchMetric metric, List<String> sites, Positions mode,
-                             java.util.function.BiConsumer<Integer, Integer> progress) {
+    public static Result run(HookedDecoder model, int[] clean, int[] corrupt, PatchMetric metric, List<String> sites, Positions mode,
+                             Progress progress) {
         if (clean.length != corrupt.length)
             throw new IllegalArgumentException("the clean input is " + clean.length + " tokens and the corrupted one " + corrupt.length
                     + ": patching needs inputs of the same length");
@@ -89,7 +90,7 @@ public final class ActivationPatching {
             for (int col = 0; col < cols; col++) {
                 int from = mode == Positions.EACH ? col : 0, to = mode == Positions.EACH ? col + 1 : T;
                 patched[s][col] = metric(model, corrupt, Hooks.of(sites.get(s), a -> copyRows(source, a, from, to)), metric);
-                progress.accept(++done, total);
+                progress.update(++done, total);
             }
         }
         return new Result(metric, List.copyOf(sites), T, mode, cleanMetric, corruptMetric, patched);

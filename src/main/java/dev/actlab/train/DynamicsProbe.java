@@ -1,9 +1,10 @@
 package dev.actlab.train;
 
+import dev.actlab.model.hook.HookSite;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.actlab.inspect.ChannelStats;
 import dev.actlab.inspect.MassiveActivations;
-import dev.actlab.model.hook.SiteName;
 import dev.actlab.inspect.TokenText;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hooks;
@@ -76,7 +77,7 @@ public final class DynamicsProbe {
             massive.beginChunk(sequences[s], s * T);
             model.run(sequences[s], Hooks.of("blocks.*." + MassiveActivations.SITE_SUFFIX, (Activation a) -> {
                 massive.apply(a);
-                int l = SiteName.layerOf(a.name), n = a.size() / d;
+                int l = HookSite.layerOf(a.name), n = a.size() / d;
                 for (int r = 0; r < n; r++) {
                     int base = a.offset + r * d, at = ((seq * T) + a.startPos + r) * d;
                     for (int c = 0; c < d; c++) {

@@ -1,5 +1,7 @@
 package dev.actlab.train;
 
+import dev.actlab.tensor.QuantFormat;
+
 import dev.actlab.tensor.Parallel;
 
 /**

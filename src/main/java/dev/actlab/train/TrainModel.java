@@ -86,7 +86,6 @@ public final class TrainModel {
         compressActivations = on;
         return this;
     }
-    public boolean activationCompression() { return compressActivations; }
 
     public static final int COMPRESSION_GROUP = 32;
 

@@ -1,6 +1,7 @@
 package dev.actlab.inspect;
 
-import dev.actlab.model.hook.SiteName;
+import dev.actlab.model.hook.HookSite;
+
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -143,7 +144,7 @@ class InspectorStories260KTest {
         assertFalse(Arrays.equals(logitsBefore, logitsAfter), "logits must change");
         int checkedUp = 0, checkedDown = 0;
         for (String site : m.sites().names()) {
-            int l = SiteName.layerOf(site);
+            int l = HookSite.layerOf(site);
             boolean upstream = site.equals("hook_embed") || (l >= 0 && l < 2) || (l == 2 && !site.equals(target));
             float[] b = before.get(site).toArray(), a = after.get(site).toArray();
             if (upstream) { assertArrayEquals(b, a, site + " is upstream of the replacement"); checkedUp++; }
@@ -239,6 +240,8 @@ class InspectorStories260KTest {
             public String architecture() { return "opaque"; }
             public int layers() { return m.layers(); }
             public int dModel() { return m.dModel(); }
+            public int contextLength() { return m.contextLength(); }
+            public int vocabSize() { return m.vocabSize(); }
             public dev.actlab.model.hook.SiteTable sites() { return m.sites(); }
             public dev.actlab.model.tokenizer.Tokenizer tokenizer() { return null; }
             public void run(int[] tokens, Hooks hooks) { m.run(tokens, hooks); }

@@ -1,5 +1,7 @@
 package dev.actlab.train;
 
+import dev.actlab.tensor.QuantFormat;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -48,6 +48,8 @@ public final class BertModel implements HookedModel {
     @Override public String architecture() { return "bert"; }
     @Override public int layers() { return c.layers(); }
     @Override public int dModel() { return c.dModel(); }
+    @Override public int contextLength() { return c.maxPositions(); }
+    @Override public int vocabSize() { return c.vocabSize(); }
     @Override public SiteTable sites() { return sites; }
     public Parallel parallel() { return par; }
     public BertModel withParallel(Parallel p) { this.par = p; return this; }

@@ -42,4 +42,19 @@ public enum HookSite {
 
     /** Full site name, e.g. {@code blocks.3.hook_resid_post}; layer is ignored for global sites. */
     public String nameAt(int layer) { return perBlock ? "blocks." + layer + "." + suffix : suffix; }
+
+    /** The layer L of {@code blocks.L.suffix}; -1 for a global site such as {@code hook_embed}. */
+    public static int layerOf(String site) {
+        if (!site.startsWith("blocks.")) return -1;
+        int dot = site.indexOf('.', 7);
+        if (dot < 0) return -1;
+        try { return Integer.parseInt(site.substring(7, dot)); }
+        catch (NumberFormatException e) { return -1; }
+    }
+
+    /** The part after {@code blocks.L.}, or the whole name for a global site. */
+    public static String suffixOf(String site) {
+        if (layerOf(site) < 0) return site;
+        return site.substring(site.indexOf('.', 7) + 1);
+    }
 }

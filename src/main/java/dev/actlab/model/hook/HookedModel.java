@@ -1,8 +1,5 @@
 package dev.actlab.model.hook;
 
-import dev.actlab.model.hook.ActivationCache;
-import dev.actlab.model.hook.Hooks;
-import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.Tokenizer;
 import java.util.function.Predicate;
 
@@ -21,6 +18,12 @@ public interface HookedModel {
     int layers();
 
     int dModel();
+
+    /** Tokens one run may hold: a decoder's context length, an encoder's position table. */
+    int contextLength();
+
+    /** Size of the token-id space the model reads. */
+    int vocabSize();
 
     /** The hook sites this model exposes, named as in TransformerLens. */
     SiteTable sites();

@@ -2,7 +2,7 @@ package dev.actlab.model.llama;
 
 import static dev.actlab.model.hook.HookSite.*;
 
-import dev.actlab.model.hook.HookedModel;
+import dev.actlab.model.hook.HookedDecoder;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
@@ -16,7 +16,7 @@ import java.util.EnumSet;
  * A Llama-family decoder: the forward pass, top to bottom, with a hook at every site.
  * Shapes in comments: n = positions in this call, T = positions attended to (cache + n).
  */
-public final class LlamaModel implements HookedModel {
+public final class LlamaModel implements HookedDecoder {
     private final LlamaConfig c;
     private final LlamaWeights w;
     private final Tokenizer tokenizer;   // may be null (e.g. llama2.c checkpoints)
@@ -41,6 +41,8 @@ public final class LlamaModel implements HookedModel {
     @Override public String architecture() { return c.architecture(); }
     @Override public int layers() { return c.layers(); }
     @Override public int dModel() { return c.dim(); }
+    @Override public int contextLength() { return c.contextLength(); }
+    @Override public int vocabSize() { return c.vocabSize(); }
     @Override public SiteTable sites() { return sites; }
     @Override public void run(int[] tokens, Hooks hooks) { forward(newCache(), tokens, hooks, false); }
     public Parallel parallel() { return par; }
@@ -48,15 +50,17 @@ public final class LlamaModel implements HookedModel {
 
     public KvCache newCache() { return new KvCache(c); }
 
-    /** Logits after every position of a fresh sequence: [n, vocab], with the given hooks. */
+    @Override
     public float[] runWithHooks(int[] tokens, Hooks hooks) {
         return forward(newCache(), tokens, hooks, true);
     }
 
-    /**
-     * Logit lens: the final norm and unembedding applied to residual-stream rows resid [n, dim];
-     * returns logits [n, vocab]. No hooks fire.
-     */
+    @Override
+    public float[] lastLogits(int[] tokens, Hooks hooks) {
+        return forward(newCache(), tokens, hooks, false);
+    }
+
+    @Override
     public float[] unembed(float[] resid, int n) {
         float[] normed = new float[n * c.dim()];
         rmsnorm(new Hook[sites.size()], LN_FINAL_SCALE, LN_FINAL_NORMALIZED, 0, normed, resid, w.finalNorm(), n, 0);

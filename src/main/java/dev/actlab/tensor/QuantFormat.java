@@ -1,4 +1,4 @@
-package dev.actlab.train;
+package dev.actlab.tensor;
 
 /**
  * A number format for fake quantization: symmetric integers with qmax = 2^(bits-1) - 1, or
@@ -24,7 +24,7 @@ public enum QuantFormat {
      * spaced 2^(e-3); below 2^-6 the subnormals are spaced 2^-9. Beyond 448 clamps (the format's
      * saturating conversion; with absmax scaling only rounding noise can get there).
      */
-    static float roundE4m3(float v) {
+    public static float roundE4m3(float v) {
         float a = Math.abs(v);
         if (a >= 448f) return Math.copySign(448f, v);
         int e = Math.max(Math.getExponent(a), -6);                  // subnormals share the spacing of 2^-6
