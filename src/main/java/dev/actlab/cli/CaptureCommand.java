@@ -9,7 +9,6 @@ import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.tokenizer.TokenOffsets;
 import dev.actlab.tensor.DType;
-import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
         "Re-running the same command after an interruption resumes where it stopped."})
 final class CaptureCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", description = ModelRef.OPTIONAL) String model;
+    @Mixin ModelOption model;
     @Option(names = "--text", description = "UTF-8 text file (needs a model with a tokenizer).") Path text;
     @Option(names = "--tokens-file", description = "File of whitespace-separated token ids.") Path tokensFile;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
@@ -35,14 +35,14 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "0", description = "Tokens per window (default: the model's context, at most 512).") int ctx;
     @Option(names = "--shard-tokens", defaultValue = "8192", description = "Rows per shard (default ${DEFAULT-VALUE}); bounds memory.") int shardTokens;
     @Option(names = "--dtype", defaultValue = "F32", description = "F32, F16 or BF16 (default ${DEFAULT-VALUE}).") DType dtype;
-    @Option(names = "--threads") Integer threads;
-    @Option(names = "--json") boolean json;
+    @Mixin ThreadsOption threads;
+    @Mixin JsonOption json;
 
     @Override public Integer call() throws Exception {
-        if (threads != null) Parallel.setDefaultThreads(threads);
+        threads.apply();
         int given = (text != null ? 1 : 0) + (tokensFile != null ? 1 : 0) + (tokens != null ? 1 : 0);
         if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --tokens-file or --tokens");
-        HookedModel m = ModelRef.load(model);
+        HookedModel m = model.load();
         String input = text != null ? TextInput.utf8(text) : null;
         int[] ids = input != null ? TokenArgs.resolve(m, input, null)
                 : tokensFile != null ? TextInput.tokenIds(tokensFile) : TokenArgs.resolve(m, null, tokens);
@@ -59,7 +59,7 @@ final class CaptureCommand implements Callable<Integer> {
         CaptureManifest man = new ActivationCapture(m, filter, window, shardTokens, dtype)
                 .run(ids, offsets, out, bar);
         PrintWriter pw = spec.commandLine().getOut();
-        if (json) {
+        if (json.enabled) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("store", out.toString());
             j.put("rows", man.rows);

@@ -3,6 +3,7 @@ package dev.actlab.cli;
 import dev.actlab.io.ProgressBar;
 
 import dev.actlab.model.hook.HookedModel;
+import dev.actlab.model.load.ModelRef;
 import dev.actlab.model.gguf.GgufBertWriter;
 import dev.actlab.model.gguf.GgufLlamaWriter;
 import dev.actlab.model.gguf.GgufWriter;

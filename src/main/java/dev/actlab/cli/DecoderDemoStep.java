@@ -7,6 +7,7 @@ import dev.actlab.model.generate.Generator;
 import dev.actlab.model.generate.Sampler;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.load.ModelRef;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,7 +22,7 @@ final class DecoderDemoStep implements DemoStep {
     @Override public String title() { return "actlab's own decoder (trained on the Brown corpus): generation and logit lens (report.html)"; }
 
     @Override public Map<String, Object> run(DemoContext ctx) throws Exception {
-        LlamaModel m = ModelRef.decoder((String) null);
+        LlamaModel m = ModelRef.decoder(null);
         int[] prompt = m.tokenizer().encode(PROMPT, true);
         Generation g = Generator.generate(m, prompt, 48, new Sampler(0.8f, 0.9f, 3), Hooks.none(), id -> {});
         ctx.out.println("  " + PROMPT + g.text());

@@ -11,12 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", description = "The tour: runs each demo step on real models and writes a report folder (demo.json, ...).")
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "actlab-demo", description = "Report folder (default ./actlab-demo).") Path out;
-    @Option(names = "--threads") Integer threads;
+    @Mixin ThreadsOption threads;
 
     /** The demo, in order. A feature joins the tour by adding its step here. */
     static List<DemoStep> steps() {
@@ -24,7 +25,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int n = threads.count();
         Parallel.setDefaultThreads(n);
         Files.createDirectories(out);
         DemoContext ctx = new DemoContext(out, System.out, n);
@@ -37,7 +38,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.printf("%n== %d/%d %s%n", i + 1, steps.size(), s.title());
             long t0 = System.nanoTime();
             Map<String, Object> section = new LinkedHashMap<>(s.run(ctx));
-            section.put("seconds", EncoderBenchmark.round((System.nanoTime() - t0) / 1e9));
+            section.put("seconds", DemoStep.round((System.nanoTime() - t0) / 1e9));
             report.put(s.name(), section);
             AtomicFile.writeString(out.resolve("demo.json"), Json.write(report));   // a partial report survives a later failure
         }

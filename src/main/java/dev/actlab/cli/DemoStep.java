@@ -15,4 +15,7 @@ interface DemoStep {
     String title();
 
     Map<String, Object> run(DemoContext ctx) throws Exception;
+
+    /** Three decimals: what demo.json keeps of a measured figure. */
+    static double round(double v) { return Math.round(v * 1000) / 1000.0; }
 }

@@ -3,12 +3,9 @@ package dev.actlab.cli;
 import dev.actlab.io.Json;
 
 import dev.actlab.model.load.ModelLoader;
+import dev.actlab.model.load.ModelRef;
 import dev.actlab.model.bert.BertModel;
-import dev.actlab.model.onnx.MiniLm;
 import dev.actlab.io.Utf8Lines;
-import dev.actlab.tensor.Parallel;
-import java.io.IOException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,18 +14,27 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "embed", description = "Sentence embeddings (mean pooled, L2-normalised) with a BERT encoder.")
+@Command(name = "embed", resourceBundle = "dev.actlab.cli.EmbedCommand$Help", description = "Sentence embeddings (mean pooled, L2-normalised) with a BERT encoder.")
 final class EmbedCommand implements Callable<Integer> {
+    /** What the shared options say here: --model is an encoder, minilm unless given. */
+    public static final class Help extends OptionHelp {
+        public Help() {
+            super("model", "minilm (built-in all-MiniLM-L6-v2), a BERT .onnx file, or a Hugging Face BERT directory (config.json, model.safetensors, tokenizer.json).",
+                    "json", "Full vectors as JSON.");
+        }
+    }
+
     static final int BATCH = 32;
 
-    @Option(names = "--model", defaultValue = "minilm", description = "minilm (built-in all-MiniLM-L6-v2), a BERT .onnx file, or a Hugging Face BERT directory (config.json, model.safetensors, tokenizer.json).") String model;
+    @Mixin ModelOption model;
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
-    @Option(names = "--json", description = "Full vectors as JSON.") boolean json;
-    @Option(names = "--threads") Integer threads;
+    @Mixin JsonOption json;
+    @Mixin ThreadsOption threads;
     @Spec CommandSpec spec;
 
     static final class Input {
@@ -38,10 +44,10 @@ final class EmbedCommand implements Callable<Integer> {
 
 
     @Override public Integer call() throws Exception {
-        if (threads != null) Parallel.setDefaultThreads(threads);
+        threads.apply();
         List<String> texts = input.texts != null ? input.texts : Utf8Lines.read(input.file);
         if (texts.isEmpty()) throw new IllegalArgumentException(input.file + ": no lines to embed");
-        BertModel m = ModelLoader.loadEncoder(model);
+        BertModel m = ModelRef.encoder(model.model == null ? ModelLoader.MINILM : model.model);
         List<float[]> vectors = new ArrayList<>();
         List<Integer> tokenCounts = new ArrayList<>();
         long t0 = System.nanoTime();
@@ -64,7 +70,7 @@ final class EmbedCommand implements Callable<Integer> {
         if (texts.size() > BATCH) System.err.println();
         m.tokenizer().withWarnings(System.err::println);
         java.io.PrintWriter stdout = spec.commandLine().getOut();
-        if (json) {
+        if (json.enabled) {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int i = 0; i < texts.size(); i++) {
                 Map<String, Object> r = new LinkedHashMap<>();

@@ -8,7 +8,6 @@ import dev.actlab.inspect.Inspector;
 import dev.actlab.io.ProgressBar;
 import dev.actlab.inspect.Report;
 import dev.actlab.model.hook.HookedModel;
-import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -16,15 +15,21 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inspect", description = "Activation statistics and findings (massive activations, outlier channels, attention sinks,"
+@Command(name = "inspect", resourceBundle = "dev.actlab.cli.InspectCommand$Help", description = "Activation statistics and findings (massive activations, outlier channels, attention sinks,"
         + " MLP sparsity, logit lens); writes report.json and report.html into --out.")
 final class InspectCommand implements Callable<Integer> {
+    /** What the shared options say here. */
+    public static final class Help extends OptionHelp {
+        public Help() { super("json", "Print the findings as JSON instead of text."); }
+    }
+
     @Spec CommandSpec spec;
-    @Option(names = "--model", description = ModelRef.OPTIONAL) String model;
+    @Mixin ModelOption model;
     @Option(names = "--text", description = "A text file to run (needs a model with a tokenizer).") Path text;
     @Option(names = "--prompt", description = "Text to run (needs a model with a tokenizer).") String prompt;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
@@ -38,16 +43,16 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--lens-positions", defaultValue = "8", description = "Logit lens over the last N positions (default ${DEFAULT-VALUE}).") int lensPositions;
     @Option(names = "--top-k", defaultValue = "5", description = "Logit lens predictions per cell (default ${DEFAULT-VALUE}).") int topK;
     @Option(names = "--no-channel-tables", description = "Leave per-channel statistics out of report.json (except the residual stream).") boolean noChannelTables;
-    @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
-    @Option(names = "--json", description = "Print the findings as JSON instead of text.") boolean json;
+    @Mixin ThreadsOption threads;
+    @Mixin JsonOption json;
 
     @Override public Integer call() throws Exception {
-        if (threads != null) Parallel.setDefaultThreads(threads);
+        threads.apply();
         if (checkpoints != null) return dynamics();
         if (out == null) throw new IllegalArgumentException("--out is required");
         int given = (text != null ? 1 : 0) + (prompt != null ? 1 : 0) + (tokens != null ? 1 : 0);
         if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --prompt or --tokens");
-        HookedModel m = ModelRef.load(model);
+        HookedModel m = model.load();
         int[] ids = text != null ? TokenArgs.resolve(m, TextInput.utf8(text), null) : TokenArgs.resolve(m, prompt, tokens);
         InspectOptions d = InspectOptions.defaults();
         InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
@@ -55,7 +60,7 @@ final class InspectCommand implements Callable<Integer> {
         InspectReport r = Inspector.inspect(m, ids, o, new ProgressBar("inspect", "tokens"));
         Report.write(r, out);
         PrintWriter pw = spec.commandLine().getOut();
-        if (json) {
+        if (json.enabled) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("model", r.model());
             j.put("input_tokens", r.input().tokens());
@@ -78,13 +83,13 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private int dynamics() throws java.io.IOException {
-        if (model != null || text != null || prompt != null || tokens != null)
+        if (model.model != null || text != null || prompt != null || tokens != null)
             throw new IllegalArgumentException("--checkpoints reads a training run's dynamics.jsonl: it takes no --model, --text, --prompt or --tokens");
         DynamicsReport d = DynamicsReport.read(checkpoints);
         Path dir = out != null ? out : checkpoints;
         d.write(dir);
         PrintWriter pw = spec.commandLine().getOut();
-        if (json) pw.println(Report.json(Map.of("summary", d.summary(), "dynamics_json", dir.resolve(DynamicsReport.JSON).toString(),
+        if (json.enabled) pw.println(Report.json(Map.of("summary", d.summary(), "dynamics_json", dir.resolve(DynamicsReport.JSON).toString(),
                 "dynamics_html", dir.resolve(DynamicsReport.HTML).toString())));
         else {
             for (String line : d.summary()) pw.println(line);

@@ -3,7 +3,6 @@ package dev.actlab.cli;
 import dev.actlab.io.AtomicFile;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
-import dev.actlab.tensor.Parallel;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -12,19 +11,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "logits", description = "Write the logits after each position: float32 little-endian, [positions x vocab].")
 final class LogitsCommand implements Callable<Integer> {
-    @Option(names = "--model", description = ModelRef.OPTIONAL) Path model;
+    @Mixin ModelOption model;
     @Option(names = "--prompt") String prompt;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
     @Option(names = "--out", required = true, description = "Output file (.f32).") Path out;
-    @Option(names = "--threads") Integer threads;
+    @Mixin ThreadsOption threads;
 
     @Override public Integer call() throws Exception {
-        if (threads != null) Parallel.setDefaultThreads(threads);
-        LlamaModel m = ModelRef.decoder(model);
+        threads.apply();
+        LlamaModel m = model.decoder();
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
         float[] logits = m.runWithHooks(ids, Hooks.none());
         writeF32(out, logits);

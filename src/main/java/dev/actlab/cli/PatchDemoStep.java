@@ -1,7 +1,10 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.ProgressBar;
 import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.load.ModelRef;
 import dev.actlab.steer.ActivationPatching;
+import dev.actlab.steer.PatchExperiment;
 import dev.actlab.steer.PatchMetric;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -18,17 +21,16 @@ final class PatchDemoStep implements DemoStep {
     @Override public String title() { return "activation and attribution patching on actlab's own decoder (patch.html)"; }
 
     @Override public Map<String, Object> run(DemoContext ctx) throws Exception {
-        LlamaModel m = ModelRef.decoder((String) null);
+        LlamaModel m = ModelRef.decoder(null);
         int[] clean = m.tokenizer().encode(CLEAN, true), corrupt = m.tokenizer().encode(CORRUPT, true);
         PatchMetric metric = PatchMetric.parse(METRIC, m.tokenizer(), m.config().vocabSize());
-        List<String> sites = ActivationPatching.selectSites(m.sites(), List.of(PatchCommand.DEFAULT_SITES.split(",")));
-        PatchCommand.Experiment x = PatchCommand.Experiment.run(m, clean, corrupt, metric, sites, ActivationPatching.Positions.EACH, true);
-        Map<String, Object> json = PatchCommand.json(m, clean, corrupt, x);
+        List<String> sites = ActivationPatching.selectSites(m.sites(), List.of(PatchExperiment.DEFAULT_SITES.split(",")));
+        PatchExperiment x = PatchExperiment.run(m, clean, corrupt, metric, sites, ActivationPatching.Positions.EACH, true, new ProgressBar("patch:", "runs"));
         Path dir = ctx.outDir.resolve("patch-decoder");
-        x.write(dir, m, clean, corrupt, json);
+        x.write(dir);
 
         ActivationPatching.Result r = x.result();
-        List<String> cols = PatchCommand.columnLabels(m, clean, corrupt, r.mode());
+        List<String> cols = x.columnLabels();
         ctx.out.printf(Locale.ROOT, "  \"%s\" vs \"%s\": logit(he) - logit(she) %.3f vs %.3f%n", CLEAN, CORRUPT, r.clean(), r.corrupt());
         ctx.out.println("  the patches that restore most of it (restored fraction: real / attribution estimate):");
         record Cell(int site, int col, double restored) {}
@@ -39,7 +41,7 @@ final class PatchDemoStep implements DemoStep {
         for (Cell c : cells.subList(0, Math.min(6, cells.size())))
             ctx.out.printf(Locale.ROOT, "    %-24s at %-12s %5.2f / %5.2f%n", r.sites().get(c.site), cols.get(c.col), c.restored,
                     x.estimate()[c.site][c.col] / (r.clean() - r.corrupt()));
-        @SuppressWarnings("unchecked") Map<String, Object> corr = (Map<String, Object>) json.get("correlation");
+        Map<String, Object> corr = x.correlation();
         ctx.out.printf(Locale.ROOT, "  attribution vs activation patching over %s cells: Pearson %.3f (%d forward passes vs 2 and 1 backward pass)%n",
                 corr.get("cells"), (Double) corr.get("pearson"), x.runs());
         Map<String, Object> out = new LinkedHashMap<>();

@@ -8,7 +8,6 @@ import dev.actlab.model.eval.PerplexityResult;
 import dev.actlab.model.eval.SavedLogits;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
-import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
         "against saved base logits (the numbers llama-perplexity --kl-divergence prints)."})
 final class PplCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", description = ModelRef.OPTIONAL) Path model;
+    @Mixin ModelOption model;
 
     static final class Input {
         @Option(names = "--text", description = "UTF-8 text file (needs a model with a tokenizer).") Path text;
@@ -35,12 +35,12 @@ final class PplCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "512", description = "Window length in tokens (default ${DEFAULT-VALUE}, capped at the model's context).") int ctx;
     @Option(names = "--save-logits", description = "Save the scored logits (+ FILE.json) as a base for --kl-base.") Path saveLogits;
     @Option(names = "--kl-base", description = "Logits saved by --save-logits from a base model on the same text.") Path klBase;
-    @Option(names = "--threads") Integer threads;
-    @Option(names = "--json") boolean json;
+    @Mixin ThreadsOption threads;
+    @Mixin JsonOption json;
 
     @Override public Integer call() throws Exception {
-        if (threads != null) Parallel.setDefaultThreads(threads);
-        LlamaModel m = ModelRef.decoder(model);
+        threads.apply();
+        LlamaModel m = model.decoder();
         int[] tokens = readTokens(m);
         int window = Math.min(ctx, m.config().contextLength());
         SavedLogits base = klBase == null ? null : SavedLogits.open(klBase);
@@ -51,9 +51,9 @@ final class PplCommand implements Callable<Integer> {
             if (save != null) save.commit();
         }
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
+        if (json.enabled) {
             Map<String, Object> j = new LinkedHashMap<>();
-            j.put("model", ModelRef.path(model == null ? null : model.toString()).toString());
+            j.put("model", model.path().toString());
             j.put("tokens", tokens.length);
             j.put("ctx", r.contextLength());
             j.put("windows", r.windows());

@@ -7,13 +7,12 @@ import dev.actlab.model.generate.Generator;
 import dev.actlab.model.generate.Sampler;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
-import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,32 +20,32 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", description = "Generate text from a prompt.")
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--model", description = ModelRef.OPTIONAL) Path model;
+    @Mixin ModelOption model;
     @Option(names = "--prompt", description = "Prompt text (needs a model with a tokenizer).") String prompt;
     @Option(names = "--tokens", description = "Prompt as token ids, e.g. \"1 403 407\".") String tokens;
     @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate (default ${DEFAULT-VALUE}).") int maxTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default ${DEFAULT-VALUE}).") float temperature;
     @Option(names = "--top-p", defaultValue = "0.9", description = "Nucleus sampling mass (default ${DEFAULT-VALUE}).") float topP;
     @Option(names = "--seed", defaultValue = "42", description = "Sampling seed (default ${DEFAULT-VALUE}).") long seed;
-    @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
-    @Option(names = "--json", description = "Print JSON instead of text.") boolean json;
+    @Mixin ThreadsOption threads;
+    @Mixin JsonOption json;
 
     @Override public Integer call() throws Exception {
-        if (threads != null) Parallel.setDefaultThreads(threads);
-        LlamaModel m = ModelRef.decoder(model);
+        threads.apply();
+        LlamaModel m = model.decoder();
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
         Sampler sampler = new Sampler(temperature, topP, seed);
         PrintWriter out = spec.commandLine().getOut();
-        boolean stream = !json && m.tokenizer() != null;
+        boolean stream = !json.enabled && m.tokenizer() != null;
         if (stream) { out.print(prompt); out.flush(); }
         int[] shown = {0};
         Generation g = Generator.generate(m, ids, maxTokens, sampler, Hooks.none(), id -> {
-            if (!json && m.tokenizer() == null) { out.print((shown[0]++ == 0 ? "" : " ") + id); out.flush(); }
+            if (!json.enabled && m.tokenizer() == null) { out.print((shown[0]++ == 0 ? "" : " ") + id); out.flush(); }
         });
         if (stream) { out.println(g.text()); }
-        if (json) {
+        if (json.enabled) {
             Map<String, Object> r = new LinkedHashMap<>();
-            r.put("model", ModelRef.path(model == null ? null : model.toString()).toString());
+            r.put("model", model.path().toString());
             r.put("prompt_tokens", g.promptTokens());
             r.put("generated_tokens", g.generatedTokens());
             r.put("text", g.text());

@@ -48,14 +48,14 @@ final class SimilarityDemoStep implements DemoStep {
             }
             ctx.out.printf("  nearest: [%d]%n", best);
             Map<String, Object> r = new LinkedHashMap<>();
-            r.put("sentence", i); r.put("nearest", best); r.put("cosine", EncoderBenchmark.round(cos[i][best]));
+            r.put("sentence", i); r.put("nearest", best); r.put("cosine", DemoStep.round(cos[i][best]));
             nearest.add(r);
         }
         ctx.out.printf("  (%d sentences embedded in %.1f ms, a first call: includes JIT warm-up)%n", n, ms);
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("model", m.source()); out.put("sentences", SENTENCES); out.put("embed_ms", EncoderBenchmark.round(ms));
+        out.put("model", m.source()); out.put("sentences", SENTENCES); out.put("embed_ms", DemoStep.round(ms));
         List<List<Double>> table = new ArrayList<>();
-        for (double[] row : cos) { List<Double> r = new ArrayList<>(); for (double c : row) r.add(EncoderBenchmark.round(c)); table.add(r); }
+        for (double[] row : cos) { List<Double> r = new ArrayList<>(); for (double c : row) r.add(DemoStep.round(c)); table.add(r); }
         out.put("cosine", table); out.put("nearest", nearest);
         return out;
     }

@@ -48,7 +48,7 @@ class BenchCommandTest {
         assertEquals(0, code, err.toString());
         JsonNode j = new ObjectMapper().readTree(out.toString());
         assertEquals(3, j.get("rounds_detail").size());
-        dev.actlab.train.TrainModel m = new dev.actlab.train.TrainModel(dev.actlab.train.ModelPreset.TINY.config(16, 300));
+        dev.actlab.train.TrainModel m = new dev.actlab.train.TrainModel(dev.actlab.model.llama.LlamaShape.TINY.config(16, 300));
         assertEquals(m.parameterCount(), j.get("parameters").asLong());
         assertEquals(3 * m.forwardFlopsPerToken(16) * 2 * 16, j.get("flops_per_step").asDouble(), 1e-6);
         for (String k : new String[]{"tokens_per_second", "gflops_per_second", "gflop_per_cpu_second", "percent_of_one_core_fma_peak"}) {

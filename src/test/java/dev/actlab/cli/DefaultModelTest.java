@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.actlab.model.load.ModelLoader;
+import dev.actlab.model.load.ModelRef;
 import dev.actlab.model.eval.Perplexity;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;

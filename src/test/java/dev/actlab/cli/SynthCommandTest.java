@@ -34,7 +34,7 @@ class SynthCommandTest {
         assertFalse(java.util.Arrays.equals(Files.readAllBytes(a), Files.readAllBytes(c)));
 
         LlamaModel m = ModelLoader.loadDecoder(a);
-        assertEquals(SynthCommand.Shape.TINY.config, m.config());
+        assertEquals(dev.actlab.model.llama.LlamaShape.TINY_QUANT.config(), m.config(), "synth's tiny is tiny-quant");
         assertEquals(DType.Q4_0, m.weights().wGate()[0].dtype());
         float[] row = new float[m.config().dim()];
         double sum = 0, sq = 0;

@@ -3,6 +3,7 @@ package dev.actlab.train;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.actlab.model.llama.LlamaConfig;
+import dev.actlab.model.llama.LlamaShape;
 import dev.actlab.tensor.Parallel;
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
@@ -101,8 +102,8 @@ class ActivationCompressionTest {
 
     @Test
     void savedActivationsShrinkByAtLeast40PercentOnTheTinyAndSmallPresets() {
-        for (ModelPreset p : new ModelPreset[]{ModelPreset.TINY, ModelPreset.SMALL}) {
-            LlamaConfig c = p.config(128);
+        for (LlamaShape p : new LlamaShape[]{LlamaShape.TINY, LlamaShape.SMALL}) {
+            LlamaConfig c = p.config(128, TokenStream.BYTE_VOCAB);
             double fp = new TrainModel(c).savedActivationBytesPerToken(2, 128);
             double cmp = new TrainModel(c).withActivationCompression(true).savedActivationBytesPerToken(2, 128);
             assertTrue(cmp <= 0.6 * fp, p + ": " + cmp + " vs " + fp + " bytes/token");

@@ -6,7 +6,6 @@ import dev.actlab.tensor.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Locale;
 
 /**
  * Llama decoders in real shapes with deterministic random F32 weights, for measuring kernels
@@ -17,14 +16,21 @@ import java.util.Locale;
 public final class RandomLlama {
     private RandomLlama() {}
 
-    /** Known shapes: "tiny" (stories260K's), "110M" (stories110M's), "1B" (Llama 3.2 1B's). */
-    public static LlamaConfig config(String shape) {
-        return switch (shape.toUpperCase(Locale.ROOT)) {
-            case "TINY" -> new LlamaConfig("llama", 64, 172, 5, 8, 4, 512, 512, 1e-5f, 10000f, false, null, true);
-            case "110M" -> new LlamaConfig("llama", 768, 2048, 12, 12, 12, 32000, 1024, 1e-5f, 10000f, false, null, true);
-            case "1B" -> new LlamaConfig("llama", 2048, 8192, 16, 32, 8, 128256, 1024, 1e-5f, 500000f, false, null, true);
-            default -> throw new IllegalArgumentException("unknown random model shape '" + shape + "' (known: tiny, 110M, 1B)");
-        };
+    /** Random models keep at most this many positions: the KV cache of 1B's 131072 would take 8.6 GB. */
+    static final int MAX_CONTEXT = 1024;
+
+    /** The shape random:NAME names: 260K, 110M, 1B or tiny-quant; "tiny" is 260K, its name before {@link LlamaShape}. */
+    public static LlamaShape shape(String name) {
+        if (name.equalsIgnoreCase("tiny")) return LlamaShape.STORIES_260K;
+        return LlamaShape.find(name, false).orElseThrow(() -> new IllegalArgumentException(
+                "unknown random model shape '" + name + "' (known: " + LlamaShape.labels(false) + "; tiny = 260K)"));
+    }
+
+    /** The config of random:NAME: the shape with its context capped at {@value #MAX_CONTEXT} positions. */
+    public static LlamaConfig config(String name) {
+        LlamaShape s = shape(name);
+        LlamaConfig c = s.config();
+        return c.contextLength() <= MAX_CONTEXT ? c : s.config(MAX_CONTEXT, c.vocabSize());
     }
 
     /** A model of the given shape; the same seed gives the same weights bit for bit. */

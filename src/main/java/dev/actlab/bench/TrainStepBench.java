@@ -1,13 +1,11 @@
-package dev.actlab.cli;
+package dev.actlab.bench;
 
 import dev.actlab.io.Json;
-
-import dev.actlab.bench.FmaPeak;
 import dev.actlab.model.llama.LlamaConfig;
+import dev.actlab.model.llama.LlamaShape;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.train.AdamW;
 import dev.actlab.train.GradientClipping;
-import dev.actlab.train.ModelPreset;
 import dev.actlab.train.TrainModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -25,22 +23,18 @@ import java.util.SplittableRandom;
  * CPU-second" divides them by the process CPU time of the block (all threads, JIT and GC
  * included), which a shared machine does not inflate the way it inflates wall time.
  */
-final class TrainBench {
-    private TrainBench() {}
+public record TrainStepBench(String preset, int vocab, int batch, int ctx, int threads, int rounds, int steps, int warmup, long seed) {
 
     /** One timed block: wall seconds, process CPU seconds, the FMA peak measured before it. */
     private record Round(double wallSeconds, double cpuSeconds, double peak) {}
 
-    static int run(String preset, int vocab, int batch, int ctx, Integer threads, int rounds, int steps, int warmup, long seed,
-                   boolean json, PrintWriter out, PrintWriter err) throws InterruptedException {
+    /** Times the rounds on a pool of its own; prints a table or JSON to out, progress to err. */
+    public void run(boolean json, PrintWriter out, PrintWriter err) throws InterruptedException {
         if (batch < 1 || ctx < 2 || vocab < 2 || rounds < 1 || steps < 1 || warmup < 0)
             throw new IllegalArgumentException("need --batch >= 1, --ctx >= 2, --vocab >= 2, --rounds >= 1, --steps >= 1, --warmup >= 0");
-        ModelPreset shape;
-        try { shape = ModelPreset.valueOf(preset.toUpperCase(Locale.ROOT)); }
-        catch (IllegalArgumentException e) { throw new IllegalArgumentException("--config must be tiny, small or brown, got " + preset); }
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        LlamaConfig c = LlamaShape.trainingPreset(preset).config(ctx, vocab);
+        int n = threads;
         if (n < 1) throw new IllegalArgumentException("--threads must be >= 1");
-        LlamaConfig c = shape.config(ctx, vocab);
         try (Parallel par = new Parallel(n)) {
             TrainModel m = new TrainModel(c).withParallel(par);
             m.initialize(seed);
@@ -77,18 +71,18 @@ final class TrainBench {
             o.put("batch", batch); o.put("ctx", ctx); o.put("threads", n);
             o.put("rounds", rounds); o.put("steps_per_round", steps); o.put("warmup_steps", warmup);
             o.put("flops_per_step", flopsPerStep);
-            o.put("tokens_per_second", BenchCommand.bestMedian(tok));
-            o.put("gflops_per_second", BenchCommand.bestMedian(gflops));
-            o.put("gflop_per_cpu_second", BenchCommand.bestMedian(perCpu));
-            o.put("percent_of_one_core_fma_peak", BenchCommand.bestMedian(percent));
-            o.put("fma_peak_gflops_one_core", BenchCommand.bestMedian(peaks));
+            o.put("tokens_per_second", BestMedian.of(tok));
+            o.put("gflops_per_second", BestMedian.of(gflops));
+            o.put("gflop_per_cpu_second", BestMedian.of(perCpu));
+            o.put("percent_of_one_core_fma_peak", BestMedian.of(percent));
+            o.put("fma_peak_gflops_one_core", BestMedian.of(peaks));
             List<Map<String, Object>> detail = new ArrayList<>();
             for (int r = 0; r < rounds; r++)
                 detail.add(Map.of("wall_seconds", results.get(r).wallSeconds(), "cpu_seconds", results.get(r).cpuSeconds(),
                         "fma_peak_gflops_one_core", peaks[r], "tokens_per_second", tok[r], "gflop_per_cpu_second", perCpu[r],
                         "percent_of_one_core_fma_peak", percent[r]));
             o.put("rounds_detail", detail);
-            if (json) { out.println(Json.write(o)); return 0; }
+            if (json) { out.println(Json.write(o)); return; }
             out.printf("training step, %s shape: %,d parameters, batch %d x ctx %d = %,d tokens, %.2f GFLOP per step, %d thread(s)%n",
                     preset.toLowerCase(Locale.ROOT), m.parameterCount(), batch, ctx, batch * ctx, flopsPerStep / 1e9, n);
             out.printf("%-34s %12s %12s%n", "", "best", "median");
@@ -97,7 +91,6 @@ final class TrainBench {
             row(out, "GFLOP per CPU-second", perCpu, "%.1f");
             row(out, "% of one-core FMA peak (round's)", percent, "%.1f");
             row(out, "one-core FMA peak GFLOP/s", peaks, "%.0f");
-            return 0;
         }
     }
 
@@ -121,7 +114,7 @@ final class TrainBench {
     }
 
     private static void row(PrintWriter o, String label, double[] v, String f) {
-        Map<String, Double> m = BenchCommand.bestMedian(v);
+        Map<String, Double> m = BestMedian.of(v);
         o.printf("%-34s %12s %12s%n", label, String.format(f, m.get("best")), String.format(f, m.get("median")));
     }
 }

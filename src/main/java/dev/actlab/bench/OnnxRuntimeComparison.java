@@ -1,4 +1,4 @@
-package dev.actlab.cli;
+package dev.actlab.bench;
 
 import dev.actlab.model.bert.BertConfig;
 import dev.actlab.model.bert.BertModel;
@@ -10,13 +10,13 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * actlab's encoder and ONNX Runtime on the same inputs in the same process: warm-up runs first,
- * then rounds that alternate the contenders (so drift in clock speed or a noisy neighbour hits
- * both), reporting the best and the median of each.
+ * actlab's encoder and ONNX Runtime on the same inputs in the same process, at one shape
+ * (batch x seq): warm-up runs first, then rounds that alternate the contenders (so drift in
+ * clock speed or a noisy neighbour hits both), reporting the best and the median of each.
  */
-final class EncoderBenchmark {
+public final class OnnxRuntimeComparison {
     /** One contender's timings at one shape. */
-    record Timing(String engine, double bestMs, double medianMs, double tokensPerSecond, double gflops, double percentOfPeak) {
+    public record Timing(String engine, double bestMs, double medianMs, double tokensPerSecond, double gflops, double percentOfPeak) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("engine", engine); m.put("best_ms", round(bestMs)); m.put("median_ms", round(medianMs));
@@ -26,10 +26,10 @@ final class EncoderBenchmark {
     }
 
     /** Both contenders at one shape; ratio > 1 means actlab is faster. */
-    record Result(int batch, int seq, Timing actlab, Timing ort) {
-        double speedup() { return ort.bestMs / actlab.bestMs; }
+    public record Result(int batch, int seq, Timing actlab, Timing ort) {
+        public double speedup() { return ort.bestMs / actlab.bestMs; }
 
-        Map<String, Object> json() {
+        public Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("batch", batch); m.put("seq", seq);
             m.put("actlab", actlab.json()); m.put("onnxruntime", ort.json());
@@ -39,9 +39,10 @@ final class EncoderBenchmark {
         }
     }
 
-    private EncoderBenchmark() {}
+    private OnnxRuntimeComparison() {}
 
-    static double round(double v) { return Math.round(v * 1000) / 1000.0; }
+    /** Three decimals: what the JSON reports keep. */
+    public static double round(double v) { return Math.round(v * 1000) / 1000.0; }
 
     /** Token ids [CLS] w... [SEP], seq long, words drawn with a fixed seed from the ordinary vocabulary. */
     static int[][] inputs(BertModel model, int batch, int seq, long seed) {
@@ -63,7 +64,7 @@ final class EncoderBenchmark {
         return dense + attention;
     }
 
-    static Result run(BertModel model, OnnxRuntimeEncoder ort, int batch, int seq, int warmup, int rounds, double peakGflops) throws Exception {
+    public static Result run(BertModel model, OnnxRuntimeEncoder ort, int batch, int seq, int warmup, int rounds, double peakGflops) throws Exception {
         int[][] ids = inputs(model, batch, seq, 42);
         int pad = model.tokenizer().padId();
         for (int i = 0; i < warmup; i++) { model.forward(ids, null, Hooks.none()); ort.lastHiddenState(ids, pad); }
@@ -90,9 +91,7 @@ final class EncoderBenchmark {
     }
 
     private static Timing timing(String engine, double[] ms, int tokens, double flops, double peak) {
-        double[] s = ms.clone();
-        Arrays.sort(s);
-        double best = s[0], median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        double best = Arrays.stream(ms).min().orElseThrow(), median = BestMedian.median(ms);   // times: lowest is best
         double gflops = flops / (best * 1e6);
         return new Timing(engine, best, median, tokens / (best / 1000), gflops, peak > 0 ? 100 * gflops / peak : Double.NaN);
     }

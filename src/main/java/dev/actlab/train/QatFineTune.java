@@ -1,23 +1,14 @@
-package dev.actlab.cli;
-
-import dev.actlab.io.Json;
+package dev.actlab.train;
 
 import dev.actlab.io.AtomicFile;
-import dev.actlab.train.QatCurveReport;
-import dev.actlab.model.load.ModelLoader;
+import dev.actlab.io.Json;
 import dev.actlab.model.gguf.GgufFile;
 import dev.actlab.model.gguf.GgufLlamaWriter;
 import dev.actlab.model.gguf.GgufWriter;
 import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.tokenizer.Tokenizer;
 import dev.actlab.tensor.DType;
-import dev.actlab.train.MatmulInput;
-import dev.actlab.train.QatSettings;
-import dev.actlab.train.QuantErrorParts;
-import dev.actlab.train.TokenStream;
-import dev.actlab.train.TrainModel;
-import dev.actlab.train.TrainSettings;
-import dev.actlab.train.Trainer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,13 +30,20 @@ import java.util.Map;
  * DIR/qat.json, DIR/qat-curve.html and DIR/model.gguf (the full-precision master weights; the
  * quantization is a property of how they are run).
  */
-final class QatFineTune {
+public final class QatFineTune {
     private QatFineTune() {}
 
     /** The summary for qat.json and the measured parts, for the table. */
-    record Result(Map<String, Object> json, List<QuantErrorParts> curve, QuantErrorParts ptq, QuantErrorParts qat) {}
+    public record Result(Map<String, Object> json, List<QuantErrorParts> curve, QuantErrorParts ptq, QuantErrorParts qat) {
+        /** The table, then the headline perplexities; qatSpec as the user wrote it (w4a8), out the run's directory. */
+        public String text(String qatSpec, Path out) {
+            return table(this) + String.format("held-out perplexity (%s windows of %s): FP32 %.2f, PTQ %s %.2f, QAT %s %.2f (QAT weights in FP32: %.2f); %s%n",
+                    json.get("heldout_windows"), json.get("heldout_tokens_per_window"), json.get("fp32_perplexity"), qatSpec, json.get("ptq_perplexity"),
+                    qatSpec, json.get("qat_perplexity"), json.get("qat_weights_fp32_perplexity"), out.resolve("qat.json") + ", " + json.get("curve_html"));
+        }
+    }
 
-    static Result run(Path from, QatSettings qat, byte[] text, Path out, TrainSettings proto, long tokens,
+    public static Result run(Path from, QatSettings qat, byte[] text, Path out, TrainSettings proto, long tokens,
                       int logEvery, int evalEvery, int evalBatches, String name, PrintStream err) throws Exception {
         GgufFile src = GgufFile.open(from);   // a GGUF: its tokenizer is exported with the fine-tuned weights
         LlamaModel base = ModelLoader.loadDecoder(from);
@@ -143,7 +141,7 @@ final class QatFineTune {
     }
 
     /** The curve and the whole-split measurements as a readable table. */
-    static String table(Result r) {
+    private static String table(Result r) {
         List<MatmulInput> inputs = new ArrayList<>(r.ptq().activationsAlone().keySet());
         StringBuilder b = new StringBuilder();
         b.append("quantization error in held-out loss (nats/token): weight part = L(W) - L(fp), activation part = L(A) - L(fp), total = L(WA) - L(fp)\n");

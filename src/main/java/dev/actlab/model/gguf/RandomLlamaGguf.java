@@ -1,0 +1,39 @@
+package dev.actlab.model.gguf;
+
+import dev.actlab.model.llama.LlamaConfig;
+import dev.actlab.tensor.DType;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The GGUF of a Llama with random weights (`actlab synth`), streamed tensor by tensor: matrices
+ * ~ N(0, 0.02^2) (GPT-2's initialisation scale, which keeps activations sane), norm weights 1,
+ * llama3 RoPE divisors when scaled. Each tensor has its own generator seeded from (seed, tensor
+ * index), so the bytes depend only on the seed.
+ */
+public final class RandomLlamaGguf {
+    private RandomLlamaGguf() {}
+
+    /** A writer for config c with matrices stored as type (F16 where rows are not whole blocks). */
+    public static GgufWriter writer(LlamaConfig c, DType type, long seed, String name) {
+        GgufWriter w = new GgufWriter();
+        GgufLlamaWriter.putConfig(w, c, name);
+        List<GgufLlamaWriter.Slot> slots = GgufLlamaWriter.slots(c, false);
+        for (int i = 0; i < slots.size(); i++) {
+            GgufLlamaWriter.Slot slot = slots.get(i);
+            GgufWriter.Rows rows;
+            if (slot.name().equals("rope_freqs.weight")) {
+                float[] div = GgufLlamaLoader.llama3Divisors(c, c.ropeScaling());
+                rows = (r, dst) -> System.arraycopy(div, 0, dst, 0, div.length);
+            } else if (!slot.matrix()) {
+                rows = (r, dst) -> Arrays.fill(dst, 1f);
+            } else {
+                SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
+                rows = (r, dst) -> { for (int k = 0; k < dst.length; k++) dst[k] = (float) (rnd.nextGaussian() * 0.02); };
+            }
+            w.tensor(slot.name(), GgufLlamaWriter.storedType(slot, type), slot.dims(), rows);
+        }
+        return w;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.actlab.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Everything `actlab train` is asked to do, as the user gave it (null: not given, the run picks
+ * its default). Messages name the command-line options, since that is where a user fixes them.
+ *
+ * @param corpus        a text file, or "brown" (fetched into cache, default ~/.cache/actlab)
+ * @param config        training preset (LlamaShape): tiny, small or brown
+ * @param tokenizer     "bytes", or "bpe:N" (a vocabulary of N tokens learned from the training split)
+ * @param tokens        training tokens in total
+ * @param minLr         null: lr / 10
+ * @param warmup        null: 5% of the steps, at most 200 (20 for fine-tuning)
+ * @param resume        continue from out/checkpoint, whose settings win
+ * @param stopAfter     null, or steps of this invocation after which to stop with a checkpoint
+ * @param name          general.name of the exported GGUF
+ * @param probeSequences held-out windows measured at every checkpoint for out/dynamics.jsonl (0: off)
+ * @param from          fine-tune this GGUF instead of training from scratch (with qat)
+ * @param qat           wNaM or fp8: quantization-aware fine-tuning of from (see QatSettings)
+ */
+public record TrainOptions(String corpus, Path cache, String config, String tokenizer, long tokens, Path out, long seed,
+                           float lr, Float minLr, Integer warmup, int batch, int accum, int ctx, float weightDecay, float clip,
+                           int evalEvery, int evalBatches, int saveEvery, int logEvery, boolean resume, Integer stopAfter,
+                           String name, int probeSequences, Path from, String qat, int qatGroup, boolean compressActivations) {
+
+    /** The checks that need no file; throws IllegalArgumentException naming the option. */
+    void check() {
+        if (tokens < 1) throw new IllegalArgumentException("--tokens must be positive");
+        if (stopAfter != null && stopAfter < 1) throw new IllegalArgumentException("--stop-after must be >= 1");
+        if (probeSequences < 0) throw new IllegalArgumentException("--probe-sequences must be >= 0");
+        if (evalEvery < 1 || saveEvery < 1 || logEvery < 1 || evalBatches < 1)
+            throw new IllegalArgumentException("--eval-every, --eval-batches, --save-every and --log-every must be >= 1");
+    }
+
+    /** The corpus file: the path given, or the Brown corpus fetched into the cache. */
+    Path corpusFile() throws IOException {
+        return corpus.equals("brown")
+                ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
+                : Path.of(corpus);
+    }
+
+    /** Settings of a fresh run of steps optimizer steps. */
+    TrainSettings settings(int steps, int defaultWarmup) {
+        return new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10, warmup != null ? warmup : defaultWarmup,
+                steps, weightDecay, clip, seed);
+    }
+
+    /** Optimizer steps that cover --tokens (the last one may overshoot). */
+    int steps() {
+        long perStep = (long) batch * ctx * accum;
+        return (int) Math.min(Integer.MAX_VALUE, (tokens + perStep - 1) / perStep);
+    }
+}
