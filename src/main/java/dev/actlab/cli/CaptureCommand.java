@@ -54,7 +54,7 @@ final class CaptureCommand implements Callable<Integer> {
         }
         Predicate<String> filter = s -> false;
         for (String p : sites) filter = filter.or(Hooks.glob(p.trim()));
-        int window = ctx > 0 ? ctx : Math.min(512, m instanceof dev.actlab.model.llama.LlamaModel l ? l.config().contextLength() : 512);
+        int window = ctx > 0 ? ctx : Math.min(512, m.contextLength());
         ProgressBar bar = new ProgressBar("capture", "windows");
         CaptureManifest man = new ActivationCapture(m, filter, window, shardTokens, dtype)
                 .run(ids, offsets, out, bar);

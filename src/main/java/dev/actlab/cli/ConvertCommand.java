@@ -19,9 +19,10 @@ import picocli.CommandLine.Option;
 final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "minilm, or a model file or directory.") String model;
     @Option(names = "--out", required = true, description = "Output .gguf file.") Path out;
-    @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0 or Q4_0 (default ${DEFAULT-VALUE}).") DType dtype;
+    @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0 or Q4_0 (default ${DEFAULT-VALUE}).") String dtypeName;
 
     @Override public Integer call() throws Exception {
+        DType dtype = GgufWriter.writableType("--dtype", dtypeName);
         HookedModel m = ModelRef.load(model);
         String name = Path.of(m.source()).getFileName().toString();
         GgufWriter w = switch (m) {

@@ -57,7 +57,7 @@ final class InspectCommand implements Callable<Integer> {
         InspectOptions d = InspectOptions.defaults();
         InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
                 d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables);
-        InspectReport r = Inspector.inspect(m, ids, o, new ProgressBar("inspect", "tokens"));
+        InspectReport r = Inspector.inspect(m, ids, o, new ProgressBar("inspect", "tokens", spec.commandLine().getErr()));
         Report.write(r, out);
         PrintWriter pw = spec.commandLine().getOut();
         if (json.enabled) {

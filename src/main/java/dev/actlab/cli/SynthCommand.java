@@ -41,10 +41,7 @@ final class SynthCommand implements Callable<Integer> {
         // "tiny" is tiny-quant, its name before LlamaShape
         LlamaShape s = LlamaShape.find(shape.equalsIgnoreCase("tiny") ? LlamaShape.TINY_QUANT.label() : shape, false).orElseThrow(() ->
                 new IllegalArgumentException("--shape must be " + LlamaShape.labels(false) + " (or tiny), not " + shape));
-        DType type = switch (dtype.toUpperCase()) {
-            case "F32" -> DType.F32; case "F16" -> DType.F16; case "Q8_0" -> DType.Q8_0; case "Q4_0" -> DType.Q4_0;
-            default -> throw new IllegalArgumentException("--dtype must be F32, F16, Q8_0 or Q4_0, not " + dtype);
-        };
+        DType type = GgufWriter.writableType("--dtype", dtype);
         LlamaConfig c = s.config();
         GgufWriter w = RandomLlamaGguf.writer(c, type, seed, "synthetic-" + shape + "-" + type);
         long start = System.nanoTime();

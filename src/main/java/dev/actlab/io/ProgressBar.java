@@ -1,15 +1,18 @@
 package dev.actlab.io;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 
 /** done/total, rate and time left on one stderr line, redrawn at most a few times a second. */
 public final class ProgressBar implements Progress {
     private final String label, unit;
-    private final PrintStream err = System.err;
+    private final PrintWriter err;
     private final long startNanos = System.nanoTime();
     private long lastDraw;
 
-    public ProgressBar(String label, String unit) { this.label = label; this.unit = unit; }
+    public ProgressBar(String label, String unit) { this(label, unit, new PrintWriter(System.err, true)); }
+
+    /** Draws on err (a command's own error stream, so that tests and embedders see it). */
+    public ProgressBar(String label, String unit, PrintWriter err) { this.label = label; this.unit = unit; this.err = err; }
 
     @Override
     public void update(long done, long total) {

@@ -36,7 +36,7 @@ class InspectCommandTest {
         Run r = run("inspect", "--model", model, "--tokens", tokens, "--out", out.toString(), "--ctx", "16");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("massive activations:") && r.out().contains("outlier channels") && r.out().contains("logit lens"), r.out());
-        assertTrue(r.err().contains("chunk 5/5, 65/65 tokens"), "progress on stderr: " + r.err());
+        assertTrue(r.err().contains("inspect 65/65 tokens"), "progress on stderr: " + r.err());
         JsonNode j = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         assertEquals(5, j.at("/model/layers").asInt());
         assertEquals(65, j.at("/input/tokens").asInt());

@@ -58,10 +58,19 @@ public final class GgufWriter {
         return this;
     }
 
-    /** A tensor of dims (ggml order) computed row by row and stored as type (F32, F16, Q8_0 or Q4_0). */
+    /** The types the writer quantizes to: the one list that --dtype options offer. */
+    public static final List<DType> WRITABLE = List.of(DType.F32, DType.F16, DType.Q8_0, DType.Q4_0);
+
+    /** A --dtype value (any case) to a writable type; the error names the option and the choices. */
+    public static DType writableType(String option, String value) {
+        for (DType d : WRITABLE) if (d.name().equalsIgnoreCase(value)) return d;
+        throw new IllegalArgumentException(option + " must be one of " + WRITABLE + ", not " + value);
+    }
+
+    /** A tensor of dims (ggml order) computed row by row and stored as one of {@link #WRITABLE}. */
     public GgufWriter tensor(String name, DType type, long[] dims, Rows rows) {
-        if (type != DType.F32 && type != DType.F16 && type != DType.Q8_0 && type != DType.Q4_0)
-            throw new IllegalArgumentException("the writer quantizes to F32, F16, Q8_0 and Q4_0, not " + type);
+        if (!WRITABLE.contains(type))
+            throw new IllegalArgumentException("the writer quantizes to " + WRITABLE + ", not " + type);
         GgmlType g = GgmlType.of(type);
         return add(new Entry(name, dims.clone(), g, rows, null, size(name, dims, g)));
     }
