@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -40,6 +41,7 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--no-channel-tables", description = "Leave per-channel statistics out of report.json (except the residual stream).") boolean noChannelTables;
     @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
     @Option(names = "--json", description = "Print the findings as JSON instead of text.") boolean json;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
@@ -52,7 +54,7 @@ final class InspectCommand implements Callable<Integer> {
         InspectOptions d = InspectOptions.defaults();
         InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
                 d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables);
-        InspectReport r = Inspector.inspect(m, ids, o, new ProgressBar("inspect", "tokens"));
+        InspectReport r = Inspector.inspect(m, ids, o, steering.interventions(m), new ProgressBar("inspect", "tokens"));
         Report.write(r, out);
         PrintWriter pw = spec.commandLine().getOut();
         if (json) {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "logits", description = "Write the logits after each position: float32 little-endian, [positions x vocab].")
@@ -21,12 +22,13 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
     @Option(names = "--out", required = true, description = "Output file (.f32).") Path out;
     @Option(names = "--threads") Integer threads;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
         LlamaModel m = ModelRef.decoder(model);
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
-        float[] logits = m.runWithHooks(ids, Hooks.none());
+        float[] logits = m.runWithHooks(ids, steering.hooks(m));
         writeF32(out, logits);
         System.err.printf("wrote %d positions x %d logits to %s%n", ids.length, m.config().vocabSize(), out);
         return 0;

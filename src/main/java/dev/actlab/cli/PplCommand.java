@@ -6,7 +6,6 @@ import dev.actlab.io.ProgressBar;
 import dev.actlab.model.eval.Perplexity;
 import dev.actlab.model.eval.PerplexityResult;
 import dev.actlab.model.eval.SavedLogits;
-import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -37,6 +37,7 @@ final class PplCommand implements Callable<Integer> {
     @Option(names = "--kl-base", description = "Logits saved by --save-logits from a base model on the same text.") Path klBase;
     @Option(names = "--threads") Integer threads;
     @Option(names = "--json") boolean json;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
@@ -47,7 +48,7 @@ final class PplCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar("ppl", "tokens");
         PerplexityResult r;
         try (SavedLogits.Writer save = saveLogits == null ? null : new SavedLogits.Writer(saveLogits, m.config().vocabSize())) {
-            r = Perplexity.run(m, tokens, window, Hooks.none(), save, base, bar::update);
+            r = Perplexity.run(m, tokens, window, steering.hooks(m), save, base, bar::update);
             if (save != null) save.commit();
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -60,6 +61,7 @@ final class PplCommand implements Callable<Integer> {
             j.put("scored_tokens", r.scoredTokens());
             j.put("mean_nll", r.meanNll());
             j.put("perplexity", r.perplexity());
+            if (steering.given()) j.put("steering", steering.describe(m));
             if (r.kl() != null) {
                 j.put("base_perplexity", r.kl().basePerplexity());
                 j.put("ln_ppl_ratio", Math.log(r.perplexity() / r.kl().basePerplexity()));

@@ -5,7 +5,6 @@ import dev.actlab.io.Json;
 import dev.actlab.model.generate.Generation;
 import dev.actlab.model.generate.Generator;
 import dev.actlab.model.generate.Sampler;
-import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
@@ -14,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,6 +30,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Sampling seed (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
     @Option(names = "--json", description = "Print JSON instead of text.") boolean json;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
@@ -40,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
         boolean stream = !json && m.tokenizer() != null;
         if (stream) { out.print(prompt); out.flush(); }
         int[] shown = {0};
-        Generation g = Generator.generate(m, ids, maxTokens, sampler, Hooks.none(), id -> {
+        Generation g = Generator.generate(m, ids, maxTokens, sampler, steering.hooks(m), id -> {
             if (!json && m.tokenizer() == null) { out.print((shown[0]++ == 0 ? "" : " ") + id); out.flush(); }
         });
         if (stream) { out.println(g.text()); }
@@ -51,6 +52,7 @@ final class RunCommand implements Callable<Integer> {
             r.put("generated_tokens", g.generatedTokens());
             r.put("text", g.text());
             r.put("stop_reason", g.stopReason());
+            if (steering.given()) r.put("steering", steering.describe(m));
             r.put("prefill_seconds", g.prefillSeconds());
             r.put("decode_seconds", g.decodeSeconds());
             r.put("prefill_tokens_per_second", g.prefillTokensPerSecond());
