@@ -17,25 +17,20 @@ import picocli.CommandLine.Option;
  * a picocli mixin for every command that runs a decoder. The work is {@link Steering}'s.
  */
 final class ControlVectorOptions {
-    @Option(names = "--control-vector", paramLabel = "FILE[,FILE...]", split = ",",
-            description = {"llama.cpp control vector(s) at scale 1 (comma-separated, repeatable). A control-vector GGUF holds one F32",
-                    "tensor direction.N [n_embd] per layer N (from 1); direction.N is added, raw (not normalised), to the output of",
-                    "layer N, blocks.N.hook_resid_post, at every position. Several files are summed. Same files, same numbers as llama.cpp."})
+    @Option(names = "--control-vector", paramLabel = "FILE[,FILE...]", hideParamSyntax = true, split = ",",
+            description = "llama.cpp control vector(s) at scale 1 (comma-separated, repeatable). A control-vector GGUF holds one F32 tensor direction.N [n_embd] per layer N (from 1); direction.N is added, raw (not normalised), to the output of layer N, blocks.N.hook_resid_post, at every position. Several files are summed. Same files, same numbers as llama.cpp.")
     List<Path> vectors = new ArrayList<>();
 
-    @Option(names = "--control-vector-scaled", paramLabel = "FILE:SCALE[,...]", split = ",",
+    @Option(names = "--control-vector-scaled", paramLabel = "FILE:SCALE[,...]", hideParamSyntax = true, split = ",",
             description = "As --control-vector, each file's directions times SCALE (repeatable).")
     List<String> scaled = new ArrayList<>();
 
-    @Option(names = "--control-vector-layer-range", arity = "2", paramLabel = "N",
-            description = {"START END: apply the control vectors to layers START..END only, inclusive (default 1 and the",
-                    "layer count; a value <= 0 means its default, as in llama.cpp). Layer 0 is never steered."})
+    @Option(names = "--control-vector-layer-range", arity = "2", paramLabel = "START END", hideParamSyntax = true,
+            description = "Apply the control vectors to layers START..END only, inclusive (default 1 and the layer count; a value <= 0 means its default, as in llama.cpp). Layer 0 is never steered.")
     int[] layerRange;
 
     @Option(names = "--ablate-direction", paramLabel = "FILE[:N]",
-            description = {"Directional ablation: x - (x.v)v with v the unit direction.N of a control-vector GGUF (N may be left out",
-                    "when the file has one direction), at every residual-stream site (blocks.0.hook_resid_pre and every layer's",
-                    "hook_resid_mid and hook_resid_post), every position; done before control vectors are added."})
+            description = "Directional ablation: x - (x.v)v with v the unit direction.N of a control-vector GGUF (N may be left out when the file has one direction), at every residual-stream site (blocks.0.hook_resid_pre and every layer's hook_resid_mid and hook_resid_post), every position; done before control vectors are added.")
     String ablate;
 
     private Steering built;
