@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 EmbedCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
+                SteerCommand.class,
                 PatchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
