@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 BenchCommand.class,
                 SteerCommand.class,
+                ProbeCommand.class,
                 PatchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

@@ -8,7 +8,6 @@ import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.hook.SiteName;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -105,18 +104,20 @@ public final class VectorExtraction {
         return new Result(method, position, normalize, texts.positives().size(), texts.negatives().size(), texts.paired(), layers, List.copyOf(notes));
     }
 
-    /** acts[site][text][d]: each text's activation (last token or mean over tokens) at each site. */
-    static float[][][] activations(HookedModel model, List<String> texts, List<String> sites, Position position,
-                                   Progress progress, int done, int total) {
-        int d = model.dModel();
+    /** acts[site][text][width]: each text's activation (last token or mean over tokens) at each [pos, ...] site. */
+    public static float[][][] activations(HookedModel model, List<String> texts, List<String> sites, Position position,
+                                          Progress progress, int done, int total) {
         float[][][] out = new float[sites.size()][texts.size()][];
         Set<String> wanted = Set.copyOf(sites);
+        for (String s : sites)
+            if (s.endsWith("hook_attn_scores") || s.endsWith("hook_pattern"))
+                throw new IllegalArgumentException(s + " is [heads, q_pos, k_pos]: choose a site indexed by position first");
         for (int t = 0; t < texts.size(); t++) {
             int[] ids = model.tokenizer().encode(texts.get(t), true);
             ActivationCache cache = model.runWithCache(ids, wanted::contains);
             for (int s = 0; s < sites.size(); s++) {
                 Activation a = cache.get(sites.get(s));
-                int rows = a.size() / d;
+                int rows = a.shape[0], d = a.size() / rows;
                 float[] row = new float[d];
                 if (position == Position.LAST) System.arraycopy(a.data, a.offset + (rows - 1) * d, row, 0, d);
                 else {
@@ -183,17 +184,8 @@ public final class VectorExtraction {
         double[] p = new double[pos.length], q = new double[neg.length];
         for (int i = 0; i < p.length; i++) p[i] = dot(v, pos[i]);
         for (int i = 0; i < q.length; i++) q[i] = dot(v, neg[i]);
-        Arrays.sort(q);
-        double wins = 0;
-        for (double x : p) {
-            int lo = lowerBound(q, x), hi = upperBound(q, x);
-            wins += lo + 0.5 * (hi - lo);
-        }
-        return wins / ((double) p.length * q.length);
+        return Auroc.of(p, q);
     }
-
-    private static int lowerBound(double[] a, double x) { int lo = 0, hi = a.length; while (lo < hi) { int m = (lo + hi) >>> 1; if (a[m] < x) lo = m + 1; else hi = m; } return lo; }
-    private static int upperBound(double[] a, double x) { int lo = 0, hi = a.length; while (lo < hi) { int m = (lo + hi) >>> 1; if (a[m] <= x) lo = m + 1; else hi = m; } return lo; }
 
     static double dot(float[] a, float[] b) {
         double s = 0;

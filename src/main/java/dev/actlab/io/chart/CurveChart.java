@@ -63,7 +63,7 @@ public final class CurveChart {
             double x = xOf.applyAsDouble(xMark);
             b.append("<line x1=\"").append(px(x)).append("\" x2=\"").append(px(x)).append("\" y1=\"").append(top).append("\" y2=\"").append(px(top + ph))
                     .append("\" stroke=\"#888\" stroke-dasharray=\"4 4\"/>");
-            b.append("<text class=\"tick\" x=\"").append(px(x + 4)).append("\" y=\"").append(top + 10).append("\">").append(esc(xMarkLabel)).append("</text>\n");
+            b.append("<text class=\"tick\" x=\"").append(px(x - 4)).append("\" y=\"").append(top + 10).append("\" text-anchor=\"end\">").append(esc(xMarkLabel)).append("</text>\n");
         }
         b.append("<line class=\"axis\" x1=\"").append(left).append("\" x2=\"").append(px(left + pw)).append("\" y1=\"").append(px(top + ph)).append("\" y2=\"").append(px(top + ph)).append("\"/>");
         b.append("<line class=\"axis\" x1=\"").append(left).append("\" x2=\"").append(left).append("\" y1=\"").append(top).append("\" y2=\"").append(px(top + ph)).append("\"/>\n");
