@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "train", description = {"Per site: a multinomial logistic-regression probe (standardised features, L2) and a mass-mean probe",
-        "(nearest class mean), k-fold cross-validated (stratified, seeded); accuracy and AUROC of the held-out predictions.",
+        "(nearest class mean), k-fold cross-validated (stratified, seeded; a contrastive pair's two texts share a fold);",
+        "accuracy and AUROC of the held-out predictions.",
         "Rows: one per text (--data label<TAB>text, or --pairs: positive/negative) at its last token or mean, or one per",
         "captured token (--store DIR from actlab capture, --labels: one label per row, \"_\" to leave a row out).",
         "Writes DIR/probe.json and DIR/probe.html (accuracy and AUROC against layer)."})
@@ -71,7 +72,7 @@ final class ProbeTrainCommand implements Callable<Integer> {
             d = ProbeData.fromTexts(m, t, site, SteerExtractCommand.parse(VectorExtraction.Position.class, position, "--position"), new ProgressBar("activations", "texts"));
             source = m.source();
         }
-        ProbeEvaluation.Result r = ProbeEvaluation.run(d.sites(), d.layers(), d.acts(), d.labels(), d.classes(), folds, l2, seed, control, new ProgressBar("probes", "sites"));
+        ProbeEvaluation.Result r = ProbeEvaluation.run(d.sites(), d.layers(), d.acts(), d.labels(), d.groups(), d.classes(), folds, l2, seed, control, new ProgressBar("probes", "sites"));
         Map<String, Object> j = json(source, d, r);
         Files.createDirectories(out);
         AtomicFile.writeString(out.resolve("probe.json"), Json.write(j));
@@ -95,6 +96,7 @@ final class ProbeTrainCommand implements Callable<Integer> {
         j.put("classes", r.classes());
         j.put("majority_share", r.majorityShare());
         j.put("folds", r.folds());
+        j.put("folds_keep_pairs_together", r.grouped());
         j.put("l2", r.l2());
         j.put("seed", r.seed());
         List<Map<String, Object>> sites = new ArrayList<>();

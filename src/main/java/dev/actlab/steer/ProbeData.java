@@ -20,10 +20,13 @@ import java.util.function.Predicate;
  * Rows come from texts (one activation per text: its last token or the mean over its tokens) or
  * from a capture store (one row per token, one label per row).
  */
-public record ProbeData(List<String> sites, List<Integer> layers, float[][][] acts, int[] labels, List<String> classes, String source) {
+public record ProbeData(List<String> sites, List<Integer> layers, float[][][] acts, int[] labels, int[] groups, List<String> classes, String source) {
 
-    /** Labelled texts: TSV {@code label<TAB>text}, one per line; blank lines and lines starting with "# " skipped. */
-    public record Texts(List<String> texts, List<String> labels, String source) {}
+    /**
+     * Labelled texts: TSV {@code label<TAB>text}, one per line; blank lines and lines starting with "# " skipped.
+     * groups[i] is the group of text i (the two texts of a contrastive pair share one), or groups is null.
+     */
+    public record Texts(List<String> texts, List<String> labels, int[] groups, String source) {}
 
     public static Texts readTexts(Path file) throws IOException {
         List<String> texts = new ArrayList<>(), labels = new ArrayList<>();
@@ -38,16 +41,22 @@ public record ProbeData(List<String> sites, List<Integer> layers, float[][][] ac
             texts.add(line.substring(tab + 1));
         }
         if (texts.isEmpty()) throw new FormatException(file, "lines", 0, "no labelled texts");
-        return new Texts(texts, labels, file.toString());
+        return new Texts(texts, labels, null, file.toString());
     }
 
-    /** Contrastive pairs as labelled texts: "positive" and "negative". */
+    /** Contrastive pairs as labelled texts, "positive" and "negative", each pair one group. */
     public static Texts fromPairs(ContrastivePairs p) {
         List<String> texts = new ArrayList<>(p.positives()), labels = new ArrayList<>();
-        for (int i = 0; i < p.positives().size(); i++) labels.add("positive");
+        int n = p.positives().size();
+        for (int i = 0; i < n; i++) labels.add("positive");
         texts.addAll(p.negatives());
         for (int i = 0; i < p.negatives().size(); i++) labels.add("negative");
-        return new Texts(texts, labels, p.source());
+        int[] groups = null;
+        if (p.paired()) {
+            groups = new int[2 * n];
+            for (int i = 0; i < n; i++) { groups[i] = i; groups[n + i] = i; }
+        }
+        return new Texts(texts, labels, groups, p.source());
     }
 
     /** Runs the model on each text and keeps its activation at each site matching the glob. */
@@ -58,7 +67,7 @@ public record ProbeData(List<String> sites, List<Integer> layers, float[][][] ac
         if (sites.isEmpty()) throw new IllegalArgumentException("--site " + siteGlob + " matches no site of " + model.source());
         float[][][] acts = VectorExtraction.activations(model, t.texts(), sites, position, progress, 0, t.texts().size());
         List<String> classes = new ArrayList<>(new TreeSet<>(t.labels()));
-        return new ProbeData(sites, layers(sites), acts, index(t.labels(), classes), classes, t.source());
+        return new ProbeData(sites, layers(sites), acts, index(t.labels(), classes), t.groups(), classes, t.source());
     }
 
     /**
@@ -94,7 +103,7 @@ public record ProbeData(List<String> sites, List<Integer> layers, float[][][] ac
             }
         }
         List<String> classes = new ArrayList<>(new TreeSet<>(labels));
-        return new ProbeData(sites, layers(sites), acts, index(labels, classes), classes, storeDir.toString());
+        return new ProbeData(sites, layers(sites), acts, index(labels, classes), null, classes, storeDir.toString());
     }
 
     private static List<Integer> layers(List<String> sites) { return sites.stream().map(SiteName::layerOf).toList(); }

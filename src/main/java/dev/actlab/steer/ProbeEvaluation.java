@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
  * scored on the held-out fold; accuracy and AUROC are computed over every row's held-out prediction.
  * AUROC: for two classes, of the score of class 1 against class 0; for more, the mean over classes
  * of one class's score against the rest (macro one-vs-rest). Folds are stratified by class and
- * drawn with a seed; with {@code shuffledControl} every probe is trained and scored once more on
+ * drawn with a seed, or, when rows come in groups (the two texts of a contrastive pair), made of
+ * whole groups, so that no near-duplicate of a held-out row is trained on; with {@code shuffledControl} every probe is trained and scored once more on
  * labels permuted with the same seed (a control that should sit at chance).
  */
 public final class ProbeEvaluation {
@@ -20,7 +21,7 @@ public final class ProbeEvaluation {
 
     public record Site(String site, int layer, Scores logistic, Scores massMean, Scores logisticShuffled) {}
 
-    public record Result(List<String> classes, int rows, int folds, double l2, long seed, double majorityShare, List<Site> sites) {}
+    public record Result(List<String> classes, int rows, int folds, boolean grouped, double l2, long seed, double majorityShare, List<Site> sites) {}
 
     private ProbeEvaluation() {}
 
@@ -38,6 +39,21 @@ public final class ProbeEvaluation {
         return fold;
     }
 
+    /** Folds of whole groups (groups[i] = the group of row i), the groups in a seeded random order dealt round-robin. */
+    static int[] groupFolds(int[] groups, int folds, long seed) {
+        int g = 0;
+        for (int x : groups) g = Math.max(g, x + 1);
+        int[] order = new int[g];
+        for (int i = 0; i < g; i++) order[i] = i;
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = g - 1; i > 0; i--) { int j = r.nextInt(i + 1); int t = order[i]; order[i] = order[j]; order[j] = t; }
+        int[] foldOfGroup = new int[g];
+        for (int i = 0; i < g; i++) foldOfGroup[order[i]] = i % folds;
+        int[] fold = new int[groups.length];
+        for (int i = 0; i < groups.length; i++) fold[i] = foldOfGroup[groups[i]];
+        return fold;
+    }
+
     /** A seeded permutation of the labels. */
     static int[] shuffled(int[] y, long seed) {
         int[] s = y.clone();
@@ -48,13 +64,18 @@ public final class ProbeEvaluation {
 
     /** {logistic, mass-mean} held-out scores of rows x with labels y. */
     public static Scores[] crossValidate(float[][] x, int[] y, int classes, int folds, double l2, long seed) {
+        return crossValidate(x, y, null, classes, folds, l2, seed);
+    }
+
+    /** As above, with folds of whole groups when groups is not null. */
+    public static Scores[] crossValidate(float[][] x, int[] y, int[] groups, int classes, int folds, double l2, long seed) {
         int n = x.length;
         if (folds < 2) throw new IllegalArgumentException("--folds must be at least 2, got " + folds);
         int[] count = new int[classes];
         for (int c : y) count[c]++;
         for (int k = 0; k < classes; k++)
             if (count[k] < folds) throw new IllegalArgumentException("class " + k + " has " + count[k] + " rows; " + folds + "-fold cross-validation needs at least " + folds);
-        int[] fold = folds(y, classes, folds, seed);
+        int[] fold = groups == null ? folds(y, classes, folds, seed) : groupFolds(groups, folds, seed);
         double[][] lo = new double[n][], mm = new double[n][];
         for (int f = 0; f < folds; f++) {
             List<Integer> train = new ArrayList<>();
@@ -95,7 +116,7 @@ public final class ProbeEvaluation {
      * Every site's probes. acts[site][row][d]; labels in [0, classes.size()).
      * @param progress sees (sites done, sites)
      */
-    public static Result run(List<String> sites, List<Integer> layers, float[][][] acts, int[] labels, List<String> classes,
+    public static Result run(List<String> sites, List<Integer> layers, float[][][] acts, int[] labels, int[] groups, List<String> classes,
                              int folds, double l2, long seed, boolean shuffledControl, Progress progress) {
         int k = classes.size();
         int[] count = new int[k];
@@ -104,12 +125,12 @@ public final class ProbeEvaluation {
         int[] control = shuffledControl ? shuffled(labels, seed) : null;
         List<Site> out = new ArrayList<>();
         for (int s = 0; s < sites.size(); s++) {
-            Scores[] r = crossValidate(acts[s], labels, k, folds, l2, seed);
-            Scores sh = control == null ? null : crossValidate(acts[s], control, k, folds, l2, seed)[0];
+            Scores[] r = crossValidate(acts[s], labels, groups, k, folds, l2, seed);
+            Scores sh = control == null ? null : crossValidate(acts[s], control, groups, k, folds, l2, seed)[0];
             out.add(new Site(sites.get(s), layers.get(s), r[0], r[1], sh));
             if (progress != null) progress.update(s + 1, sites.size());
         }
-        return new Result(List.copyOf(classes), labels.length, folds, l2, seed, (double) majority / labels.length, out);
+        return new Result(List.copyOf(classes), labels.length, folds, groups != null, l2, seed, (double) majority / labels.length, out);
     }
 
     private static int argmax(double[] v) {
