@@ -106,6 +106,40 @@ public record ProbeData(List<String> sites, List<Integer> layers, float[][][] ac
         return new ProbeData(sites, layers(sites), acts, index(labels, classes), null, classes, storeDir.toString());
     }
 
+    /**
+     * One row per token of a token stream: the model runs it in windows of ctx tokens (each from
+     * position 0, as capture does) and keeps every token's activation at the sites the filter
+     * accepts; labels[i] is token i's label, "_" to leave it out.
+     */
+    public static ProbeData fromTokens(HookedModel model, int[] ids, List<String> labels, Predicate<String> siteFilter, int ctx, String source) {
+        if (labels.size() != ids.length) throw new IllegalArgumentException(labels.size() + " labels for " + ids.length + " tokens");
+        List<String> sites = model.sites().names().stream().filter(siteFilter).toList();
+        if (sites.isEmpty()) throw new IllegalArgumentException("no site of " + model.source() + " is selected");
+        List<Integer> keep = new ArrayList<>();
+        List<String> kept = new ArrayList<>();
+        for (int i = 0; i < ids.length; i++) if (!labels.get(i).equals("_")) { keep.add(i); kept.add(labels.get(i)); }
+        float[][][] acts = new float[sites.size()][keep.size()][];
+        java.util.Set<String> wanted = java.util.Set.copyOf(sites);
+        int next = 0;   // index into keep
+        for (int start = 0; start < ids.length; start += ctx) {
+            int end = Math.min(ids.length, start + ctx);
+            dev.actlab.model.hook.ActivationCache cache = model.runWithCache(java.util.Arrays.copyOfRange(ids, start, end), wanted::contains);
+            int first = next;
+            for (int s = 0; s < sites.size(); s++) {
+                dev.actlab.model.hook.Activation a = cache.get(sites.get(s));
+                int d = a.size() / a.shape[0];
+                next = first;
+                while (next < keep.size() && keep.get(next) < end) {
+                    int r = keep.get(next) - start;
+                    acts[s][next] = java.util.Arrays.copyOfRange(a.data, a.offset + r * d, a.offset + (r + 1) * d);
+                    next++;
+                }
+            }
+        }
+        List<String> classes = new ArrayList<>(new TreeSet<>(kept));
+        return new ProbeData(sites, layers(sites), acts, index(kept, classes), null, classes, source);
+    }
+
     private static List<Integer> layers(List<String> sites) { return sites.stream().map(SiteName::layerOf).toList(); }
 
     private static int[] index(List<String> labels, List<String> classes) {
