@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -37,6 +38,7 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "F32", description = "F32, F16 or BF16 (default ${DEFAULT-VALUE}).") DType dtype;
     @Option(names = "--threads") Integer threads;
     @Option(names = "--json") boolean json;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
@@ -57,6 +59,7 @@ final class CaptureCommand implements Callable<Integer> {
         int window = ctx > 0 ? ctx : Math.min(512, m instanceof dev.actlab.model.llama.LlamaModel l ? l.config().contextLength() : 512);
         ProgressBar bar = new ProgressBar("capture", "windows");
         CaptureManifest man = new ActivationCapture(m, filter, window, shardTokens, dtype)
+                .withInterventions(steering.interventions(m), steering.given() ? steering.steering().summary(m) : null)
                 .run(ids, offsets, out, bar);
         PrintWriter pw = spec.commandLine().getOut();
         if (json) {

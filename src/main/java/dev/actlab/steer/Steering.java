@@ -121,6 +121,18 @@ public final class Steering {
         return true;
     }
 
+    /** One line that names what this steering does, e.g. for a capture's manifest. */
+    public String summary(HookedModel model) {
+        StringBuilder b = new StringBuilder();
+        for (Scaled s : vectors) b.append(b.isEmpty() ? "" : " + ").append(s.vector.source()).append(':').append(s.scale);
+        if (!vectors.isEmpty()) {
+            int[] r = effectiveRange(model.layers());
+            b.append(" at blocks.N.hook_resid_post, N in ").append(r[0]).append("..").append(r[1]);
+        }
+        if (ablate != null) b.append(b.isEmpty() ? "" : "; ").append("ablate ").append(ablateSource);
+        return b.toString();
+    }
+
     /** For JSON output: the files, scales, layers steered and the ablated direction. */
     public Map<String, Object> describe(HookedModel model) {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -115,6 +115,35 @@ class ControlVectorFlagsTest {
     }
 
     @Test
+    void captureStoresTheSteeredActivationsAndRefusesToResumeUnderOtherSteering() throws Exception {
+        Path text = dir.resolve("c.txt");
+        Files.writeString(text, "The jury said that the city of Atlanta had been praised.");
+        Path plain = dir.resolve("cap-plain"), steered = dir.resolve("cap-steered");
+        assertEquals(0, InspectCommandTest.run("capture", "--text", text.toString(), "--sites", "blocks.*.hook_resid_post", "--out", plain.toString()).code());
+        var r = InspectCommandTest.run("capture", "--text", text.toString(), "--sites", "blocks.*.hook_resid_post", "--out", steered.toString(),
+                "--control-vector-scaled", cv2 + ":3", "--control-vector-layer-range", "3", "3");
+        assertEquals(0, r.code(), r.err());
+        var a = dev.actlab.capture.ActivationStore.open(plain);
+        var b = dev.actlab.capture.ActivationStore.open(steered);
+        assertEquals(a.rows(), b.rows());
+        float[] v = ControlVector.read(cv2).direction(3);
+        for (long row = 0; row < a.rows(); row++) {
+            float[] x2 = new float[192], y2 = new float[192], x3 = new float[192], y3 = new float[192];
+            a.row("blocks.2.hook_resid_post", row, x2, 0); b.row("blocks.2.hook_resid_post", row, y2, 0);
+            a.row("blocks.3.hook_resid_post", row, x3, 0); b.row("blocks.3.hook_resid_post", row, y3, 0);
+            assertArrayEquals(x2, y2, "layer 2 is before the vector");
+            float[] expected = x3.clone();
+            for (int i = 0; i < 192; i++) expected[i] += 3f * v[i];
+            assertArrayEquals(expected, y3, "layer 3's output carries 3 x direction.3");
+        }
+        assertTrue(b.manifest().steering.contains("cv2.gguf:3.0") && b.manifest().steering.contains("3..3"), b.manifest().steering);
+        assertNull(a.manifest().steering);
+        var resume = InspectCommandTest.run("capture", "--text", text.toString(), "--sites", "blocks.*.hook_resid_post", "--out", steered.toString());
+        assertEquals(2, resume.code());
+        assertTrue(resume.err().contains("other steering"), resume.err());
+    }
+
+    @Test
     void badVectorsAreOneLineErrorsNamingTheFile() throws Exception {
         var r = InspectCommandTest.run("run", "--prompt", "The jury said", "--control-vector", small.toString());
         assertEquals(2, r.code());
