@@ -66,7 +66,7 @@ final class ControlVectorOptions {
                 layer = Integer.parseInt(ablate.substring(colon + 1));
             }
             ControlVector v = ControlVector.read(Path.of(file));
-            s.ablate(v.single(layer), layer == null ? file : file + ":" + layer);
+            s.ablate(v, layer);
         }
         return s;
     }

@@ -28,11 +28,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "train", description = {"Per site: a multinomial logistic-regression probe (standardised features, L2) and a mass-mean probe",
-        "(nearest class mean), k-fold cross-validated (stratified, seeded; a contrastive pair's two texts share a fold);",
-        "accuracy and AUROC of the held-out predictions.",
-        "Rows: one per text (--data label<TAB>text, or --pairs: positive/negative) at its last token or mean, or one per",
-        "captured token (--store DIR from actlab capture, --labels: one label per row, \"_\" to leave a row out).",
+@Command(name = "train", mixinStandardHelpOptions = true, description = {"Per site: a multinomial logistic-regression probe (standardised features, L2) and a mass-mean probe (nearest class mean), k-fold cross-validated (stratified, seeded; a contrastive pair's two texts share a fold); accuracy and AUROC of the held-out predictions.",
+        "Rows: one per text (--data label<TAB>text, or --pairs: positive/negative) at its last token or mean, or one per captured token (--store DIR from actlab capture, --labels: one label per row, \"_\" to leave a row out).",
         "Writes DIR/probe.json and DIR/probe.html (accuracy and AUROC against layer)."})
 final class ProbeTrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -20,11 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "extract", description = {"A steering vector per layer from contrastive texts, written as a llama.cpp control vector (GGUF):",
-        "caa = mean of (positive - negative) at the chosen position; pca = first principal component of the paired differences",
-        "(uncentered, as RepE with random pair order), signed so positives project higher and scaled to the mean difference along it;",
-        "mean = mean of the positives - mean of the negatives (unpaired, e.g. a class against a neutral set). Vectors are raw",
-        "(their length is the activations' difference) unless --normalize; use them with --control-vector-scaled FILE:S."})
+@Command(name = "extract", mixinStandardHelpOptions = true, description = {"A steering vector per layer from contrastive texts, written as a llama.cpp control vector (GGUF): caa = mean of (positive - negative) at the chosen position; pca = first principal component of the paired differences (uncentered, as RepE with random pair order), signed so positives project higher and scaled to the mean difference along it; mean = mean of the positives - mean of the negatives (unpaired, e.g. a class against a neutral set).",
+        "Vectors are raw (their length is the activations' difference) unless --normalize; use them with --control-vector-scaled FILE:S."})
 final class SteerExtractCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", description = ModelRef.OPTIONAL) String model;

@@ -22,8 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "sweep", description = {"A control vector at a range of strengths: per strength the effect on prompts and the side effect on a neutral",
-        "text (KL to the unsteered model, perplexity), with sampled continuations; DIR/sweep.json and DIR/sweep.html (effect against KL)."})
+@Command(name = "sweep", mixinStandardHelpOptions = true, description = {"A control vector at a range of strengths: per strength the effect on prompts and the side effect on a neutral text (KL to the unsteered model, perplexity), with sampled continuations; DIR/sweep.json and DIR/sweep.html (effect against KL)."})
 final class SteerSweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", description = ModelRef.OPTIONAL) Path model;

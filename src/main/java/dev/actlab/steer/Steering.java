@@ -34,7 +34,8 @@ public final class Steering {
     private final List<Scaled> vectors = new ArrayList<>();
     private int layerStart = -1, layerEnd = -1;
     private float[] ablate;
-    private String ablateSource;
+    private String ablateSource, ablateTensor;
+    private ControlVector ablateFile;
 
     public Steering add(ControlVector v, float scale) {
         if (!Float.isFinite(scale)) throw new IllegalArgumentException(v.source() + ": scale " + scale + " is not finite");
@@ -48,6 +49,15 @@ public final class Steering {
     public Steering ablate(float[] direction, String source) {
         this.ablate = DirectionalAblation.unit(direction);
         this.ablateSource = source;
+        this.ablateFile = null;
+        return this;
+    }
+
+    /** Ablates direction.N of a control-vector file (layer null: its only direction). */
+    public Steering ablate(ControlVector file, Integer layer) {
+        ablate(file.single(layer), layer == null ? file.source() : file.source() + ":" + layer);
+        this.ablateFile = file;
+        this.ablateTensor = "direction." + (layer == null ? file.layers().get(0) : layer);
         return this;
     }
 
@@ -86,8 +96,8 @@ public final class Steering {
         Map<String, Hook> plan = new LinkedHashMap<>();
         if (ablate != null) {
             if (ablate.length != model.dModel())
-                throw new FormatException(Path.of(ablateSource), "direction", 0, "has " + ablate.length
-                        + " values; the model " + model.source() + " has d_model " + model.dModel());
+                throw new FormatException(Path.of(ablateFile != null ? ablateFile.source() : ablateSource), ablateFile != null ? ablateTensor : "direction", 0,
+                        "has " + ablate.length + " values; the model " + model.source() + " has d_model " + model.dModel());
             DirectionalAblation hook = new DirectionalAblation(ablate);
             plan.put(HookSite.RESID_PRE.nameAt(0), hook);
             for (int l = 0; l < model.layers(); l++) {

@@ -148,6 +148,9 @@ class ControlVectorFlagsTest {
         var r = InspectCommandTest.run("run", "--prompt", "The jury said", "--control-vector", small.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains(small.toString()) && r.err().contains("direction.1") && r.err().contains("n_embd 64"), r.err());
+        var w = InspectCommandTest.run("run", "--prompt", "The jury said", "--ablate-direction", small.toString());
+        assertEquals(2, w.code());
+        assertTrue(w.err().contains(small + ": direction.1 at offset 0: has 64 values"), w.err());
         var a = InspectCommandTest.run("run", "--prompt", "The jury said", "--ablate-direction", cv.toString());
         assertEquals(2, a.code());
         assertTrue(a.err().contains("choose one as FILE:N"), a.err());

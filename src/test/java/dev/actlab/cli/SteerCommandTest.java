@@ -91,6 +91,15 @@ class SteerCommandTest {
     }
 
     @Test
+    void nestedCommandsHaveHelp() {
+        for (String[] cmd : new String[][]{{"steer", "extract"}, {"steer", "sweep"}, {"probe", "train"}}) {
+            var r = InspectCommandTest.run(cmd[0], cmd[1], "--help");
+            assertEquals(0, r.code(), String.join(" ", cmd) + ": " + r.err());
+            assertTrue(r.out().contains("Usage: actlab " + cmd[0] + " " + cmd[1]), r.out());
+        }
+    }
+
+    @Test
     void strengthsParse() {
         assertArrayEquals(new double[]{-2, -1, 0, 1, 2}, SteerSweepCommand.parseStrengths("-2..2"));
         assertArrayEquals(new double[]{-1, -0.5, 0, 0.5, 1}, SteerSweepCommand.parseStrengths("-1..1:0.5"));
