@@ -11,6 +11,7 @@ import dev.actlab.model.hook.HookedModel;
 import dev.actlab.steer.ContrastivePairs;
 import dev.actlab.steer.ProbeData;
 import dev.actlab.steer.ProbeEvaluation;
+import dev.actlab.steer.ProbeFile;
 import dev.actlab.steer.VectorExtraction;
 import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
@@ -30,7 +31,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "train", mixinStandardHelpOptions = true, description = {"Per site: a multinomial logistic-regression probe (standardised features, L2) and a mass-mean probe (nearest class mean), k-fold cross-validated (stratified, seeded; a contrastive pair's two texts share a fold); accuracy and AUROC of the held-out predictions.",
         "Rows: one per text (--data label<TAB>text, or --pairs: positive/negative) at its last token or mean, or one per captured token (--store DIR from actlab capture, --labels: one label per row, \"_\" to leave a row out).",
-        "Writes DIR/probe.json and DIR/probe.html (accuracy and AUROC against layer)."})
+        "Writes DIR/probe.json, DIR/probe.html (accuracy and AUROC against layer) and DIR/probes.json (the probes trained on every row, for probe apply)."})
 final class ProbeTrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", description = ModelRef.OPTIONAL) String model;
@@ -72,6 +73,7 @@ final class ProbeTrainCommand implements Callable<Integer> {
         ProbeEvaluation.Result r = ProbeEvaluation.run(d.sites(), d.layers(), d.acts(), d.labels(), d.groups(), d.classes(), folds, l2, seed, control, new ProgressBar("probes", "sites"));
         Map<String, Object> j = json(source, d, r);
         Files.createDirectories(out);
+        ProbeFile.fit(d, source, input.store != null ? "token" : position.trim().toLowerCase(Locale.ROOT), l2).write(out.resolve("probes.json"));
         AtomicFile.writeString(out.resolve("probe.json"), Json.write(j));
         AtomicFile.writeString(out.resolve("probe.html"), html(source, d, r));
         PrintWriter w = spec.commandLine().getOut();
@@ -81,7 +83,7 @@ final class ProbeTrainCommand implements Callable<Integer> {
         for (ProbeEvaluation.Site s : r.sites())
             w.printf(Locale.ROOT, "%-28s %9.1f%% %10.3f %9.1f%% %10.3f%s%n", s.site(), 100 * s.logistic().accuracy(), s.logistic().auroc(),
                     100 * s.massMean().accuracy(), s.massMean().auroc(), s.logisticShuffled() == null ? "" : String.format(Locale.ROOT, " %9.1f%%", 100 * s.logisticShuffled().accuracy()));
-        w.println("wrote " + out.resolve("probe.json") + " and " + out.resolve("probe.html"));
+        w.println("wrote " + out.resolve("probe.json") + ", " + out.resolve("probe.html") + " and the probes trained on every row, " + out.resolve("probes.json"));
         return 0;
     }
 

@@ -75,6 +75,22 @@ public final class LinearProbe {
 
     public int classes() { return classes; }
 
+    /** The probe as numbers: feature means and standard deviations [d], weights [classes][d], biases [classes]. */
+    public double[] mean() { return mean.clone(); }
+    public double[] std() { return std.clone(); }
+    public double[][] weights() { double[][] c = new double[classes][]; for (int k = 0; k < classes; k++) c[k] = w[k].clone(); return c; }
+    public double[] bias() { return b.clone(); }
+
+    /** A probe from its numbers (as written by {@link ProbeFile}). */
+    public static LinearProbe of(double[] mean, double[] std, double[][] weights, double[] bias) {
+        int d = mean.length;
+        if (std.length != d || bias.length != weights.length || weights.length < 2) throw new IllegalArgumentException("probe arrays do not fit together");
+        for (double[] row : weights) if (row.length != d) throw new IllegalArgumentException("probe weights are not [classes][" + d + "]");
+        double[][] w = new double[weights.length][];
+        for (int k = 0; k < w.length; k++) w[k] = weights[k].clone();
+        return new LinearProbe(weights.length, mean.clone(), std.clone(), w, bias.clone());
+    }
+
     private static void softmax(double[][] w, double[] b, double[] z, double[] p) {
         double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < b.length; k++) {

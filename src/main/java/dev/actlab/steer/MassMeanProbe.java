@@ -34,6 +34,16 @@ public final class MassMeanProbe {
         return new MassMeanProbe(mu);
     }
 
+    /** The class means [classes][d]. */
+    public double[][] means() { double[][] c = new double[mu.length][]; for (int k = 0; k < mu.length; k++) c[k] = mu[k].clone(); return c; }
+
+    /** A probe from its class means (as written by {@link ProbeFile}). */
+    public static MassMeanProbe of(double[][] means) {
+        double[][] c = new double[means.length][];
+        for (int k = 0; k < c.length; k++) c[k] = means[k].clone();
+        return new MassMeanProbe(c);
+    }
+
     /** One score per class; the highest wins. */
     public double[] scores(float[] x) {
         double[] s = new double[mu.length];

@@ -118,26 +118,28 @@ public record ProbeData(List<String> sites, List<Integer> layers, float[][][] ac
         List<Integer> keep = new ArrayList<>();
         List<String> kept = new ArrayList<>();
         for (int i = 0; i < ids.length; i++) if (!labels.get(i).equals("_")) { keep.add(i); kept.add(labels.get(i)); }
+        float[][][] all = tokenActivations(model, ids, sites, ctx);
         float[][][] acts = new float[sites.size()][keep.size()][];
+        for (int s = 0; s < sites.size(); s++) for (int i = 0; i < keep.size(); i++) acts[s][i] = all[s][keep.get(i)];
+        List<String> classes = new ArrayList<>(new TreeSet<>(kept));
+        return new ProbeData(sites, layers(sites), acts, index(kept, classes), null, classes, source);
+    }
+
+    /** acts[site][token][width]: every token's activation, the stream run in windows of ctx tokens each from position 0. */
+    public static float[][][] tokenActivations(HookedModel model, int[] ids, List<String> sites, int ctx) {
+        float[][][] acts = new float[sites.size()][ids.length][];
         java.util.Set<String> wanted = java.util.Set.copyOf(sites);
-        int next = 0;   // index into keep
         for (int start = 0; start < ids.length; start += ctx) {
             int end = Math.min(ids.length, start + ctx);
             dev.actlab.model.hook.ActivationCache cache = model.runWithCache(java.util.Arrays.copyOfRange(ids, start, end), wanted::contains);
-            int first = next;
             for (int s = 0; s < sites.size(); s++) {
                 dev.actlab.model.hook.Activation a = cache.get(sites.get(s));
                 int d = a.size() / a.shape[0];
-                next = first;
-                while (next < keep.size() && keep.get(next) < end) {
-                    int r = keep.get(next) - start;
-                    acts[s][next] = java.util.Arrays.copyOfRange(a.data, a.offset + r * d, a.offset + (r + 1) * d);
-                    next++;
-                }
+                for (int t = start; t < end; t++)
+                    acts[s][t] = java.util.Arrays.copyOfRange(a.data, a.offset + (t - start) * d, a.offset + (t - start + 1) * d);
             }
         }
-        List<String> classes = new ArrayList<>(new TreeSet<>(kept));
-        return new ProbeData(sites, layers(sites), acts, index(kept, classes), null, classes, source);
+        return acts;
     }
 
     private static List<Integer> layers(List<String> sites) { return sites.stream().map(SiteName::layerOf).toList(); }

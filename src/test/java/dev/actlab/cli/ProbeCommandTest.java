@@ -37,6 +37,25 @@ class ProbeCommandTest {
         // 80 sentences, 64 to train on in each fold, 192 dimensions: tense is read well above chance (0.5), though not perfectly
         assertTrue(best >= 0.7 && bestAuroc >= 0.75, "tense is readable at some layer: " + j.get("sites"));
         assertTrue(Files.readString(out.resolve("probe.html")).contains("held-out accuracy against layer"));
+
+        Path fresh = dir.resolve("fresh.tsv");   // sentences the probes never saw
+        Files.writeString(fresh, "positive\tThe dog runs in the park.\nnegative\tThe dog ran in the park.\npositive\tShe is my sister.\n"
+                + "negative\tShe was my sister.\npositive\tThey live in a big house.\nnegative\tThey lived in a big house.\n");
+        var a = InspectCommandTest.run("probe", "apply", "--probes", out.resolve("probes.json").toString(), "--data", fresh.toString(),
+                "--site", "blocks.1.hook_resid_post", "--json");
+        assertEquals(0, a.code(), a.err());
+        JsonNode aj = new ObjectMapper().readTree(a.out());
+        assertEquals(6, aj.get("rows").size());
+        assertEquals("mean", aj.get("position").asText());
+        assertTrue(aj.get("accuracy").asDouble() >= 5.0 / 6, "fresh sentences: " + aj);
+        var missing = InspectCommandTest.run("probe", "apply", "--probes", out.resolve("probes.json").toString(), "--text", "x", "--site", "blocks.9.hook_resid_post");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("has no probe at blocks.9.hook_resid_post"), missing.err());
+        String file = Files.readString(out.resolve("probes.json"));
+        Files.writeString(out.resolve("probes.json"), file.replaceFirst("\"bias\" : \\[ [^,\\]]+,", "\"bias\" : ["));
+        var bad = InspectCommandTest.run("probe", "apply", "--probes", out.resolve("probes.json").toString(), "--text", "x");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("sites[0].logistic.bias") && bad.err().contains("expected an array of 2 numbers"), bad.err());
     }
 
     @Test
@@ -66,6 +85,11 @@ class ProbeCommandTest {
         double best = 0;
         for (JsonNode site : j.get("sites")) best = Math.max(best, site.get("logistic_auroc").asDouble());
         assertTrue(best > 0.85, "whether a token is inside a quotation is linearly readable at some layer: " + j.get("sites"));
+        var applied = InspectCommandTest.run("probe", "apply", "--probes", dir.resolve("p/probes.json").toString(), "--text", "He said, \"Come in.\"", "--json");
+        assertEquals(0, applied.code(), applied.err());
+        JsonNode tokens = new ObjectMapper().readTree(applied.out()).at("/rows/0/tokens");
+        assertEquals("token", new ObjectMapper().readTree(applied.out()).get("position").asText());
+        assertTrue(tokens.size() > 5, "one prediction per token: " + tokens);
         Files.write(labelFile, labels.subList(0, labels.size() - 1));
         var bad = InspectCommandTest.run("probe", "train", "--store", store.toString(), "--labels", labelFile.toString(), "--out", dir.resolve("p").toString());
         assertEquals(2, bad.code());
