@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -38,6 +39,8 @@ public final class ActivationCapture {
     private final Predicate<String> siteFilter;
     private final int ctx, shardTokens;
     private final DType dtype;
+    private Consumer<Hooks> interventions;
+    private String steering;
 
     public ActivationCapture(HookedModel model, Predicate<String> siteFilter, int ctx, int shardTokens, DType dtype) {
         if (ctx < 1) throw new IllegalArgumentException("ctx must be >= 1, got " + ctx);
@@ -45,6 +48,17 @@ public final class ActivationCapture {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16)
             throw new IllegalArgumentException("activations are stored as F32, F16 or BF16, not " + dtype);
         this.model = model; this.siteFilter = siteFilter; this.ctx = ctx; this.shardTokens = shardTokens; this.dtype = dtype;
+    }
+
+    /**
+     * Captures under an intervention (e.g. a control vector): add puts its hooks first, so the
+     * captured activations are the changed ones; description is recorded in the manifest, and a
+     * resumed capture must have the same.
+     */
+    public ActivationCapture withInterventions(Consumer<Hooks> add, String description) {
+        this.interventions = add;
+        this.steering = add == null ? null : description;
+        return this;
     }
 
     /** Captures into dir, resuming if dir holds an incomplete capture of the same model, sites and input. */
@@ -79,6 +93,7 @@ public final class ActivationCapture {
             m.shardTokens = shardTokens;
             m.inputTokens = tokens.length;
             m.inputSha256 = sha;
+            m.steering = steering;
             m.windowsTotal = windows;
             m.tokenOffsets = offsets != null;
             for (String s : sites) m.sites.add(new CaptureManifest.Site(s, 0, null));
@@ -93,7 +108,9 @@ public final class ActivationCapture {
             int from = w * ctx, to = Math.min(tokens.length, from + ctx);
             int[] window = Arrays.copyOfRange(tokens, from, to);
             Map<String, Activation> seen = new LinkedHashMap<>();
-            model.run(window, new Hooks().add(sites::contains, a -> seen.put(a.name, a.copy())));
+            Hooks hooks = new Hooks();
+            if (interventions != null) interventions.accept(hooks);
+            model.run(window, hooks.add(sites::contains, a -> seen.put(a.name, a.copy())));
             buf.append(m, seen, window);
             boolean last = w == windows - 1;
             if (buf.rows >= shardTokens || last) {
@@ -135,7 +152,8 @@ public final class ActivationCapture {
                 : m.ctx != ctx ? "ctx " + m.ctx
                 : m.shardTokens != shardTokens ? "shard tokens " + m.shardTokens
                 : !m.dtype.equals(dtype.name()) ? "dtype " + m.dtype
-                : !m.inputSha256.equals(sha) ? "a different input (sha256 " + m.inputSha256 + ")" : null;
+                : !m.inputSha256.equals(sha) ? "a different input (sha256 " + m.inputSha256 + ")"
+                : !java.util.Objects.equals(m.steering, steering) ? "other steering (" + (m.steering == null ? "none" : m.steering) + ")" : null;
         if (why != null)
             throw new IllegalArgumentException(dir + " already holds a capture of " + why + "; choose another --out or delete it");
     }

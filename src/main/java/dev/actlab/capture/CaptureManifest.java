@@ -39,6 +39,8 @@ public final class CaptureManifest {
     public int shardTokens;
     public long inputTokens;
     @JsonProperty("input_sha256") public String inputSha256;
+    /** The steering the activations were captured under (control vectors, ablation), or null for none. */
+    public String steering;
     /** Shards hold token_offsets [rows, 2]: UTF-8 byte offsets [start, end) of each token in the input text. */
     public boolean tokenOffsets;
     public int windowsTotal;

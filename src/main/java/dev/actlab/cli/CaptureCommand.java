@@ -37,6 +37,7 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "F32", description = "F32, F16 or BF16 (default ${DEFAULT-VALUE}).") DType dtype;
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         threads.apply();
@@ -57,6 +58,7 @@ final class CaptureCommand implements Callable<Integer> {
         int window = ctx > 0 ? ctx : Math.min(512, m.contextLength());
         ProgressBar bar = new ProgressBar("capture", "windows");
         CaptureManifest man = new ActivationCapture(m, filter, window, shardTokens, dtype)
+                .withInterventions(steering.interventions(m), steering.given() ? steering.steering().summary(m) : null)
                 .run(ids, offsets, out, bar);
         PrintWriter pw = spec.commandLine().getOut();
         if (json.enabled) {

@@ -45,6 +45,7 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--no-channel-tables", description = "Leave per-channel statistics out of report.json (except the residual stream).") boolean noChannelTables;
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         threads.apply();
@@ -57,7 +58,7 @@ final class InspectCommand implements Callable<Integer> {
         InspectOptions d = InspectOptions.defaults();
         InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
                 d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables);
-        InspectReport r = Inspector.inspect(m, ids, o, new ProgressBar("inspect", "tokens", spec.commandLine().getErr()));
+        InspectReport r = Inspector.inspect(m, ids, o, steering.interventions(m), new ProgressBar("inspect", "tokens", spec.commandLine().getErr()));
         Report.write(r, out);
         PrintWriter pw = spec.commandLine().getOut();
         if (json.enabled) {

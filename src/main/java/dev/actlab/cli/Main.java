@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 EmbedCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
+                SteerCommand.class,
+                ProbeCommand.class,
                 PatchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

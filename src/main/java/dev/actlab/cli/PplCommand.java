@@ -6,7 +6,6 @@ import dev.actlab.io.ProgressBar;
 import dev.actlab.model.eval.Perplexity;
 import dev.actlab.model.eval.PerplexityResult;
 import dev.actlab.model.eval.SavedLogits;
-import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -37,6 +36,7 @@ final class PplCommand implements Callable<Integer> {
     @Option(names = "--kl-base", description = "Logits saved by --save-logits from a base model on the same text.") Path klBase;
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         threads.apply();
@@ -47,7 +47,7 @@ final class PplCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar("ppl", "tokens");
         PerplexityResult r;
         try (SavedLogits.Writer save = saveLogits == null ? null : new SavedLogits.Writer(saveLogits, m.config().vocabSize())) {
-            r = Perplexity.run(m, tokens, window, Hooks.none(), save, base, bar::update);
+            r = Perplexity.run(m, tokens, window, steering.hooks(m), save, base, bar::update);
             if (save != null) save.commit();
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -60,6 +60,7 @@ final class PplCommand implements Callable<Integer> {
             j.put("scored_tokens", r.scoredTokens());
             j.put("mean_nll", r.meanNll());
             j.put("perplexity", r.perplexity());
+            if (steering.given()) j.put("steering", steering.describe(m));
             if (r.kl() != null) {
                 j.put("base_perplexity", r.kl().basePerplexity());
                 j.put("ln_ppl_ratio", Math.log(r.perplexity() / r.kl().basePerplexity()));

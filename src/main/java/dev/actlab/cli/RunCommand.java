@@ -5,7 +5,6 @@ import dev.actlab.io.Json;
 import dev.actlab.model.generate.Generation;
 import dev.actlab.model.generate.Generator;
 import dev.actlab.model.generate.Sampler;
-import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -29,6 +28,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Sampling seed (default ${DEFAULT-VALUE}).") long seed;
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
+    @Mixin ControlVectorOptions steering;
 
     @Override public Integer call() throws Exception {
         threads.apply();
@@ -39,7 +39,7 @@ final class RunCommand implements Callable<Integer> {
         boolean stream = !json.enabled && m.tokenizer() != null;
         if (stream) { out.print(prompt); out.flush(); }
         int[] shown = {0};
-        Generation g = Generator.generate(m, ids, maxTokens, sampler, Hooks.none(), id -> {
+        Generation g = Generator.generate(m, ids, maxTokens, sampler, steering.hooks(m), id -> {
             if (!json.enabled && m.tokenizer() == null) { out.print((shown[0]++ == 0 ? "" : " ") + id); out.flush(); }
         });
         if (stream) { out.println(g.text()); }
@@ -50,6 +50,7 @@ final class RunCommand implements Callable<Integer> {
             r.put("generated_tokens", g.generatedTokens());
             r.put("text", g.text());
             r.put("stop_reason", g.stopReason());
+            if (steering.given()) r.put("steering", steering.describe(m));
             r.put("prefill_seconds", g.prefillSeconds());
             r.put("decode_seconds", g.decodeSeconds());
             r.put("prefill_tokens_per_second", g.prefillTokensPerSecond());
