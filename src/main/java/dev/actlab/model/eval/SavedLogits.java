@@ -31,11 +31,18 @@ public final class SavedLogits {
 
     public int rows() { return targets.length; }
 
-    /** Copies row r into dst[off : off + vocab]. */
-    public void row(int r, float[] dst, int off) {
+    /**
+     * Copies row r into dst[off : off + vocab]. A NaN or infinite logit (a damaged file, or one
+     * saved from a broken model) is a FormatException naming the row and byte offset: a KL
+     * divergence against it would be NaN.
+     */
+    public void row(int r, float[] dst, int off) throws FormatException {
+        long at = (long) r * vocab * 4;
         java.lang.foreign.MemorySegment.copy(data.segment(),
-                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
-                (long) r * vocab * 4, dst, off, vocab);
+                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at, dst, off, vocab);
+        for (int i = 0; i < vocab; i++)
+            if (!Float.isFinite(dst[off + i]))
+                throw new FormatException(data.path(), "logits[" + r + "][" + i + "]", at + 4L * i, "is " + dst[off + i] + ", not a finite number");
     }
 
     public static SavedLogits open(Path file) throws IOException {
