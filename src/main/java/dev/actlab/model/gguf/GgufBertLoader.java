@@ -37,6 +37,8 @@ public final class GgufBertLoader {
         int d = positive(f, "bert.embedding_length"), layers = positive(f, "bert.block_count"), heads = positive(f, "bert.attention.head_count");
         int dMlp = positive(f, "bert.feed_forward_length"), ctx = positive(f, "bert.context_length");
         Double eps = f.number("bert.attention.layer_norm_epsilon");
+        if (eps != null && !(eps.floatValue() > 0 && eps.floatValue() < 1 && Float.isFinite(eps.floatValue())))
+            throw f.error("bert.attention.layer_norm_epsilon", 0, "value " + eps + " is not a finite number in (0.0, 1.0)");
         GgufTensorInfo embd = f.require("token_embd.weight");
         if (embd.dims().length != 2 || embd.dims()[0] != d) throw f.error("token_embd.weight", embd.fileOffset(), "tensor is " + embd.shape() + ", expected [" + d + ", vocab]");
         int vocab = (int) embd.dims()[1];

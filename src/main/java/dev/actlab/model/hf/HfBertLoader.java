@@ -43,7 +43,7 @@ public final class HfBertLoader {
         BertConfig c = new BertConfig(integer(configFile, cfg, "vocab_size"), integer(configFile, cfg, "max_position_embeddings"),
                 integer(configFile, cfg, "type_vocab_size"), integer(configFile, cfg, "hidden_size"), integer(configFile, cfg, "num_hidden_layers"),
                 integer(configFile, cfg, "num_attention_heads"), integer(configFile, cfg, "intermediate_size"),
-                (float) cfg.path("layer_norm_eps").asDouble(1e-12));
+                layerNormEps(configFile, cfg));
 
         Path weightsFile = dir.resolve("model.safetensors");
         if (!Files.isRegularFile(weightsFile))
@@ -81,6 +81,16 @@ public final class HfBertLoader {
         if (tok.vocabSize() != c.vocabSize())
             throw new FormatException(tokFile, "model.vocab", 0, "has " + tok.vocabSize() + " pieces, config.json vocab_size is " + c.vocabSize());
         return new BertModel(c, w, tok.withMaxLength(Math.min(512, c.maxPositions())), dir.toString());
+    }
+
+    /** layer_norm_eps: finite and in (0, 1), 1e-12 when absent; a NaN or negative epsilon makes every output NaN. */
+    private static float layerNormEps(Path file, JsonNode cfg) throws FormatException {
+        JsonNode v = cfg.get("layer_norm_eps");
+        if (v == null || v.isNull()) return 1e-12f;
+        float x = (float) v.asDouble();
+        if (!v.isNumber() || !(x > 0 && x < 1 && Float.isFinite(x)))
+            throw new FormatException(file, "layer_norm_eps", 0, "'" + v + "' is not a finite number in (0.0, 1.0)");
+        return x;
     }
 
     private static int integer(Path file, JsonNode cfg, String field) throws FormatException {
