@@ -1,14 +1,17 @@
 package dev.actlab.io;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Files written whole or not at all: the bytes go to a temporary sibling, which replaces the
- * target in one atomic move once complete and is deleted if writing fails. The sibling is a
+ * target in one atomic move once complete (forced to the disk before and after, see
+ * {@link #commit}) and is deleted if writing fails. The sibling is a
  * plain new file, so the result gets the usual permissions (Files.createTempFile would make it
  * owner-only).
  */
@@ -24,10 +27,39 @@ public final class AtomicFile {
         boolean moved = false;
         try {
             body.writeTo(tmp);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            commit(tmp, target);
             moved = true;
         } finally {
             if (!moved) Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Puts a finished temporary file in place durably: its bytes are forced to the disk, it is
+     * renamed over target atomically, and the directory is forced so that the rename itself
+     * survives a power cut. Without the first fsync a crash can leave a zero-length target that a
+     * later run trusts (a manifest saying "complete", a model); without the second, the old file.
+     */
+    public static void commit(Path tmp, Path target) throws IOException {
+        force(tmp);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        forceDirectory(target.toAbsolutePath().getParent());
+    }
+
+    /** fsync of a file's bytes and metadata. */
+    public static void force(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) { ch.force(true); }
+    }
+
+    /**
+     * fsync of a directory, which makes the names in it (a rename, a new file) durable. Where the
+     * platform cannot open a directory (Windows) this does nothing: the rename is atomic still.
+     */
+    public static void forceDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported here; nothing more can be done
         }
     }
 

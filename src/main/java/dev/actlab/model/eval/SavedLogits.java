@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -96,7 +95,7 @@ public final class SavedLogits {
             meta.put("rows", rows);
             meta.put("targets", Arrays.copyOf(targets, rows));
             AtomicFile.write(sidecar(target), metaTmp -> JSON.writeValue(metaTmp.toFile(), meta));
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
             committed = true;
         }
 

@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Writes a Llama model as a llama2.c checkpoint (the layout {@link Llama2cReader} reads and
@@ -60,7 +59,7 @@ public final class Llama2cWriter {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
     }
 
     private static void matrix(OutputStream os, WeightMatrix m) throws IOException {
