@@ -30,8 +30,24 @@ public final class AtomicFile {
             commit(tmp, target);
             moved = true;
         } finally {
-            if (!moved) Files.deleteIfExists(tmp);
+            if (!moved) discard(tmp);
         }
+    }
+
+    /** Temporaries not yet committed or discarded: the shutdown hook deletes them (SIGINT, SIGTERM, System.exit). */
+    private static final java.util.Set<Path> PENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path p : PENDING) {
+                try { Files.deleteIfExists(p); } catch (IOException | RuntimeException ignored) { /* exiting: best effort */ }
+            }
+        }, "actlab-temporaries"));
+    }
+
+    /** Deletes a temporary that will not be committed (a failed or abandoned write). */
+    public static void discard(Path tmp) throws IOException {
+        try { Files.deleteIfExists(tmp); } finally { PENDING.remove(tmp); }
     }
 
     /**
@@ -43,6 +59,7 @@ public final class AtomicFile {
     public static void commit(Path tmp, Path target) throws IOException {
         force(tmp);
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        PENDING.remove(tmp);
         forceDirectory(target.toAbsolutePath().getParent());
     }
 
@@ -71,11 +88,17 @@ public final class AtomicFile {
 
     /**
      * A fresh path beside target (its directory created if needed), named ".NAME.PID.N.part":
-     * hidden, unique, and recognisable as a leftover after a crash.
+     * hidden, unique, and recognisable as a leftover after a crash. It is deleted when the JVM
+     * exits (SIGINT included) unless {@link #commit}ted or {@link #discard}ed first. A target that
+     * is an existing directory is refused here, before any work: the rename at the end would fail.
      */
     public static Path temporarySibling(Path target) throws IOException {
+        if (Files.isDirectory(target))
+            throw new java.nio.file.FileSystemException(target.toString(), null, "is a directory: give the path of a file to write");
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        return dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".part");
+        Path tmp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".part");
+        PENDING.add(tmp);
+        return tmp;
     }
 }

@@ -100,7 +100,7 @@ public final class SavedLogits {
         }
 
         @Override public void close() throws IOException {
-            if (!committed) { out.close(); Files.deleteIfExists(tmp); }
+            if (!committed) { out.close(); AtomicFile.discard(tmp); }
         }
     }
 }

@@ -106,10 +106,14 @@ public final class GgufWriter {
                 if (progress != null) progress.update(done, total);
             }
         } catch (IOException | RuntimeException | Error e) {
-            Files.deleteIfExists(tmp);
+            AtomicFile.discard(tmp);
             throw e;
         }
-        AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
+        try {
+            AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
+        } finally {
+            AtomicFile.discard(tmp);          // nothing left when the rename failed; a no-op after it
+        }
     }
 
     private void writeRows(FileChannel ch, Entry e) throws IOException {

@@ -56,10 +56,14 @@ public final class Llama2cWriter {
             floats(os, im);
             if (!c.tiedEmbeddings()) matrix(os, w.output());
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
+            AtomicFile.discard(tmp);
             throw e;
         }
-        AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
+        try {
+            AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
+        } finally {
+            AtomicFile.discard(tmp);          // nothing left when the rename failed; a no-op after it
+        }
     }
 
     private static void matrix(OutputStream os, WeightMatrix m) throws IOException {

@@ -88,7 +88,7 @@ public final class SafetensorsWriter {
             }
             AtomicFile.commit(tmp, out);   // fsync, rename, fsync of the directory
         } finally {
-            Files.deleteIfExists(tmp);
+            AtomicFile.discard(tmp);       // nothing left when writing or the rename failed; a no-op after it
         }
     }
 

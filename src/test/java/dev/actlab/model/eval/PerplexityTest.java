@@ -54,4 +54,13 @@ class PerplexityTest {
 
         assertThrows(IllegalArgumentException.class, () -> Perplexity.run(m, tokens, 16, Hooks.none(), null, SavedLogits.open(base), null));
     }
+
+    /** Issue 23: ppl --save-logits DIR used to compute everything, then fail and leave DIR.json; now it is refused up front. */
+    @Test
+    void savingLogitsOverADirectoryIsRefusedBeforeTheRun() throws Exception {
+        Path target = java.nio.file.Files.createDirectories(dir.resolve("logits"));
+        java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class, () -> new SavedLogits.Writer(target, 512));
+        assertTrue(e.getMessage().endsWith("is a directory: give the path of a file to write"), e.getMessage());
+        try (var files = java.nio.file.Files.list(dir)) { assertEquals(1, files.count(), "no .part, no sidecar"); }
+    }
 }

@@ -167,4 +167,14 @@ class GgufTensorRegionTest {
         assertEquals("blk.2.ffn_norm.weight", e.field());
         assertTrue(e.getMessage().contains("value 5 is Infinity, not a finite number"), e.getMessage());
     }
+
+    /** Issue 23: convert/synth --out EXISTING_DIR wrote a full-size .part, then failed; now nothing is written. */
+    @Test
+    void writingOverADirectoryIsRefusedBeforeTheWork() throws Exception {
+        Path target = Files.createDirectories(dir.resolve("out.gguf"));
+        GgufWriter w = GgufLlamaWriter.export(Llama2cReader.read(Shared.stories260K()), DType.F32, "x");
+        java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class, () -> w.write(target));
+        assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+        try (var files = Files.list(dir)) { assertEquals(1, files.count(), "no .part left"); }
+    }
 }
