@@ -45,6 +45,7 @@ public final class GgufFile {
     private final List<GgufTensorInfo> tensors = new ArrayList<>();
     private final Map<String, GgufTensorInfo> byName = new HashMap<>();
     private final java.util.Set<String> used = new java.util.HashSet<>();
+    private final Map<String, Long> keyOffsets = new HashMap<>();   // where each metadata key's entry starts
     private long alignment = DEFAULT_ALIGNMENT;
     private long dataOffset;
     private long pos;   // read cursor while parsing the header
@@ -153,7 +154,13 @@ public final class GgufFile {
         return t;
     }
 
+    /**
+     * An error naming field at offset. For a metadata key given with offset 0 (loaders checking a
+     * hyperparameter), the offset reported is where that key is stored in the file; a missing key
+     * stays at 0.
+     */
     public FormatException error(String field, long offset, String problem) {
+        if (offset == 0 && keyOffsets.containsKey(field)) offset = keyOffsets.get(field);
         return new FormatException(file.path(), field, offset, problem);
     }
 
@@ -184,7 +191,9 @@ public final class GgufFile {
     }
 
     private void readKeyValue(long index) throws FormatException {
+        long keyAt = pos;
         String key = string("metadata[" + index + "].key");
+        keyOffsets.putIfAbsent(key, keyAt);
         long at = pos;
         int typeId = u32(key + ".type");
         GgufValueType type = GgufValueType.ofId(Integer.toUnsignedLong(typeId));

@@ -110,6 +110,7 @@ class GgufTensorRegionTest {
     void blockCountBelowTheBlocksPresentIsRejected() throws Exception {
         FormatException e = rejectedWriter(w -> w.put("llama.block_count", GgufValue.u32(4)));
         assertEquals("llama.block_count", e.field());
+        assertTrue(e.offset() > 24, "the offset of the key in the header, not 0: " + e.offset());
         assertTrue(e.getMessage().contains("is 4 but the file has tensor blk.4.attn_norm.weight of block 4: the hyperparameters do not match the tensors"), e.getMessage());
         // above the blocks present: the first missing tensor is named
         FormatException more = rejectedWriter(w -> w.put("llama.block_count", GgufValue.u32(6)));
