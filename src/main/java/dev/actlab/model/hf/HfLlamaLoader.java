@@ -55,7 +55,7 @@ public final class HfLlamaLoader {
         boolean biased = c.architecture().equals("Qwen2ForCausalLM");
         if (!biased && bool(configFile, cfg, "attention_bias", false)) {
             boolean inFile = t.has("model.layers.0.self_attn.q_proj.bias");
-            throw new FormatException(configFile, "attention_bias", 0, inFile
+            throw JsonFieldOffsets.error(configFile, "attention_bias", inFile
                     ? "is true: " + c.architecture() + " then has a bias on o_proj too, which actlab's forward pass does not have (not supported)"
                     : "is true but the checkpoint has no attention biases (model.layers.0.self_attn.q_proj.bias is missing)");
         }
@@ -101,15 +101,15 @@ public final class HfLlamaLoader {
         JsonNode archs = cfg.get("architectures");
         String arch = archs != null && archs.isArray() && archs.size() == 1 && archs.get(0).isTextual() ? archs.get(0).asText() : null;
         if (arch == null || !ARCHITECTURES.contains(arch))
-            throw new FormatException(file, "architectures", 0, (archs == null ? "is missing" : archs + " is not supported") + " (supported: " + String.join(", ", new java.util.TreeSet<>(ARCHITECTURES)) + ")");
+            throw JsonFieldOffsets.error(file, "architectures", (archs == null ? "is missing" : archs + " is not supported") + " (supported: " + String.join(", ", new java.util.TreeSet<>(ARCHITECTURES)) + ")");
         String act = text(file, cfg, "hidden_act", "silu");
-        if (!act.equals("silu")) throw new FormatException(file, "hidden_act", 0, "'" + act + "' is not supported (silu)");
-        if (bool(file, cfg, "mlp_bias", false)) throw new FormatException(file, "mlp_bias", 0, "MLP biases are not supported");
+        if (!act.equals("silu")) throw JsonFieldOffsets.error(file, "hidden_act", "'" + act + "' is not supported (silu)");
+        if (bool(file, cfg, "mlp_bias", false)) throw JsonFieldOffsets.error(file, "mlp_bias", "MLP biases are not supported");
         int dim = integer(file, cfg, "hidden_size", -1);
         int heads = integer(file, cfg, "num_attention_heads", -1);
         int kvHeads = integer(file, cfg, "num_key_value_heads", heads);
         if (cfg.hasNonNull("head_dim") && heads > 0 && integer(file, cfg, "head_dim", -1) * heads != dim)
-            throw new FormatException(file, "head_dim", 0, cfg.get("head_dim") + " * num_attention_heads != hidden_size: decoupled head sizes are not supported");
+            throw JsonFieldOffsets.error(file, "head_dim", cfg.get("head_dim") + " * num_attention_heads != hidden_size: decoupled head sizes are not supported");
         int maxPositions = integer(file, cfg, "max_position_embeddings", -1);
         int context = maxPositions;
         // no sliding-window attention in the forward pass: stop at the window instead of computing wrongly
@@ -117,17 +117,17 @@ public final class HfLlamaLoader {
         boolean sliding = arch.equals("Qwen2ForCausalLM") ? bool(file, cfg, "use_sliding_window", false) : cfg.hasNonNull("sliding_window");
         JsonNode layerTypes = cfg.get("layer_types");
         if (layerTypes != null && !layerTypes.isNull()) {
-            if (!layerTypes.isArray()) throw new FormatException(file, "layer_types", 0, "'" + layerTypes + "' is not a list");
+            if (!layerTypes.isArray()) throw JsonFieldOffsets.error(file, "layer_types", "'" + layerTypes + "' is not a list");
             for (int i = 0; i < layerTypes.size(); i++) {
                 String t = layerTypes.get(i).asText("");
                 if (t.equals("sliding_attention")) sliding = true;
                 else if (!t.equals("full_attention"))
-                    throw new FormatException(file, "layer_types[" + i + "]", 0, "'" + layerTypes.get(i) + "' is not supported (full_attention, sliding_attention)");
+                    throw JsonFieldOffsets.error(file, "layer_types[" + i + "]", "'" + layerTypes.get(i) + "' is not supported (full_attention, sliding_attention)");
             }
         }
         if (sliding && cfg.hasNonNull("sliding_window")) context = Math.min(context, integer(file, cfg, "sliding_window", context));
         if (cfg.hasNonNull("partial_rotary_factor") && number(file, cfg, "partial_rotary_factor", 1) != 1)
-            throw new FormatException(file, "partial_rotary_factor", 0, cfg.get("partial_rotary_factor") + ": RoPE on part of each head is not supported");
+            throw JsonFieldOffsets.error(file, "partial_rotary_factor", cfg.get("partial_rotary_factor") + ": RoPE on part of each head is not supported");
         Rope rope = rope(file, cfg, maxPositions);
         float eps = bounded(file, "rms_norm_eps", number(file, cfg, "rms_norm_eps", 1e-6), 0, 1);
         try {
@@ -135,7 +135,7 @@ public final class HfLlamaLoader {
                     heads, kvHeads, integer(file, cfg, "vocab_size", -1), context, eps, rope.theta,
                     true, rope.scaling, bool(file, cfg, "tie_word_embeddings", false));
         } catch (IllegalArgumentException e) {
-            throw new FormatException(file, "config", 0, e.getMessage());
+            throw JsonFieldOffsets.error(file, "config", e.getMessage());
         }
     }
 
@@ -145,29 +145,29 @@ public final class HfLlamaLoader {
     private static Rope rope(Path file, JsonNode cfg, int maxPositions) throws FormatException {
         JsonNode params = cfg.get("rope_parameters"), legacy = cfg.get("rope_scaling");
         boolean hasParams = params != null && !params.isNull(), hasLegacy = legacy != null && !legacy.isNull();
-        if (hasParams && !params.isObject()) throw new FormatException(file, "rope_parameters", 0, "'" + params + "' is not an object");
-        if (hasLegacy && !legacy.isObject()) throw new FormatException(file, "rope_scaling", 0, "'" + legacy + "' is not an object");
+        if (hasParams && !params.isObject()) throw JsonFieldOffsets.error(file, "rope_parameters", "'" + params + "' is not an object");
+        if (hasLegacy && !legacy.isObject()) throw JsonFieldOffsets.error(file, "rope_scaling", "'" + legacy + "' is not an object");
         if (hasParams && hasLegacy && !params.equals(legacy))
-            throw new FormatException(file, "rope_scaling", 0, legacy + " disagrees with rope_parameters " + params + ": which one holds is ambiguous");
+            throw JsonFieldOffsets.error(file, "rope_scaling", legacy + " disagrees with rope_parameters " + params + ": which one holds is ambiguous");
         String where = hasParams ? "rope_parameters" : "rope_scaling";
         JsonNode rp = hasParams ? params : hasLegacy ? legacy : JSON.createObjectNode();
         for (Iterator<Map.Entry<String, JsonNode>> it = rp.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getValue().isObject())   // {"full_attention": {...}, "sliding_attention": {...}}
-                throw new FormatException(file, where + "." + e.getKey(), 0, "RoPE parameters per layer type are not supported");
+                throw JsonFieldOffsets.error(file, where + "." + e.getKey(), "RoPE parameters per layer type are not supported");
         }
         // theta: inside rope_parameters (transformers 5) or top level (earlier); both present must agree
         Double inner = rp.hasNonNull("rope_theta") ? number(file, rp, "rope_theta", where + ".rope_theta") : null;
         Double outer = cfg.hasNonNull("rope_theta") ? number(file, cfg, "rope_theta", "rope_theta") : null;
         if (inner != null && outer != null && !inner.equals(outer))
-            throw new FormatException(file, "rope_theta", 0, outer + " disagrees with " + where + ".rope_theta " + inner + ": transformers 4 and 5 would run different models");
+            throw JsonFieldOffsets.error(file, "rope_theta", outer + " disagrees with " + where + ".rope_theta " + inner + ": transformers 4 and 5 would run different models");
         float theta = bounded(file, inner != null ? where + ".rope_theta" : "rope_theta", inner != null ? inner : outer != null ? outer : 10000.0, 1, Float.MAX_VALUE);
         if (rp.hasNonNull("partial_rotary_factor") && number(file, rp, "partial_rotary_factor", where + ".partial_rotary_factor") != 1)
-            throw new FormatException(file, where + ".partial_rotary_factor", 0, rp.get("partial_rotary_factor") + ": RoPE on part of each head is not supported");
+            throw JsonFieldOffsets.error(file, where + ".partial_rotary_factor", rp.get("partial_rotary_factor") + ": RoPE on part of each head is not supported");
         String typeField = rp.hasNonNull("rope_type") ? "rope_type" : "type";
         JsonNode typeNode = rp.get(typeField);
         if (typeNode != null && !typeNode.isNull() && !typeNode.isTextual())
-            throw new FormatException(file, where + "." + typeField, 0, "'" + typeNode + "' is not a string");
+            throw JsonFieldOffsets.error(file, where + "." + typeField, "'" + typeNode + "' is not a string");
         String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.asText();
         switch (type) {
             case "default" -> { return new Rope(theta, null); }   // newer transformers write {"rope_type": "default"} for plain RoPE
@@ -180,17 +180,17 @@ public final class HfLlamaLoader {
                             (float) number(file, rp, "low_freq_factor", where + ".low_freq_factor"),
                             (float) number(file, rp, "high_freq_factor", where + ".high_freq_factor"), orig));
                 } catch (IllegalArgumentException e) {
-                    throw new FormatException(file, where, 0, "invalid llama3 scaling: " + e.getMessage());
+                    throw JsonFieldOffsets.error(file, where, "invalid llama3 scaling: " + e.getMessage());
                 }
             }
-            default -> throw new FormatException(file, where + "." + typeField, 0, "'" + type + "' is not supported (default, llama3)");
+            default -> throw JsonFieldOffsets.error(file, where + "." + typeField, "'" + type + "' is not supported (default, llama3)");
         }
     }
 
     static JsonNode readJson(Path file) throws IOException {
         try {
             JsonNode n = JSON.readTree(file.toFile());
-            if (n == null || !n.isObject()) throw new FormatException(file, "(root)", 0, "is not a JSON object");
+            if (n == null || !n.isObject()) throw JsonFieldOffsets.error(file, "(root)", "is not a JSON object");
             return n;
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             long at = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getByteOffset());
@@ -207,18 +207,18 @@ public final class HfLlamaLoader {
         JsonNode v = cfg.get(field);
         if (v == null || v.isNull()) {
             if (dflt >= 0) return dflt;
-            throw new FormatException(file, name, 0, "is missing");
+            throw JsonFieldOffsets.error(file, name, "is missing");
         }
-        if (!v.isIntegralNumber()) throw new FormatException(file, name, 0, "'" + v + "' is not an integer");
-        if (!v.canConvertToInt()) throw new FormatException(file, name, 0, v + " is too large (at most " + Integer.MAX_VALUE + ")");
+        if (!v.isIntegralNumber()) throw JsonFieldOffsets.error(file, name, "'" + v + "' is not an integer");
+        if (!v.canConvertToInt()) throw JsonFieldOffsets.error(file, name, v + " is too large (at most " + Integer.MAX_VALUE + ")");
         return v.asInt();
     }
 
     /** A required number (NaN and Infinity included: the caller bounds it). */
     private static double number(Path file, JsonNode cfg, String field, String name) throws FormatException {
         JsonNode v = cfg.get(field);
-        if (v == null || v.isNull()) throw new FormatException(file, name, 0, "is missing");
-        if (!v.isNumber()) throw new FormatException(file, name, 0, "'" + v + "' is not a number");
+        if (v == null || v.isNull()) throw JsonFieldOffsets.error(file, name, "is missing");
+        if (!v.isNumber()) throw JsonFieldOffsets.error(file, name, "'" + v + "' is not a number");
         return v.asDouble();
     }
 
@@ -232,21 +232,21 @@ public final class HfLlamaLoader {
     private static float bounded(Path file, String field, double v, float min, float max) throws FormatException {
         float x = (float) v;
         if (!(x > min && x < max && Float.isFinite(x)))
-            throw new FormatException(file, field, 0, v + " is not a finite number in (" + min + ", " + (max == Float.MAX_VALUE ? "inf" : max) + ")");
+            throw JsonFieldOffsets.error(file, field, v + " is not a finite number in (" + min + ", " + (max == Float.MAX_VALUE ? "inf" : max) + ")");
         return x;
     }
 
     private static boolean bool(Path file, JsonNode cfg, String field, boolean dflt) throws FormatException {
         JsonNode v = cfg.get(field);
         if (v == null || v.isNull()) return dflt;
-        if (!v.isBoolean()) throw new FormatException(file, field, 0, "'" + v + "' is not true or false");
+        if (!v.isBoolean()) throw JsonFieldOffsets.error(file, field, "'" + v + "' is not true or false");
         return v.asBoolean();
     }
 
     private static String text(Path file, JsonNode cfg, String field, String dflt) throws FormatException {
         JsonNode v = cfg.get(field);
         if (v == null || v.isNull()) return dflt;
-        if (!v.isTextual()) throw new FormatException(file, field, 0, "'" + v + "' is not a string");
+        if (!v.isTextual()) throw JsonFieldOffsets.error(file, field, "'" + v + "' is not a string");
         return v.asText();
     }
 
@@ -260,14 +260,14 @@ public final class HfLlamaLoader {
                 for (String n : f.tensors().keySet()) byName.put(n, f);
             } else if (Files.isRegularFile(index)) {
                 JsonNode map = readJson(index).get("weight_map");
-                if (map == null || !map.isObject()) throw new FormatException(index, "weight_map", 0, "is missing or not an object");
+                if (map == null || !map.isObject()) throw JsonFieldOffsets.error(index, "weight_map", "is missing or not an object");
                 Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
                 for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> e = it.next();
                     String shard = e.getValue().asText("");
                     // a shard is a plain file name beside the index, never a path elsewhere
                     if (!e.getValue().isTextual() || shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.startsWith("."))
-                        throw new FormatException(index, "weight_map." + e.getKey(), 0, "'" + e.getValue() + "' is not a shard file name");
+                        throw JsonFieldOffsets.error(index, "weight_map." + e.getKey(), "'" + e.getValue() + "' is not a shard file name");
                     SafetensorsFile f = shards.get(shard);
                     if (f == null) { f = SafetensorsFile.open(dir.resolve(shard)); shards.put(shard, f); }
                     if (!f.has(e.getKey())) throw new FormatException(f.path(), "tensor '" + e.getKey() + "'", 0, "is listed in " + index.getFileName() + " but missing");

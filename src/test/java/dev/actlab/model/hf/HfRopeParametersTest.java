@@ -215,6 +215,10 @@ class HfRopeParametersTest {
         FormatException inner = rejected(config("LlamaForCausalLM", "llama", "\"rope_parameters\": {\"rope_theta\": NaN, \"rope_type\": \"default\"}"));
         assertEquals("rope_parameters.rope_theta", inner.field());
         // a string where a number belongs is an error, not the default
+        // the offset is where the field stands in config.json
+        String nan = base.replace("\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": NaN");
+        assertEquals(nan.indexOf("\"rms_norm_eps\""), rejected(nan).offset());
+        assertEquals(config("LlamaForCausalLM", "llama", "\"rope_parameters\": {\"rope_theta\": NaN, \"rope_type\": \"default\"}").indexOf("\"rope_theta\""), inner.offset());
         FormatException text = rejected(base.replace("\"rope_theta\": 10000.0", "\"rope_theta\": \"500000\""));
         assertEquals("rope_theta", text.field());
         assertTrue(text.getMessage().contains("'\"500000\"' is not a number"), text.getMessage());
@@ -223,9 +227,11 @@ class HfRopeParametersTest {
 
     @Test
     void anIntegerTooLargeSaysSo() throws Exception {
-        FormatException e = rejected(config("LlamaForCausalLM", "llama", "\"rope_theta\": 10000.0").replace("\"hidden_size\": 64", "\"hidden_size\": 99999999999"));
+        String big = config("LlamaForCausalLM", "llama", "\"rope_theta\": 10000.0").replace("\"hidden_size\": 64", "\"hidden_size\": 99999999999");
+        FormatException e = rejected(big);
         assertEquals("hidden_size", e.field());
-        assertTrue(e.getMessage().endsWith("hidden_size at offset 0: 99999999999 is too large (at most 2147483647)"), e.getMessage());
+        assertEquals(big.indexOf("\"hidden_size\""), e.offset());
+        assertTrue(e.getMessage().endsWith("hidden_size at offset " + e.offset() + ": 99999999999 is too large (at most 2147483647)"), e.getMessage());
         FormatException f = rejected(config("LlamaForCausalLM", "llama", "\"rope_theta\": 10000.0").replace("\"hidden_size\": 64", "\"hidden_size\": 64.5"));
         assertTrue(f.getMessage().endsWith("'64.5' is not an integer"), f.getMessage());
     }
