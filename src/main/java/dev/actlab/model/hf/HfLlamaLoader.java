@@ -157,8 +157,9 @@ public final class HfLlamaLoader {
                 throw JsonFieldOffsets.error(file, where + "." + e.getKey(), "RoPE parameters per layer type are not supported");
         }
         // theta: inside rope_parameters (transformers 5) or top level (earlier); both present must agree
-        Double inner = rp.hasNonNull("rope_theta") ? number(file, rp, "rope_theta", where + ".rope_theta") : null;
-        Double outer = cfg.hasNonNull("rope_theta") ? number(file, cfg, "rope_theta", "rope_theta") : null;
+        // an explicit null is an error (transformers fails on it too), except a top-level null beside rope_parameters' value
+        Double inner = rp.has("rope_theta") ? number(file, rp, "rope_theta", where + ".rope_theta") : null;
+        Double outer = cfg.hasNonNull("rope_theta") || inner == null && cfg.has("rope_theta") ? number(file, cfg, "rope_theta", "rope_theta") : null;
         if (inner != null && outer != null && !inner.equals(outer))
             throw JsonFieldOffsets.error(file, "rope_theta", outer + " disagrees with " + where + ".rope_theta " + inner + ": transformers 4 and 5 would run different models");
         float theta = bounded(file, inner != null ? where + ".rope_theta" : "rope_theta", inner != null ? inner : outer != null ? outer : 10000.0, 1, Float.MAX_VALUE);
@@ -173,7 +174,7 @@ public final class HfLlamaLoader {
             case "default" -> { return new Rope(theta, null); }   // newer transformers write {"rope_type": "default"} for plain RoPE
             case "llama3" -> {
                 // as transformers: original_max_position_embeddings inside, else top level, else max_position_embeddings
-                int orig = rp.hasNonNull("original_max_position_embeddings") ? integer(file, rp, "original_max_position_embeddings", -1, where + ".original_max_position_embeddings")
+                int orig = rp.has("original_max_position_embeddings") ? integer(file, rp, "original_max_position_embeddings", -1, where + ".original_max_position_embeddings")
                         : cfg.hasNonNull("original_max_position_embeddings") ? integer(file, cfg, "original_max_position_embeddings", -1) : maxPositions;
                 try {
                     return new Rope(theta, new LlamaConfig.RopeScaling((float) number(file, rp, "factor", where + ".factor"),
@@ -205,9 +206,9 @@ public final class HfLlamaLoader {
     /** An int; dflt when absent (negative dflt: required). name is the field as reported. */
     private static int integer(Path file, JsonNode cfg, String field, int dflt, String name) throws FormatException {
         JsonNode v = cfg.get(field);
-        if (v == null || v.isNull()) {
+        if (v == null || v.isNull()) {   // null means "the default" here, as in transformers (num_key_value_heads: null)
             if (dflt >= 0) return dflt;
-            throw JsonFieldOffsets.error(file, name, "is missing");
+            throw JsonFieldOffsets.error(file, name, v == null ? "is missing" : "is null: an integer is needed");
         }
         if (!v.isIntegralNumber()) throw JsonFieldOffsets.error(file, name, "'" + v + "' is not an integer");
         if (!v.canConvertToInt()) throw JsonFieldOffsets.error(file, name, v + " is too large (at most " + Integer.MAX_VALUE + ")");
@@ -217,15 +218,15 @@ public final class HfLlamaLoader {
     /** A required number (NaN and Infinity included: the caller bounds it). */
     private static double number(Path file, JsonNode cfg, String field, String name) throws FormatException {
         JsonNode v = cfg.get(field);
-        if (v == null || v.isNull()) throw JsonFieldOffsets.error(file, name, "is missing");
+        if (v == null) throw JsonFieldOffsets.error(file, name, "is missing");
+        if (v.isNull()) throw JsonFieldOffsets.error(file, name, "is null: a number is needed");
         if (!v.isNumber()) throw JsonFieldOffsets.error(file, name, "'" + v + "' is not a number");
         return v.asDouble();
     }
 
-    /** A number, dflt when absent or null; a string or anything else is an error, not the default. */
+    /** A number, dflt when absent; null, a string or anything else is an error, not the default. */
     private static double number(Path file, JsonNode cfg, String field, double dflt) throws FormatException {
-        JsonNode v = cfg.get(field);
-        return v == null || v.isNull() ? dflt : number(file, cfg, field, field);
+        return cfg.get(field) == null ? dflt : number(file, cfg, field, field);
     }
 
     /** v as a float strictly between min and max and finite, or an error naming the field. */

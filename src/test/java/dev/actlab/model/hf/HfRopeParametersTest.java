@@ -152,6 +152,10 @@ class HfRopeParametersTest {
         String rp = "{\"rope_theta\": 500000.0, \"rope_type\": \"default\"}";
         assertEquals(500000f, loadedConfig(config("LlamaForCausalLM", "llama", "\"rope_parameters\": " + rp + ", \"rope_scaling\": " + rp)).ropeTheta());
         assertEquals(500000f, loadedConfig(config("LlamaForCausalLM", "llama", "\"rope_theta\": 500000.0, \"rope_parameters\": " + rp)).ropeTheta());
+        // a top-level null beside rope_parameters (some tools write that) is no disagreement; alone it is no theta
+        assertEquals(500000f, loadedConfig(config("LlamaForCausalLM", "llama", "\"rope_theta\": null, \"rope_parameters\": " + rp)).ropeTheta());
+        FormatException nothing = rejected(config("LlamaForCausalLM", "llama", "\"rope_theta\": null"));
+        assertTrue(nothing.getMessage().endsWith("rope_theta at offset " + nothing.offset() + ": is null: a number is needed"), nothing.getMessage());
         FormatException e = rejected(config("LlamaForCausalLM", "llama", "\"rope_theta\": 10000.0, \"rope_parameters\": " + rp));
         assertEquals("rope_theta", e.field());
         assertTrue(e.getMessage().contains("10000.0 disagrees with rope_parameters.rope_theta 500000.0"), e.getMessage());
