@@ -47,12 +47,24 @@ public final class SavedLogits {
     public static SavedLogits open(Path file) throws IOException {
         Path meta = sidecar(file);
         if (!Files.exists(meta)) throw new FormatException(meta, "file", 0, "missing: base logits need their .json sidecar written by --save-logits");
-        Map<?, ?> m = JSON.readValue(meta.toFile(), Map.class);
+        Map<?, ?> m;
+        try {
+            m = JSON.readValue(meta.toFile(), Map.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            long at = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getCharOffset());
+            throw new FormatException(meta, "(json)", at, "not the sidecar --save-logits writes: " + e.getOriginalMessage());
+        }
+        if (m == null) throw new FormatException(meta, "(json)", 0, "is empty (null)");
         Object v = m.get("vocab"), t = m.get("targets");
-        if (!(v instanceof Number) || !(t instanceof java.util.List<?> list))
+        if (!(v instanceof Integer) || !(t instanceof java.util.List<?> list))
             throw new FormatException(meta, "vocab/targets", 0, "missing or of the wrong type");
-        int vocab = ((Number) v).intValue();
-        int[] targets = list.stream().mapToInt(o -> ((Number) o).intValue()).toArray();
+        int vocab = (Integer) v;
+        int[] targets = new int[list.size()];
+        for (int i = 0; i < targets.length; i++) {
+            if (!(list.get(i) instanceof Integer id) || id < 0 || id >= vocab)
+                throw new FormatException(meta, "targets[" + i + "]", 0, "'" + list.get(i) + "' is not a token id in [0, " + vocab + ")");
+            targets[i] = id;
+        }
         MappedFile f = MappedFile.open(file);
         if (vocab <= 0 || f.size() != (long) vocab * targets.length * 4)
             throw new FormatException(file, "logits", 0, "expected " + targets.length + " x " + vocab + " float32 values ("
