@@ -147,4 +147,18 @@ class TokenizerFactoriesTest {
                 new java.io.ByteArrayInputStream("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 99999999999}}}".getBytes()), f));
         assertTrue(w.getMessage().endsWith("id 99999999999 is outside [0, 2147483647]"), w.getMessage());
     }
+
+    /** Issue 23 (non-finite values): a NaN SentencePiece score would make the merge order, so every tokenization, arbitrary. */
+    @Test
+    void aNaNScoreIsRefused() throws Exception {
+        Map<String, Object> md = new HashMap<>();
+        md.put("tokenizer.ggml.model", "llama");
+        md.put("tokenizer.ggml.tokens", new String[]{"<unk>", "<s>", "</s>", "\u2581a", "b", "\u2581ab"});
+        md.put("tokenizer.ggml.scores", new float[]{0, 0, 0, -1, -2, Float.NaN});
+        FormatException e = assertThrows(FormatException.class, () -> GgufTokenizers.fromMetadata(md, Path.of("m.gguf")));
+        assertEquals("tokenizer.ggml.scores[5]", e.field());
+        assertTrue(e.getMessage().endsWith("is NaN: merge priorities must be numbers"), e.getMessage());
+        md.put("tokenizer.ggml.scores", new float[]{0, 0, 0, -1, -2, -3});
+        assertNotNull(GgufTokenizers.fromMetadata(md, Path.of("m.gguf")));
+    }
 }
