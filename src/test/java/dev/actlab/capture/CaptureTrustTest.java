@@ -117,6 +117,11 @@ class CaptureTrustTest {
         assertFalse(Files.exists(d), "nothing written");
         // the corrected run goes ahead
         assertTrue(capture().run(tokens, d, null).complete);
+        // --out that is a file: said so, and the file is left alone
+        Path file = Files.writeString(tmp.resolve("a-file"), "mine");
+        IllegalArgumentException f = assertThrows(IllegalArgumentException.class, () -> capture().run(tokens, file, null));
+        assertEquals(file + " exists and is not a directory", f.getMessage());
+        assertEquals("mine", Files.readString(file));
     }
 
     @Test
