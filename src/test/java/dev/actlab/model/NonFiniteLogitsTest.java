@@ -138,4 +138,16 @@ class NonFiniteLogitsTest {
         assertEquals(0, e.position());
         assertTrue(e.getMessage().contains("logit 9 is NaN"), e.getMessage());
     }
+
+    /** A NaN in a llama2.c norm weight is refused at load, naming the tensor, index and byte offset. */
+    @Test
+    void aNaNNormWeightInALlama2cFileIsAFormatException() throws Exception {
+        byte[] b = Files.readAllBytes(Shared.stories260K());
+        long at = 28 + 4L * (512 * 64 + 64 + 7);   // after the embedding: rms_att_weight[1][7]
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putFloat((int) at, Float.NaN);
+        FormatException e = assertThrows(FormatException.class, () -> Llama2cReader.read(MappedFile.of(Path.of("s.bin"), MemorySegment.ofArray(b))));
+        assertEquals("rms_att_weight[1][7]", e.field());
+        assertEquals(at, e.offset());
+        assertEquals("s.bin: rms_att_weight[1][7] at offset " + at + ": is NaN, not a finite number", e.getMessage());
+    }
 }
