@@ -70,58 +70,122 @@ public final class ActivationCapture {
      * per shard as {@code token_offsets} [rows, 2] I32.
      */
     public CaptureManifest run(int[] tokens, int[] offsets, Path dir, Progress progress) throws IOException {
+        // everything that can be refused is refused before anything is written: a failed run must
+        // not leave a manifest behind that blocks the corrected one
         if (offsets != null && offsets.length != 2 * tokens.length)
             throw new IllegalArgumentException(offsets.length + " offsets for " + tokens.length + " tokens (expected two per token)");
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to capture");
         List<String> sites = model.sites().names().stream().filter(siteFilter).toList();
         if (sites.isEmpty()) throw new IllegalArgumentException("no hook site of " + model.source() + " matches the requested sites");
         for (String s : sites)
             if (s.endsWith("hook_attn_scores") || s.endsWith("hook_pattern"))
                 throw new IllegalArgumentException(s + " is [heads, q_pos, k_pos]: only sites indexed by position first ([pos, ...]) can be captured");
-        Files.createDirectories(dir);
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IllegalArgumentException(dir + " exists and is not a directory");
         String sha = sha256(tokens);
         int windows = (tokens.length + ctx - 1) / ctx;
-        CaptureManifest m;
         if (Files.exists(CaptureManifest.path(dir))) {
-            m = CaptureManifest.read(dir);
-            requireSame(dir, m, sites, sha);
-        } else {
-            m = new CaptureManifest();
-            m.model = model.source();
-            m.architecture = model.architecture();
-            m.dtype = dtype.name();
-            m.ctx = ctx;
-            m.shardTokens = shardTokens;
-            m.inputTokens = tokens.length;
-            m.inputSha256 = sha;
-            m.steering = steering;
-            m.windowsTotal = windows;
-            m.tokenOffsets = offsets != null;
-            for (String s : sites) m.sites.add(new CaptureManifest.Site(s, 0, null));
-            m.write(dir);
+            CaptureManifest old = CaptureManifest.read(dir);
+            if (!old.shards.isEmpty() || old.complete) requireSame(dir, old, sites, sha);
         }
-        try (var stale = Files.list(dir)) {   // leftovers of an interrupted write
-            for (Path p : stale.filter(p -> p.getFileName().toString().endsWith(".part")).toList()) Files.deleteIfExists(p);
-        }
-        ShardBuffer buf = new ShardBuffer(sites);
-        int firstWindow = m.windowsDone;
-        for (int w = m.windowsDone; w < windows; w++) {
-            int from = w * ctx, to = Math.min(tokens.length, from + ctx);
-            int[] window = Arrays.copyOfRange(tokens, from, to);
-            Map<String, Activation> seen = new LinkedHashMap<>();
-            Hooks hooks = new Hooks();
-            if (interventions != null) interventions.accept(hooks);
-            model.run(window, hooks.add(sites::contains, a -> seen.put(a.name, a.copy())));
-            buf.append(m, seen, window);
-            boolean last = w == windows - 1;
-            if (buf.rows >= shardTokens || last) {
-                commitShard(dir, m, buf, offsets, firstWindow, w + 1 - firstWindow);
-                buf = new ShardBuffer(sites);
-                firstWindow = w + 1;
+        // the model refuses ids outside its vocabulary and windows beyond its context: ask it now,
+        // with the smallest and largest id and one full window, instead of after hours of capture
+        int min = Arrays.stream(tokens).min().getAsInt(), max = Arrays.stream(tokens).max().getAsInt();
+        model.run(min == max ? new int[]{min} : new int[]{min, max}, Hooks.none());
+        model.run(Arrays.copyOf(tokens, Math.min(ctx, tokens.length)), Hooks.none());
+
+        Files.createDirectories(dir);
+        try (CaptureLock lock = CaptureLock.acquire(dir)) {
+            CaptureManifest m = Files.exists(CaptureManifest.path(dir)) ? CaptureManifest.read(dir) : null;
+            if (m != null && m.shards.isEmpty() && !m.complete) m = null;   // nothing captured yet: start afresh
+            if (m != null) {
+                requireSame(dir, m, sites, sha);
+                verifyShards(dir, m);
+            } else {
+                m = new CaptureManifest();
+                m.model = model.source();
+                m.architecture = model.architecture();
+                m.dtype = dtype.name();
+                m.ctx = ctx;
+                m.shardTokens = shardTokens;
+                m.inputTokens = tokens.length;
+                m.inputSha256 = sha;
+                m.steering = steering;
+                m.windowsTotal = windows;
+                m.tokenOffsets = offsets != null;
+                for (String s : sites) m.sites.add(new CaptureManifest.Site(s, 0, null));
+                m.write(dir);
             }
-            if (progress != null) progress.update(w + 1, windows);
+            deleteOwnTemporaries(dir);
+            ShardBuffer buf = new ShardBuffer(sites);
+            int firstWindow = m.windowsDone;
+            for (int w = m.windowsDone; w < windows; w++) {
+                int from = w * ctx, to = Math.min(tokens.length, from + ctx);
+                int[] window = Arrays.copyOfRange(tokens, from, to);
+                Map<String, Activation> seen = new LinkedHashMap<>();
+                Hooks hooks = new Hooks();
+                if (interventions != null) interventions.accept(hooks);
+                model.run(window, hooks.add(sites::contains, a -> seen.put(a.name, a.copy())));
+                buf.append(m, seen, window);
+                boolean last = w == windows - 1;
+                if (buf.rows >= shardTokens || last) {
+                    commitShard(dir, m, buf, offsets, firstWindow, w + 1 - firstWindow);
+                    buf = new ShardBuffer(sites);
+                    firstWindow = w + 1;
+                }
+                if (progress != null) progress.update(w + 1, windows);
+            }
+            if (!m.complete) { m.complete = true; m.write(dir); }
+            return m;
         }
-        if (!m.complete) { m.complete = true; m.write(dir); }
-        return m;
+    }
+
+    /** The temporaries this class writes (".shard-00003.safetensors.PID.N.part", ".manifest.json.PID.N.part"), nothing else. */
+    static final java.util.regex.Pattern OWN_TEMPORARY = java.util.regex.Pattern.compile("\\.?(shard-\\d{5}\\.safetensors|manifest\\.json)(\\.\\d+)+\\.part");
+
+    /**
+     * Deletes leftovers of an interrupted write: only the temporaries of this store's own files.
+     * The lock is held, so no other capture is writing them; a user's file that happens to end in
+     * ".part" stays.
+     */
+    private static void deleteOwnTemporaries(Path dir) throws IOException {
+        try (var stale = Files.list(dir)) {
+            for (Path p : stale.filter(p -> OWN_TEMPORARY.matcher(p.getFileName().toString()).matches()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    /**
+     * On resume, checks every recorded shard against its size and SHA-256 in the manifest. From the
+     * first shard that is missing, truncated or changed on, the shards are dropped (their files
+     * deleted) and the manifest rewound, so the capture redoes them: a damaged store is never
+     * reported complete.
+     */
+    private static void verifyShards(Path dir, CaptureManifest m) throws IOException {
+        for (int i = 0; i < m.shards.size(); i++) {
+            CaptureManifest.Shard s = m.shards.get(i);
+            Path f = dir.resolve(s.file());
+            String problem = !Files.isRegularFile(f) ? "missing"
+                    : s.bytes() > 0 && Files.size(f) != s.bytes() ? Files.size(f) + " bytes, the manifest says " + s.bytes()
+                    : s.sha256() != null && !s.sha256().equals(sha256(f)) ? "its SHA-256 differs from the manifest's"
+                    : s.sha256() == null ? unreadable(f) : null;
+            if (problem == null) continue;
+            for (int j = i; j < m.shards.size(); j++) Files.deleteIfExists(dir.resolve(m.shards.get(j).file()));
+            m.shards.subList(i, m.shards.size()).clear();
+            m.rows = s.firstRow();
+            m.windowsDone = s.firstWindow();
+            m.complete = false;
+            m.write(dir);
+            return;
+        }
+    }
+
+    /** For shards recorded without a checksum: null when the file parses as safetensors, else why not. */
+    private static String unreadable(Path f) {
+        try {
+            dev.actlab.model.safetensors.SafetensorsFile.open(f);
+            return null;
+        } catch (IOException e) {
+            return e.getMessage();
+        }
     }
 
     private void commitShard(Path dir, CaptureManifest m, ShardBuffer buf, int[] offsets, int firstWindow, int windowCount) throws IOException {
@@ -138,8 +202,9 @@ public final class ActivationCapture {
         w.addF32("positions", buf.positions.toArray(), buf.rows);
         // row r is token r of the input: every window's tokens are rows, in order
         if (offsets != null) w.addI32("token_offsets", Arrays.copyOfRange(offsets, (int) (2 * m.rows), (int) (2 * (m.rows + buf.rows))), buf.rows, 2);
-        w.write(dir.resolve(name));
-        m.shards.add(new CaptureManifest.Shard(name, m.rows, buf.rows, firstWindow, windowCount));
+        Path file = dir.resolve(name);
+        w.write(file);
+        m.shards.add(new CaptureManifest.Shard(name, m.rows, buf.rows, firstWindow, windowCount, Files.size(file), sha256(file)));
         m.rows += buf.rows;
         m.windowsDone = firstWindow + windowCount;
         m.write(dir);
@@ -156,6 +221,18 @@ public final class ActivationCapture {
                 : !java.util.Objects.equals(m.steering, steering) ? "other steering (" + (m.steering == null ? "none" : m.steering) + ")" : null;
         if (why != null)
             throw new IllegalArgumentException(dir + " already holds a capture of " + why + "; choose another --out or delete it");
+    }
+
+    /** SHA-256 of a file's bytes, read in 1 MiB blocks. */
+    static String sha256(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String sha256(int[] tokens) {

@@ -31,7 +31,11 @@ public final class ActivationStore {
         firstRow = new long[manifest.shards.size() + 1];
         for (int i = 0; i < manifest.shards.size(); i++) {
             CaptureManifest.Shard s = manifest.shards.get(i);
-            SafetensorsFile f = SafetensorsFile.open(dir.resolve(s.file()));
+            Path file = dir.resolve(s.file());
+            if (s.bytes() > 0 && java.nio.file.Files.isRegularFile(file) && java.nio.file.Files.size(file) != s.bytes())
+                throw new FormatException(file, "file size", 0, java.nio.file.Files.size(file) + " bytes, the manifest recorded " + s.bytes()
+                        + " (truncated or replaced since the capture: run the capture again to redo it)");
+            SafetensorsFile f = SafetensorsFile.open(file);
             for (CaptureManifest.Site site : manifest.sites) {
                 SafetensorsFile.Tensor t = f.tensor(site.name());
                 if (t.shape().length != 2 || t.shape()[0] != s.rows() || t.shape()[1] != site.width())

@@ -27,8 +27,12 @@ public final class CaptureManifest {
     /** One site: its per-token width (trailing dims of the hook tensor flattened) and original trailing shape. */
     public record Site(String name, int width, int[] trailingShape) {}
 
-    /** One shard: shard-NNNNN.safetensors holding rows [firstRow, firstRow + rows) of every site. */
-    public record Shard(String file, long firstRow, int rows, int firstWindow, int windows) {}
+    /**
+     * One shard: shard-NNNNN.safetensors holding rows [firstRow, firstRow + rows) of every site,
+     * with the file's size and SHA-256 as written, so that a resumed capture can tell a shard that
+     * was truncated, replaced or deleted since (0 and null in stores written before they were kept).
+     */
+    public record Shard(String file, long firstRow, int rows, int firstWindow, int windows, long bytes, String sha256) {}
 
     public String format = "actlab activation store v1";
     public String model;
@@ -53,12 +57,21 @@ public final class CaptureManifest {
 
     public static CaptureManifest read(Path dir) throws IOException {
         Path p = path(dir);
+        CaptureManifest m;
         try {
-            return JSON.readValue(p.toFile(), CaptureManifest.class);
+            m = JSON.readValue(p.toFile(), CaptureManifest.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             long off = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getCharOffset());
             throw new FormatException(p, "manifest", off, e.getOriginalMessage());
         }
+        if (m == null) throw new FormatException(p, "manifest", 0, "is empty (null)");
+        if (m.sites == null || m.shards == null) throw new FormatException(p, m.sites == null ? "sites" : "shards", 0, "is missing");
+        for (int i = 0; i < m.shards.size(); i++) {   // a shard is a plain file name beside the manifest, never a path elsewhere
+            Shard s = m.shards.get(i);
+            if (s == null || s.file() == null || !s.file().matches("shard-\\d{5}\\.safetensors"))
+                throw new FormatException(p, "shards[" + i + "].file", 0, "'" + (s == null ? null : s.file()) + "' is not a shard file name (shard-NNNNN.safetensors)");
+        }
+        return m;
     }
 
     /** Writes to a temporary sibling, then moves it over the old manifest. */

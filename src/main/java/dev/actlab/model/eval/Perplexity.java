@@ -66,7 +66,13 @@ public final class Perplexity {
             kl = new PerplexityResult.KlStats(mean, sorted[sorted.length - 1], quantile(sorted, 0.99), quantile(sorted, 0.5),
                     (double) same / total, Math.exp(baseNll / total));
         }
-        return new PerplexityResult(windows, ctx, total, nll / total, Math.exp(nll / total), kl);
+        // the logits were checked finite by the forward pass and the base rows by SavedLogits, so a
+        // non-finite result can only be an overflow of exp: say so rather than print NaN or Infinity
+        double meanNll = nll / total, ppl = Math.exp(meanNll);
+        if (!Double.isFinite(ppl) || (kl != null && !(Double.isFinite(kl.meanKl()) && Double.isFinite(kl.basePerplexity()))))
+            throw new IllegalArgumentException(model.source() + ": perplexity is not a finite number: mean negative log-likelihood " + meanNll + " nats over "
+                    + total + " tokens" + (kl == null ? "" : ", mean KL " + kl.meanKl() + ", base perplexity " + kl.basePerplexity()));
+        return new PerplexityResult(windows, ctx, total, meanNll, ppl, kl);
     }
 
     private static double quantile(double[] sorted, double q) {

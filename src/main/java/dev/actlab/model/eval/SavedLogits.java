@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,22 +30,41 @@ public final class SavedLogits {
 
     public int rows() { return targets.length; }
 
-    /** Copies row r into dst[off : off + vocab]. */
-    public void row(int r, float[] dst, int off) {
+    /**
+     * Copies row r into dst[off : off + vocab]. A NaN or infinite logit (a damaged file, or one
+     * saved from a broken model) is a FormatException naming the row and byte offset: a KL
+     * divergence against it would be NaN.
+     */
+    public void row(int r, float[] dst, int off) throws FormatException {
+        long at = (long) r * vocab * 4;
         java.lang.foreign.MemorySegment.copy(data.segment(),
-                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
-                (long) r * vocab * 4, dst, off, vocab);
+                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at, dst, off, vocab);
+        for (int i = 0; i < vocab; i++)
+            if (!Float.isFinite(dst[off + i]))
+                throw new FormatException(data.path(), "logits[" + r + "][" + i + "]", at + 4L * i, "is " + dst[off + i] + ", not a finite number");
     }
 
     public static SavedLogits open(Path file) throws IOException {
         Path meta = sidecar(file);
         if (!Files.exists(meta)) throw new FormatException(meta, "file", 0, "missing: base logits need their .json sidecar written by --save-logits");
-        Map<?, ?> m = JSON.readValue(meta.toFile(), Map.class);
+        Map<?, ?> m;
+        try {
+            m = JSON.readValue(meta.toFile(), Map.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            long at = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getCharOffset());
+            throw new FormatException(meta, "(json)", at, "not the sidecar --save-logits writes: " + e.getOriginalMessage());
+        }
+        if (m == null) throw new FormatException(meta, "(json)", 0, "is empty (null)");
         Object v = m.get("vocab"), t = m.get("targets");
-        if (!(v instanceof Number) || !(t instanceof java.util.List<?> list))
+        if (!(v instanceof Integer) || !(t instanceof java.util.List<?> list))
             throw new FormatException(meta, "vocab/targets", 0, "missing or of the wrong type");
-        int vocab = ((Number) v).intValue();
-        int[] targets = list.stream().mapToInt(o -> ((Number) o).intValue()).toArray();
+        int vocab = (Integer) v;
+        int[] targets = new int[list.size()];
+        for (int i = 0; i < targets.length; i++) {
+            if (!(list.get(i) instanceof Integer id) || id < 0 || id >= vocab)
+                throw new FormatException(meta, "targets[" + i + "]", 0, "'" + list.get(i) + "' is not a token id in [0, " + vocab + ")");
+            targets[i] = id;
+        }
         MappedFile f = MappedFile.open(file);
         if (vocab <= 0 || f.size() != (long) vocab * targets.length * 4)
             throw new FormatException(file, "logits", 0, "expected " + targets.length + " x " + vocab + " float32 values ("
@@ -89,12 +107,12 @@ public final class SavedLogits {
             meta.put("rows", rows);
             meta.put("targets", Arrays.copyOf(targets, rows));
             AtomicFile.write(sidecar(target), metaTmp -> JSON.writeValue(metaTmp.toFile(), meta));
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
             committed = true;
         }
 
         @Override public void close() throws IOException {
-            if (!committed) { out.close(); Files.deleteIfExists(tmp); }
+            if (!committed) { out.close(); AtomicFile.discard(tmp); }
         }
     }
 }

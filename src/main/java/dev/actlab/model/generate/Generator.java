@@ -39,6 +39,7 @@ public final class Generator {
         long t2 = System.nanoTime();
         int[] generated = Arrays.copyOf(out, produced);
         String text = model.tokenizer() == null ? null : model.tokenizer().decode(generated);
-        return new Generation(prompt, generated, text, (t1 - t0) / 1e9, (t2 - t1) / 1e9, stop);
+        // with no token to generate nothing ran: no time, no rate (not a few nanoseconds of bookkeeping as a rate)
+        return new Generation(prompt, generated, text, budget == 0 ? 0 : (t1 - t0) / 1e9, produced <= 1 ? 0 : (t2 - t1) / 1e9, stop);
     }
 }

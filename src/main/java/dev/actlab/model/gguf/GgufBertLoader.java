@@ -22,6 +22,13 @@ import java.nio.file.Path;
 public final class GgufBertLoader {
     private GgufBertLoader() {}
 
+    /**
+     * Tensors ignored on purpose: the classification head of reranker files (llama.cpp loads it
+     * only to score pairs). It acts after pooling, so the token embeddings actlab computes are the
+     * same with or without it. Any other unused tensor is an error.
+     */
+    static final java.util.Set<String> IGNORED = java.util.Set.of("cls.weight", "cls.bias", "cls.output.weight", "cls.output.bias");
+
     public static BertModel load(Path path) throws IOException { return load(GgufFile.open(path)); }
 
     public static BertModel load(GgufFile f) throws FormatException {
@@ -30,6 +37,8 @@ public final class GgufBertLoader {
         int d = positive(f, "bert.embedding_length"), layers = positive(f, "bert.block_count"), heads = positive(f, "bert.attention.head_count");
         int dMlp = positive(f, "bert.feed_forward_length"), ctx = positive(f, "bert.context_length");
         Double eps = f.number("bert.attention.layer_norm_epsilon");
+        if (eps != null && !(eps.floatValue() > 0 && eps.floatValue() < 1 && Float.isFinite(eps.floatValue())))
+            throw f.error("bert.attention.layer_norm_epsilon", 0, "value " + eps + " is not a finite number in (0.0, 1.0)");
         GgufTensorInfo embd = f.require("token_embd.weight");
         if (embd.dims().length != 2 || embd.dims()[0] != d) throw f.error("token_embd.weight", embd.fileOffset(), "tensor is " + embd.shape() + ", expected [" + d + ", vocab]");
         int vocab = (int) embd.dims()[1];
@@ -59,6 +68,10 @@ public final class GgufBertLoader {
         BertWeights w = new BertWeights(rows(f, "token_embd.weight", vocab, d), rows(f, "position_embd.weight", ctx, d),
                 rows(f, "token_types.weight", typeVocab, d), f.vector("token_embd_norm.weight", d), f.vector("token_embd_norm.bias", d),
                 wq, wk, wv, bq, bk, bv, wo, bo, ln1w, ln1b, wIn, bIn, wOut, bOut, ln2w, ln2b);
+        for (GgufTensorInfo t : f.unused())
+            if (!IGNORED.contains(t.name()))
+                throw f.error(t.name(), t.fileOffset(), "tensor " + t.shape() + " " + t.type() + " is not used by the bert encoder"
+                        + " (block_count " + layers + "): an unsupported variant, or hyperparameters that do not match the tensors");
         if (!f.metadata().containsKey("tokenizer.ggml.model")) throw f.error("tokenizer.ggml.model", 0, "is missing: a BERT GGUF needs its WordPiece vocabulary");
         Tokenizer t = GgufTokenizers.fromMetadata(f.metadata(), f.path());
         if (!(t instanceof WordPieceTokenizer wp)) throw f.error("tokenizer.ggml.model", 0, "a BERT model needs the 'bert' (WordPiece) tokenizer");

@@ -44,6 +44,8 @@ public final class GgufFile {
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<GgufTensorInfo> tensors = new ArrayList<>();
     private final Map<String, GgufTensorInfo> byName = new HashMap<>();
+    private final java.util.Set<String> used = new java.util.HashSet<>();
+    private final Map<String, Long> keyOffsets = new HashMap<>();   // where each metadata key's entry starts
     private long alignment = DEFAULT_ALIGNMENT;
     private long dataOffset;
     private long pos;   // read cursor while parsing the header
@@ -139,16 +141,26 @@ public final class GgufFile {
         if (t.elements() != n) throw error(name, t.fileOffset(), "tensor is " + t.shape() + ", expected [" + n + "]");
         float[] v = new float[n];
         matrix(name, 1, n).dequantizeRow(0, v, 0);
+        for (int i = 0; i < n; i++)   // norms and biases are small: check them whole (matrices are checked at the logits)
+            if (!Float.isFinite(v[i])) throw error(name, t.fileOffset(), "value " + i + " is " + v[i] + ", not a finite number");
         return v;
     }
 
+    /** The tensor's info; marks it as used by the loader (see {@link #unused}). */
     public GgufTensorInfo require(String name) throws FormatException {
         GgufTensorInfo t = byName.get(name);
         if (t == null) throw error(name, dataOffset, "tensor is missing");
+        used.add(name);
         return t;
     }
 
+    /**
+     * An error naming field at offset. For a metadata key given with offset 0 (loaders checking a
+     * hyperparameter), the offset reported is where that key is stored in the file; a missing key
+     * stays at 0.
+     */
     public FormatException error(String field, long offset, String problem) {
+        if (offset == 0 && keyOffsets.containsKey(field)) offset = keyOffsets.get(field);
         return new FormatException(file.path(), field, offset, problem);
     }
 
@@ -179,7 +191,9 @@ public final class GgufFile {
     }
 
     private void readKeyValue(long index) throws FormatException {
+        long keyAt = pos;
         String key = string("metadata[" + index + "].key");
+        keyOffsets.putIfAbsent(key, keyAt);
         long at = pos;
         int typeId = u32(key + ".type");
         GgufValueType type = GgufValueType.ofId(Integer.toUnsignedLong(typeId));
@@ -290,20 +304,58 @@ public final class GgufFile {
         return r == 0 ? p : p + (alignment - r);
     }
 
-    /** Turns relative offsets into absolute ones once the data section's start is known; checks each range. */
+    /**
+     * Turns relative offsets into absolute ones once the data section's start is known, and checks
+     * the data regions against each other as llama.cpp does: each tensor's byte size follows from
+     * its type and dims, and the tensors lie in header order, each starting where the previous one
+     * ends (padded to the alignment), the first at 0. So a changed type or dim (the size no longer
+     * matches the gap to the next tensor), an offset that makes two tensors overlap, and a region
+     * past the end are all errors; bytes after the last tensor's padded end belong to no tensor and
+     * are one too.
+     */
     private void checkTensorData() throws FormatException {
+        long expected = 0;   // where the next tensor must start, relative to dataOffset
         for (int i = 0; i < tensors.size(); i++) {
             GgufTensorInfo t = tensors.get(i);
             String f = "tensor_info[" + i + "].offset";
             long rel = t.fileOffset();
+            String what = "tensor " + t.name() + " " + t.shape() + " " + t.type();
             if (rel < 0 || rel % alignment != 0)
                 throw error(f, dataOffset, "offset " + Long.toUnsignedString(rel) + " of tensor " + t.name() + " is not a multiple of the alignment " + alignment);
             if (rel > file.size() - dataOffset || t.byteSize() > file.size() - dataOffset - rel)
-                throw error(f, dataOffset + Math.min(rel, file.size()), "tensor " + t.name() + " " + t.shape() + " " + t.type() + " needs "
+                throw error(f, dataOffset + Math.min(rel, file.size()), what + " needs "
                         + t.byteSize() + " bytes at data offset " + rel + " but the file has " + file.size() + " bytes (truncated or corrupt)");
+            if (rel != expected) {
+                String prev = i == 0 ? null : describe(tensors.get(i - 1));
+                String problem;
+                if (i == 0) problem = "the first tensor " + t.name() + " starts at data offset " + rel + ", not 0: " + rel + " bytes before it belong to no tensor";
+                else if (rel < expected) problem = what + " at data offset " + rel + " overlaps the previous " + prev + ", which ends at " + expected + " (with padding)";
+                else problem = what + " starts at data offset " + rel + " but the previous " + prev + " ends at " + expected + " (with padding): "
+                        + (rel - expected) + " bytes between them belong to no tensor, so the previous tensor's type or dims do not match its data";
+                throw error(f, dataOffset + rel, problem + " (tensors must follow each other in header order, as llama.cpp requires)");
+            }
+            expected = align(rel + t.byteSize());
             GgufTensorInfo abs = new GgufTensorInfo(t.name(), t.dims(), t.type(), dataOffset + rel, t.byteSize());
             tensors.set(i, abs);
             byName.put(t.name(), abs);
         }
+        if (!tensors.isEmpty() && file.size() - dataOffset > expected) {
+            GgufTensorInfo last = tensors.get(tensors.size() - 1);
+            throw error("tensor_info[" + (tensors.size() - 1) + "]", dataOffset + expected, (file.size() - dataOffset - expected)
+                    + " bytes after the end of the last " + describe(last) + " belong to no tensor: its type or dims do not match its data");
+        }
+    }
+
+    private static String describe(GgufTensorInfo t) {
+        return "tensor " + t.name() + " (" + t.shape() + " " + t.type() + ", " + t.byteSize() + " bytes)";
+    }
+
+    // ---- every tensor is accounted for ----
+
+    /** Tensors not yet fetched through {@link #require}, {@link #matrix} or {@link #vector}, in file order. */
+    public List<GgufTensorInfo> unused() {
+        List<GgufTensorInfo> out = new ArrayList<>();
+        for (GgufTensorInfo t : tensors) if (!used.contains(t.name())) out.add(t);
+        return out;
     }
 }

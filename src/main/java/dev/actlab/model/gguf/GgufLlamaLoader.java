@@ -41,18 +41,23 @@ public final class GgufLlamaLoader {
         GgufTensorInfo embd = f.require("token_embd.weight");
         if (embd.dims().length != 2) throw f.error("token_embd.weight", embd.fileOffset(), "expected 2 dims, found " + embd.shape());
         int vocab = intKey(f, p + "vocab_size", (int) Math.min(Integer.MAX_VALUE, embd.dims()[1]));
-        Double eps = f.number(p + "attention.layer_norm_rms_epsilon");
-        Double theta = f.number(p + "rope.freq_base");
-        Long keyLength = f.integer(p + "attention.key_length");
-        if (keyLength != null && heads > 0 && keyLength != dim / heads)
-            throw f.error(p + "attention.key_length", 0, "head size " + keyLength + " differs from embedding_length / head_count = " + dim / heads + " (not supported)");
+        float eps = hyperparameter(f, p + "attention.layer_norm_rms_epsilon", 1e-5f, 0, 1);
+        float theta = hyperparameter(f, p + "rope.freq_base", 10000f, 1, Float.MAX_VALUE);
+        for (String k : new String[]{"attention.key_length", "attention.value_length"}) {
+            Long len = f.integer(p + k);
+            if (len != null && heads > 0 && len != dim / heads)
+                throw f.error(p + k, 0, "head size " + len + " differs from embedding_length / head_count = " + dim / heads + " (not supported)");
+        }
+        Long ropeDims = f.integer(p + "rope.dimension_count");
+        if (ropeDims != null && heads > 0 && ropeDims != dim / heads)
+            throw f.error(p + "rope.dimension_count", 0, "RoPE on " + ropeDims + " of the " + dim / heads + " dimensions of a head (partial rotary) is not supported");
+        Long experts = f.integer(p + "expert_count");
+        if (experts != null && experts != 0) throw f.error(p + "expert_count", 0, experts + " experts: mixture-of-experts models are not supported");
         boolean tied = f.tensor("output.weight") == null;
 
         LlamaConfig c;
         try {
-            c = new LlamaConfig(arch, dim, hidden, layers, heads, kvHeads, vocab, context,
-                    eps == null ? 1e-5f : eps.floatValue(), theta == null ? 10000f : theta.floatValue(),
-                    qwen2, null, tied);
+            c = new LlamaConfig(arch, dim, hidden, layers, heads, kvHeads, vocab, context, eps, theta, qwen2, null, tied);
             c = withScaling(c, ropeScaling(f, p, c));
         } catch (IllegalArgumentException e) {
             throw f.error(p + "*", 0, "model shape: " + e.getMessage());
@@ -84,11 +89,47 @@ public final class GgufLlamaLoader {
         float[] finalNorm = f.vector("output_norm.weight", dim);
         WeightMatrix output = tied ? embed : f.matrix("output.weight", vocab, dim);
         LlamaWeights w = new LlamaWeights(embed, attnNorm, wq, wk, wv, wo, qb, kb, vb, ffnNorm, gate, down, up, finalNorm, output);
+        requireAllUsed(f, arch, L);
         try {
             return new LlamaModel(c, w, tokenizer(f, vocab), f.path().toString());
         } catch (IllegalArgumentException e) {
             throw f.error("tensors", f.dataOffset(), e.getMessage());
         }
+    }
+
+    /**
+     * Tensors this loader ignores on purpose, by name. None: like llama.cpp, which refuses a file
+     * with tensors it did not load ("wrong number of tensors"), a tensor the forward pass would not
+     * use means the file is not the model actlab would run.
+     */
+    static final java.util.Set<String> IGNORED = java.util.Set.of();
+
+    private static final java.util.regex.Pattern BLOCK = java.util.regex.Pattern.compile("^blk\\.(\\d+)\\.");
+
+    /** Every tensor of the file was used (or is in IGNORED); a block past block_count says so. */
+    static void requireAllUsed(GgufFile f, String arch, int layers) throws FormatException {
+        for (GgufTensorInfo t : f.unused()) {
+            if (IGNORED.contains(t.name())) continue;
+            java.util.regex.Matcher m = BLOCK.matcher(t.name());
+            if (m.find() && (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= layers))
+                throw f.error(arch + ".block_count", 0, "is " + layers + " but the file has tensor " + t.name() + " of block " + m.group(1)
+                        + ": the hyperparameters do not match the tensors (llama.cpp refuses this file too)");
+            throw f.error(t.name(), t.fileOffset(), "tensor " + t.shape() + " " + t.type() + " is not used by the " + arch
+                    + " forward pass: an unsupported variant, or hyperparameters that do not match the tensors");
+        }
+    }
+
+    /**
+     * A float hyperparameter that must be finite and in (min, max) after conversion to float
+     * (a NaN epsilon makes every logit NaN); fallback when absent.
+     */
+    private static float hyperparameter(GgufFile f, String key, float fallback, float min, float max) throws FormatException {
+        Double v = f.number(key);
+        if (v == null) return fallback;
+        float x = v.floatValue();
+        if (!(x > min && x < max && Float.isFinite(x)))
+            throw f.error(key, 0, "value " + v + " is not a finite number in (" + min + ", " + (max == Float.MAX_VALUE ? "inf" : max) + ")");
+        return x;
     }
 
     /** A positive int key; fallback when absent (null fallback: the key is required). */
@@ -123,8 +164,8 @@ public final class GgufLlamaLoader {
         GgufTensorInfo freqs = f.tensor("rope_freqs.weight");
         if ("llama3".equals(type) && freqs == null) {
             if (factor == null) throw f.error(p + "rope.scaling.factor", 0, "llama3 scaling needs a factor");
-            return checked(f, p, new LlamaConfig.RopeScaling(factor.floatValue(), low == null ? 1f : low.floatValue(),
-                    high == null ? 4f : high.floatValue(), orig == null ? 8192 : (int) Math.min(Integer.MAX_VALUE, orig)));
+            return checked(f, p, factor.floatValue(), low == null ? 1f : low.floatValue(),
+                    high == null ? 4f : high.floatValue(), orig == null ? 8192 : (int) Math.min(Integer.MAX_VALUE, orig));
         }
         if (type != null && !type.equals("none") && !type.equals("llama3"))
             throw f.error(p + "rope.scaling.type", 0, "RoPE scaling '" + type + "' is not supported (llama3 is)");
@@ -133,8 +174,8 @@ public final class GgufLlamaLoader {
         float[] div = f.vector("rope_freqs.weight", n);
         float max = 1;
         for (float d : div) if (d > max || Float.isNaN(d)) max = d;
-        LlamaConfig.RopeScaling s = checked(f, p, new LlamaConfig.RopeScaling(max, low == null ? 1f : low.floatValue(),
-                high == null ? 4f : high.floatValue(), orig == null ? 8192 : (int) Math.min(Integer.MAX_VALUE, orig)));
+        LlamaConfig.RopeScaling s = checked(f, p, max, low == null ? 1f : low.floatValue(),
+                high == null ? 4f : high.floatValue(), orig == null ? 8192 : (int) Math.min(Integer.MAX_VALUE, orig));
         float[] expected = llama3Divisors(c, s);
         for (int i = 0; i < n; i++)
             if (!(Math.abs(expected[i] - div[i]) <= 1e-3f * expected[i]))
@@ -143,10 +184,12 @@ public final class GgufLlamaLoader {
         return s;
     }
 
-    private static LlamaConfig.RopeScaling checked(GgufFile f, String p, LlamaConfig.RopeScaling s) throws FormatException {
-        if (!(s.factor() >= 1 && s.factor() < 1e6 && s.lowFreqFactor() > 0 && s.highFreqFactor() > s.lowFreqFactor() && s.originalContextLength() > 0))
-            throw f.error(p + "rope.scaling", 0, "invalid llama3 scaling " + s);
-        return s;
+    private static LlamaConfig.RopeScaling checked(GgufFile f, String p, float factor, float low, float high, int orig) throws FormatException {
+        try {
+            return new LlamaConfig.RopeScaling(factor, low, high, orig);
+        } catch (IllegalArgumentException e) {
+            throw f.error(p + "rope.scaling", 0, "invalid llama3 scaling: " + e.getMessage());
+        }
     }
 
     /** The divisor of each RoPE frequency under llama3 scaling (what rope_freqs stores). */

@@ -17,7 +17,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -116,10 +115,14 @@ public final class GgufWriter {
                 if (progress != null) progress.update(done, total);
             }
         } catch (IOException | RuntimeException | Error e) {
-            Files.deleteIfExists(tmp);
+            AtomicFile.discard(tmp);
             throw e;
         }
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
+        } finally {
+            AtomicFile.discard(tmp);          // nothing left when the rename failed; a no-op after it
+        }
     }
 
     private void writeRows(FileChannel ch, Entry e) throws IOException {

@@ -35,15 +35,15 @@ public final class HfBertLoader {
         Path configFile = dir.resolve("config.json");
         JsonNode cfg = HfLlamaLoader.readJson(configFile);
         String type = cfg.path("model_type").asText("");
-        if (!type.equals("bert")) throw new FormatException(configFile, "model_type", 0, "is '" + type + "', expected bert");
+        if (!type.equals("bert")) throw JsonFieldOffsets.error(configFile, "model_type", "is '" + type + "', expected bert");
         String act = cfg.path("hidden_act").asText("gelu");
-        if (!act.equals("gelu")) throw new FormatException(configFile, "hidden_act", 0, "is '" + act + "'; only BERT's exact (erf) gelu is implemented");
+        if (!act.equals("gelu")) throw JsonFieldOffsets.error(configFile, "hidden_act", "is '" + act + "'; only BERT's exact (erf) gelu is implemented");
         String embType = cfg.path("position_embedding_type").asText("absolute");
-        if (!embType.equals("absolute")) throw new FormatException(configFile, "position_embedding_type", 0, "is '" + embType + "', only absolute is supported");
+        if (!embType.equals("absolute")) throw JsonFieldOffsets.error(configFile, "position_embedding_type", "is '" + embType + "', only absolute is supported");
         BertConfig c = new BertConfig(integer(configFile, cfg, "vocab_size"), integer(configFile, cfg, "max_position_embeddings"),
                 integer(configFile, cfg, "type_vocab_size"), integer(configFile, cfg, "hidden_size"), integer(configFile, cfg, "num_hidden_layers"),
                 integer(configFile, cfg, "num_attention_heads"), integer(configFile, cfg, "intermediate_size"),
-                (float) cfg.path("layer_norm_eps").asDouble(1e-12));
+                layerNormEps(configFile, cfg));
 
         Path weightsFile = dir.resolve("model.safetensors");
         if (!Files.isRegularFile(weightsFile))
@@ -83,10 +83,20 @@ public final class HfBertLoader {
         return new BertModel(c, w, tok.withMaxLength(Math.min(512, c.maxPositions())), dir.toString());
     }
 
+    /** layer_norm_eps: finite and in (0, 1), 1e-12 when absent; a NaN or negative epsilon makes every output NaN. */
+    private static float layerNormEps(Path file, JsonNode cfg) throws FormatException {
+        JsonNode v = cfg.get("layer_norm_eps");
+        if (v == null || v.isNull()) return 1e-12f;
+        float x = (float) v.asDouble();
+        if (!v.isNumber() || !(x > 0 && x < 1 && Float.isFinite(x)))
+            throw JsonFieldOffsets.error(file, "layer_norm_eps", "'" + v + "' is not a finite number in (0.0, 1.0)");
+        return x;
+    }
+
     private static int integer(Path file, JsonNode cfg, String field) throws FormatException {
         JsonNode v = cfg.get(field);
         if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0)
-            throw new FormatException(file, field, 0, v == null ? "is missing" : "'" + v + "' is not a positive integer");
+            throw JsonFieldOffsets.error(file, field, v == null ? "is missing" : "'" + v + "' is not a positive integer");
         return v.asInt();
     }
 }

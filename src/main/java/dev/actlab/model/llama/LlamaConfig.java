@@ -14,14 +14,31 @@ public record LlamaConfig(
         float normEps, float ropeTheta, boolean ropeHalfSplit, RopeScaling ropeScaling,
         boolean tiedEmbeddings) {
 
-    /** Llama 3.1 style RoPE frequency scaling. */
-    public record RopeScaling(float factor, float lowFreqFactor, float highFreqFactor, int originalContextLength) {}
+    /**
+     * Llama 3.1 style RoPE frequency scaling. Checked like the config: every value finite, factor
+     * at least 1, 0 < low_freq_factor < high_freq_factor, a positive original context length;
+     * otherwise IllegalArgumentException naming the field.
+     */
+    public record RopeScaling(float factor, float lowFreqFactor, float highFreqFactor, int originalContextLength) {
+        public RopeScaling {
+            if (!(factor >= 1 && factor <= 1e6f)) throw new IllegalArgumentException("rope scaling factor = " + factor + " is not a finite number in [1, 1e6]");
+            if (!(lowFreqFactor > 0 && Float.isFinite(lowFreqFactor)))
+                throw new IllegalArgumentException("rope scaling low_freq_factor = " + lowFreqFactor + " is not a finite positive number");
+            if (!(highFreqFactor > lowFreqFactor && Float.isFinite(highFreqFactor)))
+                throw new IllegalArgumentException("rope scaling high_freq_factor = " + highFreqFactor + " is not a finite number above low_freq_factor = " + lowFreqFactor);
+            if (originalContextLength < 1) throw new IllegalArgumentException("rope scaling original_max_position_embeddings = " + originalContextLength + " is not positive");
+        }
+    }
 
     public int headSize() { return dim / heads; }
     public int kvDim() { return kvHeads * headSize(); }
     public int qDim() { return heads * headSize(); }
 
-    /** Checks the shape is one a forward pass can run; throws IllegalArgumentException naming the field. */
+    /**
+     * Checks the shape is one a forward pass can run and the hyperparameters are numbers that give
+     * finite logits (eps in (0, 1), theta above 1, both finite); throws IllegalArgumentException
+     * naming the field.
+     */
     public LlamaConfig {
         check("dim", dim, 1, 1 << 16);
         check("hidden_dim", hiddenDim, 1, 1 << 18);
@@ -33,6 +50,13 @@ public record LlamaConfig(
         if (dim % heads != 0) throw new IllegalArgumentException("dim " + dim + " is not a multiple of n_heads " + heads);
         if (heads % kvHeads != 0) throw new IllegalArgumentException("n_heads " + heads + " is not a multiple of n_kv_heads " + kvHeads);
         if ((dim / heads) % 2 != 0) throw new IllegalArgumentException("head size " + dim / heads + " must be even for RoPE");
+        // a NaN, infinite or non-positive epsilon or theta makes every logit NaN or garbage: refuse it here, whatever the format
+        if (!(normEps > 0 && Float.isFinite(normEps)))
+            throw new IllegalArgumentException("rms_norm_eps = " + normEps + " is not a finite positive number");
+        if (!(normEps < 1)) throw new IllegalArgumentException("rms_norm_eps = " + normEps + " is not below 1 (RMSNorm epsilons are tiny, e.g. 1e-5)");
+        if (!(ropeTheta > 0 && Float.isFinite(ropeTheta)))
+            throw new IllegalArgumentException("rope_theta = " + ropeTheta + " is not a finite positive number");
+        if (!(ropeTheta > 1)) throw new IllegalArgumentException("rope_theta = " + ropeTheta + " is not above 1 (RoPE bases are e.g. 10000 or 500000)");
     }
 
     private static void check(String field, int v, int min, int max) {

@@ -7,6 +7,7 @@ import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.hook.NonFiniteException;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.Tokenizer;
 import dev.actlab.tensor.Parallel;
@@ -155,7 +156,25 @@ public final class LlamaModel implements HookedDecoder {
         rmsnorm(hk, LN_FINAL_SCALE, LN_FINAL_NORMALIZED, 0, normed, last, w.finalNorm(), rows, lastStart);
         float[] logits = new float[rows * c.vocabSize()];
         w.output().matmul(normed, rows, logits, par);
+        requireFinite(logits, rows, lastStart, tokens, allLogits ? 0 : n - 1);
         return logits;
+    }
+
+    /**
+     * Logits holding NaN or an infinity would be sampled, scored or printed as if they were numbers
+     * (greedy decoding then emits token 0 forever): stop, naming the position. One pass over
+     * rows x vocab floats, nothing next to the unembedding matmul.
+     */
+    private void requireFinite(float[] logits, int rows, int firstPos, int[] tokens, int firstToken) {
+        int V = c.vocabSize();
+        for (int i = 0; i < rows * V; i++) {
+            if (Float.isFinite(logits[i])) continue;
+            int r = i / V, bad = 0;
+            for (int j = r * V; j < (r + 1) * V; j++) if (!Float.isFinite(logits[j])) bad++;
+            throw new NonFiniteException(source, "logits", firstPos + r, "after token " + tokens[firstToken + r] + ", logit " + (i % V)
+                    + " is " + NonFiniteException.describe(logits[i]) + " (" + bad + " of " + V + " logits are not finite): a weight or"
+                    + " hyperparameter of the model is NaN or infinite, or a hook wrote one (FiniteCheck.everywhere names the first site)");
+        }
     }
 
     /**

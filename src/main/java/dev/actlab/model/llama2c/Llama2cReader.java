@@ -58,7 +58,7 @@ public final class Llama2cReader {
         WeightMatrix[] w1 = matrices(f, "w1", off, L, hidden, dim);
         WeightMatrix[] w2 = matrices(f, "w2", off, L, dim, hidden);
         WeightMatrix[] w3 = matrices(f, "w3", off, L, hidden, dim);
-        float[] finalNorm = f.floats("rms_final_weight", off[0], dim);
+        float[] finalNorm = finite(f, "rms_final_weight", off[0], f.floats("rms_final_weight", off[0], dim));
         off[0] += 4L * dim;
         off[0] += 4L * c.contextLength() * hs;   // legacy freq_cis_real and freq_cis_imag, unused
         WeightMatrix cls = tied ? embed : matrix(f, "wcls", off, vocab, dim);
@@ -81,7 +81,14 @@ public final class Llama2cReader {
 
     private static float[][] vectors(MappedFile f, String name, long[] off, int layers, int n) throws FormatException {
         float[][] out = new float[layers][];
-        for (int l = 0; l < layers; l++) { out[l] = f.floats(name + "[" + l + "]", off[0], n); off[0] += 4L * n; }
+        for (int l = 0; l < layers; l++) { out[l] = finite(f, name + "[" + l + "]", off[0], f.floats(name + "[" + l + "]", off[0], n)); off[0] += 4L * n; }
         return out;
+    }
+
+    /** Norm weights are small: a NaN or infinity in one is a FormatException here (matrices are checked at the logits). */
+    private static float[] finite(MappedFile f, String name, long at, float[] v) throws FormatException {
+        for (int i = 0; i < v.length; i++)
+            if (!Float.isFinite(v[i])) throw new FormatException(f.path(), name + "[" + i + "]", at + 4L * i, "is " + v[i] + ", not a finite number");
+        return v;
     }
 }

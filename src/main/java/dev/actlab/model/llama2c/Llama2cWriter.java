@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Writes a Llama model as a llama2.c checkpoint (the layout {@link Llama2cReader} reads and
@@ -57,10 +56,14 @@ public final class Llama2cWriter {
             floats(os, im);
             if (!c.tiedEmbeddings()) matrix(os, w.output());
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
+            AtomicFile.discard(tmp);
             throw e;
         }
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            AtomicFile.commit(tmp, target);   // fsync, rename, fsync of the directory
+        } finally {
+            AtomicFile.discard(tmp);          // nothing left when the rename failed; a no-op after it
+        }
     }
 
     private static void matrix(OutputStream os, WeightMatrix m) throws IOException {

@@ -13,7 +13,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,9 +86,9 @@ public final class SafetensorsWriter {
                 os.write(headerBytes);
                 for (Entry e : entries) writeValues(os, e);
             }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.commit(tmp, out);   // fsync, rename, fsync of the directory
         } finally {
-            Files.deleteIfExists(tmp);
+            AtomicFile.discard(tmp);       // nothing left when writing or the rename failed; a no-op after it
         }
     }
 

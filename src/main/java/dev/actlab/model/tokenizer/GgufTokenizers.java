@@ -105,6 +105,8 @@ public final class GgufTokenizers {
         for (int i = 0; i < n; i++) {
             if (!(l.get(i) instanceof Number x)) throw new FormatException(file, key + "[" + i + "]", 0, "is not a number");
             out[i] = x.floatValue();
+            // a NaN score compares false with everything: the merge order, and so every tokenization, would be arbitrary
+            if (Float.isNaN(out[i])) throw new FormatException(file, key + "[" + i + "]", 0, "is NaN: merge priorities must be numbers");
         }
         return out;
     }

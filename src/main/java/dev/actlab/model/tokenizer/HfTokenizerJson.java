@@ -42,9 +42,12 @@ public final class HfTokenizerJson {
         catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new FormatException(file, "(json)", e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getByteOffset()), e.getOriginalMessage());
         }
+        if (root == null || !root.isObject()) throw new FormatException(file, "(root)", 0, "is not a JSON object");
         JsonNode model = root.path("model");
+        if (!model.isObject()) throw new FormatException(file, "model", 0, "is missing: not a Hugging Face tokenizer.json (it has no \"model\" object)");
         String type = model.path("type").asText("BPE");
-        if (!type.equals("BPE") || !model.has("merges")) throw new FormatException(file, "model.type", 0, "'" + type + "' is not supported (BPE)");
+        if (!type.equals("BPE")) throw new FormatException(file, "model.type", 0, "'" + type + "' is not supported (BPE)");
+        if (!model.path("merges").isArray()) throw new FormatException(file, "model.merges", 0, "is missing or not a list: a BPE model needs its merges");
         if (!model.path("dropout").isNull() && !model.path("dropout").isMissingNode())
             throw new FormatException(file, "model.dropout", 0, "BPE dropout is not supported");
         if (!model.path("continuing_subword_prefix").asText("").isEmpty() || !model.path("end_of_word_suffix").asText("").isEmpty())
@@ -107,8 +110,9 @@ public final class HfTokenizerJson {
     }
 
     private static int tokenId(Path file, String field, JsonNode v) throws FormatException {
-        if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 0 || v.asInt() >= (1 << 22))
-            throw new FormatException(file, field, 0, "'" + v + "' is not a token id in [0, 2^22)");
+        if (!v.isIntegralNumber()) throw new FormatException(file, field, 0, "'" + v + "' is not an integer token id");
+        if (!v.canConvertToInt() || v.asInt() < 0 || v.asInt() >= (1 << 22))
+            throw new FormatException(file, field, 0, v + " is outside the token ids [0, 2^22)");
         return v.asInt();
     }
 

@@ -72,7 +72,9 @@ public final class WordPieceTokenizer implements Tokenizer {
         Map<String, Integer> vocab = new HashMap<>(v.size() * 2);
         for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
             var e = it.next();
-            if (!e.getValue().canConvertToInt()) throw new FormatException(nameForErrors, "model.vocab." + e.getKey(), 0, "id is not an integer");
+            if (!e.getValue().isIntegralNumber()) throw new FormatException(nameForErrors, "model.vocab." + e.getKey(), 0, "id '" + e.getValue() + "' is not an integer");
+            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0)
+                throw new FormatException(nameForErrors, "model.vocab." + e.getKey(), 0, "id " + e.getValue() + " is outside [0, " + Integer.MAX_VALUE + "]");
             vocab.put(e.getKey(), e.getValue().asInt());
         }
         JsonNode norm = root.path("normalizer");

@@ -54,4 +54,28 @@ class PerplexityTest {
 
         assertThrows(IllegalArgumentException.class, () -> Perplexity.run(m, tokens, 16, Hooks.none(), null, SavedLogits.open(base), null));
     }
+
+    /** Issue 23: ppl --save-logits DIR used to compute everything, then fail and leave DIR.json; now it is refused up front. */
+    @Test
+    void savingLogitsOverADirectoryIsRefusedBeforeTheRun() throws Exception {
+        Path target = java.nio.file.Files.createDirectories(dir.resolve("logits"));
+        java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class, () -> new SavedLogits.Writer(target, 512));
+        assertTrue(e.getMessage().endsWith("is a directory: give the path of a file to write"), e.getMessage());
+        try (var files = java.nio.file.Files.list(dir)) { assertEquals(1, files.count(), "no .part, no sidecar"); }
+    }
+
+    /** Issue 23: a garbage sidecar gave a bare Jackson message (or a ClassCastException) without the file name. */
+    @Test
+    void aGarbageSidecarNamesTheFile() throws Exception {
+        Path base = dir.resolve("base.f32");
+        java.nio.file.Files.write(base, new byte[512 * 4]);
+        String[][] cases = {{"{not json", "(json)"}, {"{\"vocab\": 512, \"targets\": [\"x\"]}", "targets[0]"},
+                {"{\"vocab\": 512, \"targets\": [600]}", "targets[0]"}, {"{\"vocab\": \"512\", \"targets\": []}", "vocab/targets"}, {"null", "(json)"}};
+        for (String[] c : cases) {
+            java.nio.file.Files.writeString(dir.resolve("base.f32.json"), c[0]);
+            dev.actlab.io.FormatException e = assertThrows(dev.actlab.io.FormatException.class, () -> SavedLogits.open(base), c[0]);
+            assertEquals(c[1], e.field(), c[0]);
+            assertTrue(e.getMessage().startsWith(dir.resolve("base.f32.json") + ": "), e.getMessage());
+        }
+    }
 }

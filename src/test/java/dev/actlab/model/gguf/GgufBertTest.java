@@ -53,6 +53,26 @@ class GgufBertTest {
         }
     }
 
+    /** Issue 23: a non-finite epsilon and a tensor the encoder would not use are refused; a reranker's head is ignored by name. */
+    @Test
+    void nonFiniteEpsilonAndUnusedTensorsAreRefused() throws Exception {
+        Path nan = dir.resolve("minilm-nan-eps.gguf");
+        GgufBertWriter.export(minilm, DType.F32, "x").put("bert.attention.layer_norm_epsilon", GgufValue.f32(Float.NaN)).write(nan);
+        dev.actlab.io.FormatException e = assertThrows(dev.actlab.io.FormatException.class, () -> ModelLoader.loadEncoder(nan.toString()));
+        assertEquals("bert.attention.layer_norm_epsilon", e.field());
+        assertTrue(e.getMessage().endsWith("value NaN is not a finite number in (0.0, 1.0)"), e.getMessage());
+
+        Path extra = dir.resolve("minilm-extra.gguf");
+        GgufBertWriter.export(minilm, DType.F32, "x").tensor("blk.6.attn_q.weight", DType.F32, new long[]{384, 384}, (r, dst) -> {}).write(extra);
+        dev.actlab.io.FormatException u = assertThrows(dev.actlab.io.FormatException.class, () -> ModelLoader.loadEncoder(extra.toString()));
+        assertEquals("blk.6.attn_q.weight", u.field());
+        assertTrue(u.getMessage().contains("is not used by the bert encoder (block_count 6)"), u.getMessage());
+
+        Path reranker = dir.resolve("minilm-cls.gguf");
+        GgufBertWriter.export(minilm, DType.F32, "x").tensor("cls.weight", DType.F32, new long[]{384, 1}, (r, dst) -> {}).write(reranker);
+        assertEquals(minilm.config(), ModelLoader.loadEncoder(reranker.toString()).config());
+    }
+
     @Test
     void aDecoderGgufIsNotAnEncoder() throws Exception {
         Path file = dir.resolve("not-bert.gguf");

@@ -74,5 +74,14 @@ class HfBertLoaderTest {
         Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"bert\", \"hidden_size\": 384}");
         e = assertThrows(FormatException.class, () -> HfBertLoader.load(dir));
         assertTrue(e.getMessage().contains("vocab_size"), e.getMessage());
+        // issue 23: a NaN or negative epsilon (Python's json writes NaN) is refused by name, before any weight is read
+        for (String eps : new String[]{"NaN", "-1", "0", "\"1e-12\""}) {
+            Files.writeString(dir.resolve("config.json"), """
+                    {"model_type": "bert", "hidden_size": 384, "num_hidden_layers": 6, "num_attention_heads": 12, "intermediate_size": 1536,
+                     "vocab_size": 30522, "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": %s}""".formatted(eps));
+            e = assertThrows(FormatException.class, () -> HfBertLoader.load(dir));
+            assertEquals("layer_norm_eps", e.field(), e.getMessage());
+            assertTrue(e.getMessage().endsWith("is not a finite number in (0.0, 1.0)"), e.getMessage());
+        }
     }
 }

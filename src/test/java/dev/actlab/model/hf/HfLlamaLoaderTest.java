@@ -32,6 +32,28 @@ class HfLlamaLoaderTest {
         return m;
     }
 
+    static float maxAbs(float[] a) {
+        float m = 0;
+        for (float v : a) m = Math.max(m, Math.abs(v));
+        return m;
+    }
+
+    /**
+     * Tolerance, relative to the largest |logit|: 1e-5 (1.8e-4 on seq2, whose logits reach 17.8,
+     * about 80 ulps of the largest logit). Why not the absolute 1e-4 of the llama2.c path: the
+     * half-split path computes the same numbers in another order, nothing else. With the q/k rows
+     * permuted, each head's q.k dot product (head size 8 here) sums its 8 products in the order
+     * [0,2,4,6,1,3,5,7] instead of [0..7]; RoPE frequencies, cos/sin and every other operation are
+     * the same code on the same values. Measured: with that dot product accumulated exactly (in
+     * double), both paths give bit-identical logits; in float they differ by up to 4.8e-5 on seq2,
+     * and the HF path's max |diff| to the C original is 1.02e-4 there (llama2.c path 8.5e-5). Neither
+     * is the more exact: a double-precision forward pass of the same weights is 7.0e-5 from the C
+     * original, 9.6e-5 from the llama2.c path and 8.9e-5 from the HF path. An absolute bound at the
+     * edge of float32 noise would fail on the summation order alone; a real RoPE or weight-layout bug
+     * (see unpermutedExportDoesNotMatch) moves logits by more than 1e-2.
+     */
+    static final float RELATIVE_TOLERANCE = 1e-5f;
+
     @ParameterizedTest
     @ValueSource(ints = {1, 3})
     void exportedStories260KMatchesTheCOriginal(int shards) throws Exception {
@@ -44,8 +66,13 @@ class HfLlamaLoaderTest {
         for (String seq : new String[]{"seq1", "seq2"}) {
             int[] tokens = Shared.tokens(Shared.require("reference/stories260K/" + seq + ".tokens.txt"));
             float[] expected = Shared.f32(Shared.require("reference/stories260K/" + seq + ".logits.f32"));
-            float d = maxAbsDiff(expected, hf.runWithHooks(tokens, Hooks.none()));
-            assertTrue(d < 1e-4, seq + ": max |diff| " + d);
+            float bound = RELATIVE_TOLERANCE * maxAbs(expected);
+            float[] logits = hf.runWithHooks(tokens, Hooks.none());
+            float d = maxAbsDiff(expected, logits);
+            assertTrue(d < bound, seq + ": max |diff| to the C original " + d + " >= " + bound);
+            // and the two paths of actlab agree as closely: only the order of the q.k sums differs
+            float p = maxAbsDiff(original.runWithHooks(tokens, Hooks.none()), logits);
+            assertTrue(p < bound, seq + ": max |diff| to the llama2.c path " + p + " >= " + bound);
         }
     }
 

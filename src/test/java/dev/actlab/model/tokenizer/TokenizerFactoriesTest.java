@@ -124,4 +124,41 @@ class TokenizerFactoriesTest {
         assertEquals(100258, ids[ids.length - 1]);
         assertEquals("Hello", t.decode(ids));
     }
+
+    /** Issue 23: messages that said the wrong thing ("'BPE' is not supported (BPE)", "is not an integer"). */
+    @Test
+    void malformedTokenizerJsonSaysWhatIsWrong() throws Exception {
+        Path f = tmp.resolve("tokenizer.json");
+        String[][] cases = {
+                {"{}", "model", "is missing: not a Hugging Face tokenizer.json (it has no \"model\" object)"},
+                {"{\"model\": {\"type\": \"Unigram\"}}", "model.type", "'Unigram' is not supported (BPE)"},
+                {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}}", "model.merges", "is missing or not a list: a BPE model needs its merges"},
+                {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 99999999999}, \"merges\": []}}", "model.vocab.a", "99999999999 is outside the token ids [0, 2^22)"},
+                {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 1.5}, \"merges\": []}}", "model.vocab.a", "'1.5' is not an integer token id"},
+                {"[]", "(root)", "is not a JSON object"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(f, c[0]);
+            FormatException e = assertThrows(FormatException.class, () -> HfTokenizerJson.load(f), c[0]);
+            assertEquals(c[1], e.field(), c[0]);
+            assertTrue(e.getMessage().endsWith(c[2]), e.getMessage());
+        }
+        FormatException w = assertThrows(FormatException.class, () -> WordPieceTokenizer.fromJson(
+                new java.io.ByteArrayInputStream("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 99999999999}}}".getBytes()), f));
+        assertTrue(w.getMessage().endsWith("id 99999999999 is outside [0, 2147483647]"), w.getMessage());
+    }
+
+    /** Issue 23 (non-finite values): a NaN SentencePiece score would make the merge order, so every tokenization, arbitrary. */
+    @Test
+    void aNaNScoreIsRefused() throws Exception {
+        Map<String, Object> md = new HashMap<>();
+        md.put("tokenizer.ggml.model", "llama");
+        md.put("tokenizer.ggml.tokens", new String[]{"<unk>", "<s>", "</s>", "\u2581a", "b", "\u2581ab"});
+        md.put("tokenizer.ggml.scores", new float[]{0, 0, 0, -1, -2, Float.NaN});
+        FormatException e = assertThrows(FormatException.class, () -> GgufTokenizers.fromMetadata(md, Path.of("m.gguf")));
+        assertEquals("tokenizer.ggml.scores[5]", e.field());
+        assertTrue(e.getMessage().endsWith("is NaN: merge priorities must be numbers"), e.getMessage());
+        md.put("tokenizer.ggml.scores", new float[]{0, 0, 0, -1, -2, -3});
+        assertNotNull(GgufTokenizers.fromMetadata(md, Path.of("m.gguf")));
+    }
 }
