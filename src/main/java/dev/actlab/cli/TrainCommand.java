@@ -58,11 +58,18 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--compress-activations", description = "Keep the activations saved for backward in 8 bits (a scale per 32 values), dequantized in backward; the forward pass is unchanged.") boolean compressActivations;
 
+    /** The options typed on the command line (not defaults), by their long names. */
+    private java.util.Set<String> given() {
+        java.util.Set<String> s = new java.util.HashSet<>();
+        for (var o : spec.commandLine().getParseResult().matchedOptions()) s.add(o.longestName());
+        return s;
+    }
+
     @Override public Integer call() throws Exception {
         threads.apply();
         TrainRun.Result r = TrainRun.run(new TrainOptions(corpus, cache, config, tokenizer, tokens, out, seed, lr, minLr, warmup, batch, accum, ctx,
                 weightDecay, clip, evalEvery, evalBatches, saveEvery, logEvery, resume, stopAfter, name, probeSequences, from, qat, qatGroup,
-                compressActivations), System.err, () -> FmaPeak.measure(1, 300));
+                compressActivations, given()), System.err, () -> FmaPeak.measure(1, 300));
         if (r.exitCode() != 0) return r.exitCode();
         PrintWriter pw = spec.commandLine().getOut();
         if (json.enabled) pw.println(Json.write(r.json()));

@@ -73,7 +73,13 @@ public final class Checkpoint {
         if (!Files.isRegularFile(dir.resolve("state.json")) && Files.isRegularFile(sibling(dir, ".old").resolve("state.json")))
             dir = sibling(dir, ".old");
         Path statePath = dir.resolve("state.json");
-        var state = JSON.readTree(Files.readString(statePath));
+        com.fasterxml.jackson.databind.JsonNode state;
+        try {
+            state = JSON.readTree(Files.readString(statePath));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            long at = e.getLocation() != null ? Math.max(0, e.getLocation().getCharOffset()) : 0;
+            throw new FormatException(statePath, "state", at, "is not valid JSON (" + e.getOriginalMessage() + ")");
+        }
         LlamaConfig config;
         TrainSettings settings;
         try {

@@ -19,11 +19,13 @@ import java.nio.file.Path;
  * @param probeSequences held-out windows measured at every checkpoint for out/dynamics.jsonl (0: off)
  * @param from          fine-tune this GGUF instead of training from scratch (with qat)
  * @param qat           wNaM or fp8: quantization-aware fine-tuning of from (see QatSettings)
+ * @param given         the options the user typed (e.g. "--lr"), to tell a conflict on --resume from a default
  */
 public record TrainOptions(String corpus, Path cache, String config, String tokenizer, long tokens, Path out, long seed,
                            float lr, Float minLr, Integer warmup, int batch, int accum, int ctx, float weightDecay, float clip,
                            int evalEvery, int evalBatches, int saveEvery, int logEvery, boolean resume, Integer stopAfter,
-                           String name, int probeSequences, Path from, String qat, int qatGroup, boolean compressActivations) {
+                           String name, int probeSequences, Path from, String qat, int qatGroup, boolean compressActivations,
+                           java.util.Set<String> given) {
 
     /** The checks that need no file; throws IllegalArgumentException naming the option. */
     void check() {
@@ -45,6 +47,38 @@ public record TrainOptions(String corpus, Path cache, String config, String toke
     TrainSettings settings(int steps, int defaultWarmup) {
         return new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10, warmup != null ? warmup : defaultWarmup,
                 steps, weightDecay, clip, seed);
+    }
+
+    /**
+     * On --resume the checkpoint's settings win. An option typed now that disagrees with them is
+     * refused rather than silently ignored; the message names each one.
+     */
+    void checkResume(TrainSettings saved, dev.actlab.model.llama.LlamaConfig savedConfig, String checkpoint) {
+        java.util.List<String> conflicts = new java.util.ArrayList<>();
+        TrainSettings now = settings(steps(), saved.warmupSteps());
+        conflict(conflicts, "--tokens", steps(), saved.totalSteps(), " steps");
+        conflict(conflicts, "--lr", now.maxLr(), saved.maxLr(), "");
+        conflict(conflicts, "--min-lr", now.minLr(), saved.minLr(), "");
+        conflict(conflicts, "--warmup", now.warmupSteps(), saved.warmupSteps(), " steps");
+        conflict(conflicts, "--batch", now.batch(), saved.batch(), "");
+        conflict(conflicts, "--accum", now.accumulation(), saved.accumulation(), "");
+        conflict(conflicts, "--ctx", now.seqLen(), saved.seqLen(), "");
+        conflict(conflicts, "--weight-decay", now.weightDecay(), saved.weightDecay(), "");
+        conflict(conflicts, "--clip", now.gradClip(), saved.gradClip(), "");
+        conflict(conflicts, "--seed", now.seed(), saved.seed(), "");
+        if (given.contains("--config")) {
+            var c = dev.actlab.model.llama.LlamaShape.trainingPreset(config).config(savedConfig.contextLength(), savedConfig.vocabSize());
+            if (c.dim() != savedConfig.dim() || c.layers() != savedConfig.layers() || c.hiddenDim() != savedConfig.hiddenDim()
+                    || c.heads() != savedConfig.heads() || c.kvHeads() != savedConfig.kvHeads())
+                conflicts.add("--config " + config + " is another shape than the checkpoint's (dim " + savedConfig.dim() + ", " + savedConfig.layers() + " layers)");
+        }
+        if (!conflicts.isEmpty())
+            throw new IllegalArgumentException("--resume continues " + checkpoint + " with its own settings; these options disagree with them: "
+                    + String.join("; ", conflicts) + ". Leave them out to resume, or start a new run in another --out");
+    }
+
+    private void conflict(java.util.List<String> out, String option, Object now, Object saved, String unit) {
+        if (given.contains(option) && !now.equals(saved)) out.add(option + " gives " + now + unit + ", the checkpoint has " + saved + unit);
     }
 
     /** Optimizer steps that cover --tokens (the last one may overshoot). */

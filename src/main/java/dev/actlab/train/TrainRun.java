@@ -163,7 +163,12 @@ public final class TrainRun {
             // batches are drawn from the corpus by (seed, step): another corpus would silently change the run
             if (Files.isRegularFile(corpusId) && !Files.readString(corpusId).strip().equals(sha))
                 throw new IllegalArgumentException(corpusFile + " is not the corpus this run started with (sha256 in " + corpusId + ")");
-            Trainer t = Trainer.resume(Checkpoint.load(ckpt), data.tokens());
+            Checkpoint.Loaded saved = Checkpoint.load(ckpt);
+            o.checkResume(saved.settings(), saved.config(), ckpt.toString());
+            if (saved.step() >= saved.settings().totalSteps())
+                throw new IllegalArgumentException(ckpt + " is a finished run (step " + saved.step() + " of " + saved.settings().totalSteps()
+                        + "): nothing is left to train; its model is in " + o.out());
+            Trainer t = Trainer.resume(saved, data.tokens());
             if (t.model().config().vocabSize() != data.vocabSize())
                 throw new IllegalArgumentException(ckpt + " has a vocabulary of " + t.model().config().vocabSize() + ", the tokenizer " + data.vocabSize());
             err.printf("resuming %s at step %d of %d%n", ckpt, t.stepsDone(), t.settings().totalSteps());

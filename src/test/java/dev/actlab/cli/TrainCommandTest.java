@@ -66,6 +66,14 @@ class TrainCommandTest {
         assertTrue(wrongCorpus.err().contains("is not the corpus this run started with"), wrongCorpus.err());
         Result resumed = run(args(corpus, b, "--resume"));
         assertEquals(0, resumed.code(), resumed.err());
+        // a resumed run keeps its settings: typed options that disagree are refused by name, a finished run says so
+        Result conflicting = run(args(corpus, b, "--resume", "--lr", "0.005", "--accum", "2"));
+        assertEquals(2, conflicting.code());
+        assertTrue(conflicting.err().contains("--lr gives 0.005, the checkpoint has 0.001") && conflicting.err().contains("--accum gives 2, the checkpoint has 1"),
+                conflicting.err());
+        Result finished = run(args(corpus, b, "--resume"));
+        assertEquals(2, finished.code());
+        assertTrue(finished.err().contains("is a finished run (step 20 of 20)"), finished.err());
         assertArrayEquals(Files.readAllBytes(a.resolve("model.bin")), Files.readAllBytes(b.resolve("model.bin")));
         assertArrayEquals(Files.readAllBytes(a.resolve("checkpoint/optimizer.safetensors")), Files.readAllBytes(b.resolve("checkpoint/optimizer.safetensors")));
     }
