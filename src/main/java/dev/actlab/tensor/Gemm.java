@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * General matrix products C [M, K] += A [M, J] B [J, K] on strided views of float arrays, where A
  * and B may each be stored transposed: training's forward (W transposed), dx and dW (dy
- * transposed), and both attentions' per-head products (Q K^T, P V and their gradients). The
+ * transposed), and its causal attention's per-head products (Q K^T, P V and their gradients). The
  * transposition happens in the packing copies the register tile ({@link GemmKernel}, 12 rows x 2
  * vectors) needs anyway. Every element of C is C + sum_j A[m, j] B[j, k] with fused multiply-adds
  * in j order, whatever the blocking, and each tile of C belongs to one thread: results are

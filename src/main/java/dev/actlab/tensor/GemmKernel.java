@@ -11,11 +11,13 @@ import jdk.incubator.vector.VectorSpecies;
  * element of C is one FMA chain over j in order, so its bits depend neither on the tile nor on
  * the thread that runs it. {@link #reference} is that chain one element at a time.
  *
- * Two shapes, each where it was tuned (AVX-512: 24 accumulators of 32 registers):
- * - 12 x 2 vectors ({@link Gemm}: training's products and both attentions), C += A B, A in
+ * The shapes, each where it was tuned (AVX-512: 24 accumulators of 32 registers):
+ * - 12 x 2 vectors ({@link Gemm}: training's products and its causal attention), C += A B, A in
  *   three layouts: transposed or column-packed, row-packed at the constant stride {@link #RS}, or rows in place.
- * - 6, 4, 2, 1 x 4 vectors ({@link F32PanelMatrix}: the weight panels of prefill and the encoder),
- *   C = A B or C += A B (zero: the first k chunk starts from zero without reading C), A rows in place.
+ * - 6, 4, 2, 1 x 4 vectors ({@link F32PanelMatrix}: the weight panels of prefill and the encoder;
+ *   {@link EncoderAttentionKernel}: attention scores), C = A B or C += A B (zero: start from zero
+ *   without reading C), A rows in place.
+ * - 6 x 2 vectors ({@link EncoderAttentionKernel}: probabilities times values), the same contract.
  */
 final class GemmKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -283,6 +285,44 @@ final class GemmKernel {
             c3 = FloatVector.fromArray(S, b, w + 3 * L).fma(x, c3);
         }
         c0.intoArray(c, cOff); c1.intoArray(c, cOff + L); c2.intoArray(c, cOff + 2 * L); c3.intoArray(c, cOff + 3 * L);
+    }
+
+    /**
+     * C[6 rows from cOff, ldc apart][P2 columns] = (zero ? 0 : C) + A x B over len values of j,
+     * A[i, j] = a[aOff + i lda + j], B P2 floats per j from bOff: 12 accumulators (the encoder's
+     * attention mixes values of one head, as wide as a P2 panel, over long rows of probabilities).
+     */
+    static void rows6x2(float[] c, int cOff, int ldc, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int len) {
+        int x0 = aOff, x1 = x0 + lda, x2 = x1 + lda, x3 = x2 + lda, x4 = x3 + lda, x5 = x4 + lda;
+        int r = cOff;
+        FloatVector c00 = acc(c, r, zero), c01 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c10 = acc(c, r, zero), c11 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c20 = acc(c, r, zero), c21 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c30 = acc(c, r, zero), c31 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c40 = acc(c, r, zero), c41 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c50 = acc(c, r, zero), c51 = acc(c, r + L, zero);
+        int w = bOff;
+        for (int j = 0; j < len; j++, w += P2) {
+            FloatVector w0 = FloatVector.fromArray(S, b, w), w1 = FloatVector.fromArray(S, b, w + L);
+            FloatVector x = FloatVector.broadcast(S, a[x0 + j]); c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[x1 + j]); c10 = w0.fma(x, c10); c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[x2 + j]); c20 = w0.fma(x, c20); c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[x3 + j]); c30 = w0.fma(x, c30); c31 = w1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[x4 + j]); c40 = w0.fma(x, c40); c41 = w1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[x5 + j]); c50 = w0.fma(x, c50); c51 = w1.fma(x, c51);
+        }
+        r = cOff;
+        c00.intoArray(c, r); c01.intoArray(c, r + L); r += ldc;
+        c10.intoArray(c, r); c11.intoArray(c, r + L); r += ldc;
+        c20.intoArray(c, r); c21.intoArray(c, r + L); r += ldc;
+        c30.intoArray(c, r); c31.intoArray(c, r + L); r += ldc;
+        c40.intoArray(c, r); c41.intoArray(c, r + L); r += ldc;
+        c50.intoArray(c, r); c51.intoArray(c, r + L);
     }
 
     /**

@@ -37,7 +37,7 @@ class GemmKernelTest {
     }
 
     @Test
-    void fourVectorTilesFromCAndFromZero() {
+    void sixRowTilesFromCAndFromZero() {
         for (int len : LENGTHS) {
             for (boolean zero : new boolean[]{false, true}) {
                 SplittableRandom rng = new SplittableRandom(len * 2L + (zero ? 1 : 0));
@@ -53,6 +53,9 @@ class GemmKernelTest {
                         c -> GemmKernel.rows2x4(c, cOff, ldc, zero, a, aOff, lda, b, bOff, len), "2 x 4, " + what);
                 check(c0, cOff, ldc, zero, a, aOff, lda, 1, b, bOff, P4, 1, P4, len,
                         c -> GemmKernel.rows1x4(c, cOff, zero, a, aOff, b, bOff, len), "1 x 4, " + what);
+                float[] b2 = gaussian(bOff + len * P2, rng);
+                check(c0, cOff, ldc, zero, a, aOff, lda, 1, b2, bOff, P2, 6, P2, len,
+                        c -> GemmKernel.rows6x2(c, cOff, ldc, zero, a, aOff, lda, b2, bOff, len), "6 x 2, " + what);
             }
         }
     }
