@@ -47,12 +47,6 @@ class GemmKernelTest {
                 String what = "len " + len + (zero ? ", from zero" : ", from C");
                 check(c0, cOff, ldc, zero, a, aOff, lda, 1, b, bOff, P4, 6, P4, len,
                         c -> GemmKernel.rows6x4(c, cOff, ldc, zero, a, aOff, lda, b, bOff, len), "6 x 4, " + what);
-                check(c0, cOff, ldc, zero, a, aOff, lda, 1, b, bOff, P4, 4, P4, len,
-                        c -> GemmKernel.rows4x4(c, cOff, ldc, zero, a, aOff, lda, b, bOff, len), "4 x 4, " + what);
-                check(c0, cOff, ldc, zero, a, aOff, lda, 1, b, bOff, P4, 2, P4, len,
-                        c -> GemmKernel.rows2x4(c, cOff, ldc, zero, a, aOff, lda, b, bOff, len), "2 x 4, " + what);
-                check(c0, cOff, ldc, zero, a, aOff, lda, 1, b, bOff, P4, 1, P4, len,
-                        c -> GemmKernel.rows1x4(c, cOff, zero, a, aOff, b, bOff, len), "1 x 4, " + what);
                 float[] b2 = gaussian(bOff + len * P2, rng);
                 check(c0, cOff, ldc, zero, a, aOff, lda, 1, b2, bOff, P2, 6, P2, len,
                         c -> GemmKernel.rows6x2(c, cOff, ldc, zero, a, aOff, lda, b2, bOff, len), "6 x 2, " + what);
