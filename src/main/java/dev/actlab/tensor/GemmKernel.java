@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register tiles of every float32 matrix product: C tile (+)= A strip x B panel, where the
+ * The register tiles of the float32 matrix products: C tile (+)= A strip x B panel, where the
  * tile is MR rows (ldc apart) by NR vectors of C, A gives one broadcast value per row and j, and B
  * is a packed panel: len rows of NR * L floats, contiguous. Per j a tile loads NR vectors of B and
  * broadcasts MR values of A into MR * NR fused multiply-adds, with no horizontal sums; every
@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class GemmKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
-    /** Rows of the 12 x 2 tile, and the widths (floats per j) of the panels the two shapes read. */
+    /** Rows of the 12 x 2 tile, and the widths (floats per j) of the panels the two- and four-vector tiles read. */
     static final int MR = 12, P2 = 2 * L, P4 = 4 * L;
     /**
      * Row stride of a row-packed A strip: Gemm's j tile plus 16 floats, so that the MR rows do not
