@@ -1,12 +1,9 @@
 package dev.actlab.bench;
 
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.ReadProbe;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The machine's read bandwidth as this JVM sees it: a large off-heap buffer (far bigger than
@@ -14,7 +11,6 @@ import jdk.incubator.vector.VectorSpecies;
  * decode kernels stream weights. The figure that decode GB/s is compared against.
  */
 public final class ReadBandwidth implements AutoCloseable {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buffer;
     private final int blocks;
@@ -38,7 +34,7 @@ public final class ReadBandwidth implements AutoCloseable {
         for (int p = 0; p < passes; p++) {
             long t0 = System.nanoTime();
             par.forRange(blocks, 1, (from, to) -> {
-                for (int b = from; b < to; b++) partial[b] = sumBlock((long) b * BLOCK_BYTES);
+                for (int b = from; b < to; b++) partial[b] = ReadProbe.sum(buffer, (long) b * BLOCK_BYTES, BLOCK_BYTES);
             });
             long t1 = System.nanoTime();
             float s = 0;
@@ -47,18 +43,6 @@ public final class ReadBandwidth implements AutoCloseable {
             best = Math.max(best, bytes() / ((t1 - t0) / 1e9) / 1e9);
         }
         return best;
-    }
-
-    private float sumBlock(long off) {
-        FloatVector a = FloatVector.zero(S), b = FloatVector.zero(S), c = FloatVector.zero(S), d = FloatVector.zero(S);
-        long step = S.vectorByteSize();
-        for (long o = off, end = off + BLOCK_BYTES; o < end; o += 4 * step) {
-            a = a.add(FloatVector.fromMemorySegment(S, buffer, o, ByteOrder.LITTLE_ENDIAN));
-            b = b.add(FloatVector.fromMemorySegment(S, buffer, o + step, ByteOrder.LITTLE_ENDIAN));
-            c = c.add(FloatVector.fromMemorySegment(S, buffer, o + 2 * step, ByteOrder.LITTLE_ENDIAN));
-            d = d.add(FloatVector.fromMemorySegment(S, buffer, o + 3 * step, ByteOrder.LITTLE_ENDIAN));
-        }
-        return a.add(b).add(c.add(d)).lane(0);
     }
 
     @Override public void close() { arena.close(); }

@@ -5,7 +5,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -26,10 +25,6 @@ final class QuantLanes {
 
     static ByteVector load(MemorySegment m, long offset) {
         return ByteVector.fromMemorySegment(B, m, offset, ByteOrder.LITTLE_ENDIAN);
-    }
-
-    static ShortVector loadShorts(MemorySegment m, long offset) {
-        return ShortVector.fromMemorySegment(S, m, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
     static FloatVector x(float[] x, int offset) { return FloatVector.fromArray(FL, x, offset); }

@@ -1,6 +1,7 @@
 package dev.actlab.train;
 
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.Softmax;
 
 /** Softmax cross-entropy over the vocabulary, averaged over positions. */
 public final class CrossEntropy {
@@ -14,9 +15,9 @@ public final class CrossEntropy {
         par.forRange(n, 4, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int o = t * v;
-                float max = VectorExp.max(logits, o, v);
-                float sum = VectorExp.expShifted(logits, probs, o, v, max);
-                VectorExp.scale(probs, o, v, 1f / sum);
+                float max = Softmax.max(logits, o, v);
+                float sum = Softmax.expShifted(logits, probs, o, v, max);
+                Softmax.scale(probs, o, v, 1f / sum);
                 // log-sum-exp form: exact even when the target's probability underflows
                 losses[t] = (float) (Math.log(sum) + max - logits[o + targets[t]]);
             }

@@ -10,6 +10,8 @@ import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.WordPieceTokenizer;
 import dev.actlab.tensor.F32PanelMatrix;
+import dev.actlab.tensor.GeluKernel;
+import dev.actlab.tensor.LayerNormKernel;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.EnumSet;
@@ -135,10 +137,10 @@ public final class BertModel implements HookedModel {
             // MLP: out(gelu(in x))
             // GELU runs inside the matmul's tasks unless a hook must see hook_pre first: the same bits either way
             boolean preHooked = hooked(hk, MLP_PRE, l);
-            linear(w.wIn()[l], w.bIn()[l], x, n, mlp, preHooked ? null : Gelu::apply);
+            linear(w.wIn()[l], w.bIn()[l], x, n, mlp, preHooked ? null : GeluKernel::apply);
             if (preHooked) {
                 fire(hk, MLP_PRE, l, mlp, off, len, dMlp);
-                par.forRange(n, 16, (from, to) -> Gelu.apply(mlp, from * dMlp, to * dMlp));
+                par.forRange(n, 16, (from, to) -> GeluKernel.apply(mlp, from * dMlp, to * dMlp));
             }
             fire(hk, MLP_POST, l, mlp, off, len, dMlp);
             linear(w.wOut()[l], w.bOut()[l], mlp, n, mlpOut, null);
@@ -200,10 +202,10 @@ public final class BertModel implements HookedModel {
     private void layerNorm(Hook[] hk, HookSite scaleSite, HookSite normSite, int layer, float[] x, float[] scale,
                            float[] weight, float[] bias, int[] off, int[] len) {
         int d = c.dModel(), n = scale.length;
-        par.forRange(n, 16, (from, to) -> LayerNorm.normalize(x, scale, d, c.normEps(), from, to));
+        par.forRange(n, 16, (from, to) -> LayerNormKernel.normalize(x, scale, d, c.normEps(), from, to));
         fire(hk, scaleSite, layer, scale, off, len, 1);
         fire(hk, normSite, layer, x, off, len, d);
-        par.forRange(n, 16, (from, to) -> LayerNorm.affine(x, weight, bias, d, from, to));
+        par.forRange(n, 16, (from, to) -> LayerNormKernel.affine(x, weight, bias, d, from, to));
     }
 
     /** Fires a site once per sequence on its rows of buf; shape = [len_b, rowShape...]. */

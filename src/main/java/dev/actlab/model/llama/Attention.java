@@ -4,10 +4,9 @@ import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.SiteTable;
-import dev.actlab.tensor.Lanes;
+import dev.actlab.tensor.Axpy;
+import dev.actlab.tensor.Dot;
 import dev.actlab.tensor.Parallel;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal multi-head attention with grouped-query heads over the KV cache. When a hook listens to
@@ -59,31 +58,13 @@ final class Attention {
         boolean vector = hs >= VECTOR_MIN;
         for (int j = 0; j <= pos; j++) {
             int kOff = j * kvDim + kvHead * hs;
-            row[off + j] = (vector ? dotVector(q, qOff, keys, kOff, hs) : dotScalar(q, qOff, keys, kOff, hs)) * scale;
+            row[off + j] = (vector ? Dot.vector(q, qOff, keys, kOff, hs) : Dot.scalar(q, qOff, keys, kOff, hs)) * scale;
         }
         for (int j = pos + 1; j < T; j++) row[off + j] = Float.NEGATIVE_INFINITY;
     }
 
-    /** Heads at least this wide use the Vector API (one vector or more per head). */
+    /** Heads at least this wide use the vector kernels (one vector or more per head); the score dots then round differently. */
     static final int VECTOR_MIN = 16;
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-
-    static float dotScalar(float[] a, int aOff, float[] b, int bOff, int n) {
-        float s = 0;
-        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
-        return s;
-    }
-
-    /** One FMA chain over whole vectors, the fixed-order lane sum, then the scalar tail. */
-    static float dotVector(float[] a, int aOff, float[] b, int bOff, int n) {
-        int upper = S.loopBound(n), i = 0;
-        FloatVector acc = FloatVector.zero(S);
-        for (; i < upper; i += S.length())
-            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-        float s = Lanes.sum(acc);
-        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
-        return s;
-    }
 
     /** Softmax over row[off : off + len]; entries after len (masked) become 0. */
     private static void softmax(float[] row, int off, int len, int T) {
@@ -101,14 +82,11 @@ final class Attention {
         int hs = c.headSize(), kvDim = c.kvDim(), kvHead = h / (c.heads() / c.kvHeads());
         int zOff = (t * c.heads() + h) * hs;
         for (int i = 0; i < hs; i++) z[zOff + i] = 0;
-        int upper = hs >= VECTOR_MIN ? S.loopBound(hs) : 0;
+        boolean vector = hs >= VECTOR_MIN;   // either gives the same bits
         for (int j = 0; j <= start + t; j++) {
-            float a = p[off + j];
             int vOff = j * kvDim + kvHead * hs;
-            int i = 0;
-            for (; i < upper; i += S.length())   // the same mul then add as the scalar loop, so the same bits
-                FloatVector.fromArray(S, values, vOff + i).mul(a).add(FloatVector.fromArray(S, z, zOff + i)).intoArray(z, zOff + i);
-            for (; i < hs; i++) z[zOff + i] += a * values[vOff + i];
+            if (vector) Axpy.vector(p[off + j], values, vOff, z, zOff, hs);
+            else Axpy.scalar(p[off + j], values, vOff, z, zOff, hs);
         }
     }
 }

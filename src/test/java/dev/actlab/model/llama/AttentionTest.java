@@ -14,15 +14,6 @@ import org.junit.jupiter.api.Test;
 class AttentionTest {
 
     @Test
-    void vectorDotAgreesWithScalarForOddLengths() {
-        SplittableRandom rnd = new SplittableRandom(2);
-        for (int n = 1; n <= 150; n++) {
-            float[] a = random(rnd, n + 5), b = random(rnd, n + 9);
-            assertEquals(Attention.dotScalar(a, 5, b, 9, n), Attention.dotVector(a, 5, b, 9, n), 1e-5f * n, "length " + n);
-        }
-    }
-
-    @Test
     void causalAttentionMatchesTheScalarReference() {
         SplittableRandom rnd = new SplittableRandom(9);
         // head sizes 64 (vector), 24 (vector + tail), 8 (scalar); grouped-query heads

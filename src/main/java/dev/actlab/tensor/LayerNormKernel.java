@@ -1,40 +1,42 @@
-package dev.actlab.model.bert;
+package dev.actlab.tensor;
 
-import dev.actlab.tensor.Lanes;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * LayerNorm over rows of width d: y = (x - mean) / scale * weight + bias with
  * scale = sqrt(var + eps) (biased variance, as BERT). Split in two steps so the hook sites between
- * them (hook_scale [n, 1], hook_normalized [n, d]) see TransformerLens' tensors.
+ * them (hook_scale [n, 1], hook_normalized [n, d]) see TransformerLens' tensors. {@link #reference}
+ * is the plain double-precision definition.
  */
-public final class LayerNorm {
-    private LayerNorm() {}
+public final class LayerNormKernel {
+    private static final VectorSpecies<Float> S = VectorExp.S;
+
+    private LayerNormKernel() {}
 
     /** scale[r] for rows [from, to) of x [n, d]; x[r] becomes (x[r] - mean) / scale[r]. */
     public static void normalize(float[] x, float[] scale, int d, float eps, int from, int to) {
-        var s = VectorExp.S;
-        int upper = s.loopBound(d);
+        int upper = S.loopBound(d);
         for (int r = from; r < to; r++) {
             int o = r * d;
-            FloatVector acc = FloatVector.zero(s);
+            FloatVector acc = FloatVector.zero(S);
             int i = 0;
-            for (; i < upper; i += s.length()) acc = acc.add(FloatVector.fromArray(s, x, o + i));
+            for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, o + i));
             float sum = Lanes.sum(acc);
             for (; i < d; i++) sum += x[o + i];
             float mean = sum / d;
-            FloatVector m = FloatVector.broadcast(s, mean);
-            acc = FloatVector.zero(s);
-            for (i = 0; i < upper; i += s.length()) {
-                FloatVector c = FloatVector.fromArray(s, x, o + i).sub(m);
+            FloatVector m = FloatVector.broadcast(S, mean);
+            acc = FloatVector.zero(S);
+            for (i = 0; i < upper; i += S.length()) {
+                FloatVector c = FloatVector.fromArray(S, x, o + i).sub(m);
                 acc = c.fma(c, acc);
             }
             float ss = Lanes.sum(acc);
             for (; i < d; i++) { float c = x[o + i] - mean; ss += c * c; }
             float sc = (float) Math.sqrt(ss / d + eps);
             scale[r] = sc;
-            FloatVector inv = FloatVector.broadcast(s, sc);
-            for (i = 0; i < upper; i += s.length()) FloatVector.fromArray(s, x, o + i).sub(m).div(inv).intoArray(x, o + i);
+            FloatVector inv = FloatVector.broadcast(S, sc);
+            for (i = 0; i < upper; i += S.length()) FloatVector.fromArray(S, x, o + i).sub(m).div(inv).intoArray(x, o + i);
             for (; i < d; i++) x[o + i] = (x[o + i] - mean) / sc;
         }
     }
@@ -47,7 +49,7 @@ public final class LayerNorm {
         }
     }
 
-    /** Plain scalar reference of normalize + affine, in double. */
+    /** Plain scalar reference of normalize + affine for rows [0, n), in double. */
     public static void reference(float[] x, float[] weight, float[] bias, int d, float eps, int n) {
         for (int r = 0; r < n; r++) {
             double mean = 0, var = 0;

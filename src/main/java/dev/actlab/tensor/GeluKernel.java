@@ -1,35 +1,37 @@
-package dev.actlab.model.bert;
+package dev.actlab.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * GELU with the error function (BERT's "gelu", not the tanh approximation):
  * gelu(x) = x/2 (1 + erf(x / sqrt 2)). erf by Abramowitz and Stegun 7.1.26 (absolute error below
  * 1.5e-7): erfc(z) = t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) e^(-z^2) with t = 1 / (1 + p z), z >= 0.
  * For x < 0 the factor 1 + erf = erfc(|x| / sqrt 2) is used directly, so there is no cancellation.
+ * {@link #scalar} is the twin that gives the vector lanes' bits.
  */
-public final class Gelu {
+public final class GeluKernel {
+    private static final VectorSpecies<Float> S = VectorExp.S;
     private static final float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
     private static final float INV_SQRT2 = 0.70710678118654752f;
 
-    private Gelu() {}
+    private GeluKernel() {}
 
     /** In place over x[from, to). */
     public static void apply(float[] x, int from, int to) {
-        var s = VectorExp.S;
         int i = from;
-        for (int upper = from + s.loopBound(to - from); i < upper; i += s.length()) {
-            FloatVector v = FloatVector.fromArray(s, x, i);
+        for (int upper = from + S.loopBound(to - from); i < upper; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
             FloatVector z = v.abs().mul(INV_SQRT2);
-            FloatVector t = FloatVector.broadcast(s, 1f).div(z.fma(FloatVector.broadcast(s, P), FloatVector.broadcast(s, 1f)));
-            FloatVector poly = t.fma(FloatVector.broadcast(s, A5), FloatVector.broadcast(s, A4));
-            poly = poly.fma(t, FloatVector.broadcast(s, A3));
-            poly = poly.fma(t, FloatVector.broadcast(s, A2));
-            poly = poly.fma(t, FloatVector.broadcast(s, A1));
+            FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(FloatVector.broadcast(S, P), FloatVector.broadcast(S, 1f)));
+            FloatVector poly = t.fma(FloatVector.broadcast(S, A5), FloatVector.broadcast(S, A4));
+            poly = poly.fma(t, FloatVector.broadcast(S, A3));
+            poly = poly.fma(t, FloatVector.broadcast(S, A2));
+            poly = poly.fma(t, FloatVector.broadcast(S, A1));
             FloatVector erfc = poly.mul(t).mul(VectorExp.exp(z.mul(z).neg()));
             VectorMask<Float> neg = v.lt(0f);
-            FloatVector onePlusErf = FloatVector.broadcast(s, 2f).sub(erfc).blend(erfc, neg);
+            FloatVector onePlusErf = FloatVector.broadcast(S, 2f).sub(erfc).blend(erfc, neg);
             v.mul(0.5f).mul(onePlusErf).intoArray(x, i);
         }
         for (; i < to; i++) x[i] = scalar(x[i]);

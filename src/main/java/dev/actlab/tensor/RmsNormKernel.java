@@ -1,0 +1,74 @@
+package dev.actlab.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The backward of RMSNorm y = x * rstd * w, rstd = 1 / sqrt(mean(x^2) + eps), over rows of width c:
+ * dx_i = rstd w_i dy_i - rstd^3 / c * x_i * sum_j(w_j dy_j x_j) per row; dw_i = sum_rows dy_i x_i rstd
+ * per channel. {@link #backwardRowReference} and {@link #weightGradientReference} are the plain
+ * double-precision definitions.
+ */
+public final class RmsNormKernel {
+    private static final VectorSpecies<Float> S = VectorExp.S;
+    private static final int L = S.length();
+    /** The smallest channel range worth a task of {@link #weightGradient}: one vector of channels. */
+    public static final int CHANNEL_CHUNK = L;
+
+    private RmsNormKernel() {}
+
+    /** dx[o, o + c) += dL/dx of one row x[o, o + c), given dy[o, o + c), w [c] and the row's rstd. */
+    public static void backwardRow(float[] dx, float[] dy, float[] x, float[] w, float rstd, int o, int c) {
+        int i = 0, upper = S.loopBound(c);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += L)
+            acc = acc.add(FloatVector.fromArray(S, w, i).mul(FloatVector.fromArray(S, dy, o + i)).mul(FloatVector.fromArray(S, x, o + i)));
+        float dot = Lanes.sum(acc);
+        for (; i < c; i++) dot += w[i] * dy[o + i] * x[o + i];
+        float k = rstd * rstd * rstd * dot / c;
+        for (i = 0; i < upper; i += L) {
+            FloatVector g = FloatVector.fromArray(S, w, i).mul(rstd).mul(FloatVector.fromArray(S, dy, o + i))
+                    .sub(FloatVector.fromArray(S, x, o + i).mul(k));
+            FloatVector.fromArray(S, dx, o + i).add(g).intoArray(dx, o + i);
+        }
+        for (; i < c; i++) dx[o + i] += rstd * w[i] * dy[o + i] - k * x[o + i];
+    }
+
+    /**
+     * dw[i] += sum over rows t < n of dy[t, i] x[t, i] rstd[t], for channels [from, to) of rows of
+     * width c: each lane is its own channel's sum in row order, the scalar tail does the same
+     * operations, so a channel's bits do not depend on where a range starts.
+     */
+    public static void weightGradient(float[] dw, float[] dy, float[] x, float[] rstd, int n, int c, int from, int to) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector s = FloatVector.zero(S);
+            for (int t = 0; t < n; t++)
+                s = s.add(FloatVector.fromArray(S, dy, t * c + i).mul(FloatVector.fromArray(S, x, t * c + i)).mul(rstd[t]));
+            FloatVector.fromArray(S, dw, i).add(s).intoArray(dw, i);
+        }
+        for (; i < to; i++) {
+            float s = 0;
+            for (int t = 0; t < n; t++) s += dy[t * c + i] * x[t * c + i] * rstd[t];
+            dw[i] += s;
+        }
+    }
+
+    /** {@link #backwardRow} in double: the increments of dx[o, o + c). */
+    public static double[] backwardRowReference(float[] dy, float[] x, float[] w, float rstd, int o, int c) {
+        double dot = 0;
+        for (int i = 0; i < c; i++) dot += (double) w[i] * dy[o + i] * x[o + i];
+        double k = (double) rstd * rstd * rstd * dot / c;
+        double[] g = new double[c];
+        for (int i = 0; i < c; i++) g[i] = (double) rstd * w[i] * dy[o + i] - k * x[o + i];
+        return g;
+    }
+
+    /** {@link #weightGradient} in double: the increments of dw[0, c). */
+    public static double[] weightGradientReference(float[] dy, float[] x, float[] rstd, int n, int c) {
+        double[] g = new double[c];
+        for (int t = 0; t < n; t++)
+            for (int i = 0; i < c; i++) g[i] += (double) dy[t * c + i] * x[t * c + i] * rstd[t];
+        return g;
+    }
+}
