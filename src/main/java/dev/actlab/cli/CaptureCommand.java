@@ -57,9 +57,17 @@ final class CaptureCommand implements Callable<Integer> {
         for (String p : sites) filter = filter.or(Hooks.glob(p.trim()));
         int window = ctx > 0 ? ctx : Math.min(512, m.contextLength());
         ProgressBar bar = new ProgressBar("capture", "windows");
-        CaptureManifest man = new ActivationCapture(m, filter, window, shardTokens, dtype)
-                .withInterventions(steering.interventions(m), steering.given() ? steering.steering().summary(m) : null)
-                .run(ids, offsets, out, bar);
+        // Ctrl-C: what is on disk is a resumable store; say so instead of vanishing silently
+        Thread onInterrupt = new Thread(() -> System.err.printf("%ncapture interrupted: the windows done so far are kept in %s; run the same command again to resume%n", out));
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
+        CaptureManifest man;
+        try {
+            man = new ActivationCapture(m, filter, window, shardTokens, dtype)
+                    .withInterventions(steering.interventions(m), steering.given() ? steering.steering().summary(m) : null)
+                    .run(ids, offsets, out, bar);
+        } finally {
+            Runtime.getRuntime().removeShutdownHook(onInterrupt);
+        }
         PrintWriter pw = spec.commandLine().getOut();
         if (json.enabled) {
             Map<String, Object> j = new LinkedHashMap<>();

@@ -22,12 +22,13 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output file (.f32).") Path out;
     @Mixin ThreadsOption threads;
     @Mixin ControlVectorOptions steering;
+    @Mixin CheckFiniteOption finite;
 
     @Override public Integer call() throws Exception {
         threads.apply();
         LlamaModel m = model.decoder();
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
-        float[] logits = m.runWithHooks(ids, steering.hooks(m));
+        float[] logits = m.runWithHooks(ids, finite.with(steering.hooks(m), m));
         writeF32(out, logits);
         System.err.printf("wrote %d positions x %d logits to %s%n", ids.length, m.config().vocabSize(), out);
         return 0;

@@ -43,8 +43,15 @@ public final class Main {
         return cl;
     }
 
-    private static String describe(Exception ex) {
-        if (ex instanceof java.nio.file.NoSuchFileException nf) return nf.getFile() + ": no such file";
+    static String describe(Exception ex) {
+        if (ex instanceof java.nio.file.NoSuchFileException nf) return nf.getFile() + ": no such file" + (nf.getReason() != null ? " (" + nf.getReason() + ")" : "");
+        // the JDK's messages for these are only the path: say what went wrong with it
+        if (ex instanceof java.nio.file.AccessDeniedException a) return a.getFile() + ": permission denied";
+        if (ex instanceof java.nio.file.NotDirectoryException n) return n.getFile() + ": is not a directory";
+        if (ex instanceof java.nio.file.DirectoryNotEmptyException d) return d.getFile() + ": directory is not empty";
+        if (ex instanceof java.nio.file.FileAlreadyExistsException f) return f.getFile() + ": already exists";
+        if (ex instanceof java.nio.file.FileSystemException fs && fs.getReason() != null)
+            return (fs.getFile() != null ? fs.getFile() + ": " : "") + fs.getReason() + (fs.getOtherFile() != null ? " (" + fs.getOtherFile() + ")" : "");
         return ex.getMessage() == null ? ex.toString() : ex.getMessage();
     }
 }

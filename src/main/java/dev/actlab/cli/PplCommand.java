@@ -31,23 +31,25 @@ final class PplCommand implements Callable<Integer> {
     }
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
 
-    @Option(names = "--ctx", defaultValue = "512", description = "Window length in tokens (default ${DEFAULT-VALUE}, capped at the model's context).") int ctx;
+    @Option(names = "--ctx", defaultValue = "512", description = "Window length in tokens (default ${DEFAULT-VALUE}, capped at the model's context; 0 = the model's context, as in inspect and capture).") int ctx;
     @Option(names = "--save-logits", description = "Save the scored logits (+ FILE.json) as a base for --kl-base.") Path saveLogits;
     @Option(names = "--kl-base", description = "Logits saved by --save-logits from a base model on the same text.") Path klBase;
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
     @Mixin ControlVectorOptions steering;
+    @Mixin CheckFiniteOption finite;
 
     @Override public Integer call() throws Exception {
         threads.apply();
         LlamaModel m = model.decoder();
         int[] tokens = readTokens(m);
-        int window = Math.min(ctx, m.config().contextLength());
+        if (ctx < 0) throw new IllegalArgumentException("--ctx must be >= 0 (0 = the model's context), not " + ctx);
+        int window = ctx == 0 ? m.config().contextLength() : Math.min(ctx, m.config().contextLength());
         SavedLogits base = klBase == null ? null : SavedLogits.open(klBase);
         ProgressBar bar = new ProgressBar("ppl", "tokens");
         PerplexityResult r;
         try (SavedLogits.Writer save = saveLogits == null ? null : new SavedLogits.Writer(saveLogits, m.config().vocabSize())) {
-            r = Perplexity.run(m, tokens, window, steering.hooks(m), save, base, bar::update);
+            r = Perplexity.run(m, tokens, window, finite.with(steering.hooks(m), m), save, base, bar::update);
             if (save != null) save.commit();
         }
         PrintWriter out = spec.commandLine().getOut();

@@ -29,6 +29,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
     @Mixin ControlVectorOptions steering;
+    @Mixin CheckFiniteOption finite;
 
     @Override public Integer call() throws Exception {
         threads.apply();
@@ -37,12 +38,12 @@ final class RunCommand implements Callable<Integer> {
         Sampler sampler = new Sampler(temperature, topP, seed);
         PrintWriter out = spec.commandLine().getOut();
         boolean stream = !json.enabled && m.tokenizer() != null;
-        if (stream) { out.print(prompt); out.flush(); }
+        String shownPrompt = !stream ? "" : prompt != null ? prompt : m.tokenizer() != null ? m.tokenizer().decode(ids) : "";
         int[] shown = {0};
-        Generation g = Generator.generate(m, ids, maxTokens, sampler, steering.hooks(m), id -> {
+        Generation g = Generator.generate(m, ids, maxTokens, sampler, finite.with(steering.hooks(m), m), id -> {
             if (!json.enabled && m.tokenizer() == null) { out.print((shown[0]++ == 0 ? "" : " ") + id); out.flush(); }
         });
-        if (stream) { out.println(g.text()); }
+        if (stream) out.println(shownPrompt + g.text());   // after the run: an error leaves stdout empty
         if (json.enabled) {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("model", model.path().toString());

@@ -16,6 +16,7 @@ final class TextInput {
 
     /** A UTF-8 text file; invalid UTF-8 is an error naming the byte offset, not silently replaced. */
     static String utf8(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": is a directory, not a text file");
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString());
         byte[] bytes = Files.readAllBytes(file);
         ByteBuffer in = ByteBuffer.wrap(bytes);
@@ -29,6 +30,7 @@ final class TextInput {
 
     /** A file of token ids separated by whitespace or commas. */
     static int[] tokenIds(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": is a directory, not a file of token ids");
         String s = Files.readString(file).trim();
         if (s.isEmpty()) throw new IllegalArgumentException(file + ": no token ids");
         try {

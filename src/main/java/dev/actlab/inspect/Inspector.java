@@ -8,6 +8,7 @@ import dev.actlab.io.Progress;
 import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.hook.FiniteCheck;
 import dev.actlab.model.hook.HookedDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,6 +62,7 @@ public final class Inspector {
             boolean last = c == chunks - 1;
             Hooks hooks = new Hooks();
             if (interventions != null) interventions.accept(hooks);
+            hooks.add(s -> true, new FiniteCheck(model.source()));   // a NaN in a report is a wrong answer: stop where it first appears
             hooks.add(STATS_SITES, stats).add(MassiveActivations::listensTo, massive)
                     .add(OutlierChannels::listensTo, outliers).add(AttentionSinks::listensTo, sinks);
             ActivationCache lensCache = null;

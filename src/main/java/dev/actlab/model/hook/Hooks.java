@@ -29,6 +29,12 @@ public final class Hooks {
         return this;
     }
 
+    /** Adds every hook of other after this one's own (other is left as it was). */
+    public Hooks addAll(Hooks other) {
+        for (Entry e : other.entries) add(e.matcher(), e.hook());
+        return this;
+    }
+
     public boolean isEmpty() { return entries.isEmpty(); }
 
     /** Compiles a glob: {@code *} matches any run of characters, everything else literally. */
