@@ -40,12 +40,12 @@ public record HadamardRotation(long seed, boolean online) implements QuantStep {
         for (int l = 0; l < L; l++) {
             for (Linear lin : Linear.values()) {
                 if (!lin.normed()) continue;
-                scaleColumns(m.weight(l, lin), lin.rows(c), m.normBefore(l, lin));
+                ChannelScales.scaleColumns(m.weight(l, lin), lin.rows(c), m.normBefore(l, lin));
             }
             java.util.Arrays.fill(m.attnNorm(l), 1f);
             java.util.Arrays.fill(m.ffnNorm(l), 1f);
         }
-        scaleColumns(m.output(), vocab, m.finalNorm());
+        ChannelScales.scaleColumns(m.output(), vocab, m.finalNorm());
         java.util.Arrays.fill(m.finalNorm(), 1f);
         progress.update(1, L + 2);
         // 2. rotate the residual stream
@@ -68,11 +68,5 @@ public record HadamardRotation(long seed, boolean online) implements QuantStep {
             progress.update(l + 3, L + 2);
         }
         m.log(describe() + " [" + r + (online ? "; online " + hO + ", " + hDown : "") + "]");
-    }
-
-    /** w[:, j] *= s[j] for a row-major [rows, s.length] matrix. */
-    static void scaleColumns(float[] w, int rows, float[] s) {
-        int cols = s.length;
-        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) w[i * cols + j] *= s[j];
     }
 }

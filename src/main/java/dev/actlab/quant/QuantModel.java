@@ -31,7 +31,6 @@ public final class QuantModel {
     final float[][] qBias, kBias, vBias; // [layers][...] or null
     final float[][][] weights;         // [layers][Linear][rows * cols]
     final LinearInput[][] inputs;      // [layers][Linear]
-    final float[][][] corrections;     // [layers][Linear][rows] added to the output (NoisyQuant), or null
     final Quantizer[][] weightQuant;   // [layers][Linear]: the quantizer the weights were rounded with, or null
     private final List<String> steps = new ArrayList<>();
 
@@ -42,7 +41,6 @@ public final class QuantModel {
         int nl = Linear.values().length;
         weights = new float[layers][nl][];
         inputs = new LinearInput[layers][nl];
-        corrections = new float[layers][nl][];
         weightQuant = new Quantizer[layers][nl];
         for (LinearInput[] row : inputs) java.util.Arrays.fill(row, LinearInput.IDENTITY);
     }
@@ -84,7 +82,6 @@ public final class QuantModel {
             for (int i = 0; i < weights[l].length; i++) {
                 q.weights[l][i] = weights[l][i].clone();
                 q.inputs[l][i] = inputs[l][i];
-                q.corrections[l][i] = corrections[l][i] == null ? null : corrections[l][i].clone();
                 q.weightQuant[l][i] = weightQuant[l][i];
             }
         }
@@ -109,9 +106,6 @@ public final class QuantModel {
     public LinearInput input(int layer, Linear lin) { return inputs[layer][lin.ordinal()]; }
     public void setInput(int layer, Linear lin, LinearInput in) { inputs[layer][lin.ordinal()] = in; }
 
-    public float[] correction(int layer, Linear lin) { return corrections[layer][lin.ordinal()]; }
-    public void setCorrection(int layer, Linear lin, float[] c) { corrections[layer][lin.ordinal()] = c; }
-
     /** The quantizer the weights of a projection were rounded with, or null while they are float. */
     public Quantizer weightQuantizer(int layer, Linear lin) { return weightQuant[layer][lin.ordinal()]; }
     public void markQuantized(int layer, Linear lin, Quantizer q) { weightQuant[layer][lin.ordinal()] = q; }
@@ -132,14 +126,14 @@ public final class QuantModel {
     /** Gives the unembedding its own array (before a transform that changes one and not the other). */
     public void untie() { if (output == embedding) output = embedding.clone(); }
     public float[] vBias(int layer) { return vBias == null ? null : vBias[layer]; }
+    public boolean hasBiases() { return qBias != null; }
 
     /** Records a step of the recipe (for reports). */
     public void log(String step) { steps.add(step); }
     public List<String> steps() { return Collections.unmodifiableList(steps); }
 
     /**
-     * A runnable decoder: float32 weights, each projection's input transform and output correction
-     * attached. It shares this model's arrays (no copy): transform a {@link #copy} to keep it as it is.
+     * A runnable decoder: float32 weights, each projection's input transform attached. It shares this model's arrays (no copy): transform a {@link #copy} to keep it as it is.
      */
     public LlamaModel build() {
         int L = config.layers(), dim = config.dim(), vocab = config.vocabSize();
@@ -150,7 +144,7 @@ public final class QuantModel {
             for (Linear lin : Linear.values()) {
                 int i = lin.ordinal();
                 F32Matrix f = F32Matrix.of(weights[l][i], lin.rows(config), lin.cols(config));
-                m[i][l] = inputs[l][i].isIdentity() && corrections[l][i] == null ? f : new QuantizedLinear(f, inputs[l][i], corrections[l][i]);
+                m[i][l] = inputs[l][i].isIdentity() ? f : new QuantizedLinear(f, inputs[l][i]);
             }
         LlamaWeights w = new LlamaWeights(emb, attnNorm.clone(), m[Linear.Q.ordinal()], m[Linear.K.ordinal()], m[Linear.V.ordinal()],
                 m[Linear.O.ordinal()], qBias, kBias, vBias, ffnNorm.clone(), m[Linear.GATE.ordinal()], m[Linear.DOWN.ordinal()],

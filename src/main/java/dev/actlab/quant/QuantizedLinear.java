@@ -7,8 +7,8 @@ import dev.actlab.tensor.WeightMatrix;
 
 /**
  * A weight matrix whose inputs are transformed before the product ({@link LinearInput}: online
- * rotation, noise, activation fake quantization), with an optional correction added to each output
- * row afterwards (NoisyQuant's bias, -W * noise). The forward pass does not know: it calls matmul as
+ * rotation, noise, activation fake quantization); when noise is added, -W * noise is added to each
+ * output row afterwards (NoisyQuant's bias correction, computed from these weights). The forward pass does not know: it calls matmul as
  * for any weight matrix. The weights themselves are float32 (already fake-quantized when a recipe
  * quantized them).
  */
@@ -17,8 +17,23 @@ final class QuantizedLinear implements WeightMatrix {
     private final LinearInput input;
     private final float[] outputCorrection;   // [rows] or null
 
-    QuantizedLinear(F32Matrix weights, LinearInput input, float[] outputCorrection) {
-        this.weights = weights; this.input = input; this.outputCorrection = outputCorrection;
+    QuantizedLinear(F32Matrix weights, LinearInput input) {
+        this.weights = weights; this.input = input;
+        this.outputCorrection = input.noise() == null ? null : correction(weights, input.noise());
+    }
+
+    /** -W n: what the noise added to every input contributes to the output, taken off again (in double, rounded once). */
+    private static float[] correction(F32Matrix w, float[] noise) {
+        int rows = w.rows(), cols = w.cols();
+        if (noise.length != cols) throw new IllegalArgumentException("noise of " + noise.length + " values for " + cols + " input channels");
+        float[] row = new float[cols], c = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            w.dequantizeRow(r, row, 0);
+            double s = 0;
+            for (int j = 0; j < cols; j++) s += (double) row[j] * noise[j];
+            c[r] = (float) -s;
+        }
+        return c;
     }
 
     @Override public int rows() { return weights.rows(); }
