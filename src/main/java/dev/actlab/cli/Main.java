@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 PatchCommand.class,
                 QuantizeCommand.class,
+                QuantizeSweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
