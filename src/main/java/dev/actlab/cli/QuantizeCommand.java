@@ -6,6 +6,7 @@ import dev.actlab.model.eval.PairedPerplexity;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.quant.Calibration;
 import dev.actlab.quant.QuantModel;
+import dev.actlab.quant.QuantParts;
 import dev.actlab.quant.QuantizeRun;
 import dev.actlab.quant.Recipe;
 import dev.actlab.tensor.DType;
@@ -56,6 +57,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--out-type", defaultValue = "F32", description = "Matrix type of --out: F32 (the fake-quantized values exactly), F16, Q8_0, Q4_0 (default ${DEFAULT-VALUE}).") DType outType;
     @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
     @Option(names = "--threads") Integer threads;
+    @Option(names = "--parts", description = "Also split the error into weight and activation parts, in total and per layer (2 + 2 x layers more evaluations).") boolean parts;
     @Option(names = "--json", description = "Print the results as JSON.") boolean json;
 
     @Override public Integer call() throws Exception {
@@ -67,8 +69,9 @@ final class QuantizeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         QuantModel q = QuantizeRun.quantize(m, r, s.calibration, label -> new ProgressBar(label, "units"));
         double qs = (System.nanoTime() - t0) / 1e9;
-        var stats = dev.actlab.model.eval.PairedPerplexity.run(m, List.of(q.build()), s.windows, new ProgressBar("evaluate", "tokens")).get(0);
+        var stats = PairedPerplexity.run(m, List.of(q.build()), s.windows, new ProgressBar("evaluate", "tokens")).get(0);
         res = new QuantizeRun.Result(r.text(), q.steps(), r.bitsLabel(), QuantizeRun.weightBits(q), stats, qs);
+        QuantParts split = parts ? QuantParts.measure(m, q, s.windows, new ProgressBar("error split", "tokens")) : null;
         if (out != null) {
             ProgressBar bar = new ProgressBar("write", "MB");
             QuantizeRun.writeGguf(q, ModelRef.path(model == null ? null : model.toString()), out, outType, (d, t) -> bar.update(d >> 20, t >> 20));
@@ -79,6 +82,7 @@ final class QuantizeCommand implements Callable<Integer> {
             j.put("model", m.source());
             j.put("protocol", s.protocol(m));
             j.putAll(res.toJson());
+            if (split != null) j.put("error_split", split.toJson());
             if (out != null) j.put("out", out.toString());
             pw.println(Json.write(j));
         } else {
@@ -87,6 +91,7 @@ final class QuantizeCommand implements Callable<Integer> {
             for (String step : q.steps()) pw.println("  " + step);
             pw.printf("quantized in %.1f s%n", qs);
             pw.print(stats.table());
+            if (split != null) pw.print(split.table());
             if (out != null) pw.println("wrote " + out + " (" + outType + ")");
         }
         pw.flush();

@@ -59,8 +59,9 @@ public record Awq(Quantizer quantizer, int grid) implements QuantStep {
                 ChannelScales.fold(m, layer, site, site == ChannelScales.Site.O_IN ? ChannelScales.reducePerKv(c, s, false) : s);
             }
             for (Linear lin : Linear.values()) {
-                quantizer.apply(m.weight(l, lin), 0, lin.rows(c), lin.cols(c));
-                m.markQuantized(l, lin, quantizer);
+                float[] w = m.weight(l, lin).clone();
+                quantizer.apply(w, 0, lin.rows(c), lin.cols(c));
+                m.setQuantizedWeight(l, lin, w, quantizer);
             }
             progress.update((l + 1) * W, L * W);
         }

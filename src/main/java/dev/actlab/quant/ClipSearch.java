@@ -27,8 +27,7 @@ public record ClipSearch(Quantizer quantizer, int grid, float min) implements Qu
         for (int l = 0; l < L; l++) {
             for (Linear lin : Linear.values()) {
                 float[] w = m.weight(l, lin);
-                m.setWeight(l, lin, quantize(w, lin.rows(c), lin.cols(c), Parallel.shared()));
-                m.markQuantized(l, lin, quantizer);
+                m.setQuantizedWeight(l, lin, quantize(w, lin.rows(c), lin.cols(c), Parallel.shared()), quantizer);
             }
             progress.update(l + 1, L);
         }

@@ -51,8 +51,7 @@ public record Gptq(Quantizer quantizer, int block, float damp, boolean actOrder)
             calib.collect(m, l, l, owners, (ly, lin, x, n, cols) -> hs.get(lin).add(x, n, par),
                     (done, all) -> progress.update(before + done, L * W));
             for (Linear lin : Linear.values()) {
-                m.setWeight(l, lin, quantize(m.weight(l, lin), lin.rows(c), lin.cols(c), hs.get(lin), quantizer, block, damp, actOrder, par));
-                m.markQuantized(l, lin, quantizer);
+                m.setQuantizedWeight(l, lin, quantize(m.weight(l, lin), lin.rows(c), lin.cols(c), hs.get(lin), quantizer, block, damp, actOrder, par), quantizer);
             }
         }
         m.log(describe());

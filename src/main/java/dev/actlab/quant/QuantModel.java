@@ -32,6 +32,7 @@ public final class QuantModel {
     final float[][][] weights;         // [layers][Linear][rows * cols]
     final LinearInput[][] inputs;      // [layers][Linear]
     final Quantizer[][] weightQuant;   // [layers][Linear]: the quantizer the weights were rounded with, or null
+    final float[][][] floatWeights;    // [layers][Linear]: the weights just before they were first rounded, or null
     private final List<String> steps = new ArrayList<>();
 
     private QuantModel(LlamaConfig config, Tokenizer tokenizer, String source, int layers, boolean biases) {
@@ -42,6 +43,7 @@ public final class QuantModel {
         weights = new float[layers][nl][];
         inputs = new LinearInput[layers][nl];
         weightQuant = new Quantizer[layers][nl];
+        floatWeights = new float[layers][nl][];
         for (LinearInput[] row : inputs) java.util.Arrays.fill(row, LinearInput.IDENTITY);
     }
 
@@ -83,6 +85,7 @@ public final class QuantModel {
                 q.weights[l][i] = weights[l][i].clone();
                 q.inputs[l][i] = inputs[l][i];
                 q.weightQuant[l][i] = weightQuant[l][i];
+                q.floatWeights[l][i] = floatWeights[l][i] == null ? null : floatWeights[l][i].clone();
             }
         }
         q.steps.addAll(steps);
@@ -108,7 +111,32 @@ public final class QuantModel {
 
     /** The quantizer the weights of a projection were rounded with, or null while they are float. */
     public Quantizer weightQuantizer(int layer, Linear lin) { return weightQuant[layer][lin.ordinal()]; }
-    public void markQuantized(int layer, Linear lin, Quantizer q) { weightQuant[layer][lin.ordinal()] = q; }
+
+    /**
+     * Replaces a projection's weights by their rounded values, remembering the quantizer and, the first
+     * time, the float weights they replace (for the weight / activation error split).
+     */
+    public void setQuantizedWeight(int layer, Linear lin, float[] rounded, Quantizer q) {
+        int i = lin.ordinal();
+        if (floatWeights[layer][i] == null) floatWeights[layer][i] = weights[layer][i];
+        setWeight(layer, lin, rounded);
+        weightQuant[layer][i] = q;
+    }
+
+    /** The weights before they were first rounded, or the current weights while they are float. */
+    public float[] floatWeight(int layer, Linear lin) {
+        float[] f = floatWeights[layer][lin.ordinal()];
+        return f != null ? f : weights[layer][lin.ordinal()];
+    }
+
+    /** Puts back the float weights of one projection (forgetting its rounding). */
+    public void restoreFloatWeight(int layer, Linear lin) {
+        int i = lin.ordinal();
+        if (floatWeights[layer][i] == null) return;
+        weights[layer][i] = floatWeights[layer][i];
+        floatWeights[layer][i] = null;
+        weightQuant[layer][i] = null;
+    }
 
     /** The norm whose weight multiplies the input of a normed projection (attention norm for q, k, v; MLP norm for gate, up). */
     public float[] normBefore(int layer, Linear lin) {

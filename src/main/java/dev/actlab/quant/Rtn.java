@@ -12,8 +12,9 @@ public record Rtn(Quantizer quantizer) implements QuantStep {
         int L = m.layers(), done = 0;
         for (int l = 0; l < L; l++) {
             for (Linear lin : Linear.values()) {
-                quantizer.apply(m.weight(l, lin), 0, lin.rows(m.config()), lin.cols(m.config()));
-                m.markQuantized(l, lin, quantizer);
+                float[] w = m.weight(l, lin).clone();
+                quantizer.apply(w, 0, lin.rows(m.config()), lin.cols(m.config()));
+                m.setQuantizedWeight(l, lin, w, quantizer);
             }
             progress.update(++done, L);
         }
