@@ -30,12 +30,14 @@ import java.util.function.IntFunction;
  * <li>{@code hadamard(seed=0, online=true)} QuaRot rotation of the residual stream, online Hadamard before o and down;
  * <li>{@code gptq(w.., damp=0.01, block=128, actorder=true)} GPTQ;
  * <li>{@code awq(w.., grid=20)} AWQ scale search, then round to nearest;
- * <li>{@code noisyquant(a..)} activations quantized with a fixed uniform noise added before and its product removed after.
+ * <li>{@code noisyquant(a..)} activations quantized with a fixed uniform noise added before and its product removed after;
+ * <li>{@code mixed(budget=4, min=2, max=8, g.., windows=8)} integer bits per layer (from 2, 3, 4, 5, 6, 8 within
+ *     [min, max]) by measured sensitivity under an average-bits budget, then round to nearest.
  * </ul>
  * Any weight method may also carry a.. / ag / aclip: activation quantization is then set right after it.
  */
 public record Recipe(String text, List<QuantStep> steps) {
-    public static final List<String> METHODS = List.of("rtn", "clip", "smoothquant", "hadamard", "gptq", "awq", "noisyquant");
+    public static final List<String> METHODS = List.of("rtn", "clip", "smoothquant", "hadamard", "gptq", "awq", "noisyquant", "mixed");
 
     public boolean calibrates() { return steps.stream().anyMatch(QuantStep::calibrates); }
 
@@ -52,6 +54,7 @@ public record Recipe(String text, List<QuantStep> steps) {
             if (s instanceof ClipSearch c) q = c.quantizer();
             if (s instanceof Gptq g) q = g.quantizer();
             if (s instanceof Awq a) q = a.quantizer();
+            if (s instanceof MixedPrecision mp) q = mp.quantizer((int) Math.round(mp.budget()));
         }
         return q;
     }
@@ -317,6 +320,16 @@ public record Recipe(String text, List<QuantStep> steps) {
                     if (!(f.element() instanceof IntGrid g && g.signed()))
                         throw error(st.args.get("a").pos, "noisyquant needs a symmetric integer format (a uniform step for the noise), not " + f.name());
                     out.add(new NoisyQuant(f, st.longOr("seed", 0)));
+                }
+                case "mixed" -> {
+                    Settings st = new Settings(name, at, args, List.of("budget", "min", "max", "g", "windows"));
+                    float budget = st.floatOr("budget", 4f, 1f, 16f, false);
+                    int lo = st.intOr("min", 2, 2, 16), hi = st.intOr("max", 8, 2, 16);
+                    if (lo > hi) throw error(st.args.get("min").pos, "min " + lo + " is above max " + hi);
+                    int[] cands = java.util.stream.IntStream.of(2, 3, 4, 5, 6, 8, 16).filter(b -> b >= lo && b <= hi).toArray();
+                    if (cands.length == 0) throw error(at, "no bit width of 2, 3, 4, 5, 6, 8, 16 lies in [" + lo + ", " + hi + "]");
+                    if (budget < cands[0]) throw error(st.has("budget") ? st.args.get("budget").pos : at, "budget " + budget + " is below the smallest width " + cands[0]);
+                    out.add(new MixedPrecision(budget, cands, st.weightGranularity(), st.intOr("windows", 8, 1, 1 << 16)));
                 }
                 default -> throw error(at, "unknown method '" + name + "' (methods: " + String.join(", ", METHODS) + ")");
             }
