@@ -40,6 +40,8 @@ import picocli.CommandLine.Spec;
         "    gptq(w.., damp=0.01, block=128, actorder=true)   GPTQ, layer by layer",
         "    awq(w.., grid=20)                        AWQ scale search, then round to nearest",
         "    noisyquant(a.., seed=0)                  static activation quantization with a fixed noisy bias",
+        "    mixed(budget=4, min=2, max=8, g.., windows=8)   integer bits per layer by measured KL sensitivity",
+        "                                             under an average-bits budget, then round to nearest",
         "  Weight methods also take a.. / ag / aclip (activation quantization set right after them).",
         "  Example: hadamard+gptq(w4,g128)+rtn(a4)"})
 final class QuantizeCommand implements Callable<Integer> {

@@ -81,6 +81,7 @@ public final class Calibration {
     public void collect(QuantModel m, int fromLayer, int toLayer, Set<Linear> which, InputSink sink, Progress progress) {
         if (fromLayer < 0 || toLayer >= m.layers() || fromLayer > toLayer)
             throw new IllegalArgumentException("layers [" + fromLayer + ", " + toLayer + "] are outside the model's " + m.layers());
+        if (which.isEmpty()) return;
         LlamaModel model = m.build();
         Parallel par = model.parallel();
         Set<HookSite> sites = EnumSet.noneOf(HookSite.class);

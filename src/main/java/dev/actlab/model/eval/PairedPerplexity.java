@@ -67,10 +67,12 @@ public final class PairedPerplexity {
             requireFinite(bl, vocab, base.source(), wi);
             int n = w.length - 1;
             double[] baseLp = new double[n];
-            double[][] baseLogProbs = new double[n][];
+            double[][] baseLogProbs = new double[n][], baseProbs = new double[n][];
             int[] baseTop = new int[n];
             for (int t = 0; t < n; t++) {
                 baseLogProbs[t] = logSoftmax(bl, t * vocab, vocab);
+                baseProbs[t] = new double[vocab];
+                for (int i = 0; i < vocab; i++) baseProbs[t][i] = Math.exp(baseLogProbs[t][i]);
                 baseLp[t] = baseLogProbs[t][w[t + 1]];
                 baseNll -= baseLp[t];
                 baseTop[t] = argmax(bl, t * vocab, vocab);
@@ -81,9 +83,9 @@ public final class PairedPerplexity {
                 requireFinite(cl, vocab, c.source(), wi);
                 Acc a = acc[ci];
                 for (int t = 0; t < n; t++) {
-                    double[] lq = logSoftmax(cl, t * vocab, vocab), lb = baseLogProbs[t];
+                    double[] lq = logSoftmax(cl, t * vocab, vocab), lb = baseLogProbs[t], pb = baseProbs[t];
                     double kl = 0;
-                    for (int i = 0; i < vocab; i++) kl += Math.exp(lb[i]) * (lb[i] - lq[i]);
+                    for (int i = 0; i < vocab; i++) kl += pb[i] * (lb[i] - lq[i]);
                     a.kld.add(Math.max(0, kl));
                     int target = w[t + 1];
                     a.nll -= lq[target];
