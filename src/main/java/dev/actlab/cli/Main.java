@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
                 SteerCommand.class,
                 ProbeCommand.class,
                 PatchCommand.class,
+                QuantizeCommand.class,
+                QuantizeSweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
