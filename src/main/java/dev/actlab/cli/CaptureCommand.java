@@ -54,7 +54,10 @@ final class CaptureCommand implements Callable<Integer> {
             for (int i = 0; i < o.length; i++) offsets[i] = (int) o[i];
         }
         Predicate<String> filter = s -> false;
-        for (String p : sites) filter = filter.or(Hooks.glob(p.trim()));
+        for (String p : sites) {
+            dev.actlab.model.hook.SiteSuggestions.requireMatch("--sites", p, m.source(), m.sites());
+            filter = filter.or(Hooks.glob(p.trim()));
+        }
         int window = ctx > 0 ? ctx : Math.min(512, m.contextLength());
         ProgressBar bar = new ProgressBar("capture", "windows");
         // Ctrl-C: what is on disk is a resumable store; say so instead of vanishing silently
