@@ -6,7 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code actlab <command>}: the command-line front end. */
-@Command(name = "actlab", mixinStandardHelpOptions = true, version = "actlab 0.1.0",
+@Command(name = "actlab", mixinStandardHelpOptions = true, version = "actlab 0.2.0",
         description = "An activation laboratory for transformer models on the JVM.",
         subcommands = {
                 RunCommand.class,

@@ -4,6 +4,7 @@ import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.RandomLlama;
+import dev.actlab.tensor.VectorModule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -25,6 +26,7 @@ public final class ModelRef {
 
     /** minilm or any model file/directory or random:SHAPE; without --model, the default decoder. */
     public static HookedModel load(String spec) throws IOException {
+        VectorModule.require();
         return spec == null || isRandom(spec) ? decoder(spec) : ModelLoader.load(spec);
     }
 
@@ -32,12 +34,13 @@ public final class ModelRef {
 
     /** A decoder; random:SHAPE draws its weights from seed. */
     public static LlamaModel decoder(String spec, long seed) throws IOException {
+        VectorModule.require();
         if (spec != null && isRandom(spec)) return RandomLlama.create(spec.substring(RANDOM.length()), seed);
         return ModelLoader.loadDecoder(path(spec));
     }
 
     /** minilm, a BERT .onnx file, a Hugging Face BERT directory or a bert GGUF. */
-    public static BertModel encoder(String spec) throws IOException { return ModelLoader.loadEncoder(spec); }
+    public static BertModel encoder(String spec) throws IOException { VectorModule.require(); return ModelLoader.loadEncoder(spec); }
 
     /** True when spec names an encoder (read by content: a directory's config, a GGUF's architecture). */
     public static boolean isEncoder(String spec) throws IOException { return !isRandom(spec) && ModelLoader.isEncoder(spec); }
