@@ -25,12 +25,13 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
+        OutputPath.directory("--out", out);
         int n = threads.count();
         Parallel.setDefaultThreads(n);
         Files.createDirectories(out);
         DemoContext ctx = new DemoContext(out, System.out, n);
         Map<String, Object> report = new LinkedHashMap<>();
-        report.put("actlab", "0.1.0");
+        report.put("actlab", "0.2.0");
         report.put("threads", n);
         List<DemoStep> steps = steps();
         for (int i = 0; i < steps.size(); i++) {

@@ -60,6 +60,7 @@ final class ProbeTrainCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
+        OutputPath.directory("--out", out);
         ProbeData d;
         String source;
         if (input.store != null) {

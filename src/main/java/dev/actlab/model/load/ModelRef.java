@@ -36,6 +36,9 @@ public final class ModelRef {
     public static LlamaModel decoder(String spec, long seed) throws IOException {
         VectorModule.require();
         if (spec != null && isRandom(spec)) return RandomLlama.create(spec.substring(RANDOM.length()), seed);
+        if (spec != null && obviouslyEncoder(spec))
+            throw new IllegalArgumentException(spec + " is an encoder (BERT): it gives embeddings, not next-token logits; use `actlab embed --model "
+                    + spec + "`, or give a decoder (GGUF, llama2.c .bin, Hugging Face Llama directory)");
         return ModelLoader.loadDecoder(path(spec));
     }
 
@@ -44,6 +47,13 @@ public final class ModelRef {
 
     /** True when spec names an encoder (read by content: a directory's config, a GGUF's architecture). */
     public static boolean isEncoder(String spec) throws IOException { return !isRandom(spec) && ModelLoader.isEncoder(spec); }
+
+    /** minilm, a .onnx file or a Hugging Face BERT directory: known without opening a weights file (a GGUF's own loader names its architecture). */
+    private static boolean obviouslyEncoder(String spec) throws IOException {
+        if (spec.equals(ModelLoader.MINILM) || spec.endsWith(".onnx")) return true;
+        Path p = Path.of(spec);
+        return Files.isDirectory(p) && dev.actlab.model.hf.HfBertLoader.isBert(p);
+    }
 
     public static boolean isRandom(String spec) { return spec.startsWith(RANDOM); }
 
