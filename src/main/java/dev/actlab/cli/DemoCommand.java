@@ -42,8 +42,9 @@ final class DemoCommand implements Callable<Integer> {
             section.put("seconds", DemoStep.round((System.nanoTime() - t0) / 1e9));
             report.put(s.name(), section);
             AtomicFile.writeString(out.resolve("demo.json"), Json.write(report));   // a partial report survives a later failure
+            DemoIndex.write(out, steps, report);
         }
-        System.out.printf("%nreport: %s%n", out.resolve("demo.json"));
+        System.out.printf("%nreport: %s (every step's report and numbers: %s)%n", out.resolve("demo.json"), out.resolve(DemoIndex.FILE));
         return 0;
     }
 

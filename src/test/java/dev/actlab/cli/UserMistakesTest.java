@@ -43,8 +43,8 @@ class UserMistakesTest {
         Path empty = Files.writeString(dir.resolve("empty.txt"), "");
         refused(run("capture", "--text", empty.toString(), "--sites", "hook_embed", "--out", dir.resolve("c").toString()), empty + ": the file is empty");
         refused(run("embed", "--text", "a cat", "--text", ""), "--text number 2 is empty");
-        Path lines = Files.writeString(dir.resolve("lines.txt"), "a cat\n\nа dog\n");
-        refused(run("embed", "--file", lines.toString()), lines + ": line 2 is empty");
+        Path lines = Files.writeString(dir.resolve("lines.txt"), "\n  \n\n");   // empty lines inside a file keep their place; all empty is refused
+        refused(run("embed", "--file", lines.toString()), lines + ": every line is empty");
         assertFalse(Files.exists(dir.resolve("c")));
     }
 
