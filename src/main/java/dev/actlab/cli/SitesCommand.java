@@ -26,6 +26,7 @@ final class SitesCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        if (positions < 1) throw new IllegalArgumentException("--positions must be >= 1, got " + positions);
         HookedModel m = model.load();
         int token = m.tokenizer() != null && m.tokenizer().bosId() >= 0 ? m.tokenizer().bosId() : Math.min(1, m.vocabSize() - 1);
         List<SiteShapes.Site> sites = SiteShapes.of(m, positions, token);
