@@ -29,6 +29,7 @@ final class CaptureCommand implements Callable<Integer> {
     @Mixin ModelOption model;
     @Option(names = "--text", description = "UTF-8 text file (needs a model with a tokenizer).") Path text;
     @Option(names = "--tokens-file", description = "File of whitespace-separated token ids.") Path tokensFile;
+    @Option(names = "--prompt", description = "Text to capture, given on the command line (needs a model with a tokenizer).") String prompt;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
     @Option(names = "--sites", required = true, split = ",", description = "Site names or globs, comma separated, e.g. \"blocks.*.hook_resid_post\".") String[] sites;
     @Option(names = "--out", required = true, description = "Store directory.") Path out;
@@ -41,10 +42,12 @@ final class CaptureCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
-        int given = (text != null ? 1 : 0) + (tokensFile != null ? 1 : 0) + (tokens != null ? 1 : 0);
-        if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --tokens-file or --tokens");
+        OutputPath.directory("--out", out);
+        int given = (text != null ? 1 : 0) + (prompt != null ? 1 : 0) + (tokensFile != null ? 1 : 0) + (tokens != null ? 1 : 0);
+        if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --prompt, --tokens-file or --tokens");
         HookedModel m = model.load();
-        String input = text != null ? TextInput.utf8(text) : null;
+        String input = text != null ? TextInput.utf8(text) : prompt;
+        if (text != null && input.isEmpty()) throw new IllegalArgumentException(text + ": the file is empty: no text to capture");
         int[] ids = input != null ? TokenArgs.resolve(m, input, null)
                 : tokensFile != null ? TextInput.tokenIds(tokensFile) : TokenArgs.resolve(m, null, tokens);
         int[] offsets = null;
@@ -54,7 +57,10 @@ final class CaptureCommand implements Callable<Integer> {
             for (int i = 0; i < o.length; i++) offsets[i] = (int) o[i];
         }
         Predicate<String> filter = s -> false;
-        for (String p : sites) filter = filter.or(Hooks.glob(p.trim()));
+        for (String p : sites) {
+            dev.actlab.model.hook.SiteSuggestions.requireMatch("--sites", p, m.source(), m.sites());
+            filter = filter.or(Hooks.glob(p.trim()));
+        }
         int window = ctx > 0 ? ctx : Math.min(512, m.contextLength());
         ProgressBar bar = new ProgressBar("capture", "windows");
         // Ctrl-C: what is on disk is a resumable store; say so instead of vanishing silently

@@ -22,6 +22,7 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0 or Q4_0 (default ${DEFAULT-VALUE}).") String dtypeName;
 
     @Override public Integer call() throws Exception {
+        OutputPath.file("--out", out);
         DType dtype = GgufWriter.writableType("--dtype", dtypeName);
         HookedModel m = ModelRef.load(model);
         String name = Path.of(m.source()).getFileName().toString();

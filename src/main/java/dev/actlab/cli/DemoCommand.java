@@ -26,12 +26,13 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
+        OutputPath.directory("--out", out);
         int n = threads.count();
         Parallel.setDefaultThreads(n);
         Files.createDirectories(out);
         DemoContext ctx = new DemoContext(out, System.out, n);
         Map<String, Object> report = new LinkedHashMap<>();
-        report.put("actlab", "0.1.0");
+        report.put("actlab", "0.2.0");
         report.put("threads", n);
         List<DemoStep> steps = steps();
         for (int i = 0; i < steps.size(); i++) {
@@ -42,8 +43,9 @@ final class DemoCommand implements Callable<Integer> {
             section.put("seconds", DemoStep.round((System.nanoTime() - t0) / 1e9));
             report.put(s.name(), section);
             AtomicFile.writeString(out.resolve("demo.json"), Json.write(report));   // a partial report survives a later failure
+            DemoIndex.write(out, steps, report);
         }
-        System.out.printf("%nreport: %s%n", out.resolve("demo.json"));
+        System.out.printf("%nreport: %s (every step's report and numbers: %s)%n", out.resolve("demo.json"), out.resolve(DemoIndex.FILE));
         return 0;
     }
 

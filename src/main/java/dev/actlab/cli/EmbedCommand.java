@@ -47,6 +47,12 @@ final class EmbedCommand implements Callable<Integer> {
         threads.apply();
         List<String> texts = input.texts != null ? input.texts : Utf8Lines.read(input.file);
         if (texts.isEmpty()) throw new IllegalArgumentException(input.file + ": no lines to embed");
+        // a file keeps its empty lines (one vector per line, so that lines and vectors stay aligned), unless all are empty
+        if (input.file != null && texts.stream().allMatch(String::isBlank))
+            throw new IllegalArgumentException(input.file + ": every line is empty: no text to embed");
+        if (input.texts != null)
+            for (int i = 0; i < texts.size(); i++)
+                if (texts.get(i).isBlank()) throw new IllegalArgumentException("--text number " + (i + 1) + " is empty: give some text (an empty text would embed [CLS] [SEP] alone)");
         BertModel m = ModelRef.encoder(model.model == null ? ModelLoader.MINILM : model.model);
         List<float[]> vectors = new ArrayList<>();
         List<Integer> tokenCounts = new ArrayList<>();

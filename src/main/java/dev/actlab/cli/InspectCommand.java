@@ -51,10 +51,13 @@ final class InspectCommand implements Callable<Integer> {
         threads.apply();
         if (checkpoints != null) return dynamics();
         if (out == null) throw new IllegalArgumentException("--out is required");
+        OutputPath.directory("--out", out);
         int given = (text != null ? 1 : 0) + (prompt != null ? 1 : 0) + (tokens != null ? 1 : 0);
         if (given != 1) throw new IllegalArgumentException("give exactly one of --text, --prompt or --tokens");
         HookedModel m = model.load();
-        int[] ids = text != null ? TokenArgs.resolve(m, TextInput.utf8(text), null) : TokenArgs.resolve(m, prompt, tokens);
+        String input = text != null ? TextInput.utf8(text) : null;
+        if (text != null && input.isEmpty()) throw new IllegalArgumentException(text + ": the file is empty: no text to inspect");
+        int[] ids = text != null ? TokenArgs.resolve(m, input, null) : TokenArgs.resolve(m, prompt, tokens);
         InspectOptions d = InspectOptions.defaults();
         InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
                 d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables);

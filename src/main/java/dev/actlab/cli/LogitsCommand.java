@@ -26,6 +26,7 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        OutputPath.file("--out", out);
         LlamaModel m = model.decoder();
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
         float[] logits = m.runWithHooks(ids, finite.with(steering.hooks(m), m));

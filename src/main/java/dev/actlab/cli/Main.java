@@ -6,7 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code actlab <command>}: the command-line front end. */
-@Command(name = "actlab", mixinStandardHelpOptions = true, version = "actlab 0.1.0",
+@Command(name = "actlab", mixinStandardHelpOptions = true, version = "actlab 0.2.0",
         description = "An activation laboratory for transformer models on the JVM.",
         subcommands = {
                 RunCommand.class,
@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
                 PatchCommand.class,
                 QuantizeCommand.class,
                 QuantizeSweepCommand.class,
+                SitesCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
@@ -34,6 +35,7 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().mixinStandardHelpOptions(true);   // `actlab run --help`
+        cl.setParameterExceptionHandler(new CommandSuggestions());   // `actlab rnu`: did you mean run?
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // bad input is the user's to fix: say what and where, without a stack trace
             if (ex instanceof FormatException || ex instanceof IOException || ex instanceof IllegalArgumentException) {

@@ -49,6 +49,7 @@ public final class PatchCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        OutputPath.directory("--out", out);
         Positions mode = switch (positions.toLowerCase(Locale.ROOT)) {
             case "each" -> Positions.EACH;
             case "all" -> Positions.ALL;

@@ -41,6 +41,7 @@ final class PplCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        OutputPath.file("--save-logits", saveLogits);
         LlamaModel m = model.decoder();
         int[] tokens = readTokens(m);
         if (ctx < 0) throw new IllegalArgumentException("--ctx must be >= 0 (0 = the model's context), not " + ctx);

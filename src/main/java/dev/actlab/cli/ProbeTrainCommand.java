@@ -54,6 +54,7 @@ final class ProbeTrainCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        OutputPath.directory("--out", out);
         ProbeData d;
         String source;
         if (input.store != null) {

@@ -47,6 +47,7 @@ final class SteerExtractCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
+        OutputPath.file("--out", out);
         VectorExtraction.Method m = parse(VectorExtraction.Method.class, method, "--method");
         VectorExtraction.Position p = parse(VectorExtraction.Position.class, position, "--position");
         ContrastivePairs texts = input.pairs != null ? ContrastivePairs.read(input.pairs)

@@ -53,6 +53,7 @@ final class SteerSweepCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (threads != null) Parallel.setDefaultThreads(threads);
+        OutputPath.directory("--out", out);
         double[] s = parseStrengths(strengths);
         LlamaModel m = model.decoder();
         if (m.tokenizer() == null) throw new IllegalArgumentException(m.source() + " has no tokenizer: the sweep needs text prompts");

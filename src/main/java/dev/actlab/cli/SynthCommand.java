@@ -37,6 +37,7 @@ final class SynthCommand implements Callable<Integer> {
     @Mixin JsonOption json;
 
     @Override public Integer call() throws Exception {
+        OutputPath.file("--out", out);
         if (!arch.equals("llama")) throw new IllegalArgumentException("--arch must be llama, not " + arch);
         // "tiny" is tiny-quant, its name before LlamaShape
         LlamaShape s = LlamaShape.find(shape.equalsIgnoreCase("tiny") ? LlamaShape.TINY_QUANT.label() : shape, false).orElseThrow(() ->

@@ -18,6 +18,8 @@ final class TokenArgs {
                 throw new IllegalArgumentException("--tokens must be integers separated by spaces or commas: " + e.getMessage());
             }
         }
+        if (prompt.isEmpty())
+            throw new IllegalArgumentException("--prompt is empty: give some text (an empty text would run on the start token alone)");
         if (model.tokenizer() == null)
             throw new IllegalArgumentException(model.source() + " has no tokenizer (llama2.c checkpoints carry none): pass token ids with --tokens");
         return model.tokenizer().encode(prompt, true);

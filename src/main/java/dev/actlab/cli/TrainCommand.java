@@ -67,6 +67,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        OutputPath.directory("--out", out);
         TrainRun.Result r = TrainRun.run(new TrainOptions(corpus, cache, config, tokenizer, tokens, out, seed, lr, minLr, warmup, batch, accum, ctx,
                 weightDecay, clip, evalEvery, evalBatches, saveEvery, logEvery, resume, stopAfter, name, probeSequences, from, qat, qatGroup,
                 compressActivations, given()), System.err, () -> FmaPeak.measure(1, 300));

@@ -22,10 +22,20 @@ public final class ProgressBar implements Progress {
         double secs = (now - startNanos) / 1e9;
         double rate = secs > 0 ? done / secs : 0;
         double left = rate > 0 ? (total - done) / rate : 0;
-        err.printf("\r%s %d/%d %s (%.0f%%), %.1f %s/s, %s left   ", label, done, total, unit,
-                total > 0 ? 100.0 * done / total : 100.0, rate, unit, clock(left));
+        err.printf("\r%s %d/%d %s (%.0f%%), %.1f %s/s, %s   ", label, done, total, unit,
+                total > 0 ? 100.0 * done / total : 100.0, rate, unit, timeLeft(done, total, secs, left));
         if (done >= total) err.println();
         err.flush();
+    }
+
+    /**
+     * The first seconds of a job (warm-up, JIT, the first window) say little about the rest: no estimate
+     * until at least a second has passed and 2% is done (or 10 s have passed), nor when nothing is done yet.
+     */
+    static String timeLeft(long done, long total, double secs, double left) {
+        if (done >= total) return clock(0) + " left";
+        boolean enough = done > 0 && secs >= 1 && (total <= 0 || done >= 0.02 * total || secs >= 10);
+        return enough ? clock(left) + " left" : "estimating time left";
     }
 
     private static String clock(double s) {

@@ -3,6 +3,7 @@ package dev.actlab.steer;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.hook.SiteSuggestions;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.io.Progress;
 import dev.actlab.model.hook.HookedDecoder;
@@ -48,8 +49,7 @@ public final class ActivationPatching {
         for (String g : globs) {
             Predicate<String> m = Hooks.glob(g.trim());
             List<String> hit = table.names().stream().filter(m).toList();
-            if (hit.isEmpty()) throw new IllegalArgumentException("--sites " + g.trim() + " matches no site of this model (e.g. "
-                    + table.name(Math.min(1, table.size() - 1)) + ")");
+            if (hit.isEmpty()) throw new IllegalArgumentException(SiteSuggestions.noMatch("--sites", g, "this model", table));
             for (String s : hit) {
                 if (s.endsWith("hook_attn_scores") || s.endsWith("hook_pattern"))
                     throw new IllegalArgumentException("--sites " + g.trim() + ": " + s + " is [heads, q_pos, k_pos]; patching moves positions, choose a [pos, ...] site");

@@ -39,8 +39,26 @@ public record PatchMetric(Kind kind, int tokenA, int tokenB, String spec) {
         int[] ids = tokenizer.encode(s, false);
         if (ids.length != 1)
             throw new IllegalArgumentException("--metric \"" + spec + "\": \"" + s + "\" is " + ids.length + " tokens, not one"
-                    + (ids.length > 1 ? " (" + describe(ids, tokenizer) + ")" : ""));
+                    + (ids.length > 1 ? " (" + describe(ids, tokenizer) + ")" : "") + spaced(s, tokenizer, spec));
         return ids[0];
+    }
+
+    /**
+     * A word inside a sentence is usually one token with its leading space (" she") and several without
+     * ("she" = "s" + "he"): when the spaced form is one token, say so and give the metric with the spaces.
+     */
+    private static String spaced(String s, Tokenizer tokenizer, String spec) {
+        String w = s.strip();
+        if (w.isEmpty() || s.startsWith(" ") || tokenizer.encode(" " + w, false).length != 1) return "";
+        int colon = spec.indexOf(':');
+        StringBuilder fixed = new StringBuilder(spec.substring(0, colon + 1));
+        String[] parts = spec.substring(colon + 1).split(",", -1);
+        for (int i = 0; i < parts.length; i++) {
+            String p = parts[i], q = p.strip();
+            boolean space = !p.startsWith(" ") && !q.startsWith("#") && !q.isEmpty() && tokenizer.encode(" " + q, false).length == 1;
+            fixed.append(i > 0 ? "," : "").append(space ? " " + q : p);
+        }
+        return "; with its leading space \" " + w + "\" is one token: --metric \"" + fixed + "\"";
     }
 
     private static String describe(int[] ids, Tokenizer t) {

@@ -9,6 +9,7 @@ import dev.actlab.io.Progress;
 import dev.actlab.io.Utf8Lines;
 import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.hook.SiteSuggestions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,7 +66,7 @@ public record ProbeData(List<String> sites, List<Integer> layers, float[][][] ac
         if (model.tokenizer() == null) throw new IllegalArgumentException(model.source() + " has no tokenizer: texts cannot be encoded");
         Predicate<String> m = Hooks.glob(siteGlob.trim());
         List<String> sites = model.sites().names().stream().filter(m).toList();
-        if (sites.isEmpty()) throw new IllegalArgumentException("--site " + siteGlob + " matches no site of " + model.source());
+        if (sites.isEmpty()) throw new IllegalArgumentException(SiteSuggestions.noMatch("--site", siteGlob, model.source(), model.sites()));
         float[][][] acts = VectorExtraction.activations(model, t.texts(), sites, position, progress, 0, t.texts().size());
         List<String> classes = new ArrayList<>(new TreeSet<>(t.labels()));
         return new ProbeData(sites, layers(sites), acts, index(t.labels(), classes), t.groups(), classes, t.source());

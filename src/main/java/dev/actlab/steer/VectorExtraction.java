@@ -6,6 +6,7 @@ import dev.actlab.model.hook.ActivationCache;
 import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.hook.SiteSuggestions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -71,7 +72,7 @@ public final class VectorExtraction {
             if (HookSite.layerOf(s) == 0) { notes.add("blocks.0.hook_resid_post left out: llama.cpp never steers layer 0"); continue; }
             out.add(s);
         }
-        if (!any) throw new IllegalArgumentException("--site " + glob + " matches no site of " + model.source() + " (e.g. blocks.1.hook_resid_post)");
+        if (!any) throw new IllegalArgumentException(SiteSuggestions.noMatch("--site", glob, model.source(), model.sites()));
         if (out.isEmpty()) throw new IllegalArgumentException("--site " + glob + " matches only layer 0, which llama.cpp never steers");
         return out;
     }

@@ -12,6 +12,7 @@ import dev.actlab.model.hf.HfBertLoader;
 import dev.actlab.model.hf.HfLlamaLoader;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama2c.Llama2cReader;
+import dev.actlab.tensor.VectorModule;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ public final class ModelLoader {
      * (encoders), or a llama2.c, GGUF or Hugging Face Llama-family checkpoint (decoders).
      */
     public static HookedModel load(String spec) throws IOException {
+        VectorModule.require();
         return isEncoder(spec) ? loadEncoder(spec) : loadDecoder(Path.of(spec));
     }
 
@@ -42,6 +44,7 @@ public final class ModelLoader {
     }
 
     public static BertModel loadEncoder(String spec) throws IOException {
+        VectorModule.require();
         if (spec.equals(MINILM)) return MiniLm.load();
         Path p = Path.of(spec);
         if (Files.isDirectory(p)) return HfBertLoader.load(p);
@@ -51,6 +54,7 @@ public final class ModelLoader {
     }
 
     public static LlamaModel loadDecoder(Path path) throws IOException {
+        VectorModule.require();
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString(), null, "model file not found");
         if (Files.isDirectory(path)) {
             if (!HfLlamaLoader.looksLikeCheckpoint(path))

@@ -4,6 +4,7 @@ import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.RandomLlama;
+import dev.actlab.tensor.VectorModule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -25,6 +26,7 @@ public final class ModelRef {
 
     /** minilm or any model file/directory or random:SHAPE; without --model, the default decoder. */
     public static HookedModel load(String spec) throws IOException {
+        VectorModule.require();
         return spec == null || isRandom(spec) ? decoder(spec) : ModelLoader.load(spec);
     }
 
@@ -32,15 +34,26 @@ public final class ModelRef {
 
     /** A decoder; random:SHAPE draws its weights from seed. */
     public static LlamaModel decoder(String spec, long seed) throws IOException {
+        VectorModule.require();
         if (spec != null && isRandom(spec)) return RandomLlama.create(spec.substring(RANDOM.length()), seed);
+        if (spec != null && obviouslyEncoder(spec))
+            throw new IllegalArgumentException(spec + " is an encoder (BERT): it gives embeddings, not next-token logits; use `actlab embed --model "
+                    + spec + "`, or give a decoder (GGUF, llama2.c .bin, Hugging Face Llama directory)");
         return ModelLoader.loadDecoder(path(spec));
     }
 
     /** minilm, a BERT .onnx file, a Hugging Face BERT directory or a bert GGUF. */
-    public static BertModel encoder(String spec) throws IOException { return ModelLoader.loadEncoder(spec); }
+    public static BertModel encoder(String spec) throws IOException { VectorModule.require(); return ModelLoader.loadEncoder(spec); }
 
     /** True when spec names an encoder (read by content: a directory's config, a GGUF's architecture). */
     public static boolean isEncoder(String spec) throws IOException { return !isRandom(spec) && ModelLoader.isEncoder(spec); }
+
+    /** minilm, a .onnx file or a Hugging Face BERT directory: known without opening a weights file (a GGUF's own loader names its architecture). */
+    private static boolean obviouslyEncoder(String spec) throws IOException {
+        if (spec.equals(ModelLoader.MINILM) || spec.endsWith(".onnx")) return true;
+        Path p = Path.of(spec);
+        return Files.isDirectory(p) && dev.actlab.model.hf.HfBertLoader.isBert(p);
+    }
 
     public static boolean isRandom(String spec) { return spec.startsWith(RANDOM); }
 

@@ -22,11 +22,13 @@ public final class MiniLm {
 
     /** The built-in MiniLM. */
     public static BertModel load() throws IOException {
+        dev.actlab.tensor.VectorModule.require();
         return fromOnnx(Path.of(ONNX_RESOURCE), resource(ONNX_RESOURCE), tokenizer(), "all-MiniLM-L6-v2");
     }
 
     /** A BERT ONNX export from a file, with the built-in (uncased English) WordPiece vocabulary. */
     public static BertModel load(Path onnx) throws IOException {
+        dev.actlab.tensor.VectorModule.require();
         return fromOnnx(onnx, Files.readAllBytes(onnx), tokenizer(), onnx.toString());
     }
 
