@@ -58,31 +58,52 @@ public final class InputMajorF32 {
         par.forRange(rows, grain, (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
     }
 
+    /** Rows per tile: the tile's outputs (4 KiB) stay in L1 while the kept columns stream past. */
+    private static final int TILE = 1024;
+
+    /**
+     * Rows [from, to): for each tile of rows, the outputs start at zero and every kept column j adds
+     * W[r, idx[j]] * x[idx[j]] in order, four columns per pass over the tile (the weights of a column
+     * are contiguous, so each pass streams four runs of memory; the outputs are loaded and stored once
+     * per four columns). The fused multiply-adds per output are the same chain as {@link #rowScalar}.
+     */
     private void range(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, int from, int to) {
-        int L = S.length(), r = from;
-        for (; r + 4 * L <= to; r += 4 * L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int j = 0; j < nnz; j++) {
-                int c = idx[j];
+        int L = S.length();
+        for (int t0 = from; t0 < to; t0 += TILE) {
+            int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
+            java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
+            int j = 0;
+            for (; j + 4 <= nnz; j += 4) {
+                int c0 = idx[j], c1 = idx[j + 1], c2 = idx[j + 2], c3 = idx[j + 3];
+                FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
+                FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]), x3 = FloatVector.broadcast(S, x[xOff + c3]);
+                int b0 = c0 * rows, b1 = c1 * rows, b2 = c2 * rows, b3 = c3 * rows;
+                int r = t0;
+                for (; r < vEnd; r += L) {
+                    FloatVector y = FloatVector.fromArray(S, out, oOff + r);
+                    y = FloatVector.fromArray(S, wt, b0 + r).fma(x0, y);
+                    y = FloatVector.fromArray(S, wt, b1 + r).fma(x1, y);
+                    y = FloatVector.fromArray(S, wt, b2 + r).fma(x2, y);
+                    y = FloatVector.fromArray(S, wt, b3 + r).fma(x3, y);
+                    y.intoArray(out, oOff + r);
+                }
+                for (; r < t1; r++) {
+                    float y = out[oOff + r];
+                    y = Math.fma(wt[b0 + r], x[xOff + c0], y);
+                    y = Math.fma(wt[b1 + r], x[xOff + c1], y);
+                    y = Math.fma(wt[b2 + r], x[xOff + c2], y);
+                    y = Math.fma(wt[b3 + r], x[xOff + c3], y);
+                    out[oOff + r] = y;
+                }
+            }
+            for (; j < nnz; j++) {
+                int c = idx[j], b = c * rows;
                 FloatVector xv = FloatVector.broadcast(S, x[xOff + c]);
-                int b = c * rows + r;
-                a0 = FloatVector.fromArray(S, wt, b).fma(xv, a0);
-                a1 = FloatVector.fromArray(S, wt, b + L).fma(xv, a1);
-                a2 = FloatVector.fromArray(S, wt, b + 2 * L).fma(xv, a2);
-                a3 = FloatVector.fromArray(S, wt, b + 3 * L).fma(xv, a3);
+                int r = t0;
+                for (; r < vEnd; r += L) FloatVector.fromArray(S, wt, b + r).fma(xv, FloatVector.fromArray(S, out, oOff + r)).intoArray(out, oOff + r);
+                for (; r < t1; r++) out[oOff + r] = Math.fma(wt[b + r], x[xOff + c], out[oOff + r]);
             }
-            a0.intoArray(out, oOff + r); a1.intoArray(out, oOff + r + L);
-            a2.intoArray(out, oOff + r + 2 * L); a3.intoArray(out, oOff + r + 3 * L);
         }
-        for (; r + L <= to; r += L) {
-            FloatVector a0 = FloatVector.zero(S);
-            for (int j = 0; j < nnz; j++) {
-                int c = idx[j];
-                a0 = FloatVector.fromArray(S, wt, c * rows + r).fma(FloatVector.broadcast(S, x[xOff + c]), a0);
-            }
-            a0.intoArray(out, oOff + r);
-        }
-        for (; r < to; r++) out[oOff + r] = rowScalar(x, xOff, idx, nnz, r);
     }
 
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
