@@ -20,8 +20,15 @@ public final class SparseInputMatrix implements WeightMatrix {
     private final InputMajorF32 columns;   // may be null: dense kernel on the zeroed input
     private final float threshold;
     private final SkipCounter counter;     // may be null
+    private final float[] scale;           // WINA: input i is skipped when |x[i]| * scale[i] < threshold; null: |x[i]| < threshold
 
     public SparseInputMatrix(WeightMatrix dense, InputMajorF32 columns, float threshold, SkipCounter counter) {
+        this(dense, columns, threshold, null, counter);
+    }
+
+    public SparseInputMatrix(WeightMatrix dense, InputMajorF32 columns, float threshold, float[] scale, SkipCounter counter) {
+        if (scale != null && scale.length != dense.cols()) throw new IllegalArgumentException(scale.length + " scales for " + dense.cols() + " inputs");
+        this.scale = scale;
         if (!(threshold >= 0)) throw new IllegalArgumentException("threshold " + threshold + " must be >= 0");
         if (columns != null && (columns.rows() != dense.rows() || columns.cols() != dense.cols()))
             throw new IllegalArgumentException("input-major copy [" + columns.rows() + ", " + columns.cols() + "] does not match [" + dense.rows() + ", " + dense.cols() + "]");
@@ -46,7 +53,7 @@ public final class SparseInputMatrix implements WeightMatrix {
         if (n == 1 && columns != null) {
             int[] idx = new int[cols];
             int nnz = 0;
-            for (int i = 0; i < cols; i++) if (!(Math.abs(x[i]) < threshold)) idx[nnz++] = i;
+            for (int i = 0; i < cols; i++) if (!skip(x[i], i)) idx[nnz++] = i;
             if (counter != null) counter.add(cols, cols - nnz);
             if (nnz == cols) dense.matmul(x, 1, out, par);
             else columns.gemv(x, 0, idx, nnz, out, 0, par);
@@ -56,17 +63,21 @@ public final class SparseInputMatrix implements WeightMatrix {
         long skipped = 0;
         for (int i = 0; i < n * cols; i++) {
             float v = x[i];
-            if (Math.abs(v) < threshold) skipped++;
+            if (skip(v, i % cols)) skipped++;
             else xs[i] = v;
         }
         if (counter != null) counter.add((long) n * cols, skipped);
         dense.matmul(skipped == 0 ? x : xs, n, out, par);
     }
 
+    private boolean skip(float v, int i) {
+        return scale == null ? Math.abs(v) < threshold : Math.abs(v) * scale[i] < threshold;
+    }
+
     /** s(x) for n rows starting at xOff, as a fresh array. */
     private float[] zeroed(float[] x, int xOff, int n) {
         float[] xs = new float[n * cols()];
-        for (int i = 0; i < xs.length; i++) { float v = x[xOff + i]; xs[i] = Math.abs(v) < threshold ? 0f : v; }
+        for (int i = 0; i < xs.length; i++) { float v = x[xOff + i]; xs[i] = skip(v, i % cols()) ? 0f : v; }
         return xs;
     }
 }

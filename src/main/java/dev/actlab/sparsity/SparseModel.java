@@ -34,15 +34,16 @@ public final class SparseModel {
         WeightMatrix[] wq = new WeightMatrix[layers], wk = new WeightMatrix[layers], wv = new WeightMatrix[layers], wo = new WeightMatrix[layers];
         WeightMatrix[] gate = new WeightMatrix[layers], up = new WeightMatrix[layers], down = new WeightMatrix[layers];
         long[] extra = {0};
+        float[][][] sc = th.method().equals("wina") ? WinaScales.of(w) : new float[layers][SiteKind.values().length][];
         for (int l = 0; l < layers; l++) {
             for (SiteKind k : SiteKind.values()) counters[l][k.ordinal()] = new SkipCounter();
-            wq[l] = wrap(w.wq()[l], th.threshold(l, SiteKind.ATTN_QKV), counters[l][SiteKind.ATTN_QKV.ordinal()], inputMajor, extra);
-            wk[l] = wrap(w.wk()[l], th.threshold(l, SiteKind.ATTN_QKV), null, inputMajor, extra);
-            wv[l] = wrap(w.wv()[l], th.threshold(l, SiteKind.ATTN_QKV), null, inputMajor, extra);
-            wo[l] = wrap(w.wo()[l], th.threshold(l, SiteKind.ATTN_OUTPUT), counters[l][SiteKind.ATTN_OUTPUT.ordinal()], inputMajor, extra);
-            gate[l] = wrap(w.wGate()[l], th.threshold(l, SiteKind.FFN_GATE_UP), counters[l][SiteKind.FFN_GATE_UP.ordinal()], inputMajor, extra);
-            up[l] = wrap(w.wUp()[l], th.threshold(l, SiteKind.FFN_GATE_UP), null, inputMajor, extra);
-            down[l] = wrap(w.wDown()[l], th.threshold(l, SiteKind.FFN_DOWN), counters[l][SiteKind.FFN_DOWN.ordinal()], inputMajor, extra);
+            wq[l] = wrap(w.wq()[l], th.threshold(l, SiteKind.ATTN_QKV), sc[l][SiteKind.ATTN_QKV.ordinal()], counters[l][SiteKind.ATTN_QKV.ordinal()], inputMajor, extra);
+            wk[l] = wrap(w.wk()[l], th.threshold(l, SiteKind.ATTN_QKV), sc[l][SiteKind.ATTN_QKV.ordinal()], null, inputMajor, extra);
+            wv[l] = wrap(w.wv()[l], th.threshold(l, SiteKind.ATTN_QKV), sc[l][SiteKind.ATTN_QKV.ordinal()], null, inputMajor, extra);
+            wo[l] = wrap(w.wo()[l], th.threshold(l, SiteKind.ATTN_OUTPUT), sc[l][SiteKind.ATTN_OUTPUT.ordinal()], counters[l][SiteKind.ATTN_OUTPUT.ordinal()], inputMajor, extra);
+            gate[l] = wrap(w.wGate()[l], th.threshold(l, SiteKind.FFN_GATE_UP), sc[l][SiteKind.FFN_GATE_UP.ordinal()], counters[l][SiteKind.FFN_GATE_UP.ordinal()], inputMajor, extra);
+            up[l] = wrap(w.wUp()[l], th.threshold(l, SiteKind.FFN_GATE_UP), sc[l][SiteKind.FFN_GATE_UP.ordinal()], null, inputMajor, extra);
+            down[l] = wrap(w.wDown()[l], th.threshold(l, SiteKind.FFN_DOWN), sc[l][SiteKind.FFN_DOWN.ordinal()], counters[l][SiteKind.FFN_DOWN.ordinal()], inputMajor, extra);
         }
         LlamaWeights sw = new LlamaWeights(w.tokenEmbedding(), w.attnNorm(), wq, wk, wv, wo, w.qBias(), w.kBias(), w.vBias(),
                 w.ffnNorm(), gate, down, up, w.finalNorm(), w.output());
@@ -50,10 +51,10 @@ public final class SparseModel {
         return new SparseModel(m, th, counters, extra[0]);
     }
 
-    private static WeightMatrix wrap(WeightMatrix m, float t, SkipCounter counter, boolean inputMajor, long[] extra) {
+    private static WeightMatrix wrap(WeightMatrix m, float t, float[] scale, SkipCounter counter, boolean inputMajor, long[] extra) {
         InputMajorF32 cols = null;
         if (inputMajor && t > 0) { cols = InputMajorF32.of(m); extra[0] += cols.byteSize(); }
-        return new SparseInputMatrix(m, cols, t, counter);
+        return new SparseInputMatrix(m, cols, t, scale, counter);
     }
 
     public LlamaModel model() { return model; }

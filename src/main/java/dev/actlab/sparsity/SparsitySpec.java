@@ -23,8 +23,10 @@ public final class SparsitySpec {
     }
 
     public static Thresholds calibrate(String method, LlamaModel m, CalibrationText text, double sparsity, Progress progress) {
-        if (!method.equals("teal"))
-            throw new IllegalArgumentException("sparsity method \"" + method + "\" is not implemented (teal is; cats, wina, chess, rsparse are not yet)");
-        return TealCalibration.calibrate(m, text.tokens(), sparsity, text.source(), progress);
+        return switch (method) {
+            case "teal" -> TealCalibration.calibrate(m, text.tokens(), sparsity, text.source(), progress);
+            case "wina" -> TealCalibration.calibrate(m, text.tokens(), sparsity, "wina", WinaScales.of(m.weights()), text.source(), progress);
+            default -> throw new IllegalArgumentException("sparsity method \"" + method + "\" is not implemented (teal and wina are; cats, chess, rsparse are not yet)");
+        };
     }
 }

@@ -19,10 +19,18 @@ public final class TealCalibration {
     private TealCalibration() {}
 
     public static Thresholds calibrate(LlamaModel model, int[] tokens, double sparsity, String source, Progress progress) {
+        return calibrate(model, tokens, sparsity, "teal", null, source, progress);
+    }
+
+    /**
+     * The thresholds of a magnitude criterion |x[i]| * scale[i] < t (scales [layer][site kind][input], or
+     * null for TEAL's plain |x[i]|): at each site, the target-quantile of the criterion over the tokens.
+     */
+    static Thresholds calibrate(LlamaModel model, int[] tokens, double sparsity, String method, float[][][] scales, String source, Progress progress) {
         if (!(sparsity >= 0 && sparsity < 1)) throw new IllegalArgumentException("target sparsity " + sparsity + " must be in [0, 1)");
         if (tokens.length < 2) throw new IllegalArgumentException("calibration needs at least 2 tokens, got " + tokens.length);
         int layers = model.config().layers();
-        Magnitudes[][] mags = collect(model, tokens, progress);
+        Magnitudes[][] mags = collect(model, tokens, scales, progress);
         List<Thresholds.Site> sites = new ArrayList<>();
         for (int l = 0; l < layers; l++)
             for (SiteKind k : SiteKind.values()) {
@@ -30,7 +38,7 @@ public final class TealCalibration {
                 float t = threshold(v, sparsity);
                 sites.add(new Thresholds.Site(l, k, t, below(v, t)));
             }
-        return new Thresholds("teal", sparsity, layers, tokens.length, source, sites);
+        return new Thresholds(method, sparsity, layers, tokens.length, source, sites);
     }
 
     /** The value with a fraction `sparsity` of sorted below it; 0 (nothing skipped) at sparsity 0. */
@@ -48,7 +56,7 @@ public final class TealCalibration {
     }
 
     /** |x| of every site's matmul input over the tokens: [layer][SiteKind.ordinal()]. */
-    static Magnitudes[][] collect(LlamaModel model, int[] tokens, Progress progress) {
+    static Magnitudes[][] collect(LlamaModel model, int[] tokens, float[][][] scales, Progress progress) {
         int layers = model.config().layers(), dim = model.config().dim();
         Magnitudes[][] mags = new Magnitudes[layers][SiteKind.values().length];
         Hooks hooks = new Hooks();
@@ -57,10 +65,13 @@ public final class TealCalibration {
             Magnitudes qkv = mags[l][SiteKind.ATTN_QKV.ordinal()], o = mags[l][SiteKind.ATTN_OUTPUT.ordinal()];
             Magnitudes gu = mags[l][SiteKind.FFN_GATE_UP.ordinal()], down = mags[l][SiteKind.FFN_DOWN.ordinal()];
             float[] attnNorm = model.weights().attnNorm()[l], ffnNorm = model.weights().ffnNorm()[l];
-            hooks.add(HookSite.LN1_NORMALIZED.nameAt(l), a -> qkv.addScaled(a.data, a.offset, a.size(), attnNorm, dim));
-            hooks.add(HookSite.ATTN_Z.nameAt(l), a -> o.addScaled(a.data, a.offset, a.size(), null, 0));
-            hooks.add(HookSite.LN2_NORMALIZED.nameAt(l), a -> gu.addScaled(a.data, a.offset, a.size(), ffnNorm, dim));
-            hooks.add(HookSite.MLP_POST.nameAt(l), a -> down.addScaled(a.data, a.offset, a.size(), null, 0));
+            float[][] s = scales == null ? new float[SiteKind.values().length][] : scales[l];
+            float[] sQkv = s[SiteKind.ATTN_QKV.ordinal()], sO = s[SiteKind.ATTN_OUTPUT.ordinal()];
+            float[] sGu = s[SiteKind.FFN_GATE_UP.ordinal()], sDown = s[SiteKind.FFN_DOWN.ordinal()];
+            hooks.add(HookSite.LN1_NORMALIZED.nameAt(l), a -> qkv.add(a.data, a.offset, a.size(), attnNorm, sQkv));
+            hooks.add(HookSite.ATTN_Z.nameAt(l), a -> o.add(a.data, a.offset, a.size(), null, sO));
+            hooks.add(HookSite.LN2_NORMALIZED.nameAt(l), a -> gu.add(a.data, a.offset, a.size(), ffnNorm, sGu));
+            hooks.add(HookSite.MLP_POST.nameAt(l), a -> down.add(a.data, a.offset, a.size(), null, sDown));
         }
         int ctx = model.config().contextLength();
         for (int start = 0; start < tokens.length; start += ctx) {
@@ -76,12 +87,18 @@ public final class TealCalibration {
         private float[] v = new float[1 << 12];
         private int n;
 
-        void addScaled(float[] data, int off, int count, float[] scale, int period) {
+        /**
+         * |data[i] * weight[i % w]| * scale[i % w] for count values: weight rebuilds the matmul input from a
+         * norm's normalized output exactly as the forward pass does; scale is the criterion's (WINA), or null.
+         */
+        void add(float[] data, int off, int count, float[] weight, float[] scale) {
             if (n + count > v.length) v = Arrays.copyOf(v, Math.max(n + count, 2 * v.length));
             for (int i = 0; i < count; i++) {
                 float x = data[off + i];
-                if (scale != null) x *= scale[i % period];
-                v[n++] = Math.abs(x);
+                if (weight != null) x *= weight[i % weight.length];
+                x = Math.abs(x);
+                if (scale != null) x *= scale[i % scale.length];
+                v[n++] = x;
             }
         }
 

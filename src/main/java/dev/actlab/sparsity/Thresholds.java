@@ -86,6 +86,7 @@ public record Thresholds(String method, double target, int layers, int calibrati
         int version = integer(file, root, "version");
         if (version != VERSION) throw new FormatException(file, "version", -1, "is " + version + ", this actlab reads version " + VERSION);
         String method = text(file, root, "method");
+        if (!method.equals("teal") && !method.equals("wina")) throw new FormatException(file, "method", -1, "is \"" + method + "\", expected teal or wina");
         double target = number(file, root, "target_sparsity");
         if (!(target >= 0 && target < 1)) throw new FormatException(file, "target_sparsity", -1, "is " + target + ", must be in [0, 1)");
         int layers = integer(file, root, "layers");

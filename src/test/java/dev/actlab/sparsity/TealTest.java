@@ -113,10 +113,31 @@ class TealTest {
     }
 
     @Test
+    void winaWeighsInputsByTheirColumnNormsAndReachesItsTarget() throws Exception {
+        LlamaModel m = brown();
+        CalibrationText calib = CalibrationText.of(m, null, 1024);
+        Thresholds wina = SparsitySpec.calibrate("wina", m, calib, 0.5, Progress.NONE);
+        assertEquals("wina", wina.method());
+        for (Thresholds.Site s : wina.sites()) assertEquals(0.5, s.calibratedSparsity(), 0.01, s.name());
+        SparseModel sw = SparseModel.of(m, wina, true);
+        int ctx = m.config().contextLength();
+        for (int i = 0; i < calib.tokens().length; i += ctx)
+            sw.model().run(java.util.Arrays.copyOfRange(calib.tokens(), i, Math.min(calib.tokens().length, i + ctx)), Hooks.none());
+        assertEquals(0.5, sw.counter(0, SiteKind.ATTN_QKV).sparsity(), 0.01);
+        // the criterion differs from TEAL's: other inputs are kept at the same sparsity
+        Thresholds teal = SparsitySpec.calibrate("teal", m, calib, 0.5, Progress.NONE);
+        assertNotEquals(teal.threshold(0, SiteKind.FFN_DOWN), wina.threshold(0, SiteKind.FFN_DOWN));
+        int[] tokens = m.tokenizer().encode("The jury said that the election was conducted", true);
+        float[] a = SparseModel.of(m, teal, false).model().lastLogits(tokens, Hooks.none());
+        float[] b = sw.model().lastLogits(tokens, Hooks.none());
+        assertFalse(java.util.Arrays.equals(a, b));
+    }
+
+    @Test
     void unimplementedMethodIsRefusedByName() throws Exception {
         LlamaModel m = Llama2cReader.read(Shared.stories260K());
-        var e = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("chess:0.5", m, null, 64, Progress.NONE));
-        assertTrue(e.getMessage().contains("chess"), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("cats:0.5", m, null, 64, Progress.NONE));
+        assertTrue(e.getMessage().contains("cats"), e.getMessage());
         var e2 = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("teal:half", m, null, 64, Progress.NONE));
         assertTrue(e2.getMessage().contains("half"), e2.getMessage());
     }
