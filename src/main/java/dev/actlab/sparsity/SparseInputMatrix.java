@@ -2,6 +2,7 @@ package dev.actlab.sparsity;
 
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.InputMajorF32;
+import dev.actlab.tensor.InputMajorQ8;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
 
@@ -17,16 +18,42 @@ import dev.actlab.tensor.WeightMatrix;
  */
 public final class SparseInputMatrix implements WeightMatrix {
     private final WeightMatrix dense;
-    private final InputMajorF32 columns;   // may be null: dense kernel on the zeroed input
+    /** A GEMV over the kept inputs only, on an input-major copy of the matrix. */
+    public interface ColumnKernel {
+        int rows();
+        int cols();
+        long byteSize();
+        void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par);
+
+        static ColumnKernel of(InputMajorF32 m) {
+            return m == null ? null : new ColumnKernel() {
+                public int rows() { return m.rows(); }
+                public int cols() { return m.cols(); }
+                public long byteSize() { return m.byteSize(); }
+                public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { m.gemv(x, xOff, idx, nnz, out, oOff, par); }
+            };
+        }
+
+        static ColumnKernel of(InputMajorQ8 m) {
+            return m == null ? null : new ColumnKernel() {
+                public int rows() { return m.rows(); }
+                public int cols() { return m.cols(); }
+                public long byteSize() { return m.byteSize(); }
+                public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { m.gemv(x, xOff, idx, nnz, out, oOff, par); }
+            };
+        }
+    }
+
+    private final ColumnKernel columns;    // may be null: dense kernel on the zeroed input
     private final float threshold;
     private final SkipCounter counter;     // may be null
     private final float[] scale;           // WINA: input i is skipped when |x[i]| * scale[i] < threshold; null: |x[i]| < threshold
 
-    public SparseInputMatrix(WeightMatrix dense, InputMajorF32 columns, float threshold, SkipCounter counter) {
+    public SparseInputMatrix(WeightMatrix dense, ColumnKernel columns, float threshold, SkipCounter counter) {
         this(dense, columns, threshold, null, counter);
     }
 
-    public SparseInputMatrix(WeightMatrix dense, InputMajorF32 columns, float threshold, float[] scale, SkipCounter counter) {
+    public SparseInputMatrix(WeightMatrix dense, ColumnKernel columns, float threshold, float[] scale, SkipCounter counter) {
         if (scale != null && scale.length != dense.cols()) throw new IllegalArgumentException(scale.length + " scales for " + dense.cols() + " inputs");
         this.scale = scale;
         if (!(threshold >= 0)) throw new IllegalArgumentException("threshold " + threshold + " must be >= 0");
@@ -37,7 +64,7 @@ public final class SparseInputMatrix implements WeightMatrix {
 
     public WeightMatrix dense() { return dense; }
     public float threshold() { return threshold; }
-    public InputMajorF32 columns() { return columns; }
+    public ColumnKernel columns() { return columns; }
 
     @Override public int rows() { return dense.rows(); }
     @Override public int cols() { return dense.cols(); }

@@ -4,6 +4,7 @@ import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.InputMajorF32;
+import dev.actlab.tensor.InputMajorQ8;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,9 +15,8 @@ import java.util.Map;
  * A decoder whose block matrices read sparsified inputs: the same config, tokenizer, norms and
  * unembedding, each of wq/wk/wv/wo/wGate/wUp/wDown wrapped in a {@link SparseInputMatrix} with its
  * site's threshold. The forward pass is untouched. With input-major copies (for fast decode) the
- * extra memory is {@link #extraBytes()}: 4 bytes per block weight. Copies are made for F32 matrices
- * only: a float32 copy of a quantized or F16 matrix would read more bytes per kept weight than the
- * dense kernel reads per weight, so those run the dense kernel on the zeroed input (no speedup yet).
+ * extra memory is {@link #extraBytes()}: 4 bytes per block weight for F32, 1.125 for Q8_0. Other
+ * formats (F16, Q4_0, K-quants) get no copy: they run the dense kernel on the zeroed input (no speedup yet).
  */
 public final class SparseModel {
     private final LlamaModel model;
@@ -55,8 +55,10 @@ public final class SparseModel {
     }
 
     private static WeightMatrix wrap(WeightMatrix m, float t, float[] scale, SkipCounter counter, boolean inputMajor, long[] extra) {
-        InputMajorF32 cols = null;
-        if (inputMajor && t > 0 && m.dtype() == DType.F32) { cols = InputMajorF32.of(m); extra[0] += cols.byteSize(); }
+        SparseInputMatrix.ColumnKernel cols = null;
+        if (inputMajor && t > 0 && m.dtype() == DType.F32) cols = SparseInputMatrix.ColumnKernel.of(InputMajorF32.of(m));
+        if (inputMajor && t > 0 && m.dtype() == DType.Q8_0) cols = SparseInputMatrix.ColumnKernel.of(InputMajorQ8.of(m));
+        if (cols != null) extra[0] += cols.byteSize();
         return new SparseInputMatrix(m, cols, t, scale, counter);
     }
 

@@ -54,6 +54,9 @@ public final class SparsityQuality {
         return new Result(eval.length, window, dense, out);
     }
 
+    /** Evaluation tokens drawn at random for a model without a tokenizer (and no --eval file). */
+    public static final int RANDOM_EVAL_TOKENS = 1024;
+
     /** The evaluation tokens: the built-in evaluation text for a model with a tokenizer, else seeded random ids. */
     public static int[] evalTokens(LlamaModel m, java.nio.file.Path file, int maxTokens) throws IOException {
         if (file == null && m.tokenizer() != null) {
@@ -62,7 +65,7 @@ public final class SparsityQuality {
         }
         if (file == null) {
             java.util.SplittableRandom r = new java.util.SplittableRandom(2);
-            int[] t = new int[maxTokens];
+            int[] t = new int[Math.min(maxTokens, RANDOM_EVAL_TOKENS)];
             for (int i = 0; i < t.length; i++) t[i] = r.nextInt(m.config().vocabSize());
             return t;
         }
