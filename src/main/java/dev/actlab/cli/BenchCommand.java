@@ -40,6 +40,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--probe-mb", defaultValue = "1024", description = "Bandwidth probe buffer in MiB (default ${DEFAULT-VALUE}).") int probeMb;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of random weights and prompt (default ${DEFAULT-VALUE}).") long seed;
     @Mixin JsonOption json;
+    @Mixin SparsityOption sparsity;
     @Option(names = "--hook-overhead", description = "Also measure decode with unused hooks and with every hook_resid_post cached, against no hooks.") boolean hookOverhead;
     @Option(names = "--train", description = "Time training steps (forward, backward, AdamW) of --config on random tokens instead of a model's inference.") boolean train;
     @Option(names = "--config", defaultValue = "brown", description = "--train: model shape tiny, small or brown (default ${DEFAULT-VALUE}).") String config;
@@ -58,6 +59,9 @@ final class BenchCommand implements Callable<Integer> {
                     .run(json.enabled, out, err);
         } else if (m == null) {
             throw new IllegalArgumentException("bench needs --model (or --train)");
+        } else if (sparsity.given()) {
+            threads.apply();
+            SparsifyCommand.bench(ModelRef.decoder(m, seed), sparsity, promptTokens, genTokens, rounds == null ? 5 : rounds, seed, json.enabled, out, err);
         } else if (ModelRef.isEncoder(m)) {
             new EncoderBench(m, batch == null ? 32 : batch, seq, latencySeq, threads.count(), rounds == null ? 7 : rounds, 3).run(json.enabled, out, err);
         } else {

@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
                 QuantizeCommand.class,
                 QuantizeSweepCommand.class,
                 SitesCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
+                SparsifyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

@@ -38,11 +38,12 @@ final class PplCommand implements Callable<Integer> {
     @Mixin JsonOption json;
     @Mixin ControlVectorOptions steering;
     @Mixin CheckFiniteOption finite;
+    @Mixin SparsityOption sparsity;
 
     @Override public Integer call() throws Exception {
         threads.apply();
         OutputPath.file("--save-logits", saveLogits);
-        LlamaModel m = model.decoder();
+        LlamaModel m = sparsity.apply(model.decoder(), false);
         int[] tokens = readTokens(m);
         if (ctx < 0) throw new IllegalArgumentException("--ctx must be >= 0 (0 = the model's context), not " + ctx);
         int window = ctx == 0 ? m.config().contextLength() : Math.min(ctx, m.config().contextLength());
@@ -64,6 +65,7 @@ final class PplCommand implements Callable<Integer> {
             j.put("mean_nll", r.meanNll());
             j.put("perplexity", r.perplexity());
             if (steering.given()) j.put("steering", steering.describe(m));
+            if (sparsity.given()) j.put("sparsity", sparsity.describe());
             if (r.kl() != null) {
                 j.put("base_perplexity", r.kl().basePerplexity());
                 j.put("ln_ppl_ratio", Math.log(r.perplexity() / r.kl().basePerplexity()));
@@ -86,6 +88,7 @@ final class PplCommand implements Callable<Integer> {
                 out.printf("Maximum KLD    : %10.6f%n", r.kl().maxKl());
                 out.printf("Same top p     : %9.3f %%%n", 100 * r.kl().sameTop1());
             }
+            if (sparsity.given()) sparsity.printSummary(out);
             if (saveLogits != null) out.println("saved logits to " + saveLogits + " (+ .json)");
         }
         return 0;

@@ -30,10 +30,11 @@ final class RunCommand implements Callable<Integer> {
     @Mixin JsonOption json;
     @Mixin ControlVectorOptions steering;
     @Mixin CheckFiniteOption finite;
+    @Mixin SparsityOption sparsity;
 
     @Override public Integer call() throws Exception {
         threads.apply();
-        LlamaModel m = model.decoder();
+        LlamaModel m = sparsity.apply(model.decoder(), true);
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
         Sampler sampler = new Sampler(temperature, topP, seed);
         PrintWriter out = spec.commandLine().getOut();
@@ -52,6 +53,7 @@ final class RunCommand implements Callable<Integer> {
             r.put("text", g.text());
             r.put("stop_reason", g.stopReason());
             if (steering.given()) r.put("steering", steering.describe(m));
+            if (sparsity.given()) r.put("sparsity", sparsity.describe());
             r.put("prefill_seconds", g.prefillSeconds());
             r.put("decode_seconds", g.decodeSeconds());
             r.put("prefill_tokens_per_second", g.prefillTokensPerSecond());
@@ -59,6 +61,7 @@ final class RunCommand implements Callable<Integer> {
             out.println(Json.write(r));
         } else {
             if (m.tokenizer() == null) out.println();
+            if (sparsity.given()) sparsity.printSummary(spec.commandLine().getErr());
             spec.commandLine().getErr().printf("%d prompt tokens, %d generated (%s); prefill %.1f tok/s, decode %.1f tok/s%n",
                     ids.length, g.generatedTokens().length, g.stopReason(), g.prefillTokensPerSecond(), g.decodeTokensPerSecond());
         }

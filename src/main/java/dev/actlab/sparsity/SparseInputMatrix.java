@@ -1,0 +1,110 @@
+package dev.actlab.sparsity;
+
+import dev.actlab.tensor.DType;
+import dev.actlab.tensor.InputMajorF32;
+import dev.actlab.tensor.InputMajorQ8;
+import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.WeightMatrix;
+
+/**
+ * A weight matrix whose input is sparsified by magnitude (TEAL): y = W s(x) with s(x)[i] = 0 where
+ * |x[i]| < threshold, else x[i]. The caller's x is never modified.
+ *
+ * <p>Decoding one token with an input-major copy of W, only the columns of the kept inputs are read
+ * ({@link InputMajorF32#gemv}): that is where the speed comes from. Prefill (n > 1), or no copy,
+ * runs the dense kernel on the zeroed input (same result up to the order of the sums). When no input
+ * falls below the threshold the dense kernel runs on x itself, so threshold 0 equals the dense
+ * path bit for bit.
+ */
+public final class SparseInputMatrix implements WeightMatrix {
+    private final WeightMatrix dense;
+    /** A GEMV over the kept inputs only, on an input-major copy of the matrix. */
+    public interface ColumnKernel {
+        int rows();
+        int cols();
+        long byteSize();
+        void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par);
+
+        static ColumnKernel of(InputMajorF32 m) {
+            return m == null ? null : new ColumnKernel() {
+                public int rows() { return m.rows(); }
+                public int cols() { return m.cols(); }
+                public long byteSize() { return m.byteSize(); }
+                public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { m.gemv(x, xOff, idx, nnz, out, oOff, par); }
+            };
+        }
+
+        static ColumnKernel of(InputMajorQ8 m) {
+            return m == null ? null : new ColumnKernel() {
+                public int rows() { return m.rows(); }
+                public int cols() { return m.cols(); }
+                public long byteSize() { return m.byteSize(); }
+                public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { m.gemv(x, xOff, idx, nnz, out, oOff, par); }
+            };
+        }
+    }
+
+    private final ColumnKernel columns;    // may be null: dense kernel on the zeroed input
+    private final float threshold;
+    private final SkipCounter counter;     // may be null
+    private final float[] scale;           // WINA: input i is skipped when |x[i]| * scale[i] < threshold; null: |x[i]| < threshold
+
+    public SparseInputMatrix(WeightMatrix dense, ColumnKernel columns, float threshold, SkipCounter counter) {
+        this(dense, columns, threshold, null, counter);
+    }
+
+    public SparseInputMatrix(WeightMatrix dense, ColumnKernel columns, float threshold, float[] scale, SkipCounter counter) {
+        if (scale != null && scale.length != dense.cols()) throw new IllegalArgumentException(scale.length + " scales for " + dense.cols() + " inputs");
+        this.scale = scale;
+        if (!(threshold >= 0)) throw new IllegalArgumentException("threshold " + threshold + " must be >= 0");
+        if (columns != null && (columns.rows() != dense.rows() || columns.cols() != dense.cols()))
+            throw new IllegalArgumentException("input-major copy [" + columns.rows() + ", " + columns.cols() + "] does not match [" + dense.rows() + ", " + dense.cols() + "]");
+        this.dense = dense; this.columns = columns; this.threshold = threshold; this.counter = counter;
+    }
+
+    public WeightMatrix dense() { return dense; }
+    public float threshold() { return threshold; }
+    public ColumnKernel columns() { return columns; }
+
+    @Override public int rows() { return dense.rows(); }
+    @Override public int cols() { return dense.cols(); }
+    @Override public DType dtype() { return dense.dtype(); }
+    @Override public long byteSize() { return dense.byteSize(); }
+    @Override public void dequantizeRow(int row, float[] dst, int off) { dense.dequantizeRow(row, dst, off); }
+
+    @Override public float dot(int row, float[] x, int xOff) { return dense.dot(row, zeroed(x, xOff, 1), 0); }
+    @Override public float dotScalar(int row, float[] x, int xOff) { return dense.dotScalar(row, zeroed(x, xOff, 1), 0); }
+
+    @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        int cols = cols();
+        if (n == 1 && columns != null) {
+            int[] idx = new int[cols];
+            int nnz = 0;
+            for (int i = 0; i < cols; i++) if (!skip(x[i], i)) idx[nnz++] = i;
+            if (counter != null) counter.add(cols, cols - nnz);
+            if (nnz == cols) dense.matmul(x, 1, out, par);
+            else columns.gemv(x, 0, idx, nnz, out, 0, par);
+            return;
+        }
+        float[] xs = new float[n * cols];
+        long skipped = 0;
+        for (int i = 0; i < n * cols; i++) {
+            float v = x[i];
+            if (skip(v, i % cols)) skipped++;
+            else xs[i] = v;
+        }
+        if (counter != null) counter.add((long) n * cols, skipped);
+        dense.matmul(skipped == 0 ? x : xs, n, out, par);
+    }
+
+    private boolean skip(float v, int i) {
+        return scale == null ? Math.abs(v) < threshold : Math.abs(v) * scale[i] < threshold;
+    }
+
+    /** s(x) for n rows starting at xOff, as a fresh array. */
+    private float[] zeroed(float[] x, int xOff, int n) {
+        float[] xs = new float[n * cols()];
+        for (int i = 0; i < xs.length; i++) { float v = x[xOff + i]; xs[i] = skip(v, i % cols()) ? 0f : v; }
+        return xs;
+    }
+}
