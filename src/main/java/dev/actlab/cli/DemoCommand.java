@@ -21,7 +21,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The demo, in order. A feature joins the tour by adding its step here. */
     static List<DemoStep> steps() {
-        return List.of(new SimilarityDemoStep(), new InspectDemoStep(), new DecoderDemoStep(), new PatchDemoStep(), new SteeringDemoStep(), new ProbeDemoStep(), new EncoderSpeedDemoStep());
+        return List.of(new SimilarityDemoStep(), new InspectDemoStep(), new DecoderDemoStep(), new PatchDemoStep(), new SteeringDemoStep(), new ProbeDemoStep(), new SaeDemoStep(), new EncoderSpeedDemoStep());
     }
 
     @Override public Integer call() throws Exception {

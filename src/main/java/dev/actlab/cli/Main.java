@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 SteerCommand.class,
                 ProbeCommand.class,
                 PatchCommand.class,
+                SaeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

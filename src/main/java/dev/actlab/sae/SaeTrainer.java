@@ -52,10 +52,11 @@ public final class SaeTrainer {
     /** Figures of the last logEvery steps' batches (FVU and L0 measured on the training batches before each step). */
     public record Stats(long step, long tokens, double loss, double auxLoss, double fvu, double l0, double deadFraction, double seconds) {}
 
-    public record Result(Sae sae, List<Stats> history, long steps, long tokens, double seconds, double encoderGflop, double scale) {
+    /** @param dataSeconds time spent waiting for rows (running the model, reading the store), included in seconds */
+    public record Result(Sae sae, List<Stats> history, long steps, long tokens, double seconds, double dataSeconds, double encoderGflop, double scale) {
         public Stats last() { return history.get(history.size() - 1); }
-        /** GFLOP/s of the encoder product (2 B d_in d_sae per step), the dense part of training. */
-        public double encoderGflops() { return encoderGflop / seconds; }
+        /** The encoder product's FLOPs (2 B d_in d_sae per step, the dense part of training) per second of SAE work (data time excluded). */
+        public double encoderGflops() { return encoderGflop / (seconds - dataSeconds); }
     }
 
     private SaeTrainer() {}
@@ -90,8 +91,14 @@ public final class SaeTrainer {
         int window = 0;
         long t0 = System.nanoTime();
         double gflop = 0;
+        long dataNanos = 0;
         for (long step = 0; step < steps; step++) {
-            if (step > 0) { src.next(x, B); for (int i = 0; i < x.length; i++) x[i] *= scale; }
+            if (step > 0) {
+                long d0 = System.nanoTime();
+                src.next(x, B);
+                dataNanos += System.nanoTime() - d0;
+                for (int i = 0; i < x.length; i++) x[i] *= scale;
+            }
             adam.zeroGrad();
             boolean[] dead = new boolean[dSae];
             boolean anyDead = false;
@@ -118,7 +125,7 @@ public final class SaeTrainer {
             progress.update((step + 1) * B, steps * B);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Result(unscale(sae, scale), history, steps, steps * B, seconds, gflop, scale);
+        return new Result(unscale(sae, scale), history, steps, steps * B, seconds, dataNanos / 1e9, gflop, scale);
     }
 
     /** c with mean |c x| = sqrt(d_in). */
