@@ -59,4 +59,22 @@ class SaeEvalTest {
         assertTrue(r.ceRecovered() > 0.5 && r.ceRecovered() <= 1.05, "CE recovered " + r.ceRecovered());
         assertTrue(r.klSpliced() > 0);
     }
+
+    @Test void trainsFromACaptureStoreLikeFromTheStream(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        int[] ids = brown.tokenizer().encode(TEXT, true);
+        new dev.actlab.capture.ActivationCapture(brown, SITE::equals, 32, 64, dev.actlab.tensor.DType.F32).run(ids, dir, Progress.NONE);
+        dev.actlab.capture.ActivationStore store = dev.actlab.capture.ActivationStore.open(dir);
+        StoreActivations src = new StoreActivations(store, SITE, 3);
+        assertEquals(brown.dModel(), src.width());
+        float[] all = new float[(int) store.rows() * src.width()];
+        src.next(all, (int) store.rows());
+        float[] direct = store.rows(SITE, 0, (int) store.rows());
+        float[] a = all.clone(), b = direct.clone();
+        java.util.Arrays.sort(a); java.util.Arrays.sort(b);
+        assertArrayEquals(b, a, "one epoch is a permutation of the store's rows");
+        assertFalse(java.util.Arrays.equals(all, direct), "shuffled");
+        SaeTrainer.Options o = new SaeTrainer.Options(SaeConfig.Architecture.TOPK, 8, 2, 1e-3, 64, 64L * 40, 1, 0, 1.0 / 32, 0, 64L * 10, 10);
+        SaeTrainer.Result t = SaeTrainer.train(new StoreActivations(store, SITE, 3), SITE, 2, brown.source(), o, new Parallel(2), Progress.NONE, null);
+        assertTrue(t.last().fvu() < t.history().get(0).fvu(), "FVU falls: " + t.history());
+    }
 }
