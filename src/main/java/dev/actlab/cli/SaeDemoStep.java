@@ -40,6 +40,8 @@ final class SaeDemoStep implements DemoStep {
         ctx.out.printf(Locale.ROOT, "  trained on %d tokens in %.1f s (%.1f s running the model); SAE in %s%n", t.tokens(), t.seconds(), t.dataSeconds(), dir);
         ctx.out.printf(Locale.ROOT, "  held-out Brown, %d tokens: FVU %.3f, L0 %.1f, dead %.3f; CE loss clean %.3f, spliced %.3f, zero-ablated %.3f: recovered %.3f%n",
                 r.rows(), r.fvu(), r.l0(), r.deadFraction(), r.ceClean(), r.ceSpliced(), r.ceZero(), r.ceRecovered());
+        dev.actlab.sae.FeatureDashboard.write(dir.resolve("features.html"), t.sae(), r, m.tokenizer(), held, 300);
+        ctx.out.println("  feature dashboard: " + dir.resolve("features.html"));
         List<Map<String, Object>> features = new ArrayList<>();
         for (int f : pick(r, 4)) {
             List<String> shown = new ArrayList<>();
@@ -55,6 +57,7 @@ final class SaeDemoStep implements DemoStep {
         out.put("train_tokens", t.tokens());
         out.put("train_seconds", t.seconds());
         out.put("sae_dir", dir.toString());
+        out.put("dashboard_html", dir.resolve("features.html").toString());
         out.put("features", features);
         return out;
     }

@@ -31,6 +31,7 @@ final class SaeEvalCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1") SaeCommand.TextSource text;
     @Option(names = "--sae", required = true, description = "SAE directory.") Path sae;
     @Option(names = "--ctx", defaultValue = "128", description = "Tokens per window, BOS included (default ${DEFAULT-VALUE}).") int ctx;
+    @Option(names = "--dashboard", description = "Also write a self-contained HTML page of the features' top-activating contexts here.") Path dashboard;
     @Option(names = "--windows", defaultValue = "200", description = "At most this many windows (default ${DEFAULT-VALUE}).") int windows;
 
     @Override public Integer call() throws Exception {
@@ -39,6 +40,7 @@ final class SaeEvalCommand implements Callable<Integer> {
         LlamaModel m = model.decoder();
         int[] ids = m.tokenizer().encode(text.read(true, (long) windows * ctx), false);
         SaeEval.Result r = SaeEval.evaluate(m, s, ids, ctx, windows, Parallel.shared(), new ProgressBar("sae eval", "windows", spec.commandLine().getErr()));
+        if (dashboard != null) dev.actlab.sae.FeatureDashboard.write(dashboard, s, r, m.tokenizer(), ids, 500);
         Map<String, Object> j = report(s, r, m.source(), text.describe(true));
         PrintWriter w = spec.commandLine().getOut();
         if (json.enabled) w.println(Json.write(j));

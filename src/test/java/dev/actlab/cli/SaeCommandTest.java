@@ -44,8 +44,12 @@ class SaeCommandTest {
         JsonNode ej = new ObjectMapper().readTree(e.out());
         assertTrue(ej.get("l0").asDouble() <= 8 + 1e-9);
         assertTrue(ej.get("ce_loss_zero_ablated").asDouble() > ej.get("ce_loss_clean").asDouble());
-        var human = InspectCommandTest.run("sae", "eval", "--sae", dir.resolve("a").toString(), "--text", text.toString(), "--ctx", "32");
+        var human = InspectCommandTest.run("sae", "eval", "--sae", dir.resolve("a").toString(), "--text", text.toString(), "--ctx", "32",
+                "--dashboard", dir.resolve("f.html").toString());
         assertTrue(human.out().contains("recovered"), human.out());
+        String html = Files.readString(dir.resolve("f.html"));
+        assertTrue(html.contains("<h2 id=\"f") && html.contains("<b style=\"background:rgba(255,120,0,"), "features with a shaded token");
+        assertTrue(html.contains("Fulton"), "contexts are the text's");
     }
 
     @Test void aMalformedSaeIsAnErrorNamingTheFile() throws Exception {
@@ -67,5 +71,6 @@ class SaeCommandTest {
         assertTrue((Double) r.get("fvu") < 0.5, r.toString());
         assertTrue((Double) r.get("ce_loss_recovered") > 0.7, r.toString());
         assertTrue(Files.exists(dir.resolve("sae-decoder/cfg.json")));
+        assertTrue(Files.readString(dir.resolve("sae-decoder/features.html")).contains("feature "));
     }
 }
