@@ -1,0 +1,115 @@
+package dev.actlab.cli;
+
+import dev.actlab.capture.ActivationStore;
+import dev.actlab.io.AtomicFile;
+import dev.actlab.io.Json;
+import dev.actlab.io.ProgressBar;
+import dev.actlab.model.hook.HookSite;
+import dev.actlab.model.hook.HookedModel;
+import dev.actlab.sae.ActivationSource;
+import dev.actlab.sae.ModelActivations;
+import dev.actlab.sae.SaeConfig;
+import dev.actlab.sae.SaeFile;
+import dev.actlab.sae.SaeTrainer;
+import dev.actlab.sae.StoreActivations;
+import dev.actlab.tensor.Parallel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "train", mixinStandardHelpOptions = true, description = {"Train a sparse autoencoder on one site's activations with Adam: TopK (with the AuxK loss on dead latents) or ReLU with an L1 penalty; decoder rows unit norm, b_dec from the geometric median of the first batch.",
+        "Rows come straight from the model (--text/--corpus; windows of --ctx tokens, BOS left out, drawn at random from a pool) or from a capture store (--store, shuffled). Writes SAELens' layout: OUT/cfg.json and OUT/sae_weights.safetensors, plus OUT/training.json."})
+final class SaeTrainCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ModelOption model;
+    @Mixin ThreadsOption threads;
+    @Mixin JsonOption json;
+
+    static final class Input {
+        @ArgGroup(exclusive = false) SaeCommand.TextSource text;
+        @Option(names = "--store", description = "A capture store directory (actlab capture) holding the site.") Path store;
+    }
+    @ArgGroup(exclusive = true, multiplicity = "1") Input input;
+
+    @Option(names = "--site", defaultValue = "blocks.2.hook_resid_post", description = "Hook site (default ${DEFAULT-VALUE}).") String site;
+    @Option(names = "--arch", defaultValue = "topk", description = "topk or relu (default ${DEFAULT-VALUE}).") String arch;
+    @Option(names = "--k", defaultValue = "32", description = "Active latents per token for topk (default ${DEFAULT-VALUE}).") int k;
+    @Option(names = "--expansion", defaultValue = "8", description = "d_sae / d_in (default ${DEFAULT-VALUE}).") int expansion;
+    @Option(names = "--tokens", defaultValue = "1000000", description = "Training tokens (rows) (default ${DEFAULT-VALUE}).") long tokens;
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--batch", defaultValue = "4096", description = "Rows per step (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the initialisation and the row order (default ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--l1", defaultValue = "1.0", description = "relu: L1 coefficient on the activations (inputs scaled to mean norm sqrt(d_in)) (default ${DEFAULT-VALUE}).") double l1;
+    @Option(names = "--dead-after", defaultValue = "1000000", description = "Tokens without firing after which a latent counts as dead (default ${DEFAULT-VALUE}).") long deadAfter;
+    @Option(names = "--ctx", defaultValue = "128", description = "--text/--corpus: tokens per window, BOS included (default ${DEFAULT-VALUE}).") int ctx;
+    @Option(names = "--pool", defaultValue = "65536", description = "--text/--corpus: rows kept to draw batches from (default ${DEFAULT-VALUE}).") int pool;
+    @Option(names = "--log-every", defaultValue = "20", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
+    @Option(names = "--out", required = true, description = "Directory to write the SAE to.") Path out;
+
+    @Override public Integer call() throws Exception {
+        threads.apply();
+        SaeConfig.Architecture a = SaeConfig.Architecture.parse(arch);
+        SaeTrainer.Options o = new SaeTrainer.Options(a, k, expansion, lr, batch, tokens, seed, a == SaeConfig.Architecture.RELU ? l1 : 0, 1.0 / 32, 0, deadAfter, logEvery);
+        ActivationSource src;
+        String modelName;
+        if (input.store != null) {
+            ActivationStore store = ActivationStore.open(input.store);
+            src = new StoreActivations(store, site, seed);
+            modelName = store.manifest().model;
+        } else {
+            HookedModel m = model.load();
+            int[] ids = m.tokenizer().encode(input.text.read(false, tokens + pool), false);
+            src = new ModelActivations(m, site, ids, ctx, pool, seed);
+            modelName = m.source();
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("sae train: " + src.describe() + ", " + a.saeLensName() + (a == SaeConfig.Architecture.TOPK ? " k " + k : " l1 " + l1)
+                + ", d_sae " + src.width() * expansion + ", " + tokens + " tokens in batches of " + batch);
+        SaeTrainer.Result r = SaeTrainer.train(src, site, HookSite.layerOf(site), modelName, o, Parallel.shared(), new ProgressBar("sae", "tokens", err),
+                s -> err.printf(Locale.ROOT, "%nstep %d  tokens %d  loss %.4f  aux %.4f  FVU %.4f  L0 %.1f  dead %.3f%n",
+                        s.step(), s.tokens(), s.loss(), s.auxLoss(), s.fvu(), s.l0(), s.deadFraction()));
+        SaeFile.write(r.sae(), out, ctx);
+        Map<String, Object> j = report(r, src.describe(), out);
+        AtomicFile.writeString(out.resolve("training.json"), Json.write(j));
+        PrintWriter w = spec.commandLine().getOut();
+        if (json.enabled) w.println(Json.write(j));
+        else {
+            SaeTrainer.Stats s = r.last();
+            w.printf(Locale.ROOT, "%s: d_in %d, d_sae %d, %d steps, %d tokens in %.1f s (%.1f s of it producing activations); SAE %.0f tok/s, encoder GEMM FLOPs at %.1f GFLOP/s of SAE time%n", out,
+                    r.sae().dIn(), r.sae().dSae(), r.steps(), r.tokens(), r.seconds(), r.dataSeconds(), r.tokens() / (r.seconds() - r.dataSeconds()), r.encoderGflops());
+            w.printf(Locale.ROOT, "last %d steps: FVU %.4f, L0 %.1f, dead %.3f (no firing in %d tokens)%n", o.logEvery(), s.fvu(), s.l0(), s.deadFraction(), deadAfter);
+        }
+        return 0;
+    }
+
+    static Map<String, Object> report(SaeTrainer.Result r, String source, Path out) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("out", out.toString());
+        j.put("source", source);
+        j.put("architecture", r.sae().cfg.architecture().saeLensName());
+        j.put("d_in", r.sae().dIn());
+        j.put("d_sae", r.sae().dSae());
+        j.put("k", r.sae().cfg.k());
+        j.put("hook_name", r.sae().cfg.hookName());
+        j.put("steps", r.steps());
+        j.put("tokens", r.tokens());
+        j.put("seconds", r.seconds());
+        j.put("tokens_per_second", r.tokens() / r.seconds());
+        j.put("data_seconds", r.dataSeconds());
+        j.put("sae_tokens_per_second", r.tokens() / (r.seconds() - r.dataSeconds()));
+        j.put("encoder_gflops", r.encoderGflops());
+        j.put("input_scale", r.scale());
+        j.put("final", r.last());
+        j.put("history", r.history());
+        return j;
+    }
+}

@@ -1,0 +1,131 @@
+package dev.actlab.sae;
+
+import dev.actlab.io.Progress;
+import dev.actlab.model.hook.HookedDecoder;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.tensor.Parallel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Evaluates an SAE on a decoder and a text, as SAELens reports it: on the site's activations L0,
+ * MSE, FVU, dead and dense latents; downstream, the next-token loss of the clean model, with the
+ * SAE's reconstruction spliced in at the site (a replace hook), and with the site zero-ablated,
+ * giving CE loss recovered = (L_zero - L_sae) / (L_zero - L_clean), and KL(clean || spliced).
+ *
+ * <p>The text is cut into windows of ctx tokens, BOS first. The BOS position is neither replaced
+ * nor counted (as in training); losses are over the predictions made at positions 1..ctx-2.
+ */
+public final class SaeEval {
+    /** Top activations kept per latent, for examples. */
+    public static final int TOP = 8;
+
+    /** One place a latent fired: its value and the index of the token in the text's id stream. */
+    public record Example(float value, int token) {}
+
+    public record Result(long rows, int windows, double l0, double mse, double fvu, double deadFraction, double denseFraction,
+                         double ceClean, double ceSpliced, double ceZero, double ceRecovered, double klSpliced,
+                         double[] density, List<List<Example>> top) {
+        public double explainedVariance() { return 1 - fvu; }
+    }
+
+    private SaeEval() {}
+
+    /** tokens: the text's ids without BOS. */
+    public static Result evaluate(HookedDecoder model, Sae sae, int[] tokens, int ctx, int maxWindows, Parallel par, Progress progress) {
+        String site = sae.cfg.hookName();
+        if (!model.sites().names().contains(site)) throw new IllegalArgumentException("the SAE reads " + site + ", which " + model.source() + " does not have");
+        int width = ModelActivations.siteWidth(model, site);
+        if (width != sae.dIn()) throw new IllegalArgumentException(site + " of " + model.source() + " is " + width + " wide, the SAE's d_in is " + sae.dIn());
+        if (ctx < 3 || ctx > model.contextLength()) throw new IllegalArgumentException("ctx " + ctx + " must be in [3, " + model.contextLength() + "]");
+        int bos = model.tokenizer() == null ? -1 : model.tokenizer().bosId();
+        if (bos < 0) throw new IllegalArgumentException(model.source() + " has no BOS token");
+        int body = ctx - 1, d = sae.dIn(), dSae = sae.dSae(), V = model.vocabSize();
+        int windows = Math.min(maxWindows, tokens.length / body);
+        if (windows == 0) throw new IllegalArgumentException("the text has " + tokens.length + " tokens, fewer than one window of " + body);
+        double[] sum = new double[d], sumSq = new double[d];
+        double err = 0, l0 = 0, ceC = 0, ceS = 0, ceZ = 0, kl = 0;
+        long rows = 0, preds = 0;
+        long[] fired = new long[dSae];
+        float[][] topVal = new float[dSae][TOP];
+        int[][] topTok = new int[dSae][TOP];
+        int[] topN = new int[dSae];
+        for (int w = 0; w < windows; w++) {
+            int[] win = new int[ctx];
+            win[0] = bos;
+            System.arraycopy(tokens, w * body, win, 1, body);
+            float[][] xs = new float[1][];
+            float[] clean = model.runWithHooks(win, Hooks.of(site, a -> xs[0] = java.util.Arrays.copyOfRange(a.data, a.offset + d, a.offset + ctx * d)));
+            float[] x = xs[0];
+            int n = ctx - 1;
+            SparseCode code = sae.encode(x, n, par);
+            float[] xh = sae.decode(code);
+            for (int r = 0; r < n; r++) {
+                for (int j = 0; j < d; j++) {
+                    double v = x[r * d + j], e = v - xh[r * d + j];
+                    sum[j] += v; sumSq[j] += v * v; err += e * e;
+                }
+                int[] idx = code.indices(r);
+                float[] val = code.values(r);
+                l0 += idx.length;
+                int tok = w * body + r;
+                for (int a = 0; a < idx.length; a++) {
+                    int i = idx[a];
+                    fired[i]++;
+                    keepTop(topVal[i], topTok[i], topN, i, val[a], tok);
+                }
+            }
+            rows += n;
+            float[] spliced = model.runWithHooks(win, Hooks.of(site, a -> System.arraycopy(xh, 0, a.data, a.offset + d, n * d)));
+            float[] zero = model.runWithHooks(win, Hooks.of(site, a -> java.util.Arrays.fill(a.data, a.offset + d, a.offset + ctx * d, 0f)));
+            for (int p = 1; p < ctx - 1; p++) {
+                int target = win[p + 1];
+                double[] lc = logSoftmax(clean, p * V, V), ls = logSoftmax(spliced, p * V, V), lz = logSoftmax(zero, p * V, V);
+                ceC -= lc[target]; ceS -= ls[target]; ceZ -= lz[target];
+                double k = 0;
+                for (int t = 0; t < V; t++) k += Math.exp(lc[t]) * (lc[t] - ls[t]);
+                kl += k;
+                preds++;
+            }
+            progress.update(w + 1, windows);
+        }
+        double var = 0;
+        for (int j = 0; j < d; j++) var += sumSq[j] - sum[j] * sum[j] / rows;
+        double[] density = new double[dSae];
+        int dead = 0, dense = 0;
+        for (int i = 0; i < dSae; i++) {
+            density[i] = (double) fired[i] / rows;
+            if (fired[i] == 0) dead++;
+            if (density[i] > 0.1) dense++;
+        }
+        List<List<Example>> top = new ArrayList<>();
+        for (int i = 0; i < dSae; i++) {
+            List<Example> ex = new ArrayList<>();
+            for (int q = 0; q < topN[i]; q++) ex.add(new Example(topVal[i][q], topTok[i][q]));
+            top.add(ex);
+        }
+        ceC /= preds; ceS /= preds; ceZ /= preds;
+        return new Result(rows, windows, l0 / rows, err / ((double) rows * d), err / var, (double) dead / dSae, (double) dense / dSae,
+                ceC, ceS, ceZ, (ceZ - ceS) / (ceZ - ceC), kl / preds, density, top);
+    }
+
+    private static void keepTop(float[] val, int[] tok, int[] count, int i, float v, int t) {
+        int m = count[i];
+        if (m == val.length && !(v > val[m - 1])) return;
+        int p = m == val.length ? m - 1 : m;
+        if (m < val.length) count[i]++;
+        while (p > 0 && v > val[p - 1]) { val[p] = val[p - 1]; tok[p] = tok[p - 1]; p--; }
+        val[p] = v; tok[p] = t;
+    }
+
+    static double[] logSoftmax(float[] logits, int off, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, logits[off + i]);
+        double s = 0;
+        for (int i = 0; i < n; i++) s += Math.exp(logits[off + i] - max);
+        double lse = max + Math.log(s);
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) out[i] = logits[off + i] - lse;
+        return out;
+    }
+}

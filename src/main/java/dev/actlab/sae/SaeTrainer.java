@@ -1,0 +1,351 @@
+package dev.actlab.sae;
+
+import dev.actlab.io.Progress;
+import dev.actlab.tensor.Gemm;
+import dev.actlab.tensor.Parallel;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Trains an SAE with Adam on batches from an {@link ActivationSource}.
+ *
+ * <p>Per step, on a batch x [B, d_in] (scaled by a constant c so that the mean row norm is
+ * sqrt(d_in), as SAELens' expected_average_only_in; c is folded back into the weights at the end):
+ * pre = (x - b_dec) W_enc + b_enc by {@link Gemm}; f = the architecture's activation; x_hat = f W_dec
+ * + b_dec; loss = mean over rows of |x_hat - x|^2, plus for ReLU l1 * sum f (decoder rows unit
+ * norm, so this is Anthropic's norm-weighted L1), plus for TopK the AuxK loss of OpenAI's "Scaling
+ * and evaluating sparse autoencoders": the k_aux largest pre-activations among dead latents
+ * reconstruct the residual x - x_hat, weighted 1/32. Decoder rows are kept unit norm: the gradient's
+ * component along each row is removed before the step and rows are renormalised after it.
+ * b_dec starts at the geometric median of the first batch (Weiszfeld), W_dec at random unit rows
+ * and W_enc at W_dec's transpose.
+ *
+ * <p>The backward pass is sparse: only the active latents of each row get gradients, grouped by
+ * latent so that every latent's sums run in row order on one thread. Results are bit-identical
+ * for any thread count.
+ */
+public final class SaeTrainer {
+    /**
+     * @param deadAfterTokens a latent that has not fired for this many tokens counts as dead (AuxK's target, the reported dead fraction)
+     * @param kAux            latents the AuxK loss uses (0: d_in / 2)
+     * @param logEvery        steps between {@link Stats} reports
+     */
+    public record Options(SaeConfig.Architecture arch, int k, int expansion, double lr, int batch, long tokens, long seed,
+                          double l1, double auxCoefficient, int kAux, long deadAfterTokens, int logEvery) {
+        public Options {
+            if (expansion <= 0) throw new IllegalArgumentException("--expansion " + expansion + " must be positive");
+            if (!(lr > 0) || lr > 1) throw new IllegalArgumentException("--lr " + lr + " must be in (0, 1]");
+            if (batch <= 0) throw new IllegalArgumentException("--batch " + batch + " must be positive");
+            if (tokens < batch) throw new IllegalArgumentException("--tokens " + tokens + " is less than one batch of " + batch);
+            if (!(l1 >= 0) || !(auxCoefficient >= 0)) throw new IllegalArgumentException("l1 and the AuxK coefficient must be >= 0");
+        }
+
+        public static Options topk(int k, int expansion, double lr, int batch, long tokens, long seed) {
+            return new Options(SaeConfig.Architecture.TOPK, k, expansion, lr, batch, tokens, seed, 0, 1.0 / 32, 0, 1_000_000, 20);
+        }
+    }
+
+    /** Figures of the last logEvery steps' batches (FVU and L0 measured on the training batches before each step). */
+    public record Stats(long step, long tokens, double loss, double auxLoss, double fvu, double l0, double deadFraction, double seconds) {}
+
+    /** @param dataSeconds time spent waiting for rows (running the model, reading the store), included in seconds */
+    public record Result(Sae sae, List<Stats> history, long steps, long tokens, double seconds, double dataSeconds, double encoderGflop, double scale) {
+        public Stats last() { return history.get(history.size() - 1); }
+        /** The encoder product's FLOPs (2 B d_in d_sae per step, the dense part of training) per second of SAE work (data time excluded). */
+        public double encoderGflops() { return encoderGflop / (seconds - dataSeconds); }
+    }
+
+    private SaeTrainer() {}
+
+    public static Result train(ActivationSource src, String hookName, int hookLayer, String modelName, Options o,
+                               Parallel par, Progress progress, Consumer<Stats> log) throws IOException {
+        int dIn = src.width(), dSae = dIn * o.expansion(), B = o.batch();
+        SaeConfig cfg = new SaeConfig(o.arch(), dIn, dSae, o.k(), hookName, hookLayer, true, modelName);
+        int kAux = Math.min(dSae, o.kAux() > 0 ? o.kAux() : Math.max(1, dIn / 2));
+        SplittableRandom rnd = new SplittableRandom(o.seed());
+        Sae sae = new Sae(cfg);
+        float[] x = new float[B * dIn];
+        src.next(x, B);
+        float scale = (float) scaleOf(x, B, dIn);
+        for (int i = 0; i < x.length; i++) x[i] *= scale;
+        System.arraycopy(GeometricMedian.of(x, B, dIn, 30), 0, sae.bDec, 0, dIn);
+        for (int i = 0; i < dSae; i++) {
+            double norm = 0;
+            for (int j = 0; j < dIn; j++) { float v = (float) gaussian(rnd); sae.wDec[i * dIn + j] = v; norm += v * v; }
+            float inv = (float) (1 / Math.sqrt(norm));
+            for (int j = 0; j < dIn; j++) sae.wDec[i * dIn + j] *= inv;
+        }
+        System.arraycopy(sae.wDec, 0, sae.wEncT, 0, dSae * dIn);
+
+        Adam adam = new Adam(new float[][]{sae.wEncT, sae.bEnc, sae.wDec, sae.bDec}, o.lr(), par);
+        float[] gWEncT = adam.grad(0), gBEnc = adam.grad(1), gWDec = adam.grad(2), gBDec = adam.grad(3);
+        long[] sinceFired = new long[dSae];
+        long steps = o.tokens() / B;
+        List<Stats> history = new ArrayList<>();
+        Step s = new Step(B, dIn, dSae, kAux);
+        double lossSum = 0, auxSum = 0, errSum = 0, varSum = 0, l0Sum = 0;
+        int window = 0;
+        long t0 = System.nanoTime();
+        double gflop = 0;
+        long dataNanos = 0;
+        for (long step = 0; step < steps; step++) {
+            if (step > 0) {
+                long d0 = System.nanoTime();
+                src.next(x, B);
+                dataNanos += System.nanoTime() - d0;
+                for (int i = 0; i < x.length; i++) x[i] *= scale;
+            }
+            adam.zeroGrad();
+            boolean[] dead = new boolean[dSae];
+            boolean anyDead = false;
+            for (int i = 0; i < dSae; i++) if (sinceFired[i] >= o.deadAfterTokens()) { dead[i] = true; anyDead = true; }
+            s.forwardBackward(sae, x, o, anyDead && o.arch() == SaeConfig.Architecture.TOPK && o.auxCoefficient() > 0 ? dead : null,
+                    gWEncT, gBEnc, gWDec, gBDec, par);
+            gflop += 2.0 * B * dIn * dSae / 1e9;
+            for (int i = 0; i < dSae; i++) sinceFired[i] = s.fired[i] ? 0 : sinceFired[i] + B;
+            lossSum += s.loss; auxSum += s.auxLoss; errSum += s.err; varSum += s.var; l0Sum += s.l0;
+            removeParallel(sae.wDec, gWDec, dSae, dIn, par);
+            adam.step();
+            normalizeRows(sae.wDec, dSae, dIn, par);
+            if (!Double.isFinite(s.loss)) throw new IllegalStateException("SAE loss is " + s.loss + " at step " + step + ": lower --lr");
+            window++;
+            if (window == o.logEvery() || step == steps - 1) {
+                int dead2 = 0;
+                for (long f : sinceFired) if (f >= o.deadAfterTokens()) dead2++;
+                Stats st = new Stats(step + 1, (step + 1) * B, lossSum / window, auxSum / window, errSum / varSum, l0Sum / window,
+                        (double) dead2 / dSae, (System.nanoTime() - t0) / 1e9);
+                history.add(st);
+                if (log != null) log.accept(st);
+                lossSum = auxSum = errSum = varSum = l0Sum = 0; window = 0;
+            }
+            progress.update((step + 1) * B, steps * B);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Result(unscale(sae, scale), history, steps, steps * B, seconds, dataNanos / 1e9, gflop, scale);
+    }
+
+    /** c with mean |c x| = sqrt(d_in). */
+    static double scaleOf(float[] x, int n, int d) {
+        double s = 0;
+        for (int r = 0; r < n; r++) {
+            double q = 0;
+            for (int j = 0; j < d; j++) q += (double) x[r * d + j] * x[r * d + j];
+            s += Math.sqrt(q);
+        }
+        double mean = s / n;
+        if (!(mean > 0) || !Double.isFinite(mean)) throw new IllegalStateException("the activations' mean norm is " + mean + ": nothing to train on");
+        return Math.sqrt(d) / mean;
+    }
+
+    /** The SAE on unscaled inputs: W_enc c, b_dec / c, W_dec / c (the code f is unchanged). */
+    static Sae unscale(Sae s, float c) {
+        Sae u = s.copy();
+        for (int i = 0; i < u.wEncT.length; i++) { u.wEncT[i] *= c; u.wDec[i] /= c; }
+        for (int j = 0; j < u.bDec.length; j++) u.bDec[j] /= c;
+        return u;
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        double u1 = r.nextDouble(), u2 = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    static void removeParallel(float[] w, float[] g, int rows, int d, Parallel par) {
+        par.forRange(rows, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                double dot = 0;
+                for (int j = 0; j < d; j++) dot += (double) w[i * d + j] * g[i * d + j];
+                float p = (float) dot;
+                for (int j = 0; j < d; j++) g[i * d + j] -= p * w[i * d + j];
+            }
+        });
+    }
+
+    static void normalizeRows(float[] w, int rows, int d, Parallel par) {
+        par.forRange(rows, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                double q = 0;
+                for (int j = 0; j < d; j++) q += (double) w[i * d + j] * w[i * d + j];
+                if (q == 0) continue;
+                float inv = (float) (1 / Math.sqrt(q));
+                for (int j = 0; j < d; j++) w[i * d + j] *= inv;
+            }
+        });
+    }
+
+    /** One training step's forward and sparse backward, with its buffers. */
+    static final class Step {
+        final int B, dIn, dSae, kAux;
+        final float[] xc, pre, recon, dRecon, dAux, dxc;
+        final boolean[] fired;
+        // entries: (row, latent, f, kind, dpre); kind 0 = main code, 1 = AuxK
+        int[] eRow, eLat; float[] eVal, eGrad; byte[] eKind;
+        int entries;
+        int[] rowStart;
+        double loss, auxLoss, err, var, l0;
+
+        Step(int B, int dIn, int dSae, int kAux) {
+            this.B = B; this.dIn = dIn; this.dSae = dSae; this.kAux = kAux;
+            xc = new float[B * dIn]; pre = new float[B * dSae]; recon = new float[B * dIn]; dRecon = new float[B * dIn];
+            dAux = new float[B * dIn]; dxc = new float[B * dIn]; fired = new boolean[dSae];
+            rowStart = new int[B + 1];
+            int cap = B * 64;
+            eRow = new int[cap]; eLat = new int[cap]; eVal = new float[cap]; eGrad = new float[cap]; eKind = new byte[cap];
+        }
+
+        private void add(int row, int lat, float v, byte kind) {
+            if (entries == eRow.length) {
+                int cap = eRow.length * 2;
+                eRow = Arrays.copyOf(eRow, cap); eLat = Arrays.copyOf(eLat, cap); eVal = Arrays.copyOf(eVal, cap);
+                eGrad = Arrays.copyOf(eGrad, cap); eKind = Arrays.copyOf(eKind, cap);
+            }
+            eRow[entries] = row; eLat[entries] = lat; eVal[entries] = v; eKind[entries] = kind; entries++;
+        }
+
+        void forwardBackward(Sae sae, float[] x, Options o, boolean[] dead, float[] gWEncT, float[] gBEnc, float[] gWDec, float[] gBDec, Parallel par) {
+            float[] bDec = sae.bDec;
+            for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) xc[r * dIn + j] = x[r * dIn + j] - bDec[j];
+            Gemm.multiply(pre, 0, dSae, xc, 0, dIn, false, sae.wEncT, 0, dIn, true, B, dIn, dSae, Gemm.Zeros.C_BEFORE, par);
+            par.forRange(B, 16, (from, to) -> {
+                for (int r = from; r < to; r++) for (int i = 0; i < dSae; i++) pre[r * dSae + i] += sae.bEnc[i];
+            });
+            // activation, row by row (serial: the entry list is in row order)
+            entries = 0;
+            Arrays.fill(fired, false);
+            int[] idx = new int[Math.max(dSae, 1)];
+            float[] val = new float[Math.max(dSae, 1)];
+            long active = 0;
+            for (int r = 0; r < B; r++) {
+                rowStart[r] = entries;
+                int m = o.arch() == SaeConfig.Architecture.TOPK ? TopK.select(pre, r * dSae, dSae, o.k(), idx, val) : reluRow(pre, r * dSae, dSae, idx, val);
+                for (int a = 0; a < m; a++) { add(r, idx[a], val[a], (byte) 0); fired[idx[a]] = true; }
+                active += m;
+            }
+            rowStart[B] = entries;
+            l0 = (double) active / B;
+            // reconstruction and its error, per row
+            double[] rowErr = new double[B], rowAux = new double[B];
+            int[] auxStart = new int[B + 1];
+            par.forRange(B, 16, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    int off = r * dIn;
+                    System.arraycopy(bDec, 0, recon, off, dIn);
+                    for (int e = rowStart[r]; e < rowStart[r + 1]; e++) {
+                        int w = eLat[e] * dIn; float v = eVal[e];
+                        for (int j = 0; j < dIn; j++) recon[off + j] += v * sae.wDec[w + j];
+                    }
+                    double q = 0;
+                    for (int j = 0; j < dIn; j++) { float d = recon[off + j] - x[off + j]; q += d * d; dRecon[off + j] = 2f * d / B; }
+                    rowErr[r] = q;
+                }
+            });
+            double sumErr = 0;
+            for (double q : rowErr) sumErr += q;
+            err = sumErr;
+            double[] mean = new double[dIn];
+            for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) mean[j] += x[r * dIn + j];
+            double v = 0;
+            for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) { double d = x[r * dIn + j] - mean[j] / B; v += d * d; }
+            var = v;
+            loss = sumErr / B;
+            if (o.arch() == SaeConfig.Architecture.RELU && o.l1() > 0) {
+                double l1 = 0;
+                for (int e = 0; e < entries; e++) l1 += eVal[e];
+                loss += o.l1() * l1 / B;
+            }
+            // AuxK: the k_aux largest positive pre-activations among dead latents model the residual x - x_hat
+            auxLoss = 0;
+            int mainEntries = entries;
+            if (dead != null) {
+                for (int r = 0; r < B; r++) {
+                    auxStart[r] = entries;
+                    int m = TopK.selectMasked(pre, r * dSae, dSae, kAux, dead, idx, val);
+                    for (int a = 0; a < m; a++) add(r, idx[a], val[a], (byte) 1);
+                }
+                auxStart[B] = entries;
+                float coef = (float) o.auxCoefficient();
+                par.forRange(B, 16, (from, to) -> {
+                    float[] e = new float[dIn];
+                    for (int r = from; r < to; r++) {
+                        int off = r * dIn;
+                        Arrays.fill(e, 0f);
+                        for (int a = auxStart[r]; a < auxStart[r + 1]; a++) {
+                            int w = eLat[a] * dIn; float vv = eVal[a];
+                            for (int j = 0; j < dIn; j++) e[j] += vv * sae.wDec[w + j];
+                        }
+                        double q = 0;
+                        for (int j = 0; j < dIn; j++) {
+                            float d = e[j] - (x[off + j] - recon[off + j]);   // target: the main reconstruction's residual (no gradient through it)
+                            q += d * d;
+                            dAux[off + j] = 2f * coef * d / B;
+                        }
+                        rowAux[r] = q;
+                    }
+                });
+                double sa = 0;
+                for (double q : rowAux) sa += q;
+                auxLoss = o.auxCoefficient() * sa / B;
+            }
+            // dL/dpre of every entry: (dRecon or dAux) . W_dec[i], plus the L1 term
+            float l1 = o.arch() == SaeConfig.Architecture.RELU ? (float) (o.l1() / B) : 0f;
+            final int mainEnd = mainEntries;
+            par.forRange(entries, 256, (from, to) -> {
+                for (int e = from; e < to; e++) {
+                    float[] g = eKind[e] == 0 ? dRecon : dAux;
+                    int off = eRow[e] * dIn, w = eLat[e] * dIn;
+                    float d = 0;
+                    for (int j = 0; j < dIn; j++) d += g[off + j] * sae.wDec[w + j];
+                    eGrad[e] = e < mainEnd ? d + l1 : d;
+                }
+            });
+            // group entries by latent (counting sort keeps row order within a latent)
+            int[] latStart = new int[dSae + 1];
+            for (int e = 0; e < entries; e++) latStart[eLat[e] + 1]++;
+            for (int i = 0; i < dSae; i++) latStart[i + 1] += latStart[i];
+            int[] byLat = new int[entries], fill = Arrays.copyOf(latStart, dSae);
+            for (int e = 0; e < entries; e++) byLat[fill[eLat[e]]++] = e;
+            par.forRange(dSae, 16, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    int w = i * dIn;
+                    float gb = 0;
+                    for (int q = latStart[i]; q < latStart[i + 1]; q++) {
+                        int e = byLat[q];
+                        int off = eRow[e] * dIn;
+                        float[] g = eKind[e] == 0 ? dRecon : dAux;
+                        float f = eVal[e], dp = eGrad[e];
+                        for (int j = 0; j < dIn; j++) {
+                            gWDec[w + j] += f * g[off + j];
+                            gWEncT[w + j] += dp * xc[off + j];
+                        }
+                        gb += dp;
+                    }
+                    gBEnc[i] += gb;
+                }
+            });
+            // b_dec: from the decoder (sum of dRecon) and through the encoder's input x - b_dec
+            par.forRange(B, 16, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    int off = r * dIn;
+                    Arrays.fill(dxc, off, off + dIn, 0f);
+                    for (int e = rowStart[r]; e < rowStart[r + 1]; e++) accumulate(dxc, off, eGrad[e], sae.wEncT, eLat[e] * dIn, dIn);
+                    if (dead != null) for (int e = auxStart[r]; e < auxStart[r + 1]; e++) accumulate(dxc, off, eGrad[e], sae.wEncT, eLat[e] * dIn, dIn);
+                }
+            });
+            for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) gBDec[j] += dRecon[r * dIn + j] - dxc[r * dIn + j];
+        }
+
+        private static void accumulate(float[] dst, int off, float a, float[] src, int sOff, int n) {
+            for (int j = 0; j < n; j++) dst[off + j] += a * src[sOff + j];
+        }
+
+        private static int reluRow(float[] pre, int off, int n, int[] idx, float[] val) {
+            int m = 0;
+            for (int i = 0; i < n; i++) { float v = pre[off + i]; if (v > 0) { idx[m] = i; val[m++] = v; } }
+            return m;
+        }
+    }
+}
