@@ -1,5 +1,7 @@
 package dev.actlab.cli;
 
+import dev.actlab.io.EditDistance;
+
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,8 +42,8 @@ final class CommandSuggestions implements CommandLine.IParameterExceptionHandler
         String t = typed.toLowerCase(java.util.Locale.ROOT);
         int limit = t.length() <= 3 ? 1 : 2;
         List<String> out = new ArrayList<>();
-        for (String c : commands) if (c.startsWith(t) && t.length() >= 2 || distance(t, c) <= limit || transposition(t, c)) out.add(c);
-        out.sort(Comparator.comparingInt(c -> distance(t, c)));
+        for (String c : commands) if (c.startsWith(t) && t.length() >= 2 || EditDistance.of(t, c) <= limit || transposition(t, c)) out.add(c);
+        out.sort(Comparator.comparingInt(c -> EditDistance.of(t, c)));
         return out.size() > 3 ? out.subList(0, 3) : out;
     }
 
@@ -52,17 +54,5 @@ final class CommandSuggestions implements CommandLine.IParameterExceptionHandler
         while (i < a.length() && a.charAt(i) == b.charAt(i)) i++;
         return i + 1 < a.length() && a.charAt(i) == b.charAt(i + 1) && a.charAt(i + 1) == b.charAt(i)
                 && a.substring(i + 2).equals(b.substring(i + 2));
-    }
-
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++)
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-            int[] x = prev; prev = cur; cur = x;
-        }
-        return prev[b.length()];
     }
 }

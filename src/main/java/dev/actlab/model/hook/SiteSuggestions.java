@@ -1,5 +1,7 @@
 package dev.actlab.model.hook;
 
+import dev.actlab.io.EditDistance;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -21,7 +23,7 @@ public final class SiteSuggestions {
             String n = names.get(i);
             // a glob over layers ("blocks.*.hook_resid_pots") is compared with the name's layer put in place of *
             String q = p.contains("*") && HookSite.layerOf(n) >= 0 ? p.replace("*", String.valueOf(HookSite.layerOf(n))) : p;
-            scored.add(new Scored(n, distance(q, n), i));
+            scored.add(new Scored(n, EditDistance.of(q, n), i));
         }
         scored.sort(Comparator.comparingInt(Scored::distance).thenComparingInt(Scored::order));
         // a glob names a family: suggest each suffix once rather than the same site in every block
@@ -49,18 +51,5 @@ public final class SiteSuggestions {
         var m = Hooks.glob(pattern.trim());
         for (String n : table.names()) if (m.test(n)) return;
         throw new IllegalArgumentException(noMatch(flag, pattern, model, table));
-    }
-
-    /** Levenshtein distance. */
-    static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++)
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-            int[] t = prev; prev = cur; cur = t;
-        }
-        return prev[b.length()];
     }
 }

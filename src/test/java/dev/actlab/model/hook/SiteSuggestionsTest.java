@@ -37,8 +37,8 @@ class SiteSuggestionsTest {
 
     @Test
     void editDistance() {
-        assertEquals(0, SiteSuggestions.distance("abc", "abc"));
-        assertEquals(2, SiteSuggestions.distance("pots", "post"));
-        assertEquals(3, SiteSuggestions.distance("", "abc"));
+        assertEquals(0, dev.actlab.io.EditDistance.of("abc", "abc"));
+        assertEquals(2, dev.actlab.io.EditDistance.of("pots", "post"));
+        assertEquals(3, dev.actlab.io.EditDistance.of("", "abc"));
     }
 }
