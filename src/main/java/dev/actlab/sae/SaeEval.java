@@ -1,5 +1,7 @@
 package dev.actlab.sae;
 
+import dev.actlab.model.eval.TokenStats;
+
 import dev.actlab.io.Progress;
 import dev.actlab.model.hook.HookedDecoder;
 import dev.actlab.model.hook.Hooks;
@@ -80,7 +82,7 @@ public final class SaeEval {
             float[] zero = model.runWithHooks(win, Hooks.of(site, a -> java.util.Arrays.fill(a.data, a.offset + d, a.offset + ctx * d, 0f)));
             for (int p = 1; p < ctx - 1; p++) {
                 int target = win[p + 1];
-                double[] lc = logSoftmax(clean, p * V, V), ls = logSoftmax(spliced, p * V, V), lz = logSoftmax(zero, p * V, V);
+                double[] lc = TokenStats.logSoftmax(clean, p * V, V), ls = TokenStats.logSoftmax(spliced, p * V, V), lz = TokenStats.logSoftmax(zero, p * V, V);
                 ceC -= lc[target]; ceS -= ls[target]; ceZ -= lz[target];
                 double k = 0;
                 for (int t = 0; t < V; t++) k += Math.exp(lc[t]) * (lc[t] - ls[t]);
@@ -116,16 +118,5 @@ public final class SaeEval {
         if (m < val.length) count[i]++;
         while (p > 0 && v > val[p - 1]) { val[p] = val[p - 1]; tok[p] = tok[p - 1]; p--; }
         val[p] = v; tok[p] = t;
-    }
-
-    static double[] logSoftmax(float[] logits, int off, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, logits[off + i]);
-        double s = 0;
-        for (int i = 0; i < n; i++) s += Math.exp(logits[off + i] - max);
-        double lse = max + Math.log(s);
-        double[] out = new double[n];
-        for (int i = 0; i < n; i++) out[i] = logits[off + i] - lse;
-        return out;
     }
 }

@@ -70,7 +70,7 @@ public final class PairedPerplexity {
             double[][] baseLogProbs = new double[n][], baseProbs = new double[n][];
             int[] baseTop = new int[n];
             for (int t = 0; t < n; t++) {
-                baseLogProbs[t] = logSoftmax(bl, t * vocab, vocab);
+                baseLogProbs[t] = TokenStats.logSoftmax(bl, t * vocab, vocab);
                 baseProbs[t] = new double[vocab];
                 for (int i = 0; i < vocab; i++) baseProbs[t][i] = Math.exp(baseLogProbs[t][i]);
                 baseLp[t] = baseLogProbs[t][w[t + 1]];
@@ -83,7 +83,7 @@ public final class PairedPerplexity {
                 requireFinite(cl, vocab, c.source(), wi);
                 Acc a = acc[ci];
                 for (int t = 0; t < n; t++) {
-                    double[] lq = logSoftmax(cl, t * vocab, vocab), lb = baseLogProbs[t], pb = baseProbs[t];
+                    double[] lq = TokenStats.logSoftmax(cl, t * vocab, vocab), lb = baseLogProbs[t], pb = baseProbs[t];
                     double kl = 0;
                     for (int i = 0; i < vocab; i++) kl += pb[i] * (lb[i] - lq[i]);
                     a.kld.add(Math.max(0, kl));
@@ -126,17 +126,6 @@ public final class PairedPerplexity {
 
     private static double quantile(double[] sorted, double q) {
         return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
-    }
-
-    private static double[] logSoftmax(float[] logits, int off, int vocab) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) sum += Math.exp(logits[off + i] - max);
-        double lz = max + Math.log(sum);
-        double[] out = new double[vocab];
-        for (int i = 0; i < vocab; i++) out[i] = logits[off + i] - lz;
-        return out;
     }
 
     private static int argmax(float[] v, int off, int n) { return TokenStats.argmax(v, off, n); }

@@ -1,10 +1,22 @@
 package dev.actlab.model.eval;
 
 /** Per-position scores of one logits row against the actual next token. */
-final class TokenStats {
+public final class TokenStats {
     private TokenStats() {}
 
     /** log softmax(logits)[target], computed stably in double. */
+    /** log softmax of logits[off, off + vocab), in double: what losses and KL divergences are computed from. */
+    public static double[] logSoftmax(float[] logits, int off, int vocab) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) sum += Math.exp(logits[off + i] - max);
+        double lz = max + Math.log(sum);
+        double[] out = new double[vocab];
+        for (int i = 0; i < vocab; i++) out[i] = logits[off + i] - lz;
+        return out;
+    }
+
     static double logProb(float[] logits, int off, int vocab, int target) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
