@@ -10,7 +10,6 @@ import dev.actlab.quant.QuantParts;
 import dev.actlab.quant.QuantizeRun;
 import dev.actlab.quant.Recipe;
 import dev.actlab.tensor.DType;
-import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -59,12 +58,13 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Write the quantized weights as GGUF (weight-only recipes).") Path out;
     @Option(names = "--out-type", defaultValue = "F32", description = "Matrix type of --out: F32 (the fake-quantized values exactly), F16, Q8_0, Q4_0 (default ${DEFAULT-VALUE}).") DType outType;
     @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
-    @Option(names = "--threads") Integer threads;
+    @Mixin ThreadsOption threads;
     @Option(names = "--parts", description = "Also split the error into weight and activation parts, in total and per layer (2 + 2 x layers more evaluations).") boolean parts;
-    @Option(names = "--json", description = "Print the results as JSON.") boolean json;
+    @Mixin JsonOption json;
 
     @Override public Integer call() throws Exception {
-        if (threads != null) Parallel.setDefaultThreads(threads);
+        threads.apply();
+        if (out != null) OutputPath.file("--out", out);
         Recipe r = Recipe.parse(recipe);
         LlamaModel m = model.decoder();
         Setup s = Setup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, r.calibrates());
@@ -80,7 +80,7 @@ final class QuantizeCommand implements Callable<Integer> {
             QuantizeRun.writeGguf(q, model.path(), out, outType, (d, t) -> bar.update(d >> 20, t >> 20));
         }
         PrintWriter pw = spec.commandLine().getOut();
-        if (json) {
+        if (json.enabled) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("model", m.source());
             j.put("protocol", s.protocol(m));

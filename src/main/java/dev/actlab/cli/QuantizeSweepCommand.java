@@ -6,7 +6,6 @@ import dev.actlab.io.ProgressBar;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.quant.QuantSweep;
 import dev.actlab.quant.SweepReport;
-import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,11 +41,12 @@ final class QuantizeSweepCommand implements Callable<Integer> {
     @Option(names = "--eval-windows", defaultValue = "64", description = "Evaluation windows, evenly spaced; 0 = all (default ${DEFAULT-VALUE}).") int evalWindows;
     @Option(names = "--out", description = "Report folder: sweep.json, sweep.html.") Path out;
     @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
-    @Option(names = "--threads") Integer threads;
-    @Option(names = "--json", description = "Print the results as JSON.") boolean json;
+    @Mixin ThreadsOption threads;
+    @Mixin JsonOption json;
 
     @Override public Integer call() throws Exception {
-        if (threads != null) Parallel.setDefaultThreads(threads);
+        threads.apply();
+        if (out != null) OutputPath.directory("--out", out);
         if (group < 0) throw new IllegalArgumentException("--group must be >= 0, got " + group);
         Map<String, String> ms = parseMethods(methods);
         List<String> settings = Arrays.stream(bits.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
@@ -69,7 +69,7 @@ final class QuantizeSweepCommand implements Callable<Integer> {
             AtomicFile.writeString(out.resolve("sweep.html"), SweepReport.html(t, m.source(), s.protocolLine(m)));
         }
         PrintWriter pw = spec.commandLine().getOut();
-        if (json) pw.println(Json.write(j));
+        if (json.enabled) pw.println(Json.write(j));
         else {
             pw.println(s.protocolLine(m));
             pw.printf("weights %s, activations per token; %.0f s%n%n", group > 0 ? "in groups of " + group : "per output channel", secs);
