@@ -33,7 +33,7 @@ class PackageRulesTest {
             Map.entry("model", 1),
             Map.entry("inspect", 2), Map.entry("capture", 2),
             Map.entry("train", 3), Map.entry("quant", 3), Map.entry("sparsity", 3), Map.entry("sae", 3),
-            Map.entry("steer", 4),
+            Map.entry("steer", 4), Map.entry("prune", 4),
             Map.entry("bench", 5),
             Map.entry("cli", 6));
 
