@@ -32,6 +32,12 @@ import java.util.function.Predicate;
  * (trailing dimensions flattened), plus {@code token_ids} and {@code positions} [rows] stored as
  * F32 (exact for ids below 2^24) and, for text input, {@code token_offsets} [rows, 2] I32: each
  * token's [start, end) UTF-8 byte offsets in the text (-1, -1 where a token has no place in it).
+ *
+ * Attention sites ({@code attn.hook_pattern}, {@code attn.hook_attn_scores}, [heads, q_pos, k_pos]
+ * per window) are stored one row per query position too: [rows, heads, ctx], row t holding the
+ * model's values for keys 0 .. window length - 1 and padding up to ctx. Keys the query did not
+ * attend are 0 in the pattern and -inf in the scores, exactly as the model (and TransformerLens)
+ * give them past the causal mask; the padding of a window shorter than ctx follows the same rule.
  */
 public final class ActivationCapture {
 
@@ -77,9 +83,6 @@ public final class ActivationCapture {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to capture");
         List<String> sites = model.sites().names().stream().filter(siteFilter).toList();
         if (sites.isEmpty()) throw new IllegalArgumentException("no hook site of " + model.source() + " matches the requested sites");
-        for (String s : sites)
-            if (s.endsWith("hook_attn_scores") || s.endsWith("hook_pattern"))
-                throw new IllegalArgumentException(s + " is [heads, q_pos, k_pos]: only sites indexed by position first ([pos, ...]) can be captured");
         if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IllegalArgumentException(dir + " exists and is not a directory");
         String sha = sha256(tokens);
         int windows = (tokens.length + ctx - 1) / ctx;
@@ -116,7 +119,7 @@ public final class ActivationCapture {
                 m.write(dir);
             }
             deleteOwnTemporaries(dir);
-            ShardBuffer buf = new ShardBuffer(sites);
+            ShardBuffer buf = new ShardBuffer(sites, ctx);
             int firstWindow = m.windowsDone;
             for (int w = m.windowsDone; w < windows; w++) {
                 int from = w * ctx, to = Math.min(tokens.length, from + ctx);
@@ -129,7 +132,7 @@ public final class ActivationCapture {
                 boolean last = w == windows - 1;
                 if (buf.rows >= shardTokens || last) {
                     commitShard(dir, m, buf, offsets, firstWindow, w + 1 - firstWindow);
-                    buf = new ShardBuffer(sites);
+                    buf = new ShardBuffer(sites, ctx);
                     firstWindow = w + 1;
                 }
                 if (progress != null) progress.update(w + 1, windows);
@@ -249,12 +252,14 @@ public final class ActivationCapture {
     /** Rows of the current shard, per site, in window order. */
     private static final class ShardBuffer {
         final List<String> sites;
+        final int ctx;
         final List<FloatList> values = new ArrayList<>();
         final FloatList tokenIds = new FloatList(), positions = new FloatList();
         int rows;
 
-        ShardBuffer(List<String> sites) {
+        ShardBuffer(List<String> sites, int ctx) {
             this.sites = sites;
+            this.ctx = ctx;
             for (int i = 0; i < sites.size(); i++) values.add(new FloatList());
         }
 
@@ -262,19 +267,34 @@ public final class ActivationCapture {
             for (int i = 0; i < sites.size(); i++) {
                 Activation a = seen.get(sites.get(i));
                 if (a == null) throw new IllegalStateException("site " + sites.get(i) + " did not fire");
-                if (a.shape[0] != window.length)
-                    throw new IllegalArgumentException("site " + a.name + " has shape " + Arrays.toString(a.shape)
-                            + ": only sites indexed by position first ([pos, ...]) can be captured");
-                int width = a.size() / window.length;
+                boolean attention = isAttention(a.name);
+                if (attention ? a.shape.length != 3 || a.shape[1] != window.length || a.shape[2] != window.length : a.shape[0] != window.length)
+                    throw new IllegalStateException("site " + a.name + " has shape " + Arrays.toString(a.shape) + " for a window of " + window.length + " tokens");
+                int[] trailing = attention ? new int[]{a.shape[0], ctx} : Arrays.copyOfRange(a.shape, 1, a.shape.length);
+                int width = Arrays.stream(trailing).reduce(1, Math::multiplyExact);
                 CaptureManifest.Site s = m.sites.get(i);
-                if (s.width() == 0) m.sites.set(i, new CaptureManifest.Site(s.name(), width, Arrays.copyOfRange(a.shape, 1, a.shape.length)));
+                if (s.width() == 0) m.sites.set(i, new CaptureManifest.Site(s.name(), width, trailing));
                 else if (s.width() != width) throw new IllegalStateException("site " + a.name + " changed width from " + s.width() + " to " + width);
-                values.get(i).addAll(a.data, a.offset, a.size());
+                if (attention) appendQueryRows(values.get(i), a, a.name.endsWith("hook_attn_scores") ? Float.NEGATIVE_INFINITY : 0f);
+                else values.get(i).addAll(a.data, a.offset, a.size());
             }
             for (int t = 0; t < window.length; t++) { tokenIds.add(window[t]); positions.add(t); }
             rows += window.length;
         }
+
+        /** [heads, n, n] -> n rows of [heads, ctx]: row t, head h = a[h, t, :] then pad up to ctx. */
+        private void appendQueryRows(FloatList out, Activation a, float pad) {
+            int heads = a.shape[0], n = a.shape[1];
+            for (int t = 0; t < n; t++)
+                for (int h = 0; h < heads; h++) {
+                    out.addAll(a.data, a.offset + (h * n + t) * n, n);
+                    for (int j = n; j < ctx; j++) out.add(pad);
+                }
+        }
     }
+
+    /** Sites shaped [heads, q_pos, k_pos], stored one row per query position. */
+    static boolean isAttention(String site) { return site.endsWith("hook_attn_scores") || site.endsWith("hook_pattern"); }
 
     /** A growable float array. */
     private static final class FloatList {

@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "capture", description = {"Stream activations of chosen sites to DIR as sharded safetensors + manifest.json.",
-        "Re-running the same command after an interruption resumes where it stopped."})
+        "Re-running the same command after an interruption resumes where it stopped.",
+        "Attention sites (attn.hook_pattern, attn.hook_attn_scores) are stored one row per query position,",
+        "[rows, heads, ctx]: keys the query did not attend are 0 in the pattern and -inf in the scores."})
 final class CaptureCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOption model;

@@ -102,11 +102,50 @@ class ActivationCaptureTest {
         for (int i = 0; i < exact.length; i++) assertEquals(exact[i], stored[i], Math.abs(exact[i]) * 1e-3 + 1e-4);
     }
 
+    /**
+     * Attention sites are stored one row per query position, [rows, heads, ctx]: every row must
+     * equal the [heads, q, k] tensor that a direct hook sees for that window (windows of 16 over 85
+     * tokens, so the last one is short and padded), pattern rows sum to 1 over keys <= query, and
+     * keys past the query are 0 in the pattern and -inf in the scores.
+     */
     @Test
-    void sitesNotIndexedByPositionAreRejected() throws Exception {
+    void attentionPatternsAndScoresAreStoredOneRowPerQueryAcrossWindows() throws Exception {
         LlamaModel m = Llama2cReader.read(Shared.stories260K());
-        assertThrows(IllegalArgumentException.class,
-                () -> new ActivationCapture(m, Hooks.glob("blocks.0.attn.hook_pattern"), 16, 20, DType.F32).run(input(), dir, null));
+        int[] tokens = input();
+        int ctx = 16, heads = m.config().heads();
+        Predicate<String> sites = Hooks.glob("blocks.1.attn.hook_pattern").or(Hooks.glob("blocks.3.attn.hook_attn_scores"));
+        CaptureManifest man = new ActivationCapture(m, sites, ctx, 40, DType.F32).run(tokens, dir, null);
+        assertTrue(man.shards.size() >= 2, "several shards");
+        ActivationStore store = ActivationStore.open(dir);
+        for (CaptureManifest.Site s : store.manifest().sites) {
+            assertArrayEquals(new int[]{heads, ctx}, s.trailingShape(), s.name());
+            assertEquals(heads * ctx, s.width());
+        }
+        for (int w = 0; w * ctx < tokens.length; w++) {
+            int[] window = Arrays.copyOfRange(tokens, w * ctx, Math.min(tokens.length, (w + 1) * ctx));
+            int n = window.length;
+            ActivationCache cache = m.runWithCache(window, sites);
+            for (String site : cache.names()) {
+                boolean scores = site.endsWith("hook_attn_scores");
+                dev.actlab.model.hook.Activation direct = cache.get(site);   // [heads, n, n]
+                float[] row = new float[heads * ctx];
+                for (int t = 0; t < n; t++) {
+                    store.row(site, (long) w * ctx + t, row, 0);
+                    for (int h = 0; h < heads; h++) {
+                        double sum = 0;
+                        for (int k = 0; k < ctx; k++) {
+                            float got = row[h * ctx + k];
+                            String where = site + " window " + w + " query " + t + " head " + h + " key " + k;
+                            if (k < n) assertEquals(direct.get(h, t, k), got, 0f, where);
+                            if (k > t) assertEquals(scores ? Float.NEGATIVE_INFINITY : 0f, got, 0f, where);
+                            else if (scores) assertTrue(Float.isFinite(got), where);
+                            else sum += got;
+                        }
+                        if (!scores) assertEquals(1.0, sum, 1e-5, site + " window " + w + " query " + t + " head " + h);
+                    }
+                }
+            }
+        }
     }
 
     @Test
