@@ -19,7 +19,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "embed", resourceBundle = "dev.actlab.cli.EmbedCommand$Help", description = "Sentence embeddings (mean pooled, L2-normalised) with a BERT encoder.")
+@Command(name = "embed", resourceBundle = "dev.actlab.cli.EmbedCommand$Help", description = {"Sentence embeddings (mean pooled, L2-normalised) with a BERT encoder.",
+        "A text longer than the limit is cut at its end, as Hugging Face tokenizers and LangChain4j cut it: by default at the",
+        "tokenizer.json's truncation.max_length (128 tokens for all-MiniLM-L6-v2), else at the model's positions; stderr and",
+        "JSON (tokens_dropped) say how many tokens a text lost."})
 final class EmbedCommand implements Callable<Integer> {
     /** What the shared options say here: --model is an encoder, minilm unless given. */
     public static final class Help extends OptionHelp {
@@ -36,6 +39,7 @@ final class EmbedCommand implements Callable<Integer> {
     @Mixin JsonOption json;
     @Mixin ThreadsOption threads;
     @Spec CommandSpec spec;
+    @Option(names = "--max-tokens", description = "Longest input, [CLS] and [SEP] included (default: the tokenizer.json's truncation, else the model's positions).") Integer maxTokens;
 
     static final class Input {
         @Option(names = "--text", description = "A text to embed (repeatable).") List<String> texts;
@@ -54,16 +58,25 @@ final class EmbedCommand implements Callable<Integer> {
             for (int i = 0; i < texts.size(); i++)
                 if (texts.get(i).isBlank()) throw new IllegalArgumentException("--text number " + (i + 1) + " is empty: give some text (an empty text would embed [CLS] [SEP] alone)");
         BertModel m = ModelRef.encoder(model.model == null ? ModelLoader.MINILM : model.model);
+        int positions = m.config().maxPositions();
+        if (maxTokens != null && (maxTokens < 2 || maxTokens > positions))
+            throw new IllegalArgumentException("--max-tokens " + maxTokens + " is outside [2, " + positions + "] (the model has " + positions + " positions)");
+        if (maxTokens != null) m.tokenizer().withMaxLength(maxTokens);
+        int limit = m.tokenizer().maxLength();
         List<float[]> vectors = new ArrayList<>();
-        List<Integer> tokenCounts = new ArrayList<>();
+        List<Integer> tokenCounts = new ArrayList<>(), dropped = new ArrayList<>();
         long t0 = System.nanoTime();
         for (int from = 0; from < texts.size(); from += BATCH) {
             List<String> chunk = texts.subList(from, Math.min(texts.size(), from + BATCH));
             int[][] ids = new int[chunk.size()][];
             for (int i = 0; i < ids.length; i++) {
                 final int line = from + i + 1;
-                ids[i] = m.tokenizer().withWarnings(w -> System.err.println("text " + line + ": " + w)).encode(chunk.get(i), true);
+                var enc = m.tokenizer().withWarnings(w -> {}).encodeCounted(chunk.get(i), true);
+                if (enc.dropped() > 0)
+                    spec.commandLine().getErr().printf("text %d: truncated to %d tokens, %d dropped (--max-tokens changes the limit)%n", line, limit, enc.dropped());
+                ids[i] = enc.ids();
                 tokenCounts.add(ids[i].length);
+                dropped.add(enc.dropped());
             }
             var out = m.forward(ids, null, dev.actlab.model.hook.Hooks.none());
             for (int i = 0; i < ids.length; i++) vectors.add(out.meanPooledNormalized(i));
@@ -80,11 +93,12 @@ final class EmbedCommand implements Callable<Integer> {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int i = 0; i < texts.size(); i++) {
                 Map<String, Object> r = new LinkedHashMap<>();
-                r.put("text", texts.get(i)); r.put("tokens", tokenCounts.get(i)); r.put("embedding", vectors.get(i));
+                r.put("text", texts.get(i)); r.put("tokens", tokenCounts.get(i)); r.put("tokens_dropped", dropped.get(i)); r.put("embedding", vectors.get(i));
                 rows.add(r);
             }
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("model", m.source()); out.put("dim", m.dModel()); out.put("pooling", "mean, L2-normalised"); out.put("embeddings", rows);
+            out.put("model", m.source()); out.put("dim", m.dModel()); out.put("pooling", "mean, L2-normalised");
+            out.put("max_tokens", limit); out.put("truncated_texts", dropped.stream().filter(d -> d > 0).count()); out.put("embeddings", rows);
             stdout.println(Json.write(out));
         } else {
             stdout.printf("%s: %d text(s), %d dimensions (mean pooled, L2-normalised)%n", m.source(), texts.size(), m.dModel());

@@ -80,7 +80,7 @@ public final class HfBertLoader {
         try (InputStream in = Files.newInputStream(tokFile)) { tok = WordPieceTokenizer.fromJson(in, tokFile); }
         if (tok.vocabSize() != c.vocabSize())
             throw new FormatException(tokFile, "model.vocab", 0, "has " + tok.vocabSize() + " pieces, config.json vocab_size is " + c.vocabSize());
-        return new BertModel(c, w, tok.withMaxLength(Math.min(512, c.maxPositions())), dir.toString());
+        return new BertModel(c, w, tok.withModelLimit(c.maxPositions()), dir.toString());
     }
 
     /** layer_norm_eps: finite and in (0, 1), 1e-12 when absent; a NaN or negative epsilon makes every output NaN. */

@@ -52,6 +52,6 @@ public final class MiniLm {
         OnnxBertReader.Loaded l = OnnxBertReader.read(OnnxModel.parse(name, bytes), BERT_LAYER_NORM_EPS);
         if (l.config().vocabSize() != tok.vocabSize())
             throw new FormatException(name, "embeddings.word_embeddings", 0, "has " + l.config().vocabSize() + " rows but the tokenizer has " + tok.vocabSize() + " pieces");
-        return new BertModel(l.config(), l.weights(), tok.withMaxLength(Math.min(512, l.config().maxPositions())), source);
+        return new BertModel(l.config(), l.weights(), tok.withModelLimit(l.config().maxPositions()), source);
     }
 }

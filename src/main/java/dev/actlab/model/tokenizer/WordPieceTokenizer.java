@@ -21,7 +21,9 @@ import java.util.function.Consumer;
  * pre-tokenizer (split on whitespace, isolate each punctuation character), then greedy
  * longest-match-first word pieces with a {@code ##} continuation prefix. A word that cannot be
  * split, or is longer than max_input_chars_per_word, becomes [UNK]. {@link #encode} wraps the ids
- * in [CLS] ... [SEP] and truncates to {@link #maxLength} tokens with a warning.
+ * in [CLS] ... [SEP] and truncates to {@link #maxLength} tokens with a warning; the default is the
+ * tokenizer.json's own {@code truncation.max_length} (128 for all-MiniLM-L6-v2), as Hugging Face
+ * tokenizers and LangChain4j apply it, else 512.
  */
 public final class WordPieceTokenizer implements Tokenizer {
     private final Map<String, Integer> vocab;
@@ -30,11 +32,15 @@ public final class WordPieceTokenizer implements Tokenizer {
     private final int maxCharsPerWord;
     private final int unk, cls, sep, pad;
     private final boolean lowercase, stripAccents, cleanText, chineseChars;
-    private int maxLength = 512;
+    /** truncation.max_length of the tokenizer.json, 0 when it has none. */
+    private final int truncation;
+    private int maxLength;
     private Consumer<String> warnings = System.err::println;
 
     private WordPieceTokenizer(Map<String, Integer> vocab, String prefix, int maxCharsPerWord, String unkToken,
-                               boolean lowercase, boolean stripAccents, boolean cleanText, boolean chineseChars, Path file) throws FormatException {
+                               boolean lowercase, boolean stripAccents, boolean cleanText, boolean chineseChars, int truncation, Path file) throws FormatException {
+        this.truncation = truncation;
+        this.maxLength = truncation > 0 ? truncation : 512;
         this.vocab = vocab; this.prefix = prefix; this.maxCharsPerWord = maxCharsPerWord;
         this.lowercase = lowercase; this.stripAccents = stripAccents; this.cleanText = cleanText; this.chineseChars = chineseChars;
         this.pieces = new String[vocab.size()];
@@ -81,9 +87,13 @@ public final class WordPieceTokenizer implements Tokenizer {
         boolean lower = norm.path("lowercase").asBoolean(true);
         // HF: strip_accents null means "follow lowercase"
         boolean strip = norm.path("strip_accents").isBoolean() ? norm.path("strip_accents").asBoolean() : lower;
+        JsonNode max = root.path("truncation").path("max_length");   // "truncation": null when the file sets none
+        if (!max.isMissingNode() && !max.isNull() && (!max.canConvertToInt() || max.asInt() < 2))
+            throw new FormatException(nameForErrors, "truncation.max_length", 0, "is " + max + ", expected an integer >= 2");
         return new WordPieceTokenizer(vocab, model.path("continuing_subword_prefix").asText("##"),
                 model.path("max_input_chars_per_word").asInt(100), model.path("unk_token").asText("[UNK]"),
-                lower, strip, norm.path("clean_text").asBoolean(true), norm.path("handle_chinese_chars").asBoolean(true), nameForErrors);
+                lower, strip, norm.path("clean_text").asBoolean(true), norm.path("handle_chinese_chars").asBoolean(true),
+                max.canConvertToInt() ? max.asInt() : 0, nameForErrors);
     }
 
     /**
@@ -99,7 +109,7 @@ public final class WordPieceTokenizer implements Tokenizer {
             if (vocab.putIfAbsent(piece, i) != null)
                 throw new FormatException(file, "tokenizer.ggml.tokens[" + i + "]", 0, "'" + t + "' maps to the piece '" + piece + "' twice");
         }
-        return new WordPieceTokenizer(vocab, "##", 100, "[UNK]", true, true, true, true, file);
+        return new WordPieceTokenizer(vocab, "##", 100, "[UNK]", true, true, true, true, 0, file);
     }
 
     /** The vocabulary in llama.cpp's GGUF spelling (see {@link #fromPhantomSpaceVocabulary}). */
@@ -119,6 +129,17 @@ public final class WordPieceTokenizer implements Tokenizer {
 
     public int maxLength() { return maxLength; }
 
+    /** The tokenizer.json's truncation.max_length, if it sets one. */
+    public java.util.OptionalInt truncation() { return truncation > 0 ? java.util.OptionalInt.of(truncation) : java.util.OptionalInt.empty(); }
+
+    /**
+     * The default limit for a model of maxPositions positions: the tokenizer.json's truncation when
+     * it has one (never beyond the positions), else all the positions.
+     */
+    public WordPieceTokenizer withModelLimit(int maxPositions) {
+        return withMaxLength(truncation > 0 ? Math.min(truncation, maxPositions) : maxPositions);
+    }
+
     /** Where truncation warnings go (stderr by default). */
     public WordPieceTokenizer withWarnings(Consumer<String> sink) { this.warnings = sink; return this; }
 
@@ -130,12 +151,18 @@ public final class WordPieceTokenizer implements Tokenizer {
     public int unkId() { return unk; }
 
     /** [CLS] pieces [SEP] when addSpecial (BERT always wants them), else the bare pieces; truncated to maxLength. */
-    @Override public int[] encode(String text, boolean addSpecial) {
+    @Override public int[] encode(String text, boolean addSpecial) { return encodeCounted(text, addSpecial).ids(); }
+
+    /** Token ids and how many pieces truncation dropped from the end (0 when the text fit). */
+    public record Encoding(int[] ids, int dropped) {}
+
+    /** As {@link #encode}, also telling how many pieces were dropped to fit maxLength. */
+    public Encoding encodeCounted(String text, boolean addSpecial) {
         List<Integer> ids = new ArrayList<>();
         for (String word : preTokenize(normalize(text))) wordPieces(word, ids);
-        int room = addSpecial ? maxLength - 2 : maxLength;
-        if (ids.size() > room) {
-            warnings.accept("warning: text of " + ids.size() + " tokens truncated to " + room + " (the model reads at most " + maxLength
+        int room = addSpecial ? maxLength - 2 : maxLength, dropped = Math.max(0, ids.size() - room);
+        if (dropped > 0) {
+            warnings.accept("warning: text of " + ids.size() + " tokens truncated to " + room + ", " + dropped + " dropped (the model reads at most " + maxLength
                     + " tokens" + (addSpecial ? " with [CLS] and [SEP]" : "") + ")");
             ids = ids.subList(0, room);
         }
@@ -144,7 +171,7 @@ public final class WordPieceTokenizer implements Tokenizer {
         if (addSpecial) out[k++] = cls;
         for (int id : ids) out[k++] = id;
         if (addSpecial) out[k] = sep;
-        return out;
+        return new Encoding(out, dropped);
     }
 
     /** A piece without its ## prefix, as normalized (lowercase, no accents); [UNK]: null, it replaced a whole word. */

@@ -128,6 +128,8 @@ class MiniLmOnnxRuntimeTest {
     @Test void longTextIsTruncatedTo512WithAWarning() throws Exception {
         List<String> warnings = new ArrayList<>();
         var tok = MiniLm.tokenizer().withWarnings(warnings::add);
+        assertEquals(128, tok.maxLength(), "the default is the tokenizer.json's truncation.max_length");
+        tok.withMaxLength(512);
         String text = "word ".repeat(600);
         int[] ids = tok.encode(text, true);
         assertEquals(512, ids.length);
