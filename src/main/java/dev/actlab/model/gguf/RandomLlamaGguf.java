@@ -1,6 +1,7 @@
 package dev.actlab.model.gguf;
 
 import dev.actlab.model.llama.LlamaConfig;
+import dev.actlab.model.tokenizer.SyntheticVocabulary;
 import dev.actlab.tensor.DType;
 import java.util.Arrays;
 import java.util.List;
@@ -10,7 +11,9 @@ import java.util.SplittableRandom;
  * The GGUF of a Llama with random weights (`actlab synth`), streamed tensor by tensor: matrices
  * ~ N(0, 0.02^2) (GPT-2's initialisation scale, which keeps activations sane), norm weights 1,
  * llama3 RoPE divisors when scaled. Each tensor has its own generator seeded from (seed, tensor
- * index), so the bytes depend only on the seed.
+ * index), so the bytes depend only on the seed. The file carries a made-up SentencePiece tokenizer
+ * of the model's vocabulary size ({@link SyntheticVocabulary}: specials, byte fallback, letter
+ * pieces) in llama.cpp's {@code tokenizer.ggml.*} keys, so llama.cpp loads it as it loads a real model.
  */
 public final class RandomLlamaGguf {
     private RandomLlamaGguf() {}
@@ -19,6 +22,7 @@ public final class RandomLlamaGguf {
     public static GgufWriter writer(LlamaConfig c, DType type, long seed, String name) {
         GgufWriter w = new GgufWriter();
         GgufLlamaWriter.putConfig(w, c, name);
+        putTokenizer(w, SyntheticVocabulary.of(c.vocabSize()));
         List<GgufLlamaWriter.Slot> slots = GgufLlamaWriter.slots(c, false);
         for (int i = 0; i < slots.size(); i++) {
             GgufLlamaWriter.Slot slot = slots.get(i);
@@ -35,5 +39,18 @@ public final class RandomLlamaGguf {
             w.tensor(slot.name(), GgufLlamaWriter.storedType(slot, type), slot.dims(), rows);
         }
         return w;
+    }
+
+    /** llama.cpp's keys for a SentencePiece ("llama") tokenizer. */
+    static void putTokenizer(GgufWriter w, SyntheticVocabulary v) {
+        w.put("tokenizer.ggml.model", GgufValue.string("llama"))
+                .put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, v.tokens().toArray(String[]::new)))
+                .put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, v.scores()))
+                .put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, v.types()))
+                .put("tokenizer.ggml.unknown_token_id", GgufValue.u32(SyntheticVocabulary.UNK))
+                .put("tokenizer.ggml.bos_token_id", GgufValue.u32(SyntheticVocabulary.BOS))
+                .put("tokenizer.ggml.eos_token_id", GgufValue.u32(SyntheticVocabulary.EOS))
+                .put("tokenizer.ggml.add_bos_token", GgufValue.of(GgufValueType.BOOL, true))
+                .put("tokenizer.ggml.add_eos_token", GgufValue.of(GgufValueType.BOOL, false));
     }
 }
