@@ -97,6 +97,9 @@ class SynthCommandTest {
         assertEquals(text, t.decode(java.util.Arrays.copyOfRange(ids, 1, ids.length)));
         assertTrue(ids.length < text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, "pieces merge: " + ids.length + " ids");
         for (float v : m.runWithHooks(ids, Hooks.none())) assertTrue(Float.isFinite(v));
+        // llama.cpp itself loaded this file (seed 0) and tokenized the text so (src/test/node/llamacpp_synth_check.mjs)
+        int[] llamaCpp = {259, 299, 328, 335, 335, 338, 271, 376, 338, 341, 335, 327, 260, 13, 292, 356, 391, 198, 172};
+        assertArrayEquals(llamaCpp, t.encode("Hello, world!\nA café", false), "the same ids as llama.cpp");
 
         // the largest vocabulary synth writes (Llama 3.2 1B's) is unique too
         var big = dev.actlab.model.tokenizer.SyntheticVocabulary.of(128256);
