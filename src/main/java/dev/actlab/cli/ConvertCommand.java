@@ -13,10 +13,13 @@ import dev.actlab.tensor.DType;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "convert", description = "Write any model actlab reads as GGUF (llama.cpp's layout and keys), e.g. minilm as a bert GGUF.")
 final class ConvertCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Option(names = "--model", required = true, description = "minilm, or a model file or directory.") String model;
     @Option(names = "--out", required = true, description = "Output .gguf file.") Path out;
     @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0 or Q4_0 (default ${DEFAULT-VALUE}).") String dtypeName;
@@ -33,7 +36,8 @@ final class ConvertCommand implements Callable<Integer> {
         };
         ProgressBar bar = new ProgressBar("convert", "MB");
         w.write(out, (done, total) -> bar.update(done >> 20, total >> 20));
-        System.out.printf("wrote %s (%s, %s)%n", out, m.architecture(), dtype);
+        spec.commandLine().getOut().printf("wrote %s (%s, %s)%n", out, m.architecture(), dtype);
+        spec.commandLine().getOut().flush();
         return 0;
     }
 }

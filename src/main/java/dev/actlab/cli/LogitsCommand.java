@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "logits", description = "Write the logits after each position: float32 little-endian, [positions x vocab].")
 final class LogitsCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ModelOption model;
     @Option(names = "--prompt") String prompt;
     @Option(names = "--tokens", description = "Token ids, e.g. \"1 403 407\".") String tokens;
@@ -31,7 +32,7 @@ final class LogitsCommand implements Callable<Integer> {
         int[] ids = TokenArgs.resolve(m, prompt, tokens);
         float[] logits = m.runWithHooks(ids, finite.with(steering.hooks(m), m));
         writeF32(out, logits);
-        System.err.printf("wrote %d positions x %d logits to %s%n", ids.length, m.config().vocabSize(), out);
+        spec.commandLine().getErr().printf("wrote %d positions x %d logits to %s%n", ids.length, m.config().vocabSize(), out);
         return 0;
     }
 
