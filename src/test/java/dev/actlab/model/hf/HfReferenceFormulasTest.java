@@ -141,6 +141,33 @@ class HfReferenceFormulasTest {
         }
     }
 
+    /**
+     * The GGUF path: convert writes llama.cpp's rope_freqs tensor, whose entries divide the plain
+     * frequencies (llama.cpp's converter: factor, 1, or 1 / ((1 - smooth) / factor + smooth)); they
+     * must be theta^(-2i/d) / inv_freq of transformers' formula, and the GGUF model must compute the
+     * checkpoint's logits.
+     */
+    @Test
+    void theGgufRopeFreqsTensorHoldsTheSameScaling() throws Exception {
+        LlamaModel m = ModelLoader.loadDecoder(checkpoint());
+        Path gguf = tmp.resolve("qwen2-llama3.gguf");
+        dev.actlab.model.gguf.GgufLlamaWriter.export(m, DType.F32, "test").write(gguf);
+        var f = dev.actlab.model.gguf.GgufFile.open(gguf);
+        int hs = m.config().headSize();
+        float[] div = f.vector("rope_freqs.weight", hs / 2);
+        double[] inv = llama3InvFreq(hs);
+        for (int i = 0; i < hs / 2; i++) {
+            double expected = 1.0 / Math.pow(THETA, (2.0 * i) / hs) / inv[i];
+            assertEquals(expected, div[i], 1e-6 * expected, "rope_freqs[" + i + "]");
+        }
+        LlamaModel g = dev.actlab.model.gguf.GgufLlamaLoader.load(f);
+        int[] tokens = Shared.tokens(Shared.require("reference/stories260K/seq2.tokens.txt"));
+        float[] a = m.runWithHooks(tokens, Hooks.none()), b = g.runWithHooks(tokens, Hooks.none());
+        float worst = 0;
+        for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        assertTrue(worst < 1e-4f, "GGUF vs checkpoint logits: " + worst);
+    }
+
     /** float32 against float64: |diff| <= 1e-5 * (1 + |expected|). */
     static void assertClose(double[] expected, float[] got, String what) {
         assertEquals(expected.length, got.length, what);
