@@ -39,7 +39,7 @@ public final class LowRankReport {
         for (int m = 0; m < t.whiten().size(); m++)
             for (int i = 0; i < t.ratios().size(); i++) {
                 LowRank.Result r = t.cell(i, m);
-                String label = "r=" + t.ratios().get(i);
+                String label = m == 0 ? "r=" + t.ratios().get(i) : "";     // the methods share x: one label per ratio
                 ppl.add(r.setting().method(), r.blockParameters() / 1e6, r.stats().perplexity(), label);
                 kld.add(r.setting().method(), r.blockParameters() / 1e6, r.stats().meanKld(), label);
             }

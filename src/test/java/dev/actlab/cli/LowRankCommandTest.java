@@ -70,6 +70,26 @@ class LowRankCommandTest {
     }
 
     @Test
+    void sweepWritesItsTableJsonAndChart() throws Exception {
+        Path model = Path.of("models/actlab-brown.gguf");
+        Assumptions.assumeTrue(Files.isRegularFile(model), "skipped: " + model.toAbsolutePath() + " is absent");
+        Path text = dir.resolve("text.txt"), out = dir.resolve("sweep");
+        Files.writeString(text, TEXT);
+        var r = InspectCommandTest.run("lowrank-sweep", "--ratios", "0.5,0.3", "--whiten", "yes", "--calib", text.toString(), "--eval", text.toString(),
+                "--ctx", "64", "--calib-windows", "4", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("0.50  whitened") && r.out().contains("0.30  whitened"), r.out());
+        JsonNode j = new ObjectMapper().readTree(out.resolve("sweep.json").toFile());
+        assertEquals(2, j.get("results").size());
+        JsonNode half = j.get("results").get(0), third = j.get("results").get(1);
+        assertEquals(0.5, half.get("rank_ratio").asDouble());
+        assertTrue(third.get("block_parameters").asLong() < half.get("block_parameters").asLong(), "fewer parameters at 0.3");
+        assertTrue(third.get("mean_kld").asDouble() > half.get("mean_kld").asDouble(), "lower rank, larger divergence: " + j.get("results"));
+        String html = Files.readString(out.resolve("sweep.html"));
+        assertTrue(html.contains("<svg") && html.contains("perplexity against parameters") && html.contains("whitened"), "chart in sweep.html");
+    }
+
+    @Test
     void badInputIsAOneLineUsageError() throws Exception {
         Path text = dir.resolve("text.txt");
         Files.writeString(text, TEXT);

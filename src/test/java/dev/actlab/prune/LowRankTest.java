@@ -192,6 +192,21 @@ class LowRankTest {
         }
     }
 
+    /** Matrices are cut one per task: one thread or two, the same bits. */
+    @Test
+    void compressionIsTheSameOnOneAndTwoThreads() {
+        LowRank.Setting s = new LowRank.Setting(0.3, true);
+        LowRank.Result one, two;
+        try (Parallel p1 = new Parallel(1); Parallel p2 = new Parallel(2)) {
+            one = LowRank.compress(prepared, s, p1);
+            two = LowRank.compress(prepared, s, p2);
+        }
+        for (int l = 0; l < base.config().layers(); l++)
+            for (Linear lin : Linear.values())
+                assertTrue(java.util.Arrays.equals(one.model().weight(l, lin), two.model().weight(l, lin)), lin.nameAt(l));
+        assertEquals(one.matrices(), two.matrices());
+    }
+
     @Test
     void rankBudgetAndBadRatios() {
         assertEquals(48, LowRankBudget.rank(0.5, 192, 192), "48 * 384 = 0.5 * 192^2");
