@@ -93,7 +93,10 @@ public final class LowRank {
         }
 
         /** The factors of one projection (null when that method was not prepared). */
-        public LowRankFactors factors(int layer, Linear lin, boolean whiten) { return (whiten ? whitened : plain) == null ? null : (whiten ? whitened : plain)[layer][lin.ordinal()]; }
+        public LowRankFactors factors(int layer, Linear lin, boolean whiten) {
+            LowRankFactors[][] f = whiten ? whitened : plain;
+            return f == null ? null : f[layer][lin.ordinal()];
+        }
         public Hessian moment(int layer, Linear lin) { return moments[layer][lin.ordinal()]; }
         public QuantModel dense() { return dense; }
     }

@@ -5,8 +5,8 @@ package dev.actlab.prune;
  * parameters kept: the budget is r * rows * cols numbers, and the matrix is stored whichever way is
  * smaller, dense (rows * cols numbers, full rank) or factored (k * (rows + cols) numbers, rank k). So
  * r = 1 keeps the dense matrix (full rank, nothing lost), and r < 1 keeps the largest k with
- * k (rows + cols) <= r rows cols, at least 1. This is the compression ratio SVD-LLM reports, and it
- * makes the rank fall fast: a square matrix at r = 0.5 keeps a quarter of its rank.
+ * k (rows + cols) <= r rows cols, at least 1. SVD-LLM sets ranks the same way (its "compression ratio"
+ * is 1 - r, the fraction removed). The rank falls fast: a square matrix at r = 0.5 keeps a quarter of it.
  */
 public final class LowRankBudget {
     private LowRankBudget() {}
