@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
                 SitesCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
                 SparsifyCommand.class,
                 SaeCommand.class,
+                LowRankCommand.class, LowRankSweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
