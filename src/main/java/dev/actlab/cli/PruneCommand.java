@@ -18,24 +18,31 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "prune", description = {
-        "Weight pruning of a decoder, written as an ordinary GGUF whose pruned weights are exact zeros (F32, the",
-        "input's metadata and tokenizer kept: llama.cpp runs it), read back, measured (zeros per matrix) and evaluated",
-        "against the dense model: perplexity and the KLD statistics of `ppl --kl-base` on held-out text.",
+        "Weight pruning of a decoder, written as an ordinary GGUF whose pruned",
+        "weights are exact zeros (F32; the input's metadata and tokenizer kept, so",
+        "llama.cpp runs it), read back, measured (zeros per matrix) and evaluated",
+        "against the dense model: perplexity and the KLD statistics that",
+        "`ppl --kl-base` prints, on held-out text.",
         "",
-        "Pruned: the seven linear layers of every block (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up,",
-        "ffn_down); never the token embedding, the unembedding (output) or the norms.",
-        "Methods (magnitude, wanda and sparsegpt prune WITHIN EACH OUTPUT ROW, i.e. each row of the GGUF matrix:",
-        "every row loses the same fraction, or N of every M consecutive inputs are kept in each row):",
-        "  magnitude   zero the smallest |W_ij| of each row (baseline, no calibration).",
-        "  wanda       score |W_ij| * ||X_j||_2 (X_j: input j over all calibration tokens), zero the lowest of each",
-        "              row; weights are not updated (Sun et al. 2024).",
-        "  sparsegpt   Hessian H = 2 X X^T + 1% damping; columns visited left to right, the mask chosen per block",
-        "              of 128 columns by w^2 / [H^-1]_cc^2 and each removed weight's error spread over the later",
-        "              columns (OBS update, the GPTQ machinery; Frantar and Alistarh 2023).",
-        "  structured  whole MLP channels and attention heads by activation importance, coarse to fine (CFSP):",
-        "              per-block budget from how much each block turns the residual stream, then the units of least",
-        "              output energy within each block; --sparsity is the mean fraction of channels and heads.",
-        "Activation methods run layer by layer, each layer calibrated on inputs through the layers pruned before it."})
+        "Pruned: the seven linear layers of every block (attn_q, attn_k, attn_v,",
+        "attn_output, ffn_gate, ffn_up, ffn_down); never the token embedding, the",
+        "unembedding (output) or the norms.",
+        "magnitude, wanda and sparsegpt prune WITHIN EACH OUTPUT ROW (each row of",
+        "the GGUF matrix): every row loses the same fraction, or keeps N of every",
+        "M consecutive inputs (--nm).",
+        "  magnitude   zero the smallest |W_ij| of each row (no calibration).",
+        "  wanda       score |W_ij| * ||X_j||_2 (X_j: input j over all calibration",
+        "              tokens); zero the lowest of each row; no weight updated.",
+        "  sparsegpt   H = 2 X X^T + 1% damping; columns left to right, the mask",
+        "              chosen per block of 128 columns by w^2 / [H^-1]_cc^2, each",
+        "              removed weight's error spread over the later columns (OBS",
+        "              update, the GPTQ machinery).",
+        "  structured  whole MLP channels and attention heads, coarse to fine",
+        "              (CFSP): a per-block budget from how far each block turns the",
+        "              residual stream, then the units of least output energy in",
+        "              the block; --sparsity is the mean fraction of units.",
+        "Activation methods go layer by layer: each layer is calibrated on inputs",
+        "that ran through the layers pruned before it."})
 final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOption model;

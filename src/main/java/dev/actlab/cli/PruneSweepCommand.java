@@ -24,10 +24,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "prune-sweep", description = {
-        "Every pruning method at every sparsity: prunes the decoder once per (method, level) and per N:M pattern,",
-        "evaluates all of them against the dense model on the same windows (the dense model runs once per window),",
-        "and prints perplexity and mean-KLD tables; --out DIR also writes sweep.json and sweep.html (perplexity",
-        "against sparsity per method). Pruned: the seven linear layers of every block, within each output row",
+        "Every pruning method at every sparsity: prunes the decoder once per",
+        "(method, level) and per N:M pattern, evaluates all of them against the",
+        "dense model on the same windows (the dense model runs once per window),",
+        "and prints perplexity and mean-KLD tables; --out DIR also writes",
+        "sweep.json and sweep.html (perplexity against sparsity per method).",
+        "Pruned: the seven linear layers of every block, within each output row",
         "(see prune --help for the methods)."})
 final class PruneSweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
