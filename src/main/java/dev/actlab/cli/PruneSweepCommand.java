@@ -82,7 +82,7 @@ final class PruneSweepCommand implements Callable<Integer> {
         if (json.enabled) pw.println(Json.write(j));
         else {
             pw.println(s.protocolLine(m));
-            pw.printf("pruned within each output row of the blocks' seven projections; %.0f s%n%n", secs);
+            pw.printf("pruned: the blocks' seven projections (unstructured and N:M within each output row); %.0f s%n%n", secs);
             pw.print(t.text());
             if (out != null) pw.printf("%nwrote %s and %s%n", out.resolve("sweep.json"), out.resolve("sweep.html"));
         }
