@@ -22,7 +22,8 @@ final class DemoCommand implements Callable<Integer> {
     /** The demo, in order. A feature joins the tour by adding its step here. */
     static List<DemoStep> steps() {
         return List.of(new SimilarityDemoStep(), new InspectDemoStep(), new DecoderDemoStep(), new PatchDemoStep(), new SteeringDemoStep(), new ProbeDemoStep(),
-                new QuantizeDemoStep(), new SparsityDemoStep(), new SaeDemoStep(), new EncoderSpeedDemoStep());
+                new QuantizeDemoStep(), new SparsityDemoStep(), new SaeDemoStep(), new EncoderSpeedDemoStep(),
+                new PruneDemoStep());
     }
 
     @Override public Integer call() throws Exception {

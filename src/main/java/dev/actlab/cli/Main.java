@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
                 PatchCommand.class,
                 QuantizeCommand.class,
                 QuantizeSweepCommand.class,
+                PruneCommand.class, PruneSweepCommand.class,
                 SitesCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
                 SparsifyCommand.class,
                 SaeCommand.class,

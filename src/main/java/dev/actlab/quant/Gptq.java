@@ -152,7 +152,7 @@ public record Gptq(Quantizer quantizer, int block, float damp, boolean actOrder)
     }
 
     /** U upper triangular with H^-1 = U^T U (Cholesky of H, its inverse, and the Cholesky factor of that). */
-    static double[][] upperCholeskyOfInverse(double[][] hIn) {
+    public static double[][] upperCholeskyOfInverse(double[][] hIn) {
         int n = hIn.length;
         double[][] l = cholesky(hIn, "the dampened Hessian");
         double[][] y = new double[n][n];                                      // y[j] = column j of L^-1 (L y = e_j, forward substitution)
