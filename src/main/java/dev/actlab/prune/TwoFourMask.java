@@ -3,6 +3,7 @@ package dev.actlab.prune;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
 import dev.actlab.tensor.F32Matrix;
+import dev.actlab.tensor.TwoFourF32Matrix;
 import dev.actlab.tensor.WeightMatrix;
 
 /**
@@ -15,16 +16,7 @@ public final class TwoFourMask {
     private TwoFourMask() {}
 
     /** Zeroes the 2 smallest-magnitude weights of each group of 4 in row[off, off + cols) (cols a multiple of 4). */
-    public static void pruneRow(float[] row, int off, int cols) {
-        if (cols % 4 != 0) throw new IllegalArgumentException("2:4 needs the inputs in whole groups of 4, not " + cols);
-        for (int g = off; g < off + cols; g += 4) {
-            // the two largest |w|: first and second, by position order on ties
-            int first = g, second = -1;
-            for (int i = g + 1; i < g + 4; i++) if (Math.abs(row[i]) > Math.abs(row[first])) first = i;
-            for (int i = g; i < g + 4; i++) if (i != first && (second < 0 || Math.abs(row[i]) > Math.abs(row[second]))) second = i;
-            for (int i = g; i < g + 4; i++) if (i != first && i != second) row[i] = 0f;
-        }
-    }
+    public static void pruneRow(float[] row, int off, int cols) { TwoFourF32Matrix.keepLargestTwo(row, off, cols); }
 
     /** A float32 copy of m pruned 2:4 by magnitude, row-major on the heap. */
     public static F32Matrix prune(WeightMatrix m) {

@@ -73,6 +73,20 @@ public final class TwoFourF32Matrix implements WeightMatrix {
         return true;
     }
 
+    /**
+     * Magnitude 2:4 on one row, in place: in each group of 4 of row[off, off + cols) the 2 weights of
+     * largest |w| stay (on a tie the lower position) and the other 2 become 0 (cols a multiple of 4).
+     */
+    public static void keepLargestTwo(float[] row, int off, int cols) {
+        if (cols % 4 != 0) throw new IllegalArgumentException("2:4 needs the inputs in whole groups of 4, not " + cols);
+        for (int g = off; g < off + cols; g += 4) {
+            int first = g, second = -1;
+            for (int i = g + 1; i < g + 4; i++) if (Math.abs(row[i]) > Math.abs(row[first])) first = i;
+            for (int i = g; i < g + 4; i++) if (i != first && (second < 0 || Math.abs(row[i]) > Math.abs(row[second]))) second = i;
+            for (int i = g; i < g + 4; i++) if (i != first && i != second) row[i] = 0f;
+        }
+    }
+
     /** The compressed copy of m, which must be 2:4 (see {@link #isTwoFour}); IllegalArgumentException names the first bad group. */
     public static TwoFourF32Matrix of(WeightMatrix m) {
         int rows = m.rows(), cols = m.cols();
@@ -177,7 +191,7 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     }
 
     /**
-     * out[t, r] = W[r, :] . x[t, :]. Decode (n = 1): four rows at a time share each chunk's x loads;
+     * out[t, r] = W[r, :] . x[t, :]. Four rows at a time share each chunk's x loads;
      * every output is {@link #dot}'s arithmetic exactly, computed by one thread, so the bits depend
      * neither on n nor on the thread count.
      */
@@ -186,11 +200,10 @@ public final class TwoFourF32Matrix implements WeightMatrix {
             throw new IllegalArgumentException("matmul of [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " and out of " + (long) n * rows + " floats");
         int grain = (int) Math.min(Math.max(16, rows), (MIN_CHUNK_WORK / ((long) half * n) + 15) / 16 * 16);
         par.forRange(rows, Math.max(16, grain), (from, to) -> {
-            for (int t = 0; t < n; t++) {
-                int r = from;
-                for (; r + 4 <= to; r += 4) rows4(r, x, t * cols, out, t * rows);
-                for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
-            }
+            // rows outer, tokens inner: four rows' compressed weights stay in cache while every token passes
+            int r = from;
+            for (; r + 4 <= to; r += 4) for (int t = 0; t < n; t++) rows4(r, x, t * cols, out, t * rows);
+            for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
         });
     }
 
