@@ -21,16 +21,22 @@ public final class TwoFourKernelBench {
         float[] x = new float[cols], y = new float[rows];
         for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
         try (Parallel par = new Parallel(threads)) {
-            double[] d = new double[9], s = new double[9];
-            for (int round = 0; round < 9; round++) {
-                long t0 = System.nanoTime(); dense.matmul(x, 1, y, par); long t1 = System.nanoTime();
-                sparse.matmul(x, 1, y, par); long t2 = System.nanoTime();
-                d[round] = (t1 - t0) / 1e6; s[round] = (t2 - t1) / 1e6;
+            int rounds = 31;
+            double[] d = new double[rounds], s = new double[rounds];
+            for (int round = 0; round < rounds; round++) {   // alternating, the first of each pair swapped every round
+                long t0 = System.nanoTime();
+                if (round % 2 == 0) dense.matmul(x, 1, y, par); else sparse.matmul(x, 1, y, par);
+                long t1 = System.nanoTime();
+                if (round % 2 == 0) sparse.matmul(x, 1, y, par); else dense.matmul(x, 1, y, par);
+                long t2 = System.nanoTime();
+                d[round] = (round % 2 == 0 ? t1 - t0 : t2 - t1) / 1e6; s[round] = (round % 2 == 0 ? t2 - t1 : t1 - t0) / 1e6;
             }
             java.util.Arrays.sort(d); java.util.Arrays.sort(s);
-            System.out.printf("[%d, %d] %d threads: dense %.2f ms (%.1f GB/s), 2:4 %.2f ms (%.1f GB/s of its %d MB), ratio %.2f (traffic limit %.2f)%n",
-                    rows, cols, threads, d[0], dense.byteSize() / d[0] / 1e6, s[0], sparse.byteSize() / s[0] / 1e6, sparse.byteSize() >> 20,
-                    d[0] / s[0], (double) dense.byteSize() / sparse.byteSize());
+            double dm = d[rounds / 2], sm = s[rounds / 2];
+            System.out.printf("[%d, %d] %d threads: dense best %.2f / median %.2f ms (%.1f GB/s best), 2:4 best %.2f / median %.2f ms (%.1f GB/s of its %d MB), "
+                            + "ratio best %.2f / median %.2f (traffic limit %.2f)%n",
+                    rows, cols, threads, d[0], dm, dense.byteSize() / d[0] / 1e6, s[0], sm, sparse.byteSize() / s[0] / 1e6, sparse.byteSize() >> 20,
+                    d[0] / s[0], dm / sm, (double) dense.byteSize() / sparse.byteSize());
         }
     }
 }
