@@ -3,6 +3,7 @@ package dev.actlab.cli;
 import dev.actlab.bench.DecoderBench;
 import dev.actlab.bench.EncoderBench;
 import dev.actlab.bench.TrainStepBench;
+import dev.actlab.bench.TwoFourDecodeBench;
 import dev.actlab.model.load.ModelRef;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -41,6 +42,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of random weights and prompt (default ${DEFAULT-VALUE}).") long seed;
     @Mixin JsonOption json;
     @Mixin SparsityOption sparsity;
+    @Option(names = "--two-four", description = "Decode the model's 2:4-sparse F32 weights dense and compressed (half the values plus 2-bit positions), alternating rounds: "
+            + "speedup and its memory-traffic limit. A model that is not 2:4 yet is pruned 2:4 by magnitude in memory (110M-sized; for 1B write `synth --two-four`).") boolean twoFour;
     @Option(names = "--hook-overhead", description = "Also measure decode with unused hooks and with every hook_resid_post cached, against no hooks.") boolean hookOverhead;
     @Option(names = "--train", description = "Time training steps (forward, backward, AdamW) of --config on random tokens instead of a model's inference.") boolean train;
     @Option(names = "--config", defaultValue = "brown", description = "--train: model shape tiny, small or brown (default ${DEFAULT-VALUE}).") String config;
@@ -59,6 +62,9 @@ final class BenchCommand implements Callable<Integer> {
                     .run(json.enabled, out, err);
         } else if (m == null) {
             throw new IllegalArgumentException("bench needs --model (or --train)");
+        } else if (twoFour) {
+            threads.apply();
+            new TwoFourDecodeBench(m, promptTokens, genTokens, rounds == null ? 5 : rounds, seed).run(json.enabled, out, err);
         } else if (sparsity.given()) {
             threads.apply();
             SparsifyCommand.bench(ModelRef.decoder(m, seed), sparsity, promptTokens, genTokens, rounds == null ? 5 : rounds, seed, json.enabled, out, err);

@@ -34,6 +34,8 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "Q8_0", description = "F32, F16, Q8_0 or Q4_0 (default ${DEFAULT-VALUE}).") String dtype;
     @Option(names = "--out", required = true, description = "Output .gguf file.") Path out;
     @Option(names = "--seed", defaultValue = "0", description = "Random seed (default ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--two-four", description = "Prune every block matrix 2:4 by magnitude (in each group of 4 inputs the 2 largest |w| stay, the rest are exact zeros); "
+            + "with --dtype F32 the file loads compressed (`bench --model FILE --two-four`).") boolean twoFour;
     @Mixin JsonOption json;
 
     @Override public Integer call() throws Exception {
@@ -44,7 +46,7 @@ final class SynthCommand implements Callable<Integer> {
                 new IllegalArgumentException("--shape must be " + LlamaShape.labels(false) + " (or tiny), not " + shape));
         DType type = GgufWriter.writableType("--dtype", dtype);
         LlamaConfig c = s.config();
-        GgufWriter w = RandomLlamaGguf.writer(c, type, seed, "synthetic-" + shape + "-" + type);
+        GgufWriter w = RandomLlamaGguf.writer(c, type, seed, "synthetic-" + shape + "-" + type + (twoFour ? "-2:4" : ""), twoFour);
         long start = System.nanoTime();
         ProgressBar bar = new ProgressBar("synth", "MB");
         w.write(out, (done, total) -> bar.update(done >> 20, total >> 20));
@@ -52,6 +54,7 @@ final class SynthCommand implements Callable<Integer> {
         summary.put("out", out.toString());
         summary.put("shape", shape);
         summary.put("dtype", type.name());
+        summary.put("two_four", twoFour);
         summary.put("parameters", c.parameterCount());
         summary.put("bytes", Files.size(out));
         summary.put("seconds", (System.nanoTime() - start) / 1e9);

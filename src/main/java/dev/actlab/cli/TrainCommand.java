@@ -52,7 +52,8 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin JsonOption json;
     @Option(names = "--probe-sequences", defaultValue = "4", description = "Held-out windows of --ctx tokens measured at step 0 and every checkpoint for DIR/dynamics.jsonl (default ${DEFAULT-VALUE}; 0 = off).") int probeSequences;
 
-    @Option(names = "--from", description = "Fine-tune this model (GGUF with its tokenizer) instead of training from scratch; needs --qat.") Path from;
+    @Option(names = "--from", description = "Fine-tune this model (GGUF with its tokenizer) instead of training from scratch; needs --qat or --keep-zeros.") Path from;
+    @Option(names = "--keep-zeros", description = "Recovery fine-tuning of a pruned --from: the exact zeros of its block linears (q, k, v, o, gate, up, down) are the mask; their gradients and AdamW updates (weight decay too) are masked, so no pruned weight revives and DIR/model.gguf keeps the zeros (2:4 stays 2:4). Prints and writes DIR/keep-zeros.json: held-out perplexity before and after.") boolean keepZeros;
     @Option(names = "--qat", description = "Quantization-aware fine-tuning of --from: wNaM (N-bit weights, M-bit activations, N and M 4, 8 or 16; 16 is full precision within 1e-5) or fp8 (fake-quantized block projections, straight-through gradients). Writes DIR/qat.json: held-out perplexity of the model, of it quantized (PTQ) and after QAT, and the weight and activation parts of the quantization error at step 0, every --eval-every steps (on --eval-batches) and at the end (DIR/qat-curve.html).") String qat;
     @Option(names = "--qat-group", defaultValue = "32", description = "Values per quantization group along the input dimension (default ${DEFAULT-VALUE}).") int qatGroup;
 
@@ -70,7 +71,7 @@ final class TrainCommand implements Callable<Integer> {
         OutputPath.directory("--out", out);
         TrainRun.Result r = TrainRun.run(new TrainOptions(corpus, cache, config, tokenizer, tokens, out, seed, lr, minLr, warmup, batch, accum, ctx,
                 weightDecay, clip, evalEvery, evalBatches, saveEvery, logEvery, resume, stopAfter, name, probeSequences, from, qat, qatGroup,
-                compressActivations, given()), System.err, () -> FmaPeak.measure(1, 300));
+                compressActivations, keepZeros, given()), System.err, () -> FmaPeak.measure(1, 300));
         if (r.exitCode() != 0) return r.exitCode();
         PrintWriter pw = spec.commandLine().getOut();
         if (json.enabled) pw.println(Json.write(r.json()));

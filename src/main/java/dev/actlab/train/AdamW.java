@@ -30,14 +30,19 @@ public final class AdamW {
     public void setStep(long step) { this.step = step; }
 
     /** One update of every parameter from its grad at learning rate lr. */
-    public void update(List<Param> params, float lr) {
+    public void update(List<Param> params, float lr) { update(params, lr, null); }
+
+    /** One update, leaving the weights mask holds at zero untouched (no moments, no step, no decay); mask may be null. */
+    public void update(List<Param> params, float lr, ZeroMask mask) {
         step++;
         float c1 = (float) (1 - Math.pow(beta1, step)), c2 = (float) (1 - Math.pow(beta2, step));
         for (int p = 0; p < params.size(); p++) {
             Param param = params.get(p);
             float[] w = param.value(), g = param.grad(), mp = m[p], vp = v[p];
             float wd = param.decay() ? weightDecay : 0f;
+            boolean[] held = mask == null ? null : mask.of(p);
             for (int i = 0; i < w.length; i++) {
+                if (held != null && held[i]) continue;
                 float gi = g[i];
                 mp[i] = beta1 * mp[i] + (1 - beta1) * gi;
                 vp[i] = beta2 * vp[i] + (1 - beta2) * gi * gi;

@@ -19,13 +19,14 @@ import java.nio.file.Path;
  * @param probeSequences held-out windows measured at every checkpoint for out/dynamics.jsonl (0: off)
  * @param from          fine-tune this GGUF instead of training from scratch (with qat)
  * @param qat           wNaM or fp8: quantization-aware fine-tuning of from (see QatSettings)
+ * @param keepZeros     recovery fine-tuning of a pruned from: its block linears' exact zeros stay zero (see KeepZerosFineTune)
  * @param given         the options the user typed (e.g. "--lr"), to tell a conflict on --resume from a default
  */
 public record TrainOptions(String corpus, Path cache, String config, String tokenizer, long tokens, Path out, long seed,
                            float lr, Float minLr, Integer warmup, int batch, int accum, int ctx, float weightDecay, float clip,
                            int evalEvery, int evalBatches, int saveEvery, int logEvery, boolean resume, Integer stopAfter,
                            String name, int probeSequences, Path from, String qat, int qatGroup, boolean compressActivations,
-                           java.util.Set<String> given) {
+                           boolean keepZeros, java.util.Set<String> given) {
 
     /** The checks that need no file; throws IllegalArgumentException naming the option. */
     void check() {

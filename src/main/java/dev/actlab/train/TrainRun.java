@@ -41,10 +41,15 @@ public final class TrainRun {
         o.check();
         Path corpusFile = o.corpusFile();
         byte[] text = Files.readAllBytes(corpusFile);
-        if ((o.from() == null) != (o.qat() == null)) throw new IllegalArgumentException("--from and --qat go together");
-        if (o.from() != null && o.compressActivations()) throw new IllegalArgumentException("--compress-activations does not apply to --from/--qat fine-tuning");
+        if (o.keepZeros() && (o.from() == null || o.qat() != null)) throw new IllegalArgumentException("--keep-zeros fine-tunes a pruned --from model, without --qat");
+        if ((o.from() == null) != (o.qat() == null) && !o.keepZeros()) throw new IllegalArgumentException("--from needs --qat or --keep-zeros; --qat needs --from");
+        if (o.from() != null && o.compressActivations()) throw new IllegalArgumentException("--compress-activations does not apply to --from fine-tuning");
+        if (o.from() != null && o.resume()) throw new IllegalArgumentException("--resume does not apply to --from fine-tuning");
+        if (o.keepZeros()) {
+            KeepZerosFineTune.Result r = KeepZerosFineTune.run(o.from(), text, o.out(), o.settings(1, 20), o.tokens(), o.logEvery(), o.name(), err);
+            return new Result(0, r.json(), r.text(o.out()));
+        }
         if (o.from() != null) {
-            if (o.resume()) throw new IllegalArgumentException("--resume does not apply to --from/--qat fine-tuning");
             QatFineTune.Result r = QatFineTune.run(o.from(), QatSettings.parse(o.qat(), o.qatGroup()), text, o.out(), o.settings(1, 20), o.tokens(),
                     o.logEvery(), o.evalEvery(), o.evalBatches(), o.name(), err);
             return new Result(0, r.json(), r.text(o.qat(), o.out()));

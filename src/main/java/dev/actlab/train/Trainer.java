@@ -16,6 +16,7 @@ public final class Trainer {
     private final TrainSettings settings;
     private final LrSchedule schedule;
     private long step;   // optimizer steps done
+    private ZeroMask mask;   // null: every weight trains
 
     Trainer(TrainModel model, AdamW optimizer, TokenStream data, TrainSettings settings, long step) {
         this.model = model; this.optimizer = optimizer; this.data = data; this.settings = settings; this.step = step;
@@ -44,6 +45,9 @@ public final class Trainer {
         return new Trainer(c.model(), c.optimizer(), data, c.settings(), c.step());
     }
 
+    /** Keeps the weights mask holds at zero there: their gradients are zeroed before clipping and AdamW skips them. */
+    public Trainer withMask(ZeroMask mask) { this.mask = mask; return this; }
+
     public TrainModel model() { return model; }
     public AdamW optimizer() { return optimizer; }
     public TrainSettings settings() { return settings; }
@@ -60,9 +64,10 @@ public final class Trainer {
             loss += model.forward(b.inputs(), b.targets(), B, T);
             model.backward(1f / accum);
         }
+        if (mask != null) mask.maskGradients(model.params());
         double norm = GradientClipping.clipGlobalNorm(model.params(), settings.gradClip());
         float lr = schedule.lr(step);
-        optimizer.update(model.params(), lr);
+        optimizer.update(model.params(), lr, mask);
         step++;
         return new StepResult(step, (float) (loss / accum), norm, lr);
     }

@@ -3,6 +3,7 @@ package dev.actlab.model.gguf;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.tokenizer.SyntheticVocabulary;
 import dev.actlab.tensor.DType;
+import dev.actlab.tensor.TwoFourF32Matrix;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -19,7 +20,13 @@ public final class RandomLlamaGguf {
     private RandomLlamaGguf() {}
 
     /** A writer for config c with matrices stored as type (F16 where rows are not whole blocks). */
-    public static GgufWriter writer(LlamaConfig c, DType type, long seed, String name) {
+    public static GgufWriter writer(LlamaConfig c, DType type, long seed, String name) { return writer(c, type, seed, name, false); }
+
+    /**
+     * As above; twoFour: the block matrices (blk.*) are pruned 2:4 by magnitude row by row (exact
+     * zeros, see TwoFourF32Matrix.keepLargestTwo), the embedding and unembedding stay dense.
+     */
+    public static GgufWriter writer(LlamaConfig c, DType type, long seed, String name, boolean twoFour) {
         GgufWriter w = new GgufWriter();
         GgufLlamaWriter.putConfig(w, c, name);
         putTokenizer(w, SyntheticVocabulary.of(c.vocabSize()));
@@ -34,7 +41,11 @@ public final class RandomLlamaGguf {
                 rows = (r, dst) -> Arrays.fill(dst, 1f);
             } else {
                 SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
-                rows = (r, dst) -> { for (int k = 0; k < dst.length; k++) dst[k] = (float) (rnd.nextGaussian() * 0.02); };
+                boolean prune = twoFour && slot.name().startsWith("blk.");
+                rows = (r, dst) -> {
+                    for (int k = 0; k < dst.length; k++) dst[k] = (float) (rnd.nextGaussian() * 0.02);
+                    if (prune) TwoFourF32Matrix.keepLargestTwo(dst, 0, dst.length);
+                };
             }
             w.tensor(slot.name(), GgufLlamaWriter.storedType(slot, type), slot.dims(), rows);
         }

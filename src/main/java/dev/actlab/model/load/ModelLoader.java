@@ -11,6 +11,7 @@ import dev.actlab.model.gguf.GgufLlamaLoader;
 import dev.actlab.model.hf.HfBertLoader;
 import dev.actlab.model.hf.HfLlamaLoader;
 import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.llama.TwoFourCompression;
 import dev.actlab.model.llama2c.Llama2cReader;
 import dev.actlab.tensor.VectorModule;
 import java.io.IOException;
@@ -53,7 +54,16 @@ public final class ModelLoader {
         return MiniLm.load(p);
     }
 
-    public static LlamaModel loadDecoder(Path path) throws IOException {
+    /** A decoder, its 2:4-sparse float32 block matrices stored compressed unless -Dactlab.twoFour=off (see TwoFourCompression). */
+    public static LlamaModel loadDecoder(Path path) throws IOException { return loadDecoder(path, TwoFourCompression.enabled()); }
+
+    /** A decoder; compressTwoFour: store its 2:4-sparse float32 block matrices compressed (false: every matrix as stored). */
+    public static LlamaModel loadDecoder(Path path, boolean compressTwoFour) throws IOException {
+        LlamaModel m = loadDecoderAsStored(path);
+        return compressTwoFour ? TwoFourCompression.apply(m).model() : m;
+    }
+
+    private static LlamaModel loadDecoderAsStored(Path path) throws IOException {
         VectorModule.require();
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString(), null, "model file not found");
         if (Files.isDirectory(path)) {

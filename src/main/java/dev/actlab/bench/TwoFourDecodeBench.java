@@ -1,0 +1,110 @@
+package dev.actlab.bench;
+
+import dev.actlab.io.Json;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.llama.KvCache;
+import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.llama.LlamaWeights;
+import dev.actlab.model.llama.TwoFourCompression;
+import dev.actlab.model.load.ModelLoader;
+import dev.actlab.model.load.ModelRef;
+import dev.actlab.prune.TwoFourMask;
+import dev.actlab.tensor.Parallel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * `actlab bench --model M --two-four`: decode speed of the same 2:4-sparse float32 weights run dense
+ * (F32Matrix, zeros and all) and compressed (TwoFourF32Matrix), in one run. Rounds alternate the two
+ * (dense first in even rounds), each prefilling the same random prompt (untimed) and decoding the
+ * same fixed tokens, so a loaded machine slows both alike; best and median tokens/s of each, their
+ * ratio, and the ratio memory traffic allows: dense bytes per token over compressed bytes per token
+ * (the unembedding read whole by both). A model whose block matrices are not 2:4 yet is pruned 2:4
+ * by magnitude in memory first (a float32 copy on the heap: fine for 110M, too large for 1B - use
+ * `actlab synth --two-four` there).
+ */
+public record TwoFourDecodeBench(String model, int promptTokens, int genTokens, int rounds, long seed) {
+
+    public void run(boolean json, PrintWriter out, PrintWriter err) throws IOException {
+        if (promptTokens < 1 || genTokens < 1) throw new IllegalArgumentException("--prompt-tokens and --gen-tokens must be >= 1");
+        if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1");
+        err.println("bench: loading " + model + " dense...");
+        LlamaModel dense = model != null && ModelRef.isRandom(model) ? ModelRef.decoder(model, seed) : ModelLoader.loadDecoder(ModelRef.path(model), false);
+        TwoFourCompression.Result c = TwoFourCompression.apply(dense);
+        boolean prunedHere = c.compressed() < c.candidates() || c.candidates() == 0;
+        if (prunedHere) {
+            if (c.candidates() == 0) throw new IllegalArgumentException(dense.source() + " has no float32 block matrices: 2:4 compression runs on F32 weights");
+            err.println("bench: " + c.compressed() + " of " + c.candidates() + " block matrices are 2:4; pruning all of them 2:4 by magnitude in memory...");
+            dense = TwoFourMask.prune(dense);
+            c = TwoFourCompression.apply(dense);
+        }
+        LlamaModel sparse = c.model();
+        Parallel par = Parallel.shared();
+        dense.withParallel(par);
+        sparse.withParallel(par);
+        int ctx = dense.config().contextLength(), vocab = dense.config().vocabSize();
+        if (promptTokens + genTokens > ctx)
+            throw new IllegalArgumentException("prompt " + promptTokens + " + generated " + genTokens + " tokens exceed the context length " + ctx);
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] prompt = r.ints(promptTokens, 0, vocab).toArray(), gen = r.ints(genTokens, 0, vocab).toArray();
+
+        err.println("bench: warm-up...");
+        int[] warm = Arrays.copyOf(gen, Math.min(gen.length, 16));
+        decode(dense, prompt, warm);
+        decode(sparse, prompt, warm);
+        double[] d = new double[rounds], s = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            if (i % 2 == 0) { d[i] = decode(dense, prompt, gen); s[i] = decode(sparse, prompt, gen); }
+            else { s[i] = decode(sparse, prompt, gen); d[i] = decode(dense, prompt, gen); }
+            err.printf("bench: round %d/%d: dense %.2f tok/s, 2:4 compressed %.2f tok/s%n", i + 1, rounds, d[i], s[i]);
+        }
+        LlamaWeights dw = dense.weights(), sw = sparse.weights();
+        long denseBytes = dw.bytesPerToken(), sparseBytes = sw.bytesPerToken();
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("model", dense.source());
+        o.put("threads", par.threads());
+        o.put("prompt_tokens", promptTokens);
+        o.put("gen_tokens", genTokens);
+        o.put("rounds", rounds);
+        o.put("pruned_in_memory", prunedHere);
+        o.put("compressed_matrices", c.compressed());
+        o.put("dense_decode_tokens_per_second", d);
+        o.put("two_four_decode_tokens_per_second", s);
+        o.put("dense", BestMedian.of(d));
+        o.put("two_four", BestMedian.of(s));
+        o.put("speedup_median", BestMedian.median(s) / BestMedian.median(d));
+        o.put("speedup_best", max(s) / max(d));
+        o.put("dense_bytes_per_token", denseBytes);
+        o.put("two_four_bytes_per_token", sparseBytes);
+        o.put("unembedding_bytes", dw.output().byteSize());
+        o.put("speedup_limit", (double) denseBytes / sparseBytes);
+        o.put("block_matrix_bytes_dense", c.denseBytes());
+        o.put("block_matrix_bytes_compressed", c.compressedBytes());
+        o.put("memory_saved_bytes", c.savedBytes());
+        if (json) { out.println(Json.write(o)); return; }
+        out.printf("2:4 decode of %s, %d threads, %d prompt + %d generated tokens, %d alternating rounds%n", dense.source(), par.threads(),
+                promptTokens, genTokens, rounds);
+        out.printf("%-16s %12s %12s%n", "", "best tok/s", "median tok/s");
+        out.printf("%-16s %12.2f %12.2f%n", "dense F32", max(d), BestMedian.median(d));
+        out.printf("%-16s %12.2f %12.2f%n", "2:4 compressed", max(s), BestMedian.median(s));
+        out.printf("speedup %.2fx median, %.2fx best; memory-traffic limit %.2fx (%,d -> %,d bytes per token, unembedding %,d read whole by both)%n",
+                BestMedian.median(s) / BestMedian.median(d), max(s) / max(d), (double) denseBytes / sparseBytes, denseBytes, sparseBytes, dw.output().byteSize());
+        out.printf("%d block matrices compressed: %,d -> %,d bytes (%,d saved)%s%n", c.compressed(), c.denseBytes(), c.compressedBytes(), c.savedBytes(),
+                prunedHere ? "; pruned 2:4 by magnitude in memory" : "");
+    }
+
+    private static double max(double[] v) { return Arrays.stream(v).max().orElseThrow(); }
+
+    /** Decode tokens/s: the prompt is prefilled (untimed), then gen is fed one token at a time. */
+    private static double decode(LlamaModel m, int[] prompt, int[] gen) {
+        KvCache cache = m.newCache();
+        m.forward(cache, prompt, Hooks.none(), false);
+        long t0 = System.nanoTime();
+        for (int t : gen) m.forward(cache, new int[]{t}, Hooks.none(), false);
+        return gen.length / ((System.nanoTime() - t0) / 1e9);
+    }
+}

@@ -1,0 +1,125 @@
+package dev.actlab.tensor;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.actlab.prune.TwoFourMask;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TwoFourF32MatrixTest {
+    /** Shapes with whole and partial chunks of 16 inputs, odd row counts and rows that are not multiples of 4. */
+    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}};
+
+    /** Gaussian weights pruned 2:4 by magnitude, then some groups thinned to 1 or 0 non-zeros and some zeros made -0.0. */
+    static float[] twoFour(SplittableRandom r, int rows, int cols) {
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        for (int row = 0; row < rows; row++) TwoFourMask.pruneRow(w, row * cols, cols);
+        for (int i = 0; i < w.length; i++) {
+            double u = r.nextDouble();
+            if (u < 0.05) w[i] = 0f;
+            else if (w[i] == 0 && u < 0.2) w[i] = -0f;
+        }
+        return w;
+    }
+
+    static float[] random(SplittableRandom r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    @Test
+    void vectorKernelEqualsScalarReferenceBitForBitAtOneAndTwoThreads() {
+        SplittableRandom r = new SplittableRandom(11);
+        for (int[] s : SHAPES) {
+            int rows = s[0], cols = s[1];
+            TwoFourF32Matrix m = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, rows, cols), rows, cols));
+            for (int n : new int[]{1, 3}) {
+                float[] x = random(r, n * cols);
+                float[] ref = new float[n * rows];
+                for (int t = 0; t < n; t++)
+                    for (int row = 0; row < rows; row++) {
+                        ref[t * rows + row] = m.dotScalar(row, x, t * cols);
+                        assertEquals(Float.floatToIntBits(ref[t * rows + row]), Float.floatToIntBits(m.dot(row, x, t * cols)),
+                                "dot, " + rows + "x" + cols + " row " + row);
+                    }
+                for (int threads : new int[]{1, 2}) {
+                    float[] got = new float[n * rows];
+                    try (Parallel p = new Parallel(threads)) { m.matmul(x, n, got, p); }
+                    for (int i = 0; i < got.length; i++)
+                        assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(got[i]),
+                                rows + "x" + cols + ", " + n + " tokens, " + threads + " threads, output " + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * The compressed GEMV against the dense F32 kernel on the same pruned matrix. Both add the same
+     * products w_i x_i (a zero weight adds exactly 0), in different orders (the dense kernel's lanes
+     * run over all inputs, the compressed one's over the kept values), so they differ by float
+     * rounding only: each sum of m terms is within gamma_m = m u / (1 - m u) (u = 2^-24) of the exact
+     * value times sum |w_i x_i| (Higham, Accuracy and Stability, 4.2), so the two within twice that, m = cols.
+     */
+    @Test
+    void compressedEqualsDenseKernelOnThePrunedMatrixWithinSummationRounding() {
+        SplittableRandom r = new SplittableRandom(12);
+        for (int[] s : SHAPES) {
+            int rows = s[0], cols = s[1];
+            float[] w = twoFour(r, rows, cols);
+            F32Matrix dense = F32Matrix.of(w, rows, cols);
+            TwoFourF32Matrix m = TwoFourF32Matrix.of(dense);
+            float[] x = random(r, cols), yd = new float[rows], ys = new float[rows];
+            dense.matmul(x, 1, yd, Parallel.shared());
+            m.matmul(x, 1, ys, Parallel.shared());
+            double u = Math.scalb(1.0, -24), gamma = cols * u / (1 - cols * u);
+            int exact = 0;
+            for (int row = 0; row < rows; row++) {
+                double abs = 0;
+                for (int c = 0; c < cols; c++) abs += Math.abs((double) w[row * cols + c] * x[c]);
+                assertTrue(Math.abs(yd[row] - ys[row]) <= 2 * gamma * abs, rows + "x" + cols + " row " + row + ": dense " + yd[row] + ", 2:4 " + ys[row]);
+                if (yd[row] == ys[row]) exact++;
+            }
+            assertTrue(exact < rows || cols <= 16 || rows < 8, "the orders differ, so some outputs should differ in the last bits");
+        }
+    }
+
+    @Test
+    void storesTheKeptValuesAndPositionsExactly() {
+        SplittableRandom r = new SplittableRandom(13);
+        int rows = 9, cols = 52;
+        float[] w = twoFour(r, rows, cols);
+        TwoFourF32Matrix m = TwoFourF32Matrix.of(F32Matrix.of(w, rows, cols));
+        float[] row = new float[cols + 2];
+        for (int i = 0; i < rows; i++) {
+            m.dequantizeRow(i, row, 2);
+            for (int c = 0; c < cols; c++) assertEquals(w[i * cols + c], row[2 + c], 0f, "row " + i + " col " + c);
+        }
+        assertEquals((long) rows * cols / 2 * 4 + (long) rows * 4 * 2, m.byteSize(), "values + one 16-bit position word per 16 inputs");
+        assertEquals((long) rows * cols * 4, m.denseByteSize());
+        // one row alone: input i of 8 is the only non-zero of its group (position 3 of group 1)
+        float[] one = new float[8];
+        one[7] = 2.5f;
+        TwoFourF32Matrix o = TwoFourF32Matrix.of(F32Matrix.of(one, 1, 8));
+        float[] x = {1, 2, 3, 4, 5, 6, 7, 8};
+        assertEquals(20f, o.dot(0, x, 0), 0f);
+        assertEquals(20f, o.dotScalar(0, x, 0), 0f);
+    }
+
+    @Test
+    void detectsTwoFourAndRefusesAGroupOfThreeNonZeros() {
+        SplittableRandom r = new SplittableRandom(14);
+        int rows = 6, cols = 24;
+        float[] w = twoFour(r, rows, cols);
+        assertTrue(TwoFourF32Matrix.isTwoFour(F32Matrix.of(w, rows, cols)));
+        // one group (row 4, inputs 8..11) with 3 non-zeros
+        w[4 * cols + 8] = 0.5f; w[4 * cols + 9] = -0.25f; w[4 * cols + 10] = 1.5f; w[4 * cols + 11] = 0f;
+        F32Matrix bad = F32Matrix.of(w, rows, cols);
+        assertFalse(TwoFourF32Matrix.isTwoFour(bad));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TwoFourF32Matrix.of(bad));
+        assertTrue(e.getMessage().contains("row 4, inputs 8..11"), e.getMessage());
+        assertFalse(TwoFourF32Matrix.isTwoFour(F32Matrix.of(new float[3 * 6], 3, 6)), "inputs not in whole groups of 4");
+        assertTrue(TwoFourF32Matrix.isTwoFour(F32Matrix.of(new float[3 * 8], 3, 8)), "all zeros is 2:4");
+    }
+}
