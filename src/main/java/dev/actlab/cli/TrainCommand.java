@@ -2,6 +2,7 @@ package dev.actlab.cli;
 
 import dev.actlab.bench.FmaPeak;
 import dev.actlab.io.Json;
+import dev.actlab.train.MlpOptions;
 import dev.actlab.train.TrainOptions;
 import dev.actlab.train.TrainRun;
 import java.io.PrintWriter;
@@ -58,6 +59,12 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--compress-activations", description = "Keep the activations saved for backward in 8 bits (a scale per 32 values), dequantized in backward; the forward pass is unchanged.") boolean compressActivations;
 
+    @Option(names = "--activation", description = "MLP activation: silu (Llama's SwiGLU when gated), gelu (tanh form), relu, relu2 (relu squared) or polyrelu ((r + r^2 + r^3) / 3, r = relu(x): PolyReLU of order 3 at its initial coefficients, Zhuo et al. 2024). Default silu.") String activation;
+    @Option(names = "--mlp", description = "gated: down(act(gate x) * up x), Llama's; plain: down(act(up x)), no gate matrix (default gated). Models other than gated silu are written as DIR/model.gguf only, with actlab.mlp.* keys.") String mlpKind;
+    @Option(names = "--mlp-topk", description = "Keep only the K largest-magnitude MLP activations per token (Lazy Neuron paper); gradients pass straight through the kept ones.") Integer mlpTopk;
+    @Option(names = "--act-l1", description = "L1 penalty on the MLP activations (blocks.L.mlp.hook_post): lambda * sum over layers of mean |h|; only its gradient is added, the reported loss stays the cross-entropy.") Float actL1;
+    @Option(names = "--act-l1-schedule", description = "constant, or sine: lambda rises as sin(pi/2 * step / (steps/2)) over the first half of the run, then holds (ProSparse's progressive regularization). Default constant.") String actL1Schedule;
+
     /** The options typed on the command line (not defaults), by their long names. */
     private java.util.Set<String> given() {
         java.util.Set<String> s = new java.util.HashSet<>();
@@ -70,7 +77,7 @@ final class TrainCommand implements Callable<Integer> {
         OutputPath.directory("--out", out);
         TrainRun.Result r = TrainRun.run(new TrainOptions(corpus, cache, config, tokenizer, tokens, out, seed, lr, minLr, warmup, batch, accum, ctx,
                 weightDecay, clip, evalEvery, evalBatches, saveEvery, logEvery, resume, stopAfter, name, probeSequences, from, qat, qatGroup,
-                compressActivations, given()), System.err, () -> FmaPeak.measure(1, 300));
+                compressActivations, new MlpOptions(activation, mlpKind, mlpTopk, actL1, actL1Schedule), given()), System.err, () -> FmaPeak.measure(1, 300));
         if (r.exitCode() != 0) return r.exitCode();
         PrintWriter pw = spec.commandLine().getOut();
         if (json.enabled) pw.println(Json.write(r.json()));
