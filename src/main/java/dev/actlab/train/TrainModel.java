@@ -36,6 +36,7 @@ public final class TrainModel {
     private boolean compressActivations;   // keep the large saved tensors in 8 bits between forward and backward
     private final java.util.Map<Param, float[]> quantized = new java.util.IdentityHashMap<>();   // fake-quantized block weights of the last forward
     private float actL1;                // weight of the L1 penalty on the MLP activations (0: none)
+    private double actL1Penalty;        // its value in the last forward pass
 
     public TrainModel(LlamaConfig config) {
         if (!config.tiedEmbeddings()) throw new IllegalArgumentException("training supports tied embeddings only");
@@ -76,6 +77,9 @@ public final class TrainModel {
      * and hidden units, as ProSparse regularizes (Song et al. 2024). Only its gradient is added;
      * forward's loss stays the cross-entropy, comparable across runs. 0: off.
      */
+    /** The L1 penalty's value, lambda * sum over layers of mean |h|, in the last forward pass (0 when off). */
+    public double actL1Penalty() { return actL1Penalty; }
+
     public TrainModel withActL1(float lambda) {
         if (!(lambda >= 0 && Float.isFinite(lambda))) throw new IllegalArgumentException("activation L1 weight " + lambda + " is not a finite number >= 0");
         this.actL1 = lambda;
@@ -330,6 +334,7 @@ public final class TrainModel {
         float eps = c.normEps();
         System.arraycopy(tokens, 0, a.tokens, 0, N);
         quantizeWeights();
+        actL1Penalty = 0;
 
         Embedding.forward(a.resid[0], a.tokens, embedding.value(), N, C);
         for (int l = 0; l < layers.length; l++) {
@@ -356,6 +361,7 @@ public final class TrainModel {
             if (w.wGate != null) Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
             mlpForward(l, N * H);
+            if (actL1 > 0) actL1Penalty += actL1 * meanAbs(a.h[l], N * H);
             if (w.wGate != null) save(a.gateC, l, a.gate[l]);
             save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
             quantizeInput(MatmulInput.FFN_DOWN, a.h[l], N, H);
@@ -394,6 +400,12 @@ public final class TrainModel {
             byte[] keep = a.keep[l];
             par.forRange(a.N, 1, (from, to) -> { for (int t = from; t < to; t++) MlpSpec.topK(h, t * H, H, m.topK(), keep); });
         }
+    }
+
+    private static double meanAbs(float[] x, int len) {
+        double s = 0;
+        for (int i = 0; i < len; i++) s += Math.abs(x[i]);
+        return s / len;
     }
 
     /**
