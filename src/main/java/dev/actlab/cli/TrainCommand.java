@@ -53,7 +53,7 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin JsonOption json;
     @Option(names = "--probe-sequences", defaultValue = "4", description = "Held-out windows of --ctx tokens measured at step 0 and every checkpoint for DIR/dynamics.jsonl (default ${DEFAULT-VALUE}; 0 = off).") int probeSequences;
 
-    @Option(names = "--from", description = "Fine-tune this model (GGUF with its tokenizer) instead of training from scratch; needs --qat.") Path from;
+    @Option(names = "--from", description = "Fine-tune this model (GGUF with its tokenizer) instead of training from scratch: with --qat, quantization-aware; with --activation (and --act-l1, --mlp-topk), continued training with the MLP activation swapped (ReLUfication: --activation relu --act-l1 L --act-l1-schedule sine), writing DIR/relufication.json, DIR/relufication.html (held-out perplexity and exact zeros per --eval-every steps) and DIR/model.gguf.") Path from;
     @Option(names = "--qat", description = "Quantization-aware fine-tuning of --from: wNaM (N-bit weights, M-bit activations, N and M 4, 8 or 16; 16 is full precision within 1e-5) or fp8 (fake-quantized block projections, straight-through gradients). Writes DIR/qat.json: held-out perplexity of the model, of it quantized (PTQ) and after QAT, and the weight and activation parts of the quantization error at step 0, every --eval-every steps (on --eval-batches) and at the end (DIR/qat-curve.html).") String qat;
     @Option(names = "--qat-group", defaultValue = "32", description = "Values per quantization group along the input dimension (default ${DEFAULT-VALUE}).") int qatGroup;
 

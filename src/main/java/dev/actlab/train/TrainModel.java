@@ -37,6 +37,7 @@ public final class TrainModel {
     private final java.util.Map<Param, float[]> quantized = new java.util.IdentityHashMap<>();   // fake-quantized block weights of the last forward
     private float actL1;                // weight of the L1 penalty on the MLP activations (0: none)
     private double actL1Penalty;        // its value in the last forward pass
+    private double[] mlpZeros;          // [L]: fraction of exact zeros in h in the last forward pass
 
     public TrainModel(LlamaConfig config) {
         if (!config.tiedEmbeddings()) throw new IllegalArgumentException("training supports tied embeddings only");
@@ -79,6 +80,9 @@ public final class TrainModel {
      */
     /** The L1 penalty's value, lambda * sum over layers of mean |h|, in the last forward pass (0 when off). */
     public double actL1Penalty() { return actL1Penalty; }
+
+    /** Per layer, the fraction of the MLP activations h that were exactly 0 in the last forward pass. */
+    public double[] mlpZeroFractions() { return mlpZeros == null ? new double[c.layers()] : mlpZeros.clone(); }
 
     public TrainModel withActL1(float lambda) {
         if (!(lambda >= 0 && Float.isFinite(lambda))) throw new IllegalArgumentException("activation L1 weight " + lambda + " is not a finite number >= 0");
@@ -335,6 +339,7 @@ public final class TrainModel {
         System.arraycopy(tokens, 0, a.tokens, 0, N);
         quantizeWeights();
         actL1Penalty = 0;
+        if (mlpZeros == null) mlpZeros = new double[layers.length];
 
         Embedding.forward(a.resid[0], a.tokens, embedding.value(), N, C);
         for (int l = 0; l < layers.length; l++) {
@@ -362,6 +367,7 @@ public final class TrainModel {
             Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
             mlpForward(l, N * H);
             if (actL1 > 0) actL1Penalty += actL1 * meanAbs(a.h[l], N * H);
+            mlpZeros[l] = zeroFraction(a.h[l], N * H);
             if (w.wGate != null) save(a.gateC, l, a.gate[l]);
             save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
             quantizeInput(MatmulInput.FFN_DOWN, a.h[l], N, H);
@@ -400,6 +406,12 @@ public final class TrainModel {
             byte[] keep = a.keep[l];
             par.forRange(a.N, 1, (from, to) -> { for (int t = from; t < to; t++) MlpSpec.topK(h, t * H, H, m.topK(), keep); });
         }
+    }
+
+    private static double zeroFraction(float[] x, int len) {
+        long z = 0;
+        for (int i = 0; i < len; i++) if (x[i] == 0f) z++;
+        return z / (double) len;
     }
 
     private static double meanAbs(float[] x, int len) {

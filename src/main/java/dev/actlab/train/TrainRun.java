@@ -41,7 +41,15 @@ public final class TrainRun {
         o.check();
         Path corpusFile = o.corpusFile();
         byte[] text = Files.readAllBytes(corpusFile);
-        if ((o.from() == null) != (o.qat() == null)) throw new IllegalArgumentException("--from and --qat go together");
+        if (o.from() != null && o.qat() == null) {   // ReLUfication: the MLP activation swapped, then continued training
+            if (o.resume()) throw new IllegalArgumentException("--resume does not apply to --from fine-tuning");
+            if (!o.given().contains("--activation") && !o.given().contains("--mlp-topk") && !o.given().contains("--act-l1"))
+                throw new IllegalArgumentException("--from needs --qat (quantization-aware fine-tuning) or --activation/--mlp-topk/--act-l1 (continued training with another MLP)");
+            Map<String, Object> r = ActivationFineTune.run(o.from(), o.mlp().spec(), text, o.out(), o.settings(1, 20), o.tokens(), o.logEvery(),
+                    o.evalEvery(), o.evalBatches(), o.name(), err);
+            return new Result(0, r, String.format("%s -> %s MLP: %s, %s%n", o.from(), r.get("mlp"), o.out().resolve("relufication.json"), r.get("curve_html")));
+        }
+        if (o.from() == null && o.qat() != null) throw new IllegalArgumentException("--qat needs --from");
         if (o.from() != null && o.compressActivations()) throw new IllegalArgumentException("--compress-activations does not apply to --from/--qat fine-tuning");
         if (o.from() != null) {
             if (o.resume()) throw new IllegalArgumentException("--resume does not apply to --from/--qat fine-tuning");
