@@ -97,6 +97,37 @@ class MlpVariantsTest {
         assertTrue(zeroColumns < 40, "some hidden units carry a gradient");
     }
 
+    /** For every activation and kind, blocks.L.mlp.hook_post is h, the down projection's input: hook_mlp_out = W_down h. */
+    @Test
+    void hookPostIsTheDownProjectionInputForEveryVariant() {
+        for (MlpActivation act : MlpActivation.values())
+            for (boolean gated : new boolean[]{true, false}) {
+                MlpSpec mlp = new MlpSpec(act, gated, 0);
+                TrainModel m = TrainModelTest.randomModel(tiny(mlp), 9);
+                LlamaModel inf = m.toLlamaModel("hooks");
+                int T = 5, C = 16, H = 40;
+                int[] tokens = TrainModelTest.randomTokens(T, 32, 10);
+                var cache = inf.runWithCache(tokens, n -> n.contains("mlp.hook_post") || n.endsWith("hook_mlp_out") || n.contains("mlp.hook_pre"));
+                for (int l = 0; l < 2; l++) {
+                    float[] h = cache.get("blocks." + l + ".mlp.hook_post").toArray(), out = cache.get("blocks." + l + ".hook_mlp_out").toArray();
+                    assertEquals(T * H, h.length);
+                    float[] down = m.layer(l).wDown().value();   // [C, H]
+                    for (int t = 0; t < T; t++)
+                        for (int c = 0; c < C; c++) {
+                            double y = 0;
+                            for (int j = 0; j < H; j++) y += (double) down[c * H + j] * h[t * H + j];
+                            assertEquals(y, out[t * C + c], 1e-4, mlp.describe() + " layer " + l);
+                        }
+                    // and h is act(pre) (times pre_linear when gated)
+                    float[] pre = cache.get("blocks." + l + ".mlp.hook_pre").toArray();
+                    float[] lin = gated ? cache.get("blocks." + l + ".mlp.hook_pre_linear").toArray() : null;
+                    assertEquals(gated, cache.contains("blocks." + l + ".mlp.hook_pre_linear"), "pre_linear fires for gated MLPs only");
+                    for (int i = 0; i < h.length; i++)
+                        assertEquals(act.value(pre[i]) * (gated ? lin[i] : 1), h[i], 1e-5 * Math.max(1, Math.abs(h[i])), mlp.describe());
+                }
+            }
+    }
+
     /** A relu model written as GGUF and read back runs with the training forward's logits. */
     @Test
     void exportedReluModelLoadsAndMatchesTheTrainingForward() throws Exception {
