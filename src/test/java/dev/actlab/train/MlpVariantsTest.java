@@ -128,6 +128,29 @@ class MlpVariantsTest {
             }
     }
 
+    @Test
+    void variantsAreBitIdenticalWithOneAndTwoThreads() {
+        for (MlpSpec mlp : new MlpSpec[]{new MlpSpec(MlpActivation.RELU, true, 6), new MlpSpec(MlpActivation.GELU, false, 0)}) {
+            float[][] grads = new float[2][];
+            float[] loss = new float[2];
+            for (int threads = 1; threads <= 2; threads++) {
+                try (Parallel par = new Parallel(threads)) {
+                    TrainModel m = TrainModelTest.randomModel(tiny(mlp), 1).withParallel(par).withActL1(0.3f);
+                    m.zeroGrad();
+                    loss[threads - 1] = m.forward(TrainModelTest.randomTokens(32, 32, 2), TrainModelTest.randomTokens(32, 32, 3), 4, 8);
+                    m.backward(1f);
+                    grads[threads - 1] = m.params().stream().map(Param::grad).reduce(new float[0], (a, b) -> {
+                        float[] c = Arrays.copyOf(a, a.length + b.length);
+                        System.arraycopy(b, 0, c, a.length, b.length);
+                        return c;
+                    });
+                }
+            }
+            assertEquals(loss[0], loss[1], 0f, mlp.describe());
+            assertArrayEquals(grads[0], grads[1], mlp.describe());
+        }
+    }
+
     /** A relu model written as GGUF and read back runs with the training forward's logits. */
     @Test
     void exportedReluModelLoadsAndMatchesTheTrainingForward() throws Exception {
