@@ -11,7 +11,7 @@ tokens="${2:-150000}"
 actlab="${ACTLAB:-$here/actlab}"   # ACTLAB: another launcher, e.g. a snapshot of the jar
 common=(--corpus brown --config tiny --tokenizer bpe:512 --ctx 64 --batch 8 --lr 2e-3 --seed 7 --tokens "$tokens"
         --eval-every 1000000 --save-every 1000000 --log-every 50 --probe-sequences 0 --json)
-variants=("silu" "gelu" "relu" "relu2" "polyrelu" "relu-l1:--activation relu --act-l1 0.5 --act-l1-schedule sine")
+variants=("silu" "gelu" "relu" "relu2" "polyrelu" "relu-l1:--activation relu --act-l1 0.5 --act-l1-schedule sine" "silu-top32:--activation silu --mlp-topk 32")
 mkdir -p "$out"
 first=""
 models=()
