@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
                 PruneCommand.class, PruneSweepCommand.class,
                 SitesCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
                 SparsifyCommand.class,
+                MlpSparsityCommand.class,
                 SaeCommand.class,
                 LowRankCommand.class, LowRankSweepCommand.class,
                 CommandLine.HelpCommand.class})

@@ -2,6 +2,7 @@ package dev.actlab.cli;
 
 import dev.actlab.bench.FmaPeak;
 import dev.actlab.io.Json;
+import dev.actlab.train.MlpOptions;
 import dev.actlab.train.TrainOptions;
 import dev.actlab.train.TrainRun;
 import java.io.PrintWriter;
@@ -52,12 +53,18 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin JsonOption json;
     @Option(names = "--probe-sequences", defaultValue = "4", description = "Held-out windows of --ctx tokens measured at step 0 and every checkpoint for DIR/dynamics.jsonl (default ${DEFAULT-VALUE}; 0 = off).") int probeSequences;
 
-    @Option(names = "--from", description = "Fine-tune this model (GGUF with its tokenizer) instead of training from scratch; needs --qat or --keep-zeros.") Path from;
+    @Option(names = "--from", description = "Fine-tune this model (GGUF with its tokenizer) instead of training from scratch: with --qat, quantization-aware; with --keep-zeros, recovery fine-tuning of a pruned model; with --activation (and --act-l1, --mlp-topk), continued training with the MLP activation swapped (ReLUfication: --activation relu --act-l1 L --act-l1-schedule sine), writing DIR/relufication.json, DIR/relufication.html (held-out perplexity and exact zeros per --eval-every steps) and DIR/model.gguf.") Path from;
     @Option(names = "--keep-zeros", description = "Recovery fine-tuning of a pruned --from: the exact zeros of its block linears (q, k, v, o, gate, up, down) are the mask; their gradients and AdamW updates (weight decay too) are masked, so no pruned weight revives and DIR/model.gguf keeps the zeros (2:4 stays 2:4). Prints and writes DIR/keep-zeros.json: held-out perplexity before and after.") boolean keepZeros;
     @Option(names = "--qat", description = "Quantization-aware fine-tuning of --from: wNaM (N-bit weights, M-bit activations, N and M 4, 8 or 16; 16 is full precision within 1e-5) or fp8 (fake-quantized block projections, straight-through gradients). Writes DIR/qat.json: held-out perplexity of the model, of it quantized (PTQ) and after QAT, and the weight and activation parts of the quantization error at step 0, every --eval-every steps (on --eval-batches) and at the end (DIR/qat-curve.html).") String qat;
     @Option(names = "--qat-group", defaultValue = "32", description = "Values per quantization group along the input dimension (default ${DEFAULT-VALUE}).") int qatGroup;
 
     @Option(names = "--compress-activations", description = "Keep the activations saved for backward in 8 bits (a scale per 32 values), dequantized in backward; the forward pass is unchanged.") boolean compressActivations;
+
+    @Option(names = "--activation", description = "MLP activation: silu (Llama's SwiGLU when gated), gelu (tanh form), relu, relu2 (relu squared) or polyrelu ((r + r^2 + r^3) / 3, r = relu(x): PolyReLU of order 3 at its initial coefficients, Zhuo et al. 2024). Default silu.") String activation;
+    @Option(names = "--mlp", description = "gated: down(act(gate x) * up x), Llama's; plain: down(act(up x)), no gate matrix (default gated). Models other than gated silu are written as DIR/model.gguf only, with actlab.mlp.* keys.") String mlpKind;
+    @Option(names = "--mlp-topk", description = "Keep only the K largest-magnitude MLP activations per token (Lazy Neuron paper); gradients pass straight through the kept ones.") Integer mlpTopk;
+    @Option(names = "--act-l1", description = "L1 penalty on the MLP activations (blocks.L.mlp.hook_post): lambda * sum over layers of mean |h|; only its gradient is added, the reported loss stays the cross-entropy.") Float actL1;
+    @Option(names = "--act-l1-schedule", description = "constant, or sine: lambda rises as sin(pi/2 * step / (steps/2)) over the first half of the run, then holds (ProSparse's progressive regularization). Default constant.") String actL1Schedule;
 
     /** The options typed on the command line (not defaults), by their long names. */
     private java.util.Set<String> given() {
@@ -71,7 +78,7 @@ final class TrainCommand implements Callable<Integer> {
         OutputPath.directory("--out", out);
         TrainRun.Result r = TrainRun.run(new TrainOptions(corpus, cache, config, tokenizer, tokens, out, seed, lr, minLr, warmup, batch, accum, ctx,
                 weightDecay, clip, evalEvery, evalBatches, saveEvery, logEvery, resume, stopAfter, name, probeSequences, from, qat, qatGroup,
-                compressActivations, keepZeros, given()), System.err, () -> FmaPeak.measure(1, 300));
+                compressActivations, keepZeros, new MlpOptions(activation, mlpKind, mlpTopk, actL1, actL1Schedule), given()), System.err, () -> FmaPeak.measure(1, 300));
         if (r.exitCode() != 0) return r.exitCode();
         PrintWriter pw = spec.commandLine().getOut();
         if (json.enabled) pw.println(Json.write(r.json()));

@@ -51,6 +51,7 @@ public final class QuantModel {
     public static QuantModel of(LlamaModel model) {
         LlamaConfig c = model.config();
         LlamaWeights w = model.weights();
+        if (!c.mlp().gated()) throw new IllegalArgumentException(model.source() + " has a plain MLP (no ffn_gate): quantization runs gated MLPs only");
         QuantModel q = new QuantModel(c, model.tokenizer(), model.source(), c.layers(), w.qBias() != null);
         q.embedding = dense(w.tokenEmbedding());
         q.output = w.output() == w.tokenEmbedding() ? q.embedding : dense(w.output());

@@ -33,6 +33,7 @@ public final class SparseModel {
         int layers = base.config().layers();
         th.requireLayers(layers, base.source());
         LlamaWeights w = base.weights();
+        if (!base.config().mlp().gated()) throw new IllegalArgumentException(base.source() + " has a plain MLP (no ffn_gate): activation sparsity runs gated MLPs only");
         SkipCounter[][] counters = new SkipCounter[layers][SiteKind.values().length];
         WeightMatrix[] wq = new WeightMatrix[layers], wk = new WeightMatrix[layers], wv = new WeightMatrix[layers], wo = new WeightMatrix[layers];
         WeightMatrix[] gate = new WeightMatrix[layers], up = new WeightMatrix[layers], down = new WeightMatrix[layers];

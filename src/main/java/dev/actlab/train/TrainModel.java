@@ -4,6 +4,8 @@ import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
+import dev.actlab.model.llama.MlpActivation;
+import dev.actlab.model.llama.MlpSpec;
 import dev.actlab.tensor.F32Matrix;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
@@ -19,7 +21,7 @@ import java.util.SplittableRandom;
  * Shapes: B sequences of T positions, N = B * T rows, C = dim, H = hidden.
  */
 public final class TrainModel {
-    /** The tensors of one block, shaped as in LlamaWeights. */
+    /** The tensors of one block, shaped as in LlamaWeights (wGate null for a plain MLP). */
     public record Layer(Param attnNorm, Param wq, Param wk, Param wv, Param wo,
                         Param ffnNorm, Param wGate, Param wUp, Param wDown) {}
 
@@ -33,6 +35,9 @@ public final class TrainModel {
     private QatSettings qat;            // null: no fake quantization
     private boolean compressActivations;   // keep the large saved tensors in 8 bits between forward and backward
     private final java.util.Map<Param, float[]> quantized = new java.util.IdentityHashMap<>();   // fake-quantized block weights of the last forward
+    private float actL1;                // weight of the L1 penalty on the MLP activations (0: none)
+    private double actL1Penalty;        // its value in the last forward pass
+    private double[] mlpZeros;          // [L]: fraction of exact zeros in h in the last forward pass
 
     public TrainModel(LlamaConfig config) {
         if (!config.tiedEmbeddings()) throw new IllegalArgumentException("training supports tied embeddings only");
@@ -51,7 +56,7 @@ public final class TrainModel {
                     add(Param.of(p + "attn_v.weight", true, c.kvDim(), C)),
                     add(Param.of(p + "attn_output.weight", true, C, c.qDim())),
                     add(Param.of(p + "ffn_norm.weight", false, C)),
-                    add(Param.of(p + "ffn_gate.weight", true, H, C)),
+                    c.mlp().gated() ? add(Param.of(p + "ffn_gate.weight", true, H, C)) : null,
                     add(Param.of(p + "ffn_up.weight", true, H, C)),
                     add(Param.of(p + "ffn_down.weight", true, C, H)));
         }
@@ -66,6 +71,24 @@ public final class TrainModel {
     public Layer layer(int l) { return layers[l]; }
     public Param finalNorm() { return finalNorm; }
     public TrainModel withParallel(Parallel p) { this.par = p; return this; }
+
+    /**
+     * An L1 penalty on the MLP activations h (blocks.L.mlp.hook_post, the input of the down
+     * projection) from the next backward pass on: lambda * sum over layers of mean |h| over tokens
+     * and hidden units, as ProSparse regularizes (Song et al. 2024). Only its gradient is added;
+     * forward's loss stays the cross-entropy, comparable across runs. 0: off.
+     */
+    /** The L1 penalty's value, lambda * sum over layers of mean |h|, in the last forward pass (0 when off). */
+    public double actL1Penalty() { return actL1Penalty; }
+
+    /** Per layer, the fraction of the MLP activations h that were exactly 0 in the last forward pass. */
+    public double[] mlpZeroFractions() { return mlpZeros == null ? new double[c.layers()] : mlpZeros.clone(); }
+
+    public TrainModel withActL1(float lambda) {
+        if (!(lambda >= 0 && Float.isFinite(lambda))) throw new IllegalArgumentException("activation L1 weight " + lambda + " is not a finite number >= 0");
+        this.actL1 = lambda;
+        return this;
+    }
 
     /**
      * Fake-quantizes the blocks' linear layers from the next forward pass on (null: off). The
@@ -125,6 +148,7 @@ public final class TrainModel {
         if (qat == null || qat.weightFormat() == null) return;
         for (Layer w : layers)
             for (Param p : new Param[]{w.wq, w.wk, w.wv, w.wo, w.wGate, w.wUp, w.wDown}) {
+                if (p == null) continue;   // a plain MLP's gate
                 float[] q = quantized.computeIfAbsent(p, k -> new float[k.size()]);
                 FakeQuant.forward(q, p.value(), p.shape()[0], p.shape()[1], qat.weightFormat(), qat.group(), par);
             }
@@ -152,8 +176,16 @@ public final class TrainModel {
     }
 
     /** Copies the weights of an F32 (or any dequantizable) Llama model; its config must fit this one. */
-    public static TrainModel from(LlamaModel m) {
-        TrainModel t = new TrainModel(m.config());
+    public static TrainModel from(LlamaModel m) { return from(m, m.config().mlp()); }
+
+    /**
+     * The weights of m under another MLP activation or top-k (ReLUfication: a SwiGLU model's gate
+     * given ReLU, then trained on). Gated stays gated and plain stays plain: the matrices are the same.
+     */
+    public static TrainModel from(LlamaModel m, MlpSpec mlp) {
+        if (mlp.gated() != m.config().mlp().gated())
+            throw new IllegalArgumentException(m.source() + " has a " + m.config().mlp().kind() + " MLP; it cannot become " + mlp.kind());
+        TrainModel t = new TrainModel(m.config().withMlp(mlp));
         LlamaWeights w = m.weights();
         copy(w.tokenEmbedding(), t.embedding);
         for (int l = 0; l < t.layers.length; l++) {
@@ -161,7 +193,8 @@ public final class TrainModel {
             System.arraycopy(w.attnNorm()[l], 0, L.attnNorm.value(), 0, L.attnNorm.size());
             copy(w.wq()[l], L.wq); copy(w.wk()[l], L.wk); copy(w.wv()[l], L.wv); copy(w.wo()[l], L.wo);
             System.arraycopy(w.ffnNorm()[l], 0, L.ffnNorm.value(), 0, L.ffnNorm.size());
-            copy(w.wGate()[l], L.wGate); copy(w.wUp()[l], L.wUp); copy(w.wDown()[l], L.wDown);
+            if (L.wGate != null) copy(w.wGate()[l], L.wGate);
+            copy(w.wUp()[l], L.wUp); copy(w.wDown()[l], L.wDown);
         }
         System.arraycopy(w.finalNorm(), 0, t.finalNorm.value(), 0, t.finalNorm.size());
         return t;
@@ -182,7 +215,7 @@ public final class TrainModel {
             Layer y = layers[l];
             attnNorm[l] = y.attnNorm.value().clone(); ffnNorm[l] = y.ffnNorm.value().clone();
             wq[l] = matrix(y.wq); wk[l] = matrix(y.wk); wv[l] = matrix(y.wv); wo[l] = matrix(y.wo);
-            wg[l] = matrix(y.wGate); wd[l] = matrix(y.wDown); wu[l] = matrix(y.wUp);
+            wg[l] = y.wGate == null ? null : matrix(y.wGate); wd[l] = matrix(y.wDown); wu[l] = matrix(y.wUp);
         }
         LlamaWeights w = new LlamaWeights(embed, attnNorm, wq, wk, wv, wo, null, null, null, ffnNorm, wg, wd, wu,
                 finalNorm.value().clone(), embed);
@@ -202,7 +235,8 @@ public final class TrainModel {
         final float[][] rstd1, rstd2;          // [L][N]
         final float[][] q, k, v, z;            // [L][N, qDim | kvDim]; q, k after RoPE
         final float[][] att;                   // [L][B, heads, T, T]
-        final float[][] gate, up, h;           // [L][N, H]
+        final float[][] gate, up, h;           // [L][N, H] (gate [L][0] for a plain MLP)
+        final byte[][] keep;                   // [L][N, H]: 1 where top-k kept h, or null without top-k
         final float[] lnf, rstdf;              // [N, C], [N]
         final float[] logits, probs, losses;   // [N, V], [N, V], [N]
         final float[] branch;                  // [N, C] scratch: a sub-block's output
@@ -224,18 +258,20 @@ public final class TrainModel {
             // filled by the forward op and refilled from the 8-bit copy in backward
             ln1 = perLayer(L, N * C, compress); ln2 = perLayer(L, N * C, compress); z = perLayer(L, N * Q, compress);
             att = perLayer(L, attention.attSize(), compress);
-            gate = perLayer(L, N * H, compress); up = perLayer(L, N * H, compress); h = perLayer(L, N * H, compress);
+            int G = c.mlp().gated() ? N * H : 0;
+            keep = c.mlp().topK() > 0 ? new byte[L][N * H] : null;
+            gate = perLayer(L, G, compress); up = perLayer(L, N * H, compress); h = perLayer(L, N * H, compress);
             int g = COMPRESSION_GROUP;
             ln1C = compress ? stores(L, N, C, g) : null; ln2C = compress ? stores(L, N, C, g) : null;
             zC = compress ? stores(L, N, Q, g) : null;
-            gateC = compress ? stores(L, N, H, g) : null; upC = compress ? stores(L, N, H, g) : null; hC = compress ? stores(L, N, H, g) : null;
+            gateC = compress && G > 0 ? stores(L, N, H, g) : null; upC = compress ? stores(L, N, H, g) : null; hC = compress ? stores(L, N, H, g) : null;
             attC = compress ? stores(L, B * c.heads() * T, T, g) : null;   // rows of probabilities over key positions
             lnf = new float[N * C]; rstdf = new float[N];
             logits = new float[N * V]; probs = new float[N * V]; losses = new float[N];
             branch = new float[N * C];
             dResid = new float[N * C]; dNorm = new float[N * C];
             dz = new float[N * Q]; dq = new float[N * Q]; dk = new float[N * K]; dv = new float[N * K];
-            dGate = new float[N * H]; dUp = new float[N * H]; dh = new float[N * H];
+            dGate = new float[G]; dUp = new float[N * H]; dh = new float[N * H];
             dLogits = new float[N * V];
         }
 
@@ -255,12 +291,13 @@ public final class TrainModel {
         /** Bytes held from forward to backward (see savedActivationBytesPerToken). */
         long savedBytes() {
             long b = 4L * (tokens.length + targets.length + lnf.length + rstdf.length + probs.length);
+            if (keep != null) for (byte[] x : keep) b += x.length;
             for (float[][] t : new float[][][]{resid, mid, rstd1, rstd2, q, k, v}) for (float[] x : t) b += 4L * x.length;
             if (ln1C == null) {
                 for (float[][] t : new float[][][]{ln1, ln2, z, att, gate, up, h}) for (float[] x : t) b += 4L * x.length;
             } else {
                 for (CompressedActivation[] t : new CompressedActivation[][]{ln1C, ln2C, zC, attC, gateC, upC, hC})
-                    for (CompressedActivation x : t) b += x.bytes();
+                    if (t != null) for (CompressedActivation x : t) b += x.bytes();
             }
             return b;
         }
@@ -301,6 +338,8 @@ public final class TrainModel {
         float eps = c.normEps();
         System.arraycopy(tokens, 0, a.tokens, 0, N);
         quantizeWeights();
+        actL1Penalty = 0;
+        if (mlpZeros == null) mlpZeros = new double[layers.length];
 
         Embedding.forward(a.resid[0], a.tokens, embedding.value(), N, C);
         for (int l = 0; l < layers.length; l++) {
@@ -321,13 +360,16 @@ public final class TrainModel {
             Matmul.forward(a.branch, a.z[l], weight(w.wo), N, Q, C, par);
             save(a.zC, l, a.z[l]);
             Residual.forward(a.mid[l], x, a.branch, N * C);
-            // gated MLP: resid[l+1] = mid + down(silu(gate ln2) * up ln2)
+            // MLP: resid[l+1] = mid + down(h), h = silu(gate ln2) * up ln2 (Llama), or see mlpForward
             RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
             quantizeInput(MatmulInput.FFN_GATE_UP, a.ln2[l], N, C);
-            Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
+            if (w.wGate != null) Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
-            SwiGlu.forward(a.h[l], a.gate[l], a.up[l], N * H, par);
-            save(a.gateC, l, a.gate[l]); save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
+            mlpForward(l, N * H);
+            if (actL1 > 0) actL1Penalty += actL1 * meanAbs(a.h[l], N * H);
+            mlpZeros[l] = zeroFraction(a.h[l], N * H);
+            if (w.wGate != null) save(a.gateC, l, a.gate[l]);
+            save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
             quantizeInput(MatmulInput.FFN_DOWN, a.h[l], N, H);
             Matmul.forward(a.branch, a.h[l], weight(w.wDown), N, H, C, par);
             save(a.hC, l, a.h[l]);
@@ -345,7 +387,61 @@ public final class TrainModel {
         if (a == null) throw new IllegalStateException("backward before forward");
         Arrays.fill(a.dLogits, 0);
         CrossEntropy.backward(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
-        backwardFromLogits(null, true);
+        backwardFromLogits(null, true, dLoss * actL1 / ((float) a.N * c.hiddenDim()));
+    }
+
+    /**
+     * h [N, H] of layer l from gate and up: Llama's SwiGLU through its kernel; otherwise
+     * act(gate) * up (gated) or act(up) (plain), then top-k per row (keep records the mask).
+     */
+    private void mlpForward(int l, int len) {
+        MlpSpec m = c.mlp();
+        float[] h = a.h[l], gate = a.gate[l], up = a.up[l];
+        if (m.llamaDefault()) { SwiGlu.forward(h, gate, up, len, par); return; }
+        MlpActivation act = m.activation();
+        if (m.gated()) par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) h[i] = act.apply(gate[i]) * up[i]; });
+        else par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) h[i] = act.apply(up[i]); });
+        if (m.topK() > 0) {
+            int H = c.hiddenDim();
+            byte[] keep = a.keep[l];
+            par.forRange(a.N, 1, (from, to) -> { for (int t = from; t < to; t++) MlpSpec.topK(h, t * H, H, m.topK(), keep); });
+        }
+    }
+
+    private static double zeroFraction(float[] x, int len) {
+        long z = 0;
+        for (int i = 0; i < len; i++) if (x[i] == 0f) z++;
+        return z / (double) len;
+    }
+
+    private static double meanAbs(float[] x, int len) {
+        double s = 0;
+        for (int i = 0; i < len; i++) s += Math.abs(x[i]);
+        return s / len;
+    }
+
+    /**
+     * dGate, dUp from dh (d loss / d h, changed here) for layer l: the L1 penalty's gradient
+     * l1 * sign(h) is added, top-k passes dh straight through its kept entries only, then the
+     * activation's derivative.
+     */
+    private void mlpBackward(int l, int len, float l1) {
+        MlpSpec m = c.mlp();
+        float[] dh = a.dh, h = a.h[l], gate = a.gate[l], up = a.up[l], dGate = a.dGate, dUp = a.dUp;
+        if (l1 != 0) par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) dh[i] += l1 * Math.signum(h[i]); });
+        if (m.topK() > 0) {
+            byte[] keep = a.keep[l];
+            par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) if (keep[i] == 0) dh[i] = 0; });
+        }
+        if (m.llamaDefault()) { SwiGlu.backward(dGate, dUp, dh, gate, up, len, par); return; }
+        MlpActivation act = m.activation();
+        if (m.gated()) par.forRange(len, 4096, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                dGate[i] += dh[i] * up[i] * act.derivative(gate[i]);
+                dUp[i] += dh[i] * act.apply(gate[i]);
+            }
+        });
+        else par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) dUp[i] += dh[i] * act.derivative(up[i]); });
     }
 
     /** Receives d f / d activation at a hook site during {@link #siteGradients}. */
@@ -376,15 +472,16 @@ public final class TrainModel {
         backwardFromLogits((site, layer, grad) -> {
             String name = site.nameAt(layer);
             if (filter.test(name)) out.put(name, grad.clone());
-        }, false);
+        }, false, 0);
         return out;
     }
 
     /**
      * Backward from a.dLogits; sink (may be null) sees d / d activation at the sites as backward
-     * reaches them; parameter grads are accumulated only when weightGrads.
+     * reaches them; parameter grads are accumulated only when weightGrads; l1 is the activation
+     * L1 penalty's gradient per unit of sign(h) (0: none).
      */
-    private void backwardFromLogits(GradientSink sink, boolean weightGrads) {
+    private void backwardFromLogits(GradientSink sink, boolean weightGrads, float l1) {
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float[] dx = a.dResid;                    // d loss / d residual stream [N, C], walked backwards
         Arrays.fill(a.dNorm, 0);
@@ -402,13 +499,18 @@ public final class TrainModel {
             Matmul.backward(a.dh, grad(w.wDown, weightGrads), dx, a.h[l], weight(w.wDown), N, H, C, par);
             report(sink, HookSite.MLP_POST, l, a.dh);
             zero(a.dGate); zero(a.dUp);
-            restore(a.gateC, l, a.gate[l]); restore(a.upC, l, a.up[l]);
-            SwiGlu.backward(a.dGate, a.dUp, a.dh, a.gate[l], a.up[l], N * H, par);
-            report(sink, HookSite.MLP_PRE, l, a.dGate);
-            report(sink, HookSite.MLP_PRE_LINEAR, l, a.dUp);
+            if (w.wGate != null) restore(a.gateC, l, a.gate[l]);
+            restore(a.upC, l, a.up[l]);
+            mlpBackward(l, N * H, l1);
+            if (w.wGate != null) {
+                report(sink, HookSite.MLP_PRE, l, a.dGate);
+                report(sink, HookSite.MLP_PRE_LINEAR, l, a.dUp);
+            } else {
+                report(sink, HookSite.MLP_PRE, l, a.dUp);   // a plain MLP's pre-activation is up ln2
+            }
             zero(a.dNorm);
             restore(a.ln2C, l, a.ln2[l]);
-            Matmul.backward(a.dNorm, grad(w.wGate, weightGrads), a.dGate, a.ln2[l], weight(w.wGate), N, C, H, par);
+            if (w.wGate != null) Matmul.backward(a.dNorm, grad(w.wGate, weightGrads), a.dGate, a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.backward(a.dNorm, grad(w.wUp, weightGrads), a.dUp, a.ln2[l], weight(w.wUp), N, C, H, par);
             RmsNorm.backward(dx, grad(w.ffnNorm, weightGrads), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
             report(sink, HookSite.RESID_MID, l, dx);
@@ -470,7 +572,7 @@ public final class TrainModel {
      */
     public double forwardFlopsPerToken(int T) {
         long matmulWeights = (long) c.vocabSize() * c.dim();
-        for (Layer l : layers) matmulWeights += l.wq.size() + l.wk.size() + l.wv.size() + l.wo.size() + l.wGate.size() + l.wUp.size() + l.wDown.size();
+        for (Layer l : layers) matmulWeights += l.wq.size() + l.wk.size() + l.wv.size() + l.wo.size() + (l.wGate == null ? 0 : l.wGate.size()) + l.wUp.size() + l.wDown.size();
         return 2.0 * matmulWeights + c.layers() * 4.0 * (T + 1) / 2.0 * c.qDim();
     }
 }

@@ -20,13 +20,14 @@ import java.nio.file.Path;
  * @param from          fine-tune this GGUF instead of training from scratch (with qat)
  * @param qat           wNaM or fp8: quantization-aware fine-tuning of from (see QatSettings)
  * @param keepZeros     recovery fine-tuning of a pruned from: its block linears' exact zeros stay zero (see KeepZerosFineTune)
+ * @param mlp           the MLP's activation, kind and top-k, and the activation L1 penalty (MlpOptions)
  * @param given         the options the user typed (e.g. "--lr"), to tell a conflict on --resume from a default
  */
 public record TrainOptions(String corpus, Path cache, String config, String tokenizer, long tokens, Path out, long seed,
                            float lr, Float minLr, Integer warmup, int batch, int accum, int ctx, float weightDecay, float clip,
                            int evalEvery, int evalBatches, int saveEvery, int logEvery, boolean resume, Integer stopAfter,
                            String name, int probeSequences, Path from, String qat, int qatGroup, boolean compressActivations,
-                           boolean keepZeros, java.util.Set<String> given) {
+                           boolean keepZeros, MlpOptions mlp, java.util.Set<String> given) {
 
     /** The checks that need no file; throws IllegalArgumentException naming the option. */
     void check() {
@@ -35,6 +36,10 @@ public record TrainOptions(String corpus, Path cache, String config, String toke
         if (probeSequences < 0) throw new IllegalArgumentException("--probe-sequences must be >= 0");
         if (evalEvery < 1 || saveEvery < 1 || logEvery < 1 || evalBatches < 1)
             throw new IllegalArgumentException("--eval-every, --eval-batches, --save-every and --log-every must be >= 1");
+        mlp.spec();   // names a bad --activation, --mlp or --mlp-topk now
+        if (!(mlp.l1() >= 0 && Float.isFinite(mlp.l1()))) throw new IllegalArgumentException("--act-l1 must be a finite number >= 0");
+        if (!mlp.schedule().equals("constant") && !mlp.schedule().equals("sine"))
+            throw new IllegalArgumentException("--act-l1-schedule " + mlp.schedule() + " is not constant or sine");
     }
 
     /** The corpus file: the path given, or the Brown corpus fetched into the cache. */
@@ -47,7 +52,7 @@ public record TrainOptions(String corpus, Path cache, String config, String toke
     /** Settings of a fresh run of steps optimizer steps. */
     TrainSettings settings(int steps, int defaultWarmup) {
         return new TrainSettings(batch, ctx, accum, lr, minLr != null ? minLr : lr / 10, warmup != null ? warmup : defaultWarmup,
-                steps, weightDecay, clip, seed);
+                steps, weightDecay, clip, seed, mlp.l1(), mlp.schedule());
     }
 
     /**
@@ -67,6 +72,9 @@ public record TrainOptions(String corpus, Path cache, String config, String toke
         conflict(conflicts, "--weight-decay", now.weightDecay(), saved.weightDecay(), "");
         conflict(conflicts, "--clip", now.gradClip(), saved.gradClip(), "");
         conflict(conflicts, "--seed", now.seed(), saved.seed(), "");
+        conflict(conflicts, "--act-l1", now.actL1(), saved.actL1(), "");
+        conflict(conflicts, "--act-l1-schedule", now.actL1Schedule(), saved.actL1Schedule(), "");
+        mlp.conflicts(conflicts, savedConfig, given);
         if (given.contains("--config")) {
             var c = dev.actlab.model.llama.LlamaShape.trainingPreset(config).config(savedConfig.contextLength(), savedConfig.vocabSize());
             if (c.dim() != savedConfig.dim() || c.layers() != savedConfig.layers() || c.hiddenDim() != savedConfig.hiddenDim()

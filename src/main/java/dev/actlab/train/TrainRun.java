@@ -41,13 +41,22 @@ public final class TrainRun {
         o.check();
         Path corpusFile = o.corpusFile();
         byte[] text = Files.readAllBytes(corpusFile);
-        if (o.keepZeros() && (o.from() == null || o.qat() != null)) throw new IllegalArgumentException("--keep-zeros fine-tunes a pruned --from model, without --qat");
-        if ((o.from() == null) != (o.qat() == null) && !o.keepZeros()) throw new IllegalArgumentException("--from needs --qat or --keep-zeros; --qat needs --from");
+        boolean mlpGiven = o.given().contains("--activation") || o.given().contains("--mlp-topk") || o.given().contains("--act-l1");
+        if (o.keepZeros() && (o.from() == null || o.qat() != null || mlpGiven))
+            throw new IllegalArgumentException("--keep-zeros fine-tunes a pruned --from model, without --qat or --activation/--mlp-topk/--act-l1");
+        if (o.from() == null && o.qat() != null) throw new IllegalArgumentException("--qat needs --from");
         if (o.from() != null && o.compressActivations()) throw new IllegalArgumentException("--compress-activations does not apply to --from fine-tuning");
         if (o.from() != null && o.resume()) throw new IllegalArgumentException("--resume does not apply to --from fine-tuning");
         if (o.keepZeros()) {
             KeepZerosFineTune.Result r = KeepZerosFineTune.run(o.from(), text, o.out(), o.settings(1, 20), o.tokens(), o.logEvery(), o.name(), err);
             return new Result(0, r.json(), r.text(o.out()));
+        }
+        if (o.from() != null && o.qat() == null) {   // ReLUfication: the MLP activation swapped, then continued training
+            if (!mlpGiven)
+                throw new IllegalArgumentException("--from needs --qat (quantization-aware fine-tuning), --keep-zeros (recovery of a pruned model) or --activation/--mlp-topk/--act-l1 (continued training with another MLP)");
+            Map<String, Object> r = ActivationFineTune.run(o.from(), o.mlp().spec(), text, o.out(), o.settings(1, 20), o.tokens(), o.logEvery(),
+                    o.evalEvery(), o.evalBatches(), o.name(), err);
+            return new Result(0, r, String.format("%s -> %s MLP: %s, %s%n", o.from(), r.get("mlp"), o.out().resolve("relufication.json"), r.get("curve_html")));
         }
         if (o.from() != null) {
             QatFineTune.Result r = QatFineTune.run(o.from(), QatSettings.parse(o.qat(), o.qatGroup()), text, o.out(), o.settings(1, 20), o.tokens(),
@@ -67,11 +76,13 @@ public final class TrainRun {
         t.model().withActivationCompression(o.compressActivations());
         double savedBytesPerToken = t.model().savedActivationBytesPerToken(s.batch(), s.seqLen());
         double flopsPerToken = 3 * t.model().forwardFlopsPerToken(s.seqLen());   // forward + backward
-        err.printf("model: dim %d, hidden %d, %d layers, %d heads / %d kv, vocab %d, %,d parameters; corpus %,d train + %,d held-out tokens%n",
-                c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(), t.model().parameterCount(),
+        err.printf("model: dim %d, hidden %d (%s MLP), %d layers, %d heads / %d kv, vocab %d, %,d parameters; corpus %,d train + %,d held-out tokens%n",
+                c.dim(), c.hiddenDim(), c.mlp().describe(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(), t.model().parameterCount(),
                 data.tokens().trainTokens(), data.tokens().heldOutTokens());
         err.printf("%d steps of %d x %d x %d tokens, lr %.2g -> %.2g (warm-up %d), %d threads%n",
                 s.totalSteps(), s.batch(), s.seqLen(), s.accumulation(), s.maxLr(), s.minLr(), s.warmupSteps(), Parallel.shared().threads());
+        if (s.actL1() > 0) err.printf("L1 penalty on the MLP activations: %.3g, %s%n", s.actL1(),
+                s.actL1Schedule().equals("sine") ? "rising as a sine over the first half of the steps (ProSparse)" : "constant");
         err.printf("saved activations: %,.0f bytes/token (%s)%n", savedBytesPerToken, o.compressActivations() ? "8-bit, compressed" : "FP32");
 
         long t0 = System.nanoTime(), firstStep = t.stepsDone(), cpu0 = cpuNanos();
@@ -118,14 +129,16 @@ public final class TrainRun {
         double bitsPerByte = heldOut / Math.log(2) / data.heldOutBytesPerToken();
         err.printf("held-out (%d windows of %d): loss %.4f, perplexity %.2f per token, %.3f bits/byte%n",
                 fullBatches * s.batch(), s.seqLen(), heldOut, Math.exp(heldOut), bitsPerByte);
-        Path bin = out.resolve("model.bin");
-        Llama2cWriter.write(t.model().toLlamaModel(bin.toString()), bin);
+        // llama2.c checkpoints hold Llama's SwiGLU only: another MLP is written as GGUF alone (actlab.mlp.* keys)
+        boolean llama2c = c.mlp().llamaDefault();
+        Path bin = llama2c ? out.resolve("model.bin") : null;
+        if (llama2c) Llama2cWriter.write(t.model().toLlamaModel(bin.toString()), bin);
         Path gguf = null;
-        if (data.bpe() != null) {
+        if (data.bpe() != null || !llama2c) {
             // the model with its tokenizer in one file: `actlab run --model DIR/model.gguf --prompt ...`
             gguf = out.resolve("model.gguf");
             GgufWriter w = GgufLlamaWriter.export(t.model().toLlamaModel(gguf.toString()), DType.F32, o.name());
-            data.bpe().putGguf(w);
+            if (data.bpe() != null) data.bpe().putGguf(w);
             w.write(gguf);
         }
         double tokPerSec = (t.stepsDone() - firstStep) * s.tokensPerStep() / Math.max(secs, 1e-9);
@@ -149,7 +162,12 @@ public final class TrainRun {
         summary.put("fma_peak_gflops_per_core", peak);
         summary.put("parameters", t.model().parameterCount());
         summary.put("checkpoint", ckpt.toString());
-        summary.put("model", bin.toString());
+        summary.put("model", (bin != null ? bin : gguf).toString());
+        summary.put("mlp_activation", c.mlp().activation().key());
+        summary.put("mlp_kind", c.mlp().kind());
+        summary.put("mlp_topk", c.mlp().topK());
+        summary.put("act_l1", s.actL1());
+        summary.put("act_l1_schedule", s.actL1Schedule());
         if (gguf != null) summary.put("gguf", gguf.toString());
         String report = String.format("trained %d steps (%,d tokens) in %s: train loss %.4f, held-out loss %.4f (%.3f bits/byte); %,.0f tok/s, %.2f GFLOP/s%n"
                         + "checkpoint %s, model %s%n", t.stepsDone(), t.stepsDone() * s.tokensPerStep(), clock(secs), lastLoss, heldOut,
@@ -182,7 +200,7 @@ public final class TrainRun {
         if (Checkpoint.exists(ckpt)) throw new IllegalArgumentException(ckpt + " already holds a checkpoint: pass --resume, or choose another --out");
         LlamaShape preset = LlamaShape.trainingPreset(o.config());
         int steps = o.steps();
-        Trainer t = Trainer.start(preset.config(o.ctx(), data.vocabSize()), o.settings(steps, Math.min(200, steps / 20)), data.tokens());
+        Trainer t = Trainer.start(preset.config(o.ctx(), data.vocabSize()).withMlp(o.mlp().spec()), o.settings(steps, Math.min(200, steps / 20)), data.tokens());
         Files.writeString(corpusId, sha + "\n");
         return t;
     }

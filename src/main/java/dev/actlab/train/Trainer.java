@@ -58,6 +58,7 @@ public final class Trainer {
     public StepResult step() {
         int B = settings.batch(), T = settings.seqLen(), accum = settings.accumulation();
         model.zeroGrad();
+        model.withActL1(settings.actL1At(step));
         double loss = 0;
         for (int micro = 0; micro < accum; micro++) {
             TokenStream.Batch b = data.trainBatch(settings.seed(), step, micro, B, T);

@@ -58,7 +58,7 @@ public final class GgufLlamaLoader {
         LlamaConfig c;
         try {
             c = new LlamaConfig(arch, dim, hidden, layers, heads, kvHeads, vocab, context, eps, theta, qwen2, null, tied);
-            c = withScaling(c, ropeScaling(f, p, c));
+            c = withScaling(c, ropeScaling(f, p, c)).withMlp(mlp(f, hidden));
         } catch (IllegalArgumentException e) {
             throw f.error(p + "*", 0, "model shape: " + e.getMessage());
         }
@@ -82,7 +82,7 @@ public final class GgufLlamaLoader {
                 vb[l] = f.vector(b + "attn_v.bias", c.kvDim());
             }
             ffnNorm[l] = f.vector(b + "ffn_norm.weight", dim);
-            gate[l] = f.matrix(b + "ffn_gate.weight", hidden, dim);
+            if (c.mlp().gated()) gate[l] = f.matrix(b + "ffn_gate.weight", hidden, dim);
             up[l] = f.matrix(b + "ffn_up.weight", hidden, dim);
             down[l] = f.matrix(b + "ffn_down.weight", dim, hidden);
         }
@@ -117,6 +117,23 @@ public final class GgufLlamaLoader {
             throw f.error(t.name(), t.fileOffset(), "tensor " + t.shape() + " " + t.type() + " is not used by the " + arch
                     + " forward pass: an unsupported variant, or hyperparameters that do not match the tensors");
         }
+    }
+
+    public static final String MLP_ACTIVATION = "actlab.mlp.activation", MLP_KIND = "actlab.mlp.kind", MLP_TOPK = "actlab.mlp.topk";
+
+    /**
+     * The MLP of a model trained by actlab with another activation (MlpSpec): keys actlab.mlp.*,
+     * each absent = Llama's (silu, gated, dense). A value actlab does not know is an error, never
+     * a silent SwiGLU.
+     */
+    static dev.actlab.model.llama.MlpSpec mlp(GgufFile f, int hidden) throws FormatException {
+        String act = f.string(MLP_ACTIVATION, "silu"), kind = f.string(MLP_KIND, "gated");
+        var a = dev.actlab.model.llama.MlpActivation.byKey(act);
+        if (a == null) throw f.error(MLP_ACTIVATION, 0, "activation '" + act + "' is not known (" + dev.actlab.model.llama.MlpActivation.keys() + " are)");
+        if (!kind.equals("gated") && !kind.equals("plain")) throw f.error(MLP_KIND, 0, "MLP kind '" + kind + "' is not known (gated, plain are)");
+        Long k = f.integer(MLP_TOPK);
+        if (k != null && (k < 0 || k > hidden)) throw f.error(MLP_TOPK, 0, "top-k " + k + " is not in [0, feed_forward_length " + hidden + "]");
+        return new dev.actlab.model.llama.MlpSpec(a, kind.equals("gated"), k == null ? 0 : (int) (long) k);
     }
 
     /**

@@ -38,7 +38,7 @@ public final class GgufLlamaWriter {
             }
             s.add(new Slot(b + "attn_output.weight", c.dim(), c.qDim(), true));
             s.add(new Slot(b + "ffn_norm.weight", 1, c.dim(), false));
-            s.add(new Slot(b + "ffn_gate.weight", c.hiddenDim(), c.dim(), true));
+            if (c.mlp().gated()) s.add(new Slot(b + "ffn_gate.weight", c.hiddenDim(), c.dim(), true));
             s.add(new Slot(b + "ffn_up.weight", c.hiddenDim(), c.dim(), true));
             s.add(new Slot(b + "ffn_down.weight", c.dim(), c.hiddenDim(), true));
         }
@@ -64,6 +64,11 @@ public final class GgufLlamaWriter {
         w.put(p + "rope.freq_base", GgufValue.f32(c.ropeTheta()));
         w.put(p + "rope.dimension_count", GgufValue.u32(c.headSize()));
         w.put(p + "vocab_size", GgufValue.u32(c.vocabSize()));
+        if (!c.mlp().llamaDefault()) {   // only actlab reads these: llama.cpp would run the file as SwiGLU
+            w.put(GgufLlamaLoader.MLP_ACTIVATION, GgufValue.string(c.mlp().activation().key()));
+            w.put(GgufLlamaLoader.MLP_KIND, GgufValue.string(c.mlp().kind()));
+            w.put(GgufLlamaLoader.MLP_TOPK, GgufValue.u32(c.mlp().topK()));
+        }
         if (c.ropeScaling() != null) {
             w.put(p + "rope.scaling.type", GgufValue.string("llama3"));
             w.put(p + "rope.scaling.factor", GgufValue.f32(c.ropeScaling().factor()));

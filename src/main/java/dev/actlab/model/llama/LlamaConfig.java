@@ -7,12 +7,26 @@ package dev.actlab.model.llama;
  *                       GGUF "neox" architectures (qwen2): pairs (x[i], x[i + d/2]); false for
  *                       adjacent pairs (x[2i], x[2i+1]) of GGUF llama and llama2.c
  * @param ropeScaling    llama3-style frequency scaling, or null
+ * @param mlp            what the MLP computes (null: Llama's SwiGLU, {@link MlpSpec#SWIGLU})
  */
 public record LlamaConfig(
         String architecture,
         int dim, int hiddenDim, int layers, int heads, int kvHeads, int vocabSize, int contextLength,
         float normEps, float ropeTheta, boolean ropeHalfSplit, RopeScaling ropeScaling,
-        boolean tiedEmbeddings) {
+        boolean tiedEmbeddings, MlpSpec mlp) {
+
+    /** A Llama config with Llama's SwiGLU MLP. */
+    public LlamaConfig(String architecture, int dim, int hiddenDim, int layers, int heads, int kvHeads, int vocabSize, int contextLength,
+                       float normEps, float ropeTheta, boolean ropeHalfSplit, RopeScaling ropeScaling, boolean tiedEmbeddings) {
+        this(architecture, dim, hiddenDim, layers, heads, kvHeads, vocabSize, contextLength, normEps, ropeTheta, ropeHalfSplit,
+                ropeScaling, tiedEmbeddings, MlpSpec.SWIGLU);
+    }
+
+    /** The same config with another MLP. */
+    public LlamaConfig withMlp(MlpSpec m) {
+        return new LlamaConfig(architecture, dim, hiddenDim, layers, heads, kvHeads, vocabSize, contextLength, normEps, ropeTheta,
+                ropeHalfSplit, ropeScaling, tiedEmbeddings, m);
+    }
 
     /**
      * Llama 3.1 style RoPE frequency scaling. Checked like the config: every value finite, factor
@@ -40,6 +54,8 @@ public record LlamaConfig(
      * naming the field.
      */
     public LlamaConfig {
+        if (mlp == null) mlp = MlpSpec.SWIGLU;   // checkpoints written before the MLP was a choice
+        if (mlp.topK() > hiddenDim) throw new IllegalArgumentException("MLP top-k = " + mlp.topK() + " exceeds hidden_dim " + hiddenDim);
         check("dim", dim, 1, 1 << 16);
         check("hidden_dim", hiddenDim, 1, 1 << 18);
         check("n_layers", layers, 1, 1024);
@@ -65,7 +81,7 @@ public record LlamaConfig(
 
     /** Total parameter count (embedding counted once when tied). */
     public long parameterCount() {
-        long perLayer = 2L * dim + (long) dim * qDim() + 2L * dim * kvDim() + (long) qDim() * dim + 3L * dim * hiddenDim;
+        long perLayer = 2L * dim + (long) dim * qDim() + 2L * dim * kvDim() + (long) qDim() * dim + (mlp.gated() ? 3L : 2L) * dim * hiddenDim;
         return (long) vocabSize * dim * (tiedEmbeddings ? 1 : 2) + layers * perLayer + dim;
     }
 }

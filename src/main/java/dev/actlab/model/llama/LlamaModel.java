@@ -123,18 +123,22 @@ public final class LlamaModel implements HookedDecoder {
             add(x, attnOut);
             fire(hk, RESID_MID, l, x, start, n, dim);
 
-            // gated MLP: down(silu(gate x) * up x)
+            // gated MLP: down(silu(gate x) * up x); other MLPs (config.mlp) in mlpHidden
             rmsnorm(hk, LN2_SCALE, LN2_NORMALIZED, l, xb, x, w.ffnNorm()[l], n, start);
-            w.wGate()[l].matmul(xb, n, gate, par);
-            w.wUp()[l].matmul(xb, n, up, par);
-            fire(hk, MLP_PRE, l, gate, start, n, hidden);
-            fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
-            par.forRange(n * hidden, 512, (from, to) -> {   // exp is the cost: spread it over the threads
-                for (int i = from; i < to; i++) {
-                    float g = gate[i];
-                    gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-                }
-            });
+            if (c.mlp().llamaDefault()) {
+                w.wGate()[l].matmul(xb, n, gate, par);
+                w.wUp()[l].matmul(xb, n, up, par);
+                fire(hk, MLP_PRE, l, gate, start, n, hidden);
+                fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
+                par.forRange(n * hidden, 512, (from, to) -> {   // exp is the cost: spread it over the threads
+                    for (int i = from; i < to; i++) {
+                        float g = gate[i];
+                        gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+                    }
+                });
+            } else {
+                mlpHidden(hk, l, xb, gate, up, n, start);
+            }
             fire(hk, MLP_POST, l, gate, start, n, hidden);
             w.wDown()[l].matmul(gate, n, mlpOut, par);
             fire(hk, MLP_OUT, l, mlpOut, start, n, dim);
@@ -158,6 +162,35 @@ public final class LlamaModel implements HookedDecoder {
         w.output().matmul(normed, rows, logits, par);
         requireFinite(logits, rows, lastStart, tokens, allLogits ? 0 : n - 1);
         return logits;
+    }
+
+    /**
+     * The hidden activation h [n, hidden] of an MLP other than Llama's, into h (gate's buffer):
+     * gated, h = act(gate xb) * up xb (hook_pre sees gate xb, hook_pre_linear up xb); plain,
+     * h = act(up xb) (hook_pre sees up xb); then, with top-k, all but each row's K largest |h| zeroed.
+     */
+    private void mlpHidden(Hook[] hk, int l, float[] xb, float[] h, float[] up, int n, int start) {
+        final int hidden = c.hiddenDim();
+        MlpSpec m = c.mlp();
+        MlpActivation act = m.activation();
+        if (m.gated()) {
+            w.wGate()[l].matmul(xb, n, h, par);
+            w.wUp()[l].matmul(xb, n, up, par);
+            fire(hk, MLP_PRE, l, h, start, n, hidden);
+            fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
+            par.forRange(n * hidden, 512, (from, to) -> {
+                for (int i = from; i < to; i++) h[i] = act.apply(h[i]) * up[i];
+            });
+        } else {
+            w.wUp()[l].matmul(xb, n, h, par);
+            fire(hk, MLP_PRE, l, h, start, n, hidden);
+            par.forRange(n * hidden, 512, (from, to) -> {
+                for (int i = from; i < to; i++) h[i] = act.apply(h[i]);
+            });
+        }
+        if (m.topK() > 0) par.forRange(n, 1, (from, to) -> {
+            for (int t = from; t < to; t++) MlpSpec.topK(h, t * hidden, hidden, m.topK(), null);
+        });
     }
 
     /**

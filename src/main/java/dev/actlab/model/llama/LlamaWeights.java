@@ -18,7 +18,7 @@ public record LlamaWeights(
         WeightMatrix[] wo,         // [layers] of [dim, q_dim]
         float[][] qBias, float[][] kBias, float[][] vBias,
         float[][] ffnNorm,         // [layers][dim]
-        WeightMatrix[] wGate,      // [layers] of [hidden, dim]  (w1)
+        WeightMatrix[] wGate,      // [layers] of [hidden, dim]  (w1); entries null for a plain MLP
         WeightMatrix[] wDown,      // [layers] of [dim, hidden]  (w2)
         WeightMatrix[] wUp,        // [layers] of [hidden, dim]  (w3)
         float[] finalNorm,         // [dim]
@@ -37,7 +37,7 @@ public record LlamaWeights(
             expect(source, p + "attn_k", wk[l], c.kvDim(), c.dim());
             expect(source, p + "attn_v", wv[l], c.kvDim(), c.dim());
             expect(source, p + "attn_output", wo[l], c.dim(), c.qDim());
-            expect(source, p + "ffn_gate", wGate[l], c.hiddenDim(), c.dim());
+            if (c.mlp().gated()) expect(source, p + "ffn_gate", wGate[l], c.hiddenDim(), c.dim());   // a plain MLP has none
             expect(source, p + "ffn_up", wUp[l], c.hiddenDim(), c.dim());
             expect(source, p + "ffn_down", wDown[l], c.dim(), c.hiddenDim());
             if (qBias != null) {
@@ -64,7 +64,7 @@ public record LlamaWeights(
         long b = output.byteSize();
         for (int l = 0; l < wq.length; l++)
             b += wq[l].byteSize() + wk[l].byteSize() + wv[l].byteSize() + wo[l].byteSize()
-                    + wGate[l].byteSize() + wUp[l].byteSize() + wDown[l].byteSize();
+                    + (wGate[l] == null ? 0 : wGate[l].byteSize()) + wUp[l].byteSize() + wDown[l].byteSize();
         return b;
     }
 }
