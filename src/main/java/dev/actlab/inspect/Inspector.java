@@ -95,7 +95,7 @@ public final class Inspector {
         MassiveActivations.Result massiveResult = massive.result();
         MassiveActivations.Finding largest = null;
         for (var f : massiveResult.findings()) if (largest == null || Math.abs(f.value()) > Math.abs(largest.value())) largest = f;
-        TokenActivations.View view = perToken.view(text.inText(tokens), largest);
+        TokenActivations.View view = perToken.view(text.inText(tokens), tokens, largest, lensModel);
         return new InspectReport(m, in, o.withCtx(ctx), (System.nanoTime() - t0) / 1e9, siteReports, massiveResult,
                 outliers.result(), sinks.result(), Sparsity.of(siteStats, o.eps()), lens, view, notes);
     }

@@ -3,6 +3,8 @@ package dev.actlab.inspect;
 import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
+import dev.actlab.model.hook.HookedDecoder;
+import dev.actlab.model.eval.TokenStats;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,7 +12,8 @@ import java.util.List;
  * The per-token quantities report.html colours the input text by, from the residual stream
  * (blocks.L.hook_resid_post) of the first {@value #MAX_TOKENS} positions of the first chunk: the
  * max |x| over channels at the layer where it peaks (non-negative), and the signed value of one
- * channel, the largest massive activation's (or the largest |x| of that layer's) at every position.
+ * channel, the largest massive activation's (or the largest |x| of that layer's) at every position;
+ * for decoders also each token's loss (the model's surprise at it).
  */
 public final class TokenActivations implements Hook {
     /** Tokens shown: the rows are kept whole, so this bounds memory (layers x tokens x d_model floats). */
@@ -41,8 +44,11 @@ public final class TokenActivations implements Hook {
         positions = Math.max(positions, a.startPos + n);
     }
 
-    /** The view for tokens (display text of every input token); massive: the largest massive activation, or null. */
-    public View view(List<String> tokens, MassiveActivations.Finding massive) {
+    /**
+     * The view for tokens (display text of every input token); massive: the largest massive activation, or
+     * null; decoder (null for encoders) adds each token's next-token loss through its final norm and unembedding.
+     */
+    public View view(List<String> tokens, int[] ids, MassiveActivations.Finding massive, HookedDecoder decoder) {
         int n = Math.min(positions, tokens.size());
         List<Strip> strips = new ArrayList<>();
         int peakLayer = -1;
@@ -73,6 +79,23 @@ public final class TokenActivations implements Hook {
         for (int p = 0; p < n; p++) v[p] = rows[layer][p][channel];
         strips.add(new Strip("channel " + channel + " of blocks." + layer + ".hook_resid_post" + (massive != null ? " (the largest massive activation's)" : " (its largest |x|)"),
                 "activation", true, layer, channel, v));
+        int last = rows.length - 1;
+        if (decoder != null && rows[last] != null && n > 1) strips.add(surprisal(decoder, ids, n, last, rows[last]));
         return new View(n, tokens.size(), List.copyOf(tokens.subList(0, n)), strips);
+    }
+
+    /**
+     * Each token's loss as the model predicted it: -ln p(ids[p]) from the last layer's residual stream at
+     * p - 1 through the final norm and unembedding; NaN for the first token, which nothing predicts.
+     */
+    private static Strip surprisal(HookedDecoder decoder, int[] ids, int n, int layer, float[][] lastLayer) {
+        int d = lastLayer[0].length, V = decoder.vocabSize(), m = n - 1;   // predictions from positions 0 .. n - 2
+        float[] resid = new float[m * d];
+        for (int p = 0; p < m; p++) System.arraycopy(lastLayer[p], 0, resid, p * d, d);
+        float[] logits = decoder.unembed(resid, m);
+        double[] loss = new double[n];
+        java.util.Arrays.fill(loss, Double.NaN);
+        for (int p = 0; p < m; p++) loss[p + 1] = -TokenStats.logSoftmax(logits, p * V, V)[ids[p + 1]];
+        return new Strip("each token's loss, \u2212ln p(token | the tokens before it)", "loss (nats)", false, layer, -1, loss);
     }
 }

@@ -45,9 +45,22 @@ class InspectTokenViewTest {
             assertEquals(row, maxAbs.values()[p], 1e-6 * row, "position " + p);
             assertEquals(c.get(p, channel.channel()), channel.values()[p], 1e-6, "position " + p);
         }
+        // each token's loss against the logits of a plain forward pass
+        var loss = v.strips().get(2);
+        assertFalse(loss.signed());
+        assertTrue(Double.isNaN(loss.values()[0]), "nothing predicts the first token");
+        float[] logits = m.runWithHooks(ids, dev.actlab.model.hook.Hooks.none());
+        int V = m.vocabSize();
+        for (int p = 1; p < ids.length; p++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int t = 0; t < V; t++) max = Math.max(max, logits[(p - 1) * V + t]);
+            for (int t = 0; t < V; t++) sum += Math.exp(logits[(p - 1) * V + t] - max);
+            double expected = -(logits[(p - 1) * V + ids[p]] - max - Math.log(sum));
+            assertEquals(expected, loss.values()[p], 1e-4, "token " + p);
+        }
         String html = HtmlReport.render(r);
         assertTrue(html.contains("<h2>Input text</h2>"));
-        assertEquals(2 * ids.length, html.split("<span class=\"t", -1).length - 1, "one coloured span per token per quantity");
+        assertEquals(3 * ids.length, html.split("<span class=\"t", -1).length - 1, "one coloured span per token per quantity");
         assertTrue(html.contains("&lt;0xC3&gt;"), "byte tokens shown as <0xC3>");
     }
 
@@ -59,5 +72,6 @@ class InspectTokenViewTest {
         assertEquals("[CLS]", t.get(0));
         assertEquals("[SEP]", t.get(t.size() - 1));
         assertEquals(ids.length, r.tokenView().strips().get(1).values().length);
+        assertEquals(2, r.tokenView().strips().size(), "no loss for an encoder");
     }
 }
