@@ -45,17 +45,17 @@ public final class PatchReport {
                 .append(esc(model)).append("</code> \u00b7 metric <code>").append(esc(r.metric().spec())).append("</code> \u00b7 clean ")
                 .append(esc(String.format(Locale.ROOT, "%.4f", r.clean()))).append(", corrupted ").append(esc(String.format(Locale.ROOT, "%.4f", r.corrupt())))
                 .append("</div>\n<p class=\"rule\">Restored fraction = (metric with the site patched from the clean run \u2212 corrupted metric) / (clean \u2212 corrupted). ")
-                .append("1: the patch alone restores the clean behaviour; 0: it changes nothing.</p>\n");
+                .append("1: the patch alone restores the clean behaviour; 0: it changes nothing. One forward pass per cell.</p>\n");
         h.append("<h2>Activation patching</h2>\n");
         tokenStrip(h, x, real, "restored fraction");
-        h.append(new Heatmap("restored fraction of the clean \u2212 corrupted gap, one forward pass per cell", "position", "site", "restored fraction", r.sites(), columns, real, scale)
+        h.append(new Heatmap("restored fraction of the clean \u2212 corrupted gap", "position", "site", "restored", r.sites(), columns, real, scale)
                 .showValues(true).svg(1100));
         if (est != null) {
             Map<String, Object> corr = x.correlation();
             h.append("<h2>Attribution patching</h2>\n<p class=\"rule\">Estimated as (a<sub>clean</sub> \u2212 a<sub>corrupt</sub>) \u00b7 \u2202metric/\u2202a on the corrupted run: ")
                     .append("the clean and corrupted runs plus one backward pass for every cell (Nanda 2023; Kram\u00e1r et al. 2024).</p>\n");
             tokenStrip(h, x, est, "estimated restored fraction");
-            h.append(new Heatmap("estimated restored fraction of the clean \u2212 corrupted gap", "position", "site", "estimated fraction", r.sites(), columns, est, scale).showValues(true).svg(1100));
+            h.append(new Heatmap("estimated fraction of the gap", "position", "site", "estimated", r.sites(), columns, est, scale).showValues(true).svg(1100));
             h.append("<h2>Estimate against the real patch</h2>\n<ul class=\"findings\"><li>")
                     .append(esc(String.format(Locale.ROOT, "all %s cells: Pearson %s, Spearman %s", corr.get("cells"), correlation(corr.get("pearson")), correlation(corr.get("spearman")))))
                     .append("</li>");
