@@ -46,7 +46,19 @@ class InspectTokenViewTest {
             assertEquals(c.get(p, channel.channel()), channel.values()[p], 1e-6, "position " + p);
         }
         // each token's loss against the logits of a plain forward pass
-        var loss = v.strips().get(2);
+        // the last layer's attention from the last position, mean over heads
+        var att = v.strips().get(2);
+        Activation pattern = m.runWithCache(ids, name -> name.equals("blocks." + (m.layers() - 1) + ".attn.hook_pattern")).get("blocks." + (m.layers() - 1) + ".attn.hook_pattern");
+        double total = 0;
+        for (int k = 0; k < ids.length; k++) {
+            double mean = 0;
+            for (int h = 0; h < pattern.shape[0]; h++) mean += pattern.get(h, ids.length - 1, k);
+            mean /= pattern.shape[0];
+            assertEquals(mean, att.values()[k], 1e-6, "key " + k);
+            total += att.values()[k];
+        }
+        assertEquals(1.0, total, 1e-5, "a row of attention sums to 1");
+        var loss = v.strips().get(3);
         assertFalse(loss.signed());
         assertTrue(Double.isNaN(loss.values()[0]), "nothing predicts the first token");
         float[] logits = m.runWithHooks(ids, dev.actlab.model.hook.Hooks.none());
@@ -60,7 +72,7 @@ class InspectTokenViewTest {
         }
         String html = HtmlReport.render(r);
         assertTrue(html.contains("<h2>Input text</h2>"));
-        assertEquals(3 * ids.length, html.split("<span class=\"t", -1).length - 1, "one coloured span per token per quantity");
+        assertEquals(4 * ids.length, html.split("<span class=\"t", -1).length - 1, "one coloured span per token per quantity");
         assertTrue(html.contains("&lt;0xC3&gt;"), "byte tokens shown as <0xC3>");
     }
 
@@ -72,6 +84,6 @@ class InspectTokenViewTest {
         assertEquals("[CLS]", t.get(0));
         assertEquals("[SEP]", t.get(t.size() - 1));
         assertEquals(ids.length, r.tokenView().strips().get(1).values().length);
-        assertEquals(2, r.tokenView().strips().size(), "no loss for an encoder");
+        assertEquals(3, r.tokenView().strips().size(), "no loss for an encoder");
     }
 }
