@@ -29,8 +29,8 @@ import java.util.function.Predicate;
  * duplicates, no gaps. Memory is bounded by one shard of buffered rows.
  *
  * Each shard-NNNNN.safetensors holds, per site, a tensor named after the site [rows, width]
- * (trailing dimensions flattened), plus {@code token_ids} and {@code positions} [rows] stored as
- * F32 (exact for ids below 2^24) and, for text input, {@code token_offsets} [rows, 2] I32: each
+ * (trailing dimensions flattened), plus {@code token_ids} and {@code positions} [rows] I32 (captures
+ * before 0.2.0 stored them as F32; ActivationStore reads both) and, for text input, {@code token_offsets} [rows, 2] I32: each
  * token's [start, end) UTF-8 byte offsets in the text (-1, -1 where a token has no place in it).
  *
  * Attention sites ({@code attn.hook_pattern}, {@code attn.hook_attn_scores}, [heads, q_pos, k_pos]
@@ -201,8 +201,8 @@ public final class ActivationCapture {
             CaptureManifest.Site s = m.sites.get(i);
             w.add(s.name(), dtype, buf.values.get(i).toArray(), buf.rows, s.width());
         }
-        w.addF32("token_ids", buf.tokenIds.toArray(), buf.rows);
-        w.addF32("positions", buf.positions.toArray(), buf.rows);
+        w.addI32("token_ids", Arrays.copyOf(buf.tokenIds, buf.rows), buf.rows);
+        w.addI32("positions", Arrays.copyOf(buf.positions, buf.rows), buf.rows);
         // row r is token r of the input: every window's tokens are rows, in order
         if (offsets != null) w.addI32("token_offsets", Arrays.copyOfRange(offsets, (int) (2 * m.rows), (int) (2 * (m.rows + buf.rows))), buf.rows, 2);
         Path file = dir.resolve(name);
@@ -254,7 +254,7 @@ public final class ActivationCapture {
         final List<String> sites;
         final int ctx;
         final List<FloatList> values = new ArrayList<>();
-        final FloatList tokenIds = new FloatList(), positions = new FloatList();
+        int[] tokenIds = new int[1024], positions = new int[1024];   // [rows]
         int rows;
 
         ShardBuffer(List<String> sites, int ctx) {
@@ -278,7 +278,11 @@ public final class ActivationCapture {
                 if (attention) appendQueryRows(values.get(i), a, a.name.endsWith("hook_attn_scores") ? Float.NEGATIVE_INFINITY : 0f);
                 else values.get(i).addAll(a.data, a.offset, a.size());
             }
-            for (int t = 0; t < window.length; t++) { tokenIds.add(window[t]); positions.add(t); }
+            if (rows + window.length > tokenIds.length) {
+                int n = Math.max(2 * tokenIds.length, rows + window.length);
+                tokenIds = Arrays.copyOf(tokenIds, n); positions = Arrays.copyOf(positions, n);
+            }
+            for (int t = 0; t < window.length; t++) { tokenIds[rows + t] = window[t]; positions[rows + t] = t; }
             rows += window.length;
         }
 

@@ -74,11 +74,12 @@ public final class ActivationStore {
 
     /** Token id of row r. */
     public int tokenId(long r) throws FormatException {
-        float[] one = new float[1];
         int s = shardOf(r);
         SafetensorsFile f = shards.get(s);
-        MemorySegment.copy(f.data(f.tensor("token_ids")), F32, (r - firstRow[s]) * 4, one, 0, 1);
-        return (int) one[0];
+        var t = f.tensor("token_ids");
+        long at = (r - firstRow[s]) * 4;
+        // I32 since 0.2.0; earlier captures stored the ids as F32
+        return t.dtype() == DType.I32 ? f.data(t).get(I32, at) : (int) f.data(t).get(F32, at);
     }
 
     /** [start, end) UTF-8 byte offsets of row r's token in the input text (-1, -1: not placed); needs a capture from text. */

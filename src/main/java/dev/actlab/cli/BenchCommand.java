@@ -56,6 +56,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         String m = model.model;
+        model.refuseTokenizer("bench times random token ids, it needs no tokenizer");
         if (train) {
             if (m != null) throw new IllegalArgumentException("--train times a random-weight --config shape: drop --model");
             new TrainStepBench(config, vocab, batch == null ? 8 : batch, ctx, threads.count(), rounds == null ? 5 : rounds, steps, warmup, seed)

@@ -49,6 +49,7 @@ final class EmbedCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        model.refuseTokenizer("an encoder reads its vocabulary from its own files");
         List<String> texts = input.texts != null ? input.texts : Utf8Lines.read(input.file);
         if (texts.isEmpty()) throw new IllegalArgumentException(input.file + ": no lines to embed");
         // a file keeps its empty lines (one vector per line, so that lines and vectors stay aligned), unless all are empty

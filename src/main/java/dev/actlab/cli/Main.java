@@ -41,6 +41,7 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main());
         for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().mixinStandardHelpOptions(true);   // `actlab run --help`
         cl.setParameterExceptionHandler(new CommandSuggestions());   // `actlab rnu`: did you mean run?
+        cl.setCaseInsensitiveEnumValuesAllowed(true);   // --dtype bf16 as BF16
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // bad input is the user's to fix: say what and where, without a stack trace
             if (ex instanceof FormatException || ex instanceof IOException || ex instanceof IllegalArgumentException) {

@@ -8,6 +8,7 @@ import dev.actlab.io.chart.BarChart;
 import dev.actlab.io.chart.ColorScale;
 import dev.actlab.io.chart.Heatmap;
 import dev.actlab.io.chart.LineChart;
+import dev.actlab.io.chart.TokenHeat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +45,7 @@ public final class HtmlReport {
     public static String render(InspectReport r) {
         StringBuilder h = new StringBuilder(1 << 16);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>actlab inspect \u2013 ").append(esc(r.model().source()))
-                .append("</title>\n<style>").append(CSS).append("</style></head><body>\n");
+                .append("</title>\n<style>").append(CSS).append(TokenHeat.CSS).append("</style></head><body>\n");
         h.append("<h1>actlab inspect</h1>\n<div class=\"meta\">model <code>").append(esc(r.model().source())).append("</code> \u00b7 ")
                 .append(esc(r.model().architecture())).append(" \u00b7 ").append(r.model().layers()).append(" layers \u00b7 d_model ").append(r.model().dModel())
                 .append(" \u00b7 ").append(r.input().tokens()).append(" tokens in ").append(r.input().chunks()).append(r.input().chunks() == 1 ? " chunk" : " chunks")
@@ -55,6 +56,7 @@ public final class HtmlReport {
         for (String note : r.notes()) h.append("<li class=\"meta\">").append(esc(note)).append("</li>");
         h.append("</ul>\n");
 
+        inputText(h, r);
         layerCurves(h, r);
         residualHeatmap(h, r);
         massiveTable(h, r);
@@ -71,6 +73,15 @@ public final class HtmlReport {
         List<String> out = new ArrayList<>();
         for (int l = 0; l < layers; l++) out.add(Integer.toString(l));
         return out;
+    }
+
+    /** The input text, once per per-token quantity, each token coloured by its value (hover for the number). */
+    private static void inputText(StringBuilder h, InspectReport r) {
+        var v = r.tokenView();
+        if (v == null || v.strips().isEmpty()) return;
+        h.append("<h2>Input text</h2>\n<div class=\"rule\">").append(v.shownTokens() < v.totalTokens() ? "the first " + v.shownTokens() + " of " + v.totalTokens() + " tokens; " : "")
+                .append("each token coloured by the quantity named under it; hover for its position and value</div>\n");
+        for (var s : v.strips()) h.append(TokenHeat.of(s.quantity(), s.unit(), s.values(), s.signed()).html(v.tokens(), s.values(), 0, -1));
     }
 
     private static final List<String> CURVE_SITES = List.of("hook_resid_post", "hook_attn_out", "hook_mlp_out", "mlp.hook_post", "ln1.hook_normalized");

@@ -14,6 +14,7 @@ public record InspectReport(
         AttentionSinks.Result attentionSinks,
         Sparsity.Result sparsity,
         LogitLens.Result logitLens,   // null when the model has no unembedding to lens with (encoders)
+        TokenActivations.View tokenView,   // the input text with per-token quantities; null in reports written before it existed
         List<String> notes) {
 
     public record Model(String source, String architecture, int layers, int dModel, boolean tokenizer) {}

@@ -51,6 +51,7 @@ public final class Inspector {
         MassiveActivations massive = new MassiveActivations(o.massiveAbs(), o.massiveRatio(), o.maxMassiveListed(), text);
         OutlierChannels outliers = new OutlierChannels(model.layers(), o.outlierThreshold(), o.outlierLayerFraction(), o.outlierTokenFraction());
         AttentionSinks sinks = new AttentionSinks(model.layers());
+        TokenActivations perToken = new TokenActivations(model.layers());
         HookedDecoder lensModel = model instanceof HookedDecoder d ? d : null;
         List<String> notes = new ArrayList<>();
 
@@ -65,6 +66,7 @@ public final class Inspector {
             hooks.add(s -> true, new FiniteCheck(model.source()));   // a NaN in a report is a wrong answer: stop where it first appears
             hooks.add(STATS_SITES, stats).add(MassiveActivations::listensTo, massive)
                     .add(OutlierChannels::listensTo, outliers).add(AttentionSinks::listensTo, sinks);
+            if (c == 0) hooks.add(TokenActivations::listensTo, perToken);
             ActivationCache lensCache = null;
             if (last && lensModel != null && o.lensPositions() > 0) {
                 lensCache = new ActivationCache();
@@ -90,7 +92,11 @@ public final class Inspector {
         }
         var m = new InspectReport.Model(model.source(), model.architecture(), model.layers(), model.dModel(), model.tokenizer() != null);
         var in = new InspectReport.Input(tokens.length, ctx, chunks, tokens.clone(), pieces);
-        return new InspectReport(m, in, o.withCtx(ctx), (System.nanoTime() - t0) / 1e9, siteReports, massive.result(),
-                outliers.result(), sinks.result(), Sparsity.of(siteStats, o.eps()), lens, notes);
+        MassiveActivations.Result massiveResult = massive.result();
+        MassiveActivations.Finding largest = null;
+        for (var f : massiveResult.findings()) if (largest == null || Math.abs(f.value()) > Math.abs(largest.value())) largest = f;
+        TokenActivations.View view = perToken.view(text.inText(tokens), tokens, largest, lensModel);
+        return new InspectReport(m, in, o.withCtx(ctx), (System.nanoTime() - t0) / 1e9, siteReports, massiveResult,
+                outliers.result(), sinks.result(), Sparsity.of(siteStats, o.eps()), lens, view, notes);
     }
 }

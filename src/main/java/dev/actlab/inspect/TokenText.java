@@ -22,6 +22,32 @@ public final class TokenText {
         return tokenizer.piece(id);
     }
 
+    /**
+     * The token as it reads in running text: the input bytes it stands for as UTF-8, a byte that is part
+     * of a character spelled &lt;0xE2&gt; (never "\uFFFD"), a control token by its name ("&lt;s&gt;", "[CLS]"),
+     * "#id" without a tokenizer.
+     */
+    public String inText(int id) {
+        if (tokenizer == null || id < 0 || id >= tokenizer.vocabSize()) return "#" + id;
+        byte[] bytes = tokenizer.tokenBytes(id);
+        if (bytes == null || bytes.length == 0) return tokenizer.piece(id);
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            StringBuilder b = new StringBuilder();
+            for (byte x : bytes) b.append(String.format("<0x%02X>", x & 0xFF));
+            return b.toString();
+        }
+    }
+
+    /** Every token of ids as it reads in running text (see inText). */
+    public java.util.List<String> inText(int[] ids) {
+        java.util.List<String> out = new java.util.ArrayList<>(ids.length);
+        for (int id : ids) out.add(inText(id));
+        return out;
+    }
+
     /** A label for tables: the piece with whitespace made visible, or "#id". */
     public String label(int id) { return display(id, piece(id)); }
 

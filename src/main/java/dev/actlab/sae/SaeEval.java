@@ -22,8 +22,15 @@ public final class SaeEval {
     /** Top activations kept per latent, for examples. */
     public static final int TOP = 8;
 
-    /** One place a latent fired: its value and the index of the token in the text's id stream. */
-    public record Example(float value, int token) {}
+    /** Tokens of context kept around each example: this many before it, and after it (the example's own included). */
+    public static final int CONTEXT_BEFORE = 8, CONTEXT_AFTER = 4;
+
+    /**
+     * One place a latent fired: its value, the index of the token in the text's id stream, and the
+     * latent's value at every token of the context [token - CONTEXT_BEFORE, token + CONTEXT_AFTER)
+     * from contextStart (NaN where the context leaves the window the SAE ran on).
+     */
+    public record Example(float value, int token, int contextStart, float[] context) {}
 
     public record Result(long rows, int windows, double l0, double mse, double fvu, double deadFraction, double denseFraction,
                          double ceClean, double ceSpliced, double ceZero, double ceRecovered, double klSpliced,
@@ -51,6 +58,7 @@ public final class SaeEval {
         long[] fired = new long[dSae];
         float[][] topVal = new float[dSae][TOP];
         int[][] topTok = new int[dSae][TOP];
+        float[][][] topCtx = new float[dSae][TOP][];
         int[] topN = new int[dSae];
         for (int w = 0; w < windows; w++) {
             int[] win = new int[ctx];
@@ -74,7 +82,8 @@ public final class SaeEval {
                 for (int a = 0; a < idx.length; a++) {
                     int i = idx[a];
                     fired[i]++;
-                    keepTop(topVal[i], topTok[i], topN, i, val[a], tok);
+                    int at = keepTop(topVal[i], topTok[i], topCtx[i], topN, i, val[a], tok);
+                    if (at >= 0) topCtx[i][at] = context(code, i, r, n);
                 }
             }
             rows += n;
@@ -103,7 +112,7 @@ public final class SaeEval {
         List<List<Example>> top = new ArrayList<>();
         for (int i = 0; i < dSae; i++) {
             List<Example> ex = new ArrayList<>();
-            for (int q = 0; q < topN[i]; q++) ex.add(new Example(topVal[i][q], topTok[i][q]));
+            for (int q = 0; q < topN[i]; q++) ex.add(new Example(topVal[i][q], topTok[i][q], topTok[i][q] - CONTEXT_BEFORE, topCtx[i][q]));
             top.add(ex);
         }
         ceC /= preds; ceS /= preds; ceZ /= preds;
@@ -111,12 +120,27 @@ public final class SaeEval {
                 ceC, ceS, ceZ, (ceZ - ceS) / (ceZ - ceC), kl / preds, density, top);
     }
 
-    private static void keepTop(float[] val, int[] tok, int[] count, int i, float v, int t) {
+    /** Inserts (v, t) into latent i's top list, sorted by value, largest first; returns its slot, or -1 when it is not kept. */
+    private static int keepTop(float[] val, int[] tok, float[][] ctx, int[] count, int i, float v, int t) {
         int m = count[i];
-        if (m == val.length && !(v > val[m - 1])) return;
+        if (m == val.length && !(v > val[m - 1])) return -1;
         int p = m == val.length ? m - 1 : m;
         if (m < val.length) count[i]++;
-        while (p > 0 && v > val[p - 1]) { val[p] = val[p - 1]; tok[p] = tok[p - 1]; p--; }
+        while (p > 0 && v > val[p - 1]) { val[p] = val[p - 1]; tok[p] = tok[p - 1]; ctx[p] = ctx[p - 1]; p--; }
         val[p] = v; tok[p] = t;
+        return p;
+    }
+
+    /** Latent i's value at rows r - CONTEXT_BEFORE .. r + CONTEXT_AFTER - 1 of the window's code (0 where it is not active, NaN outside the window's n rows). */
+    private static float[] context(SparseCode code, int i, int r, int n) {
+        float[] out = new float[CONTEXT_BEFORE + CONTEXT_AFTER];
+        for (int k = 0; k < out.length; k++) {
+            int row = r - CONTEXT_BEFORE + k;
+            if (row < 0 || row >= n) { out[k] = Float.NaN; continue; }
+            int[] idx = code.indices(row);
+            float[] val = code.values(row);
+            for (int a = 0; a < idx.length; a++) if (idx[a] == i) { out[k] = val[a]; break; }
+        }
+        return out;
     }
 }

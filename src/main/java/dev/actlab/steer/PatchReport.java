@@ -6,6 +6,8 @@ import dev.actlab.inspect.HtmlReport;
 import dev.actlab.io.chart.ColorScale;
 import dev.actlab.io.chart.Heatmap;
 import dev.actlab.io.chart.ScatterChart;
+import dev.actlab.io.chart.TokenHeat;
+import dev.actlab.inspect.TokenText;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,22 +38,24 @@ public final class PatchReport {
                 max = Math.max(max, Math.abs(real[s][c]));
                 if (est != null) { est[s][c] = estimate[s][c] / gap; max = Math.max(max, Math.abs(est[s][c])); }
             }
-        ColorScale scale = new ColorScale(-max, max, false);
+        ColorScale scale = ColorScale.diverging(max);
         StringBuilder h = new StringBuilder(1 << 14);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>actlab patch \u2013 ").append(esc(model))
-                .append("</title>\n<style>").append(HtmlReport.css()).append("</style></head><body>\n<h1>actlab patch</h1>\n<div class=\"meta\">model <code>")
+                .append("</title>\n<style>").append(HtmlReport.css()).append(TokenHeat.CSS).append("</style></head><body>\n<h1>actlab patch</h1>\n<div class=\"meta\">model <code>")
                 .append(esc(model)).append("</code> \u00b7 metric <code>").append(esc(r.metric().spec())).append("</code> \u00b7 clean ")
                 .append(esc(String.format(Locale.ROOT, "%.4f", r.clean()))).append(", corrupted ").append(esc(String.format(Locale.ROOT, "%.4f", r.corrupt())))
                 .append("</div>\n<p class=\"rule\">Restored fraction = (metric with the site patched from the clean run \u2212 corrupted metric) / (clean \u2212 corrupted). ")
-                .append("1: the patch alone restores the clean behaviour; 0: it changes nothing.</p>\n");
+                .append("1: the patch alone restores the clean behaviour; 0: it changes nothing. One forward pass per cell.</p>\n");
         h.append("<h2>Activation patching</h2>\n");
-        h.append(new Heatmap("restored fraction, one forward pass per cell", "position", "site", "restored", r.sites(), columns, real, scale)
+        tokenStrip(h, x, real, "restored fraction");
+        h.append(new Heatmap("restored fraction of the clean \u2212 corrupted gap", "position", "site", "restored", r.sites(), columns, real, scale)
                 .showValues(true).svg(1100));
         if (est != null) {
             Map<String, Object> corr = x.correlation();
             h.append("<h2>Attribution patching</h2>\n<p class=\"rule\">Estimated as (a<sub>clean</sub> \u2212 a<sub>corrupt</sub>) \u00b7 \u2202metric/\u2202a on the corrupted run: ")
                     .append("the clean and corrupted runs plus one backward pass for every cell (Nanda 2023; Kram\u00e1r et al. 2024).</p>\n");
-            h.append(new Heatmap("estimated restored fraction", "position", "site", "estimated", r.sites(), columns, est, scale).showValues(true).svg(1100));
+            tokenStrip(h, x, est, "estimated restored fraction");
+            h.append(new Heatmap("estimated fraction of the gap", "position", "site", "estimated", r.sites(), columns, est, scale).showValues(true).svg(1100));
             h.append("<h2>Estimate against the real patch</h2>\n<ul class=\"findings\"><li>")
                     .append(esc(String.format(Locale.ROOT, "all %s cells: Pearson %s, Spearman %s", corr.get("cells"), correlation(corr.get("pearson")), correlation(corr.get("spearman")))))
                     .append("</li>");
@@ -59,13 +63,34 @@ public final class PatchReport {
             kinds.forEach((k, v) -> h.append("<li>").append(esc(String.format(Locale.ROOT, "%s: Pearson %s, Spearman %s (%s cells)", k, correlation(v.get("pearson")),
                     correlation(v.get("spearman")), v.get("cells")))).append("</li>"));
             h.append("</ul>\n");
-            ScatterChart sc = new ScatterChart("estimated against real effect (metric change)", "activation patching", "attribution patching");
+            h.append("<p class=\"rule\">The scatter plots the metric change itself (patched \u2212 corrupted, in the metric's units), not the fraction of the heatmaps; ")
+                    .append("the clean \u2212 corrupted gap is ").append(esc(String.format(Locale.ROOT, "%.4f", gap))).append(".</p>\n");
+            ScatterChart sc = new ScatterChart("estimated against real effect: metric change (patched \u2212 corrupted)", "activation patching: metric change", "attribution patching: metric change");
             for (int s = 0; s < S; s++)
                 for (int c = 0; c < C; c++)
                     sc.add(PatchExperiment.kind(r.sites().get(s)), r.effect(s, c), estimate[s][c], r.sites().get(s) + " @ " + columns.get(c));
             h.append(sc.svg(760, 520));
         }
         return h.append("</body></html>\n").toString();
+    }
+
+    /**
+     * The clean prompt, each token coloured by the fraction (signed: diverging scale) at the site whose
+     * row moves the metric most (largest sum of |fraction|); nothing when every position was patched at once.
+     */
+    private static void tokenStrip(StringBuilder h, PatchExperiment x, double[][] fraction, String unit) {
+        ActivationPatching.Result r = x.result();
+        if (r.mode() != ActivationPatching.Positions.EACH || fraction.length == 0) return;
+        int best = 0;
+        double bestSum = -1;
+        for (int s = 0; s < fraction.length; s++) {
+            double sum = 0;
+            for (double v : fraction[s]) sum += Math.abs(v);
+            if (sum > bestSum) { bestSum = sum; best = s; }
+        }
+        TokenText text = new TokenText(x.model().tokenizer());
+        TokenHeat heat = TokenHeat.of("patching " + r.sites().get(best) + " at each position of the clean prompt (the site that moves the metric most)", unit, fraction[best], true);
+        h.append(heat.html(text.inText(x.clean()), fraction[best], 0, -1));
     }
 
     /** The tables, correlations and times `actlab patch` prints. */

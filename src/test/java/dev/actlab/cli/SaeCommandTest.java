@@ -48,8 +48,8 @@ class SaeCommandTest {
                 "--dashboard", dir.resolve("f.html").toString());
         assertTrue(human.out().contains("recovered"), human.out());
         String html = Files.readString(dir.resolve("f.html"));
-        assertTrue(html.contains("<h2 id=\"f") && html.contains("<b style=\"background:rgba(255,120,0,"), "features with a shaded token");
-        assertTrue(html.contains("Fulton"), "contexts are the text's");
+        assertTrue(html.contains("<h2 id=\"f") && html.contains("<span class=\"t at\" style=\"background:#"), "features with their activating token coloured and outlined");
+        assertTrue(html.replaceAll("<[^>]+>", "").contains("Fulton"), "contexts are the text's (one span per token)");
     }
 
     @Test void aMalformedSaeIsAnErrorNamingTheFile() throws Exception {

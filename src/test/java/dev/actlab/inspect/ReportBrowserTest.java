@@ -26,11 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The stories260K report opened in headless Chromium: the DOM it builds holds every chart with
- * content, and the screenshot is a rendered page. Skips when /usr/bin/chromium is absent
- * (.ci/run installs it).
+ * content, and the screenshot is a rendered page. Skips when /usr/bin/chromium is absent, except where
+ * ACTLAB_REQUIRE_BROWSER=1: .ci/run installs Chromium and sets it, and there a missing browser fails.
  */
 class ReportBrowserTest {
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    /** Set to 1 where a browser is required (CI after installing Chromium): then its absence fails instead of skipping. */
+    static final String REQUIRE_ENV = "ACTLAB_REQUIRE_BROWSER";
 
     @TempDir static Path dir;
     static InspectReport report;
@@ -47,6 +49,9 @@ class ReportBrowserTest {
     }
 
     static String chromium(Path profile, String... extra) throws IOException, InterruptedException {
+        // .ci/run sets ACTLAB_REQUIRE_BROWSER=1 once it has installed Chromium: there a missing browser is a failure
+        if ("1".equals(System.getenv(REQUIRE_ENV)))
+            assertTrue(Files.isExecutable(CHROMIUM), REQUIRE_ENV + "=1 but " + CHROMIUM + " is absent: the report rendering test must run here");
         assumeTrue(Files.isExecutable(CHROMIUM), "skipped: " + CHROMIUM + " is absent (install it with: apt-get install -y chromium)");
         List<String> cmd = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",

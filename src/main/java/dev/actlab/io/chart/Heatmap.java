@@ -27,9 +27,16 @@ public final class Heatmap {
     public Heatmap showValues(boolean on) { this.showValues = on; return this; }
 
     public String svg(int maxWidth) {
-        int left = Math.max(80, 12 + 7 * rows.stream().mapToInt(String::length).max().orElse(0)), right = 110, top = 34, bottom = 52;   // row labels fit
+        int left = Math.max(80, 12 + 7 * rows.stream().mapToInt(String::length).max().orElse(0)), right = 110, top = 34;   // row labels fit
         int nr = rows.size(), nc = cols.size();
         double cw = Math.max(1.5, Math.min(44, (double) (maxWidth - left - right) / Math.max(1, nc)));
+        int colEvery = Math.max(1, (int) Math.ceil(30 / cw));
+        if (colEvery > 1) colEvery = niceStep(colEvery);
+        // labels wider than their slot (about 6.5 px a character) are rotated so that neighbours do not collide
+        int longest = 0;
+        for (int c = 0; c < nc; c += colEvery) longest = Math.max(longest, cols.get(c).length());
+        boolean rotate = longest * 6.5 > cw * colEvery - 4;
+        int bottom = rotate ? 52 + (int) Math.ceil(Math.min(longest, 40) * 6.5 * Math.sin(Math.toRadians(40))) : 52;
         double ch = nr <= 16 ? 26 : Math.max(6, 420.0 / nr);
         double pw = cw * nc, ph = ch * nr;
         double bh = Math.max(ph, 120);   // colour bar height
@@ -47,7 +54,8 @@ public final class Heatmap {
                 b.append("<rect x=\"").append(px(x)).append("\" y=\"").append(px(y)).append("\" width=\"").append(px(cw + 0.3)).append("\" height=\"").append(px(ch + 0.3))
                         .append("\" fill=\"").append(scale.color(val)).append("\"><title>")
                         .append(esc(yLabel + " " + rows.get(r) + ", " + xLabel + " " + cols.get(c) + ": " + valueLabel + " " + num(val))).append("</title></rect>");
-                if (values && !Double.isNaN(val))
+                // a value that rounds to zero prints nothing: a grid of "0" hides the cells that matter
+                if (values && !Double.isNaN(val) && Math.round(val * 100) != 0)
                     b.append("<text class=\"cell\" x=\"").append(px(x + cw / 2)).append("\" y=\"").append(px(y + ch / 2 + 4)).append("\" text-anchor=\"middle\" fill=\"")
                             .append(scale.textColor(val)).append("\">").append(esc(num(Math.round(val * 100) / 100.0))).append("</text>");
             }
@@ -56,15 +64,16 @@ public final class Heatmap {
         int rowEvery = Math.max(1, (int) Math.ceil(14 / ch));
         for (int r = 0; r < nr; r += rowEvery)
             b.append("<text class=\"tick\" x=\"").append(left - 6).append("\" y=\"").append(px(top + (r + 0.5) * ch + 4)).append("\" text-anchor=\"end\">").append(esc(rows.get(r))).append("</text>");
-        int colEvery = Math.max(1, (int) Math.ceil(30 / cw));
-        if (colEvery > 1) colEvery = niceStep(colEvery);
         for (int c = 0; c < nc; c += colEvery) {
             double x = left + (c + 0.5) * cw;
             b.append("<line class=\"axis\" x1=\"").append(px(x)).append("\" x2=\"").append(px(x)).append("\" y1=\"").append(px(top + ph)).append("\" y2=\"").append(px(top + ph + 4)).append("\"/>");
-            b.append("<text class=\"tick\" x=\"").append(px(x)).append("\" y=\"").append(px(top + ph + 17)).append("\" text-anchor=\"middle\">").append(esc(cols.get(c))).append("</text>");
+            if (rotate)
+                b.append("<text class=\"tick\" transform=\"translate(").append(px(x + 3)).append(',').append(px(top + ph + 10)).append(") rotate(-40)\" text-anchor=\"end\">").append(esc(cols.get(c))).append("</text>");
+            else
+                b.append("<text class=\"tick\" x=\"").append(px(x)).append("\" y=\"").append(px(top + ph + 17)).append("\" text-anchor=\"middle\">").append(esc(cols.get(c))).append("</text>");
         }
         b.append('\n');
-        b.append("<text class=\"label\" x=\"").append(px(left + pw / 2)).append("\" y=\"").append(px(top + ph + 42)).append("\" text-anchor=\"middle\">").append(esc(xLabel)).append("</text>\n");
+        b.append("<text class=\"label\" x=\"").append(px(left + pw / 2)).append("\" y=\"").append(px(top + ph + bottom - 10)).append("\" text-anchor=\"middle\">").append(esc(xLabel)).append("</text>\n");
         b.append("<text class=\"label\" transform=\"translate(16,").append(px(top + ph / 2)).append(") rotate(-90)\" text-anchor=\"middle\">").append(esc(yLabel)).append("</text>\n");
         // colour bar: 50 steps from lo (bottom) to hi (top), ticks at its ends and middle
         double bx = left + pw + 24, bw = 14;
