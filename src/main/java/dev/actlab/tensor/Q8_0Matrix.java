@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
  * ggml Q8_0: blocks of 32 weights, 34 bytes each: f16 scale d, then 32 int8 quants q;
  * weight = q * d.
  */
-public final class Q8_0Matrix extends PackedMatrix {
+public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles {
     public Q8_0Matrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q8_0); }
 
     @Override public DType dtype() { return DType.Q8_0; }
@@ -36,6 +36,7 @@ public final class Q8_0Matrix extends PackedMatrix {
      * tokens. Every output has the arithmetic of {@link #dot}, so the bits are the same.
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         par.forRange(rows, 16, (from, to) -> {
             if (n < 4) {
                 for (int t = 0; t < n; t++) {
@@ -111,6 +112,14 @@ public final class Q8_0Matrix extends PackedMatrix {
             sum += s * half(o);
         }
         return sum;
+    }
+
+    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
+        long o = row * rowBytes + (col / 32) * 34L;
+        for (int b = 0; b < len / 32; b++, o += 34, off += 32) {
+            FloatVector d = FloatVector.broadcast(FL, half(o));
+            for (int k = 0; k < 32; k += L) QuantLanes.toFloat(QuantLanes.load(data, o + 2 + k)).mul(d).intoArray(dst, off + k);
+        }
     }
 
     @Override public void dequantizeRow(int row, float[] dst, int off) {

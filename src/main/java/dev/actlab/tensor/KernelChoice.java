@@ -1,0 +1,13 @@
+package dev.actlab.tensor;
+
+/**
+ * Switches between a kernel and the one it replaced, for in-process A/B benchmarks (which
+ * alternate the two over rounds on a loaded machine) and nothing else: the defaults are the
+ * faster paths. Both paths of each switch are tested against the same scalar reference.
+ */
+public final class KernelChoice {
+    private KernelChoice() {}
+
+    /** Prefill of >= {@link TiledMatmul#MIN_TOKENS} tokens on F32, Q8_0, Q4_0 weights as a GEMM on dequantized tiles (else per-row dots). */
+    public static volatile boolean tiledPrefill = true;
+}
