@@ -7,7 +7,7 @@ import java.util.Arrays;
  * stored format that can dequantize a stretch of a row, {@link Tiles}) is dequantized KC columns
  * of a few 12-row strips at a time into a row-packed float strip, once, and that strip is applied
  * to every token through {@link GemmKernel#rows12x2Packed} (12 weight rows x 2 vectors of tokens,
- * 24 FMAs per 2 loads, no horizontal sums). The tokens are packed once per call as x^T panels of
+ * 24 FMAs per 2 loads, no horizontal sums; two 6 x 2 tiles with AVX2's 16 registers). The tokens are packed once per call as x^T panels of
  * P = 2 L tokens (zeros past n).
  *
  * <p>Every output is one FMA chain over k in order, from zero: out[t, r] = fma(W[r, k], x[t, k], ...).
@@ -21,6 +21,8 @@ final class TiledMatmul {
     private static final int MR = GemmKernel.MR, P = GemmKernel.P2, RS = GemmKernel.RS, KC = Gemm.KC;
     /** Strips per block: their dequantized KC columns (8 x 12 x RS floats, ~100 KB) stay in L2 while every token panel passes. */
     private static final int STRIPS = 8;
+    /** 32 vector registers (AVX-512): the 12 x 2 tile's 24 accumulators fit; with 16 (AVX2) they would spill. */
+    private static final boolean WIDE = GemmKernel.L >= 16;
 
     private TiledMatmul() {}
 
@@ -72,8 +74,14 @@ final class TiledMatmul {
                 else Arrays.fill(a, d, d + len, 0f);
             }
             for (int p = 0; p < panels; p++)
-                for (int s = s0; s < s1; s++)
-                    GemmKernel.rows12x2Packed(c, (s - s0) * MR * nPad + p * P, nPad, a, (s - s0) * MR * RS, pb, (p * cols + k0) * P, len);
+                for (int s = s0; s < s1; s++) {
+                    int cOff = (s - s0) * MR * nPad + p * P, aOff = (s - s0) * MR * RS, bOff = (p * cols + k0) * P;
+                    if (WIDE) GemmKernel.rows12x2Packed(c, cOff, nPad, a, aOff, pb, bOff, len);
+                    else {   // 16 vector registers: two 6 x 2 tiles (12 accumulators each)
+                        GemmKernel.rows6x2(c, cOff, nPad, false, a, aOff, RS, pb, bOff, len);
+                        GemmKernel.rows6x2(c, cOff + 6 * nPad, nPad, false, a, aOff + 6 * RS, RS, pb, bOff, len);
+                    }
+                }
         }
         for (int r = r0; r < r1; r++)
             for (int t = 0, o = (r - r0) * nPad; t < n; t++) out[t * rows + r] = c[o + t];
