@@ -91,6 +91,13 @@ public final class F32Matrix implements TiledMatmul.Tiles {
         });
     }
 
+    /** Decode's rows: four at a time ({@link #rows4}), the bits of {@link #dot}. */
+    @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        int r = from;
+        for (; r + 4 <= to; r += 4) for (int t = 0; t < n; t++) rows4(r, x, t, out);
+        for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
+    }
+
     private static final long MIN_CHUNK_WORK = 1 << 15;
 
     /** 4-row blocks processed together, so a token tile's slice of x is loaded once for all of them. */

@@ -10,4 +10,7 @@ public final class KernelChoice {
 
     /** Prefill of >= {@link TiledMatmul#MIN_TOKENS} tokens on F32, Q8_0, Q4_0 weights as a GEMM on dequantized tiles (else per-row dots). */
     public static volatile boolean tiledPrefill = true;
+
+    /** Decode: the matrices that read the same input (Q, K, V; gate, up) in one parallel region, one handoff instead of three or two. */
+    public static volatile boolean fusedDecode = true;
 }

@@ -49,20 +49,21 @@ public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         par.forRange(rows, 16, (from, to) -> {
-            if (n < 4) {
-                for (int t = 0; t < n; t++) {
-                    int r = from;
-                    for (; r + 2 <= to; r += 2) rows2(r, x, t * cols, out, t * rows + r);
-                    for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
-                }
-                return;
-            }
+            if (n < 4) { matmulRows(x, n, out, from, to); return; }
             for (int r = from; r < to; r++) {
                 int t = 0;
                 for (; t + 4 <= n; t += 4) dot4(r, x, t, out);
                 for (; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
             }
         });
+    }
+
+    @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        for (int t = 0; t < n; t++) {
+            int r = from;
+            for (; r + 2 <= to; r += 2) rows2(r, x, t * cols, out, t * rows + r);
+            for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+        }
     }
 
     /**
