@@ -8,7 +8,7 @@ package dev.actlab.tensor;
 public final class KernelChoice {
     private KernelChoice() {}
 
-    /** Prefill of >= {@link TiledMatmul#MIN_TOKENS} tokens on F32, Q8_0, Q4_0 weights as a GEMM on dequantized tiles (else per-row dots). */
+    /** Prefill of >= {@link TiledMatmul#MIN_TOKENS} tokens on F32, F16, Q8_0, Q4_0 weights as a GEMM on dequantized tiles (else per-row dots). */
     public static volatile boolean tiledPrefill = true;
 
     /**

@@ -26,7 +26,7 @@ public final class TiledBench {
                 }
                 System.out.printf("Gemm.multiply (training's GEMM) on the same shape: %.1f GFLOP per CPU-s%n", best);
             }
-            for (String name : new String[]{"F32", "Q8_0", "Q4_0"}) {
+            for (String name : new String[]{"F32", "F16", "Q8_0", "Q4_0"}) {
                 DType t = DType.valueOf(name);
                 WeightMatrix w = QuantizedKernelTest.randomMatrix(t, rows, cols, 1);
                 float[] x = QuantizedKernelTest.randomVector(n * cols, 2), y = new float[n * rows];

@@ -9,7 +9,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class TiledMatmulTest {
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "Q8_0", "Q4_0"})
+    @EnumSource(names = {"F32", "F16", "Q8_0", "Q4_0"})
     void tileDequantizationEqualsTheScalarRow(DType t) {
         int rows = 5, cols = 544;
         TiledMatmul.Tiles w = (TiledMatmul.Tiles) QuantizedKernelTest.randomMatrix(t, rows, cols, 3);
@@ -26,7 +26,7 @@ class TiledMatmulTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "Q8_0", "Q4_0"})
+    @EnumSource(names = {"F32", "F16", "Q8_0", "Q4_0"})
     void matmulEqualsTheFmaChainReferenceAtOneAndTwoThreads(DType t) {
         // rows not a multiple of the 12-row strip, cols not a multiple of the 256-column tile,
         // tokens not a multiple of the token panel; 70 rows x 40 tokens, and more strips than one block
