@@ -12,9 +12,9 @@ public final class KernelChoice {
     public static volatile boolean tiledPrefill = true;
 
     /**
-     * Decode: the matrices that read the same input (Q, K, V; gate, up) in one parallel region, one
-     * handoff instead of three or two. Off: on the loaded AVX2 machine it measured 0.84x of the
-     * separate matmuls (110M F32, medians of alternating rounds); to be re-measured idle.
+     * Decode: the matrices that read the same input (Q, K, V) in one parallel region, one handoff
+     * instead of three. Off: on the loaded AVX2 machine it measured 0.84x of the
+     * separate matmuls (110M F32, medians of alternating rounds, with gate and up fused as well); to be re-measured idle.
      */
     public static volatile boolean fusedDecode = false;
 }

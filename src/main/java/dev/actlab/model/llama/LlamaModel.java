@@ -127,8 +127,8 @@ public final class LlamaModel implements HookedDecoder {
 
             // gated MLP: down(silu(gate x) * up x)
             rmsnorm(hk, LN2_SCALE, LN2_NORMALIZED, l, xb, x, w.ffnNorm()[l], n, start);
-            if (n < 4 && KernelChoice.fusedDecode) MatmulGroup.run(new WeightMatrix[]{w.wGate()[l], w.wUp()[l]}, xb, n, new float[][]{gate, up}, par);
-            else { w.wGate()[l].matmul(xb, n, gate, par); w.wUp()[l].matmul(xb, n, up, par); }
+            w.wGate()[l].matmul(xb, n, gate, par);
+            w.wUp()[l].matmul(xb, n, up, par);
             fire(hk, MLP_PRE, l, gate, start, n, hidden);
             fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
             par.forRange(n * hidden, 512, (from, to) -> {   // exp is the cost: spread it over the threads
