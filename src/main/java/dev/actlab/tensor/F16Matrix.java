@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** IEEE half-precision weights, row-major, little-endian (ggml type F16). */
-public final class F16Matrix extends PackedMatrix {
+public final class F16Matrix extends PackedMatrix implements TiledMatmul.Tiles {
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, QuantLanes.S.vectorShape());
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, QuantLanes.FL.vectorShape());
     private static final VectorSpecies<Float> F = QuantLanes.FL;
@@ -57,6 +57,27 @@ public final class F16Matrix extends PackedMatrix {
         float sum = 0;
         for (int c = 0; c < cols; c++) sum += half(base + c * 2L) * x[xOff + c];
         return sum;
+    }
+
+    /** Prefill of many tokens: the GEMM on float tiles; else the per-row dots. */
+    @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
+        super.matmul(x, n, out, par);
+    }
+
+    /** The conversion of {@link #load} L halves at a time (exact, as Float.float16ToFloat), then the scalar tail. */
+    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
+        long base = row * rowBytes + col * 2L;
+        int c = 0;
+        for (; c + L <= len; c += L) {
+            IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, data, base + c * 2L, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts().castShape(I, 0);
+            IntVector mag = h.and(0x7fff);
+            IntVector shifted = mag.lanewise(VectorOperators.LSHL, 13);
+            IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+            IntVector bits = finite.blend(shifted.or(0x7f800000), mag.compare(VectorOperators.GE, 0x7c00));
+            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, off + c);
+        }
+        for (; c < len; c++) dst[off + c] = half(base + c * 2L);
     }
 
     @Override public void dequantizeRow(int row, float[] dst, int off) {

@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Float32 weights, row-major, little-endian, in a (usually memory-mapped) segment. */
-public final class F32Matrix implements WeightMatrix {
+public final class F32Matrix implements TiledMatmul.Tiles {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -58,6 +58,10 @@ public final class F32Matrix implements WeightMatrix {
         return sum;
     }
 
+    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
+        MemorySegment.copy(data, LE, ((long) row * cols + col) * 4, dst, off, len);
+    }
+
     @Override public void dequantizeRow(int row, float[] dst, int off) {
         MemorySegment.copy(data, LE, (long) row * cols * 4, dst, off, cols);
     }
@@ -72,6 +76,7 @@ public final class F32Matrix implements WeightMatrix {
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (x.length < (long) n * cols || out.length < (long) n * rows)
             throw new IllegalArgumentException("matmul of [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " and out of " + (long) n * rows + " floats");
+        if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         int tiles = n / 4, step = S.length(), full = S.loopBound(cols) / step;
         boolean oneBlock = full <= SINGLE_MAX;
         // chunks of at least ~32K multiply-adds: below that, handing rows to another thread costs more than it saves
@@ -84,6 +89,13 @@ public final class F32Matrix implements WeightMatrix {
             for (; r + 4 <= to; r += 4) rowGroup(r, 1, x, n, out, acc, full);
             for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
         });
+    }
+
+    /** Decode's rows: four at a time ({@link #rows4}), the bits of {@link #dot}. */
+    @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        int r = from;
+        for (; r + 4 <= to; r += 4) for (int t = 0; t < n; t++) rows4(r, x, t, out);
+        for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
     }
 
     private static final long MIN_CHUNK_WORK = 1 << 15;

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorOperators;
  * ggml Q4_0: blocks of 32 weights, 18 bytes each: f16 scale d, then 16 bytes whose low nibbles
  * are weights 0..15 and high nibbles weights 16..31; weight = (q - 8) * d.
  */
-public final class Q4_0Matrix extends PackedMatrix {
+public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles {
     public Q4_0Matrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q4_0); }
 
     @Override public DType dtype() { return DType.Q4_0; }
@@ -47,21 +47,23 @@ public final class Q4_0Matrix extends PackedMatrix {
      * Prefill: four tokens per pass over a row, so each block is unpacked once for four tokens.
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         par.forRange(rows, 16, (from, to) -> {
-            if (n < 4) {
-                for (int t = 0; t < n; t++) {
-                    int r = from;
-                    for (; r + 2 <= to; r += 2) rows2(r, x, t * cols, out, t * rows + r);
-                    for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
-                }
-                return;
-            }
+            if (n < 4) { matmulRows(x, n, out, from, to); return; }
             for (int r = from; r < to; r++) {
                 int t = 0;
                 for (; t + 4 <= n; t += 4) dot4(r, x, t, out);
                 for (; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
             }
         });
+    }
+
+    @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        for (int t = 0; t < n; t++) {
+            int r = from;
+            for (; r + 2 <= to; r += 2) rows2(r, x, t * cols, out, t * rows + r);
+            for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+        }
     }
 
     /**
@@ -130,6 +132,18 @@ public final class Q4_0Matrix extends PackedMatrix {
             sum += s * half(o);
         }
         return sum;
+    }
+
+    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
+        long o = row * rowBytes + (col / 32) * 18L;
+        for (int b = 0; b < len / 32; b++, o += 18, off += 32) {
+            FloatVector d = FloatVector.broadcast(FL, half(o));
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o + 2 + k));
+                ((FloatVector) q.and(15).sub(8).castShape(FL, 0)).mul(d).intoArray(dst, off + k);
+                ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0)).mul(d).intoArray(dst, off + 16 + k);
+            }
+        }
     }
 
     @Override public void dequantizeRow(int row, float[] dst, int off) {

@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
  * ggml Q8_0: blocks of 32 weights, 34 bytes each: f16 scale d, then 32 int8 quants q;
  * weight = q * d.
  */
-public final class Q8_0Matrix extends PackedMatrix {
+public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles {
     public Q8_0Matrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q8_0); }
 
     @Override public DType dtype() { return DType.Q8_0; }
@@ -36,21 +36,23 @@ public final class Q8_0Matrix extends PackedMatrix {
      * tokens. Every output has the arithmetic of {@link #dot}, so the bits are the same.
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         par.forRange(rows, 16, (from, to) -> {
-            if (n < 4) {
-                for (int t = 0; t < n; t++) {
-                    int r = from;
-                    for (; r + 4 <= to; r += 4) rows4(r, x, t * cols, out, t * rows + r);
-                    for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
-                }
-                return;
-            }
+            if (n < 4) { matmulRows(x, n, out, from, to); return; }
             for (int r = from; r < to; r++) {
                 int t = 0;
                 for (; t + 4 <= n; t += 4) dot4(r, x, t, out);
                 for (; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
             }
         });
+    }
+
+    @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        for (int t = 0; t < n; t++) {
+            int r = from;
+            for (; r + 4 <= to; r += 4) rows4(r, x, t * cols, out, t * rows + r);
+            for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+        }
     }
 
     /** out[outOff + i] = {@link #dot}(row + i, x, xOff) for i < 4, with the same arithmetic. */
@@ -111,6 +113,14 @@ public final class Q8_0Matrix extends PackedMatrix {
             sum += s * half(o);
         }
         return sum;
+    }
+
+    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
+        long o = row * rowBytes + (col / 32) * 34L;
+        for (int b = 0; b < len / 32; b++, o += 34, off += 32) {
+            FloatVector d = FloatVector.broadcast(FL, half(o));
+            for (int k = 0; k < 32; k += L) QuantLanes.toFloat(QuantLanes.load(data, o + 2 + k)).mul(d).intoArray(dst, off + k);
+        }
     }
 
     @Override public void dequantizeRow(int row, float[] dst, int off) {

@@ -35,4 +35,13 @@ public interface WeightMatrix {
             }
         });
     }
+
+    /**
+     * Rows [from, to) of {@link #matmul} for n tokens (decode: n < 4), the same bits: lets several
+     * matrices that read the same x share one parallel region ({@link MatmulGroup}).
+     */
+    default void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        int rows = rows(), cols = cols();
+        for (int t = 0; t < n; t++) for (int r = from; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+    }
 }

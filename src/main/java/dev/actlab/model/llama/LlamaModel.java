@@ -10,7 +10,10 @@ import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.hook.NonFiniteException;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.Tokenizer;
+import dev.actlab.tensor.KernelChoice;
+import dev.actlab.tensor.MatmulGroup;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.WeightMatrix;
 import java.util.EnumSet;
 
 /**
@@ -103,9 +106,8 @@ public final class LlamaModel implements HookedDecoder {
 
             // attention
             rmsnorm(hk, LN1_SCALE, LN1_NORMALIZED, l, xb, x, w.attnNorm()[l], n, start);
-            w.wq()[l].matmul(xb, n, q, par);
-            w.wk()[l].matmul(xb, n, k, par);
-            w.wv()[l].matmul(xb, n, v, par);
+            if (n < 4 && KernelChoice.fusedDecode) MatmulGroup.run(new WeightMatrix[]{w.wq()[l], w.wk()[l], w.wv()[l]}, xb, n, new float[][]{q, k, v}, par);
+            else { w.wq()[l].matmul(xb, n, q, par); w.wk()[l].matmul(xb, n, k, par); w.wv()[l].matmul(xb, n, v, par); }
             if (w.qBias() != null) { addBias(q, w.qBias()[l], n); addBias(k, w.kBias()[l], n); addBias(v, w.vBias()[l], n); }
             fire(hk, ATTN_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_K, l, k, start, n, c.kvHeads(), c.headSize());

@@ -41,7 +41,9 @@ class Stories260KTest {
         for (int t = 0; t < tokens.length; t++)
             System.arraycopy(m.forward(cache, new int[]{tokens[t]}, Hooks.none(), false), 0, stepwise, t * V, V);
         assertTrue(maxAbsDiff(expected, stepwise) < 1e-4, "vs C: max |diff| " + maxAbsDiff(expected, stepwise));
-        assertTrue(maxAbsDiff(prefill, stepwise) < 1e-5, "prefill vs decode: max |diff| " + maxAbsDiff(prefill, stepwise));
+        // prefill of >= 16 tokens is a GEMM (one FMA chain per output), decode a dot (two vector
+        // accumulators, then the lanes): they round differently, each within the C original's 1e-4
+        assertTrue(maxAbsDiff(prefill, stepwise) < 1e-4, "prefill vs decode: max |diff| " + maxAbsDiff(prefill, stepwise));
     }
 
     @Test

@@ -1,0 +1,20 @@
+package dev.actlab.tensor;
+
+/**
+ * Switches between a kernel and the one it replaced, for in-process A/B benchmarks (which
+ * alternate the two over rounds on a loaded machine) and nothing else: the defaults are the
+ * paths measured faster. Both paths of each switch are tested against the same scalar reference.
+ */
+public final class KernelChoice {
+    private KernelChoice() {}
+
+    /** Prefill of >= {@link TiledMatmul#MIN_TOKENS} tokens on F32, F16, Q8_0, Q4_0 weights as a GEMM on dequantized tiles (else per-row dots). */
+    public static volatile boolean tiledPrefill = true;
+
+    /**
+     * Decode: the matrices that read the same input (Q, K, V) in one parallel region, one handoff
+     * instead of three. Off: on the loaded AVX2 machine it measured 0.84x of the
+     * separate matmuls (110M F32, medians of alternating rounds, with gate and up fused as well); to be re-measured idle.
+     */
+    public static volatile boolean fusedDecode = false;
+}

@@ -1,0 +1,115 @@
+package dev.actlab.tensor;
+
+import java.util.Arrays;
+
+/**
+ * Prefill's out = x W^T for many tokens as a real GEMM on float32 tiles: W [rows, cols] (any
+ * stored format that can dequantize a stretch of a row, {@link Tiles}) is dequantized KC columns
+ * of a few 12-row strips at a time into a row-packed float strip, once, and that strip is applied
+ * to every token through {@link GemmKernel#rows12x2Packed} (12 weight rows x 2 vectors of tokens,
+ * 24 FMAs per 2 loads, no horizontal sums; two 6 x 2 tiles with AVX2's 16 registers). The tokens are packed once per call as x^T panels of
+ * P = 2 L tokens (zeros past n).
+ *
+ * <p>Every output is one FMA chain over k in order, from zero: out[t, r] = fma(W[r, k], x[t, k], ...).
+ * It does not depend on the blocking, the tile or the thread that runs it: the bits are the same
+ * for any thread count. {@link #reference} is that chain one element at a time (on the scalar
+ * {@link WeightMatrix#dequantizeRow}).
+ */
+final class TiledMatmul {
+    /** Tokens from which the weight formats take this path; fewer use their per-row dot kernels. */
+    static final int MIN_TOKENS = 16;
+    private static final int MR = GemmKernel.MR, P = GemmKernel.P2, RS = GemmKernel.RS, KC = Gemm.KC;
+    /** Strips per block: their dequantized KC columns (8 x 12 x RS floats, ~100 KB) stay in L2 while every token panel passes. */
+    private static final int STRIPS = 8;
+    /** 32 vector registers (AVX-512): the 12 x 2 tile's 24 accumulators fit; with 16 (AVX2) they would spill. */
+    private static final boolean WIDE = GemmKernel.L >= 16;
+
+    private TiledMatmul() {}
+
+    /** A weight matrix that can write W[row, col : col + len] as float32, col and len whole blocks of its format. */
+    interface Tiles extends WeightMatrix {
+        /** dst[off : off + len] = W[row, col : col + len], the same floats {@link #dequantizeRow} writes. */
+        void dequantize(int row, int col, int len, float[] dst, int off);
+    }
+
+    /** out[t, r] = W[r, :] . x[t, :] for t < n: x is [n, cols], out is [n, rows]. */
+    static void multiply(Tiles w, float[] x, int n, float[] out, Parallel par) {
+        int rows = w.rows(), cols = w.cols();
+        if (x.length < (long) n * cols || out.length < (long) n * rows)
+            throw new IllegalArgumentException("matmul of [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " and out of " + (long) n * rows + " floats");
+        if (n <= 0 || rows == 0) return;
+        int panels = (n + P - 1) / P, nPad = panels * P, kChunks = (cols + KC - 1) / KC;
+        // x^T in panels: pb[(p cols + k) P + i] = x[p P + i, k] (0 past n); shared, read-only, by all threads
+        float[] pb = Scratch.X.get(Math.multiplyExact(nPad, cols));
+        par.forRange(panels * kChunks, 1, (from, to) -> {
+            for (int b = from; b < to; b++) packX(x, n, cols, pb, b / kChunks, (b % kChunks) * KC);
+        });
+        int strips = (rows + MR - 1) / MR;
+        par.forRange(strips, 1, (from, to) -> {
+            float[] a = Scratch.A.get(STRIPS * MR * RS), c = Scratch.C.get(STRIPS * MR * nPad);
+            for (int s = from; s < to; s += STRIPS) block(w, x, n, out, pb, nPad, s, Math.min(to, s + STRIPS), a, c);
+        });
+    }
+
+    /** Panel p, columns [k0, k0 + KC) of x^T. */
+    private static void packX(float[] x, int n, int cols, float[] pb, int p, int k0) {
+        int k1 = Math.min(cols, k0 + KC);
+        for (int i = 0; i < P; i++) {
+            int t = p * P + i;
+            int d = (p * cols + k0) * P + i;
+            if (t >= n) { for (int k = k0; k < k1; k++, d += P) pb[d] = 0f; continue; }
+            for (int k = k0, s = t * cols + k0; k < k1; k++, s++, d += P) pb[d] = x[s];
+        }
+    }
+
+    /** Strips [s0, s1) (rows 12 s0 .. 12 s1 - 1) for all tokens, then written to out. */
+    private static void block(Tiles w, float[] x, int n, float[] out, float[] pb, int nPad, int s0, int s1, float[] a, float[] c) {
+        int rows = w.rows(), cols = w.cols(), r0 = s0 * MR, r1 = Math.min(rows, s1 * MR), panels = nPad / P;
+        Arrays.fill(c, 0, (s1 - s0) * MR * nPad, 0f);
+        for (int k0 = 0; k0 < cols; k0 += KC) {
+            int len = Math.min(KC, cols - k0);
+            for (int r = r0; r < s1 * MR; r++) {
+                int d = (r - r0) * RS;
+                if (r < r1) w.dequantize(r, k0, len, a, d);
+                else Arrays.fill(a, d, d + len, 0f);
+            }
+            for (int p = 0; p < panels; p++)
+                for (int s = s0; s < s1; s++) {
+                    int cOff = (s - s0) * MR * nPad + p * P, aOff = (s - s0) * MR * RS, bOff = (p * cols + k0) * P;
+                    if (WIDE) GemmKernel.rows12x2Packed(c, cOff, nPad, a, aOff, pb, bOff, len);
+                    else {   // 16 vector registers: two 6 x 2 tiles (12 accumulators each)
+                        GemmKernel.rows6x2(c, cOff, nPad, false, a, aOff, RS, pb, bOff, len);
+                        GemmKernel.rows6x2(c, cOff + 6 * nPad, nPad, false, a, aOff + 6 * RS, RS, pb, bOff, len);
+                    }
+                }
+        }
+        for (int r = r0; r < r1; r++)
+            for (int t = 0, o = (r - r0) * nPad; t < n; t++) out[t * rows + r] = c[o + t];
+    }
+
+    /** {@link #multiply} one element at a time: the FMA chain over k, from zero, on the scalar dequantizeRow. */
+    static void reference(WeightMatrix w, float[] x, int n, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            w.dequantizeRow(r, row, 0);
+            for (int t = 0; t < n; t++) {
+                float acc = 0f;
+                for (int k = 0; k < cols; k++) acc = Math.fma(row[k], x[t * cols + k], acc);
+                out[t * rows + r] = acc;
+            }
+        }
+    }
+
+    /** Per-thread scratch arrays, grown on demand and reused: prefill allocates nothing per matmul. */
+    private enum Scratch {
+        X, A, C;
+        private final ThreadLocal<float[]> buffer = ThreadLocal.withInitial(() -> new float[0]);
+
+        float[] get(int size) {
+            float[] f = buffer.get();
+            if (f.length < size) { f = new float[size]; buffer.set(f); }
+            return f;
+        }
+    }
+}

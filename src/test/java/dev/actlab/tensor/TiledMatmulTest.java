@@ -1,0 +1,59 @@
+package dev.actlab.tensor;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The prefill GEMM on dequantized tiles against its scalar reference, per format, at 1 and 2 threads. */
+class TiledMatmulTest {
+
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "Q8_0", "Q4_0"})
+    void tileDequantizationEqualsTheScalarRow(DType t) {
+        int rows = 5, cols = 544;
+        TiledMatmul.Tiles w = (TiledMatmul.Tiles) QuantizedKernelTest.randomMatrix(t, rows, cols, 3);
+        float[] row = new float[cols], seg = new float[cols + 7];
+        for (int r = 0; r < rows; r++) {
+            w.dequantizeRow(r, row, 0);
+            for (int col = 0; col < cols; col += 256) {
+                int len = Math.min(256, cols - col);
+                w.dequantize(r, col, len, seg, 7);
+                for (int j = 0; j < len; j++)
+                    assertEquals(Float.floatToRawIntBits(row[col + j]), Float.floatToRawIntBits(seg[7 + j]), t + " row " + r + " col " + (col + j));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "Q8_0", "Q4_0"})
+    void matmulEqualsTheFmaChainReferenceAtOneAndTwoThreads(DType t) {
+        // rows not a multiple of the 12-row strip, cols not a multiple of the 256-column tile,
+        // tokens not a multiple of the token panel; 70 rows x 40 tokens, and more strips than one block
+        int[][] shapes = {{37, 544, 16}, {70, 288, 40}, {203, 96, 33}};
+        for (int[] s : shapes) {
+            int rows = s[0], cols = s[1], n = s[2];
+            WeightMatrix w = QuantizedKernelTest.randomMatrix(t, rows, cols, 11);
+            float[] x = QuantizedKernelTest.randomVector(n * cols, 12);
+            float[] ref = new float[n * rows], one = new float[n * rows], two = new float[n * rows];
+            TiledMatmul.reference(w, x, n, ref);
+            try (Parallel p1 = new Parallel(1); Parallel p2 = new Parallel(2)) {
+                w.matmul(x, n, one, p1);
+                w.matmul(x, n, two, p2);
+            }
+            for (int i = 0; i < ref.length; i++) {
+                assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(one[i]), t + " " + rows + "x" + cols + " n " + n + " at " + i);
+                assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(two[i]), t + " 2 threads at " + i);
+            }
+            // a different summation order than the decode dot, the same sum
+            for (int tok = 0; tok < n; tok += 7)
+                for (int r = 0; r < rows; r++) {
+                    double mag = 0;
+                    float[] row = new float[cols];
+                    w.dequantizeRow(r, row, 0);
+                    for (int k = 0; k < cols; k++) mag += Math.abs((double) row[k] * x[tok * cols + k]);
+                    assertEquals(w.dot(r, x, tok * cols), one[tok * rows + r], 1e-5 * mag + 1e-30);
+                }
+        }
+    }
+}
