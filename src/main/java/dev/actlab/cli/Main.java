@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
                 QuantizeSweepCommand.class,
                 SitesCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
                 SparsifyCommand.class,
+                SparsitySweepCommand.class,
                 SaeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
