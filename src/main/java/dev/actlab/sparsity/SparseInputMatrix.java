@@ -1,9 +1,12 @@
 package dev.actlab.sparsity;
 
 import dev.actlab.tensor.DType;
+import dev.actlab.tensor.InputMajorF16;
 import dev.actlab.tensor.InputMajorF32;
+import dev.actlab.tensor.InputMajorQ4;
 import dev.actlab.tensor.InputMajorQ8;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.Q4_0Matrix;
 import dev.actlab.tensor.WeightMatrix;
 
 /**
@@ -38,8 +41,28 @@ public final class SparseInputMatrix implements WeightMatrix {
         static ColumnKernel build(WeightMatrix m) {
             return switch (m.dtype()) {
                 case F32 -> of(InputMajorF32.of(m));
+                case F16 -> adapt(InputMajorF16.of(m));
                 case Q8_0 -> of(InputMajorQ8.of(m));
+                case Q4_0 -> m instanceof Q4_0Matrix ? adapt(InputMajorQ4.of(m)) : null;
                 default -> null;
+            };
+        }
+
+        private static ColumnKernel adapt(InputMajorF16 m) {
+            return new ColumnKernel() {
+                public int rows() { return m.rows(); }
+                public int cols() { return m.cols(); }
+                public long byteSize() { return m.byteSize(); }
+                public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { m.gemv(x, xOff, idx, nnz, out, oOff, par); }
+            };
+        }
+
+        private static ColumnKernel adapt(InputMajorQ4 m) {
+            return new ColumnKernel() {
+                public int rows() { return m.rows(); }
+                public int cols() { return m.cols(); }
+                public long byteSize() { return m.byteSize(); }
+                public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { m.gemv(x, xOff, idx, nnz, out, oOff, par); }
             };
         }
 
