@@ -40,10 +40,11 @@ public final class SparseModel {
             for (SiteKind k : SiteKind.values()) counters[l][k.ordinal()] = new SkipCounter();
             Criterion qkv = Criterion.of(th, l, SiteKind.ATTN_QKV, sc), o = Criterion.of(th, l, SiteKind.ATTN_OUTPUT, sc);
             Criterion gu = Criterion.of(th, l, SiteKind.FFN_GATE_UP, sc), dn = Criterion.of(th, l, SiteKind.FFN_DOWN, sc);
-            wq[l] = wrap(w.wq()[l], qkv, counters[l][SiteKind.ATTN_QKV.ordinal()], inputMajor, extra);
-            wk[l] = wrap(w.wk()[l], qkv, null, inputMajor, extra);
-            wv[l] = wrap(w.wv()[l], qkv, null, inputMajor, extra);
-            wo[l] = wrap(w.wo()[l], o, counters[l][SiteKind.ATTN_OUTPUT.ordinal()], inputMajor, extra);
+            boolean hasQkv = th.site(l, SiteKind.ATTN_QKV) != null, hasO = th.site(l, SiteKind.ATTN_OUTPUT) != null;   // a site absent from the file stays the plain matrix
+            wq[l] = hasQkv ? wrap(w.wq()[l], qkv, counters[l][SiteKind.ATTN_QKV.ordinal()], inputMajor, extra) : w.wq()[l];
+            wk[l] = hasQkv ? wrap(w.wk()[l], qkv, null, inputMajor, extra) : w.wk()[l];
+            wv[l] = hasQkv ? wrap(w.wv()[l], qkv, null, inputMajor, extra) : w.wv()[l];
+            wo[l] = hasO ? wrap(w.wo()[l], o, counters[l][SiteKind.ATTN_OUTPUT.ordinal()], inputMajor, extra) : w.wo()[l];
             if (th.method().equals("cats")) {
                 SparseInputMatrix.ColumnKernel cols = inputMajor && dn.active() ? SparseInputMatrix.ColumnKernel.build(w.wDown()[l]) : null;
                 if (cols != null) extra[0] += cols.byteSize();
