@@ -79,11 +79,28 @@ public final class InputMajorF16 {
                 int b0 = c0 * rows, b1 = c1 * rows, b2 = c2 * rows, b3 = c3 * rows;
                 int r = t0;
                 for (; r < vEnd; r += L) {
+                    // the conversion of load(), written out: a helper returning a vector may not be inlined (and would then allocate)
+                    IntVector h0 = (IntVector) ShortVector.fromArray(SS, wt, b0 + r).castShape(I, 0);
+                    IntVector m0 = h0.and(0x7fff), s0 = m0.lanewise(VectorOperators.LSHL, 13);
+                    FloatVector w0 = s0.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(s0.or(0x7f800000), m0.compare(VectorOperators.GE, 0x7c00))
+                            .or(h0.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                    IntVector h1 = (IntVector) ShortVector.fromArray(SS, wt, b1 + r).castShape(I, 0);
+                    IntVector m1 = h1.and(0x7fff), s1 = m1.lanewise(VectorOperators.LSHL, 13);
+                    FloatVector w1 = s1.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(s1.or(0x7f800000), m1.compare(VectorOperators.GE, 0x7c00))
+                            .or(h1.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                    IntVector h2 = (IntVector) ShortVector.fromArray(SS, wt, b2 + r).castShape(I, 0);
+                    IntVector m2 = h2.and(0x7fff), s2 = m2.lanewise(VectorOperators.LSHL, 13);
+                    FloatVector w2 = s2.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(s2.or(0x7f800000), m2.compare(VectorOperators.GE, 0x7c00))
+                            .or(h2.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                    IntVector h3 = (IntVector) ShortVector.fromArray(SS, wt, b3 + r).castShape(I, 0);
+                    IntVector m3 = h3.and(0x7fff), s3 = m3.lanewise(VectorOperators.LSHL, 13);
+                    FloatVector w3 = s3.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(s3.or(0x7f800000), m3.compare(VectorOperators.GE, 0x7c00))
+                            .or(h3.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
                     FloatVector y = FloatVector.fromArray(S, out, oOff + r);
-                    y = load(b0 + r).fma(x0, y);
-                    y = load(b1 + r).fma(x1, y);
-                    y = load(b2 + r).fma(x2, y);
-                    y = load(b3 + r).fma(x3, y);
+                    y = w0.fma(x0, y);
+                    y = w1.fma(x1, y);
+                    y = w2.fma(x2, y);
+                    y = w3.fma(x3, y);
                     y.intoArray(out, oOff + r);
                 }
                 for (; r < t1; r++) {
