@@ -99,11 +99,20 @@ public final class InputMajorQ4 {
                     for (int r = 0; r < vN; r += CHUNK) {
                         ByteVector v0 = ByteVector.fromArray(BS, q, q0 + r / 2), v1 = ByteVector.fromArray(BS, q, q1 + r / 2);
                         ByteVector v2 = ByteVector.fromArray(BS, q, q2 + r / 2), v3 = ByteVector.fromArray(BS, q, q3 + r / 2);
+                        // the unpacking of low() and high(), written out: a helper returning a vector may not be inlined (and would then allocate)
+                        FloatVector lv0 = (FloatVector) v0.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
+                        FloatVector hv0 = (FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
+                        FloatVector lv1 = (FloatVector) v1.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
+                        FloatVector hv1 = (FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
+                        FloatVector lv2 = (FloatVector) v2.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
+                        FloatVector hv2 = (FloatVector) v2.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
+                        FloatVector lv3 = (FloatVector) v3.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
+                        FloatVector hv3 = (FloatVector) v3.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
                         FloatVector lo = FloatVector.fromArray(S, acc, r), hi = FloatVector.fromArray(S, acc, r + L);
-                        lo = low(v0).fma(x0, lo); hi = high(v0).fma(x0, hi);
-                        lo = low(v1).fma(x1, lo); hi = high(v1).fma(x1, hi);
-                        lo = low(v2).fma(x2, lo); hi = high(v2).fma(x2, hi);
-                        lo = low(v3).fma(x3, lo); hi = high(v3).fma(x3, hi);
+                        lo = lv0.fma(x0, lo); hi = hv0.fma(x0, hi);
+                        lo = lv1.fma(x1, lo); hi = hv1.fma(x1, hi);
+                        lo = lv2.fma(x2, lo); hi = hv2.fma(x2, hi);
+                        lo = lv3.fma(x3, lo); hi = hv3.fma(x3, hi);
                         lo.intoArray(acc, r);
                         hi.intoArray(acc, r + L);
                     }
