@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
                 SitesCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
                 SparsifyCommand.class,
                 MlpSparsityCommand.class,
+                SparsitySweepCommand.class,
                 SaeCommand.class,
                 LowRankCommand.class, LowRankSweepCommand.class,
                 CommandLine.HelpCommand.class})

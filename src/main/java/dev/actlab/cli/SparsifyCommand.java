@@ -20,12 +20,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "sparsify", description = {"Activation sparsity (TEAL): calibrate per-site magnitude thresholds for a target sparsity",
-        "and write them (--out); --levels: perplexity dense vs sparse; --bench: dense vs sparse decode speed, alternating."})
+@Command(name = "sparsify", description = {"Activation sparsity: calibrate per-site thresholds for a target sparsity and write them (--out);",
+        "--levels: perplexity dense vs sparse; --bench: dense vs sparse decode speed, alternating. Methods: teal skips matmul",
+        "inputs with |x| below a per-site threshold; wina weighs |x[i]| by the norm of weight column i; chess gives every input",
+        "channel its own threshold; cats thresholds |SiLU(gate)| and skips those rows of up and columns of down.",
+        "--allocation greedy: TEAL's block-wise greedy, per-site targets that keep each block's mean at --sparsity."})
 final class SparsifyCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOption model;
-    @Option(names = "--method", defaultValue = "teal", description = "teal (cats, wina, chess, rsparse: not yet).") String method;
+    @Option(names = "--method", defaultValue = "teal", description = "teal, wina, cats or chess (rsparse: not yet); default ${DEFAULT-VALUE}.") String method;
+    @Option(names = "--allocation", defaultValue = "uniform", description = "uniform (every site at the target) or greedy (per block; default ${DEFAULT-VALUE}).") String allocation;
     @Option(names = "--sparsity", required = true, description = "Target fraction of block-matmul inputs to skip, per site, e.g. 0.5.") double sparsity;
     @Option(names = "--calib", description = "Calibration text (default: built-in English text; random ids for a model without a tokenizer).") Path calib;
     @Option(names = "--calib-tokens", defaultValue = "2048", description = "Calibration tokens at most (default ${DEFAULT-VALUE}).") int calibTokens;
@@ -44,20 +48,20 @@ final class SparsifyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         LlamaModel m = model.decoder();
         CalibrationText text = CalibrationText.of(m, calib, calibTokens);
-        Thresholds th = SparsitySpec.calibrate(method, m, text, sparsity, new ProgressBar("calibrate", "tokens"));
+        Thresholds th = SparsitySpec.calibrate(method, allocation, m, text, sparsity, new ProgressBar("calibrate", "tokens"));
         if (outFile != null) th.write(outFile);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("model", model.path().toString());
         j.put("thresholds", th.toJson());
         if (!json.enabled) {
-            out.printf("%s thresholds for sparsity %.2f, calibrated on %d tokens (%s)%n", method, sparsity, text.tokens().length, text.source());
-            out.printf("%-20s %12s %12s%n", "site (input of)", "threshold", "calibrated");
-            for (Thresholds.Site s : th.sites()) out.printf("%-20s %12.5f %12.4f%n", s.name(), s.threshold(), s.calibratedSparsity());
+            out.printf("%s thresholds (%s) for sparsity %.2f, calibrated on %d tokens (%s)%n", method, allocation, sparsity, text.tokens().length, text.source());
+            out.printf("%-20s %12s %8s %12s%n", "site (input of)", method.equals("chess") ? "max thresh." : "threshold", "target", "calibrated");
+            for (Thresholds.Site s : th.sites()) out.printf("%-20s %12.5f %8.3f %12.4f%n", s.name(), s.threshold(), s.target(), s.calibratedSparsity());
             if (outFile != null) out.println("wrote " + outFile);
         }
         if (levels != null) {
             int[] evalTokens = SparsityQuality.evalTokens(m, eval, 1 << 16);
-            SparsityQuality.Result q = SparsityQuality.run(m, method, text, evalTokens, m.config().contextLength(), levels, new ProgressBar("levels", "levels"));
+            SparsityQuality.Result q = SparsityQuality.run(m, method, allocation, text, evalTokens, m.config().contextLength(), levels, new ProgressBar("levels", "levels"));
             j.put("quality", q.toJson());
             if (!json.enabled) {
                 out.printf("%nperplexity on %d tokens (ctx %d): dense %.4f%n", q.evalTokens(), q.ctx(), q.densePerplexity());

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /** --sparsity FILE|teal:S (and its calibration text), shared by run, ppl and bench. */
 final class SparsityOption {
-    @Option(names = "--sparsity", paramLabel = "FILE|teal:S", description = "Activation sparsity: a thresholds file from `actlab sparsify`, or teal:S to calibrate TEAL thresholds for sparsity S now.") String spec;
+    @Option(names = "--sparsity", paramLabel = "FILE|METHOD:S", description = "Activation sparsity: a thresholds file from `actlab sparsify`, or METHOD:S (teal, wina, cats, chess) to calibrate thresholds for sparsity S now.") String spec;
+    @Option(names = "--allocation", defaultValue = "uniform", description = "For METHOD:S: uniform or greedy (default ${DEFAULT-VALUE}).") String allocation;
     @Option(names = "--calib", paramLabel = "FILE", description = "Calibration text for --sparsity teal:S (default: a built-in English text; seeded random ids for a model without a tokenizer).") Path calib;
     @Option(names = "--calib-tokens", defaultValue = "2048", description = "Calibration tokens at most (default ${DEFAULT-VALUE}).") int calibTokens;
 
@@ -25,7 +26,7 @@ final class SparsityOption {
     /** The model with sparsified block inputs (input-major copies when decode speed matters), or m itself without --sparsity. */
     LlamaModel apply(LlamaModel m, boolean inputMajor) throws IOException {
         if (spec == null) return m;
-        Thresholds th = SparsitySpec.resolve(spec, m, calib, calibTokens, new ProgressBar("calibrate", "tokens"));
+        Thresholds th = SparsitySpec.resolve(spec, allocation, m, calib, calibTokens, new ProgressBar("calibrate", "tokens"));
         sparse = SparseModel.of(m, th, inputMajor);
         return sparse.model();
     }

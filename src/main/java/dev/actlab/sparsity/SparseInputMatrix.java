@@ -1,9 +1,12 @@
 package dev.actlab.sparsity;
 
 import dev.actlab.tensor.DType;
+import dev.actlab.tensor.InputMajorF16;
 import dev.actlab.tensor.InputMajorF32;
+import dev.actlab.tensor.InputMajorQ4;
 import dev.actlab.tensor.InputMajorQ8;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.Q4_0Matrix;
 import dev.actlab.tensor.WeightMatrix;
 
 /**
@@ -34,6 +37,35 @@ public final class SparseInputMatrix implements WeightMatrix {
             };
         }
 
+        /** The input-major copy of m when its format has a column kernel (F32, F16, Q8_0, Q4_0), else null. */
+        static ColumnKernel build(WeightMatrix m) {
+            return switch (m.dtype()) {
+                case F32 -> of(InputMajorF32.of(m));
+                case F16 -> adapt(InputMajorF16.of(m));
+                case Q8_0 -> of(InputMajorQ8.of(m));
+                case Q4_0 -> m instanceof Q4_0Matrix ? adapt(InputMajorQ4.of(m)) : null;
+                default -> null;
+            };
+        }
+
+        private static ColumnKernel adapt(InputMajorF16 m) {
+            return new ColumnKernel() {
+                public int rows() { return m.rows(); }
+                public int cols() { return m.cols(); }
+                public long byteSize() { return m.byteSize(); }
+                public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { m.gemv(x, xOff, idx, nnz, out, oOff, par); }
+            };
+        }
+
+        private static ColumnKernel adapt(InputMajorQ4 m) {
+            return new ColumnKernel() {
+                public int rows() { return m.rows(); }
+                public int cols() { return m.cols(); }
+                public long byteSize() { return m.byteSize(); }
+                public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { m.gemv(x, xOff, idx, nnz, out, oOff, par); }
+            };
+        }
+
         static ColumnKernel of(InputMajorQ8 m) {
             return m == null ? null : new ColumnKernel() {
                 public int rows() { return m.rows(); }
@@ -48,14 +80,22 @@ public final class SparseInputMatrix implements WeightMatrix {
     private final float threshold;
     private final SkipCounter counter;     // may be null
     private final float[] scale;           // WINA: input i is skipped when |x[i]| * scale[i] < threshold; null: |x[i]| < threshold
+    private final float[] channel;         // CHESS: input i is skipped when |x[i]| < channel[i] (threshold unused); or null
 
     public SparseInputMatrix(WeightMatrix dense, ColumnKernel columns, float threshold, SkipCounter counter) {
-        this(dense, columns, threshold, null, counter);
+        this(dense, columns, threshold, null, null, counter);
     }
 
     public SparseInputMatrix(WeightMatrix dense, ColumnKernel columns, float threshold, float[] scale, SkipCounter counter) {
+        this(dense, columns, threshold, scale, null, counter);
+    }
+
+    public SparseInputMatrix(WeightMatrix dense, ColumnKernel columns, float threshold, float[] scale, float[] channel, SkipCounter counter) {
         if (scale != null && scale.length != dense.cols()) throw new IllegalArgumentException(scale.length + " scales for " + dense.cols() + " inputs");
+        if (channel != null && channel.length != dense.cols())
+            throw new IllegalArgumentException(channel.length + " channel thresholds for a matrix of " + dense.cols() + " inputs");
         this.scale = scale;
+        this.channel = channel;
         if (!(threshold >= 0)) throw new IllegalArgumentException("threshold " + threshold + " must be >= 0");
         if (columns != null && (columns.rows() != dense.rows() || columns.cols() != dense.cols()))
             throw new IllegalArgumentException("input-major copy [" + columns.rows() + ", " + columns.cols() + "] does not match [" + dense.rows() + ", " + dense.cols() + "]");
@@ -98,6 +138,7 @@ public final class SparseInputMatrix implements WeightMatrix {
     }
 
     private boolean skip(float v, int i) {
+        if (channel != null) return Math.abs(v) < channel[i];
         return scale == null ? Math.abs(v) < threshold : Math.abs(v) * scale[i] < threshold;
     }
 

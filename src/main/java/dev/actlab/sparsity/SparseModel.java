@@ -2,9 +2,6 @@ package dev.actlab.sparsity;
 
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
-import dev.actlab.tensor.DType;
-import dev.actlab.tensor.InputMajorF32;
-import dev.actlab.tensor.InputMajorQ8;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,8 +12,9 @@ import java.util.Map;
  * A decoder whose block matrices read sparsified inputs: the same config, tokenizer, norms and
  * unembedding, each of wq/wk/wv/wo/wGate/wUp/wDown wrapped in a {@link SparseInputMatrix} with its
  * site's threshold. The forward pass is untouched. With input-major copies (for fast decode) the
- * extra memory is {@link #extraBytes()}: 4 bytes per block weight for F32, 1.125 for Q8_0. Other
- * formats (F16, Q4_0, K-quants) get no copy: they run the dense kernel on the zeroed input (no speedup yet).
+ * extra memory is {@link #extraBytes()}: 4 bytes per block weight for F32, 2 for F16, 1.125 for Q8_0,
+ * 0.625 for Q4_0. Other formats (BF16, K-quants) get no copy: they run the dense kernel on the zeroed
+ * input (no speedup). CATS replaces gate/up/down by a {@link CatsMlp}.
  */
 public final class SparseModel {
     private final LlamaModel model;
@@ -41,13 +39,23 @@ public final class SparseModel {
         float[][][] sc = th.method().equals("wina") ? WinaScales.of(w) : new float[layers][SiteKind.values().length][];
         for (int l = 0; l < layers; l++) {
             for (SiteKind k : SiteKind.values()) counters[l][k.ordinal()] = new SkipCounter();
-            wq[l] = wrap(w.wq()[l], th.threshold(l, SiteKind.ATTN_QKV), sc[l][SiteKind.ATTN_QKV.ordinal()], counters[l][SiteKind.ATTN_QKV.ordinal()], inputMajor, extra);
-            wk[l] = wrap(w.wk()[l], th.threshold(l, SiteKind.ATTN_QKV), sc[l][SiteKind.ATTN_QKV.ordinal()], null, inputMajor, extra);
-            wv[l] = wrap(w.wv()[l], th.threshold(l, SiteKind.ATTN_QKV), sc[l][SiteKind.ATTN_QKV.ordinal()], null, inputMajor, extra);
-            wo[l] = wrap(w.wo()[l], th.threshold(l, SiteKind.ATTN_OUTPUT), sc[l][SiteKind.ATTN_OUTPUT.ordinal()], counters[l][SiteKind.ATTN_OUTPUT.ordinal()], inputMajor, extra);
-            gate[l] = wrap(w.wGate()[l], th.threshold(l, SiteKind.FFN_GATE_UP), sc[l][SiteKind.FFN_GATE_UP.ordinal()], counters[l][SiteKind.FFN_GATE_UP.ordinal()], inputMajor, extra);
-            up[l] = wrap(w.wUp()[l], th.threshold(l, SiteKind.FFN_GATE_UP), sc[l][SiteKind.FFN_GATE_UP.ordinal()], null, inputMajor, extra);
-            down[l] = wrap(w.wDown()[l], th.threshold(l, SiteKind.FFN_DOWN), sc[l][SiteKind.FFN_DOWN.ordinal()], counters[l][SiteKind.FFN_DOWN.ordinal()], inputMajor, extra);
+            Criterion qkv = Criterion.of(th, l, SiteKind.ATTN_QKV, sc), o = Criterion.of(th, l, SiteKind.ATTN_OUTPUT, sc);
+            Criterion gu = Criterion.of(th, l, SiteKind.FFN_GATE_UP, sc), dn = Criterion.of(th, l, SiteKind.FFN_DOWN, sc);
+            boolean hasQkv = th.site(l, SiteKind.ATTN_QKV) != null, hasO = th.site(l, SiteKind.ATTN_OUTPUT) != null;   // a site absent from the file stays the plain matrix
+            wq[l] = hasQkv ? wrap(w.wq()[l], qkv, counters[l][SiteKind.ATTN_QKV.ordinal()], inputMajor, extra) : w.wq()[l];
+            wk[l] = hasQkv ? wrap(w.wk()[l], qkv, null, inputMajor, extra) : w.wk()[l];
+            wv[l] = hasQkv ? wrap(w.wv()[l], qkv, null, inputMajor, extra) : w.wv()[l];
+            wo[l] = hasO ? wrap(w.wo()[l], o, counters[l][SiteKind.ATTN_OUTPUT.ordinal()], inputMajor, extra) : w.wo()[l];
+            if (th.method().equals("cats")) {
+                SparseInputMatrix.ColumnKernel cols = inputMajor && dn.active() ? SparseInputMatrix.ColumnKernel.build(w.wDown()[l]) : null;
+                if (cols != null) extra[0] += cols.byteSize();
+                CatsMlp mlp = new CatsMlp(w.wGate()[l], w.wUp()[l], w.wDown()[l], cols, dn.threshold, counters[l][SiteKind.FFN_DOWN.ordinal()]);
+                gate[l] = mlp.gate; up[l] = mlp.up; down[l] = mlp.down;
+                continue;
+            }
+            gate[l] = wrap(w.wGate()[l], gu, counters[l][SiteKind.FFN_GATE_UP.ordinal()], inputMajor, extra);
+            up[l] = wrap(w.wUp()[l], gu, null, inputMajor, extra);
+            down[l] = wrap(w.wDown()[l], dn, counters[l][SiteKind.FFN_DOWN.ordinal()], inputMajor, extra);
         }
         LlamaWeights sw = new LlamaWeights(w.tokenEmbedding(), w.attnNorm(), wq, wk, wv, wo, w.qBias(), w.kBias(), w.vBias(),
                 w.ffnNorm(), gate, down, up, w.finalNorm(), w.output());
@@ -55,12 +63,22 @@ public final class SparseModel {
         return new SparseModel(m, th, counters, extra[0]);
     }
 
-    private static WeightMatrix wrap(WeightMatrix m, float t, float[] scale, SkipCounter counter, boolean inputMajor, long[] extra) {
-        SparseInputMatrix.ColumnKernel cols = null;
-        if (inputMajor && t > 0 && m.dtype() == DType.F32) cols = SparseInputMatrix.ColumnKernel.of(InputMajorF32.of(m));
-        if (inputMajor && t > 0 && m.dtype() == DType.Q8_0) cols = SparseInputMatrix.ColumnKernel.of(InputMajorQ8.of(m));
+    /** One site's rule: a threshold, with WINA's column norms or CHESS's per-channel thresholds. */
+    private record Criterion(float threshold, float[] scale, float[] channels) {
+        static Criterion of(Thresholds th, int l, SiteKind k, float[][][] scales) {
+            Thresholds.Site s = th.site(l, k);
+            if (s == null) return new Criterion(0f, null, null);
+            return new Criterion(s.threshold(), scales[l][k.ordinal()], s.channels());
+        }
+
+        /** Whether any input can be skipped. */
+        boolean active() { return threshold > 0; }
+    }
+
+    private static WeightMatrix wrap(WeightMatrix m, Criterion c, SkipCounter counter, boolean inputMajor, long[] extra) {
+        SparseInputMatrix.ColumnKernel cols = inputMajor && c.active() ? SparseInputMatrix.ColumnKernel.build(m) : null;
         if (cols != null) extra[0] += cols.byteSize();
-        return new SparseInputMatrix(m, cols, t, scale, counter);
+        return new SparseInputMatrix(m, cols, c.threshold, c.channels == null ? c.scale : null, c.channels, counter);
     }
 
     public LlamaModel model() { return model; }
@@ -77,9 +95,10 @@ public final class SparseModel {
         LlamaWeights w = model.weights();
         double skipped = 0, total = 0;
         for (int l = 0; l < counters.length; l++) {
+            boolean cats = thresholds.method().equals("cats");   // its ffn_down site skips the rows of up and the columns of down
             double[] bytes = {
                     w.wq()[l].byteSize() + w.wk()[l].byteSize() + w.wv()[l].byteSize(), w.wo()[l].byteSize(),
-                    w.wGate()[l].byteSize() + w.wUp()[l].byteSize(), w.wDown()[l].byteSize()};
+                    w.wGate()[l].byteSize() + (cats ? 0 : w.wUp()[l].byteSize()), w.wDown()[l].byteSize() + (cats ? w.wUp()[l].byteSize() : 0)};
             for (SiteKind k : SiteKind.values()) {
                 double s = counters[l][k.ordinal()].sparsity();
                 total += bytes[k.ordinal()];
@@ -89,29 +108,33 @@ public final class SparseModel {
         return total == 0 ? 0 : skipped / total;
     }
 
-    /** Per site: name, threshold, calibrated and measured sparsity (fraction of inputs skipped). */
+    /**
+     * Per site of the thresholds file: name, threshold, target, calibrated and measured sparsity (fraction of
+     * inputs skipped; for cats, of the gate entries whose up row and down column were skipped).
+     */
     public List<Map<String, Object>> measured() {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (int l = 0; l < counters.length; l++)
-            for (SiteKind k : SiteKind.values()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", k.siteName(l));
-                m.put("threshold", thresholds.threshold(l, k));
-                double cal = Double.NaN;
-                for (Thresholds.Site s : thresholds.sites()) if (s.layer() == l && s.kind() == k) cal = s.calibratedSparsity();
-                m.put("calibrated_sparsity", Double.isNaN(cal) ? null : cal);
-                SkipCounter c = counters[l][k.ordinal()];
-                m.put("measured_sparsity", Double.isNaN(c.sparsity()) ? null : c.sparsity());
-                m.put("inputs_seen", c.seen());
-                out.add(m);
-            }
+        for (Thresholds.Site s : thresholds.sites()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", s.name());
+            m.put("threshold", s.threshold());
+            m.put("target_sparsity", Double.isNaN(s.target()) ? thresholds.target() : s.target());
+            m.put("calibrated_sparsity", Double.isNaN(s.calibratedSparsity()) ? null : s.calibratedSparsity());
+            SkipCounter c = counters[s.layer()][s.kind().ordinal()];
+            m.put("measured_sparsity", Double.isNaN(c.sparsity()) ? null : c.sparsity());
+            m.put("inputs_seen", c.seen());
+            out.add(m);
+        }
         return out;
     }
 
-    /** Mean measured sparsity over the sites that saw inputs. */
+    /** Mean measured sparsity over the sites of the thresholds file that saw inputs. */
     public double meanMeasured() {
-        double s = 0; int n = 0;
-        for (SkipCounter[] row : counters) for (SkipCounter c : row) if (c.seen() > 0) { s += c.sparsity(); n++; }
-        return n == 0 ? Double.NaN : s / n;
+        double sum = 0; int n = 0;
+        for (Thresholds.Site s : thresholds.sites()) {
+            SkipCounter c = counters[s.layer()][s.kind().ordinal()];
+            if (c.seen() > 0) { sum += c.sparsity(); n++; }
+        }
+        return n == 0 ? Double.NaN : sum / n;
     }
 }

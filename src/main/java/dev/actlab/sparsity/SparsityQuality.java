@@ -41,11 +41,15 @@ public final class SparsityQuality {
     private SparsityQuality() {}
 
     public static Result run(LlamaModel m, String method, CalibrationText calib, int[] eval, int ctx, double[] levels, Progress progress) throws IOException {
+        return run(m, method, "uniform", calib, eval, ctx, levels, progress);
+    }
+
+    public static Result run(LlamaModel m, String method, String allocation, CalibrationText calib, int[] eval, int ctx, double[] levels, Progress progress) throws IOException {
         int window = Math.min(ctx, m.config().contextLength());
         double dense = Perplexity.run(m, eval, window, Hooks.none(), null, null, Progress.NONE).perplexity();
         List<Level> out = new ArrayList<>();
         for (int i = 0; i < levels.length; i++) {
-            Thresholds th = SparsitySpec.calibrate(method, m, calib, levels[i], Progress.NONE);
+            Thresholds th = SparsitySpec.calibrate(method, allocation, m, calib, levels[i], Progress.NONE);
             SparseModel s = SparseModel.of(m, th, false);
             double ppl = Perplexity.run(s.model(), eval, window, Hooks.none(), null, null, Progress.NONE).perplexity();
             out.add(new Level(levels[i], ppl, s.meanMeasured(), s.weightSparsity()));

@@ -15,24 +15,40 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Magnitude thresholds per site: an input x[i] of the site's matmul with |x[i]| < threshold is
- * treated as zero and its weight column is not read. The file {@code sparsify --out} writes and
- * {@code run|ppl|bench --sparsity} reads.
+ * Thresholds per site: an input x[i] of the site's matmul whose criterion falls below the threshold is
+ * treated as zero and its weight column is not read. The criterion is the method's: teal |x[i]|, wina
+ * |x[i]| * ||W[:, i]||, chess |x[i]| against a threshold of its own channel, cats |SiLU(gate[i])| (ffn_down
+ * sites only: the rows of up and the columns of down it skips). The file {@code sparsify --out} writes
+ * and {@code run|ppl|bench --sparsity} reads. Version 2 adds the allocation, per-site targets and
+ * channel thresholds; version 1 files (teal, wina, uniform) are still read.
  *
- * @param method             teal (or another calibration method)
- * @param target             the sparsity the thresholds were calibrated for
+ * @param method             teal, wina, cats or chess
+ * @param allocation         uniform (every site at the target) or greedy (per-site targets averaging it)
+ * @param target             the sparsity the thresholds were calibrated for (the weight-weighted mean under greedy)
  * @param layers             the model's layer count (the file covers layers x 4 sites)
  * @param calibrationTokens  tokens of calibration text
  * @param calibrationSource  what the text was (a file, "built-in", "random tokens")
  */
-public record Thresholds(String method, double target, int layers, int calibrationTokens, String calibrationSource,
+public record Thresholds(String method, String allocation, double target, int layers, int calibrationTokens, String calibrationSource,
                          List<Site> sites) {
     public static final String FORMAT = "actlab-sparsity-thresholds";
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+    public static final java.util.List<String> METHODS = java.util.List.of("teal", "wina", "cats", "chess");
 
-    /** @param calibratedSparsity fraction of calibration inputs below the threshold */
-    public record Site(int layer, SiteKind kind, float threshold, double calibratedSparsity) {
+    /**
+     * @param threshold          the site's threshold (chess: the largest of its channels')
+     * @param calibratedSparsity fraction of calibration inputs below the threshold
+     * @param target             the site's target sparsity (NaN when not recorded)
+     * @param channels           chess: one threshold per input channel; null otherwise
+     */
+    public record Site(int layer, SiteKind kind, float threshold, double calibratedSparsity, double target, float[] channels) {
+        public Site(int layer, SiteKind kind, float threshold, double calibratedSparsity) { this(layer, kind, threshold, calibratedSparsity, Double.NaN, null); }
         public String name() { return kind.siteName(layer); }
+    }
+
+    /** Version-1 shape: uniform allocation. */
+    public Thresholds(String method, double target, int layers, int calibrationTokens, String calibrationSource, List<Site> sites) {
+        this(method, "uniform", target, layers, calibrationTokens, calibrationSource, sites);
     }
 
     public Thresholds {
@@ -41,8 +57,14 @@ public record Thresholds(String method, double target, int layers, int calibrati
 
     /** The threshold of a site, 0 (nothing skipped) when the file has none for it. */
     public float threshold(int layer, SiteKind kind) {
-        for (Site s : sites) if (s.layer == layer && s.kind == kind) return s.threshold;
-        return 0f;
+        Site s = site(layer, kind);
+        return s == null ? 0f : s.threshold;
+    }
+
+    /** The site of the file, or null (the site stays dense). */
+    public Site site(int layer, SiteKind kind) {
+        for (Site s : sites) if (s.layer == layer && s.kind == kind) return s;
+        return null;
     }
 
     public Map<String, Object> toJson() {
@@ -50,6 +72,7 @@ public record Thresholds(String method, double target, int layers, int calibrati
         j.put("format", FORMAT);
         j.put("version", VERSION);
         j.put("method", method);
+        j.put("allocation", allocation);
         j.put("target_sparsity", target);
         j.put("layers", layers);
         j.put("calibration_tokens", calibrationTokens);
@@ -62,6 +85,8 @@ public record Thresholds(String method, double target, int layers, int calibrati
             m.put("input_of", site.kind.id);
             m.put("threshold", site.threshold);
             m.put("calibrated_sparsity", site.calibratedSparsity);
+            if (!Double.isNaN(site.target)) m.put("target_sparsity", site.target);
+            if (site.channels != null) m.put("channel_thresholds", site.channels);
             s.add(m);
         }
         j.put("sites", s);
@@ -84,9 +109,11 @@ public record Thresholds(String method, double target, int layers, int calibrati
         String format = text(file, root, "format");
         if (!FORMAT.equals(format)) throw new FormatException(file, "format", -1, "is \"" + format + "\", expected \"" + FORMAT + "\"");
         int version = integer(file, root, "version");
-        if (version != VERSION) throw new FormatException(file, "version", -1, "is " + version + ", this actlab reads version " + VERSION);
+        if (version != 1 && version != VERSION) throw new FormatException(file, "version", -1, "is " + version + ", this actlab reads versions 1 and " + VERSION);
         String method = text(file, root, "method");
-        if (!method.equals("teal") && !method.equals("wina")) throw new FormatException(file, "method", -1, "is \"" + method + "\", expected teal or wina");
+        if (!METHODS.contains(method)) throw new FormatException(file, "method", -1, "is \"" + method + "\", expected one of " + String.join(", ", METHODS));
+        String allocation = root.has("allocation") ? text(file, root, "allocation") : "uniform";
+        if (!allocation.equals("uniform") && !allocation.equals("greedy")) throw new FormatException(file, "allocation", -1, "is \"" + allocation + "\", expected uniform or greedy");
         double target = number(file, root, "target_sparsity");
         if (!(target >= 0 && target < 1)) throw new FormatException(file, "target_sparsity", -1, "is " + target + ", must be in [0, 1)");
         int layers = integer(file, root, "layers");
@@ -108,11 +135,26 @@ public record Thresholds(String method, double target, int layers, int calibrati
             double t = number(file, s, at, "threshold");
             if (!(t >= 0) || !Double.isFinite(t)) throw new FormatException(file, at + ".threshold", -1, "is " + t + ", must be a finite number >= 0");
             double cal = s.has("calibrated_sparsity") ? number(file, s, at, "calibrated_sparsity") : Double.NaN;
+            double siteTarget = s.has("target_sparsity") ? number(file, s, at, "target_sparsity") : Double.NaN;
+            if (method.equals("cats") && kind != SiteKind.FFN_DOWN)
+                throw new FormatException(file, at + ".input_of", -1, "is \"" + kindId + "\": cats thresholds SiLU(gate), the input of ffn_down only");
+            float[] channels = null;
+            JsonNode ch = s.get("channel_thresholds");
+            if (method.equals("chess")) {
+                if (ch == null || !ch.isArray() || ch.isEmpty()) throw new FormatException(file, at + ".channel_thresholds", -1, "missing: chess needs one threshold per input channel");
+                channels = new float[ch.size()];
+                for (int c = 0; c < channels.length; c++) {
+                    JsonNode v = ch.get(c);
+                    if (v == null || !v.isNumber() || !(v.asDouble() >= 0) || !Double.isFinite(v.asDouble()))
+                        throw new FormatException(file, at + ".channel_thresholds[" + c + "]", -1, "is " + v + ", must be a finite number >= 0");
+                    channels[c] = (float) v.asDouble();
+                }
+            }
             for (Site prev : sites)
                 if (prev.layer == layer && prev.kind == kind) throw new FormatException(file, at, -1, "site " + kind.siteName(layer) + " is given twice");
-            sites.add(new Site(layer, kind, (float) t, cal));
+            sites.add(new Site(layer, kind, (float) t, cal, siteTarget, channels));
         }
-        return new Thresholds(method, target, layers, tokens, source, sites);
+        return new Thresholds(method, allocation, target, layers, tokens, source, sites);
     }
 
     /** Checks that the file fits a model of this many layers. */

@@ -80,9 +80,35 @@ public final class InputMajorQ8 {
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
             int j = 0;
             while (j < nnz) {
-                int b = idx[j] >> 5;
+                int b = idx[j] >> 5, end = j;
+                while (end < nnz && (idx[end] >> 5) == b) end++;
                 java.util.Arrays.fill(acc, 0, n, 0f);
-                for (; j < nnz && (idx[j] >> 5) == b; j++) {
+                // four kept columns per pass over the tile: acc is loaded and stored once per four kept columns,
+                // not once per column; the chain of each output keeps the order of idx
+                for (; j + 4 <= end; j += 4) {
+                    int c0 = idx[j], c1 = idx[j + 1], c2 = idx[j + 2], c3 = idx[j + 3];
+                    FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
+                    FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]), x3 = FloatVector.broadcast(S, x[xOff + c3]);
+                    int b0 = c0 * rows + t0, b1 = c1 * rows + t0, b2 = c2 * rows + t0, b3 = c3 * rows + t0;
+                    int r = 0;
+                    for (; r < vEnd; r += L) {
+                        FloatVector a = FloatVector.fromArray(S, acc, r);
+                        a = ((FloatVector) ByteVector.fromArray(BS, q, b0 + r).convertShape(VectorOperators.B2F, S, 0)).fma(x0, a);
+                        a = ((FloatVector) ByteVector.fromArray(BS, q, b1 + r).convertShape(VectorOperators.B2F, S, 0)).fma(x1, a);
+                        a = ((FloatVector) ByteVector.fromArray(BS, q, b2 + r).convertShape(VectorOperators.B2F, S, 0)).fma(x2, a);
+                        a = ((FloatVector) ByteVector.fromArray(BS, q, b3 + r).convertShape(VectorOperators.B2F, S, 0)).fma(x3, a);
+                        a.intoArray(acc, r);
+                    }
+                    for (; r < n; r++) {
+                        float a = acc[r];
+                        a = Math.fma(q[b0 + r], x[xOff + c0], a);
+                        a = Math.fma(q[b1 + r], x[xOff + c1], a);
+                        a = Math.fma(q[b2 + r], x[xOff + c2], a);
+                        a = Math.fma(q[b3 + r], x[xOff + c3], a);
+                        acc[r] = a;
+                    }
+                }
+                for (; j < end; j++) {
                     int c = idx[j], base = c * rows + t0;
                     float xc = x[xOff + c];
                     FloatVector xv = FloatVector.broadcast(S, xc);

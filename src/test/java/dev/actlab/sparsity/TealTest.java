@@ -136,8 +136,8 @@ class TealTest {
     @Test
     void unimplementedMethodIsRefusedByName() throws Exception {
         LlamaModel m = Llama2cReader.read(Shared.stories260K());
-        var e = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("cats:0.5", m, null, 64, Progress.NONE));
-        assertTrue(e.getMessage().contains("cats"), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("rsparse:0.5", m, null, 64, Progress.NONE));
+        assertTrue(e.getMessage().contains("rsparse"), e.getMessage());
         var e2 = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("teal:half", m, null, 64, Progress.NONE));
         assertTrue(e2.getMessage().contains("half"), e2.getMessage());
     }

@@ -53,7 +53,7 @@ public final class TwoFourCompression {
 
     /** m compressed when it is float32 and 2:4 (counts[0]++, bytes before/after added), else m; counts[1] counts F32 candidates. */
     private static WeightMatrix compressed(WeightMatrix m, int[] counts, long[] bytes) {
-        if (m instanceof TwoFourF32Matrix || m.dtype() != DType.F32) return m;
+        if (m == null || m instanceof TwoFourF32Matrix || m.dtype() != DType.F32) return m;   // null: a plain MLP has no gate
         counts[1]++;
         if (!TwoFourF32Matrix.isTwoFour(m)) return m;
         TwoFourF32Matrix t = TwoFourF32Matrix.of(m);
