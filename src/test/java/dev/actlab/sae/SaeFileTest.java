@@ -106,7 +106,7 @@ class SaeFileTest {
     @Test void jumpReluAndBatchTopKRoundTripBitExactInSaeLensLayout(@TempDir Path dir) throws Exception {
         for (SaeConfig.Architecture a : new SaeConfig.Architecture[]{SaeConfig.Architecture.JUMPRELU, SaeConfig.Architecture.BATCHTOPK}) {
             Path d = dir.resolve(a.cliName());
-            Sae s = random(new SaeConfig(a, 12, 48, 5, "blocks.1.hook_resid_post", 1, true, "m"), 4);
+            Sae s = random(new SaeConfig(a, 12, 48, a.usesK() ? 5 : 1, "blocks.1.hook_resid_post", 1, true, "m"), 4);
             if (a == SaeConfig.Architecture.BATCHTOPK) java.util.Arrays.fill(s.threshold, 0.123f);   // one global threshold
             SaeFile.write(s, d, 64);
             Sae t = SaeFile.read(d);
