@@ -114,6 +114,7 @@ public final class SaeTrainer {
         if (ck.resume()) {
             SaeCheckpoint.State st = SaeCheckpoint.load(ck.file(), src.describe() + " at " + hookName, o, dIn, sae.threshold, adam, sinceFired);
             first = st.steps(); scale = st.scale();
+            if (first >= o.tokens() / B) throw new IllegalArgumentException("--resume: " + ck.file() + " has done " + first + " steps already; raise --tokens to continue");
             long d0 = System.nanoTime();
             for (long r = 0; r < first; r++) src.next(x, B);   // replay the rows already trained on
             dataNanos += System.nanoTime() - d0;
