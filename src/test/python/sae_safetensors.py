@@ -30,6 +30,8 @@ def check(d):
         f = np.zeros_like(pre)
         top = np.argsort(-pre, axis=1, kind="stable")[:, :k]
         np.put_along_axis(f, top, np.maximum(np.take_along_axis(pre, top, axis=1), 0), axis=1)
+    elif cfg["architecture"] == "jumprelu":
+        f = np.maximum(pre, 0) * (pre > t["threshold"].astype(np.float64))
     else:
         f = np.maximum(pre, 0)
     recon = f @ w_dec + b_dec

@@ -49,7 +49,7 @@ final class SaeEvalCommand implements Callable<Integer> {
     }
 
     static void print(PrintWriter w, Sae s, SaeEval.Result r) {
-        w.printf(Locale.ROOT, "%s %s, d_in %d, d_sae %d on %d tokens (%d windows)%n", s.cfg.hookName(), s.cfg.architecture().saeLensName(), s.dIn(), s.dSae(), r.rows(), r.windows());
+        w.printf(Locale.ROOT, "%s %s, d_in %d, d_sae %d on %d tokens (%d windows)%n", s.cfg.hookName(), s.cfg.architecture().cliName(), s.dIn(), s.dSae(), r.rows(), r.windows());
         w.printf(Locale.ROOT, "L0 %.2f   MSE %.5g   FVU %.4f (explained variance %.4f)   dead %.3f   dense (>10%% of tokens) %.3f%n",
                 r.l0(), r.mse(), r.fvu(), r.explainedVariance(), r.deadFraction(), r.denseFraction());
         w.printf(Locale.ROOT, "CE loss: clean %.4f   spliced %.4f   zero-ablated %.4f   recovered %.4f   KL(clean||spliced) %.4f%n",
@@ -61,7 +61,7 @@ final class SaeEvalCommand implements Callable<Integer> {
         j.put("model", model);
         j.put("text", text);
         j.put("hook_name", s.cfg.hookName());
-        j.put("architecture", s.cfg.architecture().saeLensName());
+        j.put("architecture", s.cfg.architecture().cliName());
         j.put("d_in", s.dIn());
         j.put("d_sae", s.dSae());
         j.put("tokens", r.rows());

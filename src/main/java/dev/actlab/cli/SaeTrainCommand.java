@@ -11,6 +11,7 @@ import dev.actlab.sae.ModelActivations;
 import dev.actlab.sae.SaeConfig;
 import dev.actlab.sae.SaeFile;
 import dev.actlab.sae.SaeTrainer;
+import dev.actlab.sae.StopOnSignal;
 import dev.actlab.sae.StoreActivations;
 import dev.actlab.tensor.Parallel;
 import java.io.PrintWriter;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "train", mixinStandardHelpOptions = true, description = {"Train a sparse autoencoder on one site's activations with Adam: TopK (with the AuxK loss on dead latents) or ReLU with an L1 penalty; decoder rows unit norm, b_dec from the geometric median of the first batch.",
+@Command(name = "train", mixinStandardHelpOptions = true, description = {"Train a sparse autoencoder on one site's activations with Adam: TopK (with the AuxK loss on dead latents), BatchTopK (the k x batch largest activations of the whole batch; at inference one global threshold, a running mean of each batch's smallest kept activation), JumpReLU (a threshold per latent trained by a straight-through estimator with a rectangle kernel of width --bandwidth, and an L0 penalty --l1) or ReLU with an L1 penalty; decoder rows unit norm, b_dec from the geometric median of the first batch.",
+        "Saves OUT/checkpoint.bin every --save-every steps and on Ctrl-C; --resume continues it to the same weights an uninterrupted run gives (the rows already used are replayed).",
         "Rows come straight from the model (--text/--corpus; windows of --ctx tokens, BOS left out, drawn at random from a pool) or from a capture store (--store, shuffled). Writes SAELens' layout: OUT/cfg.json and OUT/sae_weights.safetensors, plus OUT/training.json."})
 final class SaeTrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -41,14 +43,18 @@ final class SaeTrainCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
 
     @Option(names = "--site", defaultValue = "blocks.2.hook_resid_post", description = "Hook site (default ${DEFAULT-VALUE}).") String site;
-    @Option(names = "--arch", defaultValue = "topk", description = "topk or relu (default ${DEFAULT-VALUE}).") String arch;
+    @Option(names = "--arch", defaultValue = "topk", description = "topk, batchtopk, jumprelu or relu (default ${DEFAULT-VALUE}).") String arch;
     @Option(names = "--k", defaultValue = "32", description = "Active latents per token for topk (default ${DEFAULT-VALUE}).") int k;
     @Option(names = "--expansion", defaultValue = "8", description = "d_sae / d_in (default ${DEFAULT-VALUE}).") int expansion;
     @Option(names = "--tokens", defaultValue = "1000000", description = "Training tokens (rows) (default ${DEFAULT-VALUE}).") long tokens;
     @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default ${DEFAULT-VALUE}).") double lr;
     @Option(names = "--batch", defaultValue = "4096", description = "Rows per step (default ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the initialisation and the row order (default ${DEFAULT-VALUE}).") long seed;
-    @Option(names = "--l1", defaultValue = "1.0", description = "relu: L1 coefficient on the activations (inputs scaled to mean norm sqrt(d_in)) (default ${DEFAULT-VALUE}).") double l1;
+    @Option(names = "--l1", defaultValue = "1.0", description = "relu: L1 coefficient on the activations (inputs scaled to mean norm sqrt(d_in)); jumprelu: the L0 coefficient (default ${DEFAULT-VALUE}).") double l1;
+    @Option(names = "--bandwidth", defaultValue = "0.001", description = "jumprelu: the straight-through estimator's kernel width (default ${DEFAULT-VALUE}).") double bandwidth;
+    @Option(names = "--theta-init", defaultValue = "0.001", description = "jumprelu: initial threshold (default ${DEFAULT-VALUE}).") double thetaInit;
+    @Option(names = "--save-every", defaultValue = "500", description = "Steps between checkpoints (default ${DEFAULT-VALUE}).") long saveEvery;
+    @Option(names = "--resume", description = "Continue the run checkpointed in --out (same flags and text).") boolean resume;
     @Option(names = "--dead-after", defaultValue = "1000000", description = "Tokens without firing after which a latent counts as dead (default ${DEFAULT-VALUE}).") long deadAfter;
     @Option(names = "--ctx", defaultValue = "128", description = "--text/--corpus: tokens per window, BOS included (default ${DEFAULT-VALUE}).") int ctx;
     @Option(names = "--pool", defaultValue = "65536", description = "--text/--corpus: rows kept to draw batches from (default ${DEFAULT-VALUE}).") int pool;
@@ -58,7 +64,11 @@ final class SaeTrainCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         threads.apply();
         SaeConfig.Architecture a = SaeConfig.Architecture.parse(arch);
-        SaeTrainer.Options o = new SaeTrainer.Options(a, k, expansion, lr, batch, tokens, seed, a == SaeConfig.Architecture.RELU ? l1 : 0, 1.0 / 32, 0, deadAfter, logEvery);
+        boolean penalised = a == SaeConfig.Architecture.RELU || a == SaeConfig.Architecture.JUMPRELU;
+        SaeTrainer.Options o = new SaeTrainer.Options(a, k, expansion, lr, batch, tokens, seed, penalised ? l1 : 0, 1.0 / 32, 0, deadAfter, logEvery, bandwidth, thetaInit);
+        Path ckpt = out.resolve(SaeTrainer.CHECKPOINT);
+        if (resume != java.nio.file.Files.isRegularFile(ckpt))
+            throw new IllegalArgumentException(resume ? "--resume: " + ckpt + " does not exist" : ckpt + " already holds a checkpoint: pass --resume, or choose another --out");
         ActivationSource src;
         String modelName;
         if (input.store != null) {
@@ -72,11 +82,16 @@ final class SaeTrainCommand implements Callable<Integer> {
             modelName = m.source();
         }
         PrintWriter err = spec.commandLine().getErr();
-        err.println("sae train: " + src.describe() + ", " + a.saeLensName() + (a == SaeConfig.Architecture.TOPK ? " k " + k : " l1 " + l1)
+        err.println("sae train: " + src.describe() + ", " + a.cliName() + (a.usesK() ? " k " + k : " l1 " + l1)
                 + ", d_sae " + src.width() * expansion + ", " + tokens + " tokens in batches of " + batch);
-        SaeTrainer.Result r = SaeTrainer.train(src, site, HookSite.layerOf(site), modelName, o, Parallel.shared(), new ProgressBar("sae", "tokens", err),
-                s -> err.printf(Locale.ROOT, "%nstep %d  tokens %d  loss %.4f  aux %.4f  FVU %.4f  L0 %.1f  dead %.3f%n",
-                        s.step(), s.tokens(), s.loss(), s.auxLoss(), s.fvu(), s.l0(), s.deadFraction()));
+        SaeTrainer.Result r;
+        try (StopOnSignal stop = new StopOnSignal()) {
+            r = SaeTrainer.train(src, site, HookSite.layerOf(site), modelName, o, Parallel.shared(), new ProgressBar("sae", "tokens", err),
+                    s -> err.printf(Locale.ROOT, "%nstep %d  tokens %d  loss %.4f  aux %.4f  FVU %.4f  L0 %.1f  dead %.3f%n",
+                            s.step(), s.tokens(), s.loss(), s.auxLoss(), s.fvu(), s.l0(), s.deadFraction()),
+                    new SaeTrainer.Checkpointing(ckpt, saveEvery, resume, stop::requested));
+            if (r.stopped()) { err.printf("%ninterrupted: checkpoint at step %d saved in %s; continue with --resume%n", r.steps(), ckpt); return 130; }
+        }
         SaeFile.write(r.sae(), out, ctx);
         Map<String, Object> j = report(r, src.describe(), out);
         AtomicFile.writeString(out.resolve("training.json"), Json.write(j));
@@ -93,23 +108,12 @@ final class SaeTrainCommand implements Callable<Integer> {
 
     static Map<String, Object> report(SaeTrainer.Result r, String source, Path out) {
         Map<String, Object> j = new LinkedHashMap<>();
-        j.put("out", out.toString());
-        j.put("source", source);
-        j.put("architecture", r.sae().cfg.architecture().saeLensName());
-        j.put("d_in", r.sae().dIn());
-        j.put("d_sae", r.sae().dSae());
-        j.put("k", r.sae().cfg.k());
-        j.put("hook_name", r.sae().cfg.hookName());
-        j.put("steps", r.steps());
-        j.put("tokens", r.tokens());
-        j.put("seconds", r.seconds());
-        j.put("tokens_per_second", r.tokens() / r.seconds());
-        j.put("data_seconds", r.dataSeconds());
-        j.put("sae_tokens_per_second", r.tokens() / (r.seconds() - r.dataSeconds()));
-        j.put("encoder_gflops", r.encoderGflops());
-        j.put("input_scale", r.scale());
-        j.put("final", r.last());
-        j.put("history", r.history());
+        Object[] kv = {"out", out.toString(), "source", source, "architecture", r.sae().cfg.architecture().cliName(), "d_in", r.sae().dIn(),
+                "d_sae", r.sae().dSae(), "k", r.sae().cfg.k(), "hook_name", r.sae().cfg.hookName(), "steps", r.steps(), "tokens", r.tokens(),
+                "seconds", r.seconds(), "tokens_per_second", r.tokens() / r.seconds(), "data_seconds", r.dataSeconds(),
+                "sae_tokens_per_second", r.tokens() / (r.seconds() - r.dataSeconds()), "encoder_gflops", r.encoderGflops(),
+                "input_scale", r.scale(), "final", r.last(), "history", r.history()};
+        for (int i = 0; i < kv.length; i += 2) j.put((String) kv[i], kv[i + 1]);
         return j;
     }
 }

@@ -21,6 +21,14 @@ final class Adam {
 
     float[] grad(int i) { return grads[i]; }
 
+    /** For checkpoints: the arrays, first and second moments, and steps taken. */
+    int arrays() { return params.length; }
+    float[] param(int i) { return params[i]; }
+    float[] firstMoment(int i) { return m[i]; }
+    float[] secondMoment(int i) { return v[i]; }
+    int steps() { return t; }
+    void restoreSteps(int steps) { t = steps; }
+
     void zeroGrad() {
         for (float[] g : grads) par.forRange(g.length, 1 << 14, (from, to) -> Arrays.fill(g, from, to, 0f));
     }

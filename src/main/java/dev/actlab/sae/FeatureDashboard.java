@@ -34,7 +34,7 @@ public final class FeatureDashboard {
                 .append(TokenHeat.CSS)
                 .append("input{font-size:1em;width:20em}</style></head><body>\n");
         b.append(String.format(Locale.ROOT, "<h1>%s, %s, d_sae %d</h1><p>%d tokens: L0 %.2f, FVU %.4f, CE loss recovered %.4f, dead %.3f. %d features shown, rarest first.</p>\n",
-                esc(sae.cfg.hookName()), sae.cfg.architecture().saeLensName(), sae.dSae(), r.rows(), r.l0(), r.fvu(), r.ceRecovered(), r.deadFraction(), feats.size()));
+                esc(sae.cfg.hookName()), sae.cfg.architecture().cliName(), sae.dSae(), r.rows(), r.l0(), r.fvu(), r.ceRecovered(), r.deadFraction(), feats.size()));
         b.append("<p>Search by token: <input id=\"q\" oninput=\"for(const d of document.querySelectorAll('.f'))d.style.display=!this.value||d.dataset.t.includes(this.value)?'':'none'\"></p>\n");
         TokenText text = new TokenText(tok);
         for (int f : feats) {

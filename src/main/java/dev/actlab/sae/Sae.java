@@ -7,7 +7,10 @@ import java.util.Arrays;
 /**
  * A sparse autoencoder at one hook site, as SAELens defines it:
  * {@code f = act((x - b_dec) W_enc + b_enc)}, {@code x_hat = f W_dec + b_dec}, where act is
- * ReLU ({@code relu}) or ReLU of the k largest pre-activations ({@code topk}).
+ * ReLU ({@code relu}), ReLU of the k largest pre-activations ({@code topk}), or JumpReLU
+ * {@code f_i = pre_i H(pre_i - theta_i)} with a threshold per latent ({@code jumprelu}; also
+ * {@code batchtopk} at inference, whose thresholds all equal the one global threshold estimated in
+ * training, as Bussmann et al. 2024 do).
  *
  * <p>W_enc is kept transposed here, [d_sae, d_in] (a latent's encoder direction is a contiguous
  * row, as in EleutherAI sparsify's {@code encoder.weight}); the dense encoder product is
@@ -22,16 +25,22 @@ public final class Sae {
     /** [d_sae, d_in]: row i is latent i's decoder direction. */
     public final float[] wDec;
     public final float[] bDec;
+    /** [d_sae]: JumpReLU's (and inference BatchTopK's) threshold theta per latent; unused (zeros) by relu and topk. */
+    public final float[] threshold;
 
     public Sae(SaeConfig cfg) {
         this(cfg, new float[cfg.dSae() * cfg.dIn()], new float[cfg.dSae()], new float[cfg.dSae() * cfg.dIn()], new float[cfg.dIn()]);
     }
 
     public Sae(SaeConfig cfg, float[] wEncT, float[] bEnc, float[] wDec, float[] bDec) {
+        this(cfg, wEncT, bEnc, wDec, bDec, new float[cfg.dSae()]);
+    }
+
+    public Sae(SaeConfig cfg, float[] wEncT, float[] bEnc, float[] wDec, float[] bDec, float[] threshold) {
         int dIn = cfg.dIn(), dSae = cfg.dSae();
-        if (wEncT.length != dSae * dIn || bEnc.length != dSae || wDec.length != dSae * dIn || bDec.length != dIn)
+        if (wEncT.length != dSae * dIn || bEnc.length != dSae || wDec.length != dSae * dIn || bDec.length != dIn || threshold.length != dSae)
             throw new IllegalArgumentException("SAE weights do not fit d_in " + dIn + ", d_sae " + dSae);
-        this.cfg = cfg; this.wEncT = wEncT; this.bEnc = bEnc; this.wDec = wDec; this.bDec = bDec;
+        this.cfg = cfg; this.wEncT = wEncT; this.bEnc = bEnc; this.wDec = wDec; this.bDec = bDec; this.threshold = threshold;
     }
 
     public int dIn() { return cfg.dIn(); }
@@ -64,6 +73,7 @@ public final class Sae {
             int m = switch (cfg.architecture()) {
                 case TOPK -> TopK.select(pre, r * dSae, dSae, cfg.k(), idx, val);
                 case RELU -> relu(pre, r * dSae, dSae, idx, val);
+                case JUMPRELU, BATCHTOPK -> jump(pre, r * dSae, dSae, threshold, idx, val);
             };
             code.setRow(r, Arrays.copyOf(idx, m), Arrays.copyOf(val, m));
         }
@@ -75,6 +85,16 @@ public final class Sae {
         for (int i = 0; i < dSae; i++) {
             float v = pre[off + i];
             if (v > 0) { idx[m] = i; val[m++] = v; }
+        }
+        return m;
+    }
+
+    /** SAELens' JumpReLU: ReLU(pre) where pre > theta, else 0. */
+    static int jump(float[] pre, int off, int dSae, float[] theta, int[] idx, float[] val) {
+        int m = 0;
+        for (int i = 0; i < dSae; i++) {
+            float v = pre[off + i];
+            if (v > 0 && v > theta[i]) { idx[m] = i; val[m++] = v; }
         }
         return m;
     }
@@ -100,5 +120,5 @@ public final class Sae {
     /** Reconstruction of rows x [n, d_in]. */
     public float[] reconstruct(float[] x, int n, Parallel par) { return decode(encode(x, n, par)); }
 
-    public Sae copy() { return new Sae(cfg, wEncT.clone(), bEnc.clone(), wDec.clone(), bDec.clone()); }
+    public Sae copy() { return new Sae(cfg, wEncT.clone(), bEnc.clone(), wDec.clone(), bDec.clone(), threshold.clone()); }
 }

@@ -16,7 +16,11 @@ import java.nio.file.Path;
 
 /**
  * SAE directories the field exchanges. SAELens: {@code cfg.json} and {@code sae_weights.safetensors}
- * with W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in] (written and read).
+ * with W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in], and for JumpReLU
+ * threshold [d_sae] (written and read). A BatchTopK SAE is written as SAELens saves one for
+ * inference: architecture "jumprelu" with every threshold equal to the global threshold estimated in
+ * training; cfg.json also keeps {@code k} and {@code "actlab_architecture": "batchtopk"}, so that
+ * actlab reads it back as BatchTopK (other readers see a JumpReLU SAE that encodes identically).
  * EleutherAI sparsify: {@code cfg.json} (k, num_latents or expansion_factor, d_in) and
  * {@code sae.safetensors} with encoder.weight [d_sae, d_in], encoder.bias, W_dec, b_dec (read).
  */
@@ -38,6 +42,8 @@ public final class SaeFile {
                 .addF32("b_enc", sae.bEnc, dSae)
                 .addF32("W_dec", sae.wDec, dSae, dIn)
                 .addF32("b_dec", sae.bDec, dIn);
+        boolean jump = c.architecture() == SaeConfig.Architecture.JUMPRELU || c.architecture() == SaeConfig.Architecture.BATCHTOPK;
+        if (jump) w.addF32("threshold", sae.threshold, dSae);
         AtomicFile.write(dir.resolve(WEIGHTS), w::write);
         ObjectNode j = JSON.createObjectNode();
         j.put("architecture", c.architecture().saeLensName());
@@ -51,7 +57,9 @@ public final class SaeFile {
         j.putNull("hook_head_index");
         j.put("activation_fn_str", c.architecture() == SaeConfig.Architecture.TOPK ? "topk" : "relu");
         ObjectNode kw = j.putObject("activation_fn_kwargs");
-        if (c.architecture() == SaeConfig.Architecture.TOPK) { kw.put("k", c.k()); j.put("k", c.k()); }
+        if (c.architecture() == SaeConfig.Architecture.TOPK) kw.put("k", c.k());
+        if (c.architecture().usesK()) j.put("k", c.k());
+        if (c.architecture() == SaeConfig.Architecture.BATCHTOPK) j.put("actlab_architecture", "batchtopk");
         j.put("apply_b_dec_to_input", c.applyBDecToInput());
         j.put("finetuning_scaling_factor", false);
         j.put("normalize_activations", "none");
@@ -79,10 +87,12 @@ public final class SaeFile {
         String arch = text(cfgFile, j, "architecture", "standard");
         SaeConfig.Architecture a;
         try { a = SaeConfig.Architecture.parse(arch); }
-        catch (IllegalArgumentException e) { throw new FormatException(cfgFile, "architecture", 0, "'" + arch + "' is not supported (topk, standard)"); }
+        catch (IllegalArgumentException e) { throw new FormatException(cfgFile, "architecture", 0, "'" + arch + "' is not supported (topk, jumprelu, standard)"); }
+        if (a == SaeConfig.Architecture.BATCHTOPK) throw new FormatException(cfgFile, "architecture", 0, "'batchtopk' is not an SAELens inference architecture (jumprelu with actlab_architecture batchtopk is)");
+        if (a == SaeConfig.Architecture.JUMPRELU && "batchtopk".equals(text(cfgFile, j, "actlab_architecture", ""))) a = SaeConfig.Architecture.BATCHTOPK;
         int dIn = positiveInt(cfgFile, j, "d_in"), dSae = positiveInt(cfgFile, j, "d_sae");
         int k = 0;
-        if (a == SaeConfig.Architecture.TOPK) {
+        if (a.usesK()) {
             JsonNode kn = j.has("k") ? j.get("k") : j.path("activation_fn_kwargs").get("k");
             if (kn == null || !kn.canConvertToInt() || kn.asInt() <= 0 || kn.asInt() > dSae)
                 throw new FormatException(cfgFile, "k", 0, "a topk SAE needs k in [1, d_sae " + dSae + "], found " + kn);
@@ -98,7 +108,8 @@ public final class SaeFile {
         float[] wEnc = f.floats("W_enc", dIn, dSae);
         float[] wEncT = new float[dSae * dIn];
         for (int jn = 0; jn < dIn; jn++) for (int i = 0; i < dSae; i++) wEncT[i * dIn + jn] = wEnc[jn * dSae + i];
-        Sae sae = new Sae(cfg, wEncT, f.floats("b_enc", dSae), f.floats("W_dec", dSae, dIn), f.floats("b_dec", dIn));
+        float[] theta = a == SaeConfig.Architecture.RELU || a == SaeConfig.Architecture.TOPK ? new float[dSae] : f.floats("threshold", dSae);
+        Sae sae = new Sae(cfg, wEncT, f.floats("b_enc", dSae), f.floats("W_dec", dSae, dIn), f.floats("b_dec", dIn), theta);
         finite(f.path(), sae);
         return sae;
     }
@@ -120,7 +131,7 @@ public final class SaeFile {
     }
 
     private static void finite(Path file, Sae s) throws FormatException {
-        check(file, "W_enc", s.wEncT); check(file, "b_enc", s.bEnc); check(file, "W_dec", s.wDec); check(file, "b_dec", s.bDec);
+        check(file, "W_enc", s.wEncT); check(file, "b_enc", s.bEnc); check(file, "W_dec", s.wDec); check(file, "b_dec", s.bDec); check(file, "threshold", s.threshold);
     }
 
     private static void check(Path file, String name, float[] v) throws FormatException {

@@ -4,10 +4,12 @@ import dev.actlab.io.Progress;
 import dev.actlab.tensor.Gemm;
 import dev.actlab.tensor.Parallel;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -34,9 +36,23 @@ public final class SaeTrainer {
      * @param kAux            latents the AuxK loss uses (0: d_in / 2)
      * @param logEvery        steps between {@link Stats} reports
      */
+    /**
+     * @param l1        relu: L1 coefficient; jumprelu: the L0 coefficient lambda
+     * @param bandwidth jumprelu: epsilon, the width of the rectangle kernel of the straight-through estimator
+     * @param thetaInit jumprelu: every threshold's initial value
+     */
     public record Options(SaeConfig.Architecture arch, int k, int expansion, double lr, int batch, long tokens, long seed,
-                          double l1, double auxCoefficient, int kAux, long deadAfterTokens, int logEvery) {
+                          double l1, double auxCoefficient, int kAux, long deadAfterTokens, int logEvery, double bandwidth, double thetaInit) {
+        /** The JumpReLU paper's epsilon and initial threshold (0.001 each). */
+        public static final double BANDWIDTH = 0.001, THETA_INIT = 0.001;
+
+        public Options(SaeConfig.Architecture arch, int k, int expansion, double lr, int batch, long tokens, long seed,
+                       double l1, double auxCoefficient, int kAux, long deadAfterTokens, int logEvery) {
+            this(arch, k, expansion, lr, batch, tokens, seed, l1, auxCoefficient, kAux, deadAfterTokens, logEvery, BANDWIDTH, THETA_INIT);
+        }
+
         public Options {
+            if (!(bandwidth > 0) || !(thetaInit > 0)) throw new IllegalArgumentException("--bandwidth " + bandwidth + " and --theta-init " + thetaInit + " must be positive");
             if (expansion <= 0) throw new IllegalArgumentException("--expansion " + expansion + " must be positive");
             if (!(lr > 0) || lr > 1) throw new IllegalArgumentException("--lr " + lr + " must be in (0, 1]");
             if (batch <= 0) throw new IllegalArgumentException("--batch " + batch + " must be positive");
@@ -53,7 +69,8 @@ public final class SaeTrainer {
     public record Stats(long step, long tokens, double loss, double auxLoss, double fvu, double l0, double deadFraction, double seconds) {}
 
     /** @param dataSeconds time spent waiting for rows (running the model, reading the store), included in seconds */
-    public record Result(Sae sae, List<Stats> history, long steps, long tokens, double seconds, double dataSeconds, double encoderGflop, double scale) {
+    /** @param stopped true when a stop request (Ctrl-C) ended the run before its last step (the checkpoint holds it) */
+    public record Result(Sae sae, List<Stats> history, long steps, long tokens, double seconds, double dataSeconds, double encoderGflop, double scale, boolean stopped) {
         public Stats last() { return history.get(history.size() - 1); }
         /** The encoder product's FLOPs (2 B d_in d_sae per step, the dense part of training) per second of SAE work (data time excluded). */
         public double encoderGflops() { return encoderGflop / (seconds - dataSeconds); }
@@ -61,39 +78,66 @@ public final class SaeTrainer {
 
     private SaeTrainer() {}
 
+    /** The checkpoint's file name in an SAE's output directory. */
+    public static final String CHECKPOINT = "checkpoint.bin";
+
+    /** Where and how often to save a resumable checkpoint, and when to stop early (Ctrl-C); {@link #NONE}: never. */
+    public record Checkpointing(Path file, long everySteps, boolean resume, BooleanSupplier stopRequested) {
+        public static final Checkpointing NONE = new Checkpointing(null, 0, false, () -> false);
+    }
+
     public static Result train(ActivationSource src, String hookName, int hookLayer, String modelName, Options o,
                                Parallel par, Progress progress, Consumer<Stats> log) throws IOException {
+        return train(src, hookName, hookLayer, modelName, o, par, progress, log, Checkpointing.NONE);
+    }
+
+    /**
+     * Trains, or with ck.resume() continues the run saved in ck.file(): the weights, Adam's moments,
+     * the dead-latent counters and the input scale are restored and the first steps x batch rows of
+     * the source are replayed and dropped, so the result is bit-identical to an uninterrupted run.
+     */
+    public static Result train(ActivationSource src, String hookName, int hookLayer, String modelName, Options o,
+                               Parallel par, Progress progress, Consumer<Stats> log, Checkpointing ck) throws IOException {
         int dIn = src.width(), dSae = dIn * o.expansion(), B = o.batch();
         SaeConfig cfg = new SaeConfig(o.arch(), dIn, dSae, o.k(), hookName, hookLayer, true, modelName);
         int kAux = Math.min(dSae, o.kAux() > 0 ? o.kAux() : Math.max(1, dIn / 2));
-        SplittableRandom rnd = new SplittableRandom(o.seed());
+        boolean jump = o.arch() == SaeConfig.Architecture.JUMPRELU;
         Sae sae = new Sae(cfg);
-        float[] x = new float[B * dIn];
-        src.next(x, B);
-        float scale = (float) scaleOf(x, B, dIn);
-        for (int i = 0; i < x.length; i++) x[i] *= scale;
-        System.arraycopy(GeometricMedian.of(x, B, dIn, 30), 0, sae.bDec, 0, dIn);
-        for (int i = 0; i < dSae; i++) {
-            double norm = 0;
-            for (int j = 0; j < dIn; j++) { float v = (float) gaussian(rnd); sae.wDec[i * dIn + j] = v; norm += v * v; }
-            float inv = (float) (1 / Math.sqrt(norm));
-            for (int j = 0; j < dIn; j++) sae.wDec[i * dIn + j] *= inv;
-        }
-        System.arraycopy(sae.wDec, 0, sae.wEncT, 0, dSae * dIn);
-
-        Adam adam = new Adam(new float[][]{sae.wEncT, sae.bEnc, sae.wDec, sae.bDec}, o.lr(), par);
-        float[] gWEncT = adam.grad(0), gBEnc = adam.grad(1), gWDec = adam.grad(2), gBDec = adam.grad(3);
+        float[] logTheta = new float[jump ? dSae : 0];
+        float[][] params = jump ? new float[][]{sae.wEncT, sae.bEnc, sae.wDec, sae.bDec, logTheta} : new float[][]{sae.wEncT, sae.bEnc, sae.wDec, sae.bDec};
+        Adam adam = new Adam(params, o.lr(), par);
         long[] sinceFired = new long[dSae];
+        float[] x = new float[B * dIn];
+        long first = 0;
+        float scale;
+        long t0 = System.nanoTime(), dataNanos = 0;
+        if (ck.resume()) {
+            SaeCheckpoint.State st = SaeCheckpoint.load(ck.file(), src.describe() + " at " + hookName, o, dIn, sae.threshold, adam, sinceFired);
+            first = st.steps(); scale = st.scale();
+            if (first >= o.tokens() / B) throw new IllegalArgumentException("--resume: " + ck.file() + " has done " + first + " steps already; raise --tokens to continue");
+            long d0 = System.nanoTime();
+            for (long r = 0; r < first; r++) src.next(x, B);   // replay the rows already trained on
+            dataNanos += System.nanoTime() - d0;
+        } else {
+            src.next(x, B);
+            scale = (float) scaleOf(x, B, dIn);
+            for (int i = 0; i < x.length; i++) x[i] *= scale;
+            initialise(sae, x, B, o);
+            if (jump) { Arrays.fill(logTheta, (float) Math.log(o.thetaInit())); thetaFromLog(logTheta, sae.threshold); }
+        }
+        float[] gWEncT = adam.grad(0), gBEnc = adam.grad(1), gWDec = adam.grad(2), gBDec = adam.grad(3), gLogTheta = jump ? adam.grad(4) : null;
+        float[] gTheta = new float[jump ? dSae : 0];
         long steps = o.tokens() / B;
         List<Stats> history = new ArrayList<>();
         Step s = new Step(B, dIn, dSae, kAux);
         double lossSum = 0, auxSum = 0, errSum = 0, varSum = 0, l0Sum = 0;
         int window = 0;
-        long t0 = System.nanoTime();
         double gflop = 0;
-        long dataNanos = 0;
-        for (long step = 0; step < steps; step++) {
-            if (step > 0) {
+        boolean stopped = false;
+        long step = first;
+        for (; step < steps; step++) {
+            if (ck.stopRequested().getAsBoolean()) { stopped = true; break; }
+            if (step > first || ck.resume()) {
                 long d0 = System.nanoTime();
                 src.next(x, B);
                 dataNanos += System.nanoTime() - d0;
@@ -103,14 +147,18 @@ public final class SaeTrainer {
             boolean[] dead = new boolean[dSae];
             boolean anyDead = false;
             for (int i = 0; i < dSae; i++) if (sinceFired[i] >= o.deadAfterTokens()) { dead[i] = true; anyDead = true; }
-            s.forwardBackward(sae, x, o, anyDead && o.arch() == SaeConfig.Architecture.TOPK && o.auxCoefficient() > 0 ? dead : null,
-                    gWEncT, gBEnc, gWDec, gBDec, par);
+            s.forwardBackward(sae, x, o, anyDead && o.arch().usesK() && o.auxCoefficient() > 0 ? dead : null,
+                    gWEncT, gBEnc, gWDec, gBDec, gTheta, par);
             gflop += 2.0 * B * dIn * dSae / 1e9;
             for (int i = 0; i < dSae; i++) sinceFired[i] = s.fired[i] ? 0 : sinceFired[i] + B;
             lossSum += s.loss; auxSum += s.auxLoss; errSum += s.err; varSum += s.var; l0Sum += s.l0;
             removeParallel(sae.wDec, gWDec, dSae, dIn, par);
+            if (jump) for (int i = 0; i < dSae; i++) gLogTheta[i] = gTheta[i] * sae.threshold[i];   // theta = exp(log theta)
             adam.step();
             normalizeRows(sae.wDec, dSae, dIn, par);
+            if (jump) thetaFromLog(logTheta, sae.threshold);
+            if (o.arch() == SaeConfig.Architecture.BATCHTOPK && Float.isFinite(s.minKept))   // the inference threshold: a running mean of the smallest kept activation
+                Arrays.fill(sae.threshold, step == 0 ? s.minKept : (1 - THRESHOLD_RATE) * sae.threshold[0] + THRESHOLD_RATE * s.minKept);
             if (!Double.isFinite(s.loss)) throw new IllegalStateException("SAE loss is " + s.loss + " at step " + step + ": lower --lr");
             window++;
             if (window == o.logEvery() || step == steps - 1) {
@@ -122,10 +170,35 @@ public final class SaeTrainer {
                 if (log != null) log.accept(st);
                 lossSum = auxSum = errSum = varSum = l0Sum = 0; window = 0;
             }
+            if (ck.file() != null && ck.everySteps() > 0 && (step + 1) % ck.everySteps() == 0 && step + 1 < steps)
+                SaeCheckpoint.save(ck.file(), src.describe() + " at " + hookName, o, step + 1, scale, sae.threshold, adam, sinceFired);
             progress.update((step + 1) * B, steps * B);
         }
+        if (ck.file() != null) SaeCheckpoint.save(ck.file(), src.describe() + " at " + hookName, o, step, scale, sae.threshold, adam, sinceFired);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Result(unscale(sae, scale), history, steps, steps * B, seconds, dataNanos / 1e9, gflop, scale);
+        if (history.isEmpty()) history.add(new Stats(step, step * B, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, seconds));
+        return new Result(unscale(sae, scale), history, step, step * B, seconds, dataNanos / 1e9, gflop, scale, stopped);
+    }
+
+    /** BatchTopK: weight of each batch's smallest kept activation in the running threshold (SAELens' rate). */
+    static final float THRESHOLD_RATE = 0.01f;
+
+    private static void thetaFromLog(float[] logTheta, float[] theta) {
+        for (int i = 0; i < theta.length; i++) theta[i] = (float) Math.exp(logTheta[i]);
+    }
+
+    /** The starting point, on a scaled batch x [B, d_in]: b_dec its geometric median, W_dec random unit rows, W_enc = W_dec^T. */
+    static void initialise(Sae sae, float[] x, int B, Options o) {
+        int dIn = sae.dIn(), dSae = sae.dSae();
+        SplittableRandom rnd = new SplittableRandom(o.seed());
+        System.arraycopy(GeometricMedian.of(x, B, dIn, 30), 0, sae.bDec, 0, dIn);
+        for (int i = 0; i < dSae; i++) {
+            double norm = 0;
+            for (int j = 0; j < dIn; j++) { float v = (float) gaussian(rnd); sae.wDec[i * dIn + j] = v; norm += v * v; }
+            float inv = (float) (1 / Math.sqrt(norm));
+            for (int j = 0; j < dIn; j++) sae.wDec[i * dIn + j] *= inv;
+        }
+        System.arraycopy(sae.wDec, 0, sae.wEncT, 0, dSae * dIn);
     }
 
     /** c with mean |c x| = sqrt(d_in). */
@@ -185,6 +258,7 @@ public final class SaeTrainer {
         // entries: (row, latent, f, kind, dpre); kind 0 = main code, 1 = AuxK
         int[] eRow, eLat; float[] eVal, eGrad; byte[] eKind;
         int entries;
+        float minKept;   // the smallest activation kept (BatchTopK's threshold estimate)
         int[] rowStart;
         double loss, auxLoss, err, var, l0;
 
@@ -206,7 +280,37 @@ public final class SaeTrainer {
             eRow[entries] = row; eLat[entries] = lat; eVal[entries] = v; eKind[entries] = kind; entries++;
         }
 
-        void forwardBackward(Sae sae, float[] x, Options o, boolean[] dead, float[] gWEncT, float[] gBEnc, float[] gWDec, float[] gBDec, Parallel par) {
+        /**
+         * BatchTopK's training activation: the k B largest positive pre-activations of the whole
+         * batch (ties at the cut go to the lower row, then the lower latent); fewer if fewer are positive.
+         */
+        private long selectBatch(int k) {
+            long want = (long) k * B, positives = 0;
+            int n = B * dSae;
+            for (int i = 0; i < n; i++) if (pre[i] > 0) positives++;
+            float cut = positives <= want ? 0f : TopK.kthLargestPositive(pre, n, want);
+            long above = 0;
+            for (int i = 0; i < n; i++) if (pre[i] > cut) above++;
+            long atCut = positives <= want ? 0 : want - above;   // how many values equal to the cut to keep
+            for (int r = 0; r < B; r++) {
+                rowStart[r] = entries;
+                for (int i = 0; i < dSae; i++) {
+                    float v = pre[r * dSae + i];
+                    boolean keep = v > cut || (v == cut && v > 0 && atCut > 0);
+                    if (!keep) continue;
+                    if (!(v > cut)) atCut--;
+                    add(r, i, v, (byte) 0); fired[i] = true;
+                    minKept = Math.min(minKept, v);
+                }
+            }
+            return entries;
+        }
+
+        /**
+         * Forward and backward of one batch x [B, d_in]; gradients are added to the g arrays. For
+         * jumprelu, gTheta [d_sae] receives dL/dtheta by the straight-through estimator (it is overwritten).
+         */
+        void forwardBackward(Sae sae, float[] x, Options o, boolean[] dead, float[] gWEncT, float[] gBEnc, float[] gWDec, float[] gBDec, float[] gTheta, Parallel par) {
             float[] bDec = sae.bDec;
             for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) xc[r * dIn + j] = x[r * dIn + j] - bDec[j];
             Gemm.multiply(pre, 0, dSae, xc, 0, dIn, false, sae.wEncT, 0, dIn, true, B, dIn, dSae, Gemm.Zeros.C_BEFORE, par);
@@ -219,9 +323,15 @@ public final class SaeTrainer {
             int[] idx = new int[Math.max(dSae, 1)];
             float[] val = new float[Math.max(dSae, 1)];
             long active = 0;
-            for (int r = 0; r < B; r++) {
+            minKept = Float.POSITIVE_INFINITY;
+            if (o.arch() == SaeConfig.Architecture.BATCHTOPK) active = selectBatch(o.k());
+            else for (int r = 0; r < B; r++) {
                 rowStart[r] = entries;
-                int m = o.arch() == SaeConfig.Architecture.TOPK ? TopK.select(pre, r * dSae, dSae, o.k(), idx, val) : reluRow(pre, r * dSae, dSae, idx, val);
+                int m = switch (o.arch()) {
+                    case TOPK -> TopK.select(pre, r * dSae, dSae, o.k(), idx, val);
+                    case JUMPRELU -> Sae.jump(pre, r * dSae, dSae, sae.threshold, idx, val);
+                    default -> reluRow(pre, r * dSae, dSae, idx, val);
+                };
                 for (int a = 0; a < m; a++) { add(r, idx[a], val[a], (byte) 0); fired[idx[a]] = true; }
                 active += m;
             }
@@ -257,6 +367,10 @@ public final class SaeTrainer {
                 for (int e = 0; e < entries; e++) l1 += eVal[e];
                 loss += o.l1() * l1 / B;
             }
+            if (o.arch() == SaeConfig.Architecture.JUMPRELU) {
+                loss += o.l1() * l0;
+                thresholdGradient(sae, o, gTheta, par);
+            }
             // AuxK: the k_aux largest positive pre-activations among dead latents model the residual x - x_hat
             auxLoss = 0;
             int mainEntries = entries;
@@ -291,7 +405,7 @@ public final class SaeTrainer {
                 auxLoss = o.auxCoefficient() * sa / B;
             }
             // dL/dpre of every entry: (dRecon or dAux) . W_dec[i], plus the L1 term
-            float l1 = o.arch() == SaeConfig.Architecture.RELU ? (float) (o.l1() / B) : 0f;
+            float l1 = o.arch() == SaeConfig.Architecture.RELU ? (float) (o.l1() / B) : 0f;   // jumprelu's L0 term passes no gradient to pre
             final int mainEnd = mainEntries;
             par.forRange(entries, 256, (from, to) -> {
                 for (int e = from; e < to; e++) {
@@ -336,6 +450,30 @@ public final class SaeTrainer {
                 }
             });
             for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) gBDec[j] += dRecon[r * dIn + j] - dxc[r * dIn + j];
+        }
+
+        /**
+         * JumpReLU's pseudo-derivatives (Rajamanoharan et al. 2024, rectangle kernel K(u) = 1 for
+         * |u| < 1/2, bandwidth eps): d f_i / d theta_i = -(theta_i / eps) K((pre_i - theta_i) / eps) and
+         * d H(pre_i - theta_i) / d theta_i = -(1 / eps) K(...), so with loss = mean_r |x_hat - x|^2 +
+         * lambda mean_r sum_i H(pre_i - theta_i): dL/dtheta_i = sum over rows with |pre_ri - theta_i| <
+         * eps/2 of -(theta_i / eps) (dL/df_ri) - lambda / (B eps), where dL/df_ri = dRecon_r . W_dec[i].
+         */
+        void thresholdGradient(Sae sae, Options o, float[] gTheta, Parallel par) {
+            float eps = (float) o.bandwidth(), half = eps / 2, lam = (float) (o.l1() / B / eps);
+            par.forRange(dSae, 16, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    float th = sae.threshold[i], g = 0;
+                    int w = i * dIn;
+                    for (int r = 0; r < B; r++) {
+                        if (!(Math.abs(pre[r * dSae + i] - th) < half)) continue;
+                        float d = 0;
+                        for (int j = 0; j < dIn; j++) d += dRecon[r * dIn + j] * sae.wDec[w + j];
+                        g += -(th / eps) * d - lam;
+                    }
+                    gTheta[i] = g;
+                }
+            });
         }
 
         private static void accumulate(float[] dst, int off, float a, float[] src, int sOff, int n) {

@@ -37,4 +37,23 @@ final class TopK {
         }
         return m;
     }
+
+    /**
+     * The k-th largest positive value among a[0, n) (k >= 1; there must be at least k positives):
+     * positive floats order as their bit patterns do, so two 16-bit histogram passes find it exactly.
+     */
+    static float kthLargestPositive(float[] a, int n, long k) {
+        int[] hist = new int[1 << 16];
+        for (int i = 0; i < n; i++) if (a[i] > 0) hist[Float.floatToRawIntBits(a[i]) >>> 16]++;
+        int high = hist.length - 1;
+        while (k > hist[high]) k -= hist[high--];
+        java.util.Arrays.fill(hist, 0);
+        for (int i = 0; i < n; i++) {
+            int b = Float.floatToRawIntBits(a[i]);
+            if (a[i] > 0 && b >>> 16 == high) hist[b & 0xffff]++;
+        }
+        int low = hist.length - 1;
+        while (k > hist[low]) k -= hist[low--];
+        return Float.intBitsToFloat(high << 16 | low);
+    }
 }

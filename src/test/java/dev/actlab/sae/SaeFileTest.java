@@ -16,7 +16,7 @@ class SaeFileTest {
     static Sae random(SaeConfig cfg, long seed) {
         Sae s = new Sae(cfg);
         SplittableRandom r = new SplittableRandom(seed);
-        for (float[] a : new float[][]{s.wEncT, s.bEnc, s.wDec, s.bDec}) for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextDouble() - 0.5);
+        for (float[] a : new float[][]{s.wEncT, s.bEnc, s.wDec, s.bDec, s.threshold}) for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextDouble() - 0.5);
         return s;
     }
 
@@ -60,6 +60,7 @@ class SaeFileTest {
                 }
                 double[] f = new double[70];
                 if (a == SaeConfig.Architecture.RELU) for (int i = 0; i < 70; i++) f[i] = Math.max(0, pre[i]);
+                else if (!a.usesK() || a == SaeConfig.Architecture.BATCHTOPK) for (int i = 0; i < 70; i++) f[i] = pre[i] > s.threshold[i] && pre[i] > 0 ? pre[i] : 0;
                 else {
                     Integer[] order = new Integer[70];
                     for (int i = 0; i < 70; i++) order[i] = i;
@@ -90,7 +91,7 @@ class SaeFileTest {
         Files.writeString(cfg, good.replace("\"k\" : 4", "\"k\" : 99"));
         e = assertThrows(FormatException.class, () -> SaeFile.read(dir));
         assertEquals("k", e.field());
-        Files.writeString(cfg, good.replace("\"architecture\" : \"topk\"", "\"architecture\" : \"jumprelu\""));
+        Files.writeString(cfg, good.replace("\"architecture\" : \"topk\"", "\"architecture\" : \"gated\""));
         e = assertThrows(FormatException.class, () -> SaeFile.read(dir));
         assertEquals("architecture", e.field());
         Files.writeString(cfg, "{ not json");
@@ -100,6 +101,25 @@ class SaeFileTest {
         SaeFile.write(s, dir, 64);
         e = assertThrows(FormatException.class, () -> SaeFile.read(dir));
         assertTrue(e.getMessage().contains("W_dec"), e.getMessage());
+    }
+
+    @Test void jumpReluAndBatchTopKRoundTripBitExactInSaeLensLayout(@TempDir Path dir) throws Exception {
+        for (SaeConfig.Architecture a : new SaeConfig.Architecture[]{SaeConfig.Architecture.JUMPRELU, SaeConfig.Architecture.BATCHTOPK}) {
+            Path d = dir.resolve(a.cliName());
+            Sae s = random(new SaeConfig(a, 12, 48, a.usesK() ? 5 : 1, "blocks.1.hook_resid_post", 1, true, "m"), 4);
+            if (a == SaeConfig.Architecture.BATCHTOPK) java.util.Arrays.fill(s.threshold, 0.123f);   // one global threshold
+            SaeFile.write(s, d, 64);
+            Sae t = SaeFile.read(d);
+            assertEquals(s.cfg, t.cfg);
+            for (float[][] p : new float[][][]{{s.wEncT, t.wEncT}, {s.bEnc, t.bEnc}, {s.wDec, t.wDec}, {s.bDec, t.bDec}, {s.threshold, t.threshold}})
+                for (int i = 0; i < p[0].length; i++) assertEquals(Float.floatToRawIntBits(p[0][i]), Float.floatToRawIntBits(p[1][i]), a + " element " + i);
+            SafetensorsFile f = SafetensorsFile.open(d.resolve(SaeFile.WEIGHTS));
+            assertArrayEquals(new long[]{48}, f.tensor("threshold").shape());
+            String cfgJson = Files.readString(d.resolve(SaeFile.CFG));
+            assertTrue(cfgJson.contains("\"architecture\" : \"jumprelu\""), cfgJson);
+            assertEquals(a == SaeConfig.Architecture.BATCHTOPK, cfgJson.contains("\"actlab_architecture\" : \"batchtopk\""), cfgJson);
+            assertEquals(a == SaeConfig.Architecture.BATCHTOPK, cfgJson.contains("\"k\" : 5"), cfgJson);
+        }
     }
 
     @Test void readsASparsifyDirectory(@TempDir Path root) throws Exception {
