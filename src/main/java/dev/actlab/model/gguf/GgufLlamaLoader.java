@@ -209,7 +209,6 @@ public final class GgufLlamaLoader {
         }
     }
 
-    /** The divisor of each RoPE frequency under llama3 scaling (what rope_freqs stores). */
     /** The file's tokenizer, or null when it carries none (e.g. random-weight synth models). */
     private static Tokenizer tokenizer(GgufFile f, int vocab) throws FormatException {
         if (!f.metadata().containsKey("tokenizer.ggml.model")) return null;
@@ -219,6 +218,7 @@ public final class GgufLlamaLoader {
         return t;
     }
 
+    /** The divisor of each RoPE frequency under llama3 scaling (what rope_freqs stores). */
     public static float[] llama3Divisors(LlamaConfig c, LlamaConfig.RopeScaling s) {
         int hs = c.headSize();
         float[] div = new float[hs / 2];

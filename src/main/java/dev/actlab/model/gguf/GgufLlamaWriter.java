@@ -70,8 +70,8 @@ public final class GgufLlamaWriter {
             w.put(GgufLlamaLoader.MLP_TOPK, GgufValue.u32(c.mlp().topK()));
         }
         if (c.ropeScaling() != null) {
-            w.put(p + "rope.scaling.type", GgufValue.string("llama3"));
-            w.put(p + "rope.scaling.factor", GgufValue.f32(c.ropeScaling().factor()));
+            // llama3 scaling lives in the rope_freqs tensor, as llama.cpp's converter writes it: no rope.scaling.type
+            // (llama.cpp refuses "llama3") and no rope.scaling.factor (llama.cpp would apply it again, linearly)
             w.put(p + "rope.scaling.original_context_length", GgufValue.u32(c.ropeScaling().originalContextLength()));
             w.put(p + "rope.scaling.low_freq_factor", GgufValue.f32(c.ropeScaling().lowFreqFactor()));
             w.put(p + "rope.scaling.high_freq_factor", GgufValue.f32(c.ropeScaling().highFreqFactor()));
