@@ -74,6 +74,10 @@ class GgufLlamaLoaderTest {
         GgufLlamaWriter.export(original, DType.F32, "llama3-test").write(p);
         GgufFile f = GgufFile.open(p);
         assertNotNull(f.tensor("rope_freqs.weight"));
+        // as llama.cpp's converter writes it: llama.cpp aborts on rope.scaling.type "llama3" and would apply a
+        // rope.scaling.factor a second time (linear scaling) on top of rope_freqs
+        assertFalse(f.metadata().containsKey("llama.rope.scaling.type"));
+        assertFalse(f.metadata().containsKey("llama.rope.scaling.factor"));
         LlamaModel loaded = GgufLlamaLoader.load(f);
         assertEquals(c, loaded.config());
         int[] tokens = {1, 2, 3, 4, 5, 6, 7, 8};
