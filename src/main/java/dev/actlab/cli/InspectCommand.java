@@ -5,6 +5,7 @@ import dev.actlab.inspect.FindingsSummary;
 import dev.actlab.inspect.InspectOptions;
 import dev.actlab.inspect.InspectReport;
 import dev.actlab.inspect.Inspector;
+import dev.actlab.inspect.TokenActivations;
 import dev.actlab.io.ProgressBar;
 import dev.actlab.inspect.Report;
 import dev.actlab.model.hook.HookedModel;
@@ -42,6 +43,7 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--outlier-threshold", defaultValue = "6", description = "LLM.int8() outlier magnitude (default ${DEFAULT-VALUE}).") float outlierThreshold;
     @Option(names = "--lens-positions", defaultValue = "8", description = "Logit lens over the last N positions (default ${DEFAULT-VALUE}).") int lensPositions;
     @Option(names = "--top-k", defaultValue = "5", description = "Logit lens predictions per cell (default ${DEFAULT-VALUE}).") int topK;
+    @Option(names = "--attention-from", defaultValue = "-1", description = "report.html colours the text by the last layer's attention from this query position (0-based, among the first 256 tokens of the first chunk; default: the last shown).") int attentionFrom;
     @Option(names = "--no-channel-tables", description = "Leave per-channel statistics out of report.json (except the residual stream).") boolean noChannelTables;
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
@@ -58,9 +60,12 @@ final class InspectCommand implements Callable<Integer> {
         String input = text != null ? TextInput.utf8(text) : null;
         if (text != null && input.isEmpty()) throw new IllegalArgumentException(text + ": the file is empty: no text to inspect");
         int[] ids = text != null ? TokenArgs.resolve(m, input, null) : TokenArgs.resolve(m, prompt, tokens);
+        int shown = Math.min(Math.min(ids.length, TokenActivations.MAX_TOKENS), ctx > 0 ? ctx : m.contextLength());
+        if (attentionFrom < -1 || attentionFrom >= shown)
+            throw new IllegalArgumentException("--attention-from " + attentionFrom + " is not a position of the shown text (0.." + (shown - 1) + ")");
         InspectOptions d = InspectOptions.defaults();
         InspectOptions o = new InspectOptions(ctx, eps, d.compression(), massiveAbs, massiveRatio, d.maxMassiveListed(), outlierThreshold,
-                d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables);
+                d.outlierLayerFraction(), d.outlierTokenFraction(), lensPositions, topK, !noChannelTables, attentionFrom);
         InspectReport r = Inspector.inspect(m, ids, o, steering.interventions(m), new ProgressBar("inspect", "tokens", spec.commandLine().getErr()));
         Report.write(r, out);
         PrintWriter pw = spec.commandLine().getOut();

@@ -15,15 +15,26 @@ package dev.actlab.inspect;
  * @param lensPositions        logit lens: the last this many positions of the last chunk
  * @param lensTopK             logit lens: predictions listed per layer and position
  * @param channelTables        write per-channel statistics of every site to the JSON report
+ * @param attentionFrom        report.html colours the text by the last layer's attention from this query position
+ *                             (0-based, within the first chunk and the shown tokens); -1 = the last shown position
  */
 public record InspectOptions(int ctx, float eps, double compression, float massiveAbs, float massiveRatio, int maxMassiveListed,
                              float outlierThreshold, double outlierLayerFraction, double outlierTokenFraction,
-                             int lensPositions, int lensTopK, boolean channelTables) {
+                             int lensPositions, int lensTopK, boolean channelTables, int attentionFrom) {
     public InspectOptions {
+        if (attentionFrom < -1) throw new IllegalArgumentException("attention-from must be a position >= 0 (or -1 for the last), got " + attentionFrom);
         if (ctx < 0) throw new IllegalArgumentException("ctx must be >= 0, got " + ctx);
         if (!(eps >= 0)) throw new IllegalArgumentException("eps must be >= 0, got " + eps);
         if (!(compression >= 10)) throw new IllegalArgumentException("t-digest compression must be >= 10, got " + compression);
         if (lensPositions < 0 || lensTopK < 1) throw new IllegalArgumentException("logit lens needs positions >= 0 and top-k >= 1");
+    }
+
+    /** With the attention strip from the last shown position. */
+    public InspectOptions(int ctx, float eps, double compression, float massiveAbs, float massiveRatio, int maxMassiveListed,
+                          float outlierThreshold, double outlierLayerFraction, double outlierTokenFraction,
+                          int lensPositions, int lensTopK, boolean channelTables) {
+        this(ctx, eps, compression, massiveAbs, massiveRatio, maxMassiveListed, outlierThreshold, outlierLayerFraction,
+                outlierTokenFraction, lensPositions, lensTopK, channelTables, -1);
     }
 
     public static InspectOptions defaults() {
@@ -32,6 +43,6 @@ public record InspectOptions(int ctx, float eps, double compression, float massi
 
     public InspectOptions withCtx(int c) {
         return new InspectOptions(c, eps, compression, massiveAbs, massiveRatio, maxMassiveListed, outlierThreshold,
-                outlierLayerFraction, outlierTokenFraction, lensPositions, lensTopK, channelTables);
+                outlierLayerFraction, outlierTokenFraction, lensPositions, lensTopK, channelTables, attentionFrom);
     }
 }

@@ -51,7 +51,7 @@ public final class Inspector {
         MassiveActivations massive = new MassiveActivations(o.massiveAbs(), o.massiveRatio(), o.maxMassiveListed(), text);
         OutlierChannels outliers = new OutlierChannels(model.layers(), o.outlierThreshold(), o.outlierLayerFraction(), o.outlierTokenFraction());
         AttentionSinks sinks = new AttentionSinks(model.layers());
-        TokenActivations perToken = new TokenActivations(model.layers());
+        TokenActivations perToken = new TokenActivations(model.layers(), o.attentionFrom());
         HookedDecoder lensModel = model instanceof HookedDecoder d ? d : null;
         List<String> notes = new ArrayList<>();
 

@@ -13,7 +13,8 @@ import java.util.List;
  * (blocks.L.hook_resid_post) of the first {@value #MAX_TOKENS} positions of the first chunk: the
  * max |x| over channels at the layer where it peaks (non-negative), and the signed value of one
  * channel, the largest massive activation's (or the largest |x| of that layer's) at every position;
- * the last layer's attention from the last shown position to every token (mean over heads); for
+ * the last layer's attention from one query position (by default the last shown) to every token (mean over
+ * heads; keys after the query are NaN: it cannot attend to them); for
  * decoders also each token's loss (the model's surprise at it).
  */
 public final class TokenActivations implements Hook {
@@ -27,17 +28,25 @@ public final class TokenActivations implements Hook {
     public record Strip(String quantity, String unit, boolean signed, int layer, int channel, double[] values) {}
 
     private final float[][][] rows;   // [layer][position][channel], filled by apply
-    private final double[][] attention;   // [layer][key]: mean over heads of the attention from the last shown position
+    private final double[][] attention;   // [layer][key]: mean over heads of the attention from the query position
+    private final int attentionFrom;      // -1: the last shown position
     private int positions;
 
-    public TokenActivations(int layers) { this.rows = new float[layers][][]; this.attention = new double[layers][]; }
+    public TokenActivations(int layers) { this(layers, -1); }
+
+    /** attentionFrom: the query position of the attention strip, -1 for the last shown one. */
+    public TokenActivations(int layers, int attentionFrom) {
+        this.rows = new float[layers][][];
+        this.attention = new double[layers][];
+        this.attentionFrom = attentionFrom;
+    }
 
     public static boolean listensTo(String site) {
         return (site.endsWith("." + MassiveActivations.SITE_SUFFIX) || site.endsWith(".attn.hook_pattern")) && HookSite.layerOf(site) >= 0;
     }
 
     @Override public void apply(Activation a) {
-        if (a.name.endsWith("hook_pattern")) { attentionFromLast(a); return; }
+        if (a.name.endsWith("hook_pattern")) { attentionFromQuery(a); return; }
         int layer = HookSite.layerOf(a.name), n = Math.min(a.shape[0], MAX_TOKENS - a.startPos), d = a.shape[1];
         if (n <= 0 || a.batchIndex > 0) return;
         if (rows[layer] == null) rows[layer] = new float[MAX_TOKENS][];
@@ -49,10 +58,11 @@ public final class TokenActivations implements Hook {
         positions = Math.max(positions, a.startPos + n);
     }
 
-    /** pattern [heads, q, k] of a whole sequence (startPos 0): row q = last shown position, averaged over heads. */
-    private void attentionFromLast(Activation a) {
+    /** pattern [heads, q, k] of a whole sequence (startPos 0): row = the query position, averaged over heads. */
+    private void attentionFromQuery(Activation a) {
         if (a.batchIndex > 0 || a.startPos != 0 || a.shape.length != 3) return;
-        int heads = a.shape[0], q = a.shape[1], k = a.shape[2], from = Math.min(q, MAX_TOKENS) - 1;
+        int heads = a.shape[0], q = a.shape[1], k = a.shape[2], from = attentionFrom >= 0 ? attentionFrom : Math.min(q, MAX_TOKENS) - 1;
+        if (from >= Math.min(q, MAX_TOKENS)) return;
         double[] row = new double[from + 1];
         for (int h = 0; h < heads; h++)
             for (int j = 0; j <= from && j < k; j++) row[j] += a.get(h, from, j) / heads;
@@ -95,9 +105,13 @@ public final class TokenActivations implements Hook {
         strips.add(new Strip("channel " + channel + " of blocks." + layer + ".hook_resid_post" + (massive != null ? " (the largest massive activation's)" : " (its largest |x|)"),
                 "activation", true, layer, channel, v));
         int last = rows.length - 1;
-        if (attention[last] != null && attention[last].length == n)
-            strips.add(new Strip("attention from position " + (n - 1) + " (" + tokens.get(n - 1).replace("\n", "\\n") + "), mean over the heads of blocks." + last + ".attn.hook_pattern",
-                    "attention", false, last, -1, attention[last]));
+        if (attention[last] != null && attention[last].length <= n && (attentionFrom >= 0 || attention[last].length == n)) {
+            int from = attention[last].length - 1;
+            double[] row = java.util.Arrays.copyOf(attention[last], n);
+            java.util.Arrays.fill(row, from + 1, n, Double.NaN);   // keys after the query: not attended
+            strips.add(new Strip("attention from position " + from + " (" + tokens.get(from).replace("\n", "\\n") + "), mean over the heads of blocks." + last + ".attn.hook_pattern",
+                    "attention", false, last, -1, row));
+        }
         if (decoder != null && rows[last] != null && n > 1) strips.add(surprisal(decoder, ids, n, last, rows[last]));
         return new View(n, tokens.size(), List.copyOf(tokens.subList(0, n)), strips);
     }

@@ -76,6 +76,29 @@ class InspectTokenViewTest {
         assertTrue(html.contains("&lt;0xC3&gt;"), "byte tokens shown as <0xC3>");
     }
 
+    @Test void attentionFromAChosenPositionIsThatRowOfThePattern() throws Exception {
+        LlamaModel m = ModelRef.decoder(null);
+        int[] ids = m.tokenizer().encode(TEXT, true);
+        int from = 5;
+        InspectOptions d = InspectOptions.defaults();
+        InspectOptions o = new InspectOptions(d.ctx(), d.eps(), d.compression(), d.massiveAbs(), d.massiveRatio(), d.maxMassiveListed(),
+                d.outlierThreshold(), d.outlierLayerFraction(), d.outlierTokenFraction(), d.lensPositions(), d.lensTopK(), d.channelTables(), from);
+        var att = Inspector.inspect(m, ids, o, null, Progress.NONE).tokenView().strips().get(2);
+        assertTrue(att.quantity().startsWith("attention from position " + from + " "), att.quantity());
+        String site = "blocks." + (m.layers() - 1) + ".attn.hook_pattern";
+        Activation pattern = m.runWithCache(ids, name -> name.equals(site)).get(site);
+        double total = 0;
+        for (int k = 0; k < ids.length; k++) {
+            if (k > from) { assertTrue(Double.isNaN(att.values()[k]), "key " + k + " is after the query"); continue; }
+            double mean = 0;
+            for (int h = 0; h < pattern.shape[0]; h++) mean += pattern.get(h, from, k);
+            mean /= pattern.shape[0];
+            assertEquals(mean, att.values()[k], 1e-6, "key " + k);
+            total += att.values()[k];
+        }
+        assertEquals(1.0, total, 1e-5, "a row of attention sums to 1");
+    }
+
     @Test void encoderControlTokensKeepTheirNames() throws Exception {
         var m = MiniLm.load();
         int[] ids = m.tokenizer().encode("A cat sat.", true);
