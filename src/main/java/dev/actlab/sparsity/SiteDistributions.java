@@ -129,11 +129,15 @@ public final class SiteDistributions {
         return new Thresholds(method, allocation, target, layers, tokens, source, sites);
     }
 
-    /** The value with a fraction `sparsity` of sorted below it; 0 (nothing skipped) at sparsity 0. */
+    /**
+     * The value with a fraction `sparsity` of sorted below it; 0 (nothing skipped) at sparsity 0. When more than
+     * that fraction is exactly 0 (a ReLU's output), the quantile is 0 and "below 0" would skip nothing: then the
+     * smallest positive float, so exactly the zeros are skipped (they cost nothing to skip and add nothing).
+     */
     static float threshold(float[] sorted, double sparsity) {
         if (sparsity <= 0 || sorted.length == 0) return 0f;
         int k = (int) Math.min(sorted.length - 1, Math.round(sparsity * sorted.length));
-        return sorted[k];
+        return sorted[k] == 0f ? Float.MIN_VALUE : sorted[k];
     }
 
     /** Fraction of sorted strictly below t. */

@@ -70,6 +70,34 @@ class TealTest {
     }
 
     @Test
+    void aReluSiteMostlyOfExactZerosSkipsThemInsteadOfNothing() throws Exception {
+        LlamaModel swiglu = brown();
+        LlamaModel relu = new LlamaModel(swiglu.config().withMlp(new dev.actlab.model.llama.MlpSpec(dev.actlab.model.llama.MlpActivation.RELU, true, 0)),
+                swiglu.weights(), swiglu.tokenizer(), swiglu.source());
+        int[] calib = CalibrationText.of(relu, null, 512).tokens();
+        // the fraction of exact zeros at each ffn_down input, counted directly from the hook
+        var cache = relu.runWithCache(java.util.Arrays.copyOf(calib, Math.min(calib.length, relu.contextLength())), n -> n.endsWith("mlp.hook_post"));
+        double target = 0.3;
+        Thresholds th = TealCalibration.calibrate(relu, calib, target, "text", Progress.NONE);
+        SparseModel sparse = SparseModel.of(relu, th, true);
+        KvCache kv = sparse.model().newCache();
+        for (int t : java.util.Arrays.copyOf(calib, 64)) sparse.model().forward(kv, new int[]{t}, Hooks.none(), false);
+        int checked = 0;
+        for (int l = 0; l < relu.config().layers(); l++) {
+            var a = cache.get("blocks." + l + ".mlp.hook_post");
+            long zeros = 0;
+            for (int i = 0; i < a.size(); i++) if (a.data[a.offset + i] == 0f) zeros++;
+            double zeroFraction = (double) zeros / a.size();
+            if (zeroFraction <= target + 0.05) continue;   // the quantile is positive there: the ordinary rule
+            checked++;
+            assertEquals(Float.MIN_VALUE, th.threshold(l, SiteKind.FFN_DOWN), "layer " + l + ": exact zeros " + zeroFraction);
+            double skipped = sparse.counter(l, SiteKind.FFN_DOWN).sparsity();
+            assertTrue(skipped > target, "layer " + l + ": " + zeroFraction + " of the inputs are 0 but decoding skipped " + skipped);
+        }
+        assertTrue(checked > 0, "ReLU in place of SiLU should leave more than " + target + " exact zeros in some layer");
+    }
+
+    @Test
     void thresholdsReachTheTargetOnCalibrationDataWithinOnePercent() throws Exception {
         LlamaModel m = brown();
         CalibrationText text = CalibrationText.of(m, null, 1024);
