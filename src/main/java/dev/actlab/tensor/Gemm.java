@@ -152,10 +152,23 @@ public final class Gemm {
 
     /** One register block over j in [j0 + from, j0 + to): A from its packed strip, or in place (direct). */
     private static void strip(Product g, boolean direct, float[] c, int cOff, int ldc, float[] pa, int r0, int r, int j0, int from, int to, int len, int bOff) {
-        if (!direct && !g.aT) GemmKernel.rows12x2Packed(c, cOff, ldc, pa, (r - r0) * RS + from, g.pb, bOff, to - from);
+        if (!direct && !g.aT) rows12(c, cOff, ldc, pa, (r - r0) * RS + from, RS, g.pb, bOff, to - from);
         else if (!direct) GemmKernel.rows12x2Transposed(c, cOff, ldc, pa, (r - r0) * len + from * MR, MR, g.pb, bOff, to - from);
         else if (g.aT) GemmKernel.rows12x2Transposed(c, cOff, ldc, g.a, g.aOff + (j0 + from) * g.lda + r, g.lda, g.pb, bOff, to - from);
-        else GemmKernel.rows12x2(c, cOff, ldc, g.a, g.aOff + r * g.lda + j0 + from, g.lda, g.pb, bOff, to - from);
+        else rows12(c, cOff, ldc, g.a, g.aOff + r * g.lda + j0 + from, g.lda, g.pb, bOff, to - from);
+    }
+
+    /** 32 vector registers (AVX-512) hold the 12 x 2 tile's 24 accumulators; 16 (AVX2) do not: there, two 6 x 2 tiles. */
+    private static final boolean WIDE = L >= 16;
+
+    /** C[12 rows] += A[12 rows, lda apart] x B panel, as one 12 x 2 tile or two 6 x 2 tiles: the same FMA chain per element. */
+    private static void rows12(float[] c, int cOff, int ldc, float[] a, int aOff, int lda, float[] b, int bOff, int len) {
+        if (WIDE && lda == RS) GemmKernel.rows12x2Packed(c, cOff, ldc, a, aOff, b, bOff, len);
+        else if (WIDE) GemmKernel.rows12x2(c, cOff, ldc, a, aOff, lda, b, bOff, len);
+        else {
+            GemmKernel.rows6x2(c, cOff, ldc, false, a, aOff, lda, b, bOff, len);
+            GemmKernel.rows6x2(c, cOff + 6 * ldc, ldc, false, a, aOff + 6 * lda, lda, b, bOff, len);
+        }
     }
 
     /** Zeros rows x cols of c from off, rows ld apart. */
