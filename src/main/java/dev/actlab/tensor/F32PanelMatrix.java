@@ -17,6 +17,8 @@ public final class F32PanelMatrix implements WeightMatrix {
     /** Output rows per panel: four vectors. */
     public static final int PANEL = 4 * L;
     private static final int TILE = 6;          // tokens per register tile
+    /** 32 vector registers hold the 6- and 4-token tiles' 24 and 16 accumulators; with 16 (AVX2) they spill: 2-token tiles there. */
+    private static final boolean WIDE = L >= 16 || Boolean.getBoolean("actlab.panelWide");
     private static final int TOKEN_BLOCK = 48;
     private static final int KC = 96;           // k per chunk: 96 x PANEL floats = 24 KB (AVX-512), in L1  // tokens per task: the panel (K x PANEL floats) stays in L2 across them
 
@@ -129,9 +131,11 @@ public final class F32PanelMatrix implements WeightMatrix {
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int k1 = Math.min(cols, k0 + KC);
             int t = t0;
-            for (; t + TILE <= t1; t += TILE) tile6(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1);
-            if (t + 4 <= t1) { tile4(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1); t += 4; }
-            if (t + 2 <= t1) { tile2(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1); t += 2; }
+            if (WIDE) {
+                for (; t + TILE <= t1; t += TILE) tile6(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1);
+                if (t + 4 <= t1) { tile4(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1); t += 4; }
+            }
+            for (; t + 2 <= t1; t += 2) tile2(x, t, p, dst, dstOff + t * dstStride, dstStride, k0, k1);
             if (t < t1) tile1(x, t, p, dst, dstOff + t * dstStride, k0, k1);
         }
         if (dst == tmp)
