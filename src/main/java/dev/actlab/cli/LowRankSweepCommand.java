@@ -1,13 +1,9 @@
 package dev.actlab.cli;
 
-import dev.actlab.io.AtomicFile;
-import dev.actlab.io.Json;
 import dev.actlab.io.ProgressBar;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.prune.LowRankReport;
 import dev.actlab.prune.LowRankSweep;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -65,20 +61,8 @@ final class LowRankSweepCommand implements Callable<Integer> {
         j.put("damp", damp);
         j.put("seconds", secs);
         j.putAll(t.toJson());
-        if (out != null) {
-            Files.createDirectories(out);
-            AtomicFile.writeString(out.resolve("sweep.json"), Json.write(j));
-            AtomicFile.writeString(out.resolve("sweep.html"), LowRankReport.html(t, m.source(), s.protocolLine(m)));
-        }
-        PrintWriter pw = spec.commandLine().getOut();
-        if (json.enabled) pw.println(Json.write(j));
-        else {
-            pw.println(s.protocolLine(m));
-            pw.printf("%.0f s%n", secs);
-            pw.print(t.text());
-            if (out != null) pw.printf("%nwrote %s and %s%n", out.resolve("sweep.json"), out.resolve("sweep.html"));
-        }
-        pw.flush();
+        SweepOutput.write(spec.commandLine().getOut(), out, json.enabled, j, () -> LowRankReport.html(t, m.source(), s.protocolLine(m)),
+                s.protocolLine(m) + "\n" + String.format("%.0f s%n", secs), t.text());
         return 0;
     }
 

@@ -1,15 +1,11 @@
 package dev.actlab.cli;
 
-import dev.actlab.io.AtomicFile;
-import dev.actlab.io.Json;
 import dev.actlab.io.ProgressBar;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.prune.PruneSweep;
 import dev.actlab.prune.PruneSweepReport;
 import dev.actlab.prune.PruningMethod;
 import dev.actlab.prune.PruningPattern;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,20 +69,8 @@ final class PruneSweepCommand implements Callable<Integer> {
         j.put("protocol", s.protocol(m));
         j.put("seconds", secs);
         j.putAll(t.toJson());
-        if (out != null) {
-            Files.createDirectories(out);
-            AtomicFile.writeString(out.resolve("sweep.json"), Json.write(j));
-            AtomicFile.writeString(out.resolve("sweep.html"), PruneSweepReport.html(t, m.source(), s.protocolLine(m)));
-        }
-        PrintWriter pw = spec.commandLine().getOut();
-        if (json.enabled) pw.println(Json.write(j));
-        else {
-            pw.println(s.protocolLine(m));
-            pw.printf("pruned: the blocks' seven projections (unstructured and N:M within each output row); %.0f s%n%n", secs);
-            pw.print(t.text());
-            if (out != null) pw.printf("%nwrote %s and %s%n", out.resolve("sweep.json"), out.resolve("sweep.html"));
-        }
-        pw.flush();
+        SweepOutput.write(spec.commandLine().getOut(), out, json.enabled, j, () -> PruneSweepReport.html(t, m.source(), s.protocolLine(m)),
+                s.protocolLine(m) + "\n" + String.format("pruned: the blocks' seven projections (unstructured and N:M within each output row); %.0f s%n%n", secs), t.text());
         return 0;
     }
 

@@ -1,13 +1,9 @@
 package dev.actlab.cli;
 
-import dev.actlab.io.AtomicFile;
-import dev.actlab.io.Json;
 import dev.actlab.io.ProgressBar;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.quant.QuantSweep;
 import dev.actlab.quant.SweepReport;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -63,20 +59,8 @@ final class QuantizeSweepCommand implements Callable<Integer> {
         j.put("weight_group", group);
         j.put("seconds", secs);
         j.putAll(t.toJson());
-        if (out != null) {
-            Files.createDirectories(out);
-            AtomicFile.writeString(out.resolve("sweep.json"), Json.write(j));
-            AtomicFile.writeString(out.resolve("sweep.html"), SweepReport.html(t, m.source(), s.protocolLine(m)));
-        }
-        PrintWriter pw = spec.commandLine().getOut();
-        if (json.enabled) pw.println(Json.write(j));
-        else {
-            pw.println(s.protocolLine(m));
-            pw.printf("weights %s, activations per token; %.0f s%n%n", group > 0 ? "in groups of " + group : "per output channel", secs);
-            pw.print(t.text());
-            if (out != null) pw.printf("%nwrote %s and %s%n", out.resolve("sweep.json"), out.resolve("sweep.html"));
-        }
-        pw.flush();
+        SweepOutput.write(spec.commandLine().getOut(), out, json.enabled, j, () -> SweepReport.html(t, m.source(), s.protocolLine(m)),
+                s.protocolLine(m) + "\n" + String.format("weights %s, activations per token; %.0f s%n%n", group > 0 ? "in groups of " + group : "per output channel", secs), t.text());
         return 0;
     }
 

@@ -1,7 +1,5 @@
 package dev.actlab.cli;
 
-import dev.actlab.io.AtomicFile;
-import dev.actlab.io.Json;
 import dev.actlab.io.ProgressBar;
 import dev.actlab.model.eval.PairedPerplexity;
 import dev.actlab.model.llama.LlamaModel;
@@ -10,8 +8,6 @@ import dev.actlab.sparsity.SparsityQuality;
 import dev.actlab.sparsity.SparsitySweep;
 import dev.actlab.sparsity.SparsitySweepReport;
 import dev.actlab.sparsity.Thresholds;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -74,19 +70,8 @@ final class SparsitySweepCommand implements Callable<Integer> {
         j.put("protocol", protocol);
         j.put("seconds", secs);
         j.putAll(t.toJson());
-        if (out != null) {
-            Files.createDirectories(out);
-            AtomicFile.writeString(out.resolve("sweep.json"), Json.write(j));
-            AtomicFile.writeString(out.resolve("sweep.html"), SparsitySweepReport.html(t, m.source(), protocol));
-        }
-        PrintWriter pw = spec.commandLine().getOut();
-        if (json.enabled) pw.println(Json.write(j));
-        else {
-            pw.printf("%s; allocation %s; %.0f s%n%n", protocol, allocation, secs);
-            pw.print(t.text());
-            if (out != null) pw.printf("%nwrote %s and %s%n", out.resolve("sweep.json"), out.resolve("sweep.html"));
-        }
-        pw.flush();
+        SweepOutput.write(spec.commandLine().getOut(), out, json.enabled, j, () -> SparsitySweepReport.html(t, m.source(), protocol),
+                String.format("%s; allocation %s; %.0f s%n%n", protocol, allocation, secs), t.text());
         return 0;
     }
 
