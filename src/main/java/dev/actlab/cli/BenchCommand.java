@@ -46,7 +46,7 @@ final class BenchCommand implements Callable<Integer> {
             + "speedup and its memory-traffic limit. A model that is not 2:4 yet is pruned 2:4 by magnitude in memory (110M-sized; for 1B write `synth --two-four`).") boolean twoFour;
     @Option(names = "--hook-overhead", description = "Also measure decode with unused hooks and with every hook_resid_post cached, against no hooks.") boolean hookOverhead;
     @Option(names = "--train", description = "Time training steps (forward, backward, AdamW) of --config on random tokens instead of a model's inference.") boolean train;
-    @Option(names = "--config", defaultValue = "brown", description = "--train: model shape tiny, small or brown (default ${DEFAULT-VALUE}).") String config;
+    @Option(names = "--config", defaultValue = "brown", description = "--train: model shape tiny, small, brown or medium (default ${DEFAULT-VALUE}).") String config;
     @Option(names = "--vocab", defaultValue = "4096", description = "--train: vocabulary size (default ${DEFAULT-VALUE}, brown's BPE).") int vocab;
     @Option(names = "--ctx", defaultValue = "256", description = "--train: tokens per sequence (default ${DEFAULT-VALUE}).") int ctx;
     @Option(names = "--steps", defaultValue = "3", description = "--train: timed steps per round (default ${DEFAULT-VALUE}).") int steps;

