@@ -15,7 +15,10 @@ tested with 0.19.0, whose numpy quantizers reproduce these types). Tests: Legacy
    to each TYPE. For every tensor: its ggml type, dims and the sha256 of its data bytes (the
    quantized files are ~150-200 KB each, so only their digests are committed). The test builds
    the same float32 model from stories260K.bin (slicing only, so exactly the same floats) and
-   compares actlab's writer's bytes with these digests.
+   compares actlab's writer's bytes with these digests. Also stored (in the rows file): the logits at
+   the last position of ../shared/reference/stories260K/seq1.tokens.txt of each quantized file, as a
+   float64 numpy forward pass over gguf-py's dequantization of llama-quantize's tensors computes them
+   (test.stories260K_h160.last_logits.TYPE), an independent check of actlab's whole quantized model.
 
 llama.cpp: the build at /tmp/peer/llama.cpp (ggml 0.9.7, CMake Release, GGML_NATIVE); its
 ggml-quants.c quantize_row_*_ref are what llama-quantize --pure runs without an imatrix.
@@ -43,6 +46,7 @@ QUANTIZE = sys.argv[1] if len(sys.argv) > 1 else "/tmp/peer/llama.cpp/build/bin/
 # ggml type -> llama-quantize's ftype name (MXFP4 is the MoE ftype; --pure makes every matrix MXFP4)
 TYPES = {T.Q4_1: "Q4_1", T.Q5_0: "Q5_0", T.Q5_1: "Q5_1", T.MXFP4: "MXFP4_MOE", T.Q4_0: "Q4_0", T.Q8_0: "Q8_0"}
 HIDDEN_KEPT = 160
+TOKENS = os.path.join(REPO, "..", "shared", "reference", "stories260K", "seq1.tokens.txt")
 
 
 def stories260k():
@@ -139,17 +143,94 @@ def llama_quantize(src, dst, ftype):
     return {t.name: t for t in gguf.GGUFReader(dst).tensors}
 
 
+def forward(w, tokens, cfg):
+    """Logits [positions, vocab] of a llama model (float64 numpy: RMSNorm eps 1e-5, RoPE theta 10000 on
+    adjacent pairs, grouped-query causal attention, SwiGLU, output tied to token_embd), independent of actlab."""
+    dim, heads, kv_heads = cfg["dim"], cfg["heads"], cfg["kv_heads"]
+    hs = dim // heads
+    f = lambda n: w[n].astype(np.float64)
+
+    def rms(x, g): return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + 1e-5) * g
+
+    def rope(x, nh):
+        n = x.shape[0]
+        x = x.reshape(n, nh, hs // 2, 2).copy()
+        ang = np.arange(n)[:, None] * (10000.0 ** (-np.arange(0, hs, 2) / hs))[None, :]
+        cos, sin = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+        a, b = x[..., 0].copy(), x[..., 1].copy()
+        x[..., 0], x[..., 1] = a * cos - b * sin, a * sin + b * cos
+        return x.reshape(n, nh * hs)
+
+    x = f("token_embd.weight")[tokens]
+    n = len(tokens)
+    mask = np.triu(np.full((n, n), -np.inf), 1)
+    for l in range(cfg["layers"]):
+        p = lambda s: f("blk.%d.%s.weight" % (l, s))
+        h = rms(x, p("attn_norm"))
+        q, k, v = rope(h @ p("attn_q").T, heads), rope(h @ p("attn_k").T, kv_heads), h @ p("attn_v").T
+        z = np.zeros((n, dim))
+        for hd in range(heads):
+            kv = hd // (heads // kv_heads)
+            s = q[:, hd * hs:(hd + 1) * hs] @ k[:, kv * hs:(kv + 1) * hs].T / np.sqrt(hs) + mask
+            s = np.exp(s - s.max(axis=1, keepdims=True))
+            z[:, hd * hs:(hd + 1) * hs] = (s / s.sum(axis=1, keepdims=True)) @ v[:, kv * hs:(kv + 1) * hs]
+        x = x + z @ p("attn_output").T
+        h = rms(x, p("ffn_norm"))
+        g = h @ p("ffn_gate").T
+        x = x + ((g / (1 + np.exp(-g))) * (h @ p("ffn_up").T)) @ p("ffn_down").T
+    return rms(x, f("output_norm.weight")) @ f("token_embd.weight").T
+
+
 def main():
     weights, cfg = stories260k()
     tmp = tempfile.mkdtemp(prefix="legacy-quants-")
+    tokens = [int(t) for t in open(TOKENS).read().split()]
+
+    # 2. (first) the whole model, FFN cut to HIDDEN_KEPT hidden units
+    h = HIDDEN_KEPT
+    cut = {}
+    for name, a in weights.items():
+        if name.endswith(("ffn_gate.weight", "ffn_up.weight")): a = a[:h]
+        elif name.endswith("ffn_down.weight"): a = a[:, :h]
+        cut[name] = a
+    cut_cfg = dict(cfg, hidden=h)
+    f32 = os.path.join(tmp, "stories260K-h160-f32.gguf")
+    write_llama(f32, cut, cut_cfg)
+    digests = {"source": "stories260K.bin (sha256 9414d5a2...c8d6), ffn_gate/ffn_up rows and ffn_down columns 0..159 kept",
+               "tool": "llama-quantize --pure (ggml 0.9.7), generator src/test/python/make_legacy_quant_fixtures.py",
+               "types": {}}
+    last_logits = {}
+    for t, ftype in TYPES.items():
+        dst = os.path.join(tmp, "stories260K-h160-%s.gguf" % t.name)
+        got = llama_quantize(f32, dst, ftype)
+        per, deq = {}, {}
+        agrees = True
+        for name, ti in sorted(got.items()):
+            data = np.asarray(ti.data).tobytes()
+            per[name] = {"type": ti.tensor_type.name, "dims": [int(d) for d in ti.shape],
+                         "sha256": hashlib.sha256(data).hexdigest()}
+            if ti.tensor_type == t:
+                agrees &= bool(np.array_equal(quants.quantize(cut[name], t).tobytes(), data))
+                deq[name] = quants.dequantize(np.asarray(ti.data), t).reshape(cut[name].shape)
+            else:
+                deq[name] = np.asarray(ti.data, dtype=np.float32).reshape(cut[name].shape)
+        with open(dst, "rb") as fh:
+            file_sha = hashlib.sha256(fh.read()).hexdigest()
+        digests["types"][t.name] = {"ftype": ftype, "file_sha256": file_sha, "file_bytes": os.path.getsize(dst),
+                                    "ggufpy_agrees": agrees, "tensors": per}
+        # reference logits of llama-quantize's file, dequantized by gguf-py, at the last position
+        last_logits[t.name] = forward(deq, tokens, cut_cfg)[-1].astype(np.float32)
+        print("model %-5s %7d bytes, llama-quantize == gguf-py for every matrix: %s" % (t.name, os.path.getsize(dst), agrees))
+    with open(os.path.join(RES, "llama-quantize-stories260K-h160.json"), "w") as fh:
+        json.dump(digests, fh, indent=1, sort_keys=True)
+        fh.write("\n")
 
     # 1. rows: real weights, then edge blocks
     real = [weights["blk.0.attn_q.weight"][:8], weights["blk.2.ffn_gate.weight"][:8],
             weights["blk.4.ffn_down.weight"][:4, :64], weights["token_embd.weight"][100:104]]
     src = np.concatenate(real + [np.stack(edge_rows())]).astype(np.float32)
-    rows_cfg = dict(cfg, layers=1)
     f32 = os.path.join(tmp, "rows-f32.gguf")
-    write_llama(f32, {"rows.weight": src}, rows_cfg)
+    write_llama(f32, {"rows.weight": src}, dict(cfg, layers=1))
     out = gguf.GGUFWriter(os.path.join(RES, "legacy-quant-rows.gguf"), arch="llama")
     out.add_tensor("src", src)
     for t, ftype in TYPES.items():
@@ -160,43 +241,14 @@ def main():
         print("rows %-5s llama-quantize == gguf-py: %s" % (t.name, agrees))
         out.add_bool("test.ggufpy_agrees." + t.name, agrees)
         out.add_tensor("src." + t.name, expected, raw_shape=expected.shape, raw_dtype=t)
-    out.add_string("test.provenance", "src/test/python/make_legacy_quant_fixtures.py: llama-quantize --pure (ggml 0.9.7) of src")
+        out.add_array("test.stories260K_h160.last_logits." + t.name, [float(v) for v in last_logits[t.name]])
+    out.add_array("test.stories260K_h160.tokens", tokens)
+    out.add_string("test.provenance", "src/test/python/make_legacy_quant_fixtures.py: llama-quantize --pure (ggml 0.9.7) of src; "
+                   "last_logits: numpy float64 forward of llama-quantize's stories260K-h160 file dequantized by gguf-py")
     out.write_header_to_file()
     out.write_kv_data_to_file()
     out.write_tensors_to_file()
     out.close()
-
-    # 2. the whole model, FFN cut to HIDDEN_KEPT hidden units
-    h = HIDDEN_KEPT
-    cut = {}
-    for name, a in weights.items():
-        if name.endswith(("ffn_gate.weight", "ffn_up.weight")): a = a[:h]
-        elif name.endswith("ffn_down.weight"): a = a[:, :h]
-        cut[name] = a
-    f32 = os.path.join(tmp, "stories260K-h160-f32.gguf")
-    write_llama(f32, cut, dict(cfg, hidden=h))
-    digests = {"source": "stories260K.bin (sha256 9414d5a2...c8d6), ffn_gate/ffn_up rows and ffn_down columns 0..159 kept",
-               "tool": "llama-quantize --pure (ggml 0.9.7), generator src/test/python/make_legacy_quant_fixtures.py",
-               "types": {}}
-    for t, ftype in TYPES.items():
-        dst = os.path.join(tmp, "stories260K-h160-%s.gguf" % t.name)
-        got = llama_quantize(f32, dst, ftype)
-        per = {}
-        agrees = True
-        for name, ti in sorted(got.items()):
-            data = np.asarray(ti.data).tobytes()
-            per[name] = {"type": ti.tensor_type.name, "dims": [int(d) for d in ti.shape],
-                         "sha256": hashlib.sha256(data).hexdigest()}
-            if ti.tensor_type == t:
-                agrees &= bool(np.array_equal(quants.quantize(cut[name], t).tobytes(), data))
-        with open(dst, "rb") as fh:
-            file_sha = hashlib.sha256(fh.read()).hexdigest()
-        digests["types"][t.name] = {"ftype": ftype, "file_sha256": file_sha, "file_bytes": os.path.getsize(dst),
-                                    "ggufpy_agrees": agrees, "tensors": per}
-        print("model %-5s %7d bytes, llama-quantize == gguf-py for every matrix: %s" % (t.name, os.path.getsize(dst), agrees))
-    with open(os.path.join(RES, "llama-quantize-stories260K-h160.json"), "w") as fh:
-        json.dump(digests, fh, indent=1, sort_keys=True)
-        fh.write("\n")
 
 
 if __name__ == "__main__":

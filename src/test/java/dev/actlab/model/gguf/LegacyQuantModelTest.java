@@ -26,6 +26,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * figures), so rounding differences of float32 epsilon (6e-8) per operation reach ~1e-5 of the
  * largest logit at the output (measured 3e-6 to 1.0e-5). Bound: max |diff| <= 1e-4 * max |logit|.
  * Decoding token by token gives the prefill's logits (same bound), one and two threads the same bits.
+ * Independently, the logits at the last position equal those a float64 numpy forward pass computes
+ * over gguf-py's dequantization of llama-quantize's own file (fixture legacy-quant-rows.gguf, from
+ * src/test/python/make_legacy_quant_fixtures.py) within 1e-3 * max |logit|: float32 against float64
+ * arithmetic, amplified by the model as above, while a wrong decoder moves them by whole units.
  */
 class LegacyQuantModelTest {
     @TempDir Path dir;
@@ -68,8 +72,16 @@ class LegacyQuantModelTest {
         assertTrue(diff <= 1e-4f * scale, type + ": max |diff| = " + diff + ", max |logit| = " + scale);
         assertFalse(Arrays.equals(logits, original), type + " changes the logits of the unquantized model");
 
+        // independent: numpy (float64) over gguf-py's dequantization of llama-quantize's file, last position
+        GgufFile fx = GgufFile.open(LegacyQuantWriterTest.resource("legacy-quant-rows.gguf"));
+        assertArrayEquals(tokens, (int[]) fx.metadata().get("test.stories260K_h160.tokens"));
+        float[] numpy = (float[]) fx.metadata().get("test.stories260K_h160.last_logits." + type);
+        int vocab = q.vocabSize(), last = tokens.length - 1;
+        float vsNumpy = maxAbsDiff(Arrays.copyOfRange(logits, last * vocab, (last + 1) * vocab), numpy);
+        System.out.printf("%s: max |actlab - numpy over gguf-py's dequantization of llama-quantize's file| at the last position = %.3g%n", type, vsNumpy);
+        assertTrue(vsNumpy <= 1e-3f * scale, type + ": max |actlab - numpy| = " + vsNumpy);
+
         var cache = q.newCache();
-        int vocab = q.vocabSize();
         for (int t = 0; t < tokens.length; t++) {
             float[] step = q.forward(cache, new int[]{tokens[t]}, Hooks.none(), false);
             assertTrue(maxAbsDiff(step, Arrays.copyOfRange(logits, t * vocab, (t + 1) * vocab)) <= 1e-4f * scale, type + " decode position " + t);
