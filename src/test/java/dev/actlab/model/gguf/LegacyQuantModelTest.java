@@ -28,8 +28,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Decoding token by token gives the prefill's logits (same bound), one and two threads the same bits.
  * Independently, the logits at the last position equal those a float64 numpy forward pass computes
  * over gguf-py's dequantization of llama-quantize's own file (fixture legacy-quant-rows.gguf, from
- * src/test/python/make_legacy_quant_fixtures.py) within 1e-3 * max |logit|: float32 against float64
- * arithmetic, amplified by the model as above, while a wrong decoder moves them by whole units.
+ * src/test/python/make_legacy_quant_fixtures.py) within 1e-4 * max |logit| (measured 2e-5 to 5e-5, i.e.
+ * <= 3.2e-6 relative): float32 against float64 arithmetic, amplified by the model as above, while a
+ * wrong decoder moves them by whole units.
  */
 class LegacyQuantModelTest {
     @TempDir Path dir;
@@ -79,7 +80,7 @@ class LegacyQuantModelTest {
         int vocab = q.vocabSize(), last = tokens.length - 1;
         float vsNumpy = maxAbsDiff(Arrays.copyOfRange(logits, last * vocab, (last + 1) * vocab), numpy);
         System.out.printf("%s: max |actlab - numpy over gguf-py's dequantization of llama-quantize's file| at the last position = %.3g%n", type, vsNumpy);
-        assertTrue(vsNumpy <= 1e-3f * scale, type + ": max |actlab - numpy| = " + vsNumpy);
+        assertTrue(vsNumpy <= 1e-4f * scale, type + ": max |actlab - numpy| = " + vsNumpy);
 
         var cache = q.newCache();
         for (int t = 0; t < tokens.length; t++) {
