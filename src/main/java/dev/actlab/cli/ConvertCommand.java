@@ -22,7 +22,7 @@ final class ConvertCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", required = true, description = "minilm, or a model file or directory.") String model;
     @Option(names = "--out", required = true, description = "Output .gguf file.") Path out;
-    @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0 or Q4_0 (default ${DEFAULT-VALUE}).") String dtypeName;
+    @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or MXFP4, quantized as llama-quantize --pure does (default ${DEFAULT-VALUE}).") String dtypeName;
 
     @Override public Integer call() throws Exception {
         OutputPath.file("--out", out);

@@ -4,6 +4,7 @@ import static dev.actlab.tensor.QuantLanes.FL;
 import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -101,6 +102,30 @@ public final class Q4_1Matrix extends PackedMatrix {
                 int q = u8(o + 4 + j);
                 dst[off + b * 32 + j] = (q & 0xF) * d + m;
                 dst[off + b * 32 + 16 + j] = (q >> 4) * d + m;
+            }
+        }
+    }
+
+    /**
+     * n floats (a multiple of 32) to n / 32 blocks, as ggml's quantize_row_q4_1_ref: d = (max - min)
+     * / 15, m = min, q = min(15, (int8) ((x - min) / d + 0.5)), with the reciprocal of the unrounded d.
+     */
+    public static void quantize(float[] src, int off, int n, MemorySegment dst, long dstOff) {
+        for (int b = 0; b < n / 32; b++, off += 32, dstOff += 20) {
+            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+            for (int j = 0; j < 32; j++) {
+                float v = src[off + j];
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            float d = (max - min) / 15f;
+            float id = d != 0 ? 1f / d : 0f;
+            dst.set(I16, dstOff, Float.floatToFloat16(d));
+            dst.set(I16, dstOff + 2, Float.floatToFloat16(min));
+            for (int j = 0; j < 16; j++) {
+                int lo = Math.min(15, (byte) (int) ((src[off + j] - min) * id + 0.5f));
+                int hi = Math.min(15, (byte) (int) ((src[off + 16 + j] - min) * id + 0.5f));
+                dst.set(ValueLayout.JAVA_BYTE, dstOff + 4 + j, (byte) (lo | (hi << 4)));
             }
         }
     }

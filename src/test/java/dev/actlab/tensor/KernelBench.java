@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class KernelBench {
     public static void main(String[] args) {
-        String[] names = args.length > 0 ? args : new String[]{"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_K", "Q6_K"};
+        String[] names = args.length > 0 ? args : new String[]{"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_K", "Q6_K", "Q5_0", "Q5_1", "MXFP4"};
         int cols = 4096;
         long target = 512L << 20;
         System.out.printf("%-6s %8s %10s %10s %10s%n", "format", "MB", "read GB/s", "1 thr GB/s", "2 thr GB/s");
@@ -69,13 +69,15 @@ public final class KernelBench {
         else if (t == DType.BF16) for (long o = 0; o < seg.byteSize(); o += 2) seg.set(h, o, (short) (Float.floatToRawIntBits((float) r.nextGaussian()) >>> 16));
         else {
             int[] fields = switch (t) {   // f16 scale fields per block
-                case Q8_0, Q4_0 -> new int[]{0};
-                case Q4_1, Q4_K, Q5_K -> new int[]{0, 2};
+                case Q8_0, Q4_0, Q5_0 -> new int[]{0};
+                case Q4_1, Q4_K, Q5_K, Q5_1 -> new int[]{0, 2};
                 case Q6_K -> new int[]{208};
                 default -> new int[0];
             };
             for (long b = 0; b < seg.byteSize() / t.blockBytes; b++)
                 for (int f : fields) seg.set(h, b * t.blockBytes + f, Float.floatToFloat16(0.01f));
+            if (t == DType.MXFP4)   // the E8M0 scale byte: 2^-7
+                for (long b = 0; b < seg.byteSize() / t.blockBytes; b++) seg.set(ValueLayout.JAVA_BYTE, b * t.blockBytes, (byte) 120);
         }
     }
 }

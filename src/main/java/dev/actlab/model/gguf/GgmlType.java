@@ -9,7 +9,7 @@ import dev.actlab.tensor.DType;
 public enum GgmlType {
     F32(0, DType.F32), F16(1, DType.F16),
     Q4_0(2, DType.Q4_0), Q4_1(3, DType.Q4_1),
-    Q5_0(6, 32, 22), Q5_1(7, 32, 24),
+    Q5_0(6, DType.Q5_0), Q5_1(7, DType.Q5_1),
     Q8_0(8, DType.Q8_0), Q8_1(9, 32, 40),
     Q2_K(10, 256, 84), Q3_K(11, 256, 110),
     Q4_K(12, DType.Q4_K), Q5_K(13, DType.Q5_K), Q6_K(14, DType.Q6_K),
@@ -18,7 +18,7 @@ public enum GgmlType {
     IQ4_NL(20, 32, 18), IQ3_S(21, 256, 110), IQ2_S(22, 256, 82), IQ4_XS(23, 256, 136),
     I8(24, DType.I8), I16(25, 1, 2), I32(26, DType.I32), I64(27, 1, 8),
     F64(28, 1, 8), IQ1_M(29, 256, 56), BF16(30, DType.BF16),
-    TQ1_0(34, 256, 54), TQ2_0(35, 256, 66), MXFP4(39, 32, 17);
+    TQ1_0(34, 256, 54), TQ2_0(35, 256, 66), MXFP4(39, DType.MXFP4);
 
     public final int id, blockSize, blockBytes;
     /** The dtype that executes it, or null when actlab cannot. */

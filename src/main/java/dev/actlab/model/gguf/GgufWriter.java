@@ -5,7 +5,11 @@ import dev.actlab.io.Progress;
 import dev.actlab.io.AtomicFile;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.F16Matrix;
+import dev.actlab.tensor.Mxfp4Matrix;
 import dev.actlab.tensor.Q4_0Matrix;
+import dev.actlab.tensor.Q4_1Matrix;
+import dev.actlab.tensor.Q5_0Matrix;
+import dev.actlab.tensor.Q5_1Matrix;
 import dev.actlab.tensor.Q8_0Matrix;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,7 +30,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Writes a GGUF v3 file: metadata, then tensors in F32, F16, Q8_0 or Q4_0 (quantized here, row by
+ * Writes a GGUF v3 file: metadata, then tensors in one of {@link #WRITABLE} (quantized here, row by
  * row, as llama.cpp's reference quantizers do) or as raw bytes of any ggml type. Tensors are
  * streamed one row at a time, so a model larger than the heap can be written. The file is written
  * beside the target and moved into place when complete.
@@ -58,7 +62,8 @@ public final class GgufWriter {
     }
 
     /** The types the writer quantizes to: the one list that --dtype options offer. */
-    public static final List<DType> WRITABLE = List.of(DType.F32, DType.F16, DType.Q8_0, DType.Q4_0);
+    public static final List<DType> WRITABLE = List.of(DType.F32, DType.F16, DType.Q8_0, DType.Q4_0,
+            DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.MXFP4);
 
     /** A --dtype value (any case) to a writable type; the error names the option and the choices. */
     public static DType writableType(String option, String value) {
@@ -144,6 +149,10 @@ public final class GgufWriter {
                     case F16 -> F16Matrix.quantize(row, 0, cols, buf, o);
                     case Q8_0 -> Q8_0Matrix.quantize(row, 0, cols, buf, o);
                     case Q4_0 -> Q4_0Matrix.quantize(row, 0, cols, buf, o);
+                    case Q4_1 -> Q4_1Matrix.quantize(row, 0, cols, buf, o);
+                    case Q5_0 -> Q5_0Matrix.quantize(row, 0, cols, buf, o);
+                    case Q5_1 -> Q5_1Matrix.quantize(row, 0, cols, buf, o);
+                    case MXFP4 -> Mxfp4Matrix.quantize(row, 0, cols, buf, o);
                     default -> throw new IllegalStateException(e.type.toString());
                 }
             }
