@@ -3,10 +3,10 @@ package dev.actlab.cli;
 import dev.actlab.io.Json;
 import dev.actlab.io.ProgressBar;
 import dev.actlab.model.eval.PairedPerplexity;
+import dev.actlab.model.eval.QuantErrorParts;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.quant.Calibration;
 import dev.actlab.quant.QuantModel;
-import dev.actlab.quant.QuantParts;
 import dev.actlab.quant.QuantizeRun;
 import dev.actlab.quant.Recipe;
 import dev.actlab.tensor.DType;
@@ -74,7 +74,7 @@ final class QuantizeCommand implements Callable<Integer> {
         double qs = (System.nanoTime() - t0) / 1e9;
         var stats = PairedPerplexity.run(m, List.of(q.build()), s.windows, new ProgressBar("evaluate", "tokens")).get(0);
         res = new QuantizeRun.Result(r.text(), q.steps(), r.bitsLabel(), QuantizeRun.weightBits(q), stats, qs);
-        QuantParts split = parts ? QuantParts.measure(m, q, s.windows, new ProgressBar("error split", "tokens")) : null;
+        QuantErrorParts split = parts ? QuantizeRun.errorParts(m, q, s.windows, new ProgressBar("error split", "tokens")) : null;
         if (out != null) {
             ProgressBar bar = new ProgressBar("write", "MB");
             QuantizeRun.writeGguf(q, model.path(), out, outType, (d, t) -> bar.update(d >> 20, t >> 20));
@@ -94,7 +94,7 @@ final class QuantizeCommand implements Callable<Integer> {
             for (String step : q.steps()) pw.println("  " + step);
             pw.printf("quantized in %.1f s%n", qs);
             pw.print(stats.table());
-            if (split != null) pw.print(split.table());
+            if (split != null) pw.print(split.table("layer"));
             if (out != null) pw.println("wrote " + out + " (" + outType + ")");
         }
         pw.flush();
