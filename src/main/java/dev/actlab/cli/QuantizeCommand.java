@@ -42,6 +42,8 @@ import picocli.CommandLine.Spec;
         "    noisyquant(a.., seed=0)                  static activation quantization with a fixed noisy bias",
         "    mixed(budget=4, min=2, max=8, g.., windows=8)   integer bits per layer by measured KL sensitivity",
         "                                             under an average-bits budget, then round to nearest",
+        "    lowrank(r=R, whiten, damp=0.001)         each block matrix cut to the rank a fraction R of its parameters",
+        "                                             buys: SVD, or SVD-LLM's activation-whitened SVD; before quantizing",
         "  Weight methods also take a.. / ag / aclip (activation quantization set right after them).",
         "  Example: hadamard+gptq(w4,g128)+rtn(a4)"})
 final class QuantizeCommand implements Callable<Integer> {
