@@ -10,6 +10,7 @@ import dev.actlab.model.load.ModelRef;
 import dev.actlab.tensor.Parallel;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -57,6 +58,9 @@ public record DecoderBench(String model, int promptTokens, int genTokens, int ro
 
         err.println("bench: warm-up...");
         runOnce(m, Arrays.copyOf(prompt, Math.min(prompt.length, 16)), Math.min(genTokens, 8));
+        // memory after loading and a warm-up run, before the bandwidth probe allocates its buffer
+        ResidentMemory memory = ResidentMemory.now();
+        long fileBytes = modelFileBytes(model), weightBytes = weightBytes(m);
 
         // per round: bandwidth, prefill tok/s, decode tok/s, FMA peak
         List<double[]> results = new ArrayList<>();
@@ -97,6 +101,8 @@ public record DecoderBench(String model, int promptTokens, int genTokens, int ro
         o.put("rounds_detail", results.stream().map(x -> Map.of("read_bandwidth_gbs", x[0], "fma_peak_gflops", x[3],
                 "prefill_tokens_per_second", x[1], "decode_tokens_per_second", x[2])).toList());
 
+        o.put("memory", memory.toJson(fileBytes, weightBytes));
+
         Map<String, Map<String, Double>> hooks = null;
         if (hookOverhead) {
             err.println("bench: hook overhead (no hooks / unused hooks / cache every hook_resid_post, alternating)...");
@@ -109,6 +115,7 @@ public record DecoderBench(String model, int promptTokens, int genTokens, int ro
                 m.source(), c.parameterCount(), bytesPerToken / 1e6, par.threads());
         out.printf("machine: read bandwidth %s GB/s; FMA peak %.0f GFLOP/s (1 thread %.0f); forRange dispatch %.2f us%n",
                 fmt(summary(results, 0, 1), "%.1f"), bestFma, fma1, dispatchUs);
+        out.println("memory after load and warm-up: " + memory.line(fileBytes, weightBytes));
         out.printf("%-28s %12s %12s%n", "", "best", "median");
         row(out, "prefill tok/s", summary(results, 1, 1), "%.1f");
         row(out, "prefill GFLOP/s", summary(results, 1, prefillFlops / promptTokens / 1e9), "%.1f");
@@ -130,6 +137,19 @@ public record DecoderBench(String model, int promptTokens, int genTokens, int ro
         for (int g = 0; g < gen; g++) logits = m.forward(cache, new int[]{argmax(logits)}, Hooks.none(), false);
         long t2 = System.nanoTime();
         return new double[]{prompt.length / ((t1 - t0) / 1e9), gen / ((t2 - t1) / 1e9)};
+    }
+
+    /** The size of the model file --model names, or -1 (random weights, a checkpoint directory). */
+    static long modelFileBytes(String model) throws IOException {
+        if (model != null && ModelRef.isRandom(model)) return -1;
+        Path p = ModelRef.path(model);
+        return Files.isRegularFile(p) ? Files.size(p) : -1;
+    }
+
+    /** Bytes of every weight matrix as executed (the embedding once when tied). */
+    static long weightBytes(LlamaModel m) {
+        var w = m.weights();
+        return w.bytesPerToken() + (w.output() == w.tokenEmbedding() ? 0 : w.tokenEmbedding().byteSize());
     }
 
     /** Multiply-adds of a prefill of n tokens (only the last position is unembedded), times 2. */

@@ -8,7 +8,8 @@ import dev.actlab.model.llama.LlamaWeights;
 import dev.actlab.model.llama.TwoFourCompression;
 import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.load.ModelRef;
-import dev.actlab.prune.TwoFourMask;
+import dev.actlab.prune.MagnitudePruning;
+import dev.actlab.prune.PruningPattern;
 import dev.actlab.tensor.Parallel;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -39,7 +40,7 @@ public record TwoFourDecodeBench(String model, int promptTokens, int genTokens, 
         if (prunedHere) {
             if (c.candidates() == 0) throw new IllegalArgumentException(dense.source() + " has no float32 block matrices: 2:4 compression runs on F32 weights");
             err.println("bench: " + c.compressed() + " of " + c.candidates() + " block matrices are 2:4; pruning all of them 2:4 by magnitude in memory...");
-            dense = TwoFourMask.prune(dense);
+            dense = MagnitudePruning.prune(dense, PruningPattern.nm("2:4"));
             c = TwoFourCompression.apply(dense);
         }
         LlamaModel sparse = c.model();

@@ -3,10 +3,10 @@ package dev.actlab.cli;
 import dev.actlab.io.Json;
 import dev.actlab.io.ProgressBar;
 import dev.actlab.model.eval.PairedPerplexity;
+import dev.actlab.model.eval.QuantErrorParts;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.quant.Calibration;
 import dev.actlab.quant.QuantModel;
-import dev.actlab.quant.QuantParts;
 import dev.actlab.quant.QuantizeRun;
 import dev.actlab.quant.Recipe;
 import dev.actlab.tensor.DType;
@@ -42,6 +42,8 @@ import picocli.CommandLine.Spec;
         "    noisyquant(a.., seed=0)                  static activation quantization with a fixed noisy bias",
         "    mixed(budget=4, min=2, max=8, g.., windows=8)   integer bits per layer by measured KL sensitivity",
         "                                             under an average-bits budget, then round to nearest",
+        "    lowrank(r=R, whiten, damp=0.001)         each block matrix cut to the rank a fraction R of its parameters",
+        "                                             buys: SVD, or SVD-LLM's activation-whitened SVD; before quantizing",
         "  Weight methods also take a.. / ag / aclip (activation quantization set right after them).",
         "  Example: hadamard+gptq(w4,g128)+rtn(a4)"})
 final class QuantizeCommand implements Callable<Integer> {
@@ -74,7 +76,7 @@ final class QuantizeCommand implements Callable<Integer> {
         double qs = (System.nanoTime() - t0) / 1e9;
         var stats = PairedPerplexity.run(m, List.of(q.build()), s.windows, new ProgressBar("evaluate", "tokens")).get(0);
         res = new QuantizeRun.Result(r.text(), q.steps(), r.bitsLabel(), QuantizeRun.weightBits(q), stats, qs);
-        QuantParts split = parts ? QuantParts.measure(m, q, s.windows, new ProgressBar("error split", "tokens")) : null;
+        QuantErrorParts split = parts ? QuantizeRun.errorParts(m, q, s.windows, new ProgressBar("error split", "tokens")) : null;
         if (out != null) {
             ProgressBar bar = new ProgressBar("write", "MB");
             QuantizeRun.writeGguf(q, model.path(), out, outType, (d, t) -> bar.update(d >> 20, t >> 20));
@@ -94,7 +96,7 @@ final class QuantizeCommand implements Callable<Integer> {
             for (String step : q.steps()) pw.println("  " + step);
             pw.printf("quantized in %.1f s%n", qs);
             pw.print(stats.table());
-            if (split != null) pw.print(split.table());
+            if (split != null) pw.print(split.table("layer"));
             if (out != null) pw.println("wrote " + out + " (" + outType + ")");
         }
         pw.flush();

@@ -8,10 +8,12 @@ import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.quant.Calibration;
 import dev.actlab.quant.Hessian;
 import dev.actlab.quant.Linear;
+import dev.actlab.quant.LowRankBudget;
+import dev.actlab.quant.LowRankFactors;
+import dev.actlab.quant.LowRankStep;
 import dev.actlab.quant.QuantModel;
 import dev.actlab.tensor.Parallel;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -107,14 +109,7 @@ public final class LowRank {
         QuantModel q = QuantModel.of(base);
         LlamaConfig c = q.config();
         int L = q.layers(), nl = Linear.values().length;
-        Hessian[][] hs = new Hessian[L][nl];
-        for (int l = 0; l < L; l++)
-            for (Linear lin : Linear.values()) {
-                Linear owner = owner(lin);
-                hs[l][lin.ordinal()] = owner == lin ? new Hessian(lin.cols(c)) : hs[l][owner.ordinal()];
-            }
-        calib.collect(q, EnumSet.of(Linear.Q, Linear.O, Linear.GATE, Linear.DOWN), (l, lin, x, n, cols) -> hs[l][lin.ordinal()].add(x, n, par),
-                progress.apply("second moments"));
+        Hessian[][] hs = LowRankStep.secondMoments(q, calib, par, progress.apply("second moments"));
         double[][] energy = new double[L][nl];
         LowRankFactors[][] pf = plain ? new LowRankFactors[L][nl] : null, wf = whiten ? new LowRankFactors[L][nl] : null;
         int jobs = L * nl;
@@ -134,11 +129,6 @@ public final class LowRank {
             }
         });
         return new Prepared(q, hs, energy, pf, wf);
-    }
-
-    /** The projection whose input a projection shares (q for k and v, gate for up; else itself). */
-    static Linear owner(Linear lin) {
-        return switch (lin) { case K, V -> Linear.Q; case UP -> Linear.GATE; default -> lin; };
     }
 
     /** A copy of the dense model with every projection cut to the setting's rank (no evaluation yet). */

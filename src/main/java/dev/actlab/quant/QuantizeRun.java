@@ -2,6 +2,7 @@ package dev.actlab.quant;
 
 import dev.actlab.io.Progress;
 import dev.actlab.model.eval.PairedPerplexity;
+import dev.actlab.model.eval.QuantErrorParts;
 import dev.actlab.model.eval.QuantizationStats;
 import dev.actlab.model.gguf.GgufFile;
 import dev.actlab.model.gguf.GgufLlamaWriter;
@@ -112,5 +113,56 @@ public final class QuantizeRun {
             byte[] b = in.readNBytes(4);
             return b.length == 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F';
         }
+    }
+
+    /**
+     * The recipe's error split into its weight and activation parts, in total and per layer
+     * ({@link QuantErrorParts}, keys "0", "1", ...). The full-precision model is the recipe's own float
+     * model: every projection's weights as they were just before they were first rounded, no activation
+     * quantization (so after exact rewrites - rotations, smoothing scales - it is the base model up to
+     * float rounding, and after a lossy float step such as lowrank it is the cut model: that step's own
+     * error is in the perplexity against the base, not in the parts). "Weights only" is the quantized model
+     * with its activation quantizers taken out; "activations only" puts back the float weights (in the same
+     * rotated / scaled basis). All 4 + 2 x layers variants are evaluated in one pass beside the base model.
+     */
+    public static QuantErrorParts errorParts(LlamaModel base, QuantModel q, int[][] windows, Progress progress) {
+        int L = q.layers();
+        List<LlamaModel> variants = new ArrayList<>();
+        variants.add(activationsOnly(q, L).build());                      // float weights, no activation quantizer
+        variants.add(weightsOnly(q, -1).build());
+        variants.add(activationsOnly(q, -1).build());
+        variants.add(q.build());
+        for (int l = 0; l < L; l++) variants.add(weightsOnly(q, l).build());
+        for (int l = 0; l < L; l++) variants.add(activationsOnly(q, l).build());
+        List<QuantizationStats> s = PairedPerplexity.run(base, variants, windows, progress);
+        Map<String, Double> w = new LinkedHashMap<>(), a = new LinkedHashMap<>();
+        for (int l = 0; l < L; l++) {
+            w.put(Integer.toString(l), Math.log(s.get(4 + l).perplexity()));
+            a.put(Integer.toString(l), Math.log(s.get(4 + L + l).perplexity()));
+        }
+        return new QuantErrorParts(0, 0, windows.length, Math.log(s.get(0).perplexity()), Math.log(s.get(1).perplexity()),
+                Math.log(s.get(2).perplexity()), Math.log(s.get(3).perplexity()), w, a);
+    }
+
+    /** Rounded weights (all, or only layer `only` when >= 0), no activation quantization. */
+    static QuantModel weightsOnly(QuantModel q, int only) {
+        QuantModel v = q.copy();
+        for (int l = 0; l < v.layers(); l++)
+            for (Linear lin : Linear.values()) {
+                v.setInput(l, lin, v.input(l, lin).withQuantizer(null));
+                if (only >= 0 && l != only) v.restoreFloatWeight(l, lin);
+            }
+        return v;
+    }
+
+    /** Float weights, activation quantization everywhere (or only in layer `only` when >= 0; none when `only` is past the last layer). */
+    static QuantModel activationsOnly(QuantModel q, int only) {
+        QuantModel v = q.copy();
+        for (int l = 0; l < v.layers(); l++)
+            for (Linear lin : Linear.values()) {
+                v.restoreFloatWeight(l, lin);
+                if (only >= 0 && l != only) v.setInput(l, lin, v.input(l, lin).withQuantizer(null));
+            }
+        return v;
     }
 }

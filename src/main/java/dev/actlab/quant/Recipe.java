@@ -32,12 +32,14 @@ import java.util.function.IntFunction;
  * <li>{@code awq(w.., grid=20)} AWQ scale search, then round to nearest;
  * <li>{@code noisyquant(a..)} activations quantized with a fixed uniform noise added before and its product removed after;
  * <li>{@code mixed(budget=4, min=2, max=8, g.., windows=8)} integer bits per layer (from 2, 3, 4, 5, 6, 8 within
- *     [min, max]) by measured sensitivity under an average-bits budget, then round to nearest.
+ *     [min, max]) by measured sensitivity under an average-bits budget, then round to nearest;
+ * <li>{@code lowrank(r=0.5, whiten, damp=0.001)} every block projection cut to the rank that ratio r of its
+ *     parameters buys, by plain or activation-whitened (SVD-LLM) SVD; before any quantization step.
  * </ul>
  * Any weight method may also carry a.. / ag / aclip: activation quantization is then set right after it.
  */
 public record Recipe(String text, List<QuantStep> steps) {
-    public static final List<String> METHODS = List.of("rtn", "clip", "smoothquant", "hadamard", "gptq", "awq", "noisyquant", "mixed");
+    public static final List<String> METHODS = List.of("rtn", "clip", "smoothquant", "hadamard", "gptq", "awq", "noisyquant", "mixed", "lowrank");
 
     public boolean calibrates() { return steps.stream().anyMatch(QuantStep::calibrates); }
 
@@ -330,6 +332,14 @@ public record Recipe(String text, List<QuantStep> steps) {
                     if (cands.length == 0) throw error(at, "no bit width of 2, 3, 4, 5, 6, 8, 16 lies in [" + lo + ", " + hi + "]");
                     if (budget < cands[0]) throw error(st.has("budget") ? st.args.get("budget").pos : at, "budget " + budget + " is below the smallest width " + cands[0]);
                     out.add(new MixedPrecision(budget, cands, st.weightGranularity(), st.intOr("windows", 8, 1, 1 << 16)));
+                }
+                case "lowrank" -> {
+                    Settings st = new Settings(name, at, args, List.of("r", "whiten", "damp"));
+                    if (!st.has("r")) throw error(at, "lowrank needs a rank ratio: r=R with R in (0, 1] (the fraction of each matrix's parameters kept)");
+                    st.floatOr("r", 1f, 0f, 1f, true);                 // checks the range; the value is read in double below
+                    st.floatOr("damp", 0.001f, 0f, 1f, true);
+                    double damp = st.has("damp") ? Double.parseDouble(st.args.get("damp").value) : 0.001;
+                    out.add(new LowRankStep(Double.parseDouble(st.args.get("r").value), st.flag("whiten", false), damp));
                 }
                 default -> throw error(at, "unknown method '" + name + "' (methods: " + String.join(", ", METHODS) + ")");
             }

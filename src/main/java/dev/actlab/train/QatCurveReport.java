@@ -6,7 +6,7 @@ import static dev.actlab.io.chart.Svg.num;
 
 import dev.actlab.io.chart.LineChart;
 import dev.actlab.train.MatmulInput;
-import dev.actlab.train.QuantErrorParts;
+import dev.actlab.model.eval.QuantErrorParts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,10 +39,11 @@ public final class QatCurveReport {
                 .add("activation part", series(curve, QuantErrorParts::activationPart))
                 .add("interaction", series(curve, QuantErrorParts::interaction));
         h.append(parts.svg(660, 340));
-        List<MatmulInput> inputs = new ArrayList<>(curve.getFirst().activationsAlone().keySet());
+        List<MatmulInput> inputs = new ArrayList<>();
+        for (MatmulInput in : MatmulInput.values()) if (curve.getFirst().activationsAlone().containsKey(in.key)) inputs.add(in);
         if (!inputs.isEmpty()) {
             LineChart byInput = new LineChart("activation part by matmul input", "training tokens", "loss increase (nats/token)", tokens, false);
-            for (MatmulInput in : inputs) byInput.add(in.key + " (" + in.buffer + ")", series(curve, p -> p.activationPart(in)));
+            for (MatmulInput in : inputs) byInput.add(in.key + " (" + in.buffer + ")", series(curve, p -> p.activationPart(in.key)));
             h.append(byInput.svg(660, 340));
         }
         h.append("</div>\n<h2>Points</h2>\n<table><tr><th>step</th><th>tokens</th><th>windows</th><th>L<sub>fp</sub></th>")
@@ -53,7 +54,7 @@ public final class QatCurveReport {
             h.append("<tr><td>").append(p.step()).append("</td><td>").append(String.format(Locale.ROOT, "%,d", p.tokens())).append("</td><td>").append(p.windows())
                     .append("</td><td>").append(f(p.fp())).append("</td><td>").append(f(p.weightPart())).append("</td><td>").append(f(p.activationPart()))
                     .append("</td><td>").append(f(p.total())).append("</td><td>").append(f(p.interaction())).append("</td>");
-            for (MatmulInput in : inputs) h.append("<td>").append(f(p.activationPart(in))).append("</td>");
+            for (MatmulInput in : inputs) h.append("<td>").append(f(p.activationPart(in.key))).append("</td>");
             h.append("</tr>\n");
         }
         return h.append("</table>\n</body></html>\n").toString();

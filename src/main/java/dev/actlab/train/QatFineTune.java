@@ -5,6 +5,7 @@ import dev.actlab.io.Json;
 import dev.actlab.model.gguf.GgufFile;
 import dev.actlab.model.gguf.GgufLlamaWriter;
 import dev.actlab.model.gguf.GgufWriter;
+import dev.actlab.model.eval.QuantErrorParts;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.load.ModelLoader;
 import dev.actlab.model.tokenizer.Tokenizer;
@@ -63,7 +64,7 @@ public final class QatFineTune {
                         + "curve every %d steps on %d batches%n",
                 from, model.parameterCount(), qat, steps, s.batch(), s.seqLen(), s.accumulation(), s.maxLr(), s.minLr(), windows, evalEvery, evalBatches);
 
-        QuantErrorParts ptq = QuantErrorParts.measure(t, qat, windows, true);
+        QuantErrorParts ptq = errorParts(t, qat, windows, true);
         err.printf("FP32 base: held-out loss %.4f, perplexity %.2f%n", ptq.fp(), Math.exp(ptq.fp()));
         err.printf("PTQ (%s): held-out loss %.4f, perplexity %.2f; weight part %+.4f, activation part %+.4f%n", qat, ptq.both(), Math.exp(ptq.both()),
                 ptq.weightPart(), ptq.activationPart());
@@ -84,7 +85,7 @@ public final class QatFineTune {
             if (r.step() % evalEvery == 0 || t.done()) evalNanos += addPoint(curve, t, qat, evalBatches, err);
         }
         double trainSecs = (System.nanoTime() - t0 - evalNanos) / 1e9;
-        QuantErrorParts end = QuantErrorParts.measure(t, qat, windows, true);
+        QuantErrorParts end = errorParts(t, qat, windows, true);
         err.printf("QAT (%s) after %d steps: held-out loss %.4f, perplexity %.2f%n", qat, steps, end.both(), Math.exp(end.both()));
         err.printf("QAT weights run in FP32: held-out loss %.4f, perplexity %.2f%n", end.fp(), Math.exp(end.fp()));
 
@@ -130,10 +131,27 @@ public final class QatFineTune {
         return new Result(r, curve, ptq, end);
     }
 
+    /**
+     * The trainer's current weights on `batches` held-out batches under `run`, split into the weight and
+     * activation parts; with `byInput` also each matmul input's activation part (keyed by {@link MatmulInput#key}).
+     * The model's own QAT setting is left as it was.
+     */
+    public static QuantErrorParts errorParts(Trainer t, QatSettings run, int batches, boolean byInput) {
+        float fp = t.heldOutLoss(batches, null);
+        float w = t.heldOutLoss(batches, run.weightsOnly());
+        float a = t.heldOutLoss(batches, run.activationsOnly());
+        float both = t.heldOutLoss(batches, run);
+        Map<String, Double> alone = new LinkedHashMap<>();
+        if (byInput && run.activationFormat() != null)
+            for (MatmulInput in : MatmulInput.values()) if (run.quantizes(in)) alone.put(in.key, (double) t.heldOutLoss(batches, run.activationsOnlyAt(in)));
+        return new QuantErrorParts(t.stepsDone(), t.stepsDone() * t.settings().tokensPerStep(), batches * t.settings().batch(),
+                fp, w, a, both, Map.of(), alone);
+    }
+
     /** Measures a curve point, reports it on stderr; returns the nanoseconds it took. */
     private static long addPoint(List<QuantErrorParts> curve, Trainer t, QatSettings qat, int batches, PrintStream err) {
         long t0 = System.nanoTime();
-        QuantErrorParts p = QuantErrorParts.measure(t, qat, batches, true);
+        QuantErrorParts p = errorParts(t, qat, batches, true);
         curve.add(p);
         err.printf("step %d  held-out (%d windows): fp %.4f, weight part %+.4f, activation part %+.4f, total %+.4f%n",
                 p.step(), p.windows(), p.fp(), p.weightPart(), p.activationPart(), p.total());
@@ -142,11 +160,11 @@ public final class QatFineTune {
 
     /** The curve and the whole-split measurements as a readable table. */
     private static String table(Result r) {
-        List<MatmulInput> inputs = new ArrayList<>(r.ptq().activationsAlone().keySet());
+        List<String> inputs = new ArrayList<>(r.ptq().activationsAlone().keySet());
         StringBuilder b = new StringBuilder();
         b.append("quantization error in held-out loss (nats/token): weight part = L(W) - L(fp), activation part = L(A) - L(fp), total = L(WA) - L(fp)\n");
         b.append(String.format(Locale.ROOT, "%-10s %10s %7s %8s %8s %8s %8s %8s", "step", "tokens", "windows", "L_fp", "weight", "activ.", "total", "interact"));
-        for (MatmulInput in : inputs) b.append(String.format(Locale.ROOT, " %11s", "A@" + in.key));
+        for (String in : inputs) b.append(String.format(Locale.ROOT, " %11s", "A@" + in));
         b.append('\n');
         for (QuantErrorParts p : r.curve()) row(b, Long.toString(p.step()), p, inputs);
         row(b, "PTQ (all)", r.ptq(), inputs);
@@ -154,10 +172,10 @@ public final class QatFineTune {
         return b.toString();
     }
 
-    private static void row(StringBuilder b, String label, QuantErrorParts p, List<MatmulInput> inputs) {
+    private static void row(StringBuilder b, String label, QuantErrorParts p, List<String> inputs) {
         b.append(String.format(Locale.ROOT, "%-10s %10d %7d %8.4f %8.4f %8.4f %8.4f %8.4f", label, p.tokens(), p.windows(), p.fp(), p.weightPart(),
                 p.activationPart(), p.total(), p.interaction()));
-        for (MatmulInput in : inputs) b.append(String.format(Locale.ROOT, " %11.4f", p.activationPart(in)));
+        for (String in : inputs) b.append(String.format(Locale.ROOT, " %11.4f", p.activationPart(in)));
         b.append('\n');
     }
 }

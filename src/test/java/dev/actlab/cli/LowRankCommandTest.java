@@ -10,7 +10,7 @@ import dev.actlab.io.Progress;
 import dev.actlab.model.eval.PairedPerplexity;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.load.ModelLoader;
-import dev.actlab.prune.Svd;
+import dev.actlab.quant.Svd;
 import dev.actlab.tensor.WeightMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;

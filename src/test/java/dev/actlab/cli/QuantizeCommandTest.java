@@ -63,6 +63,31 @@ class QuantizeCommandTest {
                 && t.out().contains("BOS prepended to each window"), t.out());
     }
 
+    /**
+     * The lowrank step composed with weight quantization through the CLI, with the error split: the split's
+     * full-precision model is the cut model (float weights just before rounding), so the cut's cost is the
+     * gap between the base's loss and loss_fp; the quantized model's loss is loss_both, there is no
+     * activation part (no activation is quantized) and one weight part per layer.
+     */
+    @Test
+    void lowRankThenQuantizeWithTheErrorSplit() throws Exception {
+        Path text = dir.resolve("text.txt");
+        Files.writeString(text, TEXT);
+        var r = InspectCommandTest.run("quantize", "--recipe", "lowrank(r=0.5, whiten)+rtn(w8)", "--calib", text.toString(), "--eval", text.toString(),
+                "--ctx", "64", "--calib-windows", "3", "--parts", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertTrue(j.get("steps").get(0).asText().startsWith("lowrank(r=0.5, whiten, damp=0.001) ["), j.get("steps").toString());
+        assertEquals("W8A16", j.get("bits").asText());
+        JsonNode split = j.get("error_split");
+        assertEquals(Math.log(j.get("perplexity").asDouble()), split.get("loss_both").asDouble(), 1e-9);
+        // the split's float model is the cut model, not the base (calibrated on the evaluated text itself, the cut costs little here)
+        assertTrue(Math.abs(split.get("loss_fp").asDouble() - Math.log(j.get("base_perplexity").asDouble())) > 1e-4, "the cut changes the float model: " + split);
+        assertEquals(0, split.get("activation_part").asDouble(), 0, "no activation is quantized");
+        assertTrue(Math.abs(split.get("weight_part").asDouble()) < 0.02, "8-bit rounding of the cut weights costs little: " + split);
+        assertEquals(5, split.get("weight_part_at").size(), split.toString());
+    }
+
     @Test
     void writesAWeightOnlyRecipeAsGgufThatLoadsBackWithItsTokenizer() throws Exception {
         Path text = dir.resolve("text.txt");

@@ -11,7 +11,17 @@ import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.load.ModelLoader;
 import dev.actlab.quant.Calibration;
+import dev.actlab.quant.Granularity;
+import dev.actlab.quant.NumberFormat;
+import dev.actlab.quant.QuantModel;
+import dev.actlab.quant.Quantizer;
+import dev.actlab.quant.Recipe;
+import dev.actlab.quant.RecipeException;
+import dev.actlab.quant.Rtn;
+import dev.actlab.quant.Svd;
 import dev.actlab.quant.Linear;
+import dev.actlab.quant.LowRankBudget;
+import dev.actlab.quant.LowRankFactors;
 import dev.actlab.tensor.Parallel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -215,5 +225,82 @@ class LowRankTest {
         assertEquals(192L * 192, LowRankBudget.parameters(192, 192, 192), "full rank is stored dense");
         for (double bad : new double[]{0, -0.5, 1.01, Double.NaN})
             assertThrows(IllegalArgumentException.class, () -> new LowRank.Setting(bad, true), "ratio " + bad);
+    }
+
+    /** Relative distance max|a - b| / max|b| of two logit arrays. */
+    static double logitDistance(float[] a, float[] b) {
+        double d = 0, scale = 0;
+        for (int i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(b[i])); }
+        return d / scale;
+    }
+
+    /**
+     * quantize's recipe step lowrank(...) cuts the same matrices as actlab lowrank (bit for bit), each of the
+     * budget's rank (checked by an SVD of the result), and a later step quantizes the cut matrices.
+     */
+    @Test
+    void recipeStepCutsTheSameMatricesAndComposesWithQuantization() {
+        LlamaConfig c = base.config();
+        QuantModel viaRecipe = QuantModel.of(base);
+        Recipe.parse("lowrank(r=0.5, whiten, damp=0.001)").apply(viaRecipe, calib, i -> Progress.NONE);
+        LowRank.Result viaCommand = LowRank.compress(prepared, new LowRank.Setting(0.5, true), Parallel.shared());
+        for (int l = 0; l < c.layers(); l++)
+            for (Linear lin : Linear.values()) {
+                float[] w = viaRecipe.weight(l, lin);
+                assertTrue(java.util.Arrays.equals(viaCommand.model().weight(l, lin), w), lin.nameAt(l));
+                int rows = lin.rows(c), cols = lin.cols(c), k = LowRankBudget.rank(0.5, rows, cols);
+                double[] a = new double[w.length];
+                for (int i = 0; i < a.length; i++) a[i] = w[i];
+                Svd svd = Svd.of(a, rows, cols);
+                assertTrue(svd.singularValue(k) < 1e-5 * svd.singularValue(0) && svd.singularValue(k - 1) > 1e-3 * svd.singularValue(0),
+                        lin.nameAt(l) + ": rank " + k + " expected, singular values " + svd.singularValue(k - 1) + ", " + svd.singularValue(k));
+            }
+
+        QuantModel composed = QuantModel.of(base);
+        Recipe.parse("lowrank(r=0.5, whiten)+rtn(w8)").apply(composed, calib, i -> Progress.NONE);
+        QuantModel byHand = viaRecipe.copy();
+        new Rtn(new Quantizer(NumberFormat.INT8, Granularity.ROW)).apply(byHand, null, Progress.NONE);
+        for (int l = 0; l < c.layers(); l++)
+            for (Linear lin : Linear.values())
+                assertTrue(java.util.Arrays.equals(byHand.weight(l, lin), composed.weight(l, lin)), lin.nameAt(l) + " rounded after the cut");
+        assertTrue(composed.steps().get(0).startsWith("lowrank(r=0.5, whiten, damp=0.001) ["), composed.steps().toString());
+
+        QuantModel late = QuantModel.of(base);
+        Recipe r = Recipe.parse("rtn(w8)+lowrank(r=0.5)");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.apply(late, calib, i -> Progress.NONE));
+        assertTrue(e.getMessage().contains("lowrank") && e.getMessage().contains("before any quantization"), e.getMessage());
+    }
+
+    /**
+     * Whitening makes the cut depend on the function, not on the input basis: after hadamard (an exact
+     * rotation, norms folded in, online Hadamard before o and down) the whitened cut gives almost the
+     * model it gives without it (only the damping term lambda |W - W'|^2 is not invariant), while plain
+     * SVD of the rotated, norm-scaled weights differs far more. This fails if the step calibrated on
+     * inputs other than the ones the rotated model multiplies.
+     */
+    @Test
+    void whitenedRecipeStepSeesTheRotatedInputs() {
+        int[] window = calib.window(5);
+        float[] white = cut("lowrank(r=0.5, whiten, damp=0.000001)").runWithHooks(window, Hooks.none());
+        float[] rotatedWhite = cut("hadamard+lowrank(r=0.5, whiten, damp=0.000001)").runWithHooks(window, Hooks.none());
+        float[] plain = cut("lowrank(r=0.5)").runWithHooks(window, Hooks.none());
+        float[] rotatedPlain = cut("hadamard+lowrank(r=0.5)").runWithHooks(window, Hooks.none());
+        double whiteGap = logitDistance(rotatedWhite, white), plainGap = logitDistance(rotatedPlain, plain);
+        assertTrue(whiteGap < 0.1 * plainGap, "whitened cut with and without rotation differ by " + whiteGap + ", plain cuts by " + plainGap);
+    }
+
+    static LlamaModel cut(String recipe) {
+        QuantModel q = QuantModel.of(base);
+        Recipe.parse(recipe).apply(q, calib, i -> Progress.NONE);
+        return q.build();
+    }
+
+    @Test
+    void recipeErrorsNameThePosition() {
+        for (String bad : new String[]{"lowrank", "lowrank(r=0)", "lowrank(r=1.5)", "lowrank(r=0.5, x=1)", "lowrank(r=0.5, whiten=maybe)", "lowrank(r=0.5, damp=0)"})
+            assertThrows(RecipeException.class, () -> Recipe.parse(bad), bad);
+        assertTrue(Recipe.parse("lowrank(r=0.5, whiten)").calibrates());
+        assertTrue(!Recipe.parse("lowrank(r=0.5)").calibrates());
+        assertEquals("W4A16", Recipe.parse("lowrank(r=0.5,whiten)+gptq(w4)").bitsLabel());
     }
 }

@@ -56,4 +56,40 @@ class PruningPatternTest {
         for (double bad : new double[]{1, -0.1, 1.5, Double.NaN})
             assertTrue(assertThrows(IllegalArgumentException.class, () -> PruningPattern.unstructured(bad)).getMessage().contains("[0, 1)"), "" + bad);
     }
+
+    /**
+     * Magnitude pruning is one rule for both kinds of model: a LlamaModel pruned in memory holds exactly the
+     * weights of quant's working copy pruned by actlab prune, keeps the base's embedding, norms and
+     * unembedding objects, and at 2:4 equals the tensor room's own 2:4 magnitude rule (TwoFourF32Matrix,
+     * written independently) wherever no two magnitudes of a group tie.
+     */
+    @Test
+    void magnitudePruningIsOneRuleForLlamaModelAndQuantModel() throws Exception {
+        LlamaModel base = PruningTestModels.brown();
+        LlamaConfig c = base.config();
+        QuantModel denseCopy = QuantModel.of(base);
+        for (PruningPattern p : new PruningPattern[]{PruningPattern.nm("2:4"), PruningPattern.unstructured(0.5)}) {
+            LlamaModel inMemory = MagnitudePruning.prune(base, p);
+            QuantModel q = PruneRun.prune(base, PruningMethod.MAGNITUDE, p, null, (d, t) -> {}).model();
+            assertTrue(inMemory.weights().tokenEmbedding() == base.weights().tokenEmbedding() && inMemory.weights().output() == base.weights().output());
+            dev.actlab.tensor.WeightMatrix[][] mats = {inMemory.weights().wq(), inMemory.weights().wk(), inMemory.weights().wv(), inMemory.weights().wo(),
+                    inMemory.weights().wGate(), inMemory.weights().wUp(), inMemory.weights().wDown()};
+            for (int l = 0; l < c.layers(); l++)
+                for (Linear lin : Linear.values()) {
+                    int rows = lin.rows(c), cols = lin.cols(c);
+                    float[] got = new float[rows * cols];
+                    for (int r = 0; r < rows; r++) mats[lin.ordinal()][l].dequantizeRow(r, got, r * cols);
+                    assertTrue(java.util.Arrays.equals(q.weight(l, lin), got), p.label() + " " + lin.nameAt(l));
+                    if (!p.isNm()) continue;
+                    float[] dense = denseCopy.weight(l, lin), tensorRule = dense.clone();
+                    dev.actlab.tensor.TwoFourF32Matrix.keepLargestTwo(tensorRule, 0, tensorRule.length);
+                    for (int g = 0; g < dense.length; g += 4) {
+                        java.util.Set<Float> mags = new java.util.HashSet<>();
+                        for (int j = g; j < g + 4; j++) mags.add(Math.abs(dense[j]));
+                        if (mags.size() < 4) continue;                 // a tie: the two rules may keep different members
+                        for (int j = g; j < g + 4; j++) assertEquals(tensorRule[j], got[j], lin.nameAt(l) + " at " + j);
+                    }
+                }
+        }
+    }
 }

@@ -2,7 +2,6 @@ package dev.actlab.tensor;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.actlab.prune.TwoFourMask;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +13,7 @@ class TwoFourF32MatrixTest {
     static float[] twoFour(SplittableRandom r, int rows, int cols) {
         float[] w = new float[rows * cols];
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
-        for (int row = 0; row < rows; row++) TwoFourMask.pruneRow(w, row * cols, cols);
+        for (int row = 0; row < rows; row++) TwoFourF32Matrix.keepLargestTwo(w, row * cols, cols);
         for (int i = 0; i < w.length; i++) {
             double u = r.nextDouble();
             if (u < 0.05) w[i] = 0f;

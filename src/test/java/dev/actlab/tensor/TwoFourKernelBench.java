@@ -1,6 +1,5 @@
 package dev.actlab.tensor;
 
-import dev.actlab.prune.TwoFourMask;
 import java.util.SplittableRandom;
 
 /**
@@ -15,7 +14,7 @@ public final class TwoFourKernelBench {
         SplittableRandom r = new SplittableRandom(3);
         float[] w = new float[rows * cols];
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
-        for (int i = 0; i < rows; i++) TwoFourMask.pruneRow(w, i * cols, cols);
+        for (int i = 0; i < rows; i++) TwoFourF32Matrix.keepLargestTwo(w, i * cols, cols);
         F32Matrix dense = F32Matrix.of(w, rows, cols);
         TwoFourF32Matrix sparse = TwoFourF32Matrix.of(dense);
         float[] x = new float[cols], y = new float[rows];

@@ -10,7 +10,8 @@ import dev.actlab.model.gguf.GgufWriter;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.TwoFourCompression;
 import dev.actlab.model.load.ModelLoader;
-import dev.actlab.prune.TwoFourMask;
+import dev.actlab.prune.MagnitudePruning;
+import dev.actlab.prune.PruningPattern;
 import dev.actlab.tensor.DType;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -35,7 +36,7 @@ class KeepZerosFineTuneTest {
 
     /** The default decoder pruned 2:4 by magnitude in memory, written as GGUF with its tokenizer. */
     private static Path prunedBrown(Path dir) throws Exception {
-        LlamaModel pruned = TwoFourMask.prune(ModelLoader.loadDecoder(BROWN, false));
+        LlamaModel pruned = MagnitudePruning.prune(ModelLoader.loadDecoder(BROWN, false), PruningPattern.nm("2:4"));
         Path file = dir.resolve("brown-2-4.gguf");
         GgufWriter w = GgufLlamaWriter.export(pruned, DType.F32, "brown 2:4");
         GgufFile.open(BROWN).entries().forEach((k, v) -> { if (k.startsWith("tokenizer.")) w.put(k, v); });
@@ -84,7 +85,7 @@ class KeepZerosFineTuneTest {
     /** The mask is what keeps the zeros: the same step without it revives pruned weights (weight decay alone would not). */
     @Test
     void withoutTheMaskTheSameStepRevivesPrunedWeights() throws Exception {
-        LlamaModel pruned = TwoFourMask.prune(ModelLoader.loadDecoder(BROWN, false));
+        LlamaModel pruned = MagnitudePruning.prune(ModelLoader.loadDecoder(BROWN, false), PruningPattern.nm("2:4"));
         String all = new String(text(), java.nio.charset.StandardCharsets.UTF_8);
         int cut = TokenStream.heldOutStart(all);
         TokenStream data = TokenStream.ofText(pruned.tokenizer(), all.substring(0, cut), all.substring(cut));

@@ -7,7 +7,8 @@ import dev.actlab.model.gguf.GgufLlamaWriter;
 import dev.actlab.model.gguf.GgufWriter;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.load.ModelLoader;
-import dev.actlab.prune.TwoFourMask;
+import dev.actlab.prune.MagnitudePruning;
+import dev.actlab.prune.PruningPattern;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.F32Matrix;
 import dev.actlab.tensor.Parallel;
@@ -34,7 +35,7 @@ class TwoFourModelTest {
      */
     @Test
     void compressedModelGivesTheDenseLogitsOfThePrunedWeights() throws Exception {
-        LlamaModel pruned = TwoFourMask.prune(ModelLoader.loadDecoder(BROWN, false));
+        LlamaModel pruned = MagnitudePruning.prune(ModelLoader.loadDecoder(BROWN, false), PruningPattern.nm("2:4"));
         TwoFourCompression.Result r = TwoFourCompression.apply(pruned);
         int layers = pruned.config().layers();
         assertEquals(7 * layers, r.compressed());
@@ -82,7 +83,7 @@ class TwoFourModelTest {
 
     @Test
     void loaderCompressesExactlyTheTwoFourMatrices(@TempDir Path dir) throws Exception {
-        LlamaModel pruned = TwoFourMask.prune(ModelLoader.loadDecoder(BROWN, false));
+        LlamaModel pruned = MagnitudePruning.prune(ModelLoader.loadDecoder(BROWN, false), PruningPattern.nm("2:4"));
         // blk.1.ffn_up: one group (row 3, inputs 4..7) gets a third non-zero
         F32Matrix up = (F32Matrix) pruned.weights().wUp()[1];
         float[] values = new float[up.rows() * up.cols()];

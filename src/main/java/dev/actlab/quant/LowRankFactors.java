@@ -1,4 +1,4 @@
-package dev.actlab.prune;
+package dev.actlab.quant;
 
 /**
  * One projection W [rows, cols] (y = W x) as singular triplets, ready to be cut at any rank k:

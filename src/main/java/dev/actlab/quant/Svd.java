@@ -1,4 +1,4 @@
-package dev.actlab.prune;
+package dev.actlab.quant;
 
 import java.util.Arrays;
 

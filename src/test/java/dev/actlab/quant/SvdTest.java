@@ -1,4 +1,4 @@
-package dev.actlab.prune;
+package dev.actlab.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

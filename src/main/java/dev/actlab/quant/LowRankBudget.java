@@ -1,4 +1,4 @@
-package dev.actlab.prune;
+package dev.actlab.quant;
 
 /**
  * The rank a ratio r in (0, 1] buys for a [rows, cols] matrix. r is the fraction of the matrix's dense

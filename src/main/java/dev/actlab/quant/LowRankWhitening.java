@@ -1,4 +1,4 @@
-package dev.actlab.prune;
+package dev.actlab.quant;
 
 /**
  * The whitening transform of SVD-LLM (Wang et al., "SVD-LLM: Truncation-aware Singular Value
