@@ -11,7 +11,7 @@ public enum GgmlType {
     Q4_0(2, DType.Q4_0), Q4_1(3, DType.Q4_1),
     Q5_0(6, 32, 22), Q5_1(7, 32, 24),
     Q8_0(8, DType.Q8_0), Q8_1(9, 32, 40),
-    Q2_K(10, 256, 84), Q3_K(11, 256, 110),
+    Q2_K(10, DType.Q2_K), Q3_K(11, DType.Q3_K),
     Q4_K(12, DType.Q4_K), Q5_K(13, DType.Q5_K), Q6_K(14, DType.Q6_K),
     Q8_K(15, 256, 292),
     IQ2_XXS(16, 256, 66), IQ2_XS(17, 256, 74), IQ3_XXS(18, 256, 98), IQ1_S(19, 256, 50),

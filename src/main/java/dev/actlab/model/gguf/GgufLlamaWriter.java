@@ -79,12 +79,13 @@ public final class GgufLlamaWriter {
     }
 
     /**
-     * The type a matrix is stored in: the requested one when its rows fit the block size,
-     * else F16 (as llama.cpp falls back for tensors whose rows are not whole blocks).
+     * The type a matrix is stored in: the requested one when its rows fit the block size, else
+     * llama-quantize's fallback ({@link GgufWriter#fittingType}), else F16 as llama-quantize's last resort.
      */
     public static DType storedType(Slot s, DType requested) {
         if (!s.matrix) return DType.F32;
-        return s.cols % requested.blockSize == 0 ? requested : DType.F16;
+        DType t = GgufWriter.fittingType(requested, s.cols);
+        return t != null ? t : DType.F16;
     }
 
     /** A writer holding model m's config and weights, matrices stored as type. */
