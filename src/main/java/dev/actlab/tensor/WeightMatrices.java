@@ -20,6 +20,7 @@ public final class WeightMatrices {
             case Q6_K -> new Q6KMatrix(data, rows, cols);
             case Q2_K -> new Q2KMatrix(data, rows, cols);
             case Q3_K -> new Q3KMatrix(data, rows, cols);
+            case IQ4_NL -> new IQ4NLMatrix(data, rows, cols);
             default -> throw new IllegalArgumentException(type + " weights cannot be executed");
         };
     }

@@ -74,6 +74,7 @@ public final class KernelBench {
                 case Q6_K -> new int[]{208};
                 case Q2_K -> new int[]{80, 82};
                 case Q3_K -> new int[]{108};
+                case IQ4_NL -> new int[]{0};
                 default -> new int[0];
             };
             for (long b = 0; b < seg.byteSize() / t.blockBytes; b++)

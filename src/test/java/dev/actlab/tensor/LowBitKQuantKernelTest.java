@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The Q2_K and Q3_K kernels against their scalar references (vectorized dot vs dotScalar vs a float64
+ * The Q2_K, Q3_K and IQ4_NL (their fallback) kernels against their scalar references (vectorized dot vs dotScalar vs a float64
  * sum over the dequantized row), bit-identical across thread counts, and their decoders against
  * blocks encoded element by element here. (The decoders against gguf-py's numpy dequantizer, and whole
  * models in these types: model/gguf/LowBitKQuantModelTest.)
@@ -25,7 +25,7 @@ class LowBitKQuantKernelTest {
         byte[] b = new byte[(int) (rows * t.bytesFor(cols))];
         for (int i = 0; i < b.length; i++) b[i] = (byte) rnd.nextInt(256);
         MemorySegment m = MemorySegment.ofArray(b);
-        int[] halves = t == DType.Q2_K ? new int[]{80, 82} : new int[]{108};
+        int[] halves = switch (t) { case Q2_K -> new int[]{80, 82}; case Q3_K -> new int[]{108}; default -> new int[]{0}; };
         for (long blk = 0; blk < b.length / t.blockBytes; blk++)
             for (int h : halves)
                 m.set(I16, blk * t.blockBytes + h, Float.floatToFloat16((float) (rnd.nextDouble(0.001, 0.1) * (rnd.nextBoolean() ? 1 : -1))));
@@ -40,7 +40,7 @@ class LowBitKQuantKernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q2_K", "Q3_K"})
+    @EnumSource(names = {"Q2_K", "Q3_K", "IQ4_NL"})
     void vectorizedDotEqualsScalarReference(DType t) {
         int rows = 24, cols = 1024;
         WeightMatrix w = randomMatrix(t, rows, cols, 7);
@@ -61,7 +61,7 @@ class LowBitKQuantKernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q2_K", "Q3_K"})
+    @EnumSource(names = {"Q2_K", "Q3_K", "IQ4_NL"})
     void matmulIsBitIdenticalAcrossThreadCountsAndEqualsDot(DType t) {
         for (int rows : new int[]{70, 37}) {
             int cols = 512, n = 6;

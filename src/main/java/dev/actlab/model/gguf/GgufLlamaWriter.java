@@ -108,7 +108,7 @@ public final class GgufLlamaWriter {
         for (Slot s : slots(c, w.qBias() != null)) {
             GgufWriter.Rows rows = rows(w, s.name, ropeDivisors);
             DType stored = storedType(s, type);
-            float[] imp = KQuantizer.writes(stored) ? importance.get(s.name) : null;
+            float[] imp = KQuantizer.writes(stored) || stored == DType.IQ4_NL ? importance.get(s.name) : null;
             out.tensor(s.name, stored, s.dims(), rows, imp);
         }
         return out;

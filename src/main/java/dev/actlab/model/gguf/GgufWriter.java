@@ -5,6 +5,7 @@ import dev.actlab.io.Progress;
 import dev.actlab.io.AtomicFile;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.F16Matrix;
+import dev.actlab.tensor.IQ4NLQuantizer;
 import dev.actlab.tensor.KQuantizer;
 import dev.actlab.tensor.Q4_0Matrix;
 import dev.actlab.tensor.Q8_0Matrix;
@@ -60,7 +61,7 @@ public final class GgufWriter {
 
     /** The types the writer quantizes to: the one list that --dtype options offer. */
     public static final List<DType> WRITABLE = List.of(DType.F32, DType.F16, DType.Q8_0, DType.Q4_0,
-            DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K);
+            DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL);
 
     /** A --dtype value (any case) to a writable type; the error names the option and the choices. */
     public static DType writableType(String option, String value) {
@@ -79,8 +80,8 @@ public final class GgufWriter {
     public GgufWriter tensor(String name, DType type, long[] dims, Rows rows, float[] importance) {
         if (!WRITABLE.contains(type))
             throw new IllegalArgumentException("the writer quantizes to " + WRITABLE + ", not " + type);
-        if (importance != null && !KQuantizer.writes(type))
-            throw new IllegalArgumentException(name + ": importance weights apply to K-quants, not " + type);
+        if (importance != null && !KQuantizer.writes(type) && type != DType.IQ4_NL)
+            throw new IllegalArgumentException(name + ": importance weights apply to K-quants and IQ4_NL, not " + type);
         if (importance != null && importance.length != dims[0])
             throw new IllegalArgumentException(name + ": " + importance.length + " importance values for " + dims[0] + " columns");
         GgmlType g = GgmlType.of(type);
@@ -177,6 +178,7 @@ public final class GgufWriter {
                     case Q8_0 -> Q8_0Matrix.quantize(row, 0, cols, buf, o);
                     case Q4_0 -> Q4_0Matrix.quantize(row, 0, cols, buf, o);
                     case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> KQuantizer.quantize(e.type.dtype, row, 0, cols, e.importance, buf, o);
+                    case IQ4_NL -> IQ4NLQuantizer.quantize(row, 0, cols, e.importance, buf, o);
                     default -> throw new IllegalStateException(e.type.toString());
                 }
             }

@@ -140,7 +140,47 @@ class KQuantWriterTest {
             String llama = switch (k) { case Q4_K -> "Q5_0"; case Q5_K -> "Q5_1"; default -> "IQ4_NL"; };
             if (f != null) assertEquals(llama, f.name(), k + " falls back to llama-quantize's type");
         }
-        assertNull(GgufWriter.fittingType(DType.Q6_K, 100), "no K-quant fallback fits 100 columns (Q8_0 needs 32s)");
+        assertNull(GgufWriter.fittingType(DType.Q4_K, 100), "no K-quant fallback fits 100 columns (Q8_0 needs 32s)");
         assertEquals(DType.F16, GgufLlamaWriter.storedType(new GgufLlamaWriter.Slot("w", 4, 100, true), DType.Q6_K));
+    }
+
+    /**
+     * Q2_K and Q3_K fall back to IQ4_NL for 192 columns: actlab's IQ4_NL bytes equal llama-quantize's, and
+     * its decoder gives gguf-py's float32 bits. (Without --pure llama-quantize's mixture rules choose other
+     * types for some tensors, e.g. Q3_K for ffn_down in a Q2_K file; only its IQ4_NL tensors are compared.)
+     */
+    @ParameterizedTest
+    @CsvSource({"Q2_K", "Q3_K"})
+    void lowBitKQuantsFallBackToIq4NlAsLlamaQuantizeDoes(String type) throws Exception {
+        GgufFile in = GgufFile.open(resource("kquant-fallback-f32.gguf"));
+        GgufFile expected = GgufFile.open(resource("kquant-fallback-" + type + ".gguf"));
+        GgufWriter w = new GgufWriter();
+        for (GgufTensorInfo t : in.tensors())
+            w.tensor(t.name(), GgufWriter.fittingType(DType.valueOf(type), t.dims()[0]), t.dims(), rows(in, t));
+        Path out = dir.resolve("fallback.gguf");
+        w.write(out);
+        GgufFile actual = GgufFile.open(out);
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        int compared = 0;
+        for (GgufTensorInfo t : expected.tensors()) {
+            if (t.type() != GgmlType.IQ4_NL) continue;
+            GgufTensorInfo a = actual.tensor(t.name());
+            assertEquals(GgmlType.IQ4_NL, a.type(), t.name());
+            assertEquals(-1, actual.data(a).mismatch(expected.data(t)), t.name());
+            WeightMatrix m = actual.matrix(t.name(), (int) t.dims()[1], (int) t.dims()[0]);
+            float[] row = new float[m.cols()];
+            ByteBuffer b = ByteBuffer.allocate(4 * m.cols()).order(ByteOrder.LITTLE_ENDIAN);
+            for (int r = 0; r < m.rows(); r++) {
+                m.dequantizeRow(r, row, 0);
+                b.clear();
+                for (float v : row) b.putFloat(v);
+                md.update(b.flip());
+            }
+            compared++;
+        }
+        assertTrue(compared > 0, "llama-quantize wrote IQ4_NL tensors");
+        String sha = Files.readAllLines(resource("kquant-fallback-dequant-sha256.txt")).stream()
+                .filter(l -> l.startsWith(type + " ")).findFirst().orElseThrow().split(" ")[1];
+        assertEquals(sha, HexFormat.of().formatHex(md.digest()), "IQ4_NL decoded bits equal gguf-py's");
     }
 }
