@@ -22,7 +22,8 @@ final class ConvertCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", required = true, description = "minilm, or a model file or directory.") String model;
     @Option(names = "--out", required = true, description = "Output .gguf file.") Path out;
-    @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or MXFP4, quantized as llama-quantize --pure does (default ${DEFAULT-VALUE}).") String dtypeName;
+    @Option(names = "--dtype", defaultValue = "F32", description = "Matrix type: F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, MXFP4, a K-quant Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, or IQ4_NL (default ${DEFAULT-VALUE}). "
+            + "Blocks are quantized as llama-quantize does (same bytes); a matrix whose rows are not whole blocks takes llama-quantize's fallback type when actlab writes it, else F16.") String dtypeName;
 
     @Override public Integer call() throws Exception {
         OutputPath.file("--out", out);

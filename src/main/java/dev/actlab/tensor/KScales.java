@@ -23,5 +23,16 @@ final class KScales {
         }
     }
 
+    /** Encodes scale[0..8) and min[0..8) (each 0..63) into the 12 bytes at offset: the inverse of {@link #decode}. */
+    static void encode(int[] scale, int[] min, MemorySegment m, long offset) {
+        byte[] b = new byte[12];
+        for (int j = 0; j < 4; j++) {
+            b[j] = (byte) (scale[j] | ((scale[j + 4] >> 4) << 6));
+            b[j + 4] = (byte) (min[j] | ((min[j + 4] >> 4) << 6));
+            b[j + 8] = (byte) ((scale[j + 4] & 0xF) | ((min[j + 4] & 0xF) << 4));
+        }
+        MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, offset, 12);
+    }
+
     private static int q(MemorySegment m, long offset, int i) { return m.get(ValueLayout.JAVA_BYTE, offset + i) & 0xFF; }
 }

@@ -21,6 +21,9 @@ public final class WeightMatrices {
             case Q4_K -> new Q4KMatrix(data, rows, cols);
             case Q5_K -> new Q5KMatrix(data, rows, cols);
             case Q6_K -> new Q6KMatrix(data, rows, cols);
+            case Q2_K -> new Q2KMatrix(data, rows, cols);
+            case Q3_K -> new Q3KMatrix(data, rows, cols);
+            case IQ4_NL -> new IQ4NLMatrix(data, rows, cols);
             default -> throw new IllegalArgumentException(type + " weights cannot be executed");
         };
     }

@@ -72,6 +72,9 @@ public final class KernelBench {
                 case Q8_0, Q4_0, Q5_0 -> new int[]{0};
                 case Q4_1, Q4_K, Q5_K, Q5_1 -> new int[]{0, 2};
                 case Q6_K -> new int[]{208};
+                case Q2_K -> new int[]{80, 82};
+                case Q3_K -> new int[]{108};
+                case IQ4_NL -> new int[]{0};
                 default -> new int[0];
             };
             for (long b = 0; b < seg.byteSize() / t.blockBytes; b++)

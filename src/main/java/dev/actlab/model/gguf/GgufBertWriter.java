@@ -57,7 +57,8 @@ public final class GgufBertWriter {
     }
 
     private static void matrix(GgufWriter out, String name, WeightMatrix m, float[] bias, DType type) {
-        out.tensor(name + ".weight", m.cols() % 32 == 0 ? type : DType.F32, new long[]{m.cols(), m.rows()}, (r, dst) -> m.dequantizeRow((int) r, dst, 0));
+        DType stored = GgufWriter.fittingType(type, m.cols());
+        out.tensor(name + ".weight", stored != null ? stored : DType.F32, new long[]{m.cols(), m.rows()}, (r, dst) -> m.dequantizeRow((int) r, dst, 0));
         vector(out, name + ".bias", bias);
     }
 

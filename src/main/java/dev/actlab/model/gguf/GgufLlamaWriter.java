@@ -4,9 +4,11 @@ import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
 import dev.actlab.tensor.DType;
+import dev.actlab.tensor.KQuantizer;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The GGUF layout of a Llama decoder, as llama.cpp's converter writes it (architecture "llama",
@@ -79,16 +81,25 @@ public final class GgufLlamaWriter {
     }
 
     /**
-     * The type a matrix is stored in: the requested one when its rows fit the block size,
-     * else F16 (as llama.cpp falls back for tensors whose rows are not whole blocks).
+     * The type a matrix is stored in: the requested one when its rows fit the block size, else
+     * llama-quantize's fallback ({@link GgufWriter#fittingType}), else F16 as llama-quantize's last resort.
      */
     public static DType storedType(Slot s, DType requested) {
         if (!s.matrix) return DType.F32;
-        return s.cols % requested.blockSize == 0 ? requested : DType.F16;
+        DType t = GgufWriter.fittingType(requested, s.cols);
+        return t != null ? t : DType.F16;
     }
 
     /** A writer holding model m's config and weights, matrices stored as type. */
-    public static GgufWriter export(LlamaModel m, DType type, String name) {
+    public static GgufWriter export(LlamaModel m, DType type, String name) { return export(m, type, name, Map.of()); }
+
+    /**
+     * As {@link #export(LlamaModel, DType, String)}, with importance weights for llama.cpp's
+     * importance-weighted K-quant quantizers: tensor name (e.g. blk.0.ffn_down.weight) to one value per
+     * input column, an imatrix entry's sums divided by its call count. Tensors without an entry, or
+     * stored in a type that takes none, are quantized without (as llama-quantize does).
+     */
+    public static GgufWriter export(LlamaModel m, DType type, String name, Map<String, float[]> importance) {
         LlamaConfig c = m.config();
         LlamaWeights w = m.weights();
         GgufWriter out = new GgufWriter();
@@ -96,7 +107,9 @@ public final class GgufLlamaWriter {
         float[] ropeDivisors = c.ropeScaling() == null ? null : GgufLlamaLoader.llama3Divisors(c, c.ropeScaling());
         for (Slot s : slots(c, w.qBias() != null)) {
             GgufWriter.Rows rows = rows(w, s.name, ropeDivisors);
-            out.tensor(s.name, storedType(s, type), s.dims(), rows);
+            DType stored = storedType(s, type);
+            float[] imp = KQuantizer.writes(stored) || stored == DType.IQ4_NL ? importance.get(s.name) : null;
+            out.tensor(s.name, stored, s.dims(), rows, imp);
         }
         return out;
     }

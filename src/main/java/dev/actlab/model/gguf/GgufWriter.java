@@ -6,6 +6,8 @@ import dev.actlab.io.AtomicFile;
 import dev.actlab.tensor.DType;
 import dev.actlab.tensor.F16Matrix;
 import dev.actlab.tensor.Mxfp4Matrix;
+import dev.actlab.tensor.IQ4NLQuantizer;
+import dev.actlab.tensor.KQuantizer;
 import dev.actlab.tensor.Q4_0Matrix;
 import dev.actlab.tensor.Q4_1Matrix;
 import dev.actlab.tensor.Q5_0Matrix;
@@ -40,7 +42,7 @@ public final class GgufWriter {
     @FunctionalInterface
     public interface Rows { void row(long r, float[] dst); }
 
-    private record Entry(String name, long[] dims, GgmlType type, Rows rows, MemorySegment raw, long size) {}
+    private record Entry(String name, long[] dims, GgmlType type, Rows rows, float[] importance, MemorySegment raw, long size) {}
 
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<Entry> tensors = new ArrayList<>();
@@ -63,7 +65,7 @@ public final class GgufWriter {
 
     /** The types the writer quantizes to: the one list that --dtype options offer. */
     public static final List<DType> WRITABLE = List.of(DType.F32, DType.F16, DType.Q8_0, DType.Q4_0,
-            DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.MXFP4);
+            DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.MXFP4, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL);
 
     /** A --dtype value (any case) to a writable type; the error names the option and the choices. */
     public static DType writableType(String option, String value) {
@@ -72,18 +74,48 @@ public final class GgufWriter {
     }
 
     /** A tensor of dims (ggml order) computed row by row and stored as one of {@link #WRITABLE}. */
-    public GgufWriter tensor(String name, DType type, long[] dims, Rows rows) {
+    public GgufWriter tensor(String name, DType type, long[] dims, Rows rows) { return tensor(name, type, dims, rows, null); }
+
+    /**
+     * As {@link #tensor(String, DType, long[], Rows)}, quantized with llama.cpp's importance-weighted
+     * quantizers (its --imatrix forms) when importance is given: one value per column (dims[0]), the
+     * imatrix entry of this tensor. Only the K-quants take it.
+     */
+    public GgufWriter tensor(String name, DType type, long[] dims, Rows rows, float[] importance) {
         if (!WRITABLE.contains(type))
             throw new IllegalArgumentException("the writer quantizes to " + WRITABLE + ", not " + type);
+        if (importance != null && !KQuantizer.writes(type) && type != DType.IQ4_NL)
+            throw new IllegalArgumentException(name + ": importance weights apply to K-quants and IQ4_NL, not " + type);
+        if (importance != null && importance.length != dims[0])
+            throw new IllegalArgumentException(name + ": " + importance.length + " importance values for " + dims[0] + " columns");
         GgmlType g = GgmlType.of(type);
-        return add(new Entry(name, dims.clone(), g, rows, null, size(name, dims, g)));
+        return add(new Entry(name, dims.clone(), g, rows, importance == null ? null : importance.clone(), null, size(name, dims, g)));
+    }
+
+    /**
+     * The type a matrix of this many columns is stored in when type is requested: type when the
+     * columns are whole blocks; else, for a K-quant, llama-quantize's fallback (without --pure:
+     * Q2_K and Q3_K to IQ4_NL, Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0) when this writer writes
+     * it and the columns fit it; else null (the caller's last resort: F16 as llama-quantize, or F32).
+     */
+    public static DType fittingType(DType type, long cols) {
+        if (cols % type.blockSize == 0) return type;
+        GgmlType fallback = switch (type) {
+            case Q2_K, Q3_K -> GgmlType.IQ4_NL;
+            case Q4_K -> GgmlType.Q5_0;
+            case Q5_K -> GgmlType.Q5_1;
+            case Q6_K -> GgmlType.Q8_0;
+            default -> null;
+        };
+        if (fallback == null || fallback.dtype == null || !WRITABLE.contains(fallback.dtype) || cols % fallback.blockSize != 0) return null;
+        return fallback.dtype;
     }
 
     /** A tensor given as raw bytes already in ggml layout (any type). */
     public GgufWriter rawTensor(String name, GgmlType type, long[] dims, MemorySegment bytes) {
         long size = size(name, dims, type);
         if (bytes.byteSize() != size) throw new IllegalArgumentException(name + ": " + bytes.byteSize() + " bytes given, " + size + " needed");
-        return add(new Entry(name, dims.clone(), type, null, bytes, size));
+        return add(new Entry(name, dims.clone(), type, null, null, bytes, size));
     }
 
     private GgufWriter add(Entry e) {
@@ -153,6 +185,8 @@ public final class GgufWriter {
                     case Q5_0 -> Q5_0Matrix.quantize(row, 0, cols, buf, o);
                     case Q5_1 -> Q5_1Matrix.quantize(row, 0, cols, buf, o);
                     case MXFP4 -> Mxfp4Matrix.quantize(row, 0, cols, buf, o);
+                    case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> KQuantizer.quantize(e.type.dtype, row, 0, cols, e.importance, buf, o);
+                    case IQ4_NL -> IQ4NLQuantizer.quantize(row, 0, cols, e.importance, buf, o);
                     default -> throw new IllegalStateException(e.type.toString());
                 }
             }
