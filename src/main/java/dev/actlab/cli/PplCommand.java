@@ -47,6 +47,8 @@ final class PplCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        if (!protocol.equals("actlab") && !protocol.equals("llama.cpp"))
+            throw new IllegalArgumentException("--protocol must be actlab or llama.cpp, not '" + protocol + "'");
         OutputPath.file("--save-logits", saveLogits);
         LlamaModel m = sparsity.apply(model.decoder(), false);
         int[] tokens = readTokens(m);
@@ -65,7 +67,6 @@ final class PplCommand implements Callable<Integer> {
             PplOutput.llamaCpp(spec.commandLine().getOut(), json.enabled, model.path().toString(), text, tokens.length, r, saveLogits);
             return 0;
         }
-        if (!protocol.equals("actlab")) throw new IllegalArgumentException("--protocol must be actlab or llama.cpp, not '" + protocol + "'");
         PerplexityResult r;
         try (SavedLogits.Writer save = saveLogits == null ? null : new SavedLogits.Writer(saveLogits, m.config().vocabSize())) {
             r = Perplexity.run(m, tokens, window, finite.with(steering.hooks(m), m), save, base, bar::update);
