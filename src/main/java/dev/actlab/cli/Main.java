@@ -33,6 +33,7 @@ import picocli.CommandLine.Command;
                 SparsitySweepCommand.class,
                 SaeCommand.class,
                 LowRankCommand.class, LowRankSweepCommand.class,
+                ImatrixCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

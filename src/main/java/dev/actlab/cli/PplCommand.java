@@ -3,6 +3,7 @@ package dev.actlab.cli;
 import dev.actlab.io.Json;
 import dev.actlab.io.ProgressBar;
 
+import dev.actlab.model.eval.LlamaCppPerplexity;
 import dev.actlab.model.eval.Perplexity;
 import dev.actlab.model.eval.PerplexityResult;
 import dev.actlab.model.eval.SavedLogits;
@@ -34,6 +35,10 @@ final class PplCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "512", description = "Window length in tokens (default ${DEFAULT-VALUE}, capped at the model's context; 0 = the model's context, as in inspect and capture).") int ctx;
     @Option(names = "--save-logits", description = "Save the scored logits (+ FILE.json) as a base for --kl-base.") Path saveLogits;
     @Option(names = "--kl-base", description = "Logits saved by --save-logits from a base model on the same text.") Path klBase;
+    @Option(names = "--protocol", defaultValue = "actlab", description = {"actlab (default): windows of --ctx tokens, every position scored;",
+            "llama.cpp: llama-perplexity's: full chunks of --ctx tokens, each chunk's first token replaced by BOS (when the model's tokenizer adds one),",
+            "only the second half of each chunk scored, and with --kl-base its KL statistics computed as llama-perplexity --kl-divergence does",
+            "(base log-probabilities rounded to its 16-bit storage): the same PPL and KLD figures on the same model and text."}) String protocol;
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
     @Mixin ControlVectorOptions steering;
@@ -42,6 +47,8 @@ final class PplCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         threads.apply();
+        if (!protocol.equals("actlab") && !protocol.equals("llama.cpp"))
+            throw new IllegalArgumentException("--protocol must be actlab or llama.cpp, not '" + protocol + "'");
         OutputPath.file("--save-logits", saveLogits);
         LlamaModel m = sparsity.apply(model.decoder(), false);
         int[] tokens = readTokens(m);
@@ -49,6 +56,17 @@ final class PplCommand implements Callable<Integer> {
         int window = ctx == 0 ? m.config().contextLength() : Math.min(ctx, m.config().contextLength());
         SavedLogits base = klBase == null ? null : SavedLogits.open(klBase);
         ProgressBar bar = new ProgressBar("ppl", "tokens");
+        String text = input.tokensFile != null ? "token ids from " + input.tokensFile : input.text.toString();
+        if (protocol.equals("llama.cpp")) {
+            int bos = m.tokenizer() == null ? -1 : m.tokenizer().bosId();
+            LlamaCppPerplexity.Result r;
+            try (SavedLogits.Writer save = saveLogits == null ? null : new SavedLogits.Writer(saveLogits, m.config().vocabSize())) {
+                r = LlamaCppPerplexity.run(m, tokens, window, bos, finite.with(steering.hooks(m), m), save, base, bar::update);
+                if (save != null) save.commit();
+            }
+            PplOutput.llamaCpp(spec.commandLine().getOut(), json.enabled, model.path().toString(), text, tokens.length, r, saveLogits);
+            return 0;
+        }
         PerplexityResult r;
         try (SavedLogits.Writer save = saveLogits == null ? null : new SavedLogits.Writer(saveLogits, m.config().vocabSize())) {
             r = Perplexity.run(m, tokens, window, finite.with(steering.hooks(m), m), save, base, bar::update);
@@ -57,6 +75,7 @@ final class PplCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json.enabled) {
             Map<String, Object> j = new LinkedHashMap<>();
+            j.put("protocol", PplOutput.actlab(model.path().toString(), text, r.scoredTokens(), r.contextLength()));
             j.put("model", model.path().toString());
             j.put("tokens", tokens.length);
             j.put("ctx", r.contextLength());
@@ -77,6 +96,7 @@ final class PplCommand implements Callable<Integer> {
             }
             out.println(Json.write(j));
         } else {
+            out.println(PplOutput.line(PplOutput.actlab(model.path().toString(), text, r.scoredTokens(), r.contextLength())));
             out.printf("%d tokens, %d windows of %d, %d scored%n", tokens.length, r.windows(), r.contextLength(), r.scoredTokens());
             out.printf("Mean PPL(Q)    : %10.4f%n", r.perplexity());
             if (r.kl() != null) {
