@@ -1,5 +1,7 @@
 package dev.actlab.sparsity;
 
+import dev.actlab.model.hook.HookSite;
+import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
 import dev.actlab.tensor.WeightMatrix;
@@ -60,7 +62,31 @@ public final class SparseModel {
         LlamaWeights sw = new LlamaWeights(w.tokenEmbedding(), w.attnNorm(), wq, wk, wv, wo, w.qBias(), w.kBias(), w.vBias(),
                 w.ffnNorm(), gate, down, up, w.finalNorm(), w.output());
         LlamaModel m = new LlamaModel(base.config(), sw, base.tokenizer(), base.source()).withParallel(base.parallel());
+        m.withInnerHooks(sparsifiers(sw));
         return new SparseModel(m, th, counters, extra[0]);
+    }
+
+    /**
+     * Hooks that zero, in place, the inputs each wrapped matrix will skip, at the site where the forward pass
+     * exposes that input: {@code ln1.hook_normalized} (judged times attn_norm, the product q/k/v read),
+     * {@code attn.hook_z}, {@code ln2.hook_normalized} (times ffn_norm), {@code mlp.hook_post}. They fire before
+     * any caller's hook, so a hook there sees the sparsified activation. The matrices still apply their own rule
+     * (the zeros pass it unchanged), so their counts and kernels are as before.
+     */
+    private static Hooks sparsifiers(LlamaWeights w) {
+        Hooks h = new Hooks();
+        for (int l = 0; l < w.wq().length; l++) {
+            sparsifier(h, HookSite.LN1_NORMALIZED.nameAt(l), w.wq()[l], w.attnNorm()[l]);
+            sparsifier(h, HookSite.ATTN_Z.nameAt(l), w.wo()[l], null);
+            sparsifier(h, HookSite.LN2_NORMALIZED.nameAt(l), w.wGate()[l], w.ffnNorm()[l]);
+            sparsifier(h, HookSite.MLP_POST.nameAt(l), w.wDown()[l], null);
+        }
+        return h;
+    }
+
+    private static void sparsifier(Hooks h, String site, WeightMatrix m, float[] mul) {
+        if (!(m instanceof SparseInputMatrix s) || !s.active()) return;   // CATS's wrappers, or a site absent from the file
+        h.add(site, a -> s.zeroSkipped(a.data, a.offset, a.size() / s.cols(), mul));
     }
 
     /** One site's rule: a threshold, with WINA's column norms or CHESS's per-channel thresholds. */
