@@ -154,6 +154,12 @@ public final class SparseInputMatrix implements WeightMatrix {
             }
     }
 
+    /** The complement of the sparsification, in place on rows [n, cols]: the skipped entries stay, the kept ones become 0 (x - s(x)). */
+    void keepSkipped(float[] v, int n) {
+        int cols = cols();
+        for (int j = 0; j < n * cols; j++) if (!skip(v[j], j % cols)) v[j] = 0f;
+    }
+
     private boolean skip(float v, int i) {
         if (channel != null) return Math.abs(v) < channel[i];
         return scale == null ? Math.abs(v) < threshold : Math.abs(v) * scale[i] < threshold;
