@@ -10,7 +10,7 @@ package dev.actlab.sparsity;
 public final class RankAware {
     private RankAware() {}
 
-    /** alpha, the share of the budget for the sparse part: chosen on the default decoder (README, "R-Sparse"). */
+    /** alpha, the share of the budget for the sparse part: a fixed default, not searched (README, "R-Sparse"). */
     public static final double SPARSE_SHARE = 0.8;
     /** Thresholds are quantiles below 1. */
     static final double MAX_ACTIVATION_SPARSITY = 0.99;

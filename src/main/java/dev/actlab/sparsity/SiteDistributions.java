@@ -109,7 +109,9 @@ public final class SiteDistributions {
         if (!method.equals("rsparse")) throw new IllegalStateException("these are " + method + " distributions, not rsparse");
         if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("sparse share " + alpha + " must be in [0, 1]");
         double[][] level = new double[layers][SiteKind.values().length];
-        for (double[] row : level) Arrays.fill(row, Math.min(RankAware.MAX_ACTIVATION_SPARSITY, RankAware.activationSparsity(s, alpha)));
+        // no budget to save (s = 0): dense, as every method at sparsity 0
+        double a = s <= 0 ? 0 : Math.min(RankAware.MAX_ACTIVATION_SPARSITY, RankAware.activationSparsity(s, alpha));
+        for (double[] row : level) Arrays.fill(row, a);
         return at(level, "uniform", s);
     }
 

@@ -20,18 +20,24 @@ import java.util.SplittableRandom;
  * from x, as SparseInputMatrix does.
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'target/classes:target/test-classes' \
- *   dev.actlab.bench.SparseGemvAB [threads 2] [rounds 9] [sparsities 0.25,0.5,0.7]
+ *   [-Dcpu=true] [-Dpool=BYTES] dev.actlab.bench.SparseGemvAB [threads 2] [rounds 9] [sparsities 0.25,0.5,0.7]
  * </pre>
  */
 public final class SparseGemvAB {
     static final int POOL_BYTES = Integer.getInteger("pool", 24_000_000);
+    /** -Dcpu=true: the thread's CPU time instead of wall time (one thread only), for a machine so loaded that wall time is mostly waiting for a core. */
+    static final boolean CPU = Boolean.getBoolean("cpu");
+    static final java.lang.management.ThreadMXBean BEAN = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    static long clock() { return CPU ? BEAN.getCurrentThreadCpuTime() : System.nanoTime(); }
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        if (CPU && threads != 1) throw new IllegalArgumentException("-Dcpu=true measures the calling thread: use 1 thread");
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 9;
         double[] levels = Arrays.stream((args.length > 2 ? args[2] : "0.25,0.5,0.7").split(",")).mapToDouble(Double::parseDouble).toArray();
         int[][] shapes = {{768, 768}, {2048, 768}, {768, 2048}};
         SplittableRandom rnd = new SplittableRandom(5);
-        System.out.printf("Q4_0 GEMV, one token, %d threads, %d alternating rounds (us a call: best / median)%n", threads, rounds);
+        System.out.printf("Q4_0 GEMV, one token, %d threads, %d alternating rounds (us a call, %s: best / median)%n", threads, rounds, CPU ? "thread CPU time" : "wall time");
         try (Parallel par = new Parallel(threads)) {
             for (int[] s : shapes) {
                 int rows = s[0], cols = s[1];
@@ -71,20 +77,20 @@ public final class SparseGemvAB {
     static double min(double[] v) { return Arrays.stream(v).min().orElseThrow(); }
 
     static double timeDense(WeightMatrix[] m, float[] x, float[] out, Parallel par, int reps) {
-        long t0 = System.nanoTime();
+        long t0 = clock();
         for (int i = 0; i < reps; i++) m[i % m.length].matmul(x, 1, out, par);
-        return (System.nanoTime() - t0) / 1e3 / reps;
+        return (clock() - t0) / 1e3 / reps;
     }
 
     static double timeSparse(InputMajorQ4[] t, float[] x, float threshold, float[] out, Parallel par, int reps) {
-        long t0 = System.nanoTime();
+        long t0 = clock();
         for (int i = 0; i < reps; i++) {
             int[] idx = new int[x.length];
             int nnz = 0;
             for (int c = 0; c < x.length; c++) if (!(Math.abs(x[c]) < threshold)) idx[nnz++] = c;
             t[i % t.length].gemv(x, 0, idx, nnz, out, 0, par);
         }
-        return (System.nanoTime() - t0) / 1e3 / reps;
+        return (clock() - t0) / 1e3 / reps;
     }
 
     static WeightMatrix copy(WeightMatrix m) {
