@@ -103,8 +103,8 @@ public final class InputMajorQ4 {
     }
 
     /*
-     * Rows [from, to) in tiles of TILE: per block, the kept columns four at a time (one at a time for the
-     * rest); a group's pass over the tile starts from the block's init (first group) or the tile's
+     * Rows [from, to) in tiles of TILE: per block, the kept columns eight at a time, then four, then one
+     * at a time; a group's pass over the tile starts from the block's init (first group) or the tile's
      * accumulators, and ends by storing them or, after the block's last group, adding d * a into out.
      * Nibbles are widened to int lanes before they are split (x86 has no byte shifts), the codes are
      * converted to float, and the offset of 8 is in init: per 2L weights one load, one widening, three int
@@ -120,24 +120,93 @@ public final class InputMajorQ4 {
                 int j = starts[k], end = starts[k + 1], sb = (idx[j] >> 5) * rows + t0, o = oOff + t0;
                 float a0 = init[k];
                 FloatVector start = FloatVector.broadcast(S, a0);
-                for (; j + 4 <= end; j += 4) {   // four kept columns per pass over the tile
-                    boolean first = j == starts[k], last = j + 4 == end;
-                    int c0 = idx[j], c1 = idx[j + 1], c2 = idx[j + 2], c3 = idx[j + 3];
-                    FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
-                    FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]), x3 = FloatVector.broadcast(S, x[xOff + c3]);
-                    int q0 = c0 * stride + t0 / 2, q1 = c1 * stride + t0 / 2, q2 = c2 * stride + t0 / 2, q3 = c3 * stride + t0 / 2;
+                for (; j + 8 <= end; j += 8) {   // eight kept columns per pass over the tile (eight streams in flight)
+                    boolean first = j == starts[k], last = j + 8 == end;
+                    int c0 = idx[j + 0], q0 = c0 * stride + t0 / 2;
+                    FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]);
+                    int c1 = idx[j + 1], q1 = c1 * stride + t0 / 2;
+                    FloatVector x1 = FloatVector.broadcast(S, x[xOff + c1]);
+                    int c2 = idx[j + 2], q2 = c2 * stride + t0 / 2;
+                    FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]);
+                    int c3 = idx[j + 3], q3 = c3 * stride + t0 / 2;
+                    FloatVector x3 = FloatVector.broadcast(S, x[xOff + c3]);
+                    int c4 = idx[j + 4], q4 = c4 * stride + t0 / 2;
+                    FloatVector x4 = FloatVector.broadcast(S, x[xOff + c4]);
+                    int c5 = idx[j + 5], q5 = c5 * stride + t0 / 2;
+                    FloatVector x5 = FloatVector.broadcast(S, x[xOff + c5]);
+                    int c6 = idx[j + 6], q6 = c6 * stride + t0 / 2;
+                    FloatVector x6 = FloatVector.broadcast(S, x[xOff + c6]);
+                    int c7 = idx[j + 7], q7 = c7 * stride + t0 / 2;
+                    FloatVector x7 = FloatVector.broadcast(S, x[xOff + c7]);
                     for (int r = 0; r < vN; r += CHUNK) {
-                        IntVector v0 = (IntVector) ByteVector.fromArray(BS, q, q0 + r / 2).castShape(IS, 0);
-                        IntVector v1 = (IntVector) ByteVector.fromArray(BS, q, q1 + r / 2).castShape(IS, 0);
-                        IntVector v2 = (IntVector) ByteVector.fromArray(BS, q, q2 + r / 2).castShape(IS, 0);
-                        IntVector v3 = (IntVector) ByteVector.fromArray(BS, q, q3 + r / 2).castShape(IS, 0);
                         FloatVector lo = first ? start : FloatVector.fromArray(S, acc, r), hi = first ? start : FloatVector.fromArray(S, acc, r + L);
+                        IntVector v0 = (IntVector) ByteVector.fromArray(BS, q, q0 + r / 2).castShape(IS, 0);
                         lo = ((FloatVector) v0.and(15).castShape(S, 0)).fma(x0, lo);
                         hi = ((FloatVector) v0.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x0, hi);
+                        IntVector v1 = (IntVector) ByteVector.fromArray(BS, q, q1 + r / 2).castShape(IS, 0);
                         lo = ((FloatVector) v1.and(15).castShape(S, 0)).fma(x1, lo);
                         hi = ((FloatVector) v1.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x1, hi);
+                        IntVector v2 = (IntVector) ByteVector.fromArray(BS, q, q2 + r / 2).castShape(IS, 0);
                         lo = ((FloatVector) v2.and(15).castShape(S, 0)).fma(x2, lo);
                         hi = ((FloatVector) v2.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x2, hi);
+                        IntVector v3 = (IntVector) ByteVector.fromArray(BS, q, q3 + r / 2).castShape(IS, 0);
+                        lo = ((FloatVector) v3.and(15).castShape(S, 0)).fma(x3, lo);
+                        hi = ((FloatVector) v3.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x3, hi);
+                        IntVector v4 = (IntVector) ByteVector.fromArray(BS, q, q4 + r / 2).castShape(IS, 0);
+                        lo = ((FloatVector) v4.and(15).castShape(S, 0)).fma(x4, lo);
+                        hi = ((FloatVector) v4.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x4, hi);
+                        IntVector v5 = (IntVector) ByteVector.fromArray(BS, q, q5 + r / 2).castShape(IS, 0);
+                        lo = ((FloatVector) v5.and(15).castShape(S, 0)).fma(x5, lo);
+                        hi = ((FloatVector) v5.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x5, hi);
+                        IntVector v6 = (IntVector) ByteVector.fromArray(BS, q, q6 + r / 2).castShape(IS, 0);
+                        lo = ((FloatVector) v6.and(15).castShape(S, 0)).fma(x6, lo);
+                        hi = ((FloatVector) v6.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x6, hi);
+                        IntVector v7 = (IntVector) ByteVector.fromArray(BS, q, q7 + r / 2).castShape(IS, 0);
+                        lo = ((FloatVector) v7.and(15).castShape(S, 0)).fma(x7, lo);
+                        hi = ((FloatVector) v7.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x7, hi);
+                        if (last) {
+                            FloatVector.fromArray(S, d, sb + r).fma(lo, FloatVector.fromArray(S, out, o + r)).intoArray(out, o + r);
+                            FloatVector.fromArray(S, d, sb + r + L).fma(hi, FloatVector.fromArray(S, out, o + r + L)).intoArray(out, o + r + L);
+                        } else {
+                            lo.intoArray(acc, r);
+                            hi.intoArray(acc, r + L);
+                        }
+                    }
+                    for (int r = vN; r < n; r++) {
+                        float a = first ? a0 : acc[r];
+                        a = Math.fma(raw(c0, t0 + r), x[xOff + c0], a);
+                        a = Math.fma(raw(c1, t0 + r), x[xOff + c1], a);
+                        a = Math.fma(raw(c2, t0 + r), x[xOff + c2], a);
+                        a = Math.fma(raw(c3, t0 + r), x[xOff + c3], a);
+                        a = Math.fma(raw(c4, t0 + r), x[xOff + c4], a);
+                        a = Math.fma(raw(c5, t0 + r), x[xOff + c5], a);
+                        a = Math.fma(raw(c6, t0 + r), x[xOff + c6], a);
+                        a = Math.fma(raw(c7, t0 + r), x[xOff + c7], a);
+                        if (last) out[o + r] = Math.fma(d[sb + r], a, out[o + r]); else acc[r] = a;
+                    }
+                }
+                for (; j + 4 <= end; j += 4) {   // then four
+                    boolean first = j == starts[k], last = j + 4 == end;
+                    int c0 = idx[j + 0], q0 = c0 * stride + t0 / 2;
+                    FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]);
+                    int c1 = idx[j + 1], q1 = c1 * stride + t0 / 2;
+                    FloatVector x1 = FloatVector.broadcast(S, x[xOff + c1]);
+                    int c2 = idx[j + 2], q2 = c2 * stride + t0 / 2;
+                    FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]);
+                    int c3 = idx[j + 3], q3 = c3 * stride + t0 / 2;
+                    FloatVector x3 = FloatVector.broadcast(S, x[xOff + c3]);
+                    for (int r = 0; r < vN; r += CHUNK) {
+                        FloatVector lo = first ? start : FloatVector.fromArray(S, acc, r), hi = first ? start : FloatVector.fromArray(S, acc, r + L);
+                        IntVector v0 = (IntVector) ByteVector.fromArray(BS, q, q0 + r / 2).castShape(IS, 0);
+                        lo = ((FloatVector) v0.and(15).castShape(S, 0)).fma(x0, lo);
+                        hi = ((FloatVector) v0.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x0, hi);
+                        IntVector v1 = (IntVector) ByteVector.fromArray(BS, q, q1 + r / 2).castShape(IS, 0);
+                        lo = ((FloatVector) v1.and(15).castShape(S, 0)).fma(x1, lo);
+                        hi = ((FloatVector) v1.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x1, hi);
+                        IntVector v2 = (IntVector) ByteVector.fromArray(BS, q, q2 + r / 2).castShape(IS, 0);
+                        lo = ((FloatVector) v2.and(15).castShape(S, 0)).fma(x2, lo);
+                        hi = ((FloatVector) v2.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x2, hi);
+                        IntVector v3 = (IntVector) ByteVector.fromArray(BS, q, q3 + r / 2).castShape(IS, 0);
                         lo = ((FloatVector) v3.and(15).castShape(S, 0)).fma(x3, lo);
                         hi = ((FloatVector) v3.lanewise(VectorOperators.ASHR, 4).and(15).castShape(S, 0)).fma(x3, hi);
                         if (last) {
