@@ -23,12 +23,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "sparsify", description = {"Activation sparsity: calibrate per-site thresholds for a target sparsity and write them (--out);",
         "--levels: perplexity dense vs sparse; --bench: dense vs sparse decode speed, alternating. Methods: teal skips matmul",
         "inputs with |x| below a per-site threshold; wina weighs |x[i]| by the norm of weight column i; chess gives every input",
-        "channel its own threshold; cats thresholds |SiLU(gate)| and skips those rows of up and columns of down.",
+        "channel its own threshold; cats thresholds |SiLU(gate)| and skips those rows of up and columns of down; rsparse",
+        "(R-Sparse) sends the inputs it skips through a low-rank part of each matrix, within the same weight budget.",
         "--allocation greedy: TEAL's block-wise greedy, per-site targets that keep each block's mean at --sparsity."})
 final class SparsifyCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOption model;
-    @Option(names = "--method", defaultValue = "teal", description = "teal, wina, cats or chess (rsparse: not yet); default ${DEFAULT-VALUE}.") String method;
+    @Option(names = "--method", defaultValue = "teal", description = "teal, wina, cats, chess or rsparse; default ${DEFAULT-VALUE}.") String method;
     @Option(names = "--allocation", defaultValue = "uniform", description = "uniform (every site at the target) or greedy (per block; default ${DEFAULT-VALUE}).") String allocation;
     @Option(names = "--sparsity", required = true, description = "Target fraction of block-matmul inputs to skip, per site, e.g. 0.5.") double sparsity;
     @Option(names = "--calib", description = "Calibration text (default: built-in English text; random ids for a model without a tokenizer).") Path calib;

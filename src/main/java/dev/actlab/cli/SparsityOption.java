@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** --sparsity FILE|teal:S (and its calibration text), shared by run, ppl and bench. */
 final class SparsityOption {
-    @Option(names = "--sparsity", paramLabel = "FILE|METHOD:S", description = "Activation sparsity: a thresholds file from `actlab sparsify`, or METHOD:S (teal, wina, cats, chess) to calibrate thresholds for sparsity S now.") String spec;
+    @Option(names = "--sparsity", paramLabel = "FILE|METHOD:S", description = "Activation sparsity: a thresholds file from `actlab sparsify`, or METHOD:S (teal, wina, cats, chess, rsparse) to calibrate thresholds for sparsity S now.") String spec;
     @Option(names = "--allocation", defaultValue = "uniform", description = "For METHOD:S: uniform or greedy (default ${DEFAULT-VALUE}).") String allocation;
     @Option(names = "--calib", paramLabel = "FILE", description = "Calibration text for --sparsity teal:S (default: a built-in English text; seeded random ids for a model without a tokenizer).") Path calib;
     @Option(names = "--calib-tokens", defaultValue = "2048", description = "Calibration tokens at most (default ${DEFAULT-VALUE}).") int calibTokens;

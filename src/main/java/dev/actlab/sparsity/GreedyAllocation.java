@@ -35,6 +35,7 @@ public final class GreedyAllocation {
 
     public static Thresholds allocate(LlamaModel m, SiteDistributions d, int[] calib, double target, Progress progress) {
         if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("target sparsity " + target + " must be in [0, 1)");
+        if (d.method().equals("rsparse")) throw new IllegalArgumentException("greedy allocation is not implemented for rsparse (use uniform)");
         int layers = m.config().layers(), kinds = SiteKind.values().length;
         int[] tokens = Arrays.copyOf(calib, Math.min(calib.length, Math.min(TOKENS, m.config().contextLength())));
         double[][] level = new double[layers][kinds];

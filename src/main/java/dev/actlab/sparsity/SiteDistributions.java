@@ -16,7 +16,7 @@ import java.util.List;
  * <p>The dense model runs the tokens (in windows of its context) with read hooks that rebuild each
  * matmul input: ln1.hook_normalized x attn_norm (q/k/v), attn.hook_z (o), ln2.hook_normalized x
  * ffn_norm (gate/up), mlp.hook_post (down); CATS reads mlp.hook_pre (the gate) and takes |SiLU(gate)|.
- * Criteria: teal |x[i]|; wina |x[i]| * ||W[:, i]||; chess |x[i]|, sorted per input channel (one threshold
+ * Criteria: teal |x[i]|; wina and rsparse |x[i]| * ||W[:, i]||; chess |x[i]|, sorted per input channel (one threshold
  * per channel); cats |SiLU(gate[i])| at the ffn_down sites only.
  */
 public final class SiteDistributions {
@@ -40,10 +40,10 @@ public final class SiteDistributions {
 
     public static SiteDistributions collect(String method, LlamaModel model, int[] tokens, String source, Progress progress) {
         if (!Thresholds.METHODS.contains(method))
-            throw new IllegalArgumentException("sparsity method \"" + method + "\" is not implemented (" + String.join(", ", Thresholds.METHODS) + " are; rsparse is not)");
+            throw new IllegalArgumentException("sparsity method \"" + method + "\" is not implemented (" + String.join(", ", Thresholds.METHODS) + " are)");
         if (tokens.length < 2) throw new IllegalArgumentException("calibration needs at least 2 tokens, got " + tokens.length);
         int layers = model.config().layers();
-        float[][][] scales = method.equals("wina") ? WinaScales.of(model.weights()) : new float[layers][SiteKind.values().length][];
+        float[][][] scales = method.equals("wina") || method.equals("rsparse") ? WinaScales.of(model.weights()) : new float[layers][SiteKind.values().length][];
         boolean cats = method.equals("cats");
         Values[][] vals = new Values[layers][SiteKind.values().length];
         Hooks hooks = new Hooks();
@@ -92,11 +92,27 @@ public final class SiteDistributions {
         };
     }
 
-    /** Every site the method sparsifies at the same target. */
+    /** Every site the method sparsifies at the same target (rsparse: the same weight budget, split as {@link RankAware#SPARSE_SHARE} says). */
     public Thresholds uniform(double sparsity) {
+        if (method.equals("rsparse")) return rsparse(sparsity, RankAware.SPARSE_SHARE);
         double[][] level = new double[layers][SiteKind.values().length];
         for (double[] row : level) Arrays.fill(row, sparsity);
         return at(level, "uniform", sparsity);
+    }
+
+    /**
+     * R-Sparse at weight sparsity s with a share alpha of the remaining budget for the sparse part: every site's
+     * threshold at activation sparsity 1 - (1 - s) alpha (the site's target in the file), the file's target s;
+     * the ranks follow from the two ({@link RankAware#rank}).
+     */
+    public Thresholds rsparse(double s, double alpha) {
+        if (!method.equals("rsparse")) throw new IllegalStateException("these are " + method + " distributions, not rsparse");
+        if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("sparse share " + alpha + " must be in [0, 1]");
+        double[][] level = new double[layers][SiteKind.values().length];
+        // no budget to save (s = 0): dense, as every method at sparsity 0
+        double a = s <= 0 ? 0 : Math.min(RankAware.MAX_ACTIVATION_SPARSITY, RankAware.activationSparsity(s, alpha));
+        for (double[] row : level) Arrays.fill(row, a);
+        return at(level, "uniform", s);
     }
 
     /** Thresholds for a target per site, level[layer][kind] (ignored where the method stays dense). */

@@ -104,6 +104,8 @@ public final class SparseInputMatrix implements WeightMatrix {
 
     public WeightMatrix dense() { return dense; }
     public float threshold() { return threshold; }
+    /** Whether any input can be skipped. */
+    public boolean active() { return threshold > 0 || channel != null; }
     public ColumnKernel columns() { return columns; }
 
     @Override public int rows() { return dense.rows(); }
@@ -135,6 +137,27 @@ public final class SparseInputMatrix implements WeightMatrix {
         }
         if (counter != null) counter.add((long) n * cols, skipped);
         dense.matmul(skipped == 0 ? x : xs, n, out, par);
+    }
+
+    /**
+     * Zeroes in place the entries of rows [n, cols] at off that this matrix skips: the hook form of the
+     * sparsification, so that a hook at the site sees what the matmul reads. mul (or null) is a per-input
+     * factor the forward pass applies after the hook (an RMSNorm weight): entry i is judged as v[i] * mul[i],
+     * the product the matmul will see, so the zeros here are exactly its skipped inputs.
+     */
+    public void zeroSkipped(float[] v, int off, int n, float[] mul) {
+        int cols = cols();
+        for (int t = 0; t < n; t++)
+            for (int i = 0; i < cols; i++) {
+                int j = off + t * cols + i;
+                if (skip(mul == null ? v[j] : v[j] * mul[i], i)) v[j] = 0f;
+            }
+    }
+
+    /** The complement of the sparsification, in place on rows [n, cols]: the skipped entries stay, the kept ones become 0 (x - s(x)). */
+    void keepSkipped(float[] v, int n) {
+        int cols = cols();
+        for (int j = 0; j < n * cols; j++) if (!skip(v[j], j % cols)) v[j] = 0f;
     }
 
     private boolean skip(float v, int i) {

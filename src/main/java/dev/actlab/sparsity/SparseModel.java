@@ -1,5 +1,7 @@
 package dev.actlab.sparsity;
 
+import dev.actlab.model.hook.HookSite;
+import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
 import dev.actlab.tensor.WeightMatrix;
@@ -14,16 +16,18 @@ import java.util.Map;
  * site's threshold. The forward pass is untouched. With input-major copies (for fast decode) the
  * extra memory is {@link #extraBytes()}: 4 bytes per block weight for F32, 2 for F16, 1.125 for Q8_0,
  * 0.625 for Q4_0. Other formats (BF16, K-quants) get no copy: they run the dense kernel on the zeroed
- * input (no speedup). CATS replaces gate/up/down by a {@link CatsMlp}.
+ * input (no speedup). CATS replaces gate/up/down by a {@link CatsMlp}. R-Sparse (rsparse) wraps each sparse
+ * matrix once more in a {@link RankAwareMatrix}: its skipped inputs go through a low-rank part of the weights.
  */
 public final class SparseModel {
     private final LlamaModel model;
     private final Thresholds thresholds;
     private final SkipCounter[][] counters;   // [layer][SiteKind.ordinal()]
     private final long extraBytes;
+    private final double[][] lowRankBytes;   // rsparse: [layer][SiteKind.ordinal()] weights its low-rank parts read, in the matrices' bytes per weight
 
-    private SparseModel(LlamaModel model, Thresholds thresholds, SkipCounter[][] counters, long extraBytes) {
-        this.model = model; this.thresholds = thresholds; this.counters = counters; this.extraBytes = extraBytes;
+    private SparseModel(LlamaModel model, Thresholds thresholds, SkipCounter[][] counters, long extraBytes, double[][] lowRankBytes) {
+        this.model = model; this.thresholds = thresholds; this.counters = counters; this.extraBytes = extraBytes; this.lowRankBytes = lowRankBytes;
     }
 
     /** Wraps base's block matrices; inputMajor builds the copies that make decode skip columns. */
@@ -36,7 +40,9 @@ public final class SparseModel {
         WeightMatrix[] wq = new WeightMatrix[layers], wk = new WeightMatrix[layers], wv = new WeightMatrix[layers], wo = new WeightMatrix[layers];
         WeightMatrix[] gate = new WeightMatrix[layers], up = new WeightMatrix[layers], down = new WeightMatrix[layers];
         long[] extra = {0};
-        float[][][] sc = th.method().equals("wina") ? WinaScales.of(w) : new float[layers][SiteKind.values().length][];
+        boolean rsparse = th.method().equals("rsparse");
+        double[][] lowRank = new double[layers][SiteKind.values().length];
+        float[][][] sc = th.method().equals("wina") || rsparse ? WinaScales.of(w) : new float[layers][SiteKind.values().length][];
         for (int l = 0; l < layers; l++) {
             for (SiteKind k : SiteKind.values()) counters[l][k.ordinal()] = new SkipCounter();
             Criterion qkv = Criterion.of(th, l, SiteKind.ATTN_QKV, sc), o = Criterion.of(th, l, SiteKind.ATTN_OUTPUT, sc);
@@ -56,11 +62,56 @@ public final class SparseModel {
             gate[l] = wrap(w.wGate()[l], gu, counters[l][SiteKind.FFN_GATE_UP.ordinal()], inputMajor, extra);
             up[l] = wrap(w.wUp()[l], gu, null, inputMajor, extra);
             down[l] = wrap(w.wDown()[l], dn, counters[l][SiteKind.FFN_DOWN.ordinal()], inputMajor, extra);
+            if (rsparse) {
+                wq[l] = rankAware(wq[l], th, l, SiteKind.ATTN_QKV, lowRank); wk[l] = rankAware(wk[l], th, l, SiteKind.ATTN_QKV, lowRank);
+                wv[l] = rankAware(wv[l], th, l, SiteKind.ATTN_QKV, lowRank); wo[l] = rankAware(wo[l], th, l, SiteKind.ATTN_OUTPUT, lowRank);
+                gate[l] = rankAware(gate[l], th, l, SiteKind.FFN_GATE_UP, lowRank); up[l] = rankAware(up[l], th, l, SiteKind.FFN_GATE_UP, lowRank);
+                down[l] = rankAware(down[l], th, l, SiteKind.FFN_DOWN, lowRank);
+            }
         }
         LlamaWeights sw = new LlamaWeights(w.tokenEmbedding(), w.attnNorm(), wq, wk, wv, wo, w.qBias(), w.kBias(), w.vBias(),
                 w.ffnNorm(), gate, down, up, w.finalNorm(), w.output());
         LlamaModel m = new LlamaModel(base.config(), sw, base.tokenizer(), base.source()).withParallel(base.parallel());
-        return new SparseModel(m, th, counters, extra[0]);
+        m.withInnerHooks(sparsifiers(sw));
+        return new SparseModel(m, th, counters, extra[0], lowRank);
+    }
+
+    /**
+     * R-Sparse: the sparse matrix plus the rank-r part of its weights for the skipped inputs, r from the file's
+     * weight budget and the site's activation sparsity; adds the weights that part reads to lowRank.
+     */
+    private static WeightMatrix rankAware(WeightMatrix m, Thresholds th, int l, SiteKind k, double[][] lowRank) {
+        Thresholds.Site site = th.site(l, k);
+        if (site == null || !(m instanceof SparseInputMatrix sparse)) return m;
+        WeightMatrix dense = sparse.dense();
+        int rank = RankAware.rank(th.target(), site.target(), dense.rows(), dense.cols());
+        LowRankPart part = LowRankPart.of(dense, rank);
+        lowRank[l][k.ordinal()] += part.weights() * (double) dense.byteSize() / ((double) dense.rows() * dense.cols());
+        return new RankAwareMatrix(sparse, part);
+    }
+
+    /**
+     * Hooks that zero, in place, the inputs each wrapped matrix will skip, at the site where the forward pass
+     * exposes that input: {@code ln1.hook_normalized} (judged times attn_norm, the product q/k/v read),
+     * {@code attn.hook_z}, {@code ln2.hook_normalized} (times ffn_norm), {@code mlp.hook_post}. They fire before
+     * any caller's hook, so a hook there sees the sparsified activation. The matrices still apply their own rule
+     * (the zeros pass it unchanged), so their counts and kernels are as before.
+     */
+    private static Hooks sparsifiers(LlamaWeights w) {
+        Hooks h = new Hooks();
+        for (int l = 0; l < w.wq().length; l++) {
+            sparsifier(h, HookSite.LN1_NORMALIZED.nameAt(l), w.wq()[l], w.attnNorm()[l]);
+            sparsifier(h, HookSite.ATTN_Z.nameAt(l), w.wo()[l], null);
+            sparsifier(h, HookSite.LN2_NORMALIZED.nameAt(l), w.wGate()[l], w.ffnNorm()[l]);
+            sparsifier(h, HookSite.MLP_POST.nameAt(l), w.wDown()[l], null);
+        }
+        return h;
+    }
+
+    private static void sparsifier(Hooks h, String site, WeightMatrix m, float[] mul) {
+        // CATS's wrappers, R-Sparse's (its skipped inputs still reach the low-rank part: nothing is zeroed), or a site absent from the file
+        if (!(m instanceof SparseInputMatrix s) || !s.active()) return;
+        h.add(site, a -> s.zeroSkipped(a.data, a.offset, a.size() / s.cols(), mul));
     }
 
     /** One site's rule: a threshold, with WINA's column norms or CHESS's per-channel thresholds. */
@@ -90,7 +141,10 @@ public final class SparseModel {
 
     public void resetCounters() { for (SkipCounter[] row : counters) for (SkipCounter c : row) c.reset(); }
 
-    /** Fraction of all block-matrix weights skipped so far: each site's measured sparsity weighted by the weights it reads. */
+    /**
+     * Fraction of all block-matrix weights skipped so far: each site's measured sparsity weighted by the weights it
+     * reads; for rsparse less the weights of the low-rank parts (counted at the matrices' bytes per weight).
+     */
     public double weightSparsity() {
         LlamaWeights w = model.weights();
         double skipped = 0, total = 0;
@@ -102,7 +156,7 @@ public final class SparseModel {
             for (SiteKind k : SiteKind.values()) {
                 double s = counters[l][k.ordinal()].sparsity();
                 total += bytes[k.ordinal()];
-                if (!Double.isNaN(s)) skipped += s * bytes[k.ordinal()];
+                if (!Double.isNaN(s)) skipped += s * bytes[k.ordinal()] - lowRankBytes[l][k.ordinal()];
             }
         }
         return total == 0 ? 0 : skipped / total;

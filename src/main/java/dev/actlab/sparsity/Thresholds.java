@@ -20,9 +20,11 @@ import java.util.Map;
  * |x[i]| * ||W[:, i]||, chess |x[i]| against a threshold of its own channel, cats |SiLU(gate[i])| (ffn_down
  * sites only: the rows of up and the columns of down it skips). The file {@code sparsify --out} writes
  * and {@code run|ppl|bench --sparsity} reads. Version 2 adds the allocation, per-site targets and
- * channel thresholds; version 1 files (teal, wina, uniform) are still read.
+ * channel thresholds; version 1 files (teal, wina, uniform) are still read. rsparse (R-Sparse) files give each
+ * site's activation sparsity as its target and the weight budget as the file's target; the rank of each
+ * matrix's low-rank part follows from the two ({@link RankAware#rank}).
  *
- * @param method             teal, wina, cats or chess
+ * @param method             teal, wina, cats, chess or rsparse
  * @param allocation         uniform (every site at the target) or greedy (per-site targets averaging it)
  * @param target             the sparsity the thresholds were calibrated for (the weight-weighted mean under greedy)
  * @param layers             the model's layer count (the file covers layers x 4 sites)
@@ -33,7 +35,7 @@ public record Thresholds(String method, String allocation, double target, int la
                          List<Site> sites) {
     public static final String FORMAT = "actlab-sparsity-thresholds";
     public static final int VERSION = 2;
-    public static final java.util.List<String> METHODS = java.util.List.of("teal", "wina", "cats", "chess");
+    public static final java.util.List<String> METHODS = java.util.List.of("teal", "wina", "cats", "chess", "rsparse");
 
     /**
      * @param threshold          the site's threshold (chess: the largest of its channels')
@@ -136,6 +138,8 @@ public record Thresholds(String method, String allocation, double target, int la
             if (!(t >= 0) || !Double.isFinite(t)) throw new FormatException(file, at + ".threshold", -1, "is " + t + ", must be a finite number >= 0");
             double cal = s.has("calibrated_sparsity") ? number(file, s, at, "calibrated_sparsity") : Double.NaN;
             double siteTarget = s.has("target_sparsity") ? number(file, s, at, "target_sparsity") : Double.NaN;
+            if (method.equals("rsparse") && !(siteTarget >= 0 && siteTarget < 1))
+                throw new FormatException(file, at + ".target_sparsity", -1, "is " + (Double.isNaN(siteTarget) ? "missing" : siteTarget) + ": rsparse needs each site's activation sparsity in [0, 1)");
             if (method.equals("cats") && kind != SiteKind.FFN_DOWN)
                 throw new FormatException(file, at + ".input_of", -1, "is \"" + kindId + "\": cats thresholds SiLU(gate), the input of ffn_down only");
             float[] channels = null;

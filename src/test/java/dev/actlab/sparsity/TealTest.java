@@ -164,8 +164,8 @@ class TealTest {
     @Test
     void unimplementedMethodIsRefusedByName() throws Exception {
         LlamaModel m = Llama2cReader.read(Shared.stories260K());
-        var e = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("rsparse:0.5", m, null, 64, Progress.NONE));
-        assertTrue(e.getMessage().contains("rsparse"), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("deja:0.5", m, null, 64, Progress.NONE));
+        assertTrue(e.getMessage().contains("deja") && e.getMessage().contains("rsparse"), e.getMessage());   // names it and lists the methods
         var e2 = assertThrows(IllegalArgumentException.class, () -> SparsitySpec.resolve("teal:half", m, null, 64, Progress.NONE));
         assertTrue(e2.getMessage().contains("half"), e2.getMessage());
     }

@@ -40,7 +40,9 @@ class ThresholdsTest {
         FormatException e = bad("not json");
         assertTrue(e.getMessage().contains("bad.json"), e.getMessage());
         assertEquals("format", bad("{\"format\":\"x\"}").field());
-        assertEquals("method", bad(HEAD.replace("teal", "rsparse") + "\"sites\":[]}").field());
+        assertEquals("method", bad(HEAD.replace("teal", "deja") + "\"sites\":[]}").field());
+        // rsparse needs each site's activation sparsity (its ranks follow from it)
+        assertEquals("sites[0].target_sparsity", bad(HEAD.replace("teal", "rsparse") + "\"sites\":[{\"layer\":0,\"input_of\":\"ffn_down\",\"threshold\":0.1}]}").field());
         assertEquals("target_sparsity", bad(HEAD.replace("0.5", "1.5") + "\"sites\":[]}").field());
         assertEquals("sites", bad(HEAD + "\"sites\":3}").field());
         assertEquals("sites[0].layer", bad(HEAD + "\"sites\":[{\"layer\":2,\"input_of\":\"ffn_down\",\"threshold\":0.1}]}").field());

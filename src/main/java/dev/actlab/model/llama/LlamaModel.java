@@ -28,6 +28,7 @@ public final class LlamaModel implements HookedDecoder {
     private final SiteTable sites;
     private final float[] ropeFreq;      // [head_size / 2]
     private Parallel par = Parallel.shared();
+    private Hook[] inner;                // hooks of the model itself, bound to sites; fire before the caller's (may be null)
 
     public LlamaModel(LlamaConfig config, LlamaWeights weights, Tokenizer tokenizer, String source) {
         weights.validate(config, source);
@@ -51,6 +52,13 @@ public final class LlamaModel implements HookedDecoder {
     @Override public void run(int[] tokens, Hooks hooks) { forward(newCache(), tokens, hooks, false); }
     public Parallel parallel() { return par; }
     public LlamaModel withParallel(Parallel p) { this.par = p; return this; }
+
+    /**
+     * Hooks that belong to the model and fire on every forward call at their sites, before any caller's
+     * hook there: a transformation such as activation sparsity that zeroes a matmul input in place, so that
+     * what a caller's hook sees at that site is what the matmul reads.
+     */
+    public LlamaModel withInnerHooks(Hooks h) { this.inner = h.isEmpty() ? null : h.bind(sites); return this; }
 
     public KvCache newCache() { return new KvCache(c); }
 
@@ -85,7 +93,7 @@ public final class LlamaModel implements HookedDecoder {
                 throw new IllegalArgumentException("token id " + tokens[t] + " at index " + t + " is outside the vocabulary [0, " + c.vocabSize() + ")");
         cache.reserve(n);
         final int start = cache.length(), T = start + n;
-        final Hook[] hk = hooks.bind(sites);
+        final Hook[] hk = withInner(hooks.bind(sites));
 
         float[] x = new float[n * dim];                 // residual stream [n, dim]
         float[] xb = new float[n * dim];                // normalized input of a sub-block [n, dim]
@@ -233,6 +241,14 @@ public final class LlamaModel implements HookedDecoder {
         fire(hk, normSite, layer, out, start, n, dim);
         for (int t = 0; t < n; t++)
             for (int i = 0; i < dim; i++) out[t * dim + i] *= weight[i];
+    }
+
+    /** The caller's bound hooks with the model's own in front of them at each site. */
+    private Hook[] withInner(Hook[] outer) {
+        if (inner == null) return outer;
+        for (int i = 0; i < outer.length; i++)
+            if (inner[i] != null) outer[i] = outer[i] == null ? inner[i] : inner[i].andThen(outer[i]);
+        return outer;
     }
 
     private void fire(Hook[] hk, HookSite site, int layer, float[] buf, int start, int... shape) {
