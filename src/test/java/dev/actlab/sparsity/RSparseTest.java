@@ -7,7 +7,7 @@ import dev.actlab.model.eval.Perplexity;
 import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.KvCache;
 import dev.actlab.model.llama.LlamaModel;
-import dev.actlab.prune.Svd;
+import dev.actlab.quant.Svd;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
 import java.nio.file.Path;
