@@ -19,7 +19,7 @@ final class DecoderDemoStep implements DemoStep {
             + "produced no evidence that any irregularities took place.";
 
     @Override public String name() { return "decoder"; }
-    @Override public String title() { return "actlab's own decoder (trained on the Brown corpus): generation and logit lens (report.html)"; }
+    @Override public String title() { return "actlab's own decoder (trained on Brown and the State of the Union addresses): generation and logit lens (report.html)"; }
 
     @Override public Map<String, Object> run(DemoContext ctx) throws Exception {
         LlamaModel m = ModelRef.decoder(null);

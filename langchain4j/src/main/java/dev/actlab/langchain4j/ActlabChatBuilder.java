@@ -13,7 +13,7 @@ import java.util.function.Function;
 
 /**
  * Settings shared by {@link ActlabChatModel} and {@link ActlabStreamingChatModel}. Without a model,
- * actlab's default decoder models/actlab-brown.gguf (beside -Dactlab.home, else the working
+ * actlab's default decoder models/actlab-en.gguf (beside -Dactlab.home, else the working
  * directory). Defaults: 64 tokens, greedy (temperature 0), top-p 0.9, seed 42, as `actlab run`.
  * A control vector is added at its layers' hook_resid_post, as llama.cpp's --control-vector-scaled,
  * before the given hooks run (so they see the steered activations).

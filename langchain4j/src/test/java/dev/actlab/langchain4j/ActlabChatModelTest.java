@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The chat adapters on actlab's default decoder (models/actlab-brown.gguf), against Generator run directly. */
+/** The chat adapters on actlab's default decoder (models/actlab-en.gguf), against Generator run directly. */
 class ActlabChatModelTest {
     static final String PROMPT = "The jury said";
     static LlamaModel model;

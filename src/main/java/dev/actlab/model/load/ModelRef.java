@@ -13,11 +13,11 @@ import java.nio.file.Path;
 /**
  * The one place a --model argument becomes a model: {@code minilm}, a file or directory path,
  * {@code random:SHAPE} (random weights in a named shape, see RandomLlama), or, when --model is
- * omitted (null), actlab's own decoder models/actlab-brown.gguf beside the launcher (the
+ * omitted (null), actlab's own decoder models/actlab-en.gguf beside the launcher (the
  * `actlab` script passes its directory as -Dactlab.home; otherwise the working directory).
  */
 public final class ModelRef {
-    public static final String DEFAULT_MODEL = "models/actlab-brown.gguf";
+    public static final String DEFAULT_MODEL = "models/actlab-en.gguf";
     public static final String RANDOM = "random:";
     /** The seed of random:SHAPE weights where a command has no --seed. */
     public static final long RANDOM_SEED = 1;
