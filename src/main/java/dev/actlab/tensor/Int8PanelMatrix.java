@@ -17,8 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * w[r,k+1] x[k+1] for PANEL rows (|.| <= 2 * 127^2 < 2^15: both sides are clamped to +-127), then the
  * 16-bit lanes are widened into two int32 accumulators by shifts (lane 2i holds row i, lane 2i+1
  * row i + PANEL/2, so the low and high halves of each 32-bit lane are the two rows). The Vector API
- * has no widening multiply-add (x86's pmaddwd, VNNI's vpdpbusd), so this is 10 instructions per
- * 32 multiply-adds against the float kernel's 4 FMAs: see the README's W8A8 figures.
+ * has no widening multiply-add (x86's pmaddwd, VNNI's vpdpbusd), so this is about 10 instructions
+ * per 32 multiply-adds against the float kernel's 4 FMAs: on AVX2 it runs at 0.5-0.8x the float
+ * panel GEMM ({@link Int8WeightPanelMatrix} is the faster W8A8 kernel there; README, MiniLM W8A8).
+ * Activation values are broadcast as an int holding the value twice (one int broadcast fills every
+ * 16-bit lane).
  * Integer sums do not depend on order: the bits are the same for any thread count and tile.
  */
 public final class Int8PanelMatrix implements WeightMatrix {
@@ -128,29 +131,7 @@ public final class Int8PanelMatrix implements WeightMatrix {
         for (; t < t1; t++) tile1(p, t, xq, sx, out, tmp);
     }
 
-    /** Four tokens x one panel: 8 int32 accumulators (the low and high rows of each token). */
-    private void tile4(int p, int t, int[] xq, float[] sx, float[] out, float[] tmp) {
-        int kp = 2 * pairs, x0 = t * kp, x1 = x0 + kp, x2 = x1 + kp, x3 = x2 + kp;
-        IntVector l0 = IntVector.zero(SI), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
-        int w = p * pairs * 2 * PANEL;
-        for (int j = 0; j < kp; j += 2, w += 2 * PANEL) {
-            ShortVector a = ShortVector.fromArray(SS, panels, w), b = ShortVector.fromArray(SS, panels, w + PANEL);
-            IntVector s = a.mul(bc(xq[x0 + j])).add(b.mul(bc(xq[x0 + j + 1]))).reinterpretAsInts();
-            l0 = l0.add(s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)); h0 = h0.add(s.lanewise(VectorOperators.ASHR, 16));
-            s = a.mul(bc(xq[x1 + j])).add(b.mul(bc(xq[x1 + j + 1]))).reinterpretAsInts();
-            l1 = l1.add(s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)); h1 = h1.add(s.lanewise(VectorOperators.ASHR, 16));
-            s = a.mul(bc(xq[x2 + j])).add(b.mul(bc(xq[x2 + j + 1]))).reinterpretAsInts();
-            l2 = l2.add(s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)); h2 = h2.add(s.lanewise(VectorOperators.ASHR, 16));
-            s = a.mul(bc(xq[x3 + j])).add(b.mul(bc(xq[x3 + j + 1]))).reinterpretAsInts();
-            l3 = l3.add(s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)); h3 = h3.add(s.lanewise(VectorOperators.ASHR, 16));
-        }
-        store(p, t, l0, h0, sx, out, tmp);
-        store(p, t + 1, l1, h1, sx, out, tmp);
-        store(p, t + 2, l2, h2, sx, out, tmp);
-        store(p, t + 3, l3, h3, sx, out, tmp);
-    }
-
-    /** Two tokens x one panel: 4 int32 accumulators (more spill on 16 registers). */
+    /** Two tokens x one panel: 4 int32 accumulators (a 4-token tile spills on AVX2's 16 registers and runs 4x slower). */
     private void tile2(int p, int t, int[] xq, float[] sx, float[] out, float[] tmp) {
         int kp = 2 * pairs, x0 = t * kp, x1 = x0 + kp;
         IntVector l0 = IntVector.zero(SI), h0 = l0, l1 = l0, h1 = l0;
