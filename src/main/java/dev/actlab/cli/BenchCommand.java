@@ -44,6 +44,8 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin SparsityOption sparsity;
     @Option(names = "--two-four", description = "Decode the model's 2:4-sparse F32 weights dense and compressed (half the values plus 2-bit positions), alternating rounds: "
             + "speedup and its memory-traffic limit. A model that is not 2:4 yet is pruned 2:4 by magnitude in memory (110M-sized; for 1B write `synth --two-four`).") boolean twoFour;
+    @Option(names = "--quant", description = "Encoders (--model minilm): actlab W8A8 (" + dev.actlab.quant.EncoderW8A8.Spec.GRAMMAR + ") beside actlab FP32, ONNX Runtime FP32 and"
+            + " LangChain4j's int8 model on ONNX Runtime: cosine to FP32 on built-in sentences, then speed, alternating.") String quant;
     @Option(names = "--hook-overhead", description = "Also measure decode with unused hooks and with every hook_resid_post cached, against no hooks.") boolean hookOverhead;
     @Option(names = "--train", description = "Time training steps (forward, backward, AdamW) of --config on random tokens instead of a model's inference.") boolean train;
     @Option(names = "--config", defaultValue = "brown", description = "--train: model shape tiny, small, brown or medium (default ${DEFAULT-VALUE}).") String config;
@@ -69,6 +71,10 @@ final class BenchCommand implements Callable<Integer> {
         } else if (sparsity.given()) {
             threads.apply();
             SparsifyCommand.bench(ModelRef.decoder(m, seed), sparsity, promptTokens, genTokens, rounds == null ? 5 : rounds, seed, json.enabled, out, err);
+        } else if (quant != null) {
+            if (!m.equals(dev.actlab.model.load.ModelLoader.MINILM)) throw new IllegalArgumentException("--quant runs beside LangChain4j's int8 MiniLM: use --model minilm");
+            new dev.actlab.bench.EncoderW8A8Bench(dev.actlab.quant.EncoderW8A8.Spec.parse(quant), batch == null ? 32 : batch, seq, latencySeq, threads.count(),
+                    rounds == null ? 5 : rounds, 2).print(json.enabled, out, err);
         } else if (ModelRef.isEncoder(m)) {
             new EncoderBench(m, batch == null ? 32 : batch, seq, latencySeq, threads.count(), rounds == null ? 7 : rounds, 3).run(json.enabled, out, err);
         } else {

@@ -23,7 +23,8 @@ final class DemoCommand implements Callable<Integer> {
     static List<DemoStep> steps() {
         return List.of(new SimilarityDemoStep(), new InspectDemoStep(), new DecoderDemoStep(), new PatchDemoStep(), new SteeringDemoStep(), new ProbeDemoStep(),
                 new QuantizeDemoStep(), new SparsityDemoStep(), new SaeDemoStep(), new EncoderSpeedDemoStep(),
-                new PruneDemoStep());
+                new PruneDemoStep(),
+                new EncoderW8A8DemoStep());
     }
 
     @Override public Integer call() throws Exception {

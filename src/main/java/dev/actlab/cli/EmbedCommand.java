@@ -39,6 +39,8 @@ final class EmbedCommand implements Callable<Integer> {
     @Mixin JsonOption json;
     @Mixin ThreadsOption threads;
     @Spec CommandSpec spec;
+    @Option(names = "--quant", description = "Run the encoder in W8A8: " + dev.actlab.quant.EncoderW8A8.Spec.GRAMMAR + " (default recipe smooth(0.6)+fma):"
+            + " int8 weights per row, int8 activations per token (dynamic), SmoothQuant calibrated on built-in sentences; see `bench --quant`.") String quant;
     @Option(names = "--max-tokens", description = "Longest input, [CLS] and [SEP] included (default: the tokenizer.json's truncation, else the model's positions).") Integer maxTokens;
 
     static final class Input {
@@ -59,6 +61,7 @@ final class EmbedCommand implements Callable<Integer> {
             for (int i = 0; i < texts.size(); i++)
                 if (texts.get(i).isBlank()) throw new IllegalArgumentException("--text number " + (i + 1) + " is empty: give some text (an empty text would embed [CLS] [SEP] alone)");
         BertModel m = ModelRef.encoder(model.model == null ? ModelLoader.MINILM : model.model);
+        if (quant != null) m = dev.actlab.quant.EncoderW8A8.quantize(m, dev.actlab.quant.EncoderW8A8.Spec.parse(quant));
         int positions = m.config().maxPositions();
         if (maxTokens != null && (maxTokens < 2 || maxTokens > positions))
             throw new IllegalArgumentException("--max-tokens " + maxTokens + " is outside [2, " + positions + "] (the model has " + positions + " positions)");

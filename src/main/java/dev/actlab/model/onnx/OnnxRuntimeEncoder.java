@@ -42,5 +42,22 @@ public final class OnnxRuntimeEncoder implements AutoCloseable {
         }
     }
 
+    /** Sentence embeddings: the mean of last_hidden_state over each sequence's real tokens, L2-normalised (sentence-transformers' pooling). */
+    public float[][] meanPooledNormalized(int[][] tokens, int padId) throws OrtException {
+        float[][][] h = lastHiddenState(tokens, padId);
+        float[][] e = new float[tokens.length][];
+        for (int b = 0; b < tokens.length; b++) {
+            int d = h[b][0].length;
+            double[] acc = new double[d];
+            for (int t = 0; t < tokens[b].length; t++) for (int i = 0; i < d; i++) acc[i] += h[b][t][i];
+            double norm = 0;
+            for (int i = 0; i < d; i++) { acc[i] /= tokens[b].length; norm += acc[i] * acc[i]; }
+            norm = Math.max(Math.sqrt(norm), 1e-12);
+            e[b] = new float[d];
+            for (int i = 0; i < d; i++) e[b][i] = (float) (acc[i] / norm);
+        }
+        return e;
+    }
+
     @Override public void close() throws OrtException { session.close(); }
 }
