@@ -41,7 +41,7 @@ class LlamaShapeTest {
         assertEquals(32, c.contextLength());
         assertEquals(64, c.dim());
         var e = assertThrows(IllegalArgumentException.class, () -> LlamaShape.trainingPreset("huge"));
-        assertEquals("--config must be tiny, small or brown, got huge", e.getMessage());
+        assertEquals("--config must be tiny, small, brown or medium, got huge", e.getMessage());
     }
 
     @Test
