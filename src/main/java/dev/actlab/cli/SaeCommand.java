@@ -8,12 +8,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "sae", description = {"Sparse autoencoders: train one (TopK or ReLU+L1) on a site's activations, streamed from the model or read from a capture store; evaluate one by splicing it back (SAELens' files)."},
-        subcommands = {SaeTrainCommand.class, SaeEvalCommand.class, CommandLine.HelpCommand.class})
+@Command(name = "sae", description = {"Sparse autoencoders: train one (TopK, BatchTopK, JumpReLU, ReLU+L1; Matryoshka) on a site's activations, streamed from the model or read from a capture store; evaluate one by splicing it back; encode a text with one (SAELens' files)."},
+        subcommands = {SaeTrainCommand.class, SaeEvalCommand.class, SaeEncodeCommand.class, CommandLine.HelpCommand.class})
 final class SaeCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "choose a subcommand: train or eval"); }
+    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "choose a subcommand: train, eval or encode"); }
 
     /** --text F or --corpus brown; for brown the first 95% (train) or the held-out last 5% (from a line break), as `actlab train` splits it. */
     static final class TextSource {

@@ -27,7 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "train", mixinStandardHelpOptions = true, description = {"Train a sparse autoencoder on one site's activations with Adam: TopK (with the AuxK loss on dead latents), BatchTopK (the k x batch largest activations of the whole batch; at inference one global threshold, a running mean of each batch's smallest kept activation), JumpReLU (a threshold per latent trained by a straight-through estimator with a rectangle kernel of width --bandwidth, and an L0 penalty --l1) or ReLU with an L1 penalty; decoder rows unit norm, b_dec from the geometric median of the first batch.",
+@Command(name = "train", mixinStandardHelpOptions = true, description = {"Train a sparse autoencoder on one site's activations with Adam: TopK (with the AuxK loss on dead latents), BatchTopK (the k x batch largest activations of the whole batch; at inference one global threshold, a running mean of each batch's smallest kept activation), JumpReLU (a threshold per latent trained by a straight-through estimator with a rectangle kernel of width --bandwidth, and an L0 penalty --l1) or ReLU with an L1 penalty; any but JumpReLU as a Matryoshka SAE (--matryoshka: nested dictionaries, the loss sums the reconstruction losses of the latent list's prefixes); decoder rows unit norm, b_dec from the geometric median of the first batch.",
         "Saves OUT/checkpoint.bin every --save-every steps and on Ctrl-C; --resume continues it to the same weights an uninterrupted run gives (the rows already used are replayed).",
         "Rows come straight from the model (--text/--corpus; windows of --ctx tokens, BOS left out, drawn at random from a pool) or from a capture store (--store, shuffled). Writes SAELens' layout: OUT/cfg.json and OUT/sae_weights.safetensors, plus OUT/training.json."})
 final class SaeTrainCommand implements Callable<Integer> {
@@ -59,13 +59,16 @@ final class SaeTrainCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "128", description = "--text/--corpus: tokens per window, BOS included (default ${DEFAULT-VALUE}).") int ctx;
     @Option(names = "--pool", defaultValue = "65536", description = "--text/--corpus: rows kept to draw batches from (default ${DEFAULT-VALUE}).") int pool;
     @Option(names = "--log-every", defaultValue = "20", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
+    @Option(names = "--matryoshka", split = ",", description = "Matryoshka SAE: the nested prefix widths m1,m2,... (< d_sae), latents [0, m) must reconstruct alone; the loss sums every prefix's and the whole dictionary's reconstruction losses.") int[] matryoshka;
+    @Option(names = "--lr-decay", defaultValue = "0", description = "Fraction of the steps, at the end, over which the learning rate falls linearly to 0 (default ${DEFAULT-VALUE}).") double lrDecay;
     @Option(names = "--out", required = true, description = "Directory to write the SAE to.") Path out;
 
     @Override public Integer call() throws Exception {
         threads.apply();
         SaeConfig.Architecture a = SaeConfig.Architecture.parse(arch);
         boolean penalised = a == SaeConfig.Architecture.RELU || a == SaeConfig.Architecture.JUMPRELU;
-        SaeTrainer.Options o = new SaeTrainer.Options(a, k, expansion, lr, batch, tokens, seed, penalised ? l1 : 0, 1.0 / 32, 0, deadAfter, logEvery, bandwidth, thetaInit);
+        SaeTrainer.Options o = new SaeTrainer.Options(a, k, expansion, lr, batch, tokens, seed, penalised ? l1 : 0, 1.0 / 32, 0, deadAfter, logEvery, bandwidth, thetaInit)
+                .with(matryoshka, lrDecay);
         Path ckpt = out.resolve(SaeTrainer.CHECKPOINT);
         if (resume != java.nio.file.Files.isRegularFile(ckpt))
             throw new IllegalArgumentException(resume ? "--resume: " + ckpt + " does not exist" : ckpt + " already holds a checkpoint: pass --resume, or choose another --out");
@@ -94,6 +97,7 @@ final class SaeTrainCommand implements Callable<Integer> {
         }
         SaeFile.write(r.sae(), out, ctx);
         Map<String, Object> j = report(r, src.describe(), out);
+        j.put("matryoshka_widths", o.matryoshka()); j.put("lr_decay", lrDecay);
         AtomicFile.writeString(out.resolve("training.json"), Json.write(j));
         PrintWriter w = spec.commandLine().getOut();
         if (json.enabled) w.println(Json.write(j));
@@ -101,7 +105,8 @@ final class SaeTrainCommand implements Callable<Integer> {
             SaeTrainer.Stats s = r.last();
             w.printf(Locale.ROOT, "%s: d_in %d, d_sae %d, %d steps, %d tokens in %.1f s (%.1f s of it producing activations); SAE %.0f tok/s, encoder GEMM FLOPs at %.1f GFLOP/s of SAE time%n", out,
                     r.sae().dIn(), r.sae().dSae(), r.steps(), r.tokens(), r.seconds(), r.dataSeconds(), r.tokens() / (r.seconds() - r.dataSeconds()), r.encoderGflops());
-            w.printf(Locale.ROOT, "last %d steps: FVU %.4f, L0 %.1f, dead %.3f (no firing in %d tokens)%n", o.logEvery(), s.fvu(), s.l0(), s.deadFraction(), deadAfter);
+            w.printf(Locale.ROOT, "last %d steps: FVU %.4f%s, L0 %.1f, dead %.3f (no firing in %d tokens)%n", o.logEvery(), s.fvu(),
+                    s.prefixFvu().length > 1 ? " (nested prefixes " + java.util.Arrays.toString(s.prefixFvu()) + ")" : "", s.l0(), s.deadFraction(), deadAfter);
         }
         return 0;
     }

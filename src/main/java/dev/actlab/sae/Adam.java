@@ -10,6 +10,7 @@ final class Adam {
     private final double lr;
     private final Parallel par;
     private int t;
+    private double lrFactor = 1;
 
     Adam(float[][] params, double lr, Parallel par) {
         this.params = params; this.lr = lr; this.par = par;
@@ -29,6 +30,9 @@ final class Adam {
     int steps() { return t; }
     void restoreSteps(int steps) { t = steps; }
 
+    /** Multiplies the learning rate of the next steps (a schedule); 1 leaves it as given. */
+    void setLrFactor(double f) { lrFactor = f; }
+
     void zeroGrad() {
         for (float[] g : grads) par.forRange(g.length, 1 << 14, (from, to) -> Arrays.fill(g, from, to, 0f));
     }
@@ -36,7 +40,7 @@ final class Adam {
     void step() {
         t++;
         float c1 = (float) (1 - Math.pow(B1, t)), c2 = (float) (1 - Math.pow(B2, t));
-        float step = (float) lr;
+        float step = (float) (lr * lrFactor);
         for (int a = 0; a < params.length; a++) {
             float[] p = params[a], g = grads[a], mm = m[a], vv = v[a];
             par.forRange(p.length, 1 << 14, (from, to) -> {

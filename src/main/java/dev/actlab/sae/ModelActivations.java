@@ -1,5 +1,6 @@
 package dev.actlab.sae;
 
+import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookedModel;
 import dev.actlab.model.hook.Hooks;
 import java.util.Arrays;
@@ -51,6 +52,18 @@ public final class ModelActivations implements ActivationSource {
         return w[0];
     }
 
+    /** Thrown by the hook once the site has been read: the layers after it and the unembedding are not run. */
+    private static final class SiteRead extends RuntimeException {
+        SiteRead() { super(null, null, false, false); }
+    }
+
+    /** Runs a window through the model only as far as the site, handing its activation to sink (the rest of the network is skipped). */
+    static void runToSite(HookedModel model, int[] window, String site, Hook sink) {
+        try {
+            model.run(window, Hooks.of(site, a -> { sink.apply(a); throw new SiteRead(); }));
+        } catch (SiteRead expected) { /* the rest of the network is not needed */ }
+    }
+
     @Override public int width() { return width; }
     @Override public String describe() { return model.source() + " " + site + " (" + tokens.length + " text tokens, windows of " + ctx + ")"; }
     public int epochs() { return epochs; }
@@ -76,10 +89,10 @@ public final class ModelActivations implements ActivationSource {
         for (int i = 0; i < body; i++) window[p++] = tokens[(int) cursor + i];
         cursor += body;
         int skip = bos >= 0 ? 1 : 0;
-        model.run(window, Hooks.of(site, a -> {
+        runToSite(model, window, site, a -> {
             int n = a.shape[0];
             for (int pos = skip; pos < n; pos++) System.arraycopy(a.data, a.offset + pos * width, pool, (size + pos - skip) * width, width);
-        }));
+        });
         size += ctx - skip;
         tokensRun += ctx;
     }

@@ -107,6 +107,23 @@ public final class Sae {
         return out;
     }
 
+    /** x_hat [n, d_in] from the latents below width only: a Matryoshka SAE's nested dictionary [0, width). */
+    public float[] decodePrefix(SparseCode code, int width) {
+        int dIn = dIn(), n = code.rows();
+        float[] out = new float[n * dIn];
+        for (int r = 0; r < n; r++) {
+            int[] idx = code.indices(r);
+            float[] val = code.values(r);
+            int m = 0;
+            for (int i : idx) if (i < width) m++;
+            int[] pi = new int[m];
+            float[] pv = new float[m];
+            for (int a = 0, b = 0; a < idx.length; a++) if (idx[a] < width) { pi[b] = idx[a]; pv[b++] = val[a]; }
+            decodeRow(pi, pv, out, r * dIn);
+        }
+        return out;
+    }
+
     void decodeRow(int[] idx, float[] val, float[] out, int off) {
         int dIn = dIn();
         System.arraycopy(bDec, 0, out, off, dIn);

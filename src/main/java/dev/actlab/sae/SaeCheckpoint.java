@@ -73,7 +73,8 @@ final class SaeCheckpoint {
     private static String fingerprint(String source, SaeTrainer.Options o) {
         return source + ": arch " + o.arch().cliName() + ", k " + o.k() + ", expansion " + o.expansion() + ", lr " + o.lr() + ", batch " + o.batch() + ", seed " + o.seed()
                 + ", l1 " + o.l1() + ", aux " + o.auxCoefficient() + ", k_aux " + o.kAux() + ", dead-after " + o.deadAfterTokens()
-                + ", bandwidth " + o.bandwidth() + ", theta-init " + o.thetaInit();
+                + ", bandwidth " + o.bandwidth() + ", theta-init " + o.thetaInit()
+                + (o.matryoshka().length > 0 ? ", matryoshka " + java.util.Arrays.toString(o.matryoshka()) : "") + (o.lrDecay() > 0 ? ", lr-decay " + o.lrDecay() : "");
     }
 
     private static void floats(DataOutputStream out, float[] a) throws IOException {

@@ -41,8 +41,15 @@ public final class SaeTrainer {
      * @param bandwidth jumprelu: epsilon, the width of the rectangle kernel of the straight-through estimator
      * @param thetaInit jumprelu: every threshold's initial value
      */
+    /**
+     * @param matryoshka prefix widths m_1 < m_2 < ... < d_sae of a Matryoshka SAE (Bussmann et al. 2025): the
+     *                   loss sums the reconstruction losses of every prefix of the latent list and of the whole
+     *                   list; empty: a plain SAE
+     * @param lrDecay    fraction of the steps, at the end, over which the learning rate falls linearly to 0 (0: constant)
+     */
     public record Options(SaeConfig.Architecture arch, int k, int expansion, double lr, int batch, long tokens, long seed,
-                          double l1, double auxCoefficient, int kAux, long deadAfterTokens, int logEvery, double bandwidth, double thetaInit) {
+                          double l1, double auxCoefficient, int kAux, long deadAfterTokens, int logEvery, double bandwidth, double thetaInit,
+                          int[] matryoshka, double lrDecay) {
         /** The JumpReLU paper's epsilon and initial threshold (0.001 each). */
         public static final double BANDWIDTH = 0.001, THETA_INIT = 0.001;
 
@@ -51,7 +58,24 @@ public final class SaeTrainer {
             this(arch, k, expansion, lr, batch, tokens, seed, l1, auxCoefficient, kAux, deadAfterTokens, logEvery, BANDWIDTH, THETA_INIT);
         }
 
+        public Options(SaeConfig.Architecture arch, int k, int expansion, double lr, int batch, long tokens, long seed,
+                       double l1, double auxCoefficient, int kAux, long deadAfterTokens, int logEvery, double bandwidth, double thetaInit) {
+            this(arch, k, expansion, lr, batch, tokens, seed, l1, auxCoefficient, kAux, deadAfterTokens, logEvery, bandwidth, thetaInit, new int[0], 0);
+        }
+
+        /** The same options with Matryoshka prefix widths and a learning-rate decay. */
+        public Options with(int[] matryoshkaWidths, double lrDecayFraction) {
+            return new Options(arch, k, expansion, lr, batch, tokens, seed, l1, auxCoefficient, kAux, deadAfterTokens, logEvery, bandwidth, thetaInit,
+                    matryoshkaWidths, lrDecayFraction);
+        }
+
         public Options {
+            matryoshka = matryoshka == null ? new int[0] : matryoshka.clone();
+            if (!(lrDecay >= 0) || lrDecay > 1) throw new IllegalArgumentException("--lr-decay " + lrDecay + " must be in [0, 1]");
+            if (matryoshka.length > 0 && arch == SaeConfig.Architecture.JUMPRELU) throw new IllegalArgumentException("--matryoshka applies to topk, batchtopk and relu, not jumprelu");
+            for (int g = 0; g < matryoshka.length; g++)
+                if (matryoshka[g] <= (g == 0 ? 0 : matryoshka[g - 1]))
+                    throw new IllegalArgumentException("--matryoshka widths " + Arrays.toString(matryoshka) + " must be positive and increasing");
             if (!(bandwidth > 0) || !(thetaInit > 0)) throw new IllegalArgumentException("--bandwidth " + bandwidth + " and --theta-init " + thetaInit + " must be positive");
             if (expansion <= 0) throw new IllegalArgumentException("--expansion " + expansion + " must be positive");
             if (!(lr > 0) || lr > 1) throw new IllegalArgumentException("--lr " + lr + " must be in (0, 1]");
@@ -66,7 +90,8 @@ public final class SaeTrainer {
     }
 
     /** Figures of the last logEvery steps' batches (FVU and L0 measured on the training batches before each step). */
-    public record Stats(long step, long tokens, double loss, double auxLoss, double fvu, double l0, double deadFraction, double seconds) {}
+    /** @param prefixFvu Matryoshka: the FVU of each nested prefix's reconstruction (the last is fvu); a plain SAE: {fvu} */
+    public record Stats(long step, long tokens, double loss, double auxLoss, double fvu, double l0, double deadFraction, double seconds, double[] prefixFvu) {}
 
     /** @param dataSeconds time spent waiting for rows (running the model, reading the store), included in seconds */
     /** @param stopped true when a stop request (Ctrl-C) ended the run before its last step (the checkpoint holds it) */
@@ -129,8 +154,9 @@ public final class SaeTrainer {
         float[] gTheta = new float[jump ? dSae : 0];
         long steps = o.tokens() / B;
         List<Stats> history = new ArrayList<>();
-        Step s = new Step(B, dIn, dSae, kAux);
+        Step s = new Step(B, dIn, dSae, kAux, prefixBounds(o.matryoshka(), dSae));
         double lossSum = 0, auxSum = 0, errSum = 0, varSum = 0, l0Sum = 0;
+        double[] prefixErrSum = new double[s.bounds.length];
         int window = 0;
         double gflop = 0;
         boolean stopped = false;
@@ -152,8 +178,10 @@ public final class SaeTrainer {
             gflop += 2.0 * B * dIn * dSae / 1e9;
             for (int i = 0; i < dSae; i++) sinceFired[i] = s.fired[i] ? 0 : sinceFired[i] + B;
             lossSum += s.loss; auxSum += s.auxLoss; errSum += s.err; varSum += s.var; l0Sum += s.l0;
+            for (int g = 0; g < prefixErrSum.length; g++) prefixErrSum[g] += s.prefixErr[g];
             removeParallel(sae.wDec, gWDec, dSae, dIn, par);
             if (jump) for (int i = 0; i < dSae; i++) gLogTheta[i] = gTheta[i] * sae.threshold[i];   // theta = exp(log theta)
+            adam.setLrFactor(lrFactor(step, steps, o.lrDecay()));
             adam.step();
             normalizeRows(sae.wDec, dSae, dIn, par);
             if (jump) thetaFromLog(logTheta, sae.threshold);
@@ -165,10 +193,11 @@ public final class SaeTrainer {
                 int dead2 = 0;
                 for (long f : sinceFired) if (f >= o.deadAfterTokens()) dead2++;
                 Stats st = new Stats(step + 1, (step + 1) * B, lossSum / window, auxSum / window, errSum / varSum, l0Sum / window,
-                        (double) dead2 / dSae, (System.nanoTime() - t0) / 1e9);
+                        (double) dead2 / dSae, (System.nanoTime() - t0) / 1e9, divide(prefixErrSum, varSum));
                 history.add(st);
                 if (log != null) log.accept(st);
                 lossSum = auxSum = errSum = varSum = l0Sum = 0; window = 0;
+                Arrays.fill(prefixErrSum, 0);
             }
             if (ck.file() != null && ck.everySteps() > 0 && (step + 1) % ck.everySteps() == 0 && step + 1 < steps)
                 SaeCheckpoint.save(ck.file(), src.describe() + " at " + hookName, o, step + 1, scale, sae.threshold, adam, sinceFired);
@@ -176,8 +205,33 @@ public final class SaeTrainer {
         }
         if (ck.file() != null) SaeCheckpoint.save(ck.file(), src.describe() + " at " + hookName, o, step, scale, sae.threshold, adam, sinceFired);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        if (history.isEmpty()) history.add(new Stats(step, step * B, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, seconds));
+        if (history.isEmpty()) history.add(new Stats(step, step * B, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, seconds, new double[0]));
         return new Result(unscale(sae, scale), history, step, step * B, seconds, dataNanos / 1e9, gflop, scale, stopped);
+    }
+
+    private static double[] divide(double[] a, double b) {
+        double[] out = new double[a.length];
+        for (int i = 0; i < a.length; i++) out[i] = a[i] / b;
+        return out;
+    }
+
+    /** The learning rate's factor at a step: 1, then falling linearly to 0 over the last decay fraction of the steps. */
+    static double lrFactor(long step, long steps, double decay) {
+        long decaySteps = Math.round(steps * decay);
+        if (decaySteps == 0 || step < steps - decaySteps) return 1;
+        return (double) (steps - step) / decaySteps;
+    }
+
+    /** The ends of a Matryoshka SAE's nested prefixes, the last d_sae (widths equal to d_sae are dropped); {d_sae} for a plain SAE. */
+    static int[] prefixBounds(int[] widths, int dSae) {
+        int[] b = new int[widths.length + 1];
+        int n = 0;
+        for (int w : widths) {
+            if (w > dSae) throw new IllegalArgumentException("--matryoshka width " + w + " exceeds d_sae " + dSae);
+            if (w < dSae) b[n++] = w;
+        }
+        b[n++] = dSae;
+        return Arrays.copyOf(b, n);
     }
 
     /** BatchTopK: weight of each batch's smallest kept activation in the running threshold (SAELens' rate). */
@@ -255,6 +309,12 @@ public final class SaeTrainer {
         final int B, dIn, dSae, kAux;
         final float[] xc, pre, recon, dRecon, dAux, dxc;
         final boolean[] fired;
+        /** Matryoshka: the ends of the nested prefixes (the last is d_sae; one prefix for a plain SAE) and each latent's group (the first prefix holding it). */
+        final int[] bounds, group;
+        /** [groups][B, d_in]: dSuffix[g] = sum over prefixes p >= g of dL/d x_hat_p, the gradient a latent of group g sees; dSuffix[0] is dRecon. */
+        final float[][] dSuffix;
+        /** Matryoshka: per prefix, the sum over rows of |x_hat_p - x|^2 of the last batch. */
+        final double[] prefixErr;
         // entries: (row, latent, f, kind, dpre); kind 0 = main code, 1 = AuxK
         int[] eRow, eLat; float[] eVal, eGrad; byte[] eKind;
         int entries;
@@ -262,9 +322,16 @@ public final class SaeTrainer {
         int[] rowStart;
         double loss, auxLoss, err, var, l0;
 
-        Step(int B, int dIn, int dSae, int kAux) {
-            this.B = B; this.dIn = dIn; this.dSae = dSae; this.kAux = kAux;
-            xc = new float[B * dIn]; pre = new float[B * dSae]; recon = new float[B * dIn]; dRecon = new float[B * dIn];
+        Step(int B, int dIn, int dSae, int kAux) { this(B, dIn, dSae, kAux, new int[]{dSae}); }
+
+        Step(int B, int dIn, int dSae, int kAux, int[] bounds) {
+            this.B = B; this.dIn = dIn; this.dSae = dSae; this.kAux = kAux; this.bounds = bounds;
+            group = new int[dSae];
+            for (int g = 0, i = 0; g < bounds.length; g++) for (; i < bounds[g]; i++) group[i] = g;
+            dSuffix = new float[bounds.length][];
+            for (int g = 1; g < bounds.length; g++) dSuffix[g] = new float[B * dIn];
+            prefixErr = new double[bounds.length];
+            xc = new float[B * dIn]; pre = new float[B * dSae]; recon = new float[B * dIn]; dRecon = dSuffix[0] = new float[B * dIn];
             dAux = new float[B * dIn]; dxc = new float[B * dIn]; fired = new boolean[dSae];
             rowStart = new int[B + 1];
             int cap = B * 64;
@@ -338,30 +405,38 @@ public final class SaeTrainer {
             rowStart[B] = entries;
             l0 = (double) active / B;
             // reconstruction and its error, per row
-            double[] rowErr = new double[B], rowAux = new double[B];
+            int G = bounds.length;
+            double[] rowErr = new double[B * G], rowAux = new double[B];
             int[] auxStart = new int[B + 1];
+            // prefix g's reconstruction is b_dec plus the active latents of groups 0..g; recon ends as the whole one
             par.forRange(B, 16, (from, to) -> {
                 for (int r = from; r < to; r++) {
                     int off = r * dIn;
                     System.arraycopy(bDec, 0, recon, off, dIn);
-                    for (int e = rowStart[r]; e < rowStart[r + 1]; e++) {
-                        int w = eLat[e] * dIn; float v = eVal[e];
-                        for (int j = 0; j < dIn; j++) recon[off + j] += v * sae.wDec[w + j];
+                    for (int g = 0; g < G; g++) {
+                        for (int e = rowStart[r]; e < rowStart[r + 1]; e++) {
+                            if (group[eLat[e]] != g) continue;
+                            int w = eLat[e] * dIn; float v = eVal[e];
+                            for (int j = 0; j < dIn; j++) recon[off + j] += v * sae.wDec[w + j];
+                        }
+                        double q = 0;
+                        float[] dg = dSuffix[g];
+                        for (int j = 0; j < dIn; j++) { float d = recon[off + j] - x[off + j]; q += d * d; dg[off + j] = 2f * d / B; }
+                        rowErr[r * G + g] = q;
                     }
-                    double q = 0;
-                    for (int j = 0; j < dIn; j++) { float d = recon[off + j] - x[off + j]; q += d * d; dRecon[off + j] = 2f * d / B; }
-                    rowErr[r] = q;
+                    for (int g = G - 2; g >= 0; g--) for (int j = 0; j < dIn; j++) dSuffix[g][off + j] += dSuffix[g + 1][off + j];
                 }
             });
-            double sumErr = 0;
-            for (double q : rowErr) sumErr += q;
-            err = sumErr;
+            Arrays.fill(prefixErr, 0);
+            double sumLoss = 0;
+            for (int r = 0; r < B; r++) for (int g = 0; g < G; g++) { prefixErr[g] += rowErr[r * G + g]; sumLoss += rowErr[r * G + g]; }
+            err = prefixErr[G - 1];
             double[] mean = new double[dIn];
             for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) mean[j] += x[r * dIn + j];
             double v = 0;
             for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) { double d = x[r * dIn + j] - mean[j] / B; v += d * d; }
             var = v;
-            loss = sumErr / B;
+            loss = sumLoss / B;
             if (o.arch() == SaeConfig.Architecture.RELU && o.l1() > 0) {
                 double l1 = 0;
                 for (int e = 0; e < entries; e++) l1 += eVal[e];
@@ -409,7 +484,7 @@ public final class SaeTrainer {
             final int mainEnd = mainEntries;
             par.forRange(entries, 256, (from, to) -> {
                 for (int e = from; e < to; e++) {
-                    float[] g = eKind[e] == 0 ? dRecon : dAux;
+                    float[] g = eKind[e] == 0 ? dSuffix[group[eLat[e]]] : dAux;
                     int off = eRow[e] * dIn, w = eLat[e] * dIn;
                     float d = 0;
                     for (int j = 0; j < dIn; j++) d += g[off + j] * sae.wDec[w + j];
@@ -429,7 +504,7 @@ public final class SaeTrainer {
                     for (int q = latStart[i]; q < latStart[i + 1]; q++) {
                         int e = byLat[q];
                         int off = eRow[e] * dIn;
-                        float[] g = eKind[e] == 0 ? dRecon : dAux;
+                        float[] g = eKind[e] == 0 ? dSuffix[group[i]] : dAux;
                         float f = eVal[e], dp = eGrad[e];
                         for (int j = 0; j < dIn; j++) {
                             gWDec[w + j] += f * g[off + j];
