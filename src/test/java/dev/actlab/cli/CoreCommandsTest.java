@@ -178,7 +178,7 @@ class CoreCommandsTest {
                     == dev.actlab.model.generate.Sampler.argmax(Arrays.copyOfRange(q8logits, t * 512, (t + 1) * 512))) agree++;
         assertTrue(agree >= ids.length * 3 / 4, "top-1 agreement " + agree + "/" + ids.length);
 
-        r = InspectCommandTest.run("convert", "--model", model(), "--out", dir.resolve("x.gguf").toString(), "--dtype", "Q5_K");
+        r = InspectCommandTest.run("convert", "--model", model(), "--out", dir.resolve("x.gguf").toString(), "--dtype", "IQ2_XS");
         assertEquals(2, r.code());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }

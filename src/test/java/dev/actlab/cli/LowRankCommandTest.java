@@ -34,7 +34,7 @@ class LowRankCommandTest {
 
     @Test
     void compressesTheDefaultDecoderAndWritesAGgufOfRankKMatrices() throws Exception {
-        Path model = Path.of("models/actlab-brown.gguf");
+        Path model = Path.of(dev.actlab.model.load.ModelRef.DEFAULT_MODEL);
         Assumptions.assumeTrue(Files.isRegularFile(model), "skipped: " + model.toAbsolutePath() + " is absent");
         Path text = dir.resolve("text.txt"), out = dir.resolve("lowrank.gguf");
         Files.writeString(text, TEXT);

@@ -22,7 +22,7 @@ class MlpSparsityCommandTest {
         assertEquals(0, cl.execute("mlp-sparsity", "--max-tokens", "256", "--ctx", "128", "--steps", "3", "--out", dir.toString(), "--json"), err.toString());
         JsonNode j = new ObjectMapper().readTree(out.toString());
         JsonNode m = j.get("models").get(0);
-        assertEquals("actlab-brown.gguf", m.get("label").asText());
+        assertEquals(java.nio.file.Path.of(dev.actlab.model.load.ModelRef.DEFAULT_MODEL).getFileName().toString(), m.get("label").asText());
         assertEquals("silu gated", m.get("mlp").asText());
         assertEquals(5, m.get("layers").size());
         assertEquals(3, m.get("search").size());

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PruneCommandTest {
     @TempDir Path dir;
 
-    static final Path MODEL = Path.of("models/actlab-brown.gguf");
+    static final Path MODEL = Path.of(dev.actlab.model.load.ModelRef.DEFAULT_MODEL);
 
     Path text() throws Exception {
         Path t = dir.resolve("text.txt");

@@ -52,7 +52,7 @@ class SynthCommandTest {
     @Test
     void badOptionsAreOneLineErrors() {
         assertEquals(2, run("synth", "--shape", "7B", "--out", dir.resolve("x.gguf").toString()));
-        assertEquals(2, run("synth", "--shape", "tiny", "--dtype", "Q5_K", "--out", dir.resolve("x.gguf").toString()));
+        assertEquals(2, run("synth", "--shape", "tiny", "--dtype", "IQ2_XS", "--out", dir.resolve("x.gguf").toString()));
     }
 
     /**

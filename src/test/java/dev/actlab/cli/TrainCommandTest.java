@@ -115,7 +115,7 @@ class TrainCommandTest {
         huge[java.util.Arrays.asList(huge).indexOf("tiny")] = "huge";
         Result r = run(huge);
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--config must be tiny, small or brown"), r.err());
+        assertTrue(r.err().contains("--config must be tiny, small, brown or medium"), r.err());
         Files.writeString(corpus, "too short", StandardCharsets.UTF_8);
         r = run(args(corpus, dir.resolve("y")));
         assertEquals(2, r.code());
