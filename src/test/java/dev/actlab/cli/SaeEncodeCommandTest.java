@@ -30,7 +30,7 @@ class SaeEncodeCommandTest {
     static LlamaModel brown;
     @TempDir Path dir;
 
-    @BeforeAll static void load() throws Exception { brown = ModelLoader.loadDecoder(Path.of("models/actlab-brown.gguf")); }
+    @BeforeAll static void load() throws Exception { brown = ModelLoader.loadDecoder(Path.of(dev.actlab.model.load.ModelRef.DEFAULT_MODEL)); }
 
     /** A random SAE on the site (weights as files hold them), written to dir. */
     static Sae randomSae(SaeConfig.Architecture a, int k, Path dir) throws Exception {
