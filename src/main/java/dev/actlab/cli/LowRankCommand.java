@@ -57,7 +57,7 @@ final class LowRankCommand implements Callable<Integer> {
         if (!(damp > 0)) throw new IllegalArgumentException("--damp must be > 0, got " + damp);
         if (out != null) OutputPath.file("--out", out);
         LlamaModel m = model.decoder();
-        QuantizeCommand.Setup s = QuantizeCommand.Setup.of(m, calib == null ? QuantTexts.BROWN : calib, calibTokens, eval, evalTokens, ctx,
+        EvalSetup s = EvalSetup.of(m, calib == null ? QuantTexts.BROWN : calib, calibTokens, eval, evalTokens, ctx,
                 calibWindows, evalWindows, cache, true);
         long t0 = System.nanoTime();
         LowRank.Result r = LowRank.run(m, List.of(setting), s.calibration, s.windows, damp, label -> new ProgressBar(label, "units")).get(0);

@@ -51,7 +51,7 @@ final class LowRankSweepCommand implements Callable<Integer> {
         };
         if (!(damp > 0)) throw new IllegalArgumentException("--damp must be > 0, got " + damp);
         LlamaModel m = model.decoder();
-        QuantizeCommand.Setup s = QuantizeCommand.Setup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, true);
+        EvalSetup s = EvalSetup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, true);
         long t0 = System.nanoTime();
         LowRankSweep.Table t = LowRankSweep.run(m, rs, methods, s.calibration, s.windows, damp, label -> new ProgressBar(label, "units"));
         double secs = (System.nanoTime() - t0) / 1e9;

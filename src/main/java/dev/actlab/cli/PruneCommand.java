@@ -71,7 +71,7 @@ final class PruneCommand implements Callable<Integer> {
         OutputPath.file("--out", out);
         LlamaModel base = model.decoder();
         p.check(base.config());
-        QuantizeCommand.Setup s = QuantizeCommand.Setup.of(base, calib == null ? QuantTexts.BROWN : calib, calibTokens, eval, evalTokens, ctx,
+        EvalSetup s = EvalSetup.of(base, calib == null ? QuantTexts.BROWN : calib, calibTokens, eval, evalTokens, ctx,
                 calibWindows, evalWindows, cache, m.calibrates());
         PruneRun.Result r = PruneRun.run(base, model.path(), m, p, s.calibration, s.windows, out, label -> new ProgressBar(label, "units"));
         PrintWriter pw = spec.commandLine().getOut();

@@ -60,7 +60,7 @@ final class PruneSweepCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--nm does not apply to structured (whole channels and heads): sweep it without --nm");
         LlamaModel m = model.decoder();
         for (PruningPattern p : patterns) p.check(m.config());
-        QuantizeCommand.Setup s = QuantizeCommand.Setup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, true);
+        EvalSetup s = EvalSetup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, true);
         long t0 = System.nanoTime();
         PruneSweep.Table t = PruneSweep.run(m, ms, patterns, s.calibration, s.windows, label -> new ProgressBar(label, "units"));
         double secs = (System.nanoTime() - t0) / 1e9;

@@ -5,7 +5,6 @@ import dev.actlab.io.ProgressBar;
 import dev.actlab.model.eval.PairedPerplexity;
 import dev.actlab.model.eval.QuantErrorParts;
 import dev.actlab.model.llama.LlamaModel;
-import dev.actlab.quant.Calibration;
 import dev.actlab.quant.QuantModel;
 import dev.actlab.quant.QuantizeRun;
 import dev.actlab.quant.Recipe;
@@ -69,7 +68,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (out != null) OutputPath.file("--out", out);
         Recipe r = Recipe.parse(recipe);
         LlamaModel m = model.decoder();
-        Setup s = Setup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, r.calibrates());
+        EvalSetup s = EvalSetup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, r.calibrates());
         QuantizeRun.Result res;
         long t0 = System.nanoTime();
         QuantModel q = QuantizeRun.quantize(m, r, s.calibration, label -> new ProgressBar(label, "units"));
@@ -101,60 +100,5 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         pw.flush();
         return 0;
-    }
-
-    /** The calibration windows and evaluation windows of a run, and how they were made. */
-    static final class Setup {
-        Calibration calibration;
-        int[][] windows;
-        String calibText, evalText;
-        int ctx, evalTokensCount;
-        long scored;
-
-        static Setup of(LlamaModel m, String calib, Path calibTokens, String eval, Path evalTokens, int ctx, int calibWindows, int evalWindows,
-                        Path cache, boolean needCalibration) throws Exception {
-            if (calibWindows < 1) throw new IllegalArgumentException("--calib-windows must be >= 1, got " + calibWindows);
-            if (evalWindows < 0) throw new IllegalArgumentException("--eval-windows must be >= 0, got " + evalWindows);
-            Setup s = new Setup();
-            s.ctx = Math.min(ctx, m.config().contextLength());
-            if (s.ctx < 2) throw new IllegalArgumentException("--ctx must be at least 2, got " + ctx);
-            int bos = m.tokenizer() == null ? -1 : m.tokenizer().bosId();
-            if (needCalibration) {
-                s.calibration = Calibration.of(QuantTexts.tokens(m, calib, calibTokens, false, cache), bos, s.ctx, calibWindows);
-                s.calibText = QuantTexts.describe(calib, calibTokens, false);
-            }
-            int[] ev = QuantTexts.tokens(m, eval, evalTokens, true, cache);
-            s.evalTokensCount = ev.length;
-            s.windows = PairedPerplexity.windows(ev, bos, s.ctx, evalWindows);
-            for (int[] w : s.windows) s.scored += w.length - 1;
-            s.evalText = QuantTexts.describe(eval, evalTokens, true);
-            return s;
-        }
-
-        boolean bos(LlamaModel m) { return m.tokenizer() != null && m.tokenizer().bosId() >= 0; }
-
-        /** Model, text, tokens scored, context, BOS handling, calibration. */
-        String protocolLine(LlamaModel m) {
-            return String.format("protocol: model %s; eval %s: %d tokens scored in %d windows of up to %d tokens (%s, every position scored)%s",
-                    m.source(), evalText, scored, windows.length, ctx, bos(m) ? "BOS prepended to each window" : "no BOS",
-                    calibration == null ? "" : String.format("; calibration %s: %d windows of %d tokens", calibText, calibration.windows(), ctx));
-        }
-
-        Map<String, Object> protocol(LlamaModel m) {
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("eval_text", evalText);
-            p.put("eval_text_tokens", evalTokensCount);
-            p.put("scored_tokens", scored);
-            p.put("windows", windows.length);
-            p.put("ctx", ctx);
-            p.put("bos", bos(m) ? "prepended to each window" : "none");
-            p.put("scored_positions", "all");
-            if (calibration != null) {
-                p.put("calibration_text", calibText);
-                p.put("calibration_windows", calibration.windows());
-                p.put("calibration_tokens", calibration.tokens());
-            }
-            return p;
-        }
     }
 }

@@ -49,7 +49,7 @@ final class QuantizeSweepCommand implements Callable<Integer> {
         if (settings.isEmpty()) throw new IllegalArgumentException("--bits names no setting");
         for (String t : ms.values()) for (String s : settings) dev.actlab.quant.Recipe.parse(QuantSweep.recipe(t, s, group));   // every recipe parses before any work
         LlamaModel m = model.decoder();
-        QuantizeCommand.Setup s = QuantizeCommand.Setup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, true);
+        EvalSetup s = EvalSetup.of(m, calib, calibTokens, eval, evalTokens, ctx, calibWindows, evalWindows, cache, true);
         long t0 = System.nanoTime();
         QuantSweep.Table t = QuantSweep.run(m, ms, settings, group, s.calibration, s.windows, label -> new ProgressBar(label, "units"));
         double secs = (System.nanoTime() - t0) / 1e9;

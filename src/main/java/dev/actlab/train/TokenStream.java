@@ -43,10 +43,13 @@ public final class TokenStream {
         return cut <= 0 ? text.length() - text.length() / 20 : cut + 1;
     }
 
-    public static TokenStream ofBytes(byte[] text) {
+    public static TokenStream ofBytes(byte[] text) { return ofBytes(text, text.length - text.length / 20); }
+
+    /** Byte tokens, bytes [0, trainEnd) for training. */
+    public static TokenStream ofBytes(byte[] text, int trainEnd) {
         int[] t = new int[text.length];
         for (int i = 0; i < t.length; i++) t[i] = text[i] & 0xff;
-        return new TokenStream(t, BYTE_BOS);
+        return new TokenStream(t, BYTE_BOS, trainEnd);
     }
 
     public int trainTokens() { return trainEnd; }

@@ -25,10 +25,7 @@ record TrainingData(TokenStream tokens, BpeVocabulary bpe, double heldOutBytesPe
             if (resume && Files.isRegularFile(tokJson)) throw new IllegalArgumentException(dir + " was trained on BPE tokens (" + tokJson + "): pass --tokenizer bpe:N");
             // one source: the last 5% of the bytes, as before sources could be joined
             if (corpus.sources() == 1) return new TrainingData(TokenStream.ofBytes(text), null, 1);
-            int trainBytes = corpus.train().getBytes(StandardCharsets.UTF_8).length;
-            int[] t = new int[text.length];
-            for (int i = 0; i < t.length; i++) t[i] = text[i] & 0xff;
-            return new TrainingData(new TokenStream(t, TokenStream.BYTE_BOS, trainBytes), null, 1);
+            return new TrainingData(TokenStream.ofBytes(text, corpus.train().getBytes(StandardCharsets.UTF_8).length), null, 1);
         }
         int vocab = bpeSize(tokenizer);
         String train = corpus.train(), heldOutText = corpus.heldOut();
