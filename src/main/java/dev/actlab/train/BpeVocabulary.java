@@ -45,7 +45,8 @@ public record BpeVocabulary(List<String> pieces, List<String> merges, PreTokeniz
 
     /** GGUF name of the pre-tokenizer (tokenizer.ggml.pre). */
     public String ggufPre() {
-        if (pre.pattern().pattern().equals(PreTokenizer.GPT2.pattern().pattern())) return "gpt2";
+        // llama.cpp knows the GPT-2 pre-tokenizer as "gpt-2" and refuses "gpt2"; actlab reads both
+        if (pre.pattern().pattern().equals(PreTokenizer.GPT2.pattern().pattern())) return "gpt-2";
         if (pre.pattern().pattern().equals(PreTokenizer.LLAMA3.pattern().pattern())) return "llama-bpe";
         throw new IllegalStateException("pre-tokenizer " + pre.name() + " has no GGUF name");
     }
