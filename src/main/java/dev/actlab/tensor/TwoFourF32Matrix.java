@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * (2), row B group 1 (2)], each pair in order of position:
  * {@code values[((b * full + c) * 4 + 2 * h + pair) * 8 + lane]}. Their positions (0..3 in the group),
  * 2 bits a lane, half 0 in bits [2 lane, 2 lane + 2) and half 1 in bits [16 + 2 lane, ...), make the
- * int {@code positions[(b * full + c) * 2 + pair]}: 2 bytes per row and chunk. A block is one stream.
+ * int {@code positions[(b * full + c) * 2 + pair]}: 2 bytes per row and chunk. A block's values are contiguous.
  * The groups of a last partial chunk (cols not a multiple of 16) are kept per row in {@code tailValues}
  * and {@code tailPositions}. A group with fewer than 2 non-zeros keeps zeros at free positions
  * (0 times x adds nothing exactly, as in the dense kernel).
