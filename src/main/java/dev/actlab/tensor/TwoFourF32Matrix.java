@@ -2,55 +2,70 @@ package dev.actlab.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A float32 weight matrix W [rows, cols] with 2:4 sparsity along its input dimension (every group
  * of 4 consecutive inputs of a row holds at most 2 non-zeros), stored compressed: per row and group
- * the 2 kept values (float32) and their 2-bit positions in the group, packed. A group of 4 inputs
- * costs 8.5 bytes instead of 16: the GEMV reads 53% of the dense bytes.
+ * the 2 kept values (float32) and their 2-bit positions in the group. A group of 4 inputs costs 8.5
+ * bytes instead of 16: the GEMV reads 53% of the dense bytes.
  *
- * <p>Layout, made for an 8-lane GEMV: a row is cut in chunks of 4 groups (16 inputs, 8 kept
- * values). {@code values[row * cols / 2 + 2 * g + s]} is the kept value s (s = 0, 1; in order of
- * position) of group g, so a chunk's 8 values are one vector load. {@code positions[row * chunks + c]}
- * holds the 8 positions of chunk c, 2 bits each, kept value k (= 2 * group-in-chunk + s) in bits
- * [2k, 2k + 2). A group with fewer than 2 non-zeros keeps zeros at free positions (0 times x adds
- * nothing exactly, as in the dense kernel).
+ * <p>Layout, made for one 8-lane permute per 8 kept values. Rows go in blocks of 4 (the last block
+ * padded with zero rows), a block in two row pairs (rows 4b, 4b + 1 and 4b + 2, 4b + 3); inputs go
+ * in chunks of 16, a chunk in two halves of 8 (groups 2h, 2h + 1 of the chunk). One pair's kept
+ * values of one half fill one vector, lanes [row A group 0 (2), row B group 0 (2), row A group 1
+ * (2), row B group 1 (2)], each pair in order of position:
+ * {@code values[((b * full + c) * 4 + 2 * h + pair) * 8 + lane]}. Their positions (0..3 in the group),
+ * 2 bits a lane, half 0 in bits [2 lane, 2 lane + 2) and half 1 in bits [16 + 2 lane, ...), make the
+ * int {@code positions[(b * full + c) * 2 + pair]}: 2 bytes per row and chunk. A block's values are contiguous.
+ * The groups of a last partial chunk (cols not a multiple of 16) are kept per row in {@code tailValues}
+ * and {@code tailPositions}. A group with fewer than 2 non-zeros keeps zeros at free positions
+ * (0 times x adds nothing exactly, as in the dense kernel).
  *
- * <p>The GEMV (no gather instruction): the chunk's 16 inputs are two vectors x[0..8) and x[8..16);
- * the 16 position bits are broadcast, shifted per lane and masked into an index vector (lane k:
- * position of kept value k plus 4 when its group is the second of its half), which permutes each x
- * half (vpermd), and a blend takes lanes 0-3 from the first half and 4-7 from the second. One FMA
- * per chunk per row; four rows share the x loads.
+ * <p>The GEMV (no gather): an 8-input half of x is one vector; lanes 0-3 of a pair vector read
+ * its first group (index = position), lanes 4-7 its second (index = 4 + position), so the pair's
+ * 32-bit position word is broadcast, shifted per lane, masked and offset into an index vector that
+ * permutes the x half (vpermps) into x at the kept positions of both rows: one FMA per 8 kept values.
+ * The four rows of a block share the x loads.
  *
- * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): lane k of one
- * accumulator adds kept value k of chunk 0, 1, ... by FMA; the lanes are summed pairwise
- * ([i] += [i + 4], [i + 2], [i + 1]); the kept values of a last partial chunk follow one by one,
- * by FMA. {@link #dotScalar} is that order in plain Java, so the two agree bit for bit. The dense
- * kernel on the same (pruned) matrix adds the same products in another order: equal up to float
- * rounding, not bit for bit.
+ * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): per pair, accumulator
+ * lo adds the half-0 vectors of chunks 0, 1, ... by FMA, accumulator hi the half-1 vectors;
+ * t = lo + hi; row A is ((t[0] + t[1]) + t[4]) + t[5], row B the same from lane 2; then the tail
+ * groups' kept values one by one, by FMA. {@link #dotScalar} is that order in plain Java, so the two
+ * agree bit for bit. The dense kernel on the same (pruned) matrix adds the same products in another
+ * order: equal up to float rounding, not bit for bit.
  */
 public final class TwoFourF32Matrix implements WeightMatrix {
-    /** 8 float lanes: one chunk of 4 groups per vector, on AVX2 and AVX-512 alike (fixes the order). */
+    /** 8 float lanes: one half-chunk per vector, on AVX2 and AVX-512 alike (fixes the order). */
     static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_256;
-    /** Inputs per chunk (4 groups of 4); kept values per chunk (8). */
-    private static final int CHUNK = 16, KEPT = 8;
-    private static final IntVector SHIFTS = IntVector.fromArray(SI, new int[]{0, 2, 4, 6, 8, 10, 12, 14}, 0);
-    private static final IntVector GROUP_OFFSET = IntVector.fromArray(SI, new int[]{0, 0, 4, 4, 0, 0, 4, 4}, 0);
-    private static final VectorMask<Float> SECOND_HALF = VectorMask.fromLong(S, 0xF0);
+    /** Inputs per chunk (two halves of 8); rows per block (two pairs). */
+    private static final int CHUNK = 16, BLOCK = 4;
+    /** Per-lane shift of the position word: half 0 and half 1. */
+    private static final IntVector SHIFT_LO = IntVector.fromArray(SI, new int[]{0, 2, 4, 6, 8, 10, 12, 14}, 0);
+    private static final IntVector SHIFT_HI = SHIFT_LO.add(16);
+    /** Lanes 4-7 read the second group of the x half. */
+    private static final IntVector GROUP_OFFSET = IntVector.fromArray(SI, new int[]{0, 0, 0, 0, 4, 4, 4, 4}, 0);
     /** Multiply-adds below which a GEMV stays on one thread. */
     private static final long MIN_CHUNK_WORK = 1 << 15;
 
-    private final float[] values;      // [rows][cols / 2]
-    private final short[] positions;   // [rows][chunks]
-    private final int rows, cols, half, chunks, full;   // full: whole chunks per row
+    private final float[] values;         // [blocks][full][2 halves][2 pairs][8]
+    private final int[] positions;        // [blocks][full][2 pairs]
+    private final float[] tailValues;     // [rows][tailGroups][2]
+    private final int[] tailPositions;    // [rows]: group j's kept value s at bits [4j + 2s, +2)
+    private final int rows, cols, blocks, full, tailGroups;
 
-    private TwoFourF32Matrix(float[] values, short[] positions, int rows, int cols) {
-        this.values = values; this.positions = positions; this.rows = rows; this.cols = cols;
-        this.half = cols / 2; this.full = cols / CHUNK; this.chunks = (cols + CHUNK - 1) / CHUNK;
+    private TwoFourF32Matrix(int rows, int cols) {
+        this.rows = rows; this.cols = cols;
+        this.blocks = (rows + BLOCK - 1) / BLOCK; this.full = cols / CHUNK; this.tailGroups = cols % CHUNK / 4;
+        long nValues = (long) blocks * full * 32, nPos = (long) blocks * full * 2;
+        if (nValues > Integer.MAX_VALUE - 16 || nPos > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("[" + rows + ", " + cols + "] is too large for one compressed array");
+        this.values = new float[(int) nValues];
+        this.positions = new int[(int) nPos];
+        this.tailValues = new float[tailGroups == 0 ? 0 : rows * tailGroups * 2];
+        this.tailPositions = new int[tailGroups == 0 ? 0 : rows];
     }
 
     /** True when cols is a multiple of 4 and every group of 4 inputs of every row has at most 2 non-zeros (-0.0 is zero). */
@@ -91,10 +106,7 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     public static TwoFourF32Matrix of(WeightMatrix m) {
         int rows = m.rows(), cols = m.cols();
         if (cols % 4 != 0 || cols == 0) throw new IllegalArgumentException("2:4 needs the inputs in whole groups of 4, not " + cols);
-        long nValues = (long) rows * (cols / 2), nPos = (long) rows * ((cols + CHUNK - 1) / CHUNK);
-        if (nValues > Integer.MAX_VALUE - 16 || nPos > Integer.MAX_VALUE - 16)
-            throw new IllegalArgumentException("[" + rows + ", " + cols + "] is too large for one compressed array");
-        TwoFourF32Matrix t = new TwoFourF32Matrix(new float[(int) nValues], new short[(int) nPos], rows, cols);
+        TwoFourF32Matrix t = new TwoFourF32Matrix(rows, cols);
         float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
             m.dequantizeRow(r, row, 0);
@@ -115,75 +127,85 @@ public final class TwoFourF32Matrix implements WeightMatrix {
             // fewer than 2 non-zeros: zeros at free positions, still in increasing order
             if (p0 < 0) { p0 = 0; p1 = 1; }
             else if (p1 < 0) { if (p0 == 3) { p1 = 3; p0 = 2; } else p1 = p0 + 1; }
-            int v = r * half + 2 * g;
-            values[v] = row[4 * g + p0];
-            values[v + 1] = row[4 * g + p1];
-            int k = 2 * (g % 4);   // kept value index in the chunk
-            int at = r * chunks + g / 4;
-            positions[at] = (short) (positions[at] | p0 << (2 * k) | p1 << (2 * k + 2));
+            int v = valueIndex(r, g), bit = positionBit(r, g);
+            int[] word = g < full * 4 ? positions : tailPositions;
+            int at = g < full * 4 ? positionIndex(r, g) : r;
+            (g < full * 4 ? values : tailValues)[v] = row[4 * g + p0];
+            (g < full * 4 ? values : tailValues)[v + 1] = row[4 * g + p1];
+            word[at] |= p0 << bit | p1 << (bit + 2);
         }
     }
+
+    /** Index of the first kept value of group g of row r in values (whole chunks) or tailValues. */
+    private int valueIndex(int r, int g) {
+        if (g >= full * 4) return (r * tailGroups + g - full * 4) * 2;
+        int c = g / 4, h = g % 4 / 2, pair = r % BLOCK / 2;
+        return (((r / BLOCK * full + c) * 4 + 2 * h + pair) * 8) + lane(r, g);
+    }
+
+    /** Lane of the first kept value of group g (whole chunk) of row r in its pair vector. */
+    private static int lane(int r, int g) { return 4 * (g % 2) + 2 * (r % 2); }
+
+    private int positionIndex(int r, int g) { return (r / BLOCK * full + g / 4) * 2 + r % BLOCK / 2; }
+
+    /** Bit of the first kept value's position in its position word. */
+    private int positionBit(int r, int g) {
+        if (g >= full * 4) return 4 * (g - full * 4);
+        return 16 * (g % 4 / 2) + 2 * lane(r, g);
+    }
+
+    /** Position (0..3 in its group) of kept value s of group g of row r. */
+    private int position(int r, int g, int s) {
+        int word = g < full * 4 ? positions[positionIndex(r, g)] : tailPositions[r];
+        return word >>> (positionBit(r, g) + 2 * s) & 3;
+    }
+
+    private float value(int r, int g, int s) { return (g < full * 4 ? values : tailValues)[valueIndex(r, g) + s]; }
 
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
     @Override public DType dtype() { return DType.F32; }
     /** Bytes read per pass: the kept values and their positions. */
-    @Override public long byteSize() { return (long) values.length * 4 + (long) positions.length * 2; }
+    @Override public long byteSize() { return 4L * (values.length + positions.length + tailValues.length + tailPositions.length); }
     /** What the same matrix takes stored dense. */
     public long denseByteSize() { return (long) rows * cols * 4; }
-
-    /** Position (0..3 in its group) of kept value k (0..7) of chunk c of row r. */
-    private int position(int r, int c, int k) { return positions[r * chunks + c] >>> (2 * k) & 3; }
 
     @Override public void dequantizeRow(int row, float[] dst, int off) {
         java.util.Arrays.fill(dst, off, off + cols, 0f);
         for (int g = 0; g < cols / 4; g++)
             for (int s = 0; s < 2; s++) {
-                float v = values[row * half + 2 * g + s];
-                if (v != 0) dst[off + 4 * g + position(row, g / 4, 2 * (g % 4) + s)] = v;
+                float v = value(row, g, s);
+                if (v != 0) dst[off + 4 * g + position(row, g, s)] = v;
             }
     }
 
     @Override public float dot(int row, float[] x, int xOff) {
         checkX(x, xOff);
-        FloatVector acc = FloatVector.zero(S);
-        int vb = row * half, pb = row * chunks;
-        for (int c = 0; c < full; c++) {
-            int xo = xOff + c * CHUNK;
-            FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + KEPT);
-            acc = FloatVector.fromArray(S, values, vb + c * KEPT).fma(gathered(xa, xb, positions[pb + c]), acc);
-        }
-        return tail(row, x, xOff, Lanes.sum(acc));
-    }
-
-    /** x at the 8 kept positions of a chunk whose inputs are xa (first 8) and xb (last 8). */
-    private static FloatVector gathered(FloatVector xa, FloatVector xb, short packed) {
-        IntVector idx = IntVector.broadcast(SI, packed).lanewise(VectorOperators.LSHR, SHIFTS).and(3).add(GROUP_OFFSET);
-        IntVector a = idx.selectFrom(xa.reinterpretAsInts()), b = idx.selectFrom(xb.reinterpretAsInts());
-        return a.reinterpretAsFloats().blend(b.reinterpretAsFloats(), SECOND_HALF);
-    }
-
-    /** The kept values of the last partial chunk, one by one, added to sum. */
-    private float tail(int row, float[] x, int xOff, float sum) {
-        for (int g = full * 4; g < cols / 4; g++)
-            for (int s = 0; s < 2; s++) {
-                int k = 2 * (g % 4) + s;
-                sum = Math.fma(values[row * half + 2 * g + s], x[xOff + 4 * g + position(row, full, k)], sum);
-            }
-        return sum;
+        float[] out = new float[BLOCK];
+        block(row / BLOCK, x, xOff, out, -(row / BLOCK * BLOCK));
+        return out[row % BLOCK];
     }
 
     /** Plain scalar reference of {@link #dot}: the same FMAs in the same order, one lane at a time. */
     @Override public float dotScalar(int row, float[] x, int xOff) {
         checkX(x, xOff);
-        float[] lane = new float[KEPT];
+        float[] lo = new float[8], hi = new float[8];
         for (int c = 0; c < full; c++)
-            for (int k = 0; k < KEPT; k++) {
-                int g = 4 * c + k / 2;
-                lane[k] = Math.fma(values[row * half + 2 * g + k % 2], x[xOff + 4 * g + position(row, c, k)], lane[k]);
+            for (int gi = 0; gi < 4; gi++) {
+                int g = 4 * c + gi, l = lane(row, g);
+                float[] acc = gi < 2 ? lo : hi;
+                for (int s = 0; s < 2; s++) acc[l + s] = Math.fma(value(row, g, s), x[xOff + 4 * g + position(row, g, s)], acc[l + s]);
             }
-        for (int h = KEPT / 2; h > 0; h >>= 1) for (int i = 0; i < h; i++) lane[i] += lane[i + h];
-        return tail(row, x, xOff, lane[0]);
+        int a = 2 * (row % 2);
+        float sum = (lo[a] + hi[a]) + (lo[a + 1] + hi[a + 1]) + (lo[a + 4] + hi[a + 4]) + (lo[a + 5] + hi[a + 5]);
+        return tail(row, x, xOff, sum);
+    }
+
+    /** The kept values of the tail groups, one by one, added to sum. */
+    private float tail(int row, float[] x, int xOff, float sum) {
+        for (int g = full * 4; g < cols / 4; g++)
+            for (int s = 0; s < 2; s++) sum = Math.fma(value(row, g, s), x[xOff + 4 * g + position(row, g, s)], sum);
+        return sum;
     }
 
     private void checkX(float[] x, int xOff) {
@@ -191,38 +213,61 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     }
 
     /**
-     * out[t, r] = W[r, :] . x[t, :]. Four rows at a time share each chunk's x loads;
-     * every output is {@link #dot}'s arithmetic exactly, computed by one thread, so the bits depend
-     * neither on n nor on the thread count.
+     * out[t, r] = W[r, :] . x[t, :]. A thread takes whole blocks of 4 rows, blocks outer and
+     * tokens inner (a block's compressed weights stay in cache while every token passes); every
+     * output is {@link #dot}'s arithmetic exactly, so the bits depend neither on n nor on the thread count.
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (x.length < (long) n * cols || out.length < (long) n * rows)
             throw new IllegalArgumentException("matmul of [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " and out of " + (long) n * rows + " floats");
-        int grain = (int) Math.min(Math.max(16, rows), (MIN_CHUNK_WORK / ((long) half * n) + 15) / 16 * 16);
-        par.forRange(rows, Math.max(16, grain), (from, to) -> {
-            // rows outer, tokens inner: four rows' compressed weights stay in cache while every token passes
-            int r = from;
-            for (; r + 4 <= to; r += 4) for (int t = 0; t < n; t++) rows4(r, x, t * cols, out, t * rows);
-            for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
-        });
+        int grain = (int) Math.min(Math.max(4, blocks), (MIN_CHUNK_WORK / ((long) cols * 2 * n) + 3) / 4 * 4);
+        par.forRange(blocks, Math.max(4, grain), (from, to) -> matmulRows(x, n, out, from * BLOCK, Math.min(rows, to * BLOCK)));
     }
 
-    /** out[oOff + row .. + 3] for rows row .. row + 3: four FMA chains, one x load per chunk. */
-    private void rows4(int row, float[] x, int xOff, float[] out, int oOff) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        int v0 = row * half, v1 = v0 + half, v2 = v1 + half, v3 = v2 + half;
-        int p0 = row * chunks, p1 = p0 + chunks, p2 = p1 + chunks, p3 = p2 + chunks;
+    /** Rows [from, to) of {@link #matmul}, the same bits (whole blocks are computed, only these rows written). */
+    @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        if (from >= to) return;
+        float[] part = new float[BLOCK];
+        for (int b = from / BLOCK; b * BLOCK < to; b++)
+            for (int t = 0; t < n; t++) {
+                int first = b * BLOCK, o = t * rows;
+                if (first >= from && first + BLOCK <= to) block(b, x, t * cols, out, o);
+                else {
+                    block(b, x, t * cols, part, -first);
+                    for (int r = Math.max(from, first); r < Math.min(to, first + BLOCK); r++) out[o + r] = part[r - first];
+                }
+            }
+    }
+
+    /** out[oOff + r] for the rows r of block b that exist (oOff + 4b may be 0 with out of 4 floats). */
+    private void block(int b, float[] x, int xOff, float[] out, int oOff) {
+        FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+        int vb = b * full * 32, pb = b * full * 2;
         for (int c = 0; c < full; c++) {
-            int xo = xOff + c * CHUNK, vo = c * KEPT;
-            FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + KEPT);
-            a0 = FloatVector.fromArray(S, values, v0 + vo).fma(gathered(xa, xb, positions[p0 + c]), a0);
-            a1 = FloatVector.fromArray(S, values, v1 + vo).fma(gathered(xa, xb, positions[p1 + c]), a1);
-            a2 = FloatVector.fromArray(S, values, v2 + vo).fma(gathered(xa, xb, positions[p2 + c]), a2);
-            a3 = FloatVector.fromArray(S, values, v3 + vo).fma(gathered(xa, xb, positions[p3 + c]), a3);
+            int xo = xOff + c * CHUNK, vo = vb + c * 32;
+            IntVector w0 = IntVector.broadcast(SI, positions[pb + 2 * c]), w1 = IntVector.broadcast(SI, positions[pb + 2 * c + 1]);
+            FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
+            lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, w0, SHIFT_LO), lo0);
+            lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, w1, SHIFT_LO), lo1);
+            hi0 = FloatVector.fromArray(S, values, vo + 16).fma(kept(xb, w0, SHIFT_HI), hi0);
+            hi1 = FloatVector.fromArray(S, values, vo + 24).fma(kept(xb, w1, SHIFT_HI), hi1);
         }
-        out[oOff + row] = tail(row, x, xOff, Lanes.sum(a0));
-        out[oOff + row + 1] = tail(row + 1, x, xOff, Lanes.sum(a1));
-        out[oOff + row + 2] = tail(row + 2, x, xOff, Lanes.sum(a2));
-        out[oOff + row + 3] = tail(row + 3, x, xOff, Lanes.sum(a3));
+        int r = b * BLOCK;
+        FloatVector t0 = lo0.add(hi0), t1 = lo1.add(hi1);
+        out[oOff + r] = tail(r, x, xOff, pairLanes(t0, 0));
+        if (r + 1 < rows) out[oOff + r + 1] = tail(r + 1, x, xOff, pairLanes(t0, 2));
+        if (r + 2 < rows) out[oOff + r + 2] = tail(r + 2, x, xOff, pairLanes(t1, 0));
+        if (r + 3 < rows) out[oOff + r + 3] = tail(r + 3, x, xOff, pairLanes(t1, 2));
+    }
+
+    /** One row's sum of a pair accumulator: ((t[a] + t[a + 1]) + t[a + 4]) + t[a + 5]. */
+    private static float pairLanes(FloatVector t, int a) {
+        return t.lane(a) + t.lane(a + 1) + t.lane(a + 4) + t.lane(a + 5);
+    }
+
+    /** x (one 8-input half) at the kept positions of a pair vector whose position word is broadcast in word. */
+    private static FloatVector kept(FloatVector xHalf, IntVector word, IntVector shift) {
+        IntVector index = word.lanewise(VectorOperators.LSHR, shift).and(3).or(GROUP_OFFSET);
+        return index.selectFrom(xHalf.reinterpretAsInts()).reinterpretAsFloats();
     }
 }

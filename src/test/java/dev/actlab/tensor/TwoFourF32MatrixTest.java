@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class TwoFourF32MatrixTest {
     /** Shapes with whole and partial chunks of 16 inputs, odd row counts and rows that are not multiples of 4. */
-    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}};
+    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}, {66, 2048}};
 
     /** Gaussian weights pruned 2:4 by magnitude, then some groups thinned to 1 or 0 non-zeros and some zeros made -0.0. */
     static float[] twoFour(SplittableRandom r, int rows, int cols) {
@@ -84,6 +84,58 @@ class TwoFourF32MatrixTest {
         }
     }
 
+    /**
+     * With small integer weights and inputs every partial sum is an integer below 2^24, exact in
+     * float whatever the order: the compressed GEMV must then give the dense kernel's bits.
+     */
+    @Test
+    void compressedEqualsDenseKernelBitForBitWhenEverySumIsExact() {
+        SplittableRandom r = new SplittableRandom(15);
+        for (int[] s : SHAPES) {
+            int rows = s[0], cols = s[1];
+            float[] w = twoFour(r, rows, cols), x = new float[cols];
+            for (int i = 0; i < w.length; i++) if (w[i] != 0) w[i] = r.nextInt(-8, 9);
+            for (int i = 0; i < cols; i++) x[i] = r.nextInt(-8, 9);
+            F32Matrix dense = F32Matrix.of(w, rows, cols);
+            TwoFourF32Matrix m = TwoFourF32Matrix.of(dense);
+            float[] yd = new float[rows], ys = new float[rows];
+            dense.matmul(x, 1, yd, Parallel.shared());
+            for (int threads : new int[]{1, 2}) {
+                try (Parallel p = new Parallel(threads)) { m.matmul(x, 1, ys, p); }
+                for (int row = 0; row < rows; row++)
+                    assertEquals(Float.floatToIntBits(yd[row] + 0f), Float.floatToIntBits(ys[row] + 0f), rows + "x" + cols + " row " + row + ", " + threads + " threads");
+            }
+        }
+    }
+
+    /** Decode's row ranges (MatmulGroup splits rows anywhere, not on blocks of 4) give matmul's bits. */
+    @Test
+    void rowRangesGiveTheBitsOfTheWholeMatmul() {
+        SplittableRandom r = new SplittableRandom(16);
+        int rows = 37, cols = 116;
+        TwoFourF32Matrix m = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, rows, cols), rows, cols));
+        float[] x = random(r, 2 * cols), whole = new float[2 * rows];
+        try (Parallel p = new Parallel(1)) { m.matmul(x, 2, whole, p); }
+        int[][] ranges = {{0, 37}, {1, 2}, {3, 9}, {5, 6}, {13, 37}, {36, 37}, {0, 3}};
+        for (int[] range : ranges) {
+            float[] got = new float[2 * rows];
+            m.matmulRows(x, 2, got, range[0], range[1]);
+            for (int t = 0; t < 2; t++)
+                for (int row = 0; row < rows; row++) {
+                    float want = row >= range[0] && row < range[1] ? whole[t * rows + row] : 0f;
+                    assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got[t * rows + row]), "rows " + range[0] + ".." + range[1] + ", token " + t + " row " + row);
+                }
+        }
+        try (Parallel p = new Parallel(3)) {
+            float[] q = new float[2 * rows], k = new float[2 * rows];
+            MatmulGroup.run(new WeightMatrix[]{m, m}, x, 2, new float[][]{q, k}, p);
+            for (int i = 0; i < 2 * rows; i++) {
+                assertEquals(Float.floatToIntBits(whole[i]), Float.floatToIntBits(q[i]), "group output 0, " + i);
+                assertEquals(Float.floatToIntBits(whole[i]), Float.floatToIntBits(k[i]), "group output 1, " + i);
+            }
+        }
+    }
+
     @Test
     void storesTheKeptValuesAndPositionsExactly() {
         SplittableRandom r = new SplittableRandom(13);
@@ -95,8 +147,11 @@ class TwoFourF32MatrixTest {
             m.dequantizeRow(i, row, 2);
             for (int c = 0; c < cols; c++) assertEquals(w[i * cols + c], row[2 + c], 0f, "row " + i + " col " + c);
         }
-        assertEquals((long) rows * cols / 2 * 4 + (long) rows * 4 * 2, m.byteSize(), "values + one 16-bit position word per 16 inputs");
         assertEquals((long) rows * cols * 4, m.denseByteSize());
+        // rows a multiple of 4, cols of 16: exactly the kept values plus 16 bits of positions per 16 inputs
+        TwoFourF32Matrix whole = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, 8, 64), 8, 64));
+        assertEquals(8L * 64 / 2 * 4 + 8L * (64 / 16) * 2, whole.byteSize(), "values + 16 bits of positions per row and 16 inputs");
+        assertTrue(m.byteSize() >= (long) rows * cols / 2 * 4 + (long) rows * 4 * 2, "padding rows and the tail words only add");
         // one row alone: input i of 8 is the only non-zero of its group (position 3 of group 1)
         float[] one = new float[8];
         one[7] = 2.5f;
