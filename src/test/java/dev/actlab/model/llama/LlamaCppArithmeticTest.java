@@ -66,6 +66,21 @@ class LlamaCppArithmeticTest {
     }
 
     @Test
+    void logitsAreBitIdenticalForOneAndThreeThreads() throws Exception {
+        int[] tokens = new int[160];
+        Random rnd = new Random(5);
+        for (int i = 0; i < tokens.length; i++) tokens[i] = i == 0 ? 256 : rnd.nextInt(4096);
+        float[][] out = new float[2][];
+        int[] threads = {1, 3};
+        for (int i = 0; i < 2; i++)
+            try (Parallel p = new Parallel(threads[i])) {
+                LlamaModel m = LlamaCppArithmetic.of(ModelLoader.loadDecoder(Q4_K_M).withParallel(p));
+                out[i] = m.forward(m.newCache(), tokens, dev.actlab.model.hook.Hooks.none(), true);
+            }
+        assertArrayEquals(out[0], out[1]);
+    }
+
+    @Test
     void keysAndValuesAreStoredAsF16() throws Exception {
         LlamaModel m = LlamaCppArithmetic.of(ModelLoader.loadDecoder(Q4_K_M));
         KvCache c = m.newCache();
