@@ -7,6 +7,7 @@ import dev.actlab.model.eval.LlamaCppPerplexity;
 import dev.actlab.model.eval.Perplexity;
 import dev.actlab.model.eval.PerplexityResult;
 import dev.actlab.model.eval.SavedLogits;
+import dev.actlab.model.llama.LlamaCppArithmetic;
 import dev.actlab.model.llama.LlamaModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -38,7 +39,9 @@ final class PplCommand implements Callable<Integer> {
     @Option(names = "--protocol", defaultValue = "actlab", description = {"actlab (default): windows of --ctx tokens, every position scored;",
             "llama.cpp: llama-perplexity's: full chunks of --ctx tokens, each chunk's first token replaced by BOS (when the model's tokenizer adds one),",
             "only the second half of each chunk scored, and with --kl-base its KL statistics computed as llama-perplexity --kl-divergence does",
-            "(base log-probabilities rounded to its 16-bit storage): the same PPL and KLD figures on the same model and text."}) String protocol;
+            "(base log-probabilities rounded to its 16-bit storage), computed with the roundings of llama.cpp's CPU backend (each matmul input",
+            "rounded to its weights' vec_dot_type: Q8_0 blocks for Q8_0/Q4_0/Q5_0, Q8_K for K-quants, F16 for F16; keys and values stored as F16):",
+            "the same PPL and KLD figures on the same model and text."}) String protocol;
     @Mixin ThreadsOption threads;
     @Mixin JsonOption json;
     @Mixin ControlVectorOptions steering;
@@ -50,14 +53,15 @@ final class PplCommand implements Callable<Integer> {
         if (!protocol.equals("actlab") && !protocol.equals("llama.cpp"))
             throw new IllegalArgumentException("--protocol must be actlab or llama.cpp, not '" + protocol + "'");
         OutputPath.file("--save-logits", saveLogits);
-        LlamaModel m = sparsity.apply(model.decoder(), false);
+        boolean llamaCpp = protocol.equals("llama.cpp");
+        LlamaModel m = sparsity.apply(llamaCpp ? LlamaCppArithmetic.of(model.decoder()) : model.decoder(), false);
         int[] tokens = readTokens(m);
         if (ctx < 0) throw new IllegalArgumentException("--ctx must be >= 0 (0 = the model's context), not " + ctx);
         int window = ctx == 0 ? m.config().contextLength() : Math.min(ctx, m.config().contextLength());
         SavedLogits base = klBase == null ? null : SavedLogits.open(klBase);
         ProgressBar bar = new ProgressBar("ppl", "tokens");
         String text = input.tokensFile != null ? "token ids from " + input.tokensFile : input.text.toString();
-        if (protocol.equals("llama.cpp")) {
+        if (llamaCpp) {
             int bos = m.tokenizer() == null ? -1 : m.tokenizer().bosId();
             LlamaCppPerplexity.Result r;
             try (SavedLogits.Writer save = saveLogits == null ? null : new SavedLogits.Writer(saveLogits, m.config().vocabSize())) {

@@ -32,7 +32,8 @@ final class PplOutput {
     /** "protocol actlab: model M, text T, 1234 tokens scored, context 512 (scoring), BOS: ..." */
     static String line(Map<String, Object> p) {
         return "protocol " + p.get("name") + ": model " + p.get("model") + ", text " + p.get("text") + ", " + p.get("tokens_scored")
-                + " tokens scored, context " + p.get("context") + " (" + p.get("scoring") + "), BOS: " + p.get("bos");
+                + " tokens scored, context " + p.get("context") + " (" + p.get("scoring") + "), BOS: " + p.get("bos")
+                + (p.containsKey("arithmetic") ? ", arithmetic: " + p.get("arithmetic") : "");
     }
 
     static void llamaCpp(PrintWriter out, boolean json, String model, String text, int tokens, LlamaCppPerplexity.Result r, Path saved) {
@@ -40,6 +41,7 @@ final class PplOutput {
                 r.chunks() + " chunks of " + r.contextLength() + " tokens, positions " + r.contextLength() / 2 + ".." + (r.contextLength() - 2)
                         + " of each scored (the second half), as llama-perplexity",
                 r.bos() >= 0 ? "id " + r.bos() + " written over each chunk's first token" : "none (the model's tokenizer adds no BOS)");
+        p.put("arithmetic", "ggml's CPU backend (float32, each matmul input rounded to its weights' vec_dot_type, F16 KV cache)");
         if (json) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("protocol", p);

@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.actlab.model.eval.LlamaCppPerplexity;
+import dev.actlab.model.eval.SavedLogits;
+import dev.actlab.model.hook.Hooks;
+import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.load.ModelLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -12,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * ppl --protocol llama.cpp against llama-perplexity's own output on the same model and text (saved by
+ * llama-perplexity's protocol (model/eval/LlamaCppPerplexity, in plain float32) against its own output on the same model and text (saved by
  * src/test/llamacpp/make_llamacpp_eval_fixtures.sh): the F32 model's perplexity, and F32 vs its Q4_0
  * round trip (--kl-divergence-base, then --kl-divergence): PPL(Q), PPL(base), ln(PPL(Q)/PPL(base)),
  * mean KLD and their standard errors, every KLD percentile, max, RMS Δp and same top p, each equal to
@@ -23,25 +28,25 @@ class LlamaCppProtocolTest {
 
     @Test
     void perplexityAndEveryKlStatisticEqualLlamaPerplexitys() throws Exception {
-        Path base = LlamaCppFixtures.model(dir, "F32"), q = LlamaCppFixtures.model(dir, "Q4_0-as-F32");
-        Path text = LlamaCppFixtures.DIR.resolve("text.txt"), logits = dir.resolve("base.f32");
-        String ctx = String.valueOf(LlamaCppFixtures.CTX);
-        ObjectMapper json = new ObjectMapper();
-
-        JsonNode b = json.readTree(LlamaCppFixtures.run("ppl", "--model", base.toString(), "--text", text.toString(), "--ctx", ctx,
-                "--protocol", "llama.cpp", "--save-logits", logits.toString(), "--json"));
+        // llama.cpp ran with an F32 KV cache and no flash attention: the protocol in plain float32, without the ggml
+        // roundings ppl --protocol llama.cpp adds for llama-perplexity's defaults (LlamaCppQuantizedPplTest checks those)
+        LlamaModel base = ModelLoader.loadDecoder(LlamaCppFixtures.model(dir, "F32")), q = ModelLoader.loadDecoder(LlamaCppFixtures.model(dir, "Q4_0-as-F32"));
+        int[] tokens = base.tokenizer().encode(Files.readString(LlamaCppFixtures.DIR.resolve("text.txt")), true);
+        Path logits = dir.resolve("base.f32");
+        LlamaCppPerplexity.Result b;
+        try (SavedLogits.Writer w = new SavedLogits.Writer(logits, base.config().vocabSize())) {
+            b = LlamaCppPerplexity.run(base, tokens, LlamaCppFixtures.CTX, 1, Hooks.none(), w, null, null);
+            w.commit();
+        }
         String f32 = Files.readString(LlamaCppFixtures.DIR.resolve("llama-perplexity-f32.txt"));
         Matcher m = Pattern.compile("PPL = ([0-9.]+) \\+/- ([0-9.]+)").matcher(f32);
         assertTrue(m.find(), f32);
-        close(m.group(1), b.get("perplexity").asDouble(), "PPL");
-        close(m.group(2), b.get("perplexity_stderr").asDouble(), "PPL +/-");
-        JsonNode p = b.get("protocol");
-        assertEquals(45 * 31, p.get("tokens_scored").asLong(), "45 chunks of 64, 31 scored in each");
-        assertEquals(64, p.get("context").asInt());
-        assertTrue(p.get("bos").asText().contains("id 1"), p.toString());
+        close(m.group(1), b.perplexity(), "PPL");
+        close(m.group(2), b.perplexityError(), "PPL +/-");
+        assertEquals(45 * 31, b.scoredTokens(), "45 chunks of 64, 31 scored in each");
 
-        JsonNode k = json.readTree(LlamaCppFixtures.run("ppl", "--model", q.toString(), "--text", text.toString(), "--ctx", ctx,
-                "--protocol", "llama.cpp", "--kl-base", logits.toString(), "--json")).get("kl_divergence");
+        JsonNode k = new ObjectMapper().valueToTree(LlamaCppPerplexity.run(q, tokens, LlamaCppFixtures.CTX, 1, Hooks.none(), null,
+                SavedLogits.open(logits), null).kl().toJson());
         String out = Files.readString(LlamaCppFixtures.DIR.resolve("llama-perplexity-kld-q4_0-as-f32.txt"));
         close(find(out, "Mean PPL\\(Q\\)\\s+: ([0-9.]+)"), k.get("perplexity").asDouble(), "PPL(Q)");
         close(find(out, "Mean PPL\\(base\\)\\s+: ([0-9.]+)"), k.get("base_perplexity").asDouble(), "PPL(base)");
@@ -68,6 +73,7 @@ class LlamaCppProtocolTest {
         String a = LlamaCppFixtures.run("ppl", "--model", base.toString(), "--text", text, "--ctx", "64", "--protocol", "llama.cpp");
         assertTrue(a.startsWith("protocol llama.cpp: model " + base + ", text " + text + ", 1395 tokens scored, context 64 ("), a);
         assertTrue(a.contains("BOS: id 1 written over each chunk's first token"), a);
+        assertTrue(a.contains("arithmetic: ggml's CPU backend (float32, each matmul input rounded to its weights' vec_dot_type, F16 KV cache)"), a);
         String d = LlamaCppFixtures.run("ppl", "--model", base.toString(), "--text", text, "--ctx", "64");
         assertTrue(d.startsWith("protocol actlab: model " + base + ", text " + text + ", "), d);
     }

@@ -75,6 +75,13 @@ public final class LlamaCppKld {
 
     public long count() { return count; }
 
+    /** Every token's KL divergence so far, ascending (what the percentiles are read from). */
+    public float[] sortedKld() {
+        float[] s = Arrays.copyOf(kld, (int) count);
+        Arrays.sort(s);
+        return s;
+    }
+
     /** The statistics llama-perplexity prints at the end of a --kl-divergence run. */
     public QuantizationStats stats() {
         if (count == 0) throw new IllegalStateException("no token scored");

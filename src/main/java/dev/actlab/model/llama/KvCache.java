@@ -2,14 +2,21 @@ package dev.actlab.model.llama;
 
 import java.util.Arrays;
 
-/** Keys and values of the positions processed so far: one session of one sequence. */
+/**
+ * Keys and values of the positions processed so far: one session of one sequence. Stored as float32,
+ * or rounded to float16 on the way in ({@link LlamaModel#withF16KvCache}: llama.cpp's default cache).
+ */
 public final class KvCache {
     private final int layers, kvDim, maxPositions;
+    private final boolean f16;
     final float[][] keys;     // [layers][positions * kvDim], grown on demand
     final float[][] values;
     private int length;
 
-    public KvCache(LlamaConfig c) {
+    public KvCache(LlamaConfig c) { this(c, false); }
+
+    KvCache(LlamaConfig c, boolean f16) {
+        this.f16 = f16;
         this.layers = c.layers(); this.kvDim = c.kvDim(); this.maxPositions = c.contextLength();
         this.keys = new float[layers][];
         this.values = new float[layers][];
@@ -32,6 +39,18 @@ public final class KvCache {
         for (int l = 0; l < layers; l++) {
             keys[l] = Arrays.copyOf(keys[l], cap * kvDim);
             values[l] = Arrays.copyOf(values[l], cap * kvDim);
+        }
+    }
+
+    /** Stores k and v [n, kvDim] of layer at positions [start, start + n), rounded to float16 when the cache is. */
+    void store(int layer, int start, float[] k, float[] v, int n) {
+        int off = start * kvDim, len = n * kvDim;
+        System.arraycopy(k, 0, keys[layer], off, len);
+        System.arraycopy(v, 0, values[layer], off, len);
+        if (!f16) return;
+        for (int i = off; i < off + len; i++) {
+            keys[layer][i] = Float.float16ToFloat(Float.floatToFloat16(keys[layer][i]));
+            values[layer][i] = Float.float16ToFloat(Float.floatToFloat16(values[layer][i]));
         }
     }
 

@@ -29,6 +29,7 @@ public final class LlamaModel implements HookedDecoder {
     private final float[] ropeFreq;      // [head_size / 2]
     private Parallel par = Parallel.shared();
     private Hook[] inner;                // hooks of the model itself, bound to sites; fire before the caller's (may be null)
+    private boolean f16Cache;            // keys and values rounded to float16 as they enter the cache
 
     public LlamaModel(LlamaConfig config, LlamaWeights weights, Tokenizer tokenizer, String source) {
         weights.validate(config, source);
@@ -60,7 +61,10 @@ public final class LlamaModel implements HookedDecoder {
      */
     public LlamaModel withInnerHooks(Hooks h) { this.inner = h.isEmpty() ? null : h.bind(sites); return this; }
 
-    public KvCache newCache() { return new KvCache(c); }
+    /** Keys and values rounded to float16 as they enter the cache, as in llama.cpp's default F16 cache. */
+    public LlamaModel withF16KvCache() { this.f16Cache = true; return this; }
+
+    public KvCache newCache() { return new KvCache(c, f16Cache); }
 
     @Override
     public float[] runWithHooks(int[] tokens, Hooks hooks) {
@@ -124,8 +128,7 @@ public final class LlamaModel implements HookedDecoder {
             Rope.rotate(k, n, c.kvHeads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
             fire(hk, ATTN_ROT_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_ROT_K, l, k, start, n, c.kvHeads(), c.headSize());
-            System.arraycopy(k, 0, cache.keys[l], start * kvDim, n * kvDim);
-            System.arraycopy(v, 0, cache.values[l], start * kvDim, n * kvDim);
+            cache.store(l, start, k, v, n);
             Attention.causal(c, q, cache.keys[l], cache.values[l], z, n, start, l, sites, hk, par);
             fire(hk, ATTN_Z, l, z, start, n, c.heads(), c.headSize());
             w.wo()[l].matmul(z, n, attnOut, par);
