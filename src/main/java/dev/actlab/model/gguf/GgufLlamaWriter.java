@@ -85,8 +85,12 @@ public final class GgufLlamaWriter {
      * llama-quantize's fallback ({@link GgufWriter#fittingType}), else F16 as llama-quantize's last resort.
      */
     public static DType storedType(Slot s, DType requested) {
-        if (!s.matrix) return DType.F32;
-        DType t = GgufWriter.fittingType(requested, s.cols);
+        return s.matrix ? storedType(s.cols, requested) : DType.F32;
+    }
+
+    /** The type a matrix of cols columns is stored in when requested is (as {@link #storedType(Slot, DType)}). */
+    public static DType storedType(long cols, DType requested) {
+        DType t = GgufWriter.fittingType(requested, cols);
         return t != null ? t : DType.F16;
     }
 
@@ -114,7 +118,7 @@ public final class GgufLlamaWriter {
         return out;
     }
 
-    private static GgufWriter.Rows rows(LlamaWeights w, String name, float[] ropeDivisors) {
+    static GgufWriter.Rows rows(LlamaWeights w, String name, float[] ropeDivisors) {
         if (name.equals("token_embd.weight")) return matrixRows(w.tokenEmbedding());
         if (name.equals("output.weight")) return matrixRows(w.output());
         if (name.equals("output_norm.weight")) return vectorRow(w.finalNorm());

@@ -33,8 +33,12 @@ public final class ImatrixFile {
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final int chunks;
     private final String dataset;
+    private final boolean hasDataset;   // false for an old file that ends after its entries
 
-    public ImatrixFile(List<Entry> entries, int chunks, String dataset) {
+    public ImatrixFile(List<Entry> entries, int chunks, String dataset) { this(entries, chunks, dataset, true); }
+
+    private ImatrixFile(List<Entry> entries, int chunks, String dataset, boolean hasDataset) {
+        this.hasDataset = hasDataset;
         for (Entry e : entries)
             if (this.entries.put(e.name(), e) != null) throw new IllegalArgumentException("two entries named " + e.name());
         this.chunks = chunks;
@@ -48,6 +52,9 @@ public final class ImatrixFile {
 
     /** The input file name recorded by the writer. */
     public String dataset() { return dataset; }
+
+    /** Whether the file records its chunk count and dataset name (files before that end after the entries). */
+    public boolean hasDataset() { return hasDataset; }
 
     /** The entry of a tensor, or null. */
     public Entry entry(String tensorName) { return entries.get(tensorName); }
@@ -114,13 +121,14 @@ public final class ImatrixFile {
         }
         int chunks = 0;
         String dataset = "";
-        if (r.b.hasRemaining()) {
+        boolean trailer = r.b.hasRemaining();
+        if (trailer) {
             chunks = r.b.remaining() >= 4 ? r.b.getInt() : r.fail("chunks", "file ends inside it");
             if (chunks < 0) throw new FormatException(file, "chunks", r.b.position() - 4, "is negative (" + chunks + ")");
             dataset = r.string("dataset");
             if (r.b.hasRemaining()) throw new FormatException(file, "(end)", r.b.position(), r.b.remaining() + " bytes follow the dataset name");
         }
-        return new ImatrixFile(entries, chunks, dataset);
+        return new ImatrixFile(entries, chunks, dataset, trailer);
     }
 
     /** Bounds-checked reads over the whole file. */

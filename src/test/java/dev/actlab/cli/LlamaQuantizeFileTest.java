@@ -1,0 +1,67 @@
+package dev.actlab.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `actlab convert` on models/actlab-brown.gguf writes the very file llama-quantize writes from it: the
+ * sha256 of the whole output (metadata, tensor infos, data, padding) against that of llama-quantize's
+ * (fixture: scripts/fixtures/llamaquantize_files.py, llama.cpp ggml 0.9.7), for the six 32-block types
+ * as `llama-quantize --pure` and the five K-quants as llama-quantize's default mixture (`--mixture`;
+ * --pure aborts on the model's 192-column rows), each with and without `--imatrix`.
+ */
+class LlamaQuantizeFileTest {
+    @TempDir Path dir;
+
+    private static final Path FIXTURE = Path.of("src/test/resources/gguf/llama-quantize-brown-sha256.txt");
+    /** Types whose imatrix forms need importance-weighted quantizers actlab does not have (yet). */
+    private static final Set<String> NO_IMATRIX_YET = Set.of("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K");
+
+    @Test
+    void everyTypeGivesLlamaQuantizesWholeFile() throws Exception {
+        List<String> lines = Files.readAllLines(FIXTURE);
+        assertEquals(22, lines.size());
+        int compared = 0;
+        for (String line : lines) {
+            String[] f = line.split(" ");   // TYPE pure|mixture IMATRIX|- SHA256 SIZE
+            String type = f[0], imatrix = f[2];
+            if (!imatrix.equals("-") && NO_IMATRIX_YET.contains(type)) continue;
+            Path out = dir.resolve(type + (imatrix.equals("-") ? "" : "-imatrix") + ".gguf");
+            List<String> args = new java.util.ArrayList<>(List.of("convert", "--model", "models/actlab-brown.gguf", "--dtype", type, "--out", out.toString()));
+            if (f[1].equals("mixture")) args.add("--mixture");
+            if (!imatrix.equals("-")) args.addAll(List.of("--imatrix", imatrix));
+            var r = CliMessagesTest.run(args.toArray(String[]::new));
+            assertEquals(0, r.code(), line + ": " + r.err());
+            assertEquals(Long.parseLong(f[4]), Files.size(out), line);
+            assertEquals(f[3], sha256(out), line);
+            compared++;
+        }
+        assertEquals(22 - NO_IMATRIX_YET.size(), compared);
+    }
+
+    @Test
+    void anImatrixThatDoesNotFitTheModelIsRefusedNamingFileAndEntry() {
+        var missing = CliMessagesTest.run("convert", "--model", "models/actlab-brown.gguf", "--dtype", "Q6_K", "--out", dir.resolve("a.gguf").toString(),
+                "--imatrix", "src/test/resources/gguf/kquant-rows.imatrix");
+        assertEquals(2, missing.code(), missing.err());
+        assertTrue(missing.err().contains("kquant-rows.imatrix") && missing.err().contains("blk.0.attn_q.weight") && missing.err().contains("missing"), missing.err());
+        var length = CliMessagesTest.run("convert", "--model", "models/actlab-brown.gguf", "--dtype", "Q6_K", "--out", dir.resolve("b.gguf").toString(),
+                "--imatrix", "src/test/resources/gguf/kquant-model.imatrix");
+        assertEquals(2, length.code(), length.err());
+        assertTrue(length.err().contains("kquant-model.imatrix") && length.err().contains("blk.0.attn_q.weight")
+                && length.err().contains("256 values") && length.err().contains("192 input columns"), length.err());
+        assertFalse(Files.exists(dir.resolve("a.gguf")) || Files.exists(dir.resolve("b.gguf")));
+    }
+
+    static String sha256(Path p) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+    }
+}
