@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,14 +15,13 @@ import org.junit.jupiter.api.io.TempDir;
  * sha256 of the whole output (metadata, tensor infos, data, padding) against that of llama-quantize's
  * (fixture: scripts/fixtures/llamaquantize_files.py, llama.cpp ggml 0.9.7), for the six 32-block types
  * as `llama-quantize --pure` and the five K-quants as llama-quantize's default mixture (`--mixture`;
- * --pure aborts on the model's 192-column rows), each with and without `--imatrix`.
+ * --pure aborts on the model's 192-column rows), each with and without `--imatrix` (importance-weighted
+ * K-quant, IQ4_NL, Q4_0, Q4_1, Q5_0 and Q5_1 quantizers, and the quantize.imatrix.* keys).
  */
 class LlamaQuantizeFileTest {
     @TempDir Path dir;
 
     private static final Path FIXTURE = Path.of("src/test/resources/gguf/llama-quantize-brown-sha256.txt");
-    /** Types whose imatrix forms need importance-weighted quantizers actlab does not have (yet). */
-    private static final Set<String> NO_IMATRIX_YET = Set.of("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K");
 
     @Test
     void everyTypeGivesLlamaQuantizesWholeFile() throws Exception {
@@ -33,7 +31,6 @@ class LlamaQuantizeFileTest {
         for (String line : lines) {
             String[] f = line.split(" ");   // TYPE pure|mixture IMATRIX|- SHA256 SIZE
             String type = f[0], imatrix = f[2];
-            if (!imatrix.equals("-") && NO_IMATRIX_YET.contains(type)) continue;
             Path out = dir.resolve(type + (imatrix.equals("-") ? "" : "-imatrix") + ".gguf");
             List<String> args = new java.util.ArrayList<>(List.of("convert", "--model", "models/actlab-brown.gguf", "--dtype", type, "--out", out.toString()));
             if (f[1].equals("mixture")) args.add("--mixture");
@@ -44,7 +41,7 @@ class LlamaQuantizeFileTest {
             assertEquals(f[3], sha256(out), line);
             compared++;
         }
-        assertEquals(22 - NO_IMATRIX_YET.size(), compared);
+        assertEquals(22, compared);
     }
 
     @Test

@@ -4,7 +4,6 @@ import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
 import dev.actlab.tensor.DType;
-import dev.actlab.tensor.KQuantizer;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,7 +111,7 @@ public final class GgufLlamaWriter {
         for (Slot s : slots(c, w.qBias() != null)) {
             GgufWriter.Rows rows = rows(w, s.name, ropeDivisors);
             DType stored = storedType(s, type);
-            float[] imp = KQuantizer.writes(stored) || stored == DType.IQ4_NL ? importance.get(s.name) : null;
+            float[] imp = GgufWriter.takesImportance(stored) ? importance.get(s.name) : null;
             out.tensor(s.name, stored, s.dims(), rows, imp);
         }
         return out;

@@ -4,7 +4,6 @@ import dev.actlab.model.imatrix.ImatrixWeights;
 import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.tensor.DType;
-import dev.actlab.tensor.KQuantizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +111,7 @@ public final class LlamaQuantizeFile {
     }
 
     /** Types whose quantizer here has llama.cpp's importance-weighted form. */
-    public static boolean takesImportance(DType t) { return KQuantizer.writes(t) || t == DType.IQ4_NL; }
+    public static boolean takesImportance(DType t) { return GgufWriter.takesImportance(t); }
 
     /** Types that llama.cpp quantizes the same with and without importance weights. */
     private static boolean ignoresImportance(DType t) { return t == DType.F32 || t == DType.F16 || t == DType.Q8_0 || t == DType.MXFP4; }
