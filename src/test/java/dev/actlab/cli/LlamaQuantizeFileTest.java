@@ -45,17 +45,30 @@ class LlamaQuantizeFileTest {
     }
 
     @Test
-    void anImatrixThatDoesNotFitTheModelIsRefusedNamingFileAndEntry() {
+    void anImatrixThatDoesNotFitTheModelIsRefusedNamingFileAndEntry() throws Exception {
         var missing = CliMessagesTest.run("convert", "--model", "models/actlab-brown.gguf", "--dtype", "Q6_K", "--out", dir.resolve("a.gguf").toString(),
                 "--imatrix", "src/test/resources/gguf/kquant-rows.imatrix");
         assertEquals(2, missing.code(), missing.err());
-        assertTrue(missing.err().contains("kquant-rows.imatrix") && missing.err().contains("blk.0.attn_q.weight") && missing.err().contains("missing"), missing.err());
+        assertTrue(missing.err().contains("kquant-rows.imatrix") && missing.err().contains("no entry for blk.0.attn_q.weight"), missing.err());
         var length = CliMessagesTest.run("convert", "--model", "models/actlab-brown.gguf", "--dtype", "Q6_K", "--out", dir.resolve("b.gguf").toString(),
                 "--imatrix", "src/test/resources/gguf/kquant-model.imatrix");
         assertEquals(2, length.code(), length.err());
-        assertTrue(length.err().contains("kquant-model.imatrix") && length.err().contains("blk.0.attn_q.weight")
+        assertTrue(length.err().contains("kquant-model.imatrix") && length.err().contains("values of blk.0.attn_q.weight at offset ")
                 && length.err().contains("256 values") && length.err().contains("192 input columns"), length.err());
+        // the offset named is that of the entry's value count: after its name and its call count
+        byte[] file = Files.readAllBytes(Path.of("src/test/resources/gguf/kquant-model.imatrix"));
+        long at = indexOf(file, "blk.0.attn_q.weight".getBytes(java.nio.charset.StandardCharsets.UTF_8)) + 19 + 4;
+        assertTrue(length.err().contains("at offset " + at + ":"), at + " " + length.err());
         assertFalse(Files.exists(dir.resolve("a.gguf")) || Files.exists(dir.resolve("b.gguf")));
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        return -1;
     }
 
     static String sha256(Path p) throws Exception {

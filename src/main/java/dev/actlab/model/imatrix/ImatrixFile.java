@@ -35,6 +35,8 @@ public final class ImatrixFile {
     private final String dataset;
     private final boolean hasDataset;   // false for an old file that ends after its entries
 
+    private final Map<String, Long> valueCountOffsets = new java.util.HashMap<>();   // of files read: where each entry's value count is
+
     public ImatrixFile(List<Entry> entries, int chunks, String dataset) { this(entries, chunks, dataset, true); }
 
     private ImatrixFile(List<Entry> entries, int chunks, String dataset, boolean hasDataset) {
@@ -55,6 +57,9 @@ public final class ImatrixFile {
 
     /** Whether the file records its chunk count and dataset name (files before that end after the entries). */
     public boolean hasDataset() { return hasDataset; }
+
+    /** The byte offset of an entry's value count in the file it was read from, or -1. */
+    public long valueCountOffset(String tensorName) { return valueCountOffsets.getOrDefault(tensorName, -1L); }
 
     /** The entry of a tensor, or null. */
     public Entry entry(String tensorName) { return entries.get(tensorName); }
@@ -105,6 +110,7 @@ public final class ImatrixFile {
         int n = r.count("entries", 12);
         if (n == 0) throw new FormatException(file, "entries", 0, "is 0: the file holds no matrix");
         List<Entry> entries = new ArrayList<>(n);
+        Map<String, Long> offsets = new java.util.HashMap<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (int i = 0; i < n; i++) {
             String name = r.string("entry[" + i + "].name");
@@ -112,6 +118,7 @@ public final class ImatrixFile {
             if (!seen.add(name)) throw new FormatException(file, "entry[" + i + "].name", at, "'" + name + "' appears twice");
             int calls = r.b.remaining() >= 4 ? r.b.getInt() : r.fail("entry[" + i + "].calls", "file ends here");
             if (calls < 0) throw new FormatException(file, "entry[" + i + "].calls", at, "is negative (" + calls + ")");
+            offsets.put(name, (long) r.b.position());
             int nval = r.count("entry[" + i + "].values", 4);
             if (nval == 0) throw new FormatException(file, "entry[" + i + "].values", r.b.position() - 4, "is 0 for " + name);
             float[] v = new float[nval];
@@ -128,7 +135,9 @@ public final class ImatrixFile {
             dataset = r.string("dataset");
             if (r.b.hasRemaining()) throw new FormatException(file, "(end)", r.b.position(), r.b.remaining() + " bytes follow the dataset name");
         }
-        return new ImatrixFile(entries, chunks, dataset, trailer);
+        ImatrixFile f = new ImatrixFile(entries, chunks, dataset, trailer);
+        f.valueCountOffsets.putAll(offsets);
+        return f;
     }
 
     /** Bounds-checked reads over the whole file. */

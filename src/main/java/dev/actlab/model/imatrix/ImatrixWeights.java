@@ -32,12 +32,12 @@ public record ImatrixWeights(String path, ImatrixFile file, Map<String, float[]>
             ImatrixFile.Entry e = f.entry(m.getKey());
             if (e == null) {
                 if (m.getKey().equals(TOKEN_EMBEDDING)) continue;
-                throw new FormatException(p, "entry " + m.getKey(), 0,
-                        "missing: the imatrix has no entry for this matrix (" + f.entries().size() + " entries; was it made from this model?)");
+                throw new FormatException(p, "entries", 0, "no entry for " + m.getKey() + " among its " + f.entries().size()
+                        + " (was it made from this model?)");
             }
             if (e.values().length != m.getValue())
-                throw new FormatException(p, "entry " + m.getKey(), 0,
-                        "has " + e.values().length + " values, but the matrix has " + m.getValue() + " input columns");
+                throw new FormatException(p, "values of " + m.getKey(), f.valueCountOffset(m.getKey()),
+                        e.values().length + " values, but the matrix has " + m.getValue() + " input columns");
             w.put(m.getKey(), f.importance(m.getKey()));
         }
         return new ImatrixWeights(path, f, w);
