@@ -2,6 +2,9 @@ package dev.actlab.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.actlab.model.gguf.GgufValue;
+import dev.actlab.model.gguf.GgufWriter;
+import dev.actlab.tensor.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -42,6 +45,71 @@ class LlamaQuantizeFileTest {
             compared++;
         }
         assertEquals(22, compared);
+    }
+
+    /**
+     * llama-quantize's mixture on a 16-layer model (its rules pick by layer: first and last eighth, every
+     * third, first sixteenth; the first eighth of ffn_down in Q4_1/Q5_1 for Q4_0/Q5_0 with an imatrix):
+     * the input is rebuilt here byte for byte as the generator wrote it with gguf-py (checked by its sha256).
+     */
+    @Test
+    void theMixtureRulesByLayerGiveLlamaQuantizesFileOnSixteenLayers() throws Exception {
+        List<String> lines = Files.readAllLines(Path.of("src/test/resources/gguf/llama-quantize-mixture16-sha256.txt"));
+        Path src = dir.resolve("mixture16-f32.gguf");
+        mixture16().write(src);
+        String[] input = lines.get(0).split(" ");
+        assertEquals("F32", input[0]);
+        assertEquals(input[1], sha256(src), "the rebuilt input is the generator's");
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(" ");   // TYPE mixture IMATRIX SHA256 SIZE
+            Path out = dir.resolve("m16.gguf");
+            List<String> args = new java.util.ArrayList<>(List.of("convert", "--model", src.toString(), "--dtype", f[0], "--mixture", "--out", out.toString()));
+            if (!f[2].equals("-")) args.addAll(List.of("--imatrix", f[2]));
+            var r = CliMessagesTest.run(args.toArray(String[]::new));
+            assertEquals(0, r.code(), line + ": " + r.err());
+            assertEquals(f[3], sha256(out), line);
+            Files.delete(out);
+        }
+        assertEquals(17, lines.size());
+    }
+
+    /** The generator's 16-layer llama (see scripts/fixtures/llamaquantize_files.py), in gguf-py's layout. */
+    private static GgufWriter mixture16() {
+        GgufWriter w = new GgufWriter();
+        w.put("general.architecture", GgufValue.string("llama"));
+        w.put("llama.context_length", GgufValue.u32(64));
+        w.put("llama.embedding_length", GgufValue.u32(256));
+        w.put("llama.block_count", GgufValue.u32(16));
+        w.put("llama.feed_forward_length", GgufValue.u32(32));
+        w.put("llama.attention.head_count", GgufValue.u32(2));
+        w.put("llama.attention.head_count_kv", GgufValue.u32(1));
+        w.put("llama.attention.layer_norm_rms_epsilon", GgufValue.f32(1e-5f));
+        int[] t = {0};
+        java.util.function.BiConsumer<String, int[]> matrix = (name, rc) -> {
+            long ti = ++t[0];
+            w.tensor(name, DType.F32, new long[]{rc[1], rc[0]}, (r, dst) -> {
+                for (int c = 0; c < rc[1]; c++) {
+                    long h = (ti * 1000003L + r * 7919L + c * 104729L) % 20011 - 10005;
+                    dst[c] = (float) (h / 10005.0) / 16f;
+                }
+            });
+        };
+        GgufWriter.Rows ones = (r, dst) -> java.util.Arrays.fill(dst, 1f);
+        matrix.accept("token_embd.weight", new int[]{64, 256});
+        for (int l = 0; l < 16; l++) {
+            String b = "blk." + l + ".";
+            w.tensor(b + "attn_norm.weight", DType.F32, new long[]{256}, ones);
+            matrix.accept(b + "attn_q.weight", new int[]{256, 256});
+            matrix.accept(b + "attn_k.weight", new int[]{128, 256});
+            matrix.accept(b + "attn_v.weight", new int[]{128, 256});
+            matrix.accept(b + "attn_output.weight", new int[]{256, 256});
+            w.tensor(b + "ffn_norm.weight", DType.F32, new long[]{256}, ones);
+            matrix.accept(b + "ffn_gate.weight", new int[]{32, 256});
+            matrix.accept(b + "ffn_up.weight", new int[]{32, 256});
+            matrix.accept(b + "ffn_down.weight", new int[]{256, 32});
+        }
+        w.tensor("output_norm.weight", DType.F32, new long[]{256}, ones);
+        return w;
     }
 
     @Test
