@@ -38,9 +38,16 @@ class LlamaQuantizeFileTest {
             List<String> args = new java.util.ArrayList<>(List.of("convert", "--model", "models/actlab-brown.gguf", "--dtype", type, "--out", out.toString()));
             if (f[1].equals("mixture")) args.add("--mixture");
             if (!imatrix.equals("-")) args.addAll(List.of("--imatrix", imatrix));
+            if (type.equals("Q4_K")) args.add("--json");
             var r = CliMessagesTest.run(args.toArray(String[]::new));
             assertEquals(0, r.code(), line + ": " + r.err());
             assertEquals(Long.parseLong(f[4]), Files.size(out), line);
+            if (type.equals("Q4_K")) {   // llama.h: LLAMA_FTYPE_MOSTLY_Q4_K_M = 15; the 192-column matrices fall back to Q5_0
+                var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+                assertEquals(15, j.get("file_type").asInt(), r.out());
+                assertEquals(28, j.get("matrices_by_type").get("Q5_0").asInt(), r.out());
+                assertEquals(Long.parseLong(f[4]), j.get("bytes").asLong(), r.out());
+            }
             assertEquals(f[3], sha256(out), line);
             compared++;
         }
@@ -123,6 +130,9 @@ class LlamaQuantizeFileTest {
         assertEquals(2, length.code(), length.err());
         assertTrue(length.err().contains("kquant-model.imatrix") && length.err().contains("values of blk.0.attn_q.weight at offset ")
                 && length.err().contains("256 values") && length.err().contains("192 input columns"), length.err());
+        var encoder = CliMessagesTest.run("convert", "--model", "minilm", "--out", dir.resolve("c.gguf").toString(), "--mixture");
+        assertEquals(2, encoder.code(), encoder.err());
+        assertTrue(encoder.err().contains("--mixture and --imatrix apply to decoders"), encoder.err());
         // the offset named is that of the entry's value count: after its name and its call count
         byte[] file = Files.readAllBytes(Path.of("src/test/resources/gguf/kquant-model.imatrix"));
         long at = indexOf(file, "blk.0.attn_q.weight".getBytes(java.nio.charset.StandardCharsets.UTF_8)) + 19 + 4;
