@@ -24,7 +24,8 @@ final class DemoCommand implements Callable<Integer> {
         return List.of(new SimilarityDemoStep(), new InspectDemoStep(), new DecoderDemoStep(), new PatchDemoStep(), new SteeringDemoStep(), new ProbeDemoStep(),
                 new QuantizeDemoStep(), new SparsityDemoStep(), new SaeDemoStep(), new EncoderSpeedDemoStep(),
                 new PruneDemoStep(),
-                new EncoderW8A8DemoStep());
+                new EncoderW8A8DemoStep(),
+                new LlamaFileDemoStep());
     }
 
     @Override public Integer call() throws Exception {

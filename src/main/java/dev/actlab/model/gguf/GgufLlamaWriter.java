@@ -4,7 +4,6 @@ import dev.actlab.model.llama.LlamaConfig;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.llama.LlamaWeights;
 import dev.actlab.tensor.DType;
-import dev.actlab.tensor.KQuantizer;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,8 +84,12 @@ public final class GgufLlamaWriter {
      * llama-quantize's fallback ({@link GgufWriter#fittingType}), else F16 as llama-quantize's last resort.
      */
     public static DType storedType(Slot s, DType requested) {
-        if (!s.matrix) return DType.F32;
-        DType t = GgufWriter.fittingType(requested, s.cols);
+        return s.matrix ? storedType(s.cols, requested) : DType.F32;
+    }
+
+    /** The type a matrix of cols columns is stored in when requested is (as {@link #storedType(Slot, DType)}). */
+    public static DType storedType(long cols, DType requested) {
+        DType t = GgufWriter.fittingType(requested, cols);
         return t != null ? t : DType.F16;
     }
 
@@ -108,13 +111,13 @@ public final class GgufLlamaWriter {
         for (Slot s : slots(c, w.qBias() != null)) {
             GgufWriter.Rows rows = rows(w, s.name, ropeDivisors);
             DType stored = storedType(s, type);
-            float[] imp = KQuantizer.writes(stored) || stored == DType.IQ4_NL ? importance.get(s.name) : null;
+            float[] imp = GgufWriter.takesImportance(stored) ? importance.get(s.name) : null;
             out.tensor(s.name, stored, s.dims(), rows, imp);
         }
         return out;
     }
 
-    private static GgufWriter.Rows rows(LlamaWeights w, String name, float[] ropeDivisors) {
+    static GgufWriter.Rows rows(LlamaWeights w, String name, float[] ropeDivisors) {
         if (name.equals("token_embd.weight")) return matrixRows(w.tokenEmbedding());
         if (name.equals("output.weight")) return matrixRows(w.output());
         if (name.equals("output_norm.weight")) return vectorRow(w.finalNorm());

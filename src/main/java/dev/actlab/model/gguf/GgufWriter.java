@@ -8,6 +8,7 @@ import dev.actlab.tensor.F16Matrix;
 import dev.actlab.tensor.Mxfp4Matrix;
 import dev.actlab.tensor.IQ4NLQuantizer;
 import dev.actlab.tensor.KQuantizer;
+import dev.actlab.tensor.LegacyImportanceQuantizer;
 import dev.actlab.tensor.Q4_0Matrix;
 import dev.actlab.tensor.Q4_1Matrix;
 import dev.actlab.tensor.Q5_0Matrix;
@@ -84,12 +85,17 @@ public final class GgufWriter {
     public GgufWriter tensor(String name, DType type, long[] dims, Rows rows, float[] importance) {
         if (!WRITABLE.contains(type))
             throw new IllegalArgumentException("the writer quantizes to " + WRITABLE + ", not " + type);
-        if (importance != null && !KQuantizer.writes(type) && type != DType.IQ4_NL)
-            throw new IllegalArgumentException(name + ": importance weights apply to K-quants and IQ4_NL, not " + type);
+        if (importance != null && !takesImportance(type))
+            throw new IllegalArgumentException(name + ": importance weights apply to K-quants, IQ4_NL, Q4_0, Q4_1, Q5_0 and Q5_1, not " + type);
         if (importance != null && importance.length != dims[0])
             throw new IllegalArgumentException(name + ": " + importance.length + " importance values for " + dims[0] + " columns");
         GgmlType g = GgmlType.of(type);
         return add(new Entry(name, dims.clone(), g, rows, importance == null ? null : importance.clone(), null, size(name, dims, g)));
+    }
+
+    /** Types quantized here with llama.cpp's importance-weighted forms when given an imatrix entry. */
+    public static boolean takesImportance(DType t) {
+        return KQuantizer.writes(t) || t == DType.IQ4_NL || LegacyImportanceQuantizer.writes(t);
     }
 
     /**
@@ -176,6 +182,10 @@ public final class GgufWriter {
             for (int i = 0; i < k; i++, r++) {
                 e.rows.row(r, row);
                 long o = i * rowBytes;
+                if (e.importance != null && LegacyImportanceQuantizer.writes(e.type.dtype)) {
+                    LegacyImportanceQuantizer.quantize(e.type.dtype, row, 0, cols, e.importance, buf, o);
+                    continue;
+                }
                 switch (e.type) {
                     case F32 -> MemorySegment.copy(row, 0, buf, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), o, cols);
                     case F16 -> F16Matrix.quantize(row, 0, cols, buf, o);

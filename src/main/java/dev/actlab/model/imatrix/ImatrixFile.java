@@ -33,8 +33,14 @@ public final class ImatrixFile {
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final int chunks;
     private final String dataset;
+    private final boolean hasDataset;   // false for an old file that ends after its entries
 
-    public ImatrixFile(List<Entry> entries, int chunks, String dataset) {
+    private final Map<String, Long> valueCountOffsets = new java.util.HashMap<>();   // of files read: where each entry's value count is
+
+    public ImatrixFile(List<Entry> entries, int chunks, String dataset) { this(entries, chunks, dataset, true); }
+
+    private ImatrixFile(List<Entry> entries, int chunks, String dataset, boolean hasDataset) {
+        this.hasDataset = hasDataset;
         for (Entry e : entries)
             if (this.entries.put(e.name(), e) != null) throw new IllegalArgumentException("two entries named " + e.name());
         this.chunks = chunks;
@@ -48,6 +54,12 @@ public final class ImatrixFile {
 
     /** The input file name recorded by the writer. */
     public String dataset() { return dataset; }
+
+    /** Whether the file records its chunk count and dataset name (files before that end after the entries). */
+    public boolean hasDataset() { return hasDataset; }
+
+    /** The byte offset of an entry's value count in the file it was read from, or -1. */
+    public long valueCountOffset(String tensorName) { return valueCountOffsets.getOrDefault(tensorName, -1L); }
 
     /** The entry of a tensor, or null. */
     public Entry entry(String tensorName) { return entries.get(tensorName); }
@@ -98,6 +110,7 @@ public final class ImatrixFile {
         int n = r.count("entries", 12);
         if (n == 0) throw new FormatException(file, "entries", 0, "is 0: the file holds no matrix");
         List<Entry> entries = new ArrayList<>(n);
+        Map<String, Long> offsets = new java.util.HashMap<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (int i = 0; i < n; i++) {
             String name = r.string("entry[" + i + "].name");
@@ -105,6 +118,7 @@ public final class ImatrixFile {
             if (!seen.add(name)) throw new FormatException(file, "entry[" + i + "].name", at, "'" + name + "' appears twice");
             int calls = r.b.remaining() >= 4 ? r.b.getInt() : r.fail("entry[" + i + "].calls", "file ends here");
             if (calls < 0) throw new FormatException(file, "entry[" + i + "].calls", at, "is negative (" + calls + ")");
+            offsets.put(name, (long) r.b.position());
             int nval = r.count("entry[" + i + "].values", 4);
             if (nval == 0) throw new FormatException(file, "entry[" + i + "].values", r.b.position() - 4, "is 0 for " + name);
             float[] v = new float[nval];
@@ -114,13 +128,16 @@ public final class ImatrixFile {
         }
         int chunks = 0;
         String dataset = "";
-        if (r.b.hasRemaining()) {
+        boolean trailer = r.b.hasRemaining();
+        if (trailer) {
             chunks = r.b.remaining() >= 4 ? r.b.getInt() : r.fail("chunks", "file ends inside it");
             if (chunks < 0) throw new FormatException(file, "chunks", r.b.position() - 4, "is negative (" + chunks + ")");
             dataset = r.string("dataset");
             if (r.b.hasRemaining()) throw new FormatException(file, "(end)", r.b.position(), r.b.remaining() + " bytes follow the dataset name");
         }
-        return new ImatrixFile(entries, chunks, dataset);
+        ImatrixFile f = new ImatrixFile(entries, chunks, dataset, trailer);
+        f.valueCountOffsets.putAll(offsets);
+        return f;
     }
 
     /** Bounds-checked reads over the whole file. */
