@@ -29,8 +29,9 @@ import java.util.function.Consumer;
  * and W_enc at W_dec's transpose.
  *
  * <p>The backward pass is sparse: only the active latents of each row get gradients, grouped by
- * latent so that every latent's sums run in row order on one thread. Results are bit-identical
- * for any thread count.
+ * latent so that every latent's sums run in row order on one thread; b_dec's gradient through the
+ * encoder is W_enc times b_enc's (every row's sum over its latents, regrouped by latent). Results
+ * are bit-identical for any thread count. {@link StepTimes} says where a step's time goes.
  */
 public final class SaeTrainer {
     /**
@@ -174,9 +175,7 @@ public final class SaeTrainer {
                 dataNanos += System.nanoTime() - d0;
                 for (int i = 0; i < x.length; i++) x[i] *= scale;
             }
-            times.startStep();
-            adam.zeroGrad();
-            times.lap(StepTimes.Phase.ADAM);
+            times.startStep();   // the gradients are zero: Adam's step leaves them so
             boolean[] dead = new boolean[dSae];
             boolean anyDead = false;
             for (int i = 0; i < dSae; i++) if (sinceFired[i] >= o.deadAfterTokens()) { dead[i] = true; anyDead = true; }
@@ -318,7 +317,7 @@ public final class SaeTrainer {
     /** One training step's forward and sparse backward, with its buffers. */
     static final class Step {
         final int B, dIn, dSae, kAux;
-        final float[] xc, pre, recon, dRecon, dAux, dxc;
+        final float[] xc, pre, recon, dRecon, dAux;
         final boolean[] fired;
         /** Matryoshka: the ends of the nested prefixes (the last is d_sae; one prefix for a plain SAE) and each latent's group (the first prefix holding it). */
         final int[] bounds, group;
@@ -347,7 +346,7 @@ public final class SaeTrainer {
             for (int g = 1; g < bounds.length; g++) dSuffix[g] = new float[B * dIn];
             prefixErr = new double[bounds.length];
             xc = new float[B * dIn]; pre = new float[B * dSae]; recon = new float[B * dIn]; dRecon = dSuffix[0] = new float[B * dIn];
-            dAux = new float[B * dIn]; dxc = new float[B * dIn]; fired = new boolean[dSae];
+            dAux = new float[B * dIn]; fired = new boolean[dSae];
             rowStart = new int[B + 1];
             int cap = B * 64;
             eRow = new int[cap]; eLat = new int[cap]; eVal = new float[cap]; eGrad = new float[cap]; eKind = new byte[cap];
@@ -529,24 +528,18 @@ public final class SaeTrainer {
                 auxLoss = o.auxCoefficient() * sa / B;
             }
             times.lap(StepTimes.Phase.AUXK);
-            // dL/dpre of every entry: (dRecon or dAux) . W_dec[i], plus the L1 term
             float l1 = o.arch() == SaeConfig.Architecture.RELU ? (float) (o.l1() / B) : 0f;   // jumprelu's L0 term passes no gradient to pre
             final int mainEnd = mainEntries;
-            par.forRange(entries, 256, (from, to) -> {
-                for (int e = from; e < to; e++) {
-                    float[] g = eKind[e] == 0 ? dSuffix[group[eLat[e]]] : dAux;
-                    int off = eRow[e] * dIn, w = eLat[e] * dIn;
-                    float d = Dot.vector(g, off, sae.wDec, w, dIn);
-                    eGrad[e] = e < mainEnd ? d + l1 : d;
-                }
-            });
-            times.lap(StepTimes.Phase.LATENT_GRAD);
             // group entries by latent (counting sort keeps row order within a latent)
             int[] latStart = new int[dSae + 1];
             for (int e = 0; e < entries; e++) latStart[eLat[e] + 1]++;
             for (int i = 0; i < dSae; i++) latStart[i + 1] += latStart[i];
             int[] byLat = new int[entries], fill = Arrays.copyOf(latStart, dSae);
             for (int e = 0; e < entries; e++) byLat[fill[eLat[e]]++] = e;
+            times.lap(StepTimes.Phase.GROUP);
+            // latent by latent (its rows of W_enc, W_dec and their gradients stay in L1): each entry's
+            // dL/dpre = (dRecon or dAux) . W_dec[i] (plus the L1 term), then the sparse outer products
+            float[] dBEnc = new float[dSae];
             par.forRange(dSae, 16, (from, to) -> {
                 for (int i = from; i < to; i++) {
                     int w = i * dIn;
@@ -555,25 +548,25 @@ public final class SaeTrainer {
                         int e = byLat[q];
                         int off = eRow[e] * dIn;
                         float[] g = eKind[e] == 0 ? dSuffix[group[i]] : dAux;
-                        float f = eVal[e], dp = eGrad[e];
-                        Axpy.vector(f, g, off, gWDec, w, dIn);
+                        float d = Dot.vector(g, off, sae.wDec, w, dIn), dp = e < mainEnd ? d + l1 : d;
+                        eGrad[e] = dp;
+                        Axpy.vector(eVal[e], g, off, gWDec, w, dIn);
                         Axpy.vector(dp, xc, off, gWEncT, w, dIn);
                         gb += dp;
                     }
+                    dBEnc[i] = gb;
                     gBEnc[i] += gb;
                 }
             });
             times.lap(StepTimes.Phase.WEIGHT_GRAD);
-            // b_dec: from the decoder (sum of dRecon) and through the encoder's input x - b_dec
-            par.forRange(B, 16, (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    int off = r * dIn;
-                    Arrays.fill(dxc, off, off + dIn, 0f);
-                    for (int e = rowStart[r]; e < rowStart[r + 1]; e++) accumulate(dxc, off, eGrad[e], sae.wEncT, eLat[e] * dIn, dIn);
-                    if (dead != null) for (int e = auxStart[r]; e < auxStart[r + 1]; e++) accumulate(dxc, off, eGrad[e], sae.wEncT, eLat[e] * dIn, dIn);
-                }
+            // b_dec: + sum over rows of dRecon (the decoder's bias), - W_enc dL/db_enc (through the encoder's
+            // input x - b_dec: every row's sum of dL/dpre_i W_enc[i], regrouped by latent i into one product)
+            for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) gBDec[j] += dRecon[r * dIn + j];
+            float[] throughEncoder = new float[dIn];
+            par.forRange(dIn, 64, (from, to) -> {
+                for (int i = 0; i < dSae; i++) Axpy.vector(dBEnc[i], sae.wEncT, i * dIn + from, throughEncoder, from, to - from);
             });
-            for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) gBDec[j] += dRecon[r * dIn + j] - dxc[r * dIn + j];
+            for (int j = 0; j < dIn; j++) gBDec[j] -= throughEncoder[j];
             times.lap(StepTimes.Phase.INPUT_GRAD);
         }
 
@@ -599,10 +592,6 @@ public final class SaeTrainer {
                     gTheta[i] = g;
                 }
             });
-        }
-
-        private static void accumulate(float[] dst, int off, float a, float[] src, int sOff, int n) {
-            Axpy.vector(a, src, sOff, dst, off, n);
         }
 
         private static int reluRow(float[] pre, int off, int n, int[] idx, float[] val) {

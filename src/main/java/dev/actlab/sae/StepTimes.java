@@ -17,8 +17,8 @@ public final class StepTimes {
     /** The phases of a step, in order. */
     public enum Phase {
         CENTER("x - b_dec"), ENCODE("encoder GEMM + b_enc"), SELECT("activation (top-k)"), DECODE("sparse decode + error"),
-        AUXK("AuxK"), LATENT_GRAD("dL/dpre (gather of k decoder rows)"), WEIGHT_GRAD("W_enc, W_dec, b_enc gradients (sparse outer products)"),
-        INPUT_GRAD("b_dec gradient"), DECODER_NORM("decoder-norm projection + renormalisation"), ADAM("Adam (+ zeroing gradients)"), OTHER("rest of the step");
+        AUXK("AuxK"), GROUP("entries grouped by latent"), WEIGHT_GRAD("dL/dpre, sparse W_enc, W_dec, b_enc gradients"),
+        INPUT_GRAD("b_dec gradient"), DECODER_NORM("decoder-norm projection + renormalisation"), ADAM("Adam (fused, zeroes the gradients)"), OTHER("rest of the step");
 
         public final String what;
 
