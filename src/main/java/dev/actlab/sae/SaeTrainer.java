@@ -2,9 +2,9 @@ package dev.actlab.sae;
 
 import dev.actlab.io.Progress;
 import dev.actlab.tensor.Axpy;
-import dev.actlab.tensor.Dot;
 import dev.actlab.tensor.Gemm;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.SparseGradKernel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -548,10 +548,8 @@ public final class SaeTrainer {
                         int e = byLat[q];
                         int off = eRow[e] * dIn;
                         float[] g = eKind[e] == 0 ? dSuffix[group[i]] : dAux;
-                        float d = Dot.vector(g, off, sae.wDec, w, dIn), dp = e < mainEnd ? d + l1 : d;
+                        float dp = SparseGradKernel.vector(g, off, sae.wDec, w, eVal[e], gWDec, w, e < mainEnd ? l1 : 0f, xc, off, gWEncT, w, dIn);
                         eGrad[e] = dp;
-                        Axpy.vector(eVal[e], g, off, gWDec, w, dIn);
-                        Axpy.vector(dp, xc, off, gWEncT, w, dIn);
                         gb += dp;
                     }
                     dBEnc[i] = gb;
