@@ -1,7 +1,7 @@
 package dev.actlab.sae;
 
+import dev.actlab.tensor.AdamKernel;
 import dev.actlab.tensor.Parallel;
-import java.util.Arrays;
 
 /** Adam (beta1 0.9, beta2 0.999, eps 1e-8, bias-corrected, no weight decay) over a few float arrays; elementwise, so thread count changes nothing. */
 final class Adam {
@@ -33,24 +33,13 @@ final class Adam {
     /** Multiplies the learning rate of the next steps (a schedule); 1 leaves it as given. */
     void setLrFactor(double f) { lrFactor = f; }
 
-    void zeroGrad() {
-        for (float[] g : grads) par.forRange(g.length, 1 << 14, (from, to) -> Arrays.fill(g, from, to, 0f));
-    }
-
+    /** One update of every array, fused ({@link AdamKernel}: each element read and written once); leaves the gradients zero for the next step. */
     void step() {
         t++;
-        float c1 = (float) (1 - Math.pow(B1, t)), c2 = (float) (1 - Math.pow(B2, t));
-        float step = (float) (lr * lrFactor);
+        AdamKernel.Step s = new AdamKernel.Step(B1, B2, (float) (1 - Math.pow(B1, t)), (float) (1 - Math.pow(B2, t)), (float) (lr * lrFactor), EPS);
         for (int a = 0; a < params.length; a++) {
             float[] p = params[a], g = grads[a], mm = m[a], vv = v[a];
-            par.forRange(p.length, 1 << 14, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    float gi = g[i];
-                    mm[i] = B1 * mm[i] + (1 - B1) * gi;
-                    vv[i] = B2 * vv[i] + (1 - B2) * gi * gi;
-                    p[i] -= step * (mm[i] / c1) / ((float) Math.sqrt(vv[i] / c2) + EPS);
-                }
-            });
+            par.forRange(p.length, 1 << 14, (from, to) -> AdamKernel.vector(p, g, mm, vv, from, to, s));
         }
     }
 }

@@ -1,8 +1,10 @@
 package dev.actlab.sae;
 
 import dev.actlab.io.Progress;
+import dev.actlab.tensor.Axpy;
 import dev.actlab.tensor.Gemm;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.SparseGradKernel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,8 +29,9 @@ import java.util.function.Consumer;
  * and W_enc at W_dec's transpose.
  *
  * <p>The backward pass is sparse: only the active latents of each row get gradients, grouped by
- * latent so that every latent's sums run in row order on one thread. Results are bit-identical
- * for any thread count.
+ * latent so that every latent's sums run in row order on one thread; b_dec's gradient through the
+ * encoder is W_enc times b_enc's (every row's sum over its latents, regrouped by latent). Results
+ * are bit-identical for any thread count. {@link StepTimes} says where a step's time goes.
  */
 public final class SaeTrainer {
     /**
@@ -95,7 +98,9 @@ public final class SaeTrainer {
 
     /** @param dataSeconds time spent waiting for rows (running the model, reading the store), included in seconds */
     /** @param stopped true when a stop request (Ctrl-C) ended the run before its last step (the checkpoint holds it) */
-    public record Result(Sae sae, List<Stats> history, long steps, long tokens, double seconds, double dataSeconds, double encoderGflop, double scale, boolean stopped) {
+    /** @param times where the steps' time went, phase by phase */
+    public record Result(Sae sae, List<Stats> history, long steps, long tokens, double seconds, double dataSeconds, double encoderGflop, double scale, boolean stopped,
+                         StepTimes times) {
         public Stats last() { return history.get(history.size() - 1); }
         /** The encoder product's FLOPs (2 B d_in d_sae per step, the dense part of training) per second of SAE work (data time excluded). */
         public double encoderGflops() { return encoderGflop / (seconds - dataSeconds); }
@@ -155,6 +160,7 @@ public final class SaeTrainer {
         long steps = o.tokens() / B;
         List<Stats> history = new ArrayList<>();
         Step s = new Step(B, dIn, dSae, kAux, prefixBounds(o.matryoshka(), dSae));
+        StepTimes times = s.times = new StepTimes(par.threads() == 1);
         double lossSum = 0, auxSum = 0, errSum = 0, varSum = 0, l0Sum = 0;
         double[] prefixErrSum = new double[s.bounds.length];
         int window = 0;
@@ -169,7 +175,7 @@ public final class SaeTrainer {
                 dataNanos += System.nanoTime() - d0;
                 for (int i = 0; i < x.length; i++) x[i] *= scale;
             }
-            adam.zeroGrad();
+            times.startStep();   // the gradients are zero: Adam's step leaves them so
             boolean[] dead = new boolean[dSae];
             boolean anyDead = false;
             for (int i = 0; i < dSae; i++) if (sinceFired[i] >= o.deadAfterTokens()) { dead[i] = true; anyDead = true; }
@@ -180,13 +186,17 @@ public final class SaeTrainer {
             lossSum += s.loss; auxSum += s.auxLoss; errSum += s.err; varSum += s.var; l0Sum += s.l0;
             for (int g = 0; g < prefixErrSum.length; g++) prefixErrSum[g] += s.prefixErr[g];
             removeParallel(sae.wDec, gWDec, dSae, dIn, par);
+            times.lap(StepTimes.Phase.DECODER_NORM);
             if (jump) for (int i = 0; i < dSae; i++) gLogTheta[i] = gTheta[i] * sae.threshold[i];   // theta = exp(log theta)
             adam.setLrFactor(lrFactor(step, steps, o.lrDecay()));
             adam.step();
+            times.lap(StepTimes.Phase.ADAM);
             normalizeRows(sae.wDec, dSae, dIn, par);
+            times.lap(StepTimes.Phase.DECODER_NORM);
             if (jump) thetaFromLog(logTheta, sae.threshold);
             if (o.arch() == SaeConfig.Architecture.BATCHTOPK && Float.isFinite(s.minKept))   // the inference threshold: a running mean of the smallest kept activation
                 Arrays.fill(sae.threshold, step == 0 ? s.minKept : (1 - THRESHOLD_RATE) * sae.threshold[0] + THRESHOLD_RATE * s.minKept);
+            times.endStep();
             if (!Double.isFinite(s.loss)) throw new IllegalStateException("SAE loss is " + s.loss + " at step " + step + ": lower --lr");
             window++;
             if (window == o.logEvery() || step == steps - 1) {
@@ -206,7 +216,7 @@ public final class SaeTrainer {
         if (ck.file() != null) SaeCheckpoint.save(ck.file(), src.describe() + " at " + hookName, o, step, scale, sae.threshold, adam, sinceFired);
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (history.isEmpty()) history.add(new Stats(step, step * B, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, seconds, new double[0]));
-        return new Result(unscale(sae, scale), history, step, step * B, seconds, dataNanos / 1e9, gflop, scale, stopped);
+        return new Result(unscale(sae, scale), history, step, step * B, seconds, dataNanos / 1e9, gflop, scale, stopped, times);
     }
 
     private static double[] divide(double[] a, double b) {
@@ -307,7 +317,7 @@ public final class SaeTrainer {
     /** One training step's forward and sparse backward, with its buffers. */
     static final class Step {
         final int B, dIn, dSae, kAux;
-        final float[] xc, pre, recon, dRecon, dAux, dxc;
+        final float[] xc, pre, recon, dRecon, dAux;
         final boolean[] fired;
         /** Matryoshka: the ends of the nested prefixes (the last is d_sae; one prefix for a plain SAE) and each latent's group (the first prefix holding it). */
         final int[] bounds, group;
@@ -320,7 +330,11 @@ public final class SaeTrainer {
         int entries;
         float minKept;   // the smallest activation kept (BatchTopK's threshold estimate)
         int[] rowStart;
+        // TopK's selection, [B, k] slots and a count per row
+        private int[] topIdx, topCount;
+        private float[] topVal;
         double loss, auxLoss, err, var, l0;
+        StepTimes times = new StepTimes(false);
 
         Step(int B, int dIn, int dSae, int kAux) { this(B, dIn, dSae, kAux, new int[]{dSae}); }
 
@@ -332,7 +346,7 @@ public final class SaeTrainer {
             for (int g = 1; g < bounds.length; g++) dSuffix[g] = new float[B * dIn];
             prefixErr = new double[bounds.length];
             xc = new float[B * dIn]; pre = new float[B * dSae]; recon = new float[B * dIn]; dRecon = dSuffix[0] = new float[B * dIn];
-            dAux = new float[B * dIn]; dxc = new float[B * dIn]; fired = new boolean[dSae];
+            dAux = new float[B * dIn]; fired = new boolean[dSae];
             rowStart = new int[B + 1];
             int cap = B * 64;
             eRow = new int[cap]; eLat = new int[cap]; eVal = new float[cap]; eGrad = new float[cap]; eKind = new byte[cap];
@@ -345,6 +359,38 @@ public final class SaeTrainer {
                 eGrad = Arrays.copyOf(eGrad, cap); eKind = Arrays.copyOf(eKind, cap);
             }
             eRow[entries] = row; eLat[entries] = lat; eVal[entries] = v; eKind[entries] = kind; entries++;
+        }
+
+        /** b_enc added to the pre-activation row at off. */
+        private static void addBias(float[] pre, int off, float[] bEnc) {
+            for (int i = 0; i < bEnc.length; i++) pre[off + i] += bEnc[i];
+        }
+
+        /**
+         * TopK's activation: rows in parallel, each given b_enc and then its k largest positive
+         * pre-activations (while the row is in cache), into fixed slots of k; then listed in row order.
+         */
+        private long selectTopK(float[] bEnc, int k, Parallel par) {
+            int kk = Math.min(k, dSae);
+            if (topCount == null || topIdx.length < B * kk) { topIdx = new int[B * kk]; topVal = new float[B * kk]; topCount = new int[B]; }
+            par.forRange(B, 16, (from, to) -> {
+                int[] idx = new int[kk];
+                float[] val = new float[kk];
+                for (int r = from; r < to; r++) {
+                    addBias(pre, r * dSae, bEnc);
+                    int m = TopK.select(pre, r * dSae, dSae, kk, idx, val);
+                    System.arraycopy(idx, 0, topIdx, r * kk, m);
+                    System.arraycopy(val, 0, topVal, r * kk, m);
+                    topCount[r] = m;
+                }
+            });
+            long active = 0;
+            for (int r = 0; r < B; r++) {
+                rowStart[r] = entries;
+                for (int a = 0; a < topCount[r]; a++) { add(r, topIdx[r * kk + a], topVal[r * kk + a], (byte) 0); fired[topIdx[r * kk + a]] = true; }
+                active += topCount[r];
+            }
+            return active;
         }
 
         /**
@@ -380,10 +426,11 @@ public final class SaeTrainer {
         void forwardBackward(Sae sae, float[] x, Options o, boolean[] dead, float[] gWEncT, float[] gBEnc, float[] gWDec, float[] gBDec, float[] gTheta, Parallel par) {
             float[] bDec = sae.bDec;
             for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) xc[r * dIn + j] = x[r * dIn + j] - bDec[j];
+            times.lap(StepTimes.Phase.CENTER);
             Gemm.multiply(pre, 0, dSae, xc, 0, dIn, false, sae.wEncT, 0, dIn, true, B, dIn, dSae, Gemm.Zeros.C_BEFORE, par);
-            par.forRange(B, 16, (from, to) -> {
-                for (int r = from; r < to; r++) for (int i = 0; i < dSae; i++) pre[r * dSae + i] += sae.bEnc[i];
-            });
+            boolean topk = o.arch() == SaeConfig.Architecture.TOPK;
+            if (!topk) par.forRange(B, 16, (from, to) -> { for (int r = from; r < to; r++) addBias(pre, r * dSae, sae.bEnc); });   // TopK adds it row by row as it selects
+            times.lap(StepTimes.Phase.ENCODE);
             // activation, row by row (serial: the entry list is in row order)
             entries = 0;
             Arrays.fill(fired, false);
@@ -392,6 +439,7 @@ public final class SaeTrainer {
             long active = 0;
             minKept = Float.POSITIVE_INFINITY;
             if (o.arch() == SaeConfig.Architecture.BATCHTOPK) active = selectBatch(o.k());
+            else if (topk) active = selectTopK(sae.bEnc, o.k(), par);
             else for (int r = 0; r < B; r++) {
                 rowStart[r] = entries;
                 int m = switch (o.arch()) {
@@ -404,6 +452,7 @@ public final class SaeTrainer {
             }
             rowStart[B] = entries;
             l0 = (double) active / B;
+            times.lap(StepTimes.Phase.SELECT);
             // reconstruction and its error, per row
             int G = bounds.length;
             double[] rowErr = new double[B * G], rowAux = new double[B];
@@ -416,8 +465,7 @@ public final class SaeTrainer {
                     for (int g = 0; g < G; g++) {
                         for (int e = rowStart[r]; e < rowStart[r + 1]; e++) {
                             if (group[eLat[e]] != g) continue;
-                            int w = eLat[e] * dIn; float v = eVal[e];
-                            for (int j = 0; j < dIn; j++) recon[off + j] += v * sae.wDec[w + j];
+                            Axpy.vector(eVal[e], sae.wDec, eLat[e] * dIn, recon, off, dIn);
                         }
                         double q = 0;
                         float[] dg = dSuffix[g];
@@ -446,6 +494,7 @@ public final class SaeTrainer {
                 loss += o.l1() * l0;
                 thresholdGradient(sae, o, gTheta, par);
             }
+            times.lap(StepTimes.Phase.DECODE);
             // AuxK: the k_aux largest positive pre-activations among dead latents model the residual x - x_hat
             auxLoss = 0;
             int mainEntries = entries;
@@ -463,8 +512,7 @@ public final class SaeTrainer {
                         int off = r * dIn;
                         Arrays.fill(e, 0f);
                         for (int a = auxStart[r]; a < auxStart[r + 1]; a++) {
-                            int w = eLat[a] * dIn; float vv = eVal[a];
-                            for (int j = 0; j < dIn; j++) e[j] += vv * sae.wDec[w + j];
+                            Axpy.vector(eVal[a], sae.wDec, eLat[a] * dIn, e, 0, dIn);
                         }
                         double q = 0;
                         for (int j = 0; j < dIn; j++) {
@@ -479,24 +527,19 @@ public final class SaeTrainer {
                 for (double q : rowAux) sa += q;
                 auxLoss = o.auxCoefficient() * sa / B;
             }
-            // dL/dpre of every entry: (dRecon or dAux) . W_dec[i], plus the L1 term
+            times.lap(StepTimes.Phase.AUXK);
             float l1 = o.arch() == SaeConfig.Architecture.RELU ? (float) (o.l1() / B) : 0f;   // jumprelu's L0 term passes no gradient to pre
             final int mainEnd = mainEntries;
-            par.forRange(entries, 256, (from, to) -> {
-                for (int e = from; e < to; e++) {
-                    float[] g = eKind[e] == 0 ? dSuffix[group[eLat[e]]] : dAux;
-                    int off = eRow[e] * dIn, w = eLat[e] * dIn;
-                    float d = 0;
-                    for (int j = 0; j < dIn; j++) d += g[off + j] * sae.wDec[w + j];
-                    eGrad[e] = e < mainEnd ? d + l1 : d;
-                }
-            });
             // group entries by latent (counting sort keeps row order within a latent)
             int[] latStart = new int[dSae + 1];
             for (int e = 0; e < entries; e++) latStart[eLat[e] + 1]++;
             for (int i = 0; i < dSae; i++) latStart[i + 1] += latStart[i];
             int[] byLat = new int[entries], fill = Arrays.copyOf(latStart, dSae);
             for (int e = 0; e < entries; e++) byLat[fill[eLat[e]]++] = e;
+            times.lap(StepTimes.Phase.GROUP);
+            // latent by latent (its rows of W_enc, W_dec and their gradients stay in L1): each entry's
+            // dL/dpre = (dRecon or dAux) . W_dec[i] (plus the L1 term), then the sparse outer products
+            float[] dBEnc = new float[dSae];
             par.forRange(dSae, 16, (from, to) -> {
                 for (int i = from; i < to; i++) {
                     int w = i * dIn;
@@ -505,26 +548,24 @@ public final class SaeTrainer {
                         int e = byLat[q];
                         int off = eRow[e] * dIn;
                         float[] g = eKind[e] == 0 ? dSuffix[group[i]] : dAux;
-                        float f = eVal[e], dp = eGrad[e];
-                        for (int j = 0; j < dIn; j++) {
-                            gWDec[w + j] += f * g[off + j];
-                            gWEncT[w + j] += dp * xc[off + j];
-                        }
+                        float dp = SparseGradKernel.vector(g, off, sae.wDec, w, eVal[e], gWDec, w, e < mainEnd ? l1 : 0f, xc, off, gWEncT, w, dIn);
+                        eGrad[e] = dp;
                         gb += dp;
                     }
+                    dBEnc[i] = gb;
                     gBEnc[i] += gb;
                 }
             });
-            // b_dec: from the decoder (sum of dRecon) and through the encoder's input x - b_dec
-            par.forRange(B, 16, (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    int off = r * dIn;
-                    Arrays.fill(dxc, off, off + dIn, 0f);
-                    for (int e = rowStart[r]; e < rowStart[r + 1]; e++) accumulate(dxc, off, eGrad[e], sae.wEncT, eLat[e] * dIn, dIn);
-                    if (dead != null) for (int e = auxStart[r]; e < auxStart[r + 1]; e++) accumulate(dxc, off, eGrad[e], sae.wEncT, eLat[e] * dIn, dIn);
-                }
+            times.lap(StepTimes.Phase.WEIGHT_GRAD);
+            // b_dec: + sum over rows of dRecon (the decoder's bias), - W_enc dL/db_enc (through the encoder's
+            // input x - b_dec: every row's sum of dL/dpre_i W_enc[i], regrouped by latent i into one product)
+            for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) gBDec[j] += dRecon[r * dIn + j];
+            float[] throughEncoder = new float[dIn];
+            par.forRange(dIn, 64, (from, to) -> {
+                for (int i = 0; i < dSae; i++) Axpy.vector(dBEnc[i], sae.wEncT, i * dIn + from, throughEncoder, from, to - from);
             });
-            for (int r = 0; r < B; r++) for (int j = 0; j < dIn; j++) gBDec[j] += dRecon[r * dIn + j] - dxc[r * dIn + j];
+            for (int j = 0; j < dIn; j++) gBDec[j] -= throughEncoder[j];
+            times.lap(StepTimes.Phase.INPUT_GRAD);
         }
 
         /**
@@ -549,10 +590,6 @@ public final class SaeTrainer {
                     gTheta[i] = g;
                 }
             });
-        }
-
-        private static void accumulate(float[] dst, int off, float a, float[] src, int sOff, int n) {
-            for (int j = 0; j < n; j++) dst[off + j] += a * src[sOff + j];
         }
 
         private static int reluRow(float[] pre, int off, int n, int[] idx, float[] val) {
