@@ -95,6 +95,19 @@ class GemmTest {
         }
     }
 
+    /** Both ways of packing a transposed A on AVX2 (KernelChoice.transposedAAsRows: rows for the 6 x 2 tiles, or columns for the 12 x 2 tile) give the same bits. */
+    @Test
+    void theOldTransposedAPackingStillEqualsTheScalarChain() {
+        boolean was = KernelChoice.transposedAAsRows;
+        try {
+            KernelChoice.transposedAAsRows = !was;
+            everyLayoutEqualsTheScalarFmaChainForEveryThreadCount();
+            stridedViewsAndCausalSkipsEqualTheScalarChain();
+        } finally {
+            KernelChoice.transposedAAsRows = was;
+        }
+    }
+
     private static float[] gaussian(int n, SplittableRandom rng) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) rng.nextGaussian();
