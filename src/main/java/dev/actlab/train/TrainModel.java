@@ -416,10 +416,8 @@ public final class TrainModel {
      */
     public void backward(float dLoss) {
         if (a == null) throw new IllegalStateException("backward before forward");
-        phase(Phase.CLEAR);
-        Arrays.fill(a.dLogits, 0);
         phase(Phase.CROSS_ENTROPY);
-        CrossEntropy.backward(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
+        CrossEntropy.backwardInto(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
         backwardFromLogits(null, true, dLoss * actL1 / ((float) a.N * c.hiddenDim()));
     }
 
@@ -466,7 +464,7 @@ public final class TrainModel {
             byte[] keep = a.keep[l];
             par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) if (keep[i] == 0) dh[i] = 0; });
         }
-        if (m.llamaDefault()) { SwiGlu.backward(dGate, dUp, dh, gate, up, len, par); return; }
+        if (m.llamaDefault()) { SwiGlu.backwardInto(dGate, dUp, dh, gate, up, len, par); return; }   // overwrites: not cleared first
         MlpActivation act = m.activation();
         if (m.gated()) par.forRange(len, 4096, (from, to) -> {
             for (int i = from; i < to; i++) {
@@ -517,9 +515,7 @@ public final class TrainModel {
     private void backwardFromLogits(GradientSink sink, boolean weightGrads, float l1) {
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float[] dx = a.dResid;                    // d loss / d residual stream [N, C], walked backwards
-        phase(Phase.CLEAR);
-        Arrays.fill(a.dNorm, 0);
-        matmulBackward(a.dNorm, grad(embedding, weightGrads), a.dLogits, a.lnf, embedding.value(), N, C, V);
+        matmulBackward(a.dNorm, true, grad(embedding, weightGrads), a.dLogits, a.lnf, embedding.value(), N, C, V);
         phase(Phase.CLEAR);
         Arrays.fill(dx, 0);
         phase(Phase.NORM);
@@ -531,15 +527,14 @@ public final class TrainModel {
             report(sink, HookSite.RESID_POST, l, dx);
             report(sink, HookSite.MLP_OUT, l, dx);
             // resid[l+1] = mid + mlp: both receive dx (Residual.backward), so dx carries on as d mid
-            phase(Phase.CLEAR);
-            zero(a.dh);
-            phase(Phase.OTHER);
             restore(a.hC, l, a.h[l]);
-            matmulBackward(a.dh, grad(w.wDown, weightGrads), dx, a.h[l], weight(w.wDown), N, H, C);
+            matmulBackward(a.dh, true, grad(w.wDown, weightGrads), dx, a.h[l], weight(w.wDown), N, H, C);
             report(sink, HookSite.MLP_POST, l, a.dh);
-            phase(Phase.CLEAR);
-            zero(a.dGate); zero(a.dUp);
-            phase(Phase.OTHER);
+            if (!c.mlp().llamaDefault()) {   // SwiGLU's backward overwrites dGate and dUp; the others add into them
+                phase(Phase.CLEAR);
+                zero(a.dGate); zero(a.dUp);
+                phase(Phase.OTHER);
+            }
             if (w.wGate != null) restore(a.gateC, l, a.gate[l]);
             restore(a.upC, l, a.up[l]);
             phase(Phase.SWIGLU);
@@ -551,23 +546,17 @@ public final class TrainModel {
             } else {
                 report(sink, HookSite.MLP_PRE, l, a.dUp);   // a plain MLP's pre-activation is up ln2
             }
-            phase(Phase.CLEAR);
-            zero(a.dNorm);
-            phase(Phase.OTHER);
             restore(a.ln2C, l, a.ln2[l]);
-            if (w.wGate != null) matmulBackward(a.dNorm, grad(w.wGate, weightGrads), a.dGate, a.ln2[l], weight(w.wGate), N, C, H);
-            matmulBackward(a.dNorm, grad(w.wUp, weightGrads), a.dUp, a.ln2[l], weight(w.wUp), N, C, H);
+            if (w.wGate != null) matmulBackward(a.dNorm, true, grad(w.wGate, weightGrads), a.dGate, a.ln2[l], weight(w.wGate), N, C, H);
+            matmulBackward(a.dNorm, w.wGate == null, grad(w.wUp, weightGrads), a.dUp, a.ln2[l], weight(w.wUp), N, C, H);
             phase(Phase.NORM);
             RmsNorm.backward(dx, grad(w.ffnNorm, weightGrads), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
             phase(Phase.OTHER);
             report(sink, HookSite.RESID_MID, l, dx);
             report(sink, HookSite.ATTN_OUT, l, dx);
             // mid = resid[l] + attention: dx carries on as d resid[l]
-            phase(Phase.CLEAR);
-            zero(a.dz);
-            phase(Phase.OTHER);
             restore(a.zC, l, a.z[l]);
-            matmulBackward(a.dz, grad(w.wo, weightGrads), dx, a.z[l], weight(w.wo), N, Q, C);
+            matmulBackward(a.dz, true, grad(w.wo, weightGrads), dx, a.z[l], weight(w.wo), N, Q, C);
             report(sink, HookSite.ATTN_Z, l, a.dz);
             phase(Phase.CLEAR);
             zero(a.dq); zero(a.dk); zero(a.dv);
@@ -584,13 +573,10 @@ public final class TrainModel {
             phase(Phase.OTHER);
             report(sink, HookSite.ATTN_Q, l, a.dq);
             report(sink, HookSite.ATTN_K, l, a.dk);
-            phase(Phase.CLEAR);
-            zero(a.dNorm);
-            phase(Phase.OTHER);
             restore(a.ln1C, l, a.ln1[l]);
-            matmulBackward(a.dNorm, grad(w.wq, weightGrads), a.dq, a.ln1[l], weight(w.wq), N, C, Q);
-            matmulBackward(a.dNorm, grad(w.wk, weightGrads), a.dk, a.ln1[l], weight(w.wk), N, C, K);
-            matmulBackward(a.dNorm, grad(w.wv, weightGrads), a.dv, a.ln1[l], weight(w.wv), N, C, K);
+            matmulBackward(a.dNorm, true, grad(w.wq, weightGrads), a.dq, a.ln1[l], weight(w.wq), N, C, Q);
+            matmulBackward(a.dNorm, false, grad(w.wk, weightGrads), a.dk, a.ln1[l], weight(w.wk), N, C, K);
+            matmulBackward(a.dNorm, false, grad(w.wv, weightGrads), a.dv, a.ln1[l], weight(w.wv), N, C, K);
             phase(Phase.NORM);
             RmsNorm.backward(dx, grad(w.attnNorm, weightGrads), a.dNorm, a.resid[l], w.attnNorm.value(), a.rstd1[l], N, C, par);
             phase(Phase.OTHER);
@@ -602,10 +588,15 @@ public final class TrainModel {
         phase(Phase.OTHER);
     }
 
-    /** Matmul.backward, its two products charged to their own phases (dx first, then dW, as Matmul.backward does them). */
-    private void matmulBackward(float[] dx, float[] dw, float[] dy, float[] x, float[] w, int n, int in, int out) {
+    /**
+     * Matmul.backward, its two products charged to their own phases (dx first, then dW, as
+     * Matmul.backward does them); dxInto: dx = dy W overwrites dx (the first product into a
+     * gradient buffer: no clearing pass), else dx += dy W.
+     */
+    private void matmulBackward(float[] dx, boolean dxInto, float[] dw, float[] dy, float[] x, float[] w, int n, int in, int out) {
         phase(Phase.MATMUL_DX);
-        Matmul.backward(dx, null, dy, x, w, n, in, out, par);
+        if (dxInto) Matmul.backwardDxInto(dx, dy, w, n, in, out, par);
+        else Matmul.backward(dx, null, dy, x, w, n, in, out, par);
         phase(Phase.MATMUL_DW);
         if (dw != null) Matmul.backward(null, dw, dy, x, w, n, in, out, par);
         phase(Phase.OTHER);
