@@ -44,6 +44,8 @@ public final class Gemm {
         C_BEFORE,
         /** Only C[m, k] with k <= m is wanted: blocks of C wholly above the diagonal are left as they were. */
         C_ABOVE_DIAGONAL,
+        /** C_ABOVE_DIAGONAL and C_BEFORE: C = A B where k <= m, without reading or clearing C first (attention's scores). */
+        C_BEFORE_ABOVE_DIAGONAL,
         /** A[m, j] = 0 for j > m. */
         A_ABOVE_DIAGONAL,
         /** A[m, j] = 0 for j < m. */
@@ -127,13 +129,13 @@ public final class Gemm {
                 int col = p * P;
                 boolean fullCols = col + P <= k;
                 for (int r = r0; r < r1; r += MR) {
-                    if (g.zeros == Zeros.C_ABOVE_DIAGONAL && col >= r + MR) continue;   // the block is above the diagonal
+                    if (aboveDiagonalSkipped(g.zeros) && col >= r + MR) continue;   // the block is above the diagonal
                     int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
                     if (from >= to) continue;
                     int bOff = (p * jn + j0 + from) * P;
                     boolean fullRows = r + MR <= m;
                     // C = A B: its first touch is a clear that the kernel reads back from L1
-                    if (g.zeros == Zeros.C_BEFORE && j0 == 0) clear(c, g.cOff + r * ldc + col, ldc, Math.min(MR, m - r), Math.min(P, k - col));
+                    if (cBefore(g.zeros) && j0 == 0) clear(c, g.cOff + r * ldc + col, ldc, Math.min(MR, m - r), Math.min(P, k - col));
                     if (fullCols && fullRows) { strip(g, direct, c, g.cOff + r * ldc + col, ldc, pa, r0, r, j0, from, to, len, bOff); continue; }
                     // ragged edge: the kernel runs on a full-size copy of the valid part
                     int rows = Math.min(MR, m - r), cols = Math.min(P, k - col);
@@ -187,6 +189,10 @@ public final class Gemm {
             for (int v = 0; v < NR; v++) zero.intoArray(c, off + v * L);
         }
     }
+
+    private static boolean aboveDiagonalSkipped(Zeros z) { return z == Zeros.C_ABOVE_DIAGONAL || z == Zeros.C_BEFORE_ABOVE_DIAGONAL; }
+
+    private static boolean cBefore(Zeros z) { return z == Zeros.C_BEFORE || z == Zeros.C_BEFORE_ABOVE_DIAGONAL; }
 
     /** The first j - j0 of the tile [j0, j0 + len) that strip r needs. */
     private static int stripFrom(Zeros zeros, int r, int j0) { return zeros == Zeros.A_BELOW_DIAGONAL ? Math.max(0, r - j0) : 0; }
@@ -265,8 +271,8 @@ public final class Gemm {
                                  int m, int jn, int k, Zeros zeros) {
         for (int r = 0; r < m; r++)
             for (int col = 0; col < k; col++) {
-                if (zeros == Zeros.C_ABOVE_DIAGONAL && col > r) continue;
-                float acc = zeros == Zeros.C_BEFORE ? 0f : c[cOff + r * ldc + col];
+                if (aboveDiagonalSkipped(zeros) && col > r) continue;
+                float acc = cBefore(zeros) ? 0f : c[cOff + r * ldc + col];
                 for (int j = 0; j < jn; j++) {
                     float av = aT ? a[aOff + j * lda + r] : a[aOff + r * lda + j], bv = bT ? b[bOff + col * ldb + j] : b[bOff + j * ldb + col];
                     acc = Math.fma(av, bv, acc);

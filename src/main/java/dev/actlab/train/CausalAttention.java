@@ -39,11 +39,9 @@ public final class CausalAttention {
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;
                 int qo = (b * T * heads + h) * hs, ko = (b * T * kvHeads + g) * hs, po = bh * T * T;
-                enter(profile, Phase.ATTENTION_SOFTMAX);
-                Arrays.fill(att, po, po + T * T, 0f);
                 enter(profile, Phase.ATTENTION_GEMM);
                 Gemm.multiply(att, po, T, q, qo, qStride, false, k, ko, kStride, true, T, hs, T,
-                        Gemm.Zeros.C_ABOVE_DIAGONAL, Gemm.SERIAL);                     // scores [T, T] = Q K^T
+                        Gemm.Zeros.C_BEFORE_ABOVE_DIAGONAL, Gemm.SERIAL);              // scores [T, T] = Q K^T (the rest: causalRow's zeros)
                 enter(profile, Phase.ATTENTION_SOFTMAX);
                 for (int t = 0; t < T; t++) {
                     Softmax.causalRow(att, po + t * T, t + 1, T, scale);
@@ -77,11 +75,9 @@ public final class CausalAttention {
                 int b = bg / kvHeads, g = bg % kvHeads, ko = (b * T * kvHeads + g) * hs;
                 for (int h = g * group; h < (g + 1) * group; h++) {
                     int bh = b * heads + h, qo = (b * T * heads + h) * hs, po = bh * T * T;
-                    enter(profile, Phase.ATTENTION_SOFTMAX);
-                    Arrays.fill(ds, 0, T * T, 0f);
                     enter(profile, Phase.ATTENTION_GEMM);
                     Gemm.multiply(ds, 0, T, dz, qo, qStride, false, v, ko, kStride, true, T, hs, T,
-                            Gemm.Zeros.C_ABOVE_DIAGONAL, Gemm.SERIAL);                 // dP [T, T] = dZ V^T
+                            Gemm.Zeros.C_BEFORE_ABOVE_DIAGONAL, Gemm.SERIAL);          // dP [T, T] = dZ V^T (the rest: backwardRow's zeros)
                     enter(profile, Phase.ATTENTION_SOFTMAX);
                     for (int t = 0; t < T; t++) Softmax.backwardRow(ds, t * T, att, po + t * T, t + 1, T, scale);
                     enter(profile, Phase.ATTENTION_GEMM);
