@@ -52,6 +52,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vocab", defaultValue = "4096", description = "--train: vocabulary size (default ${DEFAULT-VALUE}, brown's BPE).") int vocab;
     @Option(names = "--ctx", defaultValue = "256", description = "--train: tokens per sequence (default ${DEFAULT-VALUE}).") int ctx;
     @Option(names = "--steps", defaultValue = "3", description = "--train: timed steps per round (default ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--breakdown", description = "--train: also the CPU time per phase of a step (GEMMs, attention, norms, cross-entropy, AdamW, ...) with the GEMMs' GFLOP/s; use --threads 1.") boolean breakdown;
     @Option(names = "--warmup", defaultValue = "4", description = "--train: untimed steps first, for the JIT (default ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--export-llama2c", description = "Also write the model as a llama2.c checkpoint (to run the C original on the same weights).") Path exportLlama2c;
 
@@ -61,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
         model.refuseTokenizer("bench times random token ids, it needs no tokenizer");
         if (train) {
             if (m != null) throw new IllegalArgumentException("--train times a random-weight --config shape: drop --model");
-            new TrainStepBench(config, vocab, batch == null ? 8 : batch, ctx, threads.count(), rounds == null ? 5 : rounds, steps, warmup, seed)
+            new TrainStepBench(config, vocab, batch == null ? 8 : batch, ctx, threads.count(), rounds == null ? 5 : rounds, steps, warmup, seed, breakdown)
                     .run(json.enabled, out, err);
         } else if (m == null) {
             throw new IllegalArgumentException("bench needs --model (or --train)");

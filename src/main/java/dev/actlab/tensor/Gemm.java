@@ -44,6 +44,8 @@ public final class Gemm {
         C_BEFORE,
         /** Only C[m, k] with k <= m is wanted: blocks of C wholly above the diagonal are left as they were. */
         C_ABOVE_DIAGONAL,
+        /** C_ABOVE_DIAGONAL and C_BEFORE: C = A B where k <= m, without reading or clearing C first (attention's scores). */
+        C_BEFORE_ABOVE_DIAGONAL,
         /** A[m, j] = 0 for j > m. */
         A_ABOVE_DIAGONAL,
         /** A[m, j] = 0 for j < m. */
@@ -117,7 +119,7 @@ public final class Gemm {
     private static void task(Product g, int r0, int r1, int p0, int p1, float[] pa, float[] tile) {
         int m = g.m, jn = g.jn, k = g.k, ldc = g.ldc;
         float[] c = g.c, pb = g.pb;
-        boolean direct = p1 - p0 <= DIRECT_PANELS;
+        boolean direct = p1 - p0 <= DIRECT_PANELS && !(g.aT && rowPacked(g));   // transposed A in place: the slow tile
         // the j range rows [r0, r1) need at all
         int jLo = g.zeros == Zeros.A_BELOW_DIAGONAL ? r0 : 0, jHi = g.zeros == Zeros.A_ABOVE_DIAGONAL ? Math.min(jn, r1 + MR - 1) : jn;
         for (int j0 = jLo - jLo % KC; j0 < jHi; j0 += KC) {
@@ -127,13 +129,13 @@ public final class Gemm {
                 int col = p * P;
                 boolean fullCols = col + P <= k;
                 for (int r = r0; r < r1; r += MR) {
-                    if (g.zeros == Zeros.C_ABOVE_DIAGONAL && col >= r + MR) continue;   // the block is above the diagonal
+                    if (aboveDiagonalSkipped(g.zeros) && col >= r + MR) continue;   // the block is above the diagonal
                     int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
                     if (from >= to) continue;
                     int bOff = (p * jn + j0 + from) * P;
                     boolean fullRows = r + MR <= m;
                     // C = A B: its first touch is a clear that the kernel reads back from L1
-                    if (g.zeros == Zeros.C_BEFORE && j0 == 0) clear(c, g.cOff + r * ldc + col, ldc, Math.min(MR, m - r), Math.min(P, k - col));
+                    if (cBefore(g.zeros) && j0 == 0) clear(c, g.cOff + r * ldc + col, ldc, Math.min(MR, m - r), Math.min(P, k - col));
                     if (fullCols && fullRows) { strip(g, direct, c, g.cOff + r * ldc + col, ldc, pa, r0, r, j0, from, to, len, bOff); continue; }
                     // ragged edge: the kernel runs on a full-size copy of the valid part
                     int rows = Math.min(MR, m - r), cols = Math.min(P, k - col);
@@ -152,7 +154,7 @@ public final class Gemm {
 
     /** One register block over j in [j0 + from, j0 + to): A from its packed strip, or in place (direct). */
     private static void strip(Product g, boolean direct, float[] c, int cOff, int ldc, float[] pa, int r0, int r, int j0, int from, int to, int len, int bOff) {
-        if (!direct && !g.aT) rows12(c, cOff, ldc, pa, (r - r0) * RS + from, RS, g.pb, bOff, to - from);
+        if (!direct && rowPacked(g)) rows12(c, cOff, ldc, pa, (r - r0) * RS + from, RS, g.pb, bOff, to - from);
         else if (!direct) GemmKernel.rows12x2Transposed(c, cOff, ldc, pa, (r - r0) * len + from * MR, MR, g.pb, bOff, to - from);
         else if (g.aT) GemmKernel.rows12x2Transposed(c, cOff, ldc, g.a, g.aOff + (j0 + from) * g.lda + r, g.lda, g.pb, bOff, to - from);
         else rows12(c, cOff, ldc, g.a, g.aOff + r * g.lda + j0 + from, g.lda, g.pb, bOff, to - from);
@@ -171,6 +173,14 @@ public final class Gemm {
         }
     }
 
+    /**
+     * Whether A's strips are packed as rows RS apart even when A is stored transposed (the
+     * transposition then happens in the packing copy): on AVX2, where the kernels that broadcast
+     * A from a column-packed strip (MR consecutive values per j) ran at 40-45% of the FMA peak and
+     * the row-strip tiles at 90-95% (same thread, L1-resident operands).
+     */
+    private static boolean rowPacked(Product g) { return !g.aT || (!WIDE && KernelChoice.transposedAAsRows); }
+
     /** Zeros rows x cols of c from off, rows ld apart. */
     private static void clear(float[] c, int off, int ld, int rows, int cols) {
         FloatVector zero = FloatVector.zero(S);
@@ -179,6 +189,10 @@ public final class Gemm {
             for (int v = 0; v < NR; v++) zero.intoArray(c, off + v * L);
         }
     }
+
+    private static boolean aboveDiagonalSkipped(Zeros z) { return z == Zeros.C_ABOVE_DIAGONAL || z == Zeros.C_BEFORE_ABOVE_DIAGONAL; }
+
+    private static boolean cBefore(Zeros z) { return z == Zeros.C_BEFORE || z == Zeros.C_BEFORE_ABOVE_DIAGONAL; }
 
     /** The first j - j0 of the tile [j0, j0 + len) that strip r needs. */
     private static int stripFrom(Zeros zeros, int r, int j0) { return zeros == Zeros.A_BELOW_DIAGONAL ? Math.max(0, r - j0) : 0; }
@@ -194,6 +208,16 @@ public final class Gemm {
             int base = (r - r0) * len, rows = Math.min(MR, m - r);
             if (raggedOnly && rows == MR) continue;
             int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
+            if (g.aT && rowPacked(g)) {   // transposed into rows RS apart, zeros past row m
+                int d = (r - r0) * RS;
+                if (rows == MR) { transposeStrip(pa, d, a, g.aOff + j0 * lda + r, lda, from, to); continue; }
+                for (int j = from; j < to; j++) {
+                    int o = g.aOff + (j0 + j) * lda + r;
+                    for (int i = 0; i < rows; i++) pa[d + i * RS + j] = a[o + i];
+                }
+                for (int i = rows; i < MR; i++) Arrays.fill(pa, d + i * RS + from, d + i * RS + to, 0f);
+                continue;
+            }
             if (g.aT && rows == MR && MR <= L) {
                 // the strip's MR values of each j are contiguous in A: one vector copy each, whose
                 // L - MR extra lanes land where the next j (or strip) is written after it, or in pa's slack
@@ -220,6 +244,16 @@ public final class Gemm {
         }
     }
 
+    /** pa[d + i RS + j] = a[o + j lda + i] for the MR rows i and j in [from, to): one strip of a transposed A, unrolled over its rows. */
+    private static void transposeStrip(float[] pa, int d, float[] a, int o, int lda, int from, int to) {
+        for (int j = from, s = o + from * lda; j < to; j++, s += lda) {
+            int t = d + j;
+            pa[t] = a[s]; pa[t + RS] = a[s + 1]; pa[t + 2 * RS] = a[s + 2]; pa[t + 3 * RS] = a[s + 3];
+            pa[t + 4 * RS] = a[s + 4]; pa[t + 5 * RS] = a[s + 5]; pa[t + 6 * RS] = a[s + 6]; pa[t + 7 * RS] = a[s + 7];
+            pa[t + 8 * RS] = a[s + 8]; pa[t + 9 * RS] = a[s + 9]; pa[t + 10 * RS] = a[s + 10]; pa[t + 11 * RS] = a[s + 11];
+        }
+    }
+
     /** Per-thread scratch arrays, grown on demand and reused: the training step allocates nothing per call. */
     private enum Scratch {
         A, B, TILE;
@@ -237,8 +271,8 @@ public final class Gemm {
                                  int m, int jn, int k, Zeros zeros) {
         for (int r = 0; r < m; r++)
             for (int col = 0; col < k; col++) {
-                if (zeros == Zeros.C_ABOVE_DIAGONAL && col > r) continue;
-                float acc = zeros == Zeros.C_BEFORE ? 0f : c[cOff + r * ldc + col];
+                if (aboveDiagonalSkipped(zeros) && col > r) continue;
+                float acc = cBefore(zeros) ? 0f : c[cOff + r * ldc + col];
                 for (int j = 0; j < jn; j++) {
                     float av = aT ? a[aOff + j * lda + r] : a[aOff + r * lda + j], bv = bT ? b[bOff + col * ldb + j] : b[bOff + j * ldb + col];
                     acc = Math.fma(av, bv, acc);

@@ -17,4 +17,12 @@ public final class KernelChoice {
      * separate matmuls (110M F32, medians of alternating rounds, with gate and up fused as well); to be re-measured idle.
      */
     public static volatile boolean fusedDecode = false;
+
+    /**
+     * Training's GEMM on AVX2 with A stored transposed (weight gradients dW = dy^T x, attention's
+     * dK and dV): A's strips transposed into rows while packing, for the row-strip 6 x 2 tiles,
+     * instead of column-packed (or read in place) for the 12 x 2 tile that broadcasts MR
+     * consecutive values per j. (AVX-512 keeps the 12 x 2 tile.)
+     */
+    public static volatile boolean transposedAAsRows = true;
 }

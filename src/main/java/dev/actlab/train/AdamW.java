@@ -1,5 +1,6 @@
 package dev.actlab.train;
 
+import dev.actlab.tensor.AdamWKernel;
 import java.util.List;
 
 /**
@@ -41,6 +42,7 @@ public final class AdamW {
             float[] w = param.value(), g = param.grad(), mp = m[p], vp = v[p];
             float wd = param.decay() ? weightDecay : 0f;
             boolean[] held = mask == null ? null : mask.of(p);
+            if (held == null) { AdamWKernel.update(w, g, mp, vp, 0, w.length, beta1, beta2, c1, c2, eps, lr, wd); continue; }
             for (int i = 0; i < w.length; i++) {
                 if (held != null && held[i]) continue;
                 float gi = g[i];

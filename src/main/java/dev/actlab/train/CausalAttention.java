@@ -3,6 +3,7 @@ package dev.actlab.train;
 import dev.actlab.tensor.Gemm;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.Softmax;
+import dev.actlab.train.StepProfile.Phase;
 import java.util.Arrays;
 
 /**
@@ -28,20 +29,25 @@ public final class CausalAttention {
      * products (Gemm.multiply on strided views of the head's rows) that skip the blocks the causal
      * mask zeroes: scores above the diagonal, probabilities of later positions.
      */
-    public void forward(float[] z, float[] att, float[] q, float[] k, float[] v, Parallel par) {
+    public void forward(float[] z, float[] att, float[] q, float[] k, float[] v, Parallel par) { forward(z, att, q, k, v, par, null); }
+
+    /** {@link #forward}, its products and softmax charged to profile's phases (null: no profiling). */
+    void forward(float[] z, float[] att, float[] q, float[] k, float[] v, Parallel par, StepProfile profile) {
         int T = seqLen, hs = headSize, group = heads / kvHeads, qStride = heads * hs, kStride = kvHeads * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
         par.forRange(batch * heads, 1, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;
                 int qo = (b * T * heads + h) * hs, ko = (b * T * kvHeads + g) * hs, po = bh * T * T;
-                Arrays.fill(att, po, po + T * T, 0f);
+                enter(profile, Phase.ATTENTION_GEMM);
                 Gemm.multiply(att, po, T, q, qo, qStride, false, k, ko, kStride, true, T, hs, T,
-                        Gemm.Zeros.C_ABOVE_DIAGONAL, Gemm.SERIAL);                     // scores [T, T] = Q K^T
+                        Gemm.Zeros.C_BEFORE_ABOVE_DIAGONAL, Gemm.SERIAL);              // scores [T, T] = Q K^T (the rest: causalRow's zeros)
+                enter(profile, Phase.ATTENTION_SOFTMAX);
                 for (int t = 0; t < T; t++) {
                     Softmax.causalRow(att, po + t * T, t + 1, T, scale);
                     Arrays.fill(z, qo + t * qStride, qo + t * qStride + hs, 0f);
                 }
+                enter(profile, Phase.ATTENTION_GEMM);
                 Gemm.multiply(z, qo, qStride, att, po, T, false, v, ko, kStride, false, T, T, hs,
                         Gemm.Zeros.A_ABOVE_DIAGONAL, Gemm.SERIAL);                     // z [T, hs] = P V
             }
@@ -56,6 +62,11 @@ public final class CausalAttention {
      *   dQ += dS K;  dK += dS^T Q;  dV += P^T dZ   (each skipping the causally zero half).
      */
     public void backward(float[] dq, float[] dk, float[] dv, float[] dz, float[] q, float[] k, float[] v, float[] att, Parallel par) {
+        backward(dq, dk, dv, dz, q, k, v, att, par, null);
+    }
+
+    /** {@link #backward}, its products and softmax charged to profile's phases (null: no profiling). */
+    void backward(float[] dq, float[] dk, float[] dv, float[] dz, float[] q, float[] k, float[] v, float[] att, Parallel par, StepProfile profile) {
         int T = seqLen, hs = headSize, group = heads / kvHeads, qStride = heads * hs, kStride = kvHeads * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
         par.forRange(batch * kvHeads, 1, (from, to) -> {
@@ -64,10 +75,12 @@ public final class CausalAttention {
                 int b = bg / kvHeads, g = bg % kvHeads, ko = (b * T * kvHeads + g) * hs;
                 for (int h = g * group; h < (g + 1) * group; h++) {
                     int bh = b * heads + h, qo = (b * T * heads + h) * hs, po = bh * T * T;
-                    Arrays.fill(ds, 0, T * T, 0f);
+                    enter(profile, Phase.ATTENTION_GEMM);
                     Gemm.multiply(ds, 0, T, dz, qo, qStride, false, v, ko, kStride, true, T, hs, T,
-                            Gemm.Zeros.C_ABOVE_DIAGONAL, Gemm.SERIAL);                 // dP [T, T] = dZ V^T
+                            Gemm.Zeros.C_BEFORE_ABOVE_DIAGONAL, Gemm.SERIAL);          // dP [T, T] = dZ V^T (the rest: backwardRow's zeros)
+                    enter(profile, Phase.ATTENTION_SOFTMAX);
                     for (int t = 0; t < T; t++) Softmax.backwardRow(ds, t * T, att, po + t * T, t + 1, T, scale);
+                    enter(profile, Phase.ATTENTION_GEMM);
                     Gemm.multiply(dq, qo, qStride, ds, 0, T, false, k, ko, kStride, false, T, T, hs,
                             Gemm.Zeros.A_ABOVE_DIAGONAL, Gemm.SERIAL);                 // dQ += dS K
                     Gemm.multiply(dk, ko, kStride, ds, 0, T, true, q, qo, qStride, false, T, T, hs,
@@ -78,6 +91,8 @@ public final class CausalAttention {
             }
         });
     }
+
+    private static void enter(StepProfile profile, Phase p) { if (profile != null) profile.enter(p); }
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 

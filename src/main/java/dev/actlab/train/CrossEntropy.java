@@ -27,6 +27,18 @@ public final class CrossEntropy {
         return (float) (total / n);
     }
 
+    /** dLogits [N, V] = (probs - onehot(target)) * dLoss / N, overwriting dLogits: {@link #backward} into a cleared array without the clearing pass. */
+    public static void backwardInto(float[] dLogits, float[] probs, int[] targets, int n, int v, float dLoss, Parallel par) {
+        float scale = dLoss / n;
+        par.forRange(n, 4, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int o = t * v;
+                for (int i = 0; i < v; i++) dLogits[o + i] = 0f + probs[o + i] * scale;   // 0 + x: the sum backward makes, signed zeros included
+                dLogits[o + targets[t]] -= scale;
+            }
+        });
+    }
+
     /** dLogits [N, V] += (probs - onehot(target)) * dLoss / N, the gradient of dLoss * mean loss. */
     public static void backward(float[] dLogits, float[] probs, int[] targets, int n, int v, float dLoss, Parallel par) {
         float scale = dLoss / n;

@@ -19,6 +19,12 @@ public final class Matmul {
         Gemm.multiply(y, 0, out, x, 0, in, false, w, 0, in, true, n, in, out, Gemm.Zeros.C_BEFORE, par);
     }
 
+    /** dx [N, in] = dy [N, out] W, overwriting dx (no clearing pass first): the same bits as clearing dx, then {@link #backward}. */
+    public static void backwardDxInto(float[] dx, float[] dy, float[] w, int n, int in, int out, Parallel par) {
+        if (out == 0) { Arrays.fill(dx, 0, n * in, 0f); return; }
+        Gemm.multiply(dx, 0, in, dy, 0, out, false, w, 0, in, false, n, out, in, Gemm.Zeros.C_BEFORE, par);
+    }
+
     /** dx [N, in] += dy [N, out] W; dw [out, in] += dy^T x; either is skipped when null. */
     public static void backward(float[] dx, float[] dw, float[] dy, float[] x, float[] w, int n, int in, int out, Parallel par) {
         if (dx != null) Gemm.multiply(dx, dy, false, w, false, n, out, in, par);

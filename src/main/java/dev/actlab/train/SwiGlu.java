@@ -15,6 +15,11 @@ public final class SwiGlu {
         par.forRange(len, 4096, (from, to) -> SwiGluKernel.forward(h, gate, up, from, to));
     }
 
+    /** dGate = dh * up * silu'(gate), dUp = dh * silu(gate), overwriting both (no clearing pass first). */
+    public static void backwardInto(float[] dGate, float[] dUp, float[] dh, float[] gate, float[] up, int len, Parallel par) {
+        par.forRange(len, 4096, (from, to) -> SwiGluKernel.backward(dGate, dUp, dh, gate, up, from, to, false));
+    }
+
     /** dGate += dh * up * silu'(gate), dUp += dh * silu(gate). */
     public static void backward(float[] dGate, float[] dUp, float[] dh, float[] gate, float[] up, int len, Parallel par) {
         par.forRange(len, 4096, (from, to) -> SwiGluKernel.backward(dGate, dUp, dh, gate, up, from, to));

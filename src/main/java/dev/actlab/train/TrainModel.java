@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import dev.actlab.train.StepProfile.Phase;
 
 /**
  * A trainable Llama decoder (tied embeddings, adjacent-pair RoPE, no biases): parameters in flat
@@ -38,6 +39,7 @@ public final class TrainModel {
     private float actL1;                // weight of the L1 penalty on the MLP activations (0: none)
     private double actL1Penalty;        // its value in the last forward pass
     private double[] mlpZeros;          // [L]: fraction of exact zeros in h in the last forward pass
+    private StepProfile profile;        // null: no timing of the phases
 
     public TrainModel(LlamaConfig config) {
         if (!config.tiedEmbeddings()) throw new IllegalArgumentException("training supports tied embeddings only");
@@ -71,6 +73,11 @@ public final class TrainModel {
     public Layer layer(int l) { return layers[l]; }
     public Param finalNorm() { return finalNorm; }
     public TrainModel withParallel(Parallel p) { this.par = p; return this; }
+
+    /** Charges forward's and backward's phases to p from now on (null: off); see StepProfile. */
+    public TrainModel withProfile(StepProfile p) { this.profile = p; return this; }
+
+    private void phase(Phase p) { if (profile != null) profile.enter(p); }
 
     /**
      * An L1 penalty on the MLP activations h (blocks.L.mlp.hook_post, the input of the down
@@ -323,7 +330,10 @@ public final class TrainModel {
         forwardToLogits(tokens, B, T);
         for (int t : targets) checkToken(t);
         System.arraycopy(targets, 0, a.targets, 0, a.N);
-        return CrossEntropy.forward(a.probs, a.losses, a.logits, a.targets, a.N, c.vocabSize(), par);
+        phase(Phase.CROSS_ENTROPY);
+        float loss = CrossEntropy.forward(a.probs, a.losses, a.logits, a.targets, a.N, c.vocabSize(), par);
+        phase(Phase.OTHER);
+        return loss;
     }
 
     private void checkToken(int t) {
@@ -341,42 +351,63 @@ public final class TrainModel {
         actL1Penalty = 0;
         if (mlpZeros == null) mlpZeros = new double[layers.length];
 
+        phase(Phase.EMBEDDING);
         Embedding.forward(a.resid[0], a.tokens, embedding.value(), N, C);
         for (int l = 0; l < layers.length; l++) {
             Layer w = layers[l];
             float[] x = a.resid[l];
             // attention: mid = x + wo(attn(rope(wq ln1), rope(wk ln1), wv ln1))
+            phase(Phase.NORM);
             RmsNorm.forward(a.ln1[l], a.rstd1[l], x, w.attnNorm.value(), N, C, eps, par);
+            phase(Phase.OTHER);
             quantizeInput(MatmulInput.ATTN_QKV, a.ln1[l], N, C);
+            phase(Phase.MATMUL_FORWARD);
             Matmul.forward(a.q[l], a.ln1[l], weight(w.wq), N, C, Q, par);
             Matmul.forward(a.k[l], a.ln1[l], weight(w.wk), N, C, K, par);
             Matmul.forward(a.v[l], a.ln1[l], weight(w.wv), N, C, K, par);
+            phase(Phase.OTHER);
             save(a.ln1C, l, a.ln1[l]);
+            phase(Phase.ROPE);
             a.rope.forward(a.q[l], N, c.heads());
             a.rope.forward(a.k[l], N, c.kvHeads());
-            a.attention.forward(a.z[l], a.att[l], a.q[l], a.k[l], a.v[l], par);
+            a.attention.forward(a.z[l], a.att[l], a.q[l], a.k[l], a.v[l], par, profile);
+            phase(Phase.OTHER);
             save(a.attC, l, a.att[l]);
             quantizeInput(MatmulInput.ATTN_OUTPUT, a.z[l], N, Q);
+            phase(Phase.MATMUL_FORWARD);
             Matmul.forward(a.branch, a.z[l], weight(w.wo), N, Q, C, par);
+            phase(Phase.OTHER);
             save(a.zC, l, a.z[l]);
+            phase(Phase.RESIDUAL);
             Residual.forward(a.mid[l], x, a.branch, N * C);
             // MLP: resid[l+1] = mid + down(h), h = silu(gate ln2) * up ln2 (Llama), or see mlpForward
+            phase(Phase.NORM);
             RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
+            phase(Phase.OTHER);
             quantizeInput(MatmulInput.FFN_GATE_UP, a.ln2[l], N, C);
+            phase(Phase.MATMUL_FORWARD);
             if (w.wGate != null) Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
+            phase(Phase.SWIGLU);
             mlpForward(l, N * H);
+            phase(Phase.OTHER);
             if (actL1 > 0) actL1Penalty += actL1 * meanAbs(a.h[l], N * H);
             mlpZeros[l] = zeroFraction(a.h[l], N * H);
             if (w.wGate != null) save(a.gateC, l, a.gate[l]);
             save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
             quantizeInput(MatmulInput.FFN_DOWN, a.h[l], N, H);
+            phase(Phase.MATMUL_FORWARD);
             Matmul.forward(a.branch, a.h[l], weight(w.wDown), N, H, C, par);
+            phase(Phase.OTHER);
             save(a.hC, l, a.h[l]);
+            phase(Phase.RESIDUAL);
             Residual.forward(a.resid[l + 1], a.mid[l], a.branch, N * C);
         }
+        phase(Phase.NORM);
         RmsNorm.forward(a.lnf, a.rstdf, a.resid[layers.length], finalNorm.value(), N, C, eps, par);
+        phase(Phase.MATMUL_FORWARD);
         Matmul.forward(a.logits, a.lnf, embedding.value(), N, C, V, par);   // tied unembedding
+        phase(Phase.OTHER);
     }
 
     /**
@@ -385,8 +416,8 @@ public final class TrainModel {
      */
     public void backward(float dLoss) {
         if (a == null) throw new IllegalStateException("backward before forward");
-        Arrays.fill(a.dLogits, 0);
-        CrossEntropy.backward(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
+        phase(Phase.CROSS_ENTROPY);
+        CrossEntropy.backwardInto(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
         backwardFromLogits(null, true, dLoss * actL1 / ((float) a.N * c.hiddenDim()));
     }
 
@@ -433,7 +464,7 @@ public final class TrainModel {
             byte[] keep = a.keep[l];
             par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) if (keep[i] == 0) dh[i] = 0; });
         }
-        if (m.llamaDefault()) { SwiGlu.backward(dGate, dUp, dh, gate, up, len, par); return; }
+        if (m.llamaDefault()) { SwiGlu.backwardInto(dGate, dUp, dh, gate, up, len, par); return; }   // overwrites: not cleared first
         MlpActivation act = m.activation();
         if (m.gated()) par.forRange(len, 4096, (from, to) -> {
             for (int i = from; i < to; i++) {
@@ -484,62 +515,91 @@ public final class TrainModel {
     private void backwardFromLogits(GradientSink sink, boolean weightGrads, float l1) {
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float[] dx = a.dResid;                    // d loss / d residual stream [N, C], walked backwards
-        Arrays.fill(a.dNorm, 0);
-        Matmul.backward(a.dNorm, grad(embedding, weightGrads), a.dLogits, a.lnf, embedding.value(), N, C, V, par);
+        matmulBackward(a.dNorm, true, grad(embedding, weightGrads), a.dLogits, a.lnf, embedding.value(), N, C, V);
+        phase(Phase.CLEAR);
         Arrays.fill(dx, 0);
+        phase(Phase.NORM);
         RmsNorm.backward(dx, grad(finalNorm, weightGrads), a.dNorm, a.resid[layers.length], finalNorm.value(), a.rstdf, N, C, par);
+        phase(Phase.OTHER);
 
         for (int l = layers.length - 1; l >= 0; l--) {
             Layer w = layers[l];
             report(sink, HookSite.RESID_POST, l, dx);
             report(sink, HookSite.MLP_OUT, l, dx);
             // resid[l+1] = mid + mlp: both receive dx (Residual.backward), so dx carries on as d mid
-            zero(a.dh);
             restore(a.hC, l, a.h[l]);
-            Matmul.backward(a.dh, grad(w.wDown, weightGrads), dx, a.h[l], weight(w.wDown), N, H, C, par);
+            matmulBackward(a.dh, true, grad(w.wDown, weightGrads), dx, a.h[l], weight(w.wDown), N, H, C);
             report(sink, HookSite.MLP_POST, l, a.dh);
-            zero(a.dGate); zero(a.dUp);
+            if (!c.mlp().llamaDefault()) {   // SwiGLU's backward overwrites dGate and dUp; the others add into them
+                phase(Phase.CLEAR);
+                zero(a.dGate); zero(a.dUp);
+                phase(Phase.OTHER);
+            }
             if (w.wGate != null) restore(a.gateC, l, a.gate[l]);
             restore(a.upC, l, a.up[l]);
+            phase(Phase.SWIGLU);
             mlpBackward(l, N * H, l1);
+            phase(Phase.OTHER);
             if (w.wGate != null) {
                 report(sink, HookSite.MLP_PRE, l, a.dGate);
                 report(sink, HookSite.MLP_PRE_LINEAR, l, a.dUp);
             } else {
                 report(sink, HookSite.MLP_PRE, l, a.dUp);   // a plain MLP's pre-activation is up ln2
             }
-            zero(a.dNorm);
             restore(a.ln2C, l, a.ln2[l]);
-            if (w.wGate != null) Matmul.backward(a.dNorm, grad(w.wGate, weightGrads), a.dGate, a.ln2[l], weight(w.wGate), N, C, H, par);
-            Matmul.backward(a.dNorm, grad(w.wUp, weightGrads), a.dUp, a.ln2[l], weight(w.wUp), N, C, H, par);
+            if (w.wGate != null) matmulBackward(a.dNorm, true, grad(w.wGate, weightGrads), a.dGate, a.ln2[l], weight(w.wGate), N, C, H);
+            matmulBackward(a.dNorm, w.wGate == null, grad(w.wUp, weightGrads), a.dUp, a.ln2[l], weight(w.wUp), N, C, H);
+            phase(Phase.NORM);
             RmsNorm.backward(dx, grad(w.ffnNorm, weightGrads), a.dNorm, a.mid[l], w.ffnNorm.value(), a.rstd2[l], N, C, par);
+            phase(Phase.OTHER);
             report(sink, HookSite.RESID_MID, l, dx);
             report(sink, HookSite.ATTN_OUT, l, dx);
             // mid = resid[l] + attention: dx carries on as d resid[l]
-            zero(a.dz);
             restore(a.zC, l, a.z[l]);
-            Matmul.backward(a.dz, grad(w.wo, weightGrads), dx, a.z[l], weight(w.wo), N, Q, C, par);
+            matmulBackward(a.dz, true, grad(w.wo, weightGrads), dx, a.z[l], weight(w.wo), N, Q, C);
             report(sink, HookSite.ATTN_Z, l, a.dz);
+            phase(Phase.CLEAR);
             zero(a.dq); zero(a.dk); zero(a.dv);
+            phase(Phase.OTHER);
             restore(a.attC, l, a.att[l]);
-            a.attention.backward(a.dq, a.dk, a.dv, a.dz, a.q[l], a.k[l], a.v[l], a.att[l], par);
+            a.attention.backward(a.dq, a.dk, a.dv, a.dz, a.q[l], a.k[l], a.v[l], a.att[l], par, profile);
+            phase(Phase.OTHER);
             report(sink, HookSite.ATTN_ROT_Q, l, a.dq);
             report(sink, HookSite.ATTN_ROT_K, l, a.dk);
             report(sink, HookSite.ATTN_V, l, a.dv);
+            phase(Phase.ROPE);
             a.rope.backward(a.dq, N, c.heads());
             a.rope.backward(a.dk, N, c.kvHeads());
+            phase(Phase.OTHER);
             report(sink, HookSite.ATTN_Q, l, a.dq);
             report(sink, HookSite.ATTN_K, l, a.dk);
-            zero(a.dNorm);
             restore(a.ln1C, l, a.ln1[l]);
-            Matmul.backward(a.dNorm, grad(w.wq, weightGrads), a.dq, a.ln1[l], weight(w.wq), N, C, Q, par);
-            Matmul.backward(a.dNorm, grad(w.wk, weightGrads), a.dk, a.ln1[l], weight(w.wk), N, C, K, par);
-            Matmul.backward(a.dNorm, grad(w.wv, weightGrads), a.dv, a.ln1[l], weight(w.wv), N, C, K, par);
+            matmulBackward(a.dNorm, true, grad(w.wq, weightGrads), a.dq, a.ln1[l], weight(w.wq), N, C, Q);
+            matmulBackward(a.dNorm, false, grad(w.wk, weightGrads), a.dk, a.ln1[l], weight(w.wk), N, C, K);
+            matmulBackward(a.dNorm, false, grad(w.wv, weightGrads), a.dv, a.ln1[l], weight(w.wv), N, C, K);
+            phase(Phase.NORM);
             RmsNorm.backward(dx, grad(w.attnNorm, weightGrads), a.dNorm, a.resid[l], w.attnNorm.value(), a.rstd1[l], N, C, par);
+            phase(Phase.OTHER);
             report(sink, HookSite.RESID_PRE, l, dx);
         }
         report(sink, HookSite.EMBED, 0, dx);
+        phase(Phase.EMBEDDING);
         if (weightGrads) Embedding.backward(embedding.grad(), dx, a.tokens, N, C);
+        phase(Phase.OTHER);
+    }
+
+    /**
+     * Matmul.backward, its two products charged to their own phases (dx first, then dW, as
+     * Matmul.backward does them); dxInto: dx = dy W overwrites dx (the first product into a
+     * gradient buffer: no clearing pass), else dx += dy W.
+     */
+    private void matmulBackward(float[] dx, boolean dxInto, float[] dw, float[] dy, float[] x, float[] w, int n, int in, int out) {
+        phase(Phase.MATMUL_DX);
+        if (dxInto) Matmul.backwardDxInto(dx, dy, w, n, in, out, par);
+        else Matmul.backward(dx, null, dy, x, w, n, in, out, par);
+        phase(Phase.MATMUL_DW);
+        if (dw != null) Matmul.backward(null, dw, dy, x, w, n, in, out, par);
+        phase(Phase.OTHER);
     }
 
     /** p's grad, or null (skip it) when no weight gradients are wanted. */
@@ -560,7 +620,9 @@ public final class TrainModel {
     }
 
     public void zeroGrad() {
+        phase(Phase.CLEAR);
         for (Param p : params) zero(p.grad());
+        phase(Phase.OTHER);
     }
 
     private static void zero(float[] v) { Arrays.fill(v, 0); }

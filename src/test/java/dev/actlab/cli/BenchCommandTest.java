@@ -61,6 +61,32 @@ class BenchCommandTest {
         }
     }
 
+    /** --breakdown: every phase's share of the profiled time, summing to 1; the GEMM phases' GFLOP/s from their flops and time. */
+    @Test
+    void trainBenchBreakdownSharesSumToOne() throws Exception {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("bench", "--train", "--config", "tiny", "--vocab", "300", "--ctx", "16", "--batch", "2",
+                "--rounds", "2", "--steps", "2", "--warmup", "1", "--threads", "1", "--breakdown", "--json");
+        assertEquals(0, code, err.toString());
+        JsonNode phases = new ObjectMapper().readTree(out.toString()).get("breakdown");
+        double sum = 0;
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (JsonNode p : phases) {
+            sum += p.get("share").asDouble();
+            names.add(p.get("phase").asText());
+            if (p.has("gflop_per_cpu_second"))
+                assertEquals(p.get("gflop_per_cpu_second").asDouble() * 1e9 * p.get("cpu_ms_per_step").asDouble() / 1e3,
+                        dev.actlab.train.StepProfile.flops(new dev.actlab.train.TrainModel(dev.actlab.model.llama.LlamaShape.TINY.config(16, 300)), 2, 16)
+                                .get(dev.actlab.train.StepProfile.Phase.valueOf(p.get("phase").asText().toUpperCase(java.util.Locale.ROOT))), 1);
+        }
+        assertEquals(1.0, sum, 1e-9);
+        for (String n : new String[]{"matmul_forward", "matmul_dx", "matmul_dw", "attention_gemm", "adamw", "cross_entropy", "norm"})
+            assertTrue(names.contains(n), n + " missing from " + names);
+    }
+
     @Test
     void benchWithoutModelOrTrainIsAOneLineError() {
         CommandLine cl = Main.commandLine();

@@ -77,6 +77,16 @@ class GemmTest {
                     for (int j = 0; j < hs; j++) acc = Math.fma(x[pad + m * ld + j], y[pad + k * ld + j], acc);
                     assertEquals(acc, c[m * T + k], 0f, "scores T=" + T + " hs=" + hs + " at " + m + "," + k);
                 }
+            // the same scores overwriting C (NaN before: never read) where k <= m
+            float[] fresh = new float[T * T];
+            java.util.Arrays.fill(fresh, Float.NaN);
+            Gemm.multiply(fresh, 0, T, x, pad, ld, false, y, pad, ld, true, T, hs, T, Gemm.Zeros.C_BEFORE_ABOVE_DIAGONAL, Gemm.SERIAL);
+            for (int m = 0; m < T; m++)
+                for (int k = 0; k <= m; k++) {
+                    float acc = 0;
+                    for (int j = 0; j < hs; j++) acc = Math.fma(x[pad + m * ld + j], y[pad + k * ld + j], acc);
+                    assertEquals(acc, fresh[m * T + k], 0f, "scores from zero T=" + T + " hs=" + hs + " at " + m + "," + k);
+                }
             // mixing: out [T, hs] view += L Y (A = L, zero above its diagonal) and += L^T Y (A stored
             // transposed: A[m, j] = L[j, m], zero below the diagonal)
             for (int mode = 0; mode < 2; mode++) {
@@ -92,6 +102,19 @@ class GemmTest {
                 for (int m = 0; m < T; m++)   // the padding between the view's rows is untouched
                     for (int k = hs; k < ld && pad + m * ld + k < out.length; k++) assertEquals(ref[pad + m * ld + k], out[pad + m * ld + k], 0f);
             }
+        }
+    }
+
+    /** Both ways of packing a transposed A on AVX2 (KernelChoice.transposedAAsRows: rows for the 6 x 2 tiles, or columns for the 12 x 2 tile) give the same bits. */
+    @Test
+    void theOldTransposedAPackingStillEqualsTheScalarChain() {
+        boolean was = KernelChoice.transposedAAsRows;
+        try {
+            KernelChoice.transposedAAsRows = !was;
+            everyLayoutEqualsTheScalarFmaChainForEveryThreadCount();
+            stridedViewsAndCausalSkipsEqualTheScalarChain();
+        } finally {
+            KernelChoice.transposedAAsRows = was;
         }
     }
 

@@ -21,6 +21,14 @@ class SwiGluKernelTest {
         SwiGluKernel.backwardScalar(dGateS, dUpS, dh, gate, up, 0, n);
         assertArrayEquals(dGateS, dGate);
         assertArrayEquals(dUpS, dUp);
+        // not accumulating: whatever the outputs held (NaN) is overwritten by the scalar loop's values from zero
+        java.util.Arrays.fill(dGate, Float.NaN); java.util.Arrays.fill(dUp, Float.NaN);
+        java.util.Arrays.fill(dGateS, 0f); java.util.Arrays.fill(dUpS, 0f);
+        SwiGluKernel.backward(dGate, dUp, dh, gate, up, 0, 3, false);
+        SwiGluKernel.backward(dGate, dUp, dh, gate, up, 3, n, false);
+        SwiGluKernel.backwardScalar(dGateS, dUpS, dh, gate, up, 0, n);
+        assertArrayEquals(dGateS, dGate);
+        assertArrayEquals(dUpS, dUp);
     }
 
     @Test

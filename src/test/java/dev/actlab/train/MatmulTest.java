@@ -28,6 +28,28 @@ class MatmulTest {
         }
     }
 
+    /** backwardDxInto and CrossEntropy.backwardInto overwrite (NaN here) with the bits of backward into a cleared array. */
+    @Test
+    void intoVariantsEqualTheAccumulatingOnesFromZero() {
+        SplittableRandom rng = new SplittableRandom(3);
+        int n = 29, in = 45, out = 300, v = 37;
+        float[] dy = gaussian(n * out, rng), w = gaussian(out * in, rng), x = gaussian(n * in, rng);
+        float[] want = new float[n * in], got = new float[n * in];
+        java.util.Arrays.fill(got, Float.NaN);
+        try (Parallel par = new Parallel(2)) {
+            Matmul.backward(want, null, dy, x, w, n, in, out, par);
+            Matmul.backwardDxInto(got, dy, w, n, in, out, par);
+            assertArrayEquals(want, got);
+            float[] logits = gaussian(n * v, rng), probs = new float[n * v], losses = new float[n], dWant = new float[n * v], dGot = new float[n * v];
+            int[] targets = rng.ints(n, 0, v).toArray();
+            CrossEntropy.forward(probs, losses, logits, targets, n, v, par);
+            java.util.Arrays.fill(dGot, Float.NaN);
+            CrossEntropy.backward(dWant, probs, targets, n, v, 0.7f, par);
+            CrossEntropy.backwardInto(dGot, probs, targets, n, v, 0.7f, par);
+            assertArrayEquals(dWant, dGot);
+        }
+    }
+
     private static float[] gaussian(int n, SplittableRandom rng) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) rng.nextGaussian();
