@@ -4,14 +4,18 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A weight matrix W [rows, cols] (y = W x) stored input-major as float32: column c of W, the weights
- * that input x[c] multiplies, is the contiguous run {@code wt[c * rows .. c * rows + rows)}. With
- * this layout a GEMV whose input is mostly zero reads only the columns of the non-zero inputs
- * (activation sparsity: TEAL, CATS, WINA). The copy costs rows * cols * 4 bytes beside the
- * original matrix (which the dense path keeps using).
+ * A weight matrix W [rows, cols] (y = W x) stored input-major in strips of {@link #STRIP} rows, as
+ * float32: within strip s (rows [s * STRIP, s * STRIP + h)), the h weights that input x[c] multiplies
+ * are the contiguous run {@code wt[s * STRIP * cols + c * h ..) }. A GEMV whose input is mostly zero
+ * reads only the kept columns' runs (activation sparsity: TEAL, CATS, WINA), and since a strip's runs
+ * lie side by side, it walks each strip forward in memory, skipping what it does not need, with the
+ * strip's outputs held in registers. The copy costs rows * cols * 4 bytes beside the original matrix
+ * (which the dense path keeps using).
  */
 public final class InputMajorF32 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Rows per strip: eight vectors of outputs, kept in registers while the kept columns stream past. */
+    public static final int STRIP = 8 * S.length();
     /** Multiply-adds below which a GEMV stays on one thread. */
     private static final long MIN_CHUNK_WORK = 1 << 15;
 
@@ -20,7 +24,7 @@ public final class InputMajorF32 {
 
     private InputMajorF32(float[] wt, int rows, int cols) { this.wt = wt; this.rows = rows; this.cols = cols; }
 
-    /** The input-major float32 copy of m (dequantized row by row). */
+    /** The strip-wise input-major float32 copy of m (dequantized row by row). */
     public static InputMajorF32 of(WeightMatrix m) {
         int rows = m.rows(), cols = m.cols();
         if ((long) rows * cols > Integer.MAX_VALUE - 16)
@@ -29,15 +33,23 @@ public final class InputMajorF32 {
         float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
             m.dequantizeRow(r, row, 0);
-            for (int c = 0; c < cols; c++) wt[c * rows + r] = row[c];
+            for (int c = 0; c < cols; c++) wt[index(r, c, rows, cols)] = row[c];
         }
         return new InputMajorF32(wt, rows, cols);
     }
 
-    /** From values already input-major: wt[c * rows + r] = W[r, c]. */
-    public static InputMajorF32 ofInputMajor(float[] wt, int rows, int cols) {
-        if (wt.length != (long) rows * cols) throw new IllegalArgumentException(wt.length + " values for [" + rows + ", " + cols + "]");
+    /** From values input-major without strips: colMajor[c * rows + r] = W[r, c]. */
+    public static InputMajorF32 ofInputMajor(float[] colMajor, int rows, int cols) {
+        if (colMajor.length != (long) rows * cols) throw new IllegalArgumentException(colMajor.length + " values for [" + rows + ", " + cols + "]");
+        float[] wt = new float[colMajor.length];
+        for (int c = 0; c < cols; c++) for (int r = 0; r < rows; r++) wt[index(r, c, rows, cols)] = colMajor[c * rows + r];
         return new InputMajorF32(wt, rows, cols);
+    }
+
+    /** Where W[r, c] lives: strip r / STRIP, column c's run of that strip's height, row r's place in it. */
+    private static int index(int r, int c, int rows, int cols) {
+        int s0 = r - r % STRIP, h = Math.min(STRIP, rows - s0);
+        return s0 * cols + c * h + (r - s0);
     }
 
     public int rows() { return rows; }
@@ -52,58 +64,40 @@ public final class InputMajorF32 {
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {
         check(x, xOff, idx, nnz, out, oOff);
-        int block = 4 * S.length();
-        long work = Math.max(1L, (long) nnz);
-        int grain = (int) Math.min(Math.max(block, rows), Math.max(block, (MIN_CHUNK_WORK / work + block - 1) / block * block));
-        par.forRange(rows, grain, (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
+        int strips = (rows + STRIP - 1) / STRIP;
+        long work = Math.max(1L, (long) nnz * STRIP);
+        int grain = (int) Math.max(1, Math.min(strips, MIN_CHUNK_WORK / work));
+        par.forRange(strips, grain, (from, to) -> {
+            for (int s = from; s < to; s++) {
+                int r0 = s * STRIP;
+                if (rows - r0 >= STRIP) strip(x, xOff, idx, nnz, out, oOff + r0, r0 * cols);
+                else for (int r = r0; r < rows; r++) out[oOff + r] = rowScalar(x, xOff, idx, nnz, r);
+            }
+        });
     }
 
-    /** Rows per tile: the tile's outputs (4 KiB) stay in L1 while the kept columns stream past. */
-    private static final int TILE = 1024;
-
     /**
-     * Rows [from, to): for each tile of rows, the outputs start at zero and every kept column j adds
-     * W[r, idx[j]] * x[idx[j]] in order, four columns per pass over the tile (the weights of a column
-     * are contiguous, so each pass streams four runs of memory; the outputs are loaded and stored once
-     * per four columns). The fused multiply-adds per output are the same chain as {@link #rowScalar}.
+     * One full strip: eight vectors of outputs start at zero and every kept column j adds its run
+     * times x[idx[j]], in the order of idx (the chain of {@link #rowScalar}); the runs of increasing
+     * columns lie at increasing addresses, so the strip is read forward, only the kept runs.
      */
-    private void range(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, int from, int to) {
+    private void strip(float[] x, int xOff, int[] idx, int nnz, float[] out, int o, int base) {
         int L = S.length();
-        for (int t0 = from; t0 < to; t0 += TILE) {
-            int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
-            java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
-            int j = 0;
-            for (; j + 4 <= nnz; j += 4) {
-                int c0 = idx[j], c1 = idx[j + 1], c2 = idx[j + 2], c3 = idx[j + 3];
-                FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
-                FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]), x3 = FloatVector.broadcast(S, x[xOff + c3]);
-                int b0 = c0 * rows, b1 = c1 * rows, b2 = c2 * rows, b3 = c3 * rows;
-                int r = t0;
-                for (; r < vEnd; r += L) {
-                    FloatVector y = FloatVector.fromArray(S, out, oOff + r);
-                    y = FloatVector.fromArray(S, wt, b0 + r).fma(x0, y);
-                    y = FloatVector.fromArray(S, wt, b1 + r).fma(x1, y);
-                    y = FloatVector.fromArray(S, wt, b2 + r).fma(x2, y);
-                    y = FloatVector.fromArray(S, wt, b3 + r).fma(x3, y);
-                    y.intoArray(out, oOff + r);
-                }
-                for (; r < t1; r++) {
-                    float y = out[oOff + r];
-                    y = Math.fma(wt[b0 + r], x[xOff + c0], y);
-                    y = Math.fma(wt[b1 + r], x[xOff + c1], y);
-                    y = Math.fma(wt[b2 + r], x[xOff + c2], y);
-                    y = Math.fma(wt[b3 + r], x[xOff + c3], y);
-                    out[oOff + r] = y;
-                }
-            }
-            for (; j < nnz; j++) {
-                int c = idx[j], b = c * rows;
-                FloatVector xv = FloatVector.broadcast(S, x[xOff + c]);
-                int r = t0;
-                for (; r < vEnd; r += L) FloatVector.fromArray(S, wt, b + r).fma(xv, FloatVector.fromArray(S, out, oOff + r)).intoArray(out, oOff + r);
-                for (; r < t1; r++) out[oOff + r] = Math.fma(wt[b + r], x[xOff + c], out[oOff + r]);
-            }
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int j = 0; j < nnz; j++) {
+            int c = idx[j], b = base + c * STRIP;
+            FloatVector xv = FloatVector.broadcast(S, x[xOff + c]);
+            a0 = FloatVector.fromArray(S, wt, b).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, wt, b + L).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, wt, b + 2 * L).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, wt, b + 3 * L).fma(xv, a3);
+            a4 = FloatVector.fromArray(S, wt, b + 4 * L).fma(xv, a4);
+            a5 = FloatVector.fromArray(S, wt, b + 5 * L).fma(xv, a5);
+            a6 = FloatVector.fromArray(S, wt, b + 6 * L).fma(xv, a6);
+            a7 = FloatVector.fromArray(S, wt, b + 7 * L).fma(xv, a7);
         }
+        a0.intoArray(out, o); a1.intoArray(out, o + L); a2.intoArray(out, o + 2 * L); a3.intoArray(out, o + 3 * L);
+        a4.intoArray(out, o + 4 * L); a5.intoArray(out, o + 5 * L); a6.intoArray(out, o + 6 * L); a7.intoArray(out, o + 7 * L);
     }
 
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
@@ -114,7 +108,7 @@ public final class InputMajorF32 {
 
     private float rowScalar(float[] x, int xOff, int[] idx, int nnz, int r) {
         float s = 0;
-        for (int j = 0; j < nnz; j++) { int c = idx[j]; s = Math.fma(wt[c * rows + r], x[xOff + c], s); }
+        for (int j = 0; j < nnz; j++) { int c = idx[j]; s = Math.fma(wt[index(r, c, rows, cols)], x[xOff + c], s); }
         return s;
     }
 
