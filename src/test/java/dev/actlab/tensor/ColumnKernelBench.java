@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * file) against the column-skipping kernel (InputMajorF32 / InputMajorQ8) on the same input zeroed to
  * the given sparsity (random positions, threshold on |x|). Enough copies of the matrix are cycled so the
  * weights come from memory, not the 32 MiB L3. Rounds alternate the two; reports best/median ms per
- * sweep, GB/s of the bytes each actually reads, the time ratio and the traffic limit. Not a test.
+ * sweep (of this thread's CPU time), GB/s of the bytes each actually reads, the time ratio and the traffic limit. Not a test.
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.ColumnKernelBench F32|Q8_0 ROWS COLS SPARSITY [ROUNDS [COPIES]]
  */
 public final class ColumnKernelBench {
@@ -54,7 +54,8 @@ public final class ColumnKernelBench {
         }
         int blocksTouched = 0;
         for (int b = 0; b < cols / 32; b++) for (int i = 0; i < 32; i++) if (x[b * 32 + i] != 0) { blocksTouched++; break; }
-        long sparseBytesOne = q8 ? (long) nnz * rows + (long) blocksTouched * rows * 4 : (long) nnz * rows * 4;
+        // F32: a kept column's pages (its padding included: the memory system fetches them whole)
+        long sparseBytesOne = q8 ? (long) nnz * rows + (long) blocksTouched * rows * 4 : (long) nnz * (((InputMajorF32) s0).byteSize() / cols);
         float[] y = new float[rows];
         final int n = nnz;
         Parallel one = new Parallel(1);
@@ -63,14 +64,16 @@ public final class ColumnKernelBench {
                 ? () -> { for (Object s : sparse) ((InputMajorQ8) s).gemv(x, 0, idx, n, y, 0, one); }
                 : () -> { for (Object s : sparse) ((InputMajorF32) s).gemv(x, 0, idx, n, y, 0, one); };
         for (int i = 0; i < 3; i++) { denseSweep.run(); sparseSweep.run(); }
+        // times are this thread's CPU time (the machine's cores are shared: wall time would count other processes' slices)
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         double[] d = new double[rounds], s = new double[rounds];
         for (int round = 0; round < rounds; round++) {
             boolean denseFirst = round % 2 == 0;
-            long t0 = System.nanoTime();
+            long t0 = cpu.getCurrentThreadCpuTime();
             (denseFirst ? denseSweep : sparseSweep).run();
-            long t1 = System.nanoTime();
+            long t1 = cpu.getCurrentThreadCpuTime();
             (denseFirst ? sparseSweep : denseSweep).run();
-            long t2 = System.nanoTime();
+            long t2 = cpu.getCurrentThreadCpuTime();
             d[round] = (denseFirst ? t1 - t0 : t2 - t1) / 1e6;
             s[round] = (denseFirst ? t2 - t1 : t1 - t0) / 1e6;
         }
