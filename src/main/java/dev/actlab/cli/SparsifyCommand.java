@@ -105,6 +105,8 @@ final class SparsifyCommand implements Callable<Integer> {
             out.printf("%-8s %10.1f %10.1f tok/s%n", "sparse", r.bestSparse(), r.medianSparse());
             out.printf("speedup %.3fx (best %.3fx); measured sparsity %.3f of block inputs, %.3f of block weights; traffic limit %.3fx%n",
                     r.speedupMedian(), r.speedupBest(), r.meanSiteSparsity(), r.weightSparsity(), r.trafficLimit());
+            if (r.hasCpuTime()) out.printf("by the decoding thread's CPU time (other processes' slices not counted): speedup %.3fx (best %.3fx)%n",
+                    r.cpuSpeedupMedian(), r.cpuSpeedupBest());
             out.printf("input-major copies: %.1f MiB beside the model's weights%n", r.extraBytes() / 1048576.0);
         }
         return r;

@@ -7,16 +7,19 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A Q8_0 weight matrix W [rows, cols] (blocks of 32 inputs share a scale per row) stored input-major:
- * the int8 quants of column c are the contiguous run {@code q[c * rows .. c * rows + rows)}, the scales
- * of input block b are {@code d[b * rows .. b * rows + rows)} as float32. Same values as the Q8_0 file,
- * for a GEMV that reads only the kept inputs' columns. Memory: rows * cols bytes of quants plus
- * rows * cols / 8 bytes of scales (1.125 bytes per weight; the row-major Q8_0 reads 1.0625).
+ * A Q8_0 weight matrix W [rows, cols] (blocks of 32 inputs share a scale per row) stored input-major in
+ * strips of {@link #STRIP} rows: within strip s (rows [s0, s0 + h), s0 = s * STRIP), the int8 quants of
+ * column c are the contiguous run {@code q[s0 * cols + c * h ..)}, the scales of input block b the run
+ * {@code d[s0 * (cols / 32) + b * h ..)} as float32. Same values as the Q8_0 file, for a GEMV that reads
+ * only the kept inputs' runs, each strip forward in memory with its outputs in registers. Memory: rows *
+ * cols bytes of quants plus rows * cols / 8 bytes of scales (1.125 bytes per weight; the row-major Q8_0
+ * reads 1.0625).
  */
 public final class InputMajorQ8 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
-    private static final int TILE = 1024;
+    /** Rows per strip: eight vectors of block sums, kept in registers while a block's kept columns stream past. */
+    public static final int STRIP = 8 * S.length();
     private static final long MIN_CHUNK_WORK = 1 << 15;
 
     private final byte[] q;
@@ -43,16 +46,22 @@ public final class InputMajorQ8 {
                 float amax = 0;
                 for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(row[b * 32 + i]));
                 float scale = amax / 127f;
-                d[b * rows + r] = scale;
+                d[index(r, b, rows, cols / 32)] = scale;
                 for (int i = 0; i < 32; i++) {
                     float w = row[b * 32 + i];
                     int v = scale == 0 ? 0 : Math.round(w / scale);
                     if (v < -127 || v > 127 || v * scale != w) return null;
-                    q[(b * 32 + i) * rows + r] = (byte) v;
+                    q[index(r, b * 32 + i, rows, cols)] = (byte) v;
                 }
             }
         }
         return new InputMajorQ8(q, d, rows, cols);
+    }
+
+    /** Where entry [r, c] of a [rows, n] array lives: strip r / STRIP, column c's run of that strip's height, row r's place in it. */
+    private static int index(int r, int c, int rows, int n) {
+        int s0 = r - r % STRIP, h = Math.min(STRIP, rows - s0);
+        return s0 * n + c * h + (r - s0);
     }
 
     public int rows() { return rows; }
@@ -66,81 +75,71 @@ public final class InputMajorQ8 {
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {
         check(x, xOff, idx, nnz, out, oOff);
-        int block = 4 * S.length();
-        long work = Math.max(1L, (long) nnz);
-        int grain = (int) Math.min(Math.max(block, rows), Math.max(block, (MIN_CHUNK_WORK / work + block - 1) / block * block));
-        par.forRange(rows, grain, (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
+        int strips = (rows + STRIP - 1) / STRIP;
+        long work = Math.max(1L, (long) nnz * STRIP);
+        int grain = (int) Math.max(1, Math.min(strips, MIN_CHUNK_WORK / work));
+        par.forRange(strips, grain, (from, to) -> {
+            for (int s = from; s < to; s++) {
+                int r0 = s * STRIP;
+                if (rows - r0 >= STRIP) strip(x, xOff, idx, nnz, out, oOff + r0, r0 * cols, r0 * (cols / 32));
+                else for (int r = r0; r < rows; r++) out[oOff + r] = rowScalar(x, xOff, idx, nnz, r);
+            }
+        });
     }
 
-    private void range(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, int from, int to) {
+    /**
+     * One full strip: per input block with kept inputs, eight vectors of block sums start at zero and each
+     * kept column adds its run of quants times x[c] (in the order of idx); then out += scales * sums. The
+     * strip's runs of increasing columns lie at increasing addresses, so it is read forward.
+     */
+    private void strip(float[] x, int xOff, int[] idx, int nnz, float[] out, int o, int qBase, int dBase) {
         int L = S.length();
-        float[] acc = new float[Math.min(TILE, to - from)];
-        for (int t0 = from; t0 < to; t0 += TILE) {
-            int t1 = Math.min(to, t0 + TILE), n = t1 - t0, vEnd = n / L * L;
-            java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
-            int j = 0;
-            while (j < nnz) {
-                int b = idx[j] >> 5, end = j;
-                while (end < nnz && (idx[end] >> 5) == b) end++;
-                java.util.Arrays.fill(acc, 0, n, 0f);
-                // four kept columns per pass over the tile: acc is loaded and stored once per four kept columns,
-                // not once per column; the chain of each output keeps the order of idx
-                for (; j + 4 <= end; j += 4) {
-                    int c0 = idx[j], c1 = idx[j + 1], c2 = idx[j + 2], c3 = idx[j + 3];
-                    FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
-                    FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]), x3 = FloatVector.broadcast(S, x[xOff + c3]);
-                    int b0 = c0 * rows + t0, b1 = c1 * rows + t0, b2 = c2 * rows + t0, b3 = c3 * rows + t0;
-                    int r = 0;
-                    for (; r < vEnd; r += L) {
-                        FloatVector a = FloatVector.fromArray(S, acc, r);
-                        a = ((FloatVector) ByteVector.fromArray(BS, q, b0 + r).convertShape(VectorOperators.B2F, S, 0)).fma(x0, a);
-                        a = ((FloatVector) ByteVector.fromArray(BS, q, b1 + r).convertShape(VectorOperators.B2F, S, 0)).fma(x1, a);
-                        a = ((FloatVector) ByteVector.fromArray(BS, q, b2 + r).convertShape(VectorOperators.B2F, S, 0)).fma(x2, a);
-                        a = ((FloatVector) ByteVector.fromArray(BS, q, b3 + r).convertShape(VectorOperators.B2F, S, 0)).fma(x3, a);
-                        a.intoArray(acc, r);
-                    }
-                    for (; r < n; r++) {
-                        float a = acc[r];
-                        a = Math.fma(q[b0 + r], x[xOff + c0], a);
-                        a = Math.fma(q[b1 + r], x[xOff + c1], a);
-                        a = Math.fma(q[b2 + r], x[xOff + c2], a);
-                        a = Math.fma(q[b3 + r], x[xOff + c3], a);
-                        acc[r] = a;
-                    }
-                }
-                for (; j < end; j++) {
-                    int c = idx[j], base = c * rows + t0;
-                    float xc = x[xOff + c];
-                    FloatVector xv = FloatVector.broadcast(S, xc);
-                    int r = 0;
-                    for (; r < vEnd; r += L) {
-                        FloatVector w = (FloatVector) ByteVector.fromArray(BS, q, base + r).convertShape(VectorOperators.B2F, S, 0);
-                        w.fma(xv, FloatVector.fromArray(S, acc, r)).intoArray(acc, r);
-                    }
-                    for (; r < n; r++) acc[r] = Math.fma(q[base + r], xc, acc[r]);
-                }
-                int sb = b * rows + t0, r = 0;
-                for (; r < vEnd; r += L)
-                    FloatVector.fromArray(S, d, sb + r).fma(FloatVector.fromArray(S, acc, r), FloatVector.fromArray(S, out, oOff + t0 + r)).intoArray(out, oOff + t0 + r);
-                for (; r < n; r++) out[oOff + t0 + r] = Math.fma(d[sb + r], acc[r], out[oOff + t0 + r]);
+        java.util.Arrays.fill(out, o, o + STRIP, 0f);
+        int j = 0;
+        while (j < nnz) {
+            int b = idx[j] >> 5;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (; j < nnz && (idx[j] >> 5) == b; j++) {
+                int c = idx[j], p = qBase + c * STRIP;
+                FloatVector xv = FloatVector.broadcast(S, x[xOff + c]);
+                a0 = widen(p).fma(xv, a0);
+                a1 = widen(p + L).fma(xv, a1);
+                a2 = widen(p + 2 * L).fma(xv, a2);
+                a3 = widen(p + 3 * L).fma(xv, a3);
+                a4 = widen(p + 4 * L).fma(xv, a4);
+                a5 = widen(p + 5 * L).fma(xv, a5);
+                a6 = widen(p + 6 * L).fma(xv, a6);
+                a7 = widen(p + 7 * L).fma(xv, a7);
             }
+            int sb = dBase + b * STRIP;
+            scaleAdd(sb, a0, out, o); scaleAdd(sb + L, a1, out, o + L); scaleAdd(sb + 2 * L, a2, out, o + 2 * L); scaleAdd(sb + 3 * L, a3, out, o + 3 * L);
+            scaleAdd(sb + 4 * L, a4, out, o + 4 * L); scaleAdd(sb + 5 * L, a5, out, o + 5 * L); scaleAdd(sb + 6 * L, a6, out, o + 6 * L); scaleAdd(sb + 7 * L, a7, out, o + 7 * L);
         }
+    }
+
+    private FloatVector widen(int p) { return (FloatVector) ByteVector.fromArray(BS, q, p).convertShape(VectorOperators.B2F, S, 0); }
+
+    /** out[o ..] = d[sb ..] * sums + out[o ..], one vector. */
+    private void scaleAdd(int sb, FloatVector sums, float[] out, int o) {
+        FloatVector.fromArray(S, d, sb).fma(sums, FloatVector.fromArray(S, out, o)).intoArray(out, o);
     }
 
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
         check(x, xOff, idx, nnz, out, oOff);
-        for (int r = 0; r < rows; r++) {
-            float y = 0;
-            int j = 0;
-            while (j < nnz) {
-                int b = idx[j] >> 5;
-                float a = 0;
-                for (; j < nnz && (idx[j] >> 5) == b; j++) a = Math.fma(q[idx[j] * rows + r], x[xOff + idx[j]], a);
-                y = Math.fma(d[b * rows + r], a, y);
-            }
-            out[oOff + r] = y;
+        for (int r = 0; r < rows; r++) out[oOff + r] = rowScalar(x, xOff, idx, nnz, r);
+    }
+
+    private float rowScalar(float[] x, int xOff, int[] idx, int nnz, int r) {
+        float y = 0;
+        int j = 0;
+        while (j < nnz) {
+            int b = idx[j] >> 5;
+            float a = 0;
+            for (; j < nnz && (idx[j] >> 5) == b; j++) a = Math.fma(q[index(r, idx[j], rows, cols)], x[xOff + idx[j]], a);
+            y = Math.fma(d[index(r, b, rows, cols / 32)], a, y);
         }
+        return y;
     }
 
     private void check(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
