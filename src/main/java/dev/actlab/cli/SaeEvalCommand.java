@@ -2,8 +2,11 @@ package dev.actlab.cli;
 
 import dev.actlab.io.Json;
 import dev.actlab.io.ProgressBar;
+import dev.actlab.model.bert.BertModel;
 import dev.actlab.model.llama.LlamaModel;
+import dev.actlab.model.load.ModelRef;
 import dev.actlab.sae.Sae;
+import dev.actlab.sae.SaeEncoderEval;
 import dev.actlab.sae.SaeEval;
 import dev.actlab.sae.SaeFile;
 import dev.actlab.tensor.Parallel;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, description = {"Evaluate an SAE (SAELens or sparsify directory) on a decoder and a text: L0, MSE, FVU, dead and dense latents on the site's activations,",
-        "and the next-token loss clean, with the reconstruction spliced in at the site, and with the site zero-ablated: CE loss recovered = (L_zero - L_sae) / (L_zero - L_clean); KL(clean || spliced). BOS positions are left as they are."})
+        "and the next-token loss clean, with the reconstruction spliced in at the site, and with the site zero-ablated: CE loss recovered = (L_zero - L_sae) / (L_zero - L_clean); KL(clean || spliced). BOS positions are left as they are.",
+        "On an encoder (--model minilm, BERT) there is no next-token loss: the sentence embedding (mean pooled, normalised) with the reconstruction spliced in and with the site zero-ablated, by cosine to the clean one; embedding recovered = (cos_spliced - cos_zero) / (1 - cos_zero)."})
 final class SaeEvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOption model;
@@ -37,6 +41,7 @@ final class SaeEvalCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         threads.apply();
         Sae s = SaeFile.read(sae);
+        if (model.model != null && ModelRef.isEncoder(model.model)) return encoder(s);
         LlamaModel m = model.decoder();
         int[] ids = m.tokenizer().encode(text.read(true, (long) windows * ctx), false);
         SaeEval.Result r = SaeEval.evaluate(m, s, ids, ctx, windows, Parallel.shared(), new ProgressBar("sae eval", "windows", spec.commandLine().getErr()));
@@ -45,6 +50,29 @@ final class SaeEvalCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         if (json.enabled) w.println(Json.write(j));
         else print(w, s, r);
+        return 0;
+    }
+
+    /** An encoder has no next-token loss: the sentence embedding's cosine to the clean one instead. */
+    private int encoder(Sae s) throws Exception {
+        BertModel m = ModelRef.encoder(model.model);
+        m.tokenizer().withMaxLength(Integer.MAX_VALUE);   // the text is a stream cut into windows, not one sequence
+        int[] ids = m.tokenizer().encode(text.read(true, (long) windows * ctx), false);
+        SaeEncoderEval.Result r = SaeEncoderEval.evaluate(m, s, ids, ctx, windows, Parallel.shared(), new ProgressBar("sae eval", "windows", spec.commandLine().getErr()));
+        PrintWriter w = spec.commandLine().getOut();
+        if (json.enabled) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("model", m.source()); j.put("text", text.describe(true)); j.put("hook_name", s.cfg.hookName());
+            j.put("architecture", s.cfg.architecture().cliName()); j.put("d_in", s.dIn()); j.put("d_sae", s.dSae());
+            j.put("tokens", r.rows()); j.put("windows", r.windows()); j.put("l0", r.l0()); j.put("mse", r.mse()); j.put("fvu", r.fvu());
+            j.put("dead_fraction", r.deadFraction()); j.put("embedding_cos_spliced", r.cosSpliced());
+            j.put("embedding_cos_zero_ablated", r.cosZero()); j.put("embedding_recovered", r.embeddingRecovered());
+            w.println(Json.write(j));
+        } else {
+            w.printf(Locale.ROOT, "%s %s, d_in %d, d_sae %d on %d tokens (%d windows)%n", s.cfg.hookName(), s.cfg.architecture().cliName(), s.dIn(), s.dSae(), r.rows(), r.windows());
+            w.printf(Locale.ROOT, "L0 %.2f   MSE %.5g   FVU %.4f   dead %.3f%n", r.l0(), r.mse(), r.fvu(), r.deadFraction());
+            w.printf(Locale.ROOT, "sentence embedding cosine to clean: spliced %.4f   zero-ablated %.4f   recovered %.4f%n", r.cosSpliced(), r.cosZero(), r.embeddingRecovered());
+        }
         return 0;
     }
 

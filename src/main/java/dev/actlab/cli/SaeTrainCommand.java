@@ -80,6 +80,8 @@ final class SaeTrainCommand implements Callable<Integer> {
             modelName = store.manifest().model;
         } else {
             HookedModel m = model.load();
+            // an encoder's tokenizer truncates to one sequence; here the text is a stream cut into windows later
+            if (m.tokenizer() instanceof dev.actlab.model.tokenizer.WordPieceTokenizer wp) wp.withMaxLength(Integer.MAX_VALUE);
             int[] ids = m.tokenizer().encode(input.text.read(false, tokens + pool), false);
             src = new ModelActivations(m, site, ids, ctx, pool, seed);
             modelName = m.source();
