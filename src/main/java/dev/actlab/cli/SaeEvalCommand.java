@@ -82,6 +82,7 @@ final class SaeEvalCommand implements Callable<Integer> {
                 r.l0(), r.mse(), r.fvu(), r.explainedVariance(), r.deadFraction(), r.denseFraction());
         w.printf(Locale.ROOT, "CE loss: clean %.4f   spliced %.4f   zero-ablated %.4f   recovered %.4f   KL(clean||spliced) %.4f%n",
                 r.ceClean(), r.ceSpliced(), r.ceZero(), r.ceRecovered(), r.klSpliced());
+        w.printf(Locale.ROOT, "         mean-ablated %.4f   recovered (vs mean-ablation) %.4f%n", r.ceMean(), r.ceRecoveredMean());
     }
 
     static Map<String, Object> report(Sae s, SaeEval.Result r, String model, String text) {
@@ -104,6 +105,8 @@ final class SaeEvalCommand implements Callable<Integer> {
         j.put("ce_loss_spliced", r.ceSpliced());
         j.put("ce_loss_zero_ablated", r.ceZero());
         j.put("ce_loss_recovered", r.ceRecovered());
+        j.put("ce_loss_mean_ablated", r.ceMean());
+        j.put("ce_loss_recovered_mean", r.ceRecoveredMean());
         j.put("kl_clean_spliced", r.klSpliced());
         return j;
     }

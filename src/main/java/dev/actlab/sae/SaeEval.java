@@ -13,7 +13,9 @@ import java.util.List;
  * Evaluates an SAE on a decoder and a text, as SAELens reports it: on the site's activations L0,
  * MSE, FVU, dead and dense latents; downstream, the next-token loss of the clean model, with the
  * SAE's reconstruction spliced in at the site (a replace hook), and with the site zero-ablated,
- * giving CE loss recovered = (L_zero - L_sae) / (L_zero - L_clean), and KL(clean || spliced).
+ * giving CE loss recovered = (L_zero - L_sae) / (L_zero - L_clean), and KL(clean || spliced); and with
+ * the site mean-ablated (every position replaced by the site's mean over the evaluated rows, found in a
+ * first pass), giving the same ratio against L_mean.
  *
  * <p>The text is cut into windows of ctx tokens, BOS first. The BOS position is neither replaced
  * nor counted (as in training); losses are over the predictions made at positions 1..ctx-2.
@@ -34,7 +36,7 @@ public final class SaeEval {
 
     public record Result(long rows, int windows, double l0, double mse, double fvu, double deadFraction, double denseFraction,
                          double ceClean, double ceSpliced, double ceZero, double ceRecovered, double klSpliced,
-                         double[] density, List<List<Example>> top) {
+                         double ceMean, double ceRecoveredMean, double[] density, List<List<Example>> top) {
         public double explainedVariance() { return 1 - fvu; }
     }
 
@@ -52,8 +54,9 @@ public final class SaeEval {
         int body = ctx - 1, d = sae.dIn(), dSae = sae.dSae(), V = model.vocabSize();
         int windows = Math.min(maxWindows, tokens.length / body);
         if (windows == 0) throw new IllegalArgumentException("the text has " + tokens.length + " tokens, fewer than one window of " + body);
+        float[] mean = siteMean(model, site, tokens, bos, ctx, windows, d);
         double[] sum = new double[d], sumSq = new double[d];
-        double err = 0, l0 = 0, ceC = 0, ceS = 0, ceZ = 0, kl = 0;
+        double err = 0, l0 = 0, ceC = 0, ceS = 0, ceZ = 0, ceM = 0, kl = 0;
         long rows = 0, preds = 0;
         long[] fired = new long[dSae];
         float[][] topVal = new float[dSae][TOP];
@@ -89,10 +92,12 @@ public final class SaeEval {
             rows += n;
             float[] spliced = model.runWithHooks(win, Hooks.of(site, a -> System.arraycopy(xh, 0, a.data, a.offset + d, n * d)));
             float[] zero = model.runWithHooks(win, Hooks.of(site, a -> java.util.Arrays.fill(a.data, a.offset + d, a.offset + ctx * d, 0f)));
+            float[] meaned = model.runWithHooks(win, Hooks.of(site, a -> { for (int r = 1; r < ctx; r++) System.arraycopy(mean, 0, a.data, a.offset + r * d, d); }));
             for (int p = 1; p < ctx - 1; p++) {
                 int target = win[p + 1];
                 double[] lc = TokenStats.logSoftmax(clean, p * V, V), ls = TokenStats.logSoftmax(spliced, p * V, V), lz = TokenStats.logSoftmax(zero, p * V, V);
                 ceC -= lc[target]; ceS -= ls[target]; ceZ -= lz[target];
+                ceM -= TokenStats.logSoftmax(meaned, p * V, V)[target];
                 double k = 0;
                 for (int t = 0; t < V; t++) k += Math.exp(lc[t]) * (lc[t] - ls[t]);
                 kl += k;
@@ -115,9 +120,26 @@ public final class SaeEval {
             for (int q = 0; q < topN[i]; q++) ex.add(new Example(topVal[i][q], topTok[i][q], topTok[i][q] - CONTEXT_BEFORE, topCtx[i][q]));
             top.add(ex);
         }
-        ceC /= preds; ceS /= preds; ceZ /= preds;
+        ceC /= preds; ceS /= preds; ceZ /= preds; ceM /= preds;
         return new Result(rows, windows, l0 / rows, err / ((double) rows * d), err / var, (double) dead / dSae, (double) dense / dSae,
-                ceC, ceS, ceZ, (ceZ - ceS) / (ceZ - ceC), kl / preds, density, top);
+                ceC, ceS, ceZ, (ceZ - ceS) / (ceZ - ceC), kl / preds, ceM, (ceM - ceS) / (ceM - ceC), density, top);
+    }
+
+    /** The site's mean over the rows the evaluation replaces (positions 1..ctx-1 of every window): shape [d]. */
+    static float[] siteMean(HookedDecoder model, String site, int[] tokens, int bos, int ctx, int windows, int d) {
+        double[] sum = new double[d];
+        int body = ctx - 1;
+        for (int w = 0; w < windows; w++) {
+            int[] win = new int[ctx];
+            win[0] = bos;
+            System.arraycopy(tokens, w * body, win, 1, body);
+            model.runWithHooks(win, Hooks.of(site, a -> {
+                for (int r = 1; r < ctx; r++) for (int j = 0; j < d; j++) sum[j] += a.data[a.offset + r * d + j];
+            }));
+        }
+        float[] mean = new float[d];
+        for (int j = 0; j < d; j++) mean[j] = (float) (sum[j] / ((long) windows * body));
+        return mean;
     }
 
     /** Inserts (v, t) into latent i's top list, sorted by value, largest first; returns its slot, or -1 when it is not kept. */

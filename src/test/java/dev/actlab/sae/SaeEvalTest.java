@@ -47,6 +47,47 @@ class SaeEvalTest {
         assertEquals(brown.dModel(), r.l0(), brown.dModel() * 0.05 + 1, "about one of each +/- pair fires per dimension");
     }
 
+    /** Mean-ablation against a direct computation: the site's mean over windows, then a replace hook and the next-token loss. */
+    @Test void meanAblationMatchesADirectComputation() {
+        int ctx = 32, d = brown.dModel(), V = brown.vocabSize(), body = ctx - 1, windows = text.length / body;
+        assertTrue(windows >= 2, "at least two windows");
+        int bos = brown.tokenizer().bosId();
+        double[] sum = new double[d];
+        for (int w = 0; w < windows; w++) {
+            int[] win = window(w, ctx, bos);
+            brown.runWithHooks(win, dev.actlab.model.hook.Hooks.of(SITE, a -> {
+                for (int r = 1; r < ctx; r++) for (int j = 0; j < d; j++) sum[j] += a.data[a.offset + r * d + j];
+            }));
+        }
+        double ce = 0;
+        int preds = 0;
+        for (int w = 0; w < windows; w++) {
+            int[] win = window(w, ctx, bos);
+            float[] logits = brown.runWithHooks(win, dev.actlab.model.hook.Hooks.of(SITE, a -> {
+                for (int r = 1; r < ctx; r++) for (int j = 0; j < d; j++) a.data[a.offset + r * d + j] = (float) (sum[j] / (windows * body));
+            }));
+            for (int p = 1; p < ctx - 1; p++, preds++) {
+                double max = Double.NEGATIVE_INFINITY, z = 0;
+                for (int t = 0; t < V; t++) max = Math.max(max, logits[p * V + t]);
+                for (int t = 0; t < V; t++) z += Math.exp(logits[p * V + t] - max);
+                ce -= logits[p * V + win[p + 1]] - max - Math.log(z);
+            }
+        }
+        ce /= preds;
+        SaeEval.Result r = SaeEval.evaluate(brown, identity(d), text, ctx, 100, new Parallel(2), Progress.NONE);
+        assertEquals(ce, r.ceMean(), 1e-4);
+        assertTrue(r.ceMean() > r.ceClean() + 0.1, "mean-ablating the residual stream hurts: " + r.ceMean() + " vs " + r.ceClean());
+        assertEquals((r.ceMean() - r.ceSpliced()) / (r.ceMean() - r.ceClean()), r.ceRecoveredMean(), 1e-12);
+        assertEquals(1.0, r.ceRecoveredMean(), 1e-6);
+    }
+
+    static int[] window(int w, int ctx, int bos) {
+        int[] win = new int[ctx];
+        win[0] = bos;
+        System.arraycopy(text, w * (ctx - 1), win, 1, ctx - 1);
+        return win;
+    }
+
     @Test void aSaeTrainedOnTheStreamRecoversMostOfTheLoss() throws Exception {
         ModelActivations src = new ModelActivations(brown, SITE, text, 32, 512, 1);
         SaeTrainer.Options o = new SaeTrainer.Options(SaeConfig.Architecture.TOPK, 16, 4, 1e-3, 128, 128L * 200, 1, 0, 1.0 / 32, 0, 128L * 50, 50);
