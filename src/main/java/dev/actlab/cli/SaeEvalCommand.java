@@ -45,7 +45,7 @@ final class SaeEvalCommand implements Callable<Integer> {
         LlamaModel m = model.decoder();
         int[] ids = m.tokenizer().encode(text.read(true, (long) windows * ctx), false);
         SaeEval.Result r = SaeEval.evaluate(m, s, ids, ctx, windows, Parallel.shared(), new ProgressBar("sae eval", "windows", spec.commandLine().getErr()));
-        if (dashboard != null) dev.actlab.sae.FeatureDashboard.write(dashboard, s, r, m.tokenizer(), ids, 500);
+        if (dashboard != null) dev.actlab.sae.FeatureDashboard.write(dashboard, s, r, m.tokenizer(), ids, 500, m.weights().output(), Parallel.shared());
         Map<String, Object> j = report(s, r, m.source(), text.describe(true));
         PrintWriter w = spec.commandLine().getOut();
         if (json.enabled) w.println(Json.write(j));

@@ -34,9 +34,15 @@ public final class SaeEval {
      */
     public record Example(float value, int token, int contextStart, float[] context) {}
 
+    /** Bins of a histogram of a latent's non-zero activations: HISTOGRAM_BINS equal bins over [lo, hi]. */
+    public static final int HISTOGRAM_BINS = 20;
+
+    /** counts[b]: activations in [lo + b (hi - lo) / bins, lo + (b + 1) (hi - lo) / bins), the last bin closed. */
+    public record Histogram(float lo, float hi, int[] counts) {}
+
     public record Result(long rows, int windows, double l0, double mse, double fvu, double deadFraction, double denseFraction,
                          double ceClean, double ceSpliced, double ceZero, double ceRecovered, double klSpliced,
-                         double ceMean, double ceRecoveredMean, double[] density, List<List<Example>> top) {
+                         double ceMean, double ceRecoveredMean, double[] density, List<List<Example>> top, List<Histogram> histograms) {
         public double explainedVariance() { return 1 - fvu; }
     }
 
@@ -63,6 +69,8 @@ public final class SaeEval {
         int[][] topTok = new int[dSae][TOP];
         float[][][] topCtx = new float[dSae][TOP][];
         int[] topN = new int[dSae];
+        float[][] acts = new float[dSae][];   // each latent's non-zero activations, the first nonZero[i] of them
+        int[] nonZero = new int[dSae];
         for (int w = 0; w < windows; w++) {
             int[] win = new int[ctx];
             win[0] = bos;
@@ -85,6 +93,11 @@ public final class SaeEval {
                 for (int a = 0; a < idx.length; a++) {
                     int i = idx[a];
                     fired[i]++;
+                    if (val[a] != 0) {
+                        if (acts[i] == null) acts[i] = new float[8];
+                        else if (nonZero[i] == acts[i].length) acts[i] = java.util.Arrays.copyOf(acts[i], 2 * acts[i].length);
+                        acts[i][nonZero[i]++] = val[a];
+                    }
                     int at = keepTop(topVal[i], topTok[i], topCtx[i], topN, i, val[a], tok);
                     if (at >= 0) topCtx[i][at] = context(code, i, r, n);
                 }
@@ -120,9 +133,22 @@ public final class SaeEval {
             for (int q = 0; q < topN[i]; q++) ex.add(new Example(topVal[i][q], topTok[i][q], topTok[i][q] - CONTEXT_BEFORE, topCtx[i][q]));
             top.add(ex);
         }
+        List<Histogram> histograms = new ArrayList<>();
+        for (int i = 0; i < dSae; i++) histograms.add(histogram(acts[i], nonZero[i]));
         ceC /= preds; ceS /= preds; ceZ /= preds; ceM /= preds;
         return new Result(rows, windows, l0 / rows, err / ((double) rows * d), err / var, (double) dead / dSae, (double) dense / dSae,
-                ceC, ceS, ceZ, (ceZ - ceS) / (ceZ - ceC), kl / preds, ceM, (ceM - ceS) / (ceM - ceC), density, top);
+                ceC, ceS, ceZ, (ceZ - ceS) / (ceZ - ceC), kl / preds, ceM, (ceM - ceS) / (ceM - ceC), density, top, histograms);
+    }
+
+    /** HISTOGRAM_BINS bins from min(0, smallest) to the largest of the first n values. */
+    static Histogram histogram(float[] v, int n) {
+        int[] counts = new int[HISTOGRAM_BINS];
+        if (n == 0) return new Histogram(0, 0, counts);
+        float lo = 0, hi = v[0];
+        for (int k = 0; k < n; k++) { lo = Math.min(lo, v[k]); hi = Math.max(hi, v[k]); }
+        double width = (hi - lo) / HISTOGRAM_BINS;
+        for (int k = 0; k < n; k++) counts[width > 0 ? Math.min(HISTOGRAM_BINS - 1, (int) ((v[k] - lo) / width)) : HISTOGRAM_BINS - 1]++;
+        return new Histogram(lo, hi, counts);
     }
 
     /** The site's mean over the rows the evaluation replaces (positions 1..ctx-1 of every window): shape [d]. */

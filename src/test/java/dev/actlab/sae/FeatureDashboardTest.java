@@ -58,4 +58,42 @@ class FeatureDashboardTest {
         assertTrue(html.contains("<span class=\"t at\" style=\"background:" + colour), "top example of feature " + f + " in " + colour);
         assertFalse(html.contains("\uFFFD"));
     }
+
+    /**
+     * With the identity SAE, feature d + j's decoder row is -e_j: its logit effect is minus column j of
+     * the unembedding, read here row by row from the tied embedding; its histogram holds one count per
+     * token where channel j of the residual stream is negative.
+     */
+    @Test void histogramsAndLogitEffectsMatchADirectComputation() throws Exception {
+        LlamaModel brown = ModelLoader.loadDecoder(Path.of("models/actlab-brown.gguf"));
+        int[] text = brown.tokenizer().encode(SaeEvalTest.TEXT, false);
+        int d = brown.dModel(), ctx = 32, body = ctx - 1, windows = text.length / body, j = 5, f = d + j;
+        Sae sae = SaeEvalTest.identity(d);
+        SaeEval.Result r = SaeEval.evaluate(brown, sae, text, ctx, 100, new Parallel(1), Progress.NONE);
+        int negative = 0;
+        for (int w = 0; w < windows; w++) {
+            Activation a = brown.runWithCache(SaeEvalTest.window(w, ctx, brown.tokenizer().bosId()), SaeEvalTest.SITE::equals).get(SaeEvalTest.SITE);
+            for (int t = 1; t < ctx; t++) if (a.get(t, j) < 0) negative++;
+        }
+        assertTrue(negative > 0);
+        assertEquals(negative, java.util.Arrays.stream(r.histograms().get(f).counts()).sum(), "one count per non-zero activation");
+        assertEquals(SaeEval.HISTOGRAM_BINS, r.histograms().get(f).counts().length);
+
+        dev.actlab.tensor.WeightMatrix unembed = brown.weights().output();
+        int V = unembed.rows();
+        float[] direct = new float[V], row = new float[d];
+        for (int t = 0; t < V; t++) { unembed.dequantizeRow(t, row, 0); direct[t] = -row[j]; }
+        Integer[] order = new Integer[V];
+        for (int t = 0; t < V; t++) order[t] = t;
+        java.util.Arrays.sort(order, (x, y) -> Float.compare(direct[y], direct[x]));
+        LogitEffect e = LogitEffect.of(sae, f, unembed, 10, new Parallel(2));
+        for (int k = 0; k < 10; k++) {
+            assertEquals(direct[order[k]], e.promotedValues()[k], 1e-4, "promoted #" + k);
+            assertEquals(direct[e.promoted()[k]], e.promotedValues()[k], 1e-4);
+            assertEquals(direct[order[V - 1 - k]], e.suppressedValues()[k], 1e-4, "suppressed #" + k);
+            assertEquals(direct[e.suppressed()[k]], e.suppressedValues()[k], 1e-4);
+        }
+        String html = FeatureDashboard.html(sae, r, brown.tokenizer(), text, 2 * d, unembed, new Parallel(1));
+        assertTrue(html.contains("class=\"hist\"") && html.contains("promotes:") && html.contains("suppresses:"));
+    }
 }
