@@ -44,12 +44,15 @@ class SaeCommandTest {
         JsonNode ej = new ObjectMapper().readTree(e.out());
         assertTrue(ej.get("l0").asDouble() <= 8 + 1e-9);
         assertTrue(ej.get("ce_loss_zero_ablated").asDouble() > ej.get("ce_loss_clean").asDouble());
+        assertTrue(ej.get("ce_loss_mean_ablated").asDouble() > ej.get("ce_loss_clean").asDouble());
+        assertTrue(ej.has("ce_loss_recovered_mean"));
         var human = InspectCommandTest.run("sae", "eval", "--sae", dir.resolve("a").toString(), "--text", text.toString(), "--ctx", "32",
                 "--dashboard", dir.resolve("f.html").toString());
-        assertTrue(human.out().contains("recovered"), human.out());
+        assertTrue(human.out().contains("recovered") && human.out().contains("mean-ablated"), human.out());
         String html = Files.readString(dir.resolve("f.html"));
         assertTrue(html.contains("<h2 id=\"f") && html.contains("<span class=\"t at\" style=\"background:#"), "features with their activating token coloured and outlined");
         assertTrue(html.replaceAll("<[^>]+>", "").contains("Fulton"), "contexts are the text's (one span per token)");
+        assertTrue(html.contains("class=\"hist\"") && html.contains("promotes:"), "histograms and logit effects");
     }
 
     @Test void aMalformedSaeIsAnErrorNamingTheFile() throws Exception {
