@@ -40,7 +40,7 @@ final class SaeDemoStep implements DemoStep {
         ctx.out.printf(Locale.ROOT, "  trained on %d tokens in %.1f s (%.1f s running the model); SAE in %s%n", t.tokens(), t.seconds(), t.dataSeconds(), dir);
         ctx.out.printf(Locale.ROOT, "  held-out Brown, %d tokens: FVU %.3f, L0 %.1f, dead %.3f; CE loss clean %.3f, spliced %.3f, zero-ablated %.3f: recovered %.3f%n",
                 r.rows(), r.fvu(), r.l0(), r.deadFraction(), r.ceClean(), r.ceSpliced(), r.ceZero(), r.ceRecovered());
-        dev.actlab.sae.FeatureDashboard.write(dir.resolve("features.html"), t.sae(), r, m.tokenizer(), held, 300);
+        dev.actlab.sae.FeatureDashboard.write(dir.resolve("features.html"), t.sae(), r, m.tokenizer(), held, 300, m.weights().output(), Parallel.shared());
         ctx.out.println("  feature dashboard: " + dir.resolve("features.html"));
         List<Map<String, Object>> features = new ArrayList<>();
         for (int f : pick(r, 4)) {
