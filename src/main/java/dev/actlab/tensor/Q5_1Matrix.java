@@ -81,16 +81,8 @@ public final class Q5_1Matrix extends PackedMatrix {
      */
     public static void quantize(float[] src, int off, int n, MemorySegment dst, long dstOff) {
         for (int b = 0; b < n / 32; b++, off += 32, dstOff += 24) {
-            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-            for (int j = 0; j < 32; j++) {
-                float v = src[off + j];
-                if (v < min) min = v;
-                if (v > max) max = v;
-            }
-            float d = (max - min) / 31f;
-            float id = d != 0 ? 1f / d : 0f;
-            dst.set(I16, dstOff, Float.floatToFloat16(d));
-            dst.set(I16, dstOff + 2, Float.floatToFloat16(min));
+            MinScaleHeader h = MinScaleHeader.write(src, off, 31, dst, dstOff);
+            float min = h.min(), id = h.inverseScale();
             int qh = 0;
             for (int j = 0; j < 16; j++) {
                 int lo = (int) ((src[off + j] - min) * id + 0.5f) & 0xFF;
