@@ -12,8 +12,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class InputMajorF32 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** Multiply-adds below which a GEMV stays on one thread. */
-    private static final long MIN_CHUNK_WORK = 1 << 15;
 
     private final float[] wt;
     private final int rows, cols;
@@ -52,10 +50,7 @@ public final class InputMajorF32 {
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {
         check(x, xOff, idx, nnz, out, oOff);
-        int block = 4 * S.length();
-        long work = Math.max(1L, (long) nnz);
-        int grain = (int) Math.min(Math.max(block, rows), Math.max(block, (MIN_CHUNK_WORK / work + block - 1) / block * block));
-        par.forRange(rows, grain, (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
+        par.forRange(rows, ColumnChunks.size(rows, nnz, par.threads(), 4 * S.length()), (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
     }
 
     /** Rows per tile: the tile's outputs (4 KiB) stay in L1 while the kept columns stream past. */
