@@ -17,7 +17,6 @@ public final class InputMajorF16 {
     private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     private static final int TILE = 1024;
-    private static final long MIN_CHUNK_WORK = 1 << 15;
 
     private final short[] wt;
     private final int rows, cols;
@@ -49,10 +48,7 @@ public final class InputMajorF16 {
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {
         check(x, xOff, idx, nnz, out, oOff);
-        int block = 4 * S.length();
-        long work = Math.max(1L, (long) nnz);
-        int grain = (int) Math.min(Math.max(block, rows), Math.max(block, (MIN_CHUNK_WORK / work + block - 1) / block * block));
-        par.forRange(rows, grain, (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
+        par.forRange(rows, ColumnChunks.size(rows, nnz, par.threads(), 4 * S.length()), (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
     }
 
     /** L halves at wt[off] as floats (the conversion of F16Matrix.load, from an array). */

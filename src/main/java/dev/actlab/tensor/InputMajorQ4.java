@@ -22,7 +22,6 @@ public final class InputMajorQ4 {
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
     private static final int L = S.length(), CHUNK = 2 * L;
     private static final int TILE = 1024;
-    private static final long MIN_CHUNK_WORK = 1 << 15;
 
     private final byte[] q;
     private final float[] d;
@@ -82,10 +81,8 @@ public final class InputMajorQ4 {
         int[] starts = new int[Math.min(nnz, cols / 32) + 1];   // where each block's kept inputs begin in idx
         float[] init = new float[starts.length];
         int blocks = blockStarts(x, xOff, idx, nnz, starts, init);
-        int block = 4 * L;   // a multiple of CHUNK: every range but the last starts on a chunk
-        long work = Math.max(1L, (long) nnz);
-        int grain = (int) Math.min(Math.max(block, rows), Math.max(block, (MIN_CHUNK_WORK / work + block - 1) / block * block));
-        par.forRange(rows, grain, (from, to) -> range(x, xOff, idx, starts, init, blocks, out, oOff, from, to));
+        // chunks are a multiple of 4L, so of CHUNK: every range but the last starts on a chunk
+        par.forRange(rows, ColumnChunks.size(rows, nnz, par.threads(), 4 * L), (from, to) -> range(x, xOff, idx, starts, init, blocks, out, oOff, from, to));
     }
 
     /** Splits idx by input block: starts[k] .. starts[k + 1] are block k's kept inputs; init[k] = -8 * their x summed in order. */

@@ -7,20 +7,22 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A Q8_0 weight matrix W [rows, cols] (blocks of 32 inputs share a scale per row) stored input-major in
- * strips of {@link #STRIP} rows: within strip s (rows [s0, s0 + h), s0 = s * STRIP), the int8 quants of
- * column c are the contiguous run {@code q[s0 * cols + c * h ..)}, the scales of input block b the run
- * {@code d[s0 * (cols / 32) + b * h ..)} as float32. Same values as the Q8_0 file, for a GEMV that reads
- * only the kept inputs' runs, each strip forward in memory with its outputs in registers. Memory: rows *
- * cols bytes of quants plus rows * cols / 8 bytes of scales (1.125 bytes per weight; the row-major Q8_0
- * reads 1.0625).
+ * A Q8_0 weight matrix W [rows, cols] (blocks of 32 inputs share a scale per row) stored input-major:
+ * the int8 quants of column c are the contiguous run {@code q[c * rows ..)}, the scales of input block b
+ * the run {@code d[b * rows ..)} as float32. Same values as the Q8_0 file, for a GEMV that reads only the
+ * kept inputs' columns, each thread its share of a column as one run. Memory: rows * cols bytes of quants
+ * plus rows * cols / 8 bytes of scales (1.125 bytes per weight; the row-major Q8_0 reads 1.0625).
+ *
+ * <p>Why whole columns: the previous layout, strips of 64 rows holding each column's 64 quants side by
+ * side (block sums in registers), read a kept column as a 64-byte run; at 70% sparsity those runs lie
+ * apart, the prefetcher does not follow them, and each was a miss waited for. Whole columns give runs of
+ * rows bytes; the block sums then live in an L1 tile instead of registers.
  */
 public final class InputMajorQ8 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
-    /** Rows per strip: eight vectors of block sums, kept in registers while a block's kept columns stream past. */
-    public static final int STRIP = 8 * S.length();
-    private static final long MIN_CHUNK_WORK = 1 << 15;
+    /** Rows per tile: the tile's block sums (16 KiB) stay in L1 while a block's kept columns stream past. */
+    private static final int TILE = 4096;
 
     private final byte[] q;
     private final float[] d;
@@ -46,22 +48,16 @@ public final class InputMajorQ8 {
                 float amax = 0;
                 for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(row[b * 32 + i]));
                 float scale = amax / 127f;
-                d[index(r, b, rows, cols / 32)] = scale;
+                d[b * rows + r] = scale;
                 for (int i = 0; i < 32; i++) {
                     float w = row[b * 32 + i];
                     int v = scale == 0 ? 0 : Math.round(w / scale);
                     if (v < -127 || v > 127 || v * scale != w) return null;
-                    q[index(r, b * 32 + i, rows, cols)] = (byte) v;
+                    q[(b * 32 + i) * rows + r] = (byte) v;
                 }
             }
         }
         return new InputMajorQ8(q, d, rows, cols);
-    }
-
-    /** Where entry [r, c] of a [rows, n] array lives: strip r / STRIP, column c's run of that strip's height, row r's place in it. */
-    private static int index(int r, int c, int rows, int n) {
-        int s0 = r - r % STRIP, h = Math.min(STRIP, rows - s0);
-        return s0 * n + c * h + (r - s0);
     }
 
     public int rows() { return rows; }
@@ -75,45 +71,68 @@ public final class InputMajorQ8 {
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {
         check(x, xOff, idx, nnz, out, oOff);
-        int strips = (rows + STRIP - 1) / STRIP;
-        long work = Math.max(1L, (long) nnz * STRIP);
-        int grain = (int) Math.max(1, Math.min(strips, MIN_CHUNK_WORK / work));
-        par.forRange(strips, grain, (from, to) -> {
-            for (int s = from; s < to; s++) {
-                int r0 = s * STRIP;
-                if (rows - r0 >= STRIP) strip(x, xOff, idx, nnz, out, oOff + r0, r0 * cols, r0 * (cols / 32));
-                else for (int r = r0; r < rows; r++) out[oOff + r] = rowScalar(x, xOff, idx, nnz, r);
-            }
-        });
+        par.forRange(rows, ColumnChunks.size(rows, nnz, par.threads(), 4 * S.length()), (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
     }
 
     /**
-     * One full strip: per input block with kept inputs, eight vectors of block sums start at zero and each
-     * kept column adds its run of quants times x[c] (in the order of idx); then out += scales * sums. The
-     * strip's runs of increasing columns lie at increasing addresses, so it is read forward.
+     * Rows [from, to) in tiles of TILE: per input block with kept inputs, its kept columns four at a time
+     * (then one by one) add q[c, r] * x[c] to the block sums a[r]; the block's first pass starts them at
+     * zero and its last adds d[b, r] * a[r] straight into the output, so the tile of sums is only touched
+     * between passes of a block. The chain per output is {@link #rowScalar}'s.
      */
-    private void strip(float[] x, int xOff, int[] idx, int nnz, float[] out, int o, int qBase, int dBase) {
+    private void range(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, int from, int to) {
         int L = S.length();
-        java.util.Arrays.fill(out, o, o + STRIP, 0f);
-        int j = 0;
-        while (j < nnz) {
-            int b = idx[j] >> 5;
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-            for (; j < nnz && (idx[j] >> 5) == b; j++) {
-                int c = idx[j], p = qBase + c * STRIP;
-                FloatVector xv = FloatVector.broadcast(S, x[xOff + c]);
-                a0 = widen(p).fma(xv, a0);
-                a1 = widen(p + L).fma(xv, a1);
-                a2 = widen(p + 2 * L).fma(xv, a2);
-                a3 = widen(p + 3 * L).fma(xv, a3);
-                a4 = widen(p + 4 * L).fma(xv, a4);
-                a5 = widen(p + 5 * L).fma(xv, a5);
-                a6 = widen(p + 6 * L).fma(xv, a6);
-                a7 = widen(p + 7 * L).fma(xv, a7);
+        float[] acc = new float[Math.min(TILE, to - from)];
+        for (int t0 = from; t0 < to; t0 += TILE) {
+            int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
+            java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
+            int j = 0;
+            while (j < nnz) {
+                int b = idx[j] >> 5, e = j;
+                while (e < nnz && (idx[e] >> 5) == b) e++;
+                for (int k = j; k < e; ) {
+                    boolean first = k == j;
+                    if (e - k >= 4) {
+                        columns4(x, xOff, idx, k, b, acc, out, oOff, t0, vEnd, first, k + 4 == e);
+                        k += 4;
+                    } else {
+                        column1(x, xOff, idx[k], b, acc, out, oOff, t0, vEnd, first, k + 1 == e);
+                        k++;
+                    }
+                }
+                for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
+                j = e;
             }
-            int sb = dBase + b * STRIP;
-            scaleAdd(sb, a0, out, o); scaleAdd(sb + L, a1, out, o + L); scaleAdd(sb + 2 * L, a2, out, o + 2 * L); scaleAdd(sb + 3 * L, a3, out, o + 3 * L);
-            scaleAdd(sb + 4 * L, a4, out, o + 4 * L); scaleAdd(sb + 5 * L, a5, out, o + 5 * L); scaleAdd(sb + 6 * L, a6, out, o + 6 * L); scaleAdd(sb + 7 * L, a7, out, o + 7 * L);
+        }
+    }
+
+    /** Block b's kept inputs idx[k .. k + 4) on rows [t0, vEnd): sums start at zero if first, end in out if last. */
+    private void columns4(float[] x, int xOff, int[] idx, int k, int b, float[] acc, float[] out, int oOff, int t0, int vEnd, boolean first, boolean last) {
+        int L = S.length();
+        int c0 = idx[k], c1 = idx[k + 1], c2 = idx[k + 2], c3 = idx[k + 3];
+        FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
+        FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]), x3 = FloatVector.broadcast(S, x[xOff + c3]);
+        int b0 = c0 * rows, b1 = c1 * rows, b2 = c2 * rows, b3 = c3 * rows, db = b * rows;
+        FloatVector zero = FloatVector.zero(S);
+        for (int r = t0; r < vEnd; r += L) {
+            FloatVector a = first ? zero : FloatVector.fromArray(S, acc, r - t0);
+            a = widen(b0 + r).fma(x0, a);
+            a = widen(b1 + r).fma(x1, a);
+            a = widen(b2 + r).fma(x2, a);
+            a = widen(b3 + r).fma(x3, a);
+            if (last) scaleAdd(db + r, a, out, oOff + r);
+            else a.intoArray(acc, r - t0);
+        }
+    }
+
+    /** One kept input c of block b on rows [t0, vEnd), as {@link #columns4}. */
+    private void column1(float[] x, int xOff, int c, int b, float[] acc, float[] out, int oOff, int t0, int vEnd, boolean first, boolean last) {
+        int L = S.length(), base = c * rows, db = b * rows;
+        FloatVector xv = FloatVector.broadcast(S, x[xOff + c]), zero = FloatVector.zero(S);
+        for (int r = t0; r < vEnd; r += L) {
+            FloatVector a = widen(base + r).fma(xv, first ? zero : FloatVector.fromArray(S, acc, r - t0));
+            if (last) scaleAdd(db + r, a, out, oOff + r);
+            else a.intoArray(acc, r - t0);
         }
     }
 
@@ -134,12 +153,19 @@ public final class InputMajorQ8 {
         float y = 0;
         int j = 0;
         while (j < nnz) {
-            int b = idx[j] >> 5;
-            float a = 0;
-            for (; j < nnz && (idx[j] >> 5) == b; j++) a = Math.fma(q[index(r, idx[j], rows, cols)], x[xOff + idx[j]], a);
-            y = Math.fma(d[index(r, b, rows, cols / 32)], a, y);
+            int b = idx[j] >> 5, e = j;
+            while (e < nnz && (idx[e] >> 5) == b) e++;
+            y = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), y);
+            j = e;
         }
         return y;
+    }
+
+    /** Row r's sum over the kept inputs idx[j .. e) of one block: q[c, r] * x[c] chained in order from zero. */
+    private float rowBlock(float[] x, int xOff, int[] idx, int j, int e, int r) {
+        float a = 0;
+        for (int k = j; k < e; k++) a = Math.fma(q[idx[k] * rows + r], x[xOff + idx[k]], a);
+        return a;
     }
 
     private void check(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {

@@ -18,7 +18,7 @@ class InputMajorF16Test {
     @Test
     void vectorKernelEqualsScalarReferenceBitForBitAndTheDenseDotOnZeroedInput() {
         SplittableRandom r = new SplittableRandom(5);
-        for (int[] shape : new int[][]{{192, 512}, {67, 64}, {1100, 96}, {3, 7}}) {
+        for (int[] shape : new int[][]{{192, 512}, {67, 64}, {1100, 96}, {3, 7}, {1100, 256}}) {
             int rows = shape[0], cols = shape[1];
             WeightMatrix m = f16(r, rows, cols);
             InputMajorF16 t = InputMajorF16.of(m);

@@ -15,8 +15,8 @@ class InputMajorF32Test {
     @Test
     void vectorKernelEqualsScalarReferenceBitForBitAtAnyThreadCount() {
         SplittableRandom r = new SplittableRandom(3);
-        // rows that are and are not multiples of the lane blocks; packed columns (<= 512 rows) and page-padded ones, one tile and three
-        for (int[] shape : new int[][]{{192, 512}, {67, 33}, {1000, 300}, {5, 7}, {2100, 40}}) {
+        // rows that are and are not multiples of the lane blocks; one tile and two (4500 rows: two tiles on one thread, one per chunk on two)
+        for (int[] shape : new int[][]{{192, 512}, {67, 33}, {1000, 300}, {5, 7}, {2100, 40}, {4500, 64}}) {
             int rows = shape[0], cols = shape[1];
             F32Matrix m = F32Matrix.of(random(r, rows * cols), rows, cols);
             InputMajorF32 t = InputMajorF32.of(m);

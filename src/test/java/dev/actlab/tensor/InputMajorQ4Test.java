@@ -18,7 +18,7 @@ class InputMajorQ4Test {
     @Test
     void vectorKernelEqualsScalarReferenceBitForBitAndTheDenseDotOnZeroedInput() {
         SplittableRandom r = new SplittableRandom(11);
-        for (int[] shape : new int[][]{{192, 512}, {67, 64}, {1100, 96}, {5, 32}}) {
+        for (int[] shape : new int[][]{{192, 512}, {67, 64}, {1100, 96}, {5, 32}, {1100, 256}}) {
             int rows = shape[0], cols = shape[1];
             WeightMatrix m = q4(r, rows, cols);
             InputMajorQ4 t = InputMajorQ4.of(m);

@@ -18,7 +18,7 @@ class InputMajorQ8Test {
     @Test
     void vectorKernelEqualsScalarReferenceBitForBitAndTheDenseDotOnZeroedInput() {
         SplittableRandom r = new SplittableRandom(7);
-        for (int[] shape : new int[][]{{192, 512}, {67, 64}, {1100, 96}}) {
+        for (int[] shape : new int[][]{{192, 512}, {67, 64}, {1100, 96}, {1100, 256}, {4500, 64}}) {
             int rows = shape[0], cols = shape[1];
             WeightMatrix m = q8(r, rows, cols);
             InputMajorQ8 t = InputMajorQ8.of(m);
