@@ -14,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The shapes, each where it was tuned (AVX-512: 24 accumulators of 32 registers):
  * - 12 x 2 vectors ({@link Gemm}: training's products and its causal attention), C += A B, A in
  *   three layouts: transposed or column-packed, row-packed at the constant stride {@link #RS}, or rows in place.
+ * - 6 x 2 vectors with A transposed in place ({@link Gemm} on AVX2: attention's dK and dV, C as narrow as a head).
  * - 6 x 4 and 6 x 2 vectors ({@link EncoderAttentionKernel}: scores, and probabilities times
  *   values), C = A B or C += A B (zero: start from zero without reading C), A rows in place.
  * {@link F32PanelMatrix} keeps the 6 x 4 tile's twins (and 4, 2, 1 rows) as its own instance
