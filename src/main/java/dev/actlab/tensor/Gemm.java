@@ -119,7 +119,7 @@ public final class Gemm {
     private static void task(Product g, int r0, int r1, int p0, int p1, float[] pa, float[] tile) {
         int m = g.m, jn = g.jn, k = g.k, ldc = g.ldc;
         float[] c = g.c, pb = g.pb;
-        boolean direct = p1 - p0 <= DIRECT_PANELS && !(g.aT && rowPacked(g));   // transposed A in place: the slow tile
+        boolean direct = p1 - p0 <= DIRECT_PANELS && (!(g.aT && rowPacked(g)) || narrowColumns(g));   // transposed A in place: the slow tile unless narrow
         // the j range rows [r0, r1) need at all
         int jLo = g.zeros == Zeros.A_BELOW_DIAGONAL ? r0 : 0, jHi = g.zeros == Zeros.A_ABOVE_DIAGONAL ? Math.min(jn, r1 + MR - 1) : jn;
         for (int j0 = jLo - jLo % KC; j0 < jHi; j0 += KC) {
@@ -133,17 +133,19 @@ public final class Gemm {
                     int from = stripFrom(g.zeros, r, j0), to = stripTo(g.zeros, r, j0, len);
                     if (from >= to) continue;
                     int bOff = (p * jn + j0 + from) * P;
-                    boolean fullRows = r + MR <= m;
-                    // C = A B: its first touch is a clear that the kernel reads back from L1
-                    if (cBefore(g.zeros) && j0 == 0) clear(c, g.cOff + r * ldc + col, ldc, Math.min(MR, m - r), Math.min(P, k - col));
-                    if (fullCols && fullRows) { strip(g, direct, c, g.cOff + r * ldc + col, ldc, pa, r0, r, j0, from, to, len, bOff); continue; }
+                    boolean fullRows = r + MR <= m, fresh = cBefore(g.zeros) && j0 == 0;
+                    // C = A B: the 6 x 2 row tiles start from zero without reading C; elsewhere the
+                    // first touch is a clear that the kernel reads back from L1
+                    boolean zero = fresh && fullCols && fullRows && zeroStart(g, direct);
+                    if (fresh && !zero) clear(c, g.cOff + r * ldc + col, ldc, Math.min(MR, m - r), Math.min(P, k - col));
+                    if (fullCols && fullRows) { strip(g, direct, zero, c, g.cOff + r * ldc + col, ldc, pa, r0, r, j0, from, to, len, bOff); continue; }
                     // ragged edge: the kernel runs on a full-size copy of the valid part
                     int rows = Math.min(MR, m - r), cols = Math.min(P, k - col);
                     for (int i = 0; i < MR; i++) {
                         if (i < rows) System.arraycopy(c, g.cOff + (r + i) * ldc + col, tile, i * P, cols);
                         Arrays.fill(tile, i * P + (i < rows ? cols : 0), i * P + P, 0f);
                     }
-                    strip(g, direct && fullRows, tile, 0, P, pa, r0, r, j0, from, to, len, bOff);
+                    strip(g, direct && fullRows, false, tile, 0, P, pa, r0, r, j0, from, to, len, bOff);
                     for (int i = 0; i < rows; i++) System.arraycopy(tile, i * P, c, g.cOff + (r + i) * ldc + col, cols);
                 }
             }
@@ -152,24 +154,36 @@ public final class Gemm {
 
     private static final int DIRECT_PANELS = 2;
 
-    /** One register block over j in [j0 + from, j0 + to): A from its packed strip, or in place (direct). */
-    private static void strip(Product g, boolean direct, float[] c, int cOff, int ldc, float[] pa, int r0, int r, int j0, int from, int to, int len, int bOff) {
-        if (!direct && rowPacked(g)) rows12(c, cOff, ldc, pa, (r - r0) * RS + from, RS, g.pb, bOff, to - from);
+    /** Whether strip() runs the 6 x 2 row tiles (AVX2, A by rows), which can start from zero instead of reading C. */
+    private static boolean zeroStart(Product g, boolean direct) {
+        return !WIDE && KernelChoice.zeroStartTiles && (direct ? !g.aT : rowPacked(g));
+    }
+
+    /** One register block over j in [j0 + from, j0 + to): A from its packed strip, or in place (direct); zero: C = A B without reading C (only where zeroStart). */
+    private static void strip(Product g, boolean direct, boolean zero, float[] c, int cOff, int ldc, float[] pa, int r0, int r, int j0, int from, int to, int len, int bOff) {
+        if (!direct && rowPacked(g)) rows12(c, cOff, ldc, zero, pa, (r - r0) * RS + from, RS, g.pb, bOff, to - from);
         else if (!direct) GemmKernel.rows12x2Transposed(c, cOff, ldc, pa, (r - r0) * len + from * MR, MR, g.pb, bOff, to - from);
+        else if (g.aT && !WIDE) {
+            GemmKernel.rows6x2Transposed(c, cOff, ldc, g.a, g.aOff + (j0 + from) * g.lda + r, g.lda, g.pb, bOff, to - from);
+            GemmKernel.rows6x2Transposed(c, cOff + 6 * ldc, ldc, g.a, g.aOff + (j0 + from) * g.lda + r + 6, g.lda, g.pb, bOff, to - from);
+        }
         else if (g.aT) GemmKernel.rows12x2Transposed(c, cOff, ldc, g.a, g.aOff + (j0 + from) * g.lda + r, g.lda, g.pb, bOff, to - from);
-        else rows12(c, cOff, ldc, g.a, g.aOff + r * g.lda + j0 + from, g.lda, g.pb, bOff, to - from);
+        else rows12(c, cOff, ldc, zero, g.a, g.aOff + r * g.lda + j0 + from, g.lda, g.pb, bOff, to - from);
     }
 
     /** 32 vector registers (AVX-512) hold the 12 x 2 tile's 24 accumulators; 16 (AVX2) do not: there, two 6 x 2 tiles. */
     private static final boolean WIDE = L >= 16;
 
-    /** C[12 rows] += A[12 rows, lda apart] x B panel, as one 12 x 2 tile or two 6 x 2 tiles: the same FMA chain per element. */
-    private static void rows12(float[] c, int cOff, int ldc, float[] a, int aOff, int lda, float[] b, int bOff, int len) {
+    /**
+     * C[12 rows] += A[12 rows, lda apart] x B panel, as one 12 x 2 tile or two 6 x 2 tiles: the same
+     * FMA chain per element; zero (6 x 2 tiles only): C = A B, the chains starting from 0 as after a clear.
+     */
+    private static void rows12(float[] c, int cOff, int ldc, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int len) {
         if (WIDE && lda == RS) GemmKernel.rows12x2Packed(c, cOff, ldc, a, aOff, b, bOff, len);
         else if (WIDE) GemmKernel.rows12x2(c, cOff, ldc, a, aOff, lda, b, bOff, len);
         else {
-            GemmKernel.rows6x2(c, cOff, ldc, false, a, aOff, lda, b, bOff, len);
-            GemmKernel.rows6x2(c, cOff + 6 * ldc, ldc, false, a, aOff + 6 * lda, lda, b, bOff, len);
+            GemmKernel.rows6x2(c, cOff, ldc, zero, a, aOff, lda, b, bOff, len);
+            GemmKernel.rows6x2(c, cOff + 6 * ldc, ldc, zero, a, aOff + 6 * lda, lda, b, bOff, len);
         }
     }
 
@@ -180,6 +194,9 @@ public final class Gemm {
      * the row-strip tiles at 90-95% (same thread, L1-resident operands).
      */
     private static boolean rowPacked(Product g) { return !g.aT || (!WIDE && KernelChoice.transposedAAsRows); }
+
+    /** AVX2, A stored transposed and C at most DIRECT_PANELS panels wide (attention's dK, dV): A read in place by the 6 x 2 column tile. */
+    private static boolean narrowColumns(Product g) { return !WIDE && g.aT && g.k <= DIRECT_PANELS * P && KernelChoice.transposedANarrowInPlace; }
 
     /** Zeros rows x cols of c from off, rows ld apart. */
     private static void clear(float[] c, int off, int ld, int rows, int cols) {

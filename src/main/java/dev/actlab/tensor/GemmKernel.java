@@ -14,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The shapes, each where it was tuned (AVX-512: 24 accumulators of 32 registers):
  * - 12 x 2 vectors ({@link Gemm}: training's products and its causal attention), C += A B, A in
  *   three layouts: transposed or column-packed, row-packed at the constant stride {@link #RS}, or rows in place.
+ * - 6 x 2 vectors with A transposed in place ({@link Gemm} on AVX2: attention's dK and dV, C as narrow as a head).
  * - 6 x 4 and 6 x 2 vectors ({@link EncoderAttentionKernel}: scores, and probabilities times
  *   values), C = A B or C += A B (zero: start from zero without reading C), A rows in place.
  * {@link F32PanelMatrix} keeps the 6 x 4 tile's twins (and 4, 2, 1 rows) as its own instance
@@ -170,6 +171,43 @@ final class GemmKernel {
         s9.intoArray(c, c9); t9.intoArray(c, c9 + 1 * L);
         s10.intoArray(c, c10); t10.intoArray(c, c10 + 1 * L);
         s11.intoArray(c, c11); t11.intoArray(c, c11 + 1 * L);
+    }
+
+    /**
+     * C[6 rows from cOff, ldc apart][P2 columns] += A x B over len values of j, A read in place
+     * where it is stored transposed: A[i, j] = a[aOff + j aStep + i] (6 consecutive floats per j),
+     * B P2 floats per j from bOff. 12 accumulators, for AVX2's 16 registers (attention's dK = dS^T Q
+     * and dV = P^T dZ, whose transposed A is small and cache-resident).
+     */
+    static void rows6x2Transposed(float[] c, int cOff, int ldc, float[] a, int aOff, int aStep, float[] b, int bOff, int len) {
+        int r = cOff;
+        FloatVector c00 = FloatVector.fromArray(S, c, r), c01 = FloatVector.fromArray(S, c, r + L);
+        r += ldc;
+        FloatVector c10 = FloatVector.fromArray(S, c, r), c11 = FloatVector.fromArray(S, c, r + L);
+        r += ldc;
+        FloatVector c20 = FloatVector.fromArray(S, c, r), c21 = FloatVector.fromArray(S, c, r + L);
+        r += ldc;
+        FloatVector c30 = FloatVector.fromArray(S, c, r), c31 = FloatVector.fromArray(S, c, r + L);
+        r += ldc;
+        FloatVector c40 = FloatVector.fromArray(S, c, r), c41 = FloatVector.fromArray(S, c, r + L);
+        r += ldc;
+        FloatVector c50 = FloatVector.fromArray(S, c, r), c51 = FloatVector.fromArray(S, c, r + L);
+        for (int j = 0, ao = aOff, w = bOff; j < len; j++, ao += aStep, w += P2) {
+            FloatVector w0 = FloatVector.fromArray(S, b, w), w1 = FloatVector.fromArray(S, b, w + L);
+            FloatVector x = FloatVector.broadcast(S, a[ao]); c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[ao + 1]); c10 = w0.fma(x, c10); c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[ao + 2]); c20 = w0.fma(x, c20); c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[ao + 3]); c30 = w0.fma(x, c30); c31 = w1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[ao + 4]); c40 = w0.fma(x, c40); c41 = w1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[ao + 5]); c50 = w0.fma(x, c50); c51 = w1.fma(x, c51);
+        }
+        r = cOff;
+        c00.intoArray(c, r); c01.intoArray(c, r + L); r += ldc;
+        c10.intoArray(c, r); c11.intoArray(c, r + L); r += ldc;
+        c20.intoArray(c, r); c21.intoArray(c, r + L); r += ldc;
+        c30.intoArray(c, r); c31.intoArray(c, r + L); r += ldc;
+        c40.intoArray(c, r); c41.intoArray(c, r + L); r += ldc;
+        c50.intoArray(c, r); c51.intoArray(c, r + L);
     }
 
     /** The running sums of L outputs: zero (the first k chunk of C = A B), else what C holds. */

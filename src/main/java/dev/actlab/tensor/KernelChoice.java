@@ -25,4 +25,10 @@ public final class KernelChoice {
      * consecutive values per j. (AVX-512 keeps the 12 x 2 tile.)
      */
     public static volatile boolean transposedAAsRows = true;
+
+    /** AVX2, A stored transposed, C narrow (attention's dK, dV): A read in place by a 6 x 2 tile instead of transposed into rows while packing. */
+    public static volatile boolean transposedANarrowInPlace = true;
+
+    /** AVX2, C = A B (forward products, dx, attention's scores and dP): the 6 x 2 row tiles start from zero instead of clearing C and reading it back. */
+    public static volatile boolean zeroStartTiles = true;
 }

@@ -28,6 +28,9 @@ class GemmKernelTest {
             float[] at = gaussian(aOff + Math.max(1, len) * step, rng);
             check(c0, cOff, ldc, false, at, aOff, 1, step, b, bOff, P2, MR, P2, len,
                     c -> GemmKernel.rows12x2Transposed(c, cOff, ldc, at, aOff, step, b, bOff, len), "transposed, len " + len);
+            // the 6 x 2 tile reading its transposed A in place (6 consecutive floats per j, step apart)
+            check(c0, cOff, ldc, false, at, aOff, 1, step, b, bOff, P2, 6, P2, len,
+                    c -> GemmKernel.rows6x2Transposed(c, cOff, ldc, at, aOff, step, b, bOff, len), "6 x 2 transposed, len " + len);
             // row-packed at the constant stride RS (a strip never holds more than a j tile)
             int plen = Math.min(len, Gemm.KC);
             float[] ap = gaussian(aOff + MR * GemmKernel.RS, rng);

@@ -118,6 +118,26 @@ class GemmTest {
         }
     }
 
+    /**
+     * The paths the AVX2 switches replaced (KernelChoice.zeroStartTiles: C = A B by clearing C and
+     * reading it back; transposedANarrowInPlace: attention's narrow dK, dV with A transposed while
+     * packing) give the same bits as the scalar chain too.
+     */
+    @Test
+    void theReplacedClearAndNarrowTransposePathsStillEqualTheScalarChain() {
+        boolean zero = KernelChoice.zeroStartTiles, narrow = KernelChoice.transposedANarrowInPlace;
+        try {
+            KernelChoice.zeroStartTiles = !zero;
+            KernelChoice.transposedANarrowInPlace = !narrow;
+            everyLayoutEqualsTheScalarFmaChainForEveryThreadCount();
+            cBeforeOverwritesWhateverTheOutputHeld();
+            stridedViewsAndCausalSkipsEqualTheScalarChain();
+        } finally {
+            KernelChoice.zeroStartTiles = zero;
+            KernelChoice.transposedANarrowInPlace = narrow;
+        }
+    }
+
     private static float[] gaussian(int n, SplittableRandom rng) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) rng.nextGaussian();

@@ -8,14 +8,16 @@ import java.util.SplittableRandom;
  * matrix of the blocks and the tied unembedding) on one thread, in GFLOP per CPU-second against
  * FmaProbe on the same thread, with a KernelChoice switch off and on in alternating rounds. Not a
  * test. Run (after mvn test-compile):
- * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TrainGemmBench [brown|small] [rounds]
+ * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TrainGemmBench [brown|small] [rounds] [switch]
+ * (switch: a KernelChoice field, default transposedAAsRows)
  */
 public final class TrainGemmBench {
     static volatile float sink;
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws ReflectiveOperationException {
         boolean small = args.length > 0 && args[0].equals("small");
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        var toggle = KernelChoice.class.getField(args.length > 2 ? args[2] : "transposedAAsRows");
         int n = small ? 16 * 256 : 8 * 256, c = small ? 256 : 192, h = small ? 688 : 512, kv = small ? 128 : 64, v = 4096;
         int[][] shapes = {{c, c}, {c, kv}, {c, kv}, {c, c}, {c, h}, {c, h}, {h, c}};   // [in, out] of wq wk wv wo gate up down
         int layers = small ? 6 : 5;
@@ -29,7 +31,7 @@ public final class TrainGemmBench {
         try (Parallel one = new Parallel(1)) {
             for (int round = 0; round < rounds; round++) {
                 for (int on = 0; on < 2; on++) {
-                    KernelChoice.transposedAAsRows = on == 1;
+                    toggle.setBoolean(null, on == 1);
                     for (int kind = 0; kind < 3; kind++) {
                         double flops = 0;
                         long t0 = mx.getCurrentThreadCpuTime();
@@ -51,7 +53,8 @@ public final class TrainGemmBench {
                 bestFma = Math.max(bestFma, 2_000_000.0 * FmaProbe.FLOPS_PER_ITERATION / (mx.getCurrentThreadCpuTime() - t0));
             }
         }
-        System.out.printf("%s step's linear products, n %d, 1 thread, best of %d, GFLOP per CPU-s (%% of the %.1f FMA peak)%n", small ? "small" : "brown", n, rounds, bestFma);
+        toggle.setBoolean(null, true);
+        System.out.printf("%s step's linear products, n %d, 1 thread, best of %d, GFLOP per CPU-s (%% of the %.1f FMA peak), switch %s%n", small ? "small" : "brown", n, rounds, bestFma, toggle.getName());
         for (int kind = 0; kind < 3; kind++)
             System.out.printf("%-8s switch off %.1f (%.0f%%)  on %.1f (%.0f%%)%n", kinds[kind], best[0][kind], 100 * best[0][kind] / bestFma,
                     best[1][kind], 100 * best[1][kind] / bestFma);
