@@ -61,16 +61,44 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
     }
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
-        if (KernelChoice.q8RowDecode) {
-            for (int r = from; r < to; r++)
-                for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
-            return;
-        }
+        if (KernelChoice.q8RowDecode) { rowsByDot(x, n, out, from, to); return; }
         for (int t = 0; t < n; t++) {
             int r = from;
             for (; r + 4 <= to; r += 4) rows4(r, x, t * cols, out, t * rows + r);
             for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
         }
+    }
+
+    /**
+     * out[t * rows + r] = {@link #dot}(r, x, t * cols) for rows [from, to), the tokens inner so a row
+     * is read from memory once; dot's loop with each block's steps written out for AVX2 (L = 8).
+     */
+    private void rowsByDot(float[] x, int n, float[] out, int from, int to) {
+        if (L != 8) {
+            for (int r = from; r < to; r++)
+                for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
+            return;
+        }
+        for (int r = from; r < to; r++)
+            for (int t = 0; t < n; t++) {
+                long o = r * rowBytes;
+                int xOff = t * cols, b = 0;
+                FloatVector even = FloatVector.zero(FL), odd = even;
+                for (; b + 2 <= blocks; b += 2, o += 68, xOff += 64) {
+                    even = blockSum8(o, x, xOff).fma(scale(o), even);
+                    odd = blockSum8(o + 34, x, xOff + 32).fma(scale(o + 34), odd);
+                }
+                if (b < blocks) even = blockSum8(o, x, xOff).fma(scale(o), even);
+                out[t * rows + r] = Lanes.sum(even.add(odd));
+            }
+    }
+
+    /** {@link #blockSum} with its four steps written out (L = 8). */
+    private FloatVector blockSum8(long o, float[] x, int xOff) {
+        FloatVector s = QuantLanes.toFloat(QuantLanes.load(data, o + 2)).mul(FloatVector.fromArray(FL, x, xOff));
+        s = QuantLanes.toFloat(QuantLanes.load(data, o + 10)).fma(FloatVector.fromArray(FL, x, xOff + 8), s);
+        s = QuantLanes.toFloat(QuantLanes.load(data, o + 18)).fma(FloatVector.fromArray(FL, x, xOff + 16), s);
+        return QuantLanes.toFloat(QuantLanes.load(data, o + 26)).fma(FloatVector.fromArray(FL, x, xOff + 24), s);
     }
 
     /** out[outOff + i] = {@link #dot}(row + i, x, xOff) for i < 4, with the same arithmetic. */
