@@ -25,4 +25,10 @@ public final class KernelChoice {
      * consecutive values per j. (AVX-512 keeps the 12 x 2 tile.)
      */
     public static volatile boolean transposedAAsRows = true;
+
+    /**
+     * The encoder's attention scores on AVX2 ({@link EncoderAttentionKernel}): two 6 x 2 tiles per
+     * panel of keys (12 accumulators) instead of the 6 x 4 tile (24, spilled on 16 registers). Same bits.
+     */
+    public static volatile boolean attentionHalfTiles = true;
 }
