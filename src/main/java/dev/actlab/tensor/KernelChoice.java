@@ -31,4 +31,10 @@ public final class KernelChoice {
      * panel of keys (12 accumulators) instead of the 6 x 4 tile (24, spilled on 16 registers). Same bits.
      */
     public static volatile boolean attentionHalfTiles = true;
+
+    /**
+     * The encoder's residual add and LayerNorm in one parallel pass, row by row
+     * ({@link LayerNormKernel#addNormalizeAffine}), instead of a serial add and two parallel passes. Same bits.
+     */
+    public static volatile boolean encoderResidualLayerNorm = true;
 }
