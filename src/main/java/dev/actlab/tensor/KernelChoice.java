@@ -37,4 +37,10 @@ public final class KernelChoice {
      * ({@link LayerNormKernel#addNormalizeAffine}), instead of a serial add and two parallel passes. Same bits.
      */
     public static volatile boolean encoderResidualLayerNorm = true;
+
+    /**
+     * The encoder's bias add after a matmul of weights that are not float panels (W8A8) on all threads,
+     * together with the GELU epilogue, instead of on the calling thread alone. Same bits.
+     */
+    public static volatile boolean encoderParallelBias = true;
 }

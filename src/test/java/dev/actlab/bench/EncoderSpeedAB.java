@@ -14,7 +14,7 @@ import java.lang.management.ManagementFactory;
  * does not count) and wall time. Prints best / median of each and the ratio old / new (> 1: new is faster).
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'target/classes:target/test-classes:target/lib/*' \
- *   dev.actlab.bench.EncoderSpeedAB SWITCH BATCH SEQ THREADS ROUNDS [REPS]
+ *   dev.actlab.bench.EncoderSpeedAB SWITCH BATCH SEQ THREADS ROUNDS [REPS [w8a8[:recipe]]]
  * </pre>
  */
 public final class EncoderSpeedAB {
@@ -23,6 +23,7 @@ public final class EncoderSpeedAB {
         int batch = Integer.parseInt(args[1]), seq = Integer.parseInt(args[2]), threads = Integer.parseInt(args[3]), rounds = Integer.parseInt(args[4]);
         int reps = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         BertModel m = ModelRef.encoder("minilm");
+        if (args.length > 6) m = dev.actlab.quant.EncoderW8A8.quantize(m, dev.actlab.quant.EncoderW8A8.Spec.parse(args[6]));
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (Parallel par = new Parallel(threads)) {
             m.withParallel(par);
@@ -39,7 +40,7 @@ public final class EncoderSpeedAB {
                     wall[v][r] = (System.nanoTime() - t0) / 1e6 / reps;
                 }
             field.setBoolean(null, true);
-            System.out.printf("MiniLM %d x %d, %d thread(s), %s, %d rounds x %d passes (ms per pass, best / median)%n", batch, seq, threads, args[0], rounds, reps);
+            System.out.printf("%s %d x %d, %d thread(s), %s, %d rounds x %d passes (ms per pass, best / median)%n", m.source(), batch, seq, threads, args[0], rounds, reps);
             for (String what : new String[]{"CPU", "wall"}) {
                 double[][] t = what.equals("CPU") ? cpu : wall;
                 double ob = min(t[0]), om = BestMedian.median(t[0]), nb = min(t[1]), nm = BestMedian.median(t[1]);

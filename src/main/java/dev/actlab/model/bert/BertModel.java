@@ -165,9 +165,16 @@ public final class BertModel implements HookedModel {
     private void linear(WeightMatrix wm, float[] bias, float[] in, int n, float[] y, F32PanelMatrix.Epilogue epilogue) {
         if (wm instanceof F32PanelMatrix pm) { pm.matmul(in, n, y, bias, epilogue, par); return; }
         wm.matmul(in, n, y, par);
-        addBias(y, bias, n);
         int rows = bias.length;
-        if (epilogue != null) par.forRange(n, 16, (from, to) -> epilogue.apply(y, from * rows, to * rows));
+        if (!KernelChoice.encoderParallelBias) {
+            addBias(y, bias, 0, n);
+            if (epilogue != null) par.forRange(n, 16, (from, to) -> epilogue.apply(y, from * rows, to * rows));
+            return;
+        }
+        par.forRange(n, 16, (from, to) -> {   // bias and epilogue together, on every thread
+            addBias(y, bias, from, to);
+            if (epilogue != null) epilogue.apply(y, from * rows, to * rows);
+        });
     }
 
     /** q, k, v [n, d] = Wq x + bq, Wk x + bk, Wv x + bv: one parallel call when the weights are panels. */
@@ -187,9 +194,10 @@ public final class BertModel implements HookedModel {
         return id >= 0 && hk[id] != null;
     }
 
-    private static void addBias(float[] y, float[] bias, int n) {
+    /** y[t] = bias + y[t] for tokens [from, to) (the order the ONNX graph adds). */
+    private static void addBias(float[] y, float[] bias, int from, int to) {
         int rows = bias.length;
-        for (int t = 0; t < n; t++) {
+        for (int t = from; t < to; t++) {
             int o = t * rows;
             for (int i = 0; i < rows; i++) y[o + i] = bias[i] + y[o + i];
         }
