@@ -43,4 +43,10 @@ public final class KernelChoice {
      * together with the GELU epilogue, instead of on the calling thread alone. Same bits.
      */
     public static volatile boolean encoderParallelBias = true;
+
+    /**
+     * W8A8 ({@link Int8WeightPanelMatrix}): activations quantized per token with the Vector API straight
+     * into floats, instead of the scalar quantizer into shorts and a copy. Same values.
+     */
+    public static volatile boolean w8a8VectorQuantizer = true;
 }
