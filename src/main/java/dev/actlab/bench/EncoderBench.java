@@ -51,11 +51,13 @@ public record EncoderBench(String model, int batch, int seq, int latencySeq, int
             return;
         }
         out.printf("%s, %d thread(s), FMA peak %.1f GFLOP/s%n", m.source(), threads, peak);
-        out.printf("%-6s %-5s %-12s %10s %10s %12s %9s %7s%n", "batch", "seq", "engine", "best ms", "median ms", "tokens/s", "GFLOP/s", "% peak");
+        out.printf("%-6s %-5s %-12s %10s %10s %12s %9s %7s %12s%n", "batch", "seq", "engine", "best ms", "median ms", "tokens/s", "GFLOP/s", "% peak", "mean CPU ms");
         for (OnnxRuntimeComparison.Result r : results) {
             for (OnnxRuntimeComparison.Timing t : List.of(r.actlab(), r.ort()))
-                out.printf("%-6d %-5d %-12s %10.2f %10.2f %12.0f %9.1f %7.1f%n", r.batch(), r.seq(), t.engine(), t.bestMs(), t.medianMs(), t.tokensPerSecond(), t.gflops(), t.percentOfPeak());
-            out.printf("%-6d %-5d actlab / ORT speed (best): %.2fx  (median: %.2fx)%n", r.batch(), r.seq(), r.speedup(), r.ort().medianMs() / r.actlab().medianMs());
+                out.printf("%-6d %-5d %-12s %10.2f %10.2f %12.0f %9.1f %7.1f %12.2f%n", r.batch(), r.seq(), t.engine(), t.bestMs(), t.medianMs(), t.tokensPerSecond(), t.gflops(), t.percentOfPeak(),
+                        t.meanCpuMs());
+            out.printf("%-6d %-5d actlab / ORT speed (best): %.2fx  (median: %.2fx); on mean process CPU time: %.2fx%n", r.batch(), r.seq(), r.speedup(),
+                    r.ort().medianMs() / r.actlab().medianMs(), r.cpuSpeedup());
         }
     }
 }

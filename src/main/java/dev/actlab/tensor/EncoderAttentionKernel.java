@@ -57,9 +57,8 @@ public final class EncoderAttentionKernel {
                     for (int u = 0; u < real; u++) System.arraycopy(q, aOff + u * d, qt, u * hs, hs);
                     a = qt; aOff = 0; lda = hs;
                 }
-                for (int p = 0; p < wide; p++) GemmKernel.rows6x4(rows, p * P4, lp, true, a, aOff, lda, kt, p * P4 * hs, hs);
-                if (lastWidth == P4) GemmKernel.rows6x4(rows, wide * P4, lp, true, a, aOff, lda, kt, wide * P4 * hs, hs);
-                else if (lastWidth == P2) GemmKernel.rows6x2(rows, wide * P4, lp, true, a, aOff, lda, kt, wide * P4 * hs, hs);
+                for (int p = 0; p < (lastWidth == P4 ? wide + 1 : wide); p++) scoreTile(rows, p * P4, lp, a, aOff, lda, kt, p * P4 * hs, hs);
+                if (lastWidth == P2) GemmKernel.rows6x2(rows, wide * P4, lp, true, a, aOff, lda, kt, wide * P4 * hs, hs);
                 Softmax.divide(rows, 0, real * lp, sqrtHs);
                 if (scoresOut != null) {
                     for (int u = 0; u < real; u++) System.arraycopy(rows, u * lp, scoresOut, scoresOff + (i0 + u) * len, len);
@@ -76,6 +75,20 @@ public final class EncoderAttentionKernel {
                 for (int u = 0; u < real; u++) System.arraycopy(zt, u * P2, z, (o + i0 + u) * d + hOff + col, width);
             }
         }
+    }
+
+    /**
+     * Scores of the group's six queries against one panel of P4 keys: the 6 x 4 tile where 32 vector
+     * registers hold its 24 accumulators; with 16 (AVX2), where it spills, two 6 x 2 tiles over the
+     * panel's halves. Each score is the same FMA chain either way.
+     */
+    private static void scoreTile(float[] rows, int cOff, int lp, float[] a, int aOff, int lda, float[] kt, int kOff, int hs) {
+        if (GemmKernel.L >= 16 || !KernelChoice.attentionHalfTiles) {
+            GemmKernel.rows6x4(rows, cOff, lp, true, a, aOff, lda, kt, kOff, hs);
+            return;
+        }
+        GemmKernel.rows6x2Strided(rows, cOff, lp, true, a, aOff, lda, kt, kOff, P4, hs);
+        GemmKernel.rows6x2Strided(rows, cOff + P2, lp, true, a, aOff, lda, kt, kOff + P2, P4, hs);
     }
 
     /**

@@ -297,6 +297,40 @@ final class GemmKernel {
         c50.intoArray(c, r); c51.intoArray(c, r + L);
     }
 
+    /** {@link #rows6x2} on a B whose rows are ldb floats apart (two vectors of a wider panel). */
+    static void rows6x2Strided(float[] c, int cOff, int ldc, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int len) {
+        int x0 = aOff, x1 = x0 + lda, x2 = x1 + lda, x3 = x2 + lda, x4 = x3 + lda, x5 = x4 + lda;
+        int r = cOff;
+        FloatVector c00 = acc(c, r, zero), c01 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c10 = acc(c, r, zero), c11 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c20 = acc(c, r, zero), c21 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c30 = acc(c, r, zero), c31 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c40 = acc(c, r, zero), c41 = acc(c, r + L, zero);
+        r += ldc;
+        FloatVector c50 = acc(c, r, zero), c51 = acc(c, r + L, zero);
+        int w = bOff;
+        for (int j = 0; j < len; j++, w += ldb) {
+            FloatVector w0 = FloatVector.fromArray(S, b, w), w1 = FloatVector.fromArray(S, b, w + L);
+            FloatVector x = FloatVector.broadcast(S, a[x0 + j]); c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[x1 + j]); c10 = w0.fma(x, c10); c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[x2 + j]); c20 = w0.fma(x, c20); c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[x3 + j]); c30 = w0.fma(x, c30); c31 = w1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[x4 + j]); c40 = w0.fma(x, c40); c41 = w1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[x5 + j]); c50 = w0.fma(x, c50); c51 = w1.fma(x, c51);
+        }
+        r = cOff;
+        c00.intoArray(c, r); c01.intoArray(c, r + L); r += ldc;
+        c10.intoArray(c, r); c11.intoArray(c, r + L); r += ldc;
+        c20.intoArray(c, r); c21.intoArray(c, r + L); r += ldc;
+        c30.intoArray(c, r); c31.intoArray(c, r + L); r += ldc;
+        c40.intoArray(c, r); c41.intoArray(c, r + L); r += ldc;
+        c50.intoArray(c, r); c51.intoArray(c, r + L);
+    }
+
     /**
      * Any tile one element at a time: C[rows from cOff, ldc apart][cols] = (zero ? 0 : C) + the FMA
      * chain over j < len of A[i, j] = a[aOff + i aRow + j aCol] times B[j, col] = b[bOff + j ldb + col].

@@ -95,6 +95,42 @@ public final class Int8PanelMatrix implements WeightMatrix {
         return amax / QMAX;
     }
 
+    /** 1.5 x 2^23: (v + ROUND) - ROUND is Math.rint(v) (nearest, ties to even) for |v| < 2^22. */
+    private static final float ROUND = 12582912f;
+
+    /**
+     * {@link #quantizeActivation} with the Vector API, into integer-valued floats at xq[qOff, qOff + cols):
+     * the same values and scale (the same float products, rint by the ROUND trick, the same clamps; NaN to 0 as the cast does).
+     */
+    public float quantizeActivation(float[] x, int xOff, float[] xq, int qOff) {
+        int k = 0, upper = SF.loopBound(cols);
+        FloatVector top = FloatVector.zero(SF);
+        for (; k < upper; k += SF.length()) {
+            FloatVector v = FloatVector.fromArray(SF, x, xOff + k);
+            if (inputMul != null) v = v.mul(FloatVector.fromArray(SF, inputMul, k));
+            top = top.max(v.abs());
+        }
+        float amax = top.reduceLanes(VectorOperators.MAX);
+        for (; k < cols; k++) amax = Math.max(amax, Math.abs(inputMul == null ? x[xOff + k] : x[xOff + k] * inputMul[k]));
+        if (amax == 0) {
+            java.util.Arrays.fill(xq, qOff, qOff + cols, 0f);
+            return 0;
+        }
+        float inv = QMAX / amax;
+        FloatVector vinv = FloatVector.broadcast(SF, inv), round = FloatVector.broadcast(SF, ROUND);
+        for (k = 0; k < upper; k += SF.length()) {
+            FloatVector v = FloatVector.fromArray(SF, x, xOff + k);
+            if (inputMul != null) v = v.mul(FloatVector.fromArray(SF, inputMul, k));
+            v = v.mul(vinv).add(round).sub(round).min((float) QMAX).max((float) -QMAX);
+            v.blend(0f, v.test(VectorOperators.IS_NAN)).intoArray(xq, qOff + k);
+        }
+        for (; k < cols; k++) {
+            float v = (inputMul == null ? x[xOff + k] : x[xOff + k] * inputMul[k]) * inv;
+            xq[qOff + k] = (short) Math.max(-QMAX, Math.min(QMAX, Math.rint(v)));
+        }
+        return amax / QMAX;
+    }
+
     @Override public float dot(int row, float[] x, int xOff) { return dotScalar(row, x, xOff); }
 
     /** The scalar reference: quantize x, integer dot, scale. matmul gives these bits. */

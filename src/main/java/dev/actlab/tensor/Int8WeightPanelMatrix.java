@@ -57,6 +57,10 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
         float[] xq = new float[Math.multiplyExact(n, cols)];
         float[] sx = new float[n];
         par.forRange(n, 16, (from, to) -> {
+            if (KernelChoice.w8a8VectorQuantizer) {
+                for (int t = from; t < to; t++) sx[t] = reference.quantizeActivation(x, t * cols, xq, t * cols);
+                return;
+            }
             short[] tmp = new short[cols];
             for (int t = from; t < to; t++) {
                 sx[t] = reference.quantizeActivation(x, t * cols, tmp, 0);

@@ -39,4 +39,28 @@ public final class KernelChoice {
 
     /** AVX2, C = A B (forward products, dx, attention's scores and dP): the 6 x 2 row tiles start from zero instead of clearing C and reading it back. */
     public static volatile boolean zeroStartTiles = true;
+
+    /**
+     * The encoder's attention scores on AVX2 ({@link EncoderAttentionKernel}): two 6 x 2 tiles per
+     * panel of keys (12 accumulators) instead of the 6 x 4 tile (24, spilled on 16 registers). Same bits.
+     */
+    public static volatile boolean attentionHalfTiles = true;
+
+    /**
+     * The encoder's residual add and LayerNorm in one parallel pass, row by row
+     * ({@link LayerNormKernel#addNormalizeAffine}), instead of a serial add and two parallel passes. Same bits.
+     */
+    public static volatile boolean encoderResidualLayerNorm = true;
+
+    /**
+     * The encoder's bias add after a matmul of weights that are not float panels (W8A8) on all threads,
+     * together with the GELU epilogue, instead of on the calling thread alone. Same bits.
+     */
+    public static volatile boolean encoderParallelBias = true;
+
+    /**
+     * W8A8 ({@link Int8WeightPanelMatrix}): activations quantized per token with the Vector API straight
+     * into floats, instead of the scalar quantizer into shorts and a copy. Same values.
+     */
+    public static volatile boolean w8a8VectorQuantizer = true;
 }

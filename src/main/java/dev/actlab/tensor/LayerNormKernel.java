@@ -49,6 +49,22 @@ public final class LayerNormKernel {
         }
     }
 
+    /**
+     * The residual add and the whole LayerNorm row by row, while each row is in L1: for rows
+     * [from, to), x[r] = delta[r] + x[r] (the order the ONNX graph adds), then {@link #normalize},
+     * then {@link #affine} - the same operations on each element as the three passes, so the same bits.
+     */
+    public static void addNormalizeAffine(float[] x, float[] delta, float[] scale, float[] weight, float[] bias, int d, float eps, int from, int to) {
+        for (int r = from; r < to; r++) {
+            int o = r * d, i = 0;
+            for (int upper = S.loopBound(d); i < upper; i += S.length())
+                FloatVector.fromArray(S, delta, o + i).add(FloatVector.fromArray(S, x, o + i)).intoArray(x, o + i);
+            for (; i < d; i++) x[o + i] = delta[o + i] + x[o + i];
+            normalize(x, scale, d, eps, r, r + 1);
+            affine(x, weight, bias, d, r, r + 1);
+        }
+    }
+
     /** Plain scalar reference of normalize + affine for rows [0, n), in double. */
     public static void reference(float[] x, float[] weight, float[] bias, int d, float eps, int n) {
         for (int r = 0; r < n; r++) {

@@ -37,6 +37,29 @@ class BenchCommandTest {
         assertEquals(1.0, j.get("hook_overhead").get("no_hooks").get("median_ratio_to_no_hooks").asDouble());
     }
 
+    /** MiniLM beside ONNX Runtime: wall and mean process CPU time per engine, and the ratios computed from them. */
+    @Test
+    void minilmBenchReportsWallAndCpuTimeRatios() throws Exception {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("bench", "--model", "minilm", "--batch", "4", "--seq", "32", "--latency-seq", "8", "--rounds", "2", "--threads", "2", "--json");
+        assertEquals(0, code, err.toString());
+        JsonNode j = new ObjectMapper().readTree(out.toString());
+        assertEquals(2, j.get("results").size());
+        for (JsonNode r : j.get("results")) {
+            JsonNode a = r.get("actlab"), o = r.get("onnxruntime");
+            for (JsonNode e : new JsonNode[]{a, o}) {
+                assertTrue(e.get("best_ms").asDouble() > 0 && e.get("best_ms").asDouble() <= e.get("median_ms").asDouble(), e.toString());
+                assertTrue(e.get("mean_cpu_ms").asDouble() >= 0, e.toString());
+            }
+            assertEquals(Math.round(o.get("best_ms").asDouble() / a.get("best_ms").asDouble() * 1000) / 1000.0, r.get("speedup_best").asDouble(), 0.0011);
+            if (a.get("mean_cpu_ms").asDouble() > 0)
+                assertEquals(Math.round(o.get("mean_cpu_ms").asDouble() / a.get("mean_cpu_ms").asDouble() * 1000) / 1000.0, r.get("cpu_speedup_mean").asDouble(), 0.0011);
+        }
+    }
+
     @Test
     void trainBenchReportsStepSpeedAgainstTheFmaPeakOfEachRound() throws Exception {
         CommandLine cl = Main.commandLine();

@@ -35,4 +35,23 @@ class EncoderAttentionKernelTest {
             }
         }
     }
+
+    @Test
+    void scoreTilesOfEitherShapeGiveTheSameBits() {
+        int hs = 32, heads = 2, d = heads * hs;
+        for (int len : new int[]{5, 16, 40, 129}) {
+            float[] q = SoftmaxTest.random(len * d, len, 2), k = SoftmaxTest.random(len * d, len + 1, 2), v = SoftmaxTest.random(len * d, len + 2, 1);
+            float[][] z = new float[2][len * d];
+            boolean saved = KernelChoice.attentionHalfTiles;
+            try {
+                for (int choice = 0; choice < 2; choice++) {
+                    KernelChoice.attentionHalfTiles = choice == 1;
+                    for (int h = 0; h < heads; h++) EncoderAttentionKernel.fused(q, k, v, z[choice], 0, len, heads, hs, h);
+                }
+            } finally {
+                KernelChoice.attentionHalfTiles = saved;
+            }
+            assertArrayEquals(z[0], z[1], "len " + len);
+        }
+    }
 }

@@ -53,6 +53,9 @@ class GemmKernelTest {
                 float[] b2 = gaussian(bOff + len * P2, rng);
                 check(c0, cOff, ldc, zero, a, aOff, lda, 1, b2, bOff, P2, 6, P2, len,
                         c -> GemmKernel.rows6x2(c, cOff, ldc, zero, a, aOff, lda, b2, bOff, len), "6 x 2, " + what);
+                for (int half : new int[]{0, P2})   // two vectors out of each P4-wide row of b
+                    check(c0, cOff, ldc, zero, a, aOff, lda, 1, b, bOff + half, P4, 6, P2, len,
+                            c -> GemmKernel.rows6x2Strided(c, cOff, ldc, zero, a, aOff, lda, b, bOff + half, P4, len), "6 x 2 strided at " + half + ", " + what);
             }
         }
     }

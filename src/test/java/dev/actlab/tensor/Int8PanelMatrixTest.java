@@ -91,6 +91,29 @@ class Int8PanelMatrixTest {
         assertArrayEquals(new short[]{127, 20}, q2);
     }
 
+    /** The vector quantizer into floats gives the scalar quantizer's values and scale: ties, clamps, tiny and zero rows, with and without a multiplier. */
+    @Test void vectorQuantizerGivesTheScalarValues() {
+        SplittableRandom r = new SplittableRandom(17);
+        for (int cols : new int[]{5, 37, 384, 1536}) {
+            for (boolean mul : new boolean[]{false, true}) {
+                float[] inputMul = mul ? floats(cols, 2, cols) : null;
+                Int8PanelMatrix m = Int8PanelMatrix.of(weights(3 * cols, cols), new float[]{0.1f, 0.2f, 0.3f}, inputMul, 3, cols);
+                for (int row = 0; row < 40; row++) {
+                    float[] x = floats(cols, row % 3 == 0 ? 300 : 1, row * 31L + cols);
+                    if (row % 5 == 1) x[r.nextInt(cols)] = 222f;                       // an outlier channel
+                    if (row % 5 == 2) { for (int k = 0; k < cols; k++) x[k] = (k % 7 - 3) * 0.5f; x[0] = 127f; }   // scale 1: exact ties (without a multiplier)
+                    if (row % 5 == 3) { java.util.Arrays.fill(x, 0f); x[r.nextInt(cols)] = Float.MIN_VALUE; }   // scale overflows to infinity
+                    if (row % 10 == 4) java.util.Arrays.fill(x, 0f);
+                    short[] want = new short[cols];
+                    float[] got = new float[cols + 3];
+                    float sWant = m.quantizeActivation(x, 0, want, 0), sGot = m.quantizeActivation(x, 0, got, 2);
+                    assertEquals(sWant, sGot, 0f, "scale, cols " + cols + " row " + row);
+                    for (int k = 0; k < cols; k++) assertEquals((float) want[k], got[2 + k], 0f, "cols " + cols + " row " + row + " k " + k);
+                }
+            }
+        }
+    }
+
     @Test void refusesMinus128AndWrongSizes() {
         assertThrows(IllegalArgumentException.class, () -> Int8PanelMatrix.of(new byte[]{-128, 0}, new float[]{1f}, null, 1, 2));
         assertThrows(IllegalArgumentException.class, () -> Int8PanelMatrix.of(new byte[3], new float[]{1f}, null, 1, 2));

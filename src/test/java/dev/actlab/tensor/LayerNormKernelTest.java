@@ -38,4 +38,22 @@ class LayerNormKernelTest {
         assertArrayEquals(whole, parts);
         assertArrayEquals(scaleWhole, scaleParts);
     }
+
+    /** The fused residual add + LayerNorm gives the bits of the add, normalize and affine passes, for any row range. */
+    @Test void fusedResidualLayerNormGivesTheThreePassesBits() {
+        int d = 384 + 3, n = 11;
+        float[] x = random(n * d, 7, 5), delta = random(n * d, 8, 3), w = random(d, 9, 1), b = random(d, 10, 1);
+        float[] passes = x.clone(), fused = x.clone(), scalePasses = new float[n], scaleFused = new float[n];
+        for (int i = 0; i < passes.length; i++) passes[i] = delta[i] + passes[i];
+        LayerNormKernel.normalize(passes, scalePasses, d, 1e-12f, 0, n);
+        LayerNormKernel.affine(passes, w, b, d, 0, n);
+        LayerNormKernel.addNormalizeAffine(fused, delta, scaleFused, w, b, d, 1e-12f, 0, 5);
+        LayerNormKernel.addNormalizeAffine(fused, delta, scaleFused, w, b, d, 1e-12f, 5, n);
+        assertArrayEquals(passes, fused);
+        assertArrayEquals(scalePasses, scaleFused);
+        float[] ref = x.clone();   // and against the definition in double
+        for (int i = 0; i < ref.length; i++) ref[i] = delta[i] + ref[i];
+        LayerNormKernel.reference(ref, w, b, d, 1e-12f, n);
+        for (int i = 0; i < ref.length; i++) assertEquals(ref[i], fused[i], 2e-5, "element " + i);
+    }
 }

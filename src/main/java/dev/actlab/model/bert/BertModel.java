@@ -11,6 +11,7 @@ import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.WordPieceTokenizer;
 import dev.actlab.tensor.F32PanelMatrix;
 import dev.actlab.tensor.GeluKernel;
+import dev.actlab.tensor.KernelChoice;
 import dev.actlab.tensor.LayerNormKernel;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
@@ -130,9 +131,7 @@ public final class BertModel implements HookedModel {
             fire(hk, ATTN_Z, l, z, off, len, heads, hs);
             linear(w.wo()[l], w.bo()[l], z, n, attnOut, null);
             fire(hk, ATTN_OUT, l, attnOut, off, len, d);
-            addResidual(x, attnOut);
-            fire(hk, RESID_MID, l, x, off, len, d);
-            layerNorm(hk, LN1_SCALE, LN1_NORMALIZED, l, x, scale, w.ln1Weight()[l], w.ln1Bias()[l], off, len);
+            residualLayerNorm(hk, RESID_MID, LN1_SCALE, LN1_NORMALIZED, l, x, attnOut, scale, w.ln1Weight()[l], w.ln1Bias()[l], off, len);
 
             // MLP: out(gelu(in x))
             // GELU runs inside the matmul's tasks unless a hook must see hook_pre first: the same bits either way
@@ -145,9 +144,7 @@ public final class BertModel implements HookedModel {
             fire(hk, MLP_POST, l, mlp, off, len, dMlp);
             linear(w.wOut()[l], w.bOut()[l], mlp, n, mlpOut, null);
             fire(hk, MLP_OUT, l, mlpOut, off, len, d);
-            addResidual(x, mlpOut);
-            fire(hk, RESID_POST, l, x, off, len, d);
-            layerNorm(hk, LN2_SCALE, LN2_NORMALIZED, l, x, scale, w.ln2Weight()[l], w.ln2Bias()[l], off, len);
+            residualLayerNorm(hk, RESID_POST, LN2_SCALE, LN2_NORMALIZED, l, x, mlpOut, scale, w.ln2Weight()[l], w.ln2Bias()[l], off, len);
         }
         return new EncoderOutput(x, off, len, d);
     }
@@ -168,9 +165,16 @@ public final class BertModel implements HookedModel {
     private void linear(WeightMatrix wm, float[] bias, float[] in, int n, float[] y, F32PanelMatrix.Epilogue epilogue) {
         if (wm instanceof F32PanelMatrix pm) { pm.matmul(in, n, y, bias, epilogue, par); return; }
         wm.matmul(in, n, y, par);
-        addBias(y, bias, n);
         int rows = bias.length;
-        if (epilogue != null) par.forRange(n, 16, (from, to) -> epilogue.apply(y, from * rows, to * rows));
+        if (!KernelChoice.encoderParallelBias) {
+            addBias(y, bias, 0, n);
+            if (epilogue != null) par.forRange(n, 16, (from, to) -> epilogue.apply(y, from * rows, to * rows));
+            return;
+        }
+        par.forRange(n, 16, (from, to) -> {   // bias and epilogue together, on every thread
+            addBias(y, bias, from, to);
+            if (epilogue != null) epilogue.apply(y, from * rows, to * rows);
+        });
     }
 
     /** q, k, v [n, d] = Wq x + bq, Wk x + bk, Wv x + bv: one parallel call when the weights are panels. */
@@ -190,12 +194,29 @@ public final class BertModel implements HookedModel {
         return id >= 0 && hk[id] != null;
     }
 
-    private static void addBias(float[] y, float[] bias, int n) {
+    /** y[t] = bias + y[t] for tokens [from, to) (the order the ONNX graph adds). */
+    private static void addBias(float[] y, float[] bias, int from, int to) {
         int rows = bias.length;
-        for (int t = 0; t < n; t++) {
+        for (int t = from; t < to; t++) {
             int o = t * rows;
             for (int i = 0; i < rows; i++) y[o + i] = bias[i] + y[o + i];
         }
+    }
+
+    /**
+     * x = delta + x, fire the residual site, then LayerNorm in place; when no hook listens to the
+     * residual or the norm's sites of this layer, all of it in one parallel pass, row by row (the same bits).
+     */
+    private void residualLayerNorm(Hook[] hk, HookSite residSite, HookSite scaleSite, HookSite normSite, int layer, float[] x, float[] delta,
+                                   float[] scale, float[] weight, float[] bias, int[] off, int[] len) {
+        if (!KernelChoice.encoderResidualLayerNorm || hooked(hk, residSite, layer) || hooked(hk, scaleSite, layer) || hooked(hk, normSite, layer)) {
+            addResidual(x, delta);
+            fire(hk, residSite, layer, x, off, len, c.dModel());
+            layerNorm(hk, scaleSite, normSite, layer, x, scale, weight, bias, off, len);
+            return;
+        }
+        int d = c.dModel();
+        par.forRange(scale.length, 16, (from, to) -> LayerNormKernel.addNormalizeAffine(x, delta, scale, weight, bias, d, c.normEps(), from, to));
     }
 
     /** In-place LayerNorm of x [N, d], firing hook_scale [len, 1] and hook_normalized [len, d] per sequence. */

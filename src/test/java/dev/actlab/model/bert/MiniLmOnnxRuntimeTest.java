@@ -118,6 +118,18 @@ class MiniLmOnnxRuntimeTest {
         } finally { model.withParallel(saved); }
     }
 
+    /** With a hook on the residual or the norm sites the add and the LayerNorm run as separate passes; without, fused: the same bits. */
+    @Test void fusedResidualLayerNormGivesTheHookedPassesBits() {
+        int[][] ids = tokenize(SENTENCES);
+        float[] fused = model.forward(ids, null, Hooks.none()).hidden();
+        for (String site : new String[]{"blocks.*.hook_resid_mid", "blocks.*.hook_resid_post", "blocks.*.ln1.hook_scale", "blocks.*.ln2.hook_normalized"}) {
+            int[] calls = {0};
+            float[] passes = model.forward(ids, null, Hooks.of(site, a -> calls[0]++)).hidden();
+            assertTrue(calls[0] > 0, site + " fired");
+            assertArrayEquals(fused, passes, site);
+        }
+    }
+
     @Test void emptyTextIsClsSep() throws Exception {
         int[] ids = model.tokenizer().encode("", true);
         assertArrayEquals(new int[]{101, 102}, ids);
