@@ -19,6 +19,12 @@ public final class KernelChoice {
     public static volatile boolean fusedDecode = false;
 
     /**
+     * Decode of Llama's gated MLP: gate, up and the SiLU product in one parallel region
+     * ({@link MatmulGroup#runPaired}) instead of three, when no hook listens at hook_pre or hook_pre_linear.
+     */
+    public static volatile boolean fusedMlp = true;
+
+    /**
      * Training's GEMM on AVX2 with A stored transposed (weight gradients dW = dy^T x, attention's
      * dK and dV): A's strips transposed into rows while packing, for the row-strip 6 x 2 tiles,
      * instead of column-packed (or read in place) for the 12 x 2 tile that broadcasts MR
