@@ -13,20 +13,23 @@ public final class Lanes {
     private Lanes() {}
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** ROTATE[k]: lane i takes lane (i + 2^k) mod length, for the preferred species. */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] ROTATE = new VectorShuffle[Integer.numberOfTrailingZeros(S.length())];
-    static {
-        for (int k = 0; k < ROTATE.length; k++) {
-            int half = 1 << k;
-            ROTATE[k] = VectorShuffle.fromOp(S, i -> (i + half) % S.length());
-        }
-    }
+    /*
+     * ROTATE_K: lane i takes lane (i + K) mod length. One constant field per step, not an array: C2
+     * intrinsifies rearrange only for a shuffle whose class it knows, and an array element is not a
+     * constant; where it did not, every call ran the Java fallback and allocated (tens of MB a token).
+     */
+    private static final VectorShuffle<Float> ROTATE_1 = rotate(1), ROTATE_2 = rotate(2), ROTATE_4 = rotate(4), ROTATE_8 = rotate(8);
+
+    private static VectorShuffle<Float> rotate(int k) { return VectorShuffle.fromOp(S, i -> (i + k) % S.length()); }
 
     public static float sum(FloatVector v) {
-        if (v.species() != S) return sumScalar(v);
+        if (v.species() != S || S.length() > 16) return sumScalar(v);
         // the same additions as sumScalar, done on whole vectors (lanes past half are not used)
-        for (int k = ROTATE.length - 1; k >= 0; k--) v = v.add(v.rearrange(ROTATE[k]));
+        int n = S.length();
+        if (n >= 16) v = v.add(v.rearrange(ROTATE_8));
+        if (n >= 8) v = v.add(v.rearrange(ROTATE_4));
+        if (n >= 4) v = v.add(v.rearrange(ROTATE_2));
+        if (n >= 2) v = v.add(v.rearrange(ROTATE_1));
         return v.lane(0);
     }
 

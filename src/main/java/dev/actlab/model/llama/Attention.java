@@ -25,8 +25,11 @@ final class Attention {
         int scoresId = sites.id(HookSite.ATTN_SCORES, layer), patternId = sites.id(HookSite.ATTN_PATTERN, layer);
         Hook scoresHook = scoresId < 0 ? null : hk[scoresId];
         Hook patternHook = patternId < 0 ? null : hk[patternId];
+        // (head, query) rows per chunk: at least 4, and enough that a chunk has ~32K multiply-adds (tiny models and
+        // short contexts run on the calling thread: a handoff would cost more than the work)
+        int grain = (int) Math.max(4, Math.min(heads * n, (MIN_CHUNK_WORK + 2L * T * hs - 1) / (2L * T * hs)));
         if (scoresHook == null && patternHook == null) {
-            par.forRange(heads * n, 4, (from, to) -> {
+            par.forRange(heads * n, grain, (from, to) -> {
                 float[] row = new float[T];
                 for (int r = from; r < to; r++) {
                     int h = r / n, t = r % n;
@@ -38,16 +41,18 @@ final class Attention {
             return;
         }
         float[] att = new float[heads * n * T];   // [heads, n, T]
-        par.forRange(heads * n, 4, (from, to) -> {
+        par.forRange(heads * n, grain, (from, to) -> {
             for (int r = from; r < to; r++) scores(c, q, keys, att, r * T, r / n, r % n, start, T);
         });
         if (scoresHook != null) scoresHook.apply(new Activation(sites.name(scoresId), att, 0, new int[]{heads, n, T}, start, 0));
         for (int r = 0; r < heads * n; r++) softmax(att, r * T, start + r % n + 1, T);
         if (patternHook != null) patternHook.apply(new Activation(sites.name(patternId), att, 0, new int[]{heads, n, T}, start, 0));
-        par.forRange(heads * n, 4, (from, to) -> {
+        par.forRange(heads * n, grain, (from, to) -> {
             for (int r = from; r < to; r++) mix(c, values, att, r * T, z, r / n, r % n, start);
         });
     }
+
+    private static final long MIN_CHUNK_WORK = 1 << 15;
 
     /** row[off + j] = q . k_j / sqrt(hs) for j <= pos, -inf after (the causal mask). */
     private static void scores(LlamaConfig c, float[] q, float[] keys, float[] row, int off, int h, int t, int start, int T) {

@@ -20,7 +20,8 @@ public final class KvCache {
         this.layers = c.layers(); this.kvDim = c.kvDim(); this.maxPositions = c.contextLength();
         this.keys = new float[layers][];
         this.values = new float[layers][];
-        int initial = Math.min(maxPositions, 256);
+        // small at first and doubled on demand: a 1B model's 256 positions were 16 MB of heap before any token
+        int initial = Math.min(maxPositions, 32);
         for (int l = 0; l < layers; l++) { keys[l] = new float[initial * kvDim]; values[l] = new float[initial * kvDim]; }
     }
 

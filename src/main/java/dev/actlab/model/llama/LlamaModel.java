@@ -118,7 +118,7 @@ public final class LlamaModel implements HookedDecoder {
 
             // attention
             rmsnorm(hk, LN1_SCALE, LN1_NORMALIZED, l, xb, x, w.attnNorm()[l], n, start);
-            if (n < 4 && KernelChoice.fusedDecode) MatmulGroup.run(new WeightMatrix[]{w.wq()[l], w.wk()[l], w.wv()[l]}, xb, n, new float[][]{q, k, v}, par);
+            if (n < 4 && KernelChoice.fusedDecode && MatmulGroup.fusable(w.wq()[l], w.wk()[l], w.wv()[l])) MatmulGroup.run(new WeightMatrix[]{w.wq()[l], w.wk()[l], w.wv()[l]}, xb, n, new float[][]{q, k, v}, par);
             else { w.wq()[l].matmul(xb, n, q, par); w.wk()[l].matmul(xb, n, k, par); w.wv()[l].matmul(xb, n, v, par); }
             if (w.qBias() != null) { addBias(q, w.qBias()[l], n); addBias(k, w.kBias()[l], n); addBias(v, w.vBias()[l], n); }
             fire(hk, ATTN_Q, l, q, start, n, c.heads(), c.headSize());
@@ -138,17 +138,18 @@ public final class LlamaModel implements HookedDecoder {
 
             // gated MLP: down(silu(gate x) * up x); other MLPs (config.mlp) in mlpHidden
             rmsnorm(hk, LN2_SCALE, LN2_NORMALIZED, l, xb, x, w.ffnNorm()[l], n, start);
-            if (c.mlp().llamaDefault()) {
+            if (c.mlp().llamaDefault() && n < 4 && KernelChoice.fusedMlp && !hooked(hk, MLP_PRE, l) && !hooked(hk, MLP_PRE_LINEAR, l)
+                    && MatmulGroup.fusable(w.wGate()[l], w.wUp()[l])) {
+                // decode, nothing listening between the matmuls and the product: gate, up and SiLU in one parallel region
+                MatmulGroup.runPaired(w.wGate()[l], w.wUp()[l], xb, n, gate, up, par, (from, to) -> {
+                    for (int t = 0; t < n; t++) siluTimes(gate, up, t * hidden + from, t * hidden + to);
+                });
+            } else if (c.mlp().llamaDefault()) {
                 w.wGate()[l].matmul(xb, n, gate, par);
                 w.wUp()[l].matmul(xb, n, up, par);
                 fire(hk, MLP_PRE, l, gate, start, n, hidden);
                 fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
-                par.forRange(n * hidden, 512, (from, to) -> {   // exp is the cost: spread it over the threads
-                    for (int i = from; i < to; i++) {
-                        float g = gate[i];
-                        gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-                    }
-                });
+                par.forRange(n * hidden, 512, (from, to) -> siluTimes(gate, up, from, to));   // exp is the cost: spread it over the threads
             } else {
                 mlpHidden(hk, l, xb, gate, up, n, start);
             }
@@ -244,6 +245,19 @@ public final class LlamaModel implements HookedDecoder {
         fire(hk, normSite, layer, out, start, n, dim);
         for (int t = 0; t < n; t++)
             for (int i = 0; i < dim; i++) out[t * dim + i] *= weight[i];
+    }
+
+    /** gate[i] = silu(gate[i]) * up[i] for i in [from, to): Llama's MLP hidden activation. */
+    private static void siluTimes(float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    private boolean hooked(Hook[] hk, HookSite site, int layer) {
+        int id = sites.id(site, layer);
+        return id >= 0 && hk[id] != null;
     }
 
     /** The caller's bound hooks with the model's own in front of them at each site. */

@@ -16,8 +16,8 @@ import java.util.Set;
  */
 public final class ByteLevelBpeTokenizer implements Tokenizer {
     private final String[] pieces;                 // id -> vocabulary string (alphabet characters, or raw text for added tokens)
-    private final Map<String, Integer> ids;
-    private final Map<String, Integer> mergeRank;  // "left right" -> rank (merge strings never contain ' ': space is 'Ġ')
+    private final StringIds ids;
+    private final StringIds mergeRank;             // "left right" -> rank (merge strings never contain ' ': space is 'Ġ')
     private final PreTokenizer pre;
     private final SpecialTokens special;
     private final Set<Integer> droppedOnDecode;    // control tokens (BOS, EOS, ...)
@@ -44,9 +44,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                                  java.text.Normalizer.Form normalization) {
         this.normalization = normalization;
         this.pieces = pieces.toArray(String[]::new);
-        this.ids = new HashMap<>(pieces.size() * 2);
+        this.ids = new StringIds(this.pieces.length);
         for (int i = 0; i < this.pieces.length; i++) ids.putIfAbsent(this.pieces[i], i);
-        this.mergeRank = new HashMap<>(merges.size() * 2);
+        this.mergeRank = new StringIds(merges.size());
         for (int r = 0; r < merges.size(); r++) {
             String m = merges.get(r);
             if (m.indexOf(' ') <= 0 || m.indexOf(' ') != m.lastIndexOf(' ') || m.endsWith(" "))
@@ -91,12 +91,12 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private int[] merge(String word) {
         List<Integer> out = new ArrayList<>();
         for (String s : BpeMerge.apply(word, false, this::rank)) {
-            Integer id = ids.get(s);
-            if (id != null) { out.add(id); continue; }
+            int id = ids.get(s);
+            if (id >= 0) { out.add(id); continue; }
             // a merge result missing from the vocabulary: fall back to single bytes
             for (int i = 0; i < s.length(); i++) {
-                Integer b = ids.get(String.valueOf(s.charAt(i)));
-                if (b == null) throw new IllegalArgumentException("byte-level vocabulary has no token for byte 0x"
+                int b = ids.get(String.valueOf(s.charAt(i)));
+                if (b < 0) throw new IllegalArgumentException("byte-level vocabulary has no token for byte 0x"
                         + Integer.toHexString(ByteLevelAlphabet.byteOf(s.charAt(i))));
                 out.add(b);
             }
@@ -105,8 +105,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     private double rank(String left, String right) {
-        Integer r = mergeRank.get(left + " " + right);
-        return r == null ? Double.NaN : r;
+        int r = mergeRank.get(left + " " + right);
+        return r < 0 ? Double.NaN : r;
     }
 
     /** The bytes of one token (control tokens: none); a token may hold part of a multi-byte character. */

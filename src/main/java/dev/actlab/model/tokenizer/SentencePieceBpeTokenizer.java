@@ -24,7 +24,7 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
     private final String[] pieces;
     private final float[] scores;
     private final int[] types;
-    private final Map<String, Integer> mergeable = new HashMap<>();   // pieces that merges may produce
+    private final StringIds mergeable;                                 // pieces that merges may produce
     private final int[] byteIds = new int[256];                       // <0xNN> -> id, or -1
     private final SpecialTokens special;
     private final int bos, eos, unk;
@@ -48,6 +48,7 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
         this.scores = scores.clone();
         this.types = types.clone();
         java.util.Arrays.fill(byteIds, -1);
+        this.mergeable = new StringIds(this.pieces.length);
         Map<String, Integer> specials = new HashMap<>();
         for (int i = 0; i < this.pieces.length; i++) {
             String p = this.pieces[i];
@@ -96,8 +97,8 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
     private void bpe(String text, List<Integer> out) {
         List<String> symbols = BpeMerge.apply(text, true, this::rank);
         for (String s : symbols) {
-            Integer id = mergeable.get(s);
-            if (id != null) { out.add(id); continue; }
+            int id = mergeable.get(s);
+            if (id >= 0) { out.add(id); continue; }
             for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
                 int bid = byteIds[b & 0xFF];
                 if (bid >= 0) out.add(bid);
@@ -109,8 +110,8 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
 
     /** Minus the score of the concatenation when it is a piece merges may produce (higher scores merge first), else NaN. */
     private double rank(String left, String right) {
-        Integer id = mergeable.get(left + right);
-        return id == null || Float.isNaN(scores[id]) ? Double.NaN : -(double) scores[id];
+        int id = mergeable.get(left + right);
+        return id < 0 || Float.isNaN(scores[id]) ? Double.NaN : -(double) scores[id];
     }
 
     /** "▁" as a space (the dummy prefix too: TokenOffsets places it), a byte token's byte, nothing for control tokens. */
