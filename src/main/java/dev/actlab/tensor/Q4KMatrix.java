@@ -47,9 +47,9 @@ public final class Q4KMatrix extends PackedMatrix {
 
     /** Sums of x per sub-block once per token, then the rows (decode and prefill alike). */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
-        if (n < 4) { par.forRange(rows, 16, (from, to) -> matmulRows(x, n, out, from, to)); return; }
         float[][] xs = new float[n][];
         for (int t = 0; t < n; t++) xs[t] = subBlockSums(x, t * cols, cols);
+        if (n < 4) { par.forRange(rows, 16, (from, to) -> { for (int t = 0; t < n; t++) rows(from, to, x, t * cols, xs[t], out, t * rows); }); return; }
         par.forRange(rows, 16, (from, to) -> {
             for (int r = from; r < to; r++)
                 for (int t = 0; t < n; t++) rows(r, r + 1, x, t * cols, xs[t], out, t * rows);

@@ -62,14 +62,15 @@ public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
     }
 
     /**
-     * Decode (n < 4): two rows per pass over x, so each x vector is loaded once for two rows.
-     * Prefill: four tokens per pass over a row, so each block is unpacked once for four tokens.
+     * The block sums of x once per token, before the threads split the rows. Decode (n < 4): two
+     * rows per pass over x, so each x vector is loaded once for two rows. Prefill: four tokens per
+     * pass over a row, so each block is unpacked once for four tokens.
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
-        if (n < 4) { par.forRange(rows, 16, (from, to) -> matmulRows(x, n, out, from, to)); return; }
         float[][] xs = new float[n][];
         for (int t = 0; t < n; t++) xs[t] = blockSums(x, t * cols, blocks);
+        if (n < 4) { par.forRange(rows, 16, (from, to) -> { for (int t = 0; t < n; t++) decodeRows(from, to, x, t, xs[t], out); }); return; }
         par.forRange(rows, 16, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int t = 0;
@@ -80,12 +81,14 @@ public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
     }
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
-        for (int t = 0; t < n; t++) {
-            float[] xs = blockSums(x, t * cols, blocks);
-            int pairs = from + (to - from) / 2 * 2;
-            rows2(from, pairs, x, t * cols, xs, out, t * rows);
-            if (pairs < to) out[t * rows + pairs] = dot(pairs, x, t * cols, xs);
-        }
+        for (int t = 0; t < n; t++) decodeRows(from, to, x, t, blockSums(x, t * cols, blocks), out);
+    }
+
+    /** Rows [from, to) of token t: pairs by {@link #rows2}, an odd last row by {@link #dot}. */
+    private void decodeRows(int from, int to, float[] x, int t, float[] xs, float[] out) {
+        int pairs = from + (to - from) / 2 * 2;
+        rows2(from, pairs, x, t * cols, xs, out, t * rows);
+        if (pairs < to) out[t * rows + pairs] = dot(pairs, x, t * cols, xs);
     }
 
     /**
