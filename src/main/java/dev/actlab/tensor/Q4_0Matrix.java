@@ -19,104 +19,135 @@ public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
     @Override public DType dtype() { return DType.Q4_0; }
 
     /*
-     * The kernels unpack 16 bytes of a block as ints: lo = (q & 15) - 8 (weights 0..15) and
-     * hi = ((q >> 4) & 15) - 8 (weights 16..31); s = sum lo x + sum hi x in float lanes, then one
-     * multiply by the block's scale: acc += s d, with even blocks in one accumulator and odd ones
-     * in another. dot, rows4 and dot4 do exactly this per output, so all paths give the same bits.
+     * The kernels zero-extend 8 bytes of a block to int lanes: lo = q & 15 (weights 0..15),
+     * hi = q >>> 4 (weights 16..31), no masks, no -8. s = sum lo x + sum hi x (float lanes, the
+     * two halves interleaved by 8-lane step), then the offset once per block from the lane sums of
+     * x (taken once per x, shared by all rows): acc += (s - 8 sum x) d, one accumulator. dot,
+     * rows2 and dot4 do exactly this per output, so all paths give the same bits.
      */
 
     @Override public float dot(int row, float[] x, int xOff) {
-        long o = row * rowBytes;
-        FloatVector acc0 = FloatVector.zero(FL), acc1 = acc0;
+        return dot(row, x, xOff, blockSums(x, xOff, blocks));
+    }
+
+    /** {@link #dot} with the block sums of x given ({@link #blockSums}). */
+    private float dot(int row, float[] x, int xOff, float[] xs) {
+        long o = row * rowBytes + 2;
+        FloatVector acc = FloatVector.zero(FL);
         for (int b = 0; b < blocks; b++, o += 18, xOff += 32) {
             FloatVector s = FloatVector.zero(FL);
             for (int k = 0; k < 16; k += L) {
-                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o + 2 + k));
-                FloatVector lo = (FloatVector) q.and(15).sub(8).castShape(FL, 0);
-                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0);
-                s = hi.fma(FloatVector.fromArray(FL, x, xOff + 16 + k), lo.fma(FloatVector.fromArray(FL, x, xOff + k), s));
+                IntVector q = QuantLanes.toIntUnsigned(QuantLanes.load(data, o + k));
+                s = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FL, x, xOff + 16 + k),
+                        QuantLanes.toFloat(q.and(15)).fma(FloatVector.fromArray(FL, x, xOff + k), s));
             }
-            FloatVector d = FloatVector.broadcast(FL, half(o));
-            if ((b & 1) == 0) acc0 = s.fma(d, acc0); else acc1 = s.fma(d, acc1);
+            acc = s.sub(FloatVector.fromArray(FL, xs, b * L)).fma(FloatVector.broadcast(FL, half(o - 2)), acc);
         }
-        return Lanes.sum(acc0.add(acc1));
+        return Lanes.sum(acc);
     }
 
     /**
-     * Decode (n < 4): two rows per pass over x, so each x vector is loaded once for two rows.
-     * Prefill: four tokens per pass over a row, so each block is unpacked once for four tokens.
+     * 8 times the lane sums of x over each block: [blocks * L], block b's lane i is
+     * 8 (x[i] + x[16 + i] + x[L + i] + x[16 + L + i]) (AVX2 order; L = 16 has two terms), the
+     * offset of sum (q - 8) x = sum q x - 8 sum x. 8 s is exact, so 8 is applied after the sum.
+     */
+    static float[] blockSums(float[] x, int xOff, int blocks) {
+        float[] xs = new float[blocks * L];
+        for (int b = 0; b < blocks; b++, xOff += 32) {
+            FloatVector v = FloatVector.zero(FL);
+            for (int k = 0; k < 16; k += L) v = v.add(FloatVector.fromArray(FL, x, xOff + k)).add(FloatVector.fromArray(FL, x, xOff + 16 + k));
+            v.mul(8f).intoArray(xs, b * L);
+        }
+        return xs;
+    }
+
+    /**
+     * The block sums of x once per token, before the threads split the rows. Decode (n < 4): two
+     * rows per pass over x, so each x vector is loaded once for two rows. Prefill: four tokens per
+     * pass over a row, so each block is unpacked once for four tokens.
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
+        float[][] xs = new float[n][];
+        for (int t = 0; t < n; t++) xs[t] = blockSums(x, t * cols, blocks);
+        if (n < 4) { par.forRange(rows, 16, (from, to) -> { for (int t = 0; t < n; t++) decodeRows(from, to, x, t, xs[t], out); }); return; }
         par.forRange(rows, 16, (from, to) -> {
-            if (n < 4) { matmulRows(x, n, out, from, to); return; }
             for (int r = from; r < to; r++) {
                 int t = 0;
-                for (; t + 4 <= n; t += 4) dot4(r, x, t, out);
-                for (; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
+                for (; t + 4 <= n; t += 4) dot4(r, x, t, xs, out);
+                for (; t < n; t++) out[t * rows + r] = dot(r, x, t * cols, xs[t]);
             }
         });
     }
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
-        for (int t = 0; t < n; t++) {
-            int r = from;
-            for (; r + 2 <= to; r += 2) rows2(r, x, t * cols, out, t * rows + r);
-            for (; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
-        }
+        for (int t = 0; t < n; t++) decodeRows(from, to, x, t, blockSums(x, t * cols, blocks), out);
+    }
+
+    /** Rows [from, to) of token t: pairs by {@link #rows2}, an odd last row by {@link #dot}. */
+    private void decodeRows(int from, int to, float[] x, int t, float[] xs, float[] out) {
+        int pairs = from + (to - from) / 2 * 2;
+        rows2(from, pairs, x, t * cols, xs, out, t * rows);
+        if (pairs < to) out[t * rows + pairs] = dot(pairs, x, t * cols, xs);
     }
 
     /**
-     * out[outOff + i] = {@link #dot}(row + i, x, xOff) for i < 2, with the same arithmetic. Two
-     * rows, not four: four rows' unpacking makes the method too big for C2 to inline every vector
-     * operation (NodeCountInliningCutoff), and a vector op left as a call allocates.
+     * out[outOff + r] = {@link #dot}(r, x, xOff) for r in [from, to), to - from even, with the
+     * same arithmetic, two rows per pass over x. Two rows, not three or four: measured slower, and
+     * four rows' unpacking makes the method too big for C2 to inline every vector operation
+     * (NodeCountInliningCutoff; a vector op left as a call allocates). The loop over rows is
+     * here, not in the caller: with one call per row pair C2 sometimes compiled the kernel to
+     * run at half speed (measured on AVX2; never with the loop inside).
      */
-    private void rows2(int row, float[] x, int xOff, float[] out, int outOff) {
-        long o0 = row * rowBytes, o1 = o0 + rowBytes;
-        FloatVector a0 = FloatVector.zero(FL), a1 = a0, b0 = a0, b1 = a0;
-        for (int b = 0; b < blocks; b++, o0 += 18, o1 += 18, xOff += 32) {
-            FloatVector s0 = FloatVector.zero(FL), s1 = s0;
-            for (int k = 0; k < 16; k += L) {
-                FloatVector xl = FloatVector.fromArray(FL, x, xOff + k), xh = FloatVector.fromArray(FL, x, xOff + 16 + k);
-                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o0 + 2 + k));
-                s0 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0))
-                        .fma(xh, ((FloatVector) q.and(15).sub(8).castShape(FL, 0)).fma(xl, s0));
-                q = QuantLanes.toInt(QuantLanes.load(data, o1 + 2 + k));
-                s1 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0))
-                        .fma(xh, ((FloatVector) q.and(15).sub(8).castShape(FL, 0)).fma(xl, s1));
+    private void rows2(int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
+        MemorySegment data = this.data;
+        for (int r = from; r < to; r += 2) {
+            long o0 = r * rowBytes + 2, o1 = o0 + rowBytes;
+            FloatVector a0 = FloatVector.zero(FL), a1 = a0;
+            for (int b = 0, xb = xOff; b < blocks; b++, o0 += 18, o1 += 18, xb += 32) {
+                FloatVector s0 = FloatVector.zero(FL), s1 = s0;
+                for (int k = 0; k < 16; k += L) {
+                    FloatVector xl = FloatVector.fromArray(FL, x, xb + k), xh = FloatVector.fromArray(FL, x, xb + 16 + k);
+                    IntVector q = QuantLanes.toIntUnsigned(QuantLanes.load(data, o0 + k));
+                    s0 = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(xh, QuantLanes.toFloat(q.and(15)).fma(xl, s0));
+                    q = QuantLanes.toIntUnsigned(QuantLanes.load(data, o1 + k));
+                    s1 = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(xh, QuantLanes.toFloat(q.and(15)).fma(xl, s1));
+                }
+                FloatVector xsb = FloatVector.fromArray(FL, xs, b * L);
+                a0 = s0.sub(xsb).fma(FloatVector.broadcast(FL, Float.float16ToFloat(data.get(I16, o0 - 2))), a0);
+                a1 = s1.sub(xsb).fma(FloatVector.broadcast(FL, Float.float16ToFloat(data.get(I16, o1 - 2))), a1);
             }
-            FloatVector d0 = FloatVector.broadcast(FL, half(o0)), d1 = FloatVector.broadcast(FL, half(o1));
-            if ((b & 1) == 0) { a0 = s0.fma(d0, a0); a1 = s1.fma(d1, a1); }
-            else { b0 = s0.fma(d0, b0); b1 = s1.fma(d1, b1); }
+            out[outOff + r] = Lanes.sum(a0);
+            out[outOff + r + 1] = Lanes.sum(a1);
         }
-        out[outOff] = Lanes.sum(a0.add(b0));
-        out[outOff + 1] = Lanes.sum(a1.add(b1));
     }
 
     /** {@link #dot} for tokens t..t+3 with the same arithmetic per token, so the bits are the same. */
-    private void dot4(int row, float[] x, int t, float[] out) {
-        long o = row * rowBytes;
+    private void dot4(int row, float[] x, int t, float[][] xs, float[] out) {
+        long o = row * rowBytes + 2;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-        FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        float[] xs0 = xs[t], xs1 = xs[t + 1], xs2 = xs[t + 2], xs3 = xs[t + 3];
+        FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < blocks; b++, o += 18, x0 += 32, x1 += 32, x2 += 32, x3 += 32) {
             FloatVector s0 = FloatVector.zero(FL), s1 = s0, s2 = s0, s3 = s0;
             for (int k = 0; k < 16; k += L) {
-                IntVector q = QuantLanes.toInt(QuantLanes.load(data, o + 2 + k));
-                FloatVector lo = (FloatVector) q.and(15).sub(8).castShape(FL, 0);
-                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(FL, 0);
+                IntVector q = QuantLanes.toIntUnsigned(QuantLanes.load(data, o + k));
+                FloatVector lo = QuantLanes.toFloat(q.and(15)), hi = QuantLanes.toFloat(q.lanewise(VectorOperators.LSHR, 4));
                 s0 = hi.fma(FloatVector.fromArray(FL, x, x0 + 16 + k), lo.fma(FloatVector.fromArray(FL, x, x0 + k), s0));
                 s1 = hi.fma(FloatVector.fromArray(FL, x, x1 + 16 + k), lo.fma(FloatVector.fromArray(FL, x, x1 + k), s1));
                 s2 = hi.fma(FloatVector.fromArray(FL, x, x2 + 16 + k), lo.fma(FloatVector.fromArray(FL, x, x2 + k), s2));
                 s3 = hi.fma(FloatVector.fromArray(FL, x, x3 + 16 + k), lo.fma(FloatVector.fromArray(FL, x, x3 + k), s3));
             }
-            FloatVector d = FloatVector.broadcast(FL, half(o));
-            if ((b & 1) == 0) { a0 = s0.fma(d, a0); a1 = s1.fma(d, a1); a2 = s2.fma(d, a2); a3 = s3.fma(d, a3); }
-            else { b0 = s0.fma(d, b0); b1 = s1.fma(d, b1); b2 = s2.fma(d, b2); b3 = s3.fma(d, b3); }
+            FloatVector d = FloatVector.broadcast(FL, half(o - 2));
+            a0 = s0.sub(FloatVector.fromArray(FL, xs0, b * L)).fma(d, a0);
+            a1 = s1.sub(FloatVector.fromArray(FL, xs1, b * L)).fma(d, a1);
+            a2 = s2.sub(FloatVector.fromArray(FL, xs2, b * L)).fma(d, a2);
+            a3 = s3.sub(FloatVector.fromArray(FL, xs3, b * L)).fma(d, a3);
         }
-        out[t * rows + row] = Lanes.sum(a0.add(b0));
-        out[(t + 1) * rows + row] = Lanes.sum(a1.add(b1));
-        out[(t + 2) * rows + row] = Lanes.sum(a2.add(b2));
-        out[(t + 3) * rows + row] = Lanes.sum(a3.add(b3));
+        out[t * rows + row] = Lanes.sum(a0);
+        out[(t + 1) * rows + row] = Lanes.sum(a1);
+        out[(t + 2) * rows + row] = Lanes.sum(a2);
+        out[(t + 3) * rows + row] = Lanes.sum(a3);
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

@@ -19,33 +19,85 @@ public final class Q6KMatrix extends PackedMatrix {
 
     @Override public DType dtype() { return DType.Q6_K; }
 
+    /*
+     * weight = d sc_g (q - 32) for the 16-weight group g, so a row's dot is
+     * sum_g d sc_g (sum q x over g) - 32 sum_g d sc_g (sum x over g). The sums of x per group do
+     * not depend on the row: taken once per x ({@link #groupSums}) and shared by all rows; the
+     * offset term is a float per row (per super-block: d times sum_g sc_g xs_g, in order). The
+     * 6-bit q are assembled from zero-extended bytes on int lanes. Per row: two accumulators
+     * (weights l, l + 64 of each half in one, l + 32, l + 96 in the other), acc += s_g (d sc_g);
+     * result sum(acc0 + acc1) - 32 off. dot and matmul do exactly this per output: same bits.
+     */
+
     @Override public float dot(int row, float[] x, int xOff) {
-        long o = row * rowBytes;
-        FloatVector acc0 = FloatVector.zero(FL), acc1 = FloatVector.zero(FL);
-        for (int b = 0; b < blocks; b++, o += 210) {
-            float d = half(o + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = o + 64L * h, qh = o + 128 + 32L * h, sc = o + 192 + 8L * h;
-                int y = xOff + b * 256 + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    // weights l, l+32, l+64, l+96 of this half: 4 low bits from ql[l] / ql[l+32] (low, low,
-                    // high, high nibble), 2 high bits from qh[l] bits 0-1, 2-3, 4-5, 6-7; assembled on
-                    // int lanes with constant shifts only (x86 has no byte shifts)
-                    IntVector a = QuantLanes.toInt(QuantLanes.load(data, ql + l)), c = QuantLanes.toInt(QuantLanes.load(data, ql + 32 + l));
-                    IntVector hb = QuantLanes.toInt(QuantLanes.load(data, qh + l));
-                    FloatVector w1 = (FloatVector) a.and(0x0F).or(hb.and(0x03).lanewise(VectorOperators.LSHL, 4)).sub(32).castShape(FL, 0);
-                    FloatVector w2 = (FloatVector) c.and(0x0F).or(hb.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32).castShape(FL, 0);
-                    FloatVector w3 = (FloatVector) a.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(hb.and(0x30)).sub(32).castShape(FL, 0);
-                    FloatVector w4 = (FloatVector) c.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32).castShape(FL, 0);
-                    int is = l / 16;
-                    acc0 = w1.mul(FloatVector.fromArray(FL, x, y + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is)), acc0);
-                    acc1 = w2.mul(FloatVector.fromArray(FL, x, y + 32 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 2)), acc1);
-                    acc0 = w3.mul(FloatVector.fromArray(FL, x, y + 64 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 4)), acc0);
-                    acc1 = w4.mul(FloatVector.fromArray(FL, x, y + 96 + l)).fma(FloatVector.broadcast(FL, d * i8(sc + is + 6)), acc1);
+        float[] out = new float[1];
+        rows(row, row + 1, x, xOff, groupSums(x, xOff, cols), out, -row);
+        return out[0];
+    }
+
+    /** Sums of x over each group of 16: [cols / 16], lanes added as vectors, then {@link Lanes#sum}. */
+    static float[] groupSums(float[] x, int xOff, int cols) {
+        float[] xs = new float[cols / 16];
+        for (int g = 0; g < xs.length; g++, xOff += 16) {
+            FloatVector v = FloatVector.fromArray(FL, x, xOff);
+            for (int k = L; k < 16; k += L) v = v.add(FloatVector.fromArray(FL, x, xOff + k));
+            xs[g] = Lanes.sum(v);
+        }
+        return xs;
+    }
+
+    /** Sums of x per group once per token, then the rows (decode and prefill alike). */
+    @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        float[][] xs = new float[n][];
+        for (int t = 0; t < n; t++) xs[t] = groupSums(x, t * cols, cols);
+        par.forRange(rows, 16, (from, to) -> {
+            if (n < 4) { for (int t = 0; t < n; t++) rows(from, to, x, t * cols, xs[t], out, t * rows); return; }
+            for (int r = from; r < to; r++)
+                for (int t = 0; t < n; t++) rows(r, r + 1, x, t * cols, xs[t], out, t * rows);
+        });
+    }
+
+    @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        for (int t = 0; t < n; t++) rows(from, to, x, t * cols, groupSums(x, t * cols, cols), out, t * rows);
+    }
+
+    /** out[outOff + r] = dot(r, x, xOff) for r in [from, to); the row loop is inside (see Q4_0Matrix.rows2). */
+    private void rows(int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
+        MemorySegment data = this.data;
+        for (int r = from; r < to; r++) {
+            long o = r * rowBytes;
+            FloatVector acc0 = FloatVector.zero(FL), acc1 = acc0;
+            float off = 0;
+            for (int b = 0; b < blocks; b++, o += 210) {
+                float d = half(o + 208);
+                float dot = 0;
+                for (int g = 0; g < 16; g++) dot += i8(o + 192 + g) * xs[16 * b + g];
+                off += d * dot;
+                for (int h = 0; h < 2; h++) {
+                    long ql = o + 64L * h, qh = o + 128 + 32L * h, sc = o + 192 + 8L * h;
+                    int y = xOff + b * 256 + 128 * h;
+                    for (int is = 0; is < 2; is++) {
+                        // weights l, l+32, l+64, l+96 of this half for l in group is: 4 low bits from ql[l] /
+                        // ql[l+32] (low, low, high, high nibble), 2 high bits from qh[l] bits 0-1, 2-3, 4-5, 6-7
+                        FloatVector s1 = FloatVector.zero(FL), s2 = s1, s3 = s1, s4 = s1;
+                        for (int l = 16 * is; l < 16 * is + 16; l += L) {
+                            IntVector a = QuantLanes.toIntUnsigned(QuantLanes.load(data, ql + l));
+                            IntVector c = QuantLanes.toIntUnsigned(QuantLanes.load(data, ql + 32 + l));
+                            IntVector hb = QuantLanes.toIntUnsigned(QuantLanes.load(data, qh + l));
+                            s1 = QuantLanes.toFloat(a.and(0x0F).or(hb.and(0x03).lanewise(VectorOperators.LSHL, 4))).fma(FloatVector.fromArray(FL, x, y + l), s1);
+                            s2 = QuantLanes.toFloat(c.and(0x0F).or(hb.and(0x0C).lanewise(VectorOperators.LSHL, 2))).fma(FloatVector.fromArray(FL, x, y + 32 + l), s2);
+                            s3 = QuantLanes.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30))).fma(FloatVector.fromArray(FL, x, y + 64 + l), s3);
+                            s4 = QuantLanes.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30))).fma(FloatVector.fromArray(FL, x, y + 96 + l), s4);
+                        }
+                        acc0 = s1.fma(FloatVector.broadcast(FL, d * i8(sc + is)), acc0);
+                        acc1 = s2.fma(FloatVector.broadcast(FL, d * i8(sc + is + 2)), acc1);
+                        acc0 = s3.fma(FloatVector.broadcast(FL, d * i8(sc + is + 4)), acc0);
+                        acc1 = s4.fma(FloatVector.broadcast(FL, d * i8(sc + is + 6)), acc1);
+                    }
                 }
             }
+            out[outOff + r] = Lanes.sum(acc0.add(acc1)) - 32 * off;
         }
-        return Lanes.sum(acc0.add(acc1));
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -34,6 +35,15 @@ final class QuantLanes {
      * shift on a ByteVector costs a widen-shift-narrow sequence.
      */
     static IntVector toInt(ByteVector b) { return (IntVector) b.castShape(I, 0); }
+
+    /**
+     * Unsigned bytes to int lanes (zero extension): the high nibble is then q >>> 4 with no mask,
+     * and neither nibble needs one to undo a sign.
+     */
+    static IntVector toIntUnsigned(ByteVector b) { return (IntVector) b.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0); }
+
+    /** Int lanes to float lanes. */
+    static FloatVector toFloat(IntVector v) { return (FloatVector) v.castShape(FL, 0); }
 
     /** Signed bytes to float lanes. */
     static FloatVector toFloat(ByteVector b) { return (FloatVector) b.castShape(FL, 0); }
