@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorOperators;
  * scales/mins ({@link KScales}), 128 bytes of nibbles. Each 64 weights use 32 bytes: low nibbles
  * are sub-block 2i, high nibbles sub-block 2i + 1; weight = d * scale * q - dmin * min.
  */
-public final class Q4KMatrix extends PackedMatrix {
+public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
     public Q4KMatrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q4_K); }
 
     @Override public DType dtype() { return DType.Q4_K; }
@@ -47,6 +47,7 @@ public final class Q4KMatrix extends PackedMatrix {
 
     /** Sums of x per sub-block once per token, then the rows (decode and prefill alike). */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         float[][] xs = new float[n][];
         for (int t = 0; t < n; t++) xs[t] = subBlockSums(x, t * cols, cols);
         if (n < 4) { par.forRange(rows, 16, (from, to) -> { for (int t = 0; t < n; t++) rows(from, to, x, t * cols, xs[t], out, t * rows); }); return; }
@@ -120,10 +121,19 @@ public final class Q4KMatrix extends PackedMatrix {
         return sum;
     }
 
-    @Override public void dequantizeRow(int row, float[] dst, int off) {
-        long o = row * rowBytes;
+    @Override public void dequantizeRow(int row, float[] dst, int off) { dequantizeBlocks(row, 0, blocks, dst, off); }
+
+    /** A tile for prefill's GEMM: whole super-blocks only (TiledMatmul's KC is 256, a super-block). */
+    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
+        if (col % 256 != 0 || len % 256 != 0) throw new IllegalArgumentException("Q4_K tiles are whole 256-weight super-blocks: col " + col + ", len " + len);
+        dequantizeBlocks(row, col / 256, len / 256, dst, off);
+    }
+
+    /** dst[off ...] = super-blocks first .. first + count - 1 of the row, dequantized. */
+    private void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
+        long o = row * rowBytes + (long) first * 144;
         int[] sc = new int[8], mn = new int[8];
-        for (int b = 0; b < blocks; b++, o += 144) {
+        for (int b = 0; b < count; b++, o += 144) {
             float d = half(o), dmin = half(o + 2);
             KScales.decode(data, o + 4, sc, mn);
             for (int i = 0; i < 4; i++) {

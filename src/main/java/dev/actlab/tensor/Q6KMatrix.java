@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorOperators;
  * 32 qh and 8 scales: for l in [0, 32) weights l, l+32, l+64, l+96 take ql[l] low, ql[l+32] low,
  * ql[l] high, ql[l+32] high and qh[l] bits 0-1, 2-3, 4-5, 6-7; weight = d * scale * (q - 32).
  */
-public final class Q6KMatrix extends PackedMatrix {
+public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
     public Q6KMatrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q6_K); }
 
     @Override public DType dtype() { return DType.Q6_K; }
@@ -48,6 +48,7 @@ public final class Q6KMatrix extends PackedMatrix {
 
     /** Sums of x per group once per token, then the rows (decode and prefill alike). */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+        if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         float[][] xs = new float[n][];
         for (int t = 0; t < n; t++) xs[t] = groupSums(x, t * cols, cols);
         par.forRange(rows, 16, (from, to) -> {
@@ -108,9 +109,18 @@ public final class Q6KMatrix extends PackedMatrix {
         return sum;
     }
 
-    @Override public void dequantizeRow(int row, float[] dst, int off) {
-        long o = row * rowBytes;
-        for (int b = 0; b < blocks; b++, o += 210) {
+    @Override public void dequantizeRow(int row, float[] dst, int off) { dequantizeBlocks(row, 0, blocks, dst, off); }
+
+    /** A tile for prefill's GEMM: whole super-blocks only (TiledMatmul's KC is 256, a super-block). */
+    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
+        if (col % 256 != 0 || len % 256 != 0) throw new IllegalArgumentException("Q6_K tiles are whole 256-weight super-blocks: col " + col + ", len " + len);
+        dequantizeBlocks(row, col / 256, len / 256, dst, off);
+    }
+
+    /** dst[off ...] = super-blocks first .. first + count - 1 of the row, dequantized. */
+    private void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
+        long o = row * rowBytes + (long) first * 210;
+        for (int b = 0; b < count; b++, o += 210) {
             float d = half(o + 208);
             for (int h = 0; h < 2; h++) {
                 long ql = o + 64L * h, qh = o + 128 + 32L * h, sc = o + 192 + 8L * h;

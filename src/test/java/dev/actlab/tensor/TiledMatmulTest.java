@@ -10,8 +10,14 @@ class TiledMatmulTest {
 
     @ParameterizedTest
     @EnumSource(names = {"F32", "F16", "Q8_0", "Q4_0"})
-    void tileDequantizationEqualsTheScalarRow(DType t) {
-        int rows = 5, cols = 544;
+    void tileDequantizationEqualsTheScalarRow(DType t) { tilesEqualRows(t, 5, 544); }
+
+    /** K-quants tile in whole 256-weight super-blocks (their rows are multiples of 256). */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_K", "Q5_K", "Q6_K"})
+    void kQuantTilesEqualTheScalarRow(DType t) { tilesEqualRows(t, 5, 768); }
+
+    private static void tilesEqualRows(DType t, int rows, int cols) {
         TiledMatmul.Tiles w = (TiledMatmul.Tiles) QuantizedKernelTest.randomMatrix(t, rows, cols, 3);
         float[] row = new float[cols], seg = new float[cols + 7];
         for (int r = 0; r < rows; r++) {
@@ -30,7 +36,16 @@ class TiledMatmulTest {
     void matmulEqualsTheFmaChainReferenceAtOneAndTwoThreads(DType t) {
         // rows not a multiple of the 12-row strip, cols not a multiple of the 256-column tile,
         // tokens not a multiple of the token panel; 70 rows x 40 tokens, and more strips than one block
-        int[][] shapes = {{37, 544, 16}, {70, 288, 40}, {203, 96, 33}};
+        matmulEqualsReference(t, new int[][]{{37, 544, 16}, {70, 288, 40}, {203, 96, 33}});
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_K", "Q5_K", "Q6_K"})
+    void kQuantMatmulEqualsTheFmaChainReferenceAtOneAndTwoThreads(DType t) {
+        matmulEqualsReference(t, new int[][]{{37, 512, 16}, {70, 256, 40}, {203, 768, 33}});
+    }
+
+    private static void matmulEqualsReference(DType t, int[][] shapes) {
         for (int[] s : shapes) {
             int rows = s[0], cols = s[1], n = s[2];
             WeightMatrix w = QuantizedKernelTest.randomMatrix(t, rows, cols, 11);
