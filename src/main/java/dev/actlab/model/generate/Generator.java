@@ -22,6 +22,7 @@ public final class Generator {
         int budget = Math.min(maxTokens, room);
         int eos = model.tokenizer() == null ? -1 : model.tokenizer().eosId();
         KvCache cache = model.newCache();
+        cache.expectPositions(prompt.length + budget);
         int[] out = new int[budget];
         int produced = 0;
         String stop = budget < maxTokens ? "context" : "max-tokens";

@@ -30,6 +30,19 @@ public final class KvCache {
 
     public int maxPositions() { return maxPositions; }
 
+    /**
+     * Sizes the cache once for a session that will hold about this many positions (capped at the
+     * context), so that growing on demand leaves no discarded copies behind (generation knows its length).
+     */
+    public void expectPositions(int positions) {
+        int cap = Math.min(maxPositions, Math.max(0, positions));
+        if ((long) cap * kvDim <= keys[0].length) return;
+        for (int l = 0; l < layers; l++) {
+            keys[l] = Arrays.copyOf(keys[l], cap * kvDim);
+            values[l] = Arrays.copyOf(values[l], cap * kvDim);
+        }
+    }
+
     /** Makes room for positions [length, length + n); throws if the context would overflow. */
     void reserve(int n) {
         long need = (long) length + n;
