@@ -21,7 +21,7 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
     /*
      * weight = d sc q - dmin mn, so a row's dot is sum_j d sc_j (sum q x over sub-block j) -
      * dmin sum_j mn_j (sum x over sub-block j). The sums of x per sub-block of 32 do not depend on
-     * the row: taken once per x ({@link #subBlockSums}) and shared by all rows. Nibbles are
+     * the row: taken once per x ({@link QuantLanes#groupSums}) and shared by all rows. Nibbles are
      * unpacked from zero-extended bytes (q & 15, q >>> 4: no masks). Per row: acc += s_j (d sc_j)
      * in float lanes, sub-block after sub-block; min += dmin (sum_j mn_j xs_j) in a float, per
      * super-block; result sum(acc) - min. dot, decode and prefill all run {@link #rows}, so they
@@ -30,26 +30,15 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
 
     @Override public float dot(int row, float[] x, int xOff) {
         float[] out = new float[1];
-        rows(row, row + 1, x, xOff, subBlockSums(x, xOff, cols), out, -row);
+        rows(row, row + 1, x, xOff, QuantLanes.groupSums(x, xOff, cols, 32), out, -row);
         return out[0];
-    }
-
-    /** Sums of x over each sub-block of 32: [cols / 32], lanes added as vectors, then {@link Lanes#sum}. */
-    static float[] subBlockSums(float[] x, int xOff, int cols) {
-        float[] xs = new float[cols / 32];
-        for (int j = 0; j < xs.length; j++, xOff += 32) {
-            FloatVector v = FloatVector.fromArray(FL, x, xOff);
-            for (int k = L; k < 32; k += L) v = v.add(FloatVector.fromArray(FL, x, xOff + k));
-            xs[j] = Lanes.sum(v);
-        }
-        return xs;
     }
 
     /** Sums of x per sub-block once per token, then the rows (decode and prefill alike). */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         float[][] xs = new float[n][];
-        for (int t = 0; t < n; t++) xs[t] = subBlockSums(x, t * cols, cols);
+        for (int t = 0; t < n; t++) xs[t] = QuantLanes.groupSums(x, t * cols, cols, 32);
         if (n < 4) { par.forRange(rows, 16, (from, to) -> { for (int t = 0; t < n; t++) rows(from, to, x, t * cols, xs[t], out, t * rows); }); return; }
         par.forRange(rows, 16, (from, to) -> {
             for (int r = from; r < to; r++)
@@ -59,7 +48,7 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
         for (int t = 0; t < n; t++) {
-            float[] xs = subBlockSums(x, t * cols, cols);
+            float[] xs = QuantLanes.groupSums(x, t * cols, cols, 32);
             rows(from, to, x, t * cols, xs, out, t * rows);
         }
     }

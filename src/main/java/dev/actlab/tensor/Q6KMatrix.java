@@ -22,7 +22,7 @@ public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
     /*
      * weight = d sc_g (q - 32) for the 16-weight group g, so a row's dot is
      * sum_g d sc_g (sum q x over g) - 32 sum_g d sc_g (sum x over g). The sums of x per group do
-     * not depend on the row: taken once per x ({@link #groupSums}) and shared by all rows; the
+     * not depend on the row: taken once per x ({@link QuantLanes#groupSums}) and shared by all rows; the
      * offset term is a float per row (per super-block: d times sum_g sc_g xs_g, in order). The
      * 6-bit q are assembled from zero-extended bytes on int lanes. Per row: two accumulators
      * (weights l, l + 64 of each half in one, l + 32, l + 96 in the other), acc += s_g (d sc_g);
@@ -31,26 +31,15 @@ public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
 
     @Override public float dot(int row, float[] x, int xOff) {
         float[] out = new float[1];
-        rows(row, row + 1, x, xOff, groupSums(x, xOff, cols), out, -row);
+        rows(row, row + 1, x, xOff, QuantLanes.groupSums(x, xOff, cols, 16), out, -row);
         return out[0];
-    }
-
-    /** Sums of x over each group of 16: [cols / 16], lanes added as vectors, then {@link Lanes#sum}. */
-    static float[] groupSums(float[] x, int xOff, int cols) {
-        float[] xs = new float[cols / 16];
-        for (int g = 0; g < xs.length; g++, xOff += 16) {
-            FloatVector v = FloatVector.fromArray(FL, x, xOff);
-            for (int k = L; k < 16; k += L) v = v.add(FloatVector.fromArray(FL, x, xOff + k));
-            xs[g] = Lanes.sum(v);
-        }
-        return xs;
     }
 
     /** Sums of x per group once per token, then the rows (decode and prefill alike). */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
         float[][] xs = new float[n][];
-        for (int t = 0; t < n; t++) xs[t] = groupSums(x, t * cols, cols);
+        for (int t = 0; t < n; t++) xs[t] = QuantLanes.groupSums(x, t * cols, cols, 16);
         par.forRange(rows, 16, (from, to) -> {
             if (n < 4) { for (int t = 0; t < n; t++) rows(from, to, x, t * cols, xs[t], out, t * rows); return; }
             for (int r = from; r < to; r++)
@@ -59,7 +48,7 @@ public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
     }
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
-        for (int t = 0; t < n; t++) rows(from, to, x, t * cols, groupSums(x, t * cols, cols), out, t * rows);
+        for (int t = 0; t < n; t++) rows(from, to, x, t * cols, QuantLanes.groupSums(x, t * cols, cols, 16), out, t * rows);
     }
 
     /** out[outOff + r] = dot(r, x, xOff) for r in [from, to); the row loop is inside (see Q4_0Matrix.rows2). */

@@ -47,4 +47,19 @@ final class QuantLanes {
 
     /** Signed bytes to float lanes. */
     static FloatVector toFloat(ByteVector b) { return (FloatVector) b.castShape(FL, 0); }
+
+    /**
+     * Sums of x over each group of {@code group} values (16 or 32: a multiple of L): [cols / group],
+     * lanes added as vectors, then {@link Lanes#sum}. The K-quants' offset terms (mins, -32) need them
+     * once per x, shared by every row.
+     */
+    static float[] groupSums(float[] x, int xOff, int cols, int group) {
+        float[] xs = new float[cols / group];
+        for (int g = 0; g < xs.length; g++, xOff += group) {
+            FloatVector v = FloatVector.fromArray(FL, x, xOff);
+            for (int k = L; k < group; k += L) v = v.add(FloatVector.fromArray(FL, x, xOff + k));
+            xs[g] = Lanes.sum(v);
+        }
+        return xs;
+    }
 }
