@@ -37,10 +37,7 @@ public final class KvCache {
     public void expectPositions(int positions) {
         int cap = Math.min(maxPositions, Math.max(0, positions));
         if ((long) cap * kvDim <= keys[0].length) return;
-        for (int l = 0; l < layers; l++) {
-            keys[l] = Arrays.copyOf(keys[l], cap * kvDim);
-            values[l] = Arrays.copyOf(values[l], cap * kvDim);
-        }
+        growTo(cap);
     }
 
     /** Makes room for positions [length, length + n); throws if the context would overflow. */
@@ -50,9 +47,13 @@ public final class KvCache {
             throw new IllegalArgumentException("sequence of " + need + " positions exceeds the model's context length " + maxPositions);
         if (need * kvDim <= keys[0].length) return;
         int cap = (int) Math.min(maxPositions, Math.max(need, keys[0].length / kvDim * 2L));
+        growTo(cap);
+    }
+
+    private void growTo(int positions) {
         for (int l = 0; l < layers; l++) {
-            keys[l] = Arrays.copyOf(keys[l], cap * kvDim);
-            values[l] = Arrays.copyOf(values[l], cap * kvDim);
+            keys[l] = Arrays.copyOf(keys[l], positions * kvDim);
+            values[l] = Arrays.copyOf(values[l], positions * kvDim);
         }
     }
 
