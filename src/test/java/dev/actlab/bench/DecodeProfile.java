@@ -60,6 +60,7 @@ public final class DecodeProfile {
                 double t = decode(m, prompt, 16);
                 double[] per = matmulToken(kinds, par, 4);
                 if (r < 0) continue;
+                System.out.printf("  round %d %-30s decode %.2f tok/s, matmul-only token %.2f ms%n", r, variants.get(v), t, Arrays.stream(per).sum());
                 tps.get(v).add(t);
                 kindMs.get(v).add(per);
                 matmulMs.get(v).add(Arrays.stream(per).sum());
