@@ -81,6 +81,10 @@ public final class F32Matrix implements TiledMatmul.Tiles {
         boolean oneBlock = full <= SINGLE_MAX;
         // chunks of at least ~32K multiply-adds: below that, handing rows to another thread costs more than it saves
         int grain = (int) Math.min(Math.max(16, rows), (MIN_CHUNK_WORK / ((long) cols * n) + 15) / 16 * 16);
+        if (n < 4 && KernelChoice.f32StridedRows) {
+            par.forRange(rows, Math.max(16, grain), (from, to) -> matmulRows(x, n, out, from, to));
+            return;
+        }
         par.forRange(rows, Math.max(16, grain), (from, to) -> {
             // partial sums per (token tile, 4-row block): [2 accumulators][4 rows][4 tokens][lanes]
             float[] acc = tiles == 0 ? null : new float[(oneBlock ? 1 : tiles) * GROUP * 32 * step];
@@ -91,8 +95,20 @@ public final class F32Matrix implements TiledMatmul.Tiles {
         });
     }
 
-    /** Decode's rows: four at a time ({@link #rows4}), the bits of {@link #dot}. */
+    /**
+     * Decode's rows [from, to): four per pass, the bits of {@link #dot}. The four rows of a pass are a
+     * quarter of the range apart (row i of each quarter), so the pass reads four long sequential streams
+     * instead of four short rows side by side: on AVX2 with 2 threads the 110M's 768-column matrices
+     * streamed at 29-31 GB/s that way against 19-20 ({@link KernelChoice#f32StridedRows}; README
+     * "F32 and Q8_0 decode, second pass").
+     */
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        if (KernelChoice.f32StridedRows) {
+            int q = (to - from) / 4;
+            for (int i = 0; i < q; i++) for (int t = 0; t < n; t++) rows4(from + i, q, x, t, out);
+            for (int r = from + 4 * q; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
+            return;
+        }
         int r = from;
         for (; r + 4 <= to; r += 4) for (int t = 0; t < n; t++) rows4(r, x, t, out);
         for (; r < to; r++) for (int t = 0; t < n; t++) out[t * rows + r] = dot(r, x, t * cols);
@@ -132,8 +148,12 @@ public final class F32Matrix implements TiledMatmul.Tiles {
     private FloatVector w(long offset) { return FloatVector.fromMemorySegment(S, data, offset, ByteOrder.LITTLE_ENDIAN); }
 
     /** out[t, row .. row + 3] = W[row .. row + 3, :] . x[t, :]: one x load per four rows. */
-    private void rows4(int row, float[] x, int t, float[] out) {
-        long r0 = (long) row * cols * 4, r1 = r0 + cols * 4L, r2 = r1 + cols * 4L, r3 = r2 + cols * 4L;
+    private void rows4(int row, float[] x, int t, float[] out) { rows4(row, 1, x, t, out); }
+
+    /** out[t, row + i * stride] = W[row + i * stride, :] . x[t, :] for i < 4: one x load per four rows. */
+    private void rows4(int row, int stride, float[] x, int t, float[] out) {
+        long gap = (long) stride * cols * 4;
+        long r0 = (long) row * cols * 4, r1 = r0 + gap, r2 = r1 + gap, r3 = r2 + gap;
         int step = S.length(), upper = S.loopBound(cols), xo = t * cols;
         FloatVector a0 = FloatVector.zero(S), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
         int c = 0;
@@ -154,9 +174,9 @@ public final class F32Matrix implements TiledMatmul.Tiles {
         }
         int o = t * rows + row;
         out[o] = tail(r0, x, xo, c, Lanes.sum(a0.add(b0)));
-        out[o + 1] = tail(r1, x, xo, c, Lanes.sum(a1.add(b1)));
-        out[o + 2] = tail(r2, x, xo, c, Lanes.sum(a2.add(b2)));
-        out[o + 3] = tail(r3, x, xo, c, Lanes.sum(a3.add(b3)));
+        out[o + stride] = tail(r1, x, xo, c, Lanes.sum(a1.add(b1)));
+        out[o + 2 * stride] = tail(r2, x, xo, c, Lanes.sum(a2.add(b2)));
+        out[o + 3 * stride] = tail(r3, x, xo, c, Lanes.sum(a3.add(b3)));
     }
 
     /** The scalar columns [c, cols) added to sum one by one, as {@link #dot} does. */

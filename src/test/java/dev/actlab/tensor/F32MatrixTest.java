@@ -71,6 +71,39 @@ class F32MatrixTest {
     }
 
     @Test
+    void decodeWithStridedOrAdjacentRowsEqualsDotBitForBit() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        boolean saved = KernelChoice.f32StridedRows;
+        try (Parallel one = new Parallel(1); Parallel two = new Parallel(2); Parallel three = new Parallel(3)) {
+            for (int[] shape : new int[][]{{1030, 773}, {2053, 96}, {611, 2085}, {35, 17}}) {
+                int rows = shape[0], cols = shape[1];
+                F32Matrix m = F32Matrix.of(random(rnd, rows * cols), rows, cols);
+                for (int n = 1; n <= 3; n++) {
+                    float[] x = random(rnd, n * cols);
+                    for (boolean strided : new boolean[]{true, false}) {
+                        KernelChoice.f32StridedRows = strided;
+                        for (Parallel par : new Parallel[]{one, two, three}) {
+                            float[] out = new float[n * rows];
+                            m.matmul(x, n, out, par);
+                            for (int t = 0; t < n; t++) for (int r = 0; r < rows; r++)
+                                assertEquals(Float.floatToRawIntBits(m.dot(r, x, t * cols)), Float.floatToRawIntBits(out[t * rows + r]),
+                                        "[" + rows + ", " + cols + "] n " + n + " strided " + strided + " threads " + par.threads() + " t " + t + " r " + r);
+                        }
+                        // matmulRows over ragged ranges (MatmulGroup's chunks start anywhere)
+                        float[] out = new float[n * rows];
+                        for (int from = 0, len = 1; from < rows; from += len, len = len * 3 + 1)
+                            m.matmulRows(x, n, out, from, Math.min(rows, from + len));
+                        for (int t = 0; t < n; t++) for (int r = 0; r < rows; r++)
+                            assertEquals(Float.floatToRawIntBits(m.dot(r, x, t * cols)), Float.floatToRawIntBits(out[t * rows + r]), "matmulRows t " + t + " r " + r);
+                    }
+                }
+            }
+        } finally {
+            KernelChoice.f32StridedRows = saved;
+        }
+    }
+
+    @Test
     void lanesSumKeepsThePairwiseOrder() {
         SplittableRandom rnd = new SplittableRandom(5);
         float[] v = new float[FloatVector.SPECIES_PREFERRED.length()];
