@@ -23,10 +23,10 @@ public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
      * weight = d sc_g (q - 32) for the 16-weight group g, so a row's dot is
      * sum_g d sc_g (sum q x over g) - 32 sum_g d sc_g (sum x over g). The sums of x per group do
      * not depend on the row: taken once per x ({@link QuantLanes#groupSums}) and shared by all rows; the
-     * offset term is a float per row (per super-block: d times sum_g sc_g xs_g, in order). The
+     * offset term is a float per row (32 sum_g (d sc_g) xs_g in float lanes, then across them). The
      * 6-bit q are assembled from zero-extended bytes on int lanes. Per row: two accumulators
      * (weights l, l + 64 of each half in one, l + 32, l + 96 in the other), acc += s_g (d sc_g);
-     * result sum(acc0 + acc1) - 32 off. dot and matmul do exactly this per output: same bits.
+     * result sum(acc0 + acc1) - off. dot and matmul do exactly this per output: same bits.
      */
 
     @Override public float dot(int row, float[] x, int xOff) {
@@ -51,20 +51,63 @@ public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
         for (int t = 0; t < n; t++) rows(from, to, x, t * cols, QuantLanes.groupSums(x, t * cols, cols, 16), out, t * rows);
     }
 
-    /** out[outOff + r] = dot(r, x, xOff) for r in [from, to); the row loop is inside (see Q4_0Matrix.rows2). */
+    /** Rows per scale pass: the scales of CHUNK rows (CHUNK x blocks x 16 floats) stay in L1/L2. */
+    private static final int CHUNK = 16;
+
+    /**
+     * out[outOff + r] = dot(r, x, xOff) for r in [from, to), CHUNK rows at a time: first the scales
+     * of the chunk's rows ({@link #scales}), then their dot products ({@link #dots}). Two methods
+     * called from this cheap one, not one method: with the scale pass's vector ops in the same
+     * compilation unit as the 6-bit loop, C2 passed NodeCountInliningCutoff and left vector ops as
+     * calls (allocating boxes, 0.1x); and with the scales read as scalar bytes inside the loop, the
+     * byte reads were calls (PackedMatrix.i8 not inlined: ~40% of the kernel's time under perf).
+     */
     private void rows(int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
+        int chunk = Math.min(CHUNK, to - from);
+        float[] ds = new float[chunk * blocks * 16], offs = new float[chunk], lanes = new float[chunk * L];
+        for (int r = from; r < to; r += chunk) {
+            int end = Math.min(to, r + chunk);
+            scales(r, end, xs, ds, offs);
+            dots(r, end, x, xOff, ds, lanes);
+            for (int i = 0; i < end - r; i++) out[outOff + r + i] = laneSum(lanes, i * L) - offs[i];
+        }
+    }
+
+    /**
+     * For rows [from, to): ds[(r - from) blocks 16 + 16 b + g] = d_b sc_g (group g of super-block b)
+     * and offs[r - from] = 32 sum_b,g d_b sc_g xs_g, the offset term of (q - 32), summed in float
+     * lanes (8 or 16 groups per vector) and then across lanes.
+     */
+    private void scales(int from, int to, float[] xs, float[] ds, float[] offs) {
         MemorySegment data = this.data;
-        for (int r = from; r < to; r++) {
+        for (int r = from, i = 0; r < to; r++) {
+            long o = r * rowBytes;
+            FloatVector off = FloatVector.zero(FL);
+            for (int b = 0; b < blocks; b++, o += 210, i += 16) {
+                FloatVector d = FloatVector.broadcast(FL, Float.float16ToFloat(data.get(I16, o + 208)));
+                for (int k = 0; k < 16; k += L) {
+                    FloatVector s = QuantLanes.toFloat(QuantLanes.load(data, o + 192 + k)).mul(d);
+                    s.intoArray(ds, i + k);
+                    off = s.fma(FloatVector.fromArray(FL, xs, 16 * b + k), off);
+                }
+            }
+            offs[r - from] = 32 * Lanes.sum(off);
+        }
+    }
+
+    /**
+     * lanes[(r - from) L ...] = the L float lanes of sum_g ds_g (sum q x over group g) for rows
+     * [from, to) (the caller adds them across lanes in {@link Lanes#sum}'s order: Lanes.sum here
+     * was not inlined and boxed its argument, one allocation per row).
+     */
+    private void dots(int from, int to, float[] x, int xOff, float[] ds, float[] lanes) {
+        MemorySegment data = this.data;
+        for (int r = from, i = 0; r < to; r++) {
             long o = r * rowBytes;
             FloatVector acc0 = FloatVector.zero(FL), acc1 = acc0;
-            float off = 0;
-            for (int b = 0; b < blocks; b++, o += 210) {
-                float d = half(o + 208);
-                float dot = 0;
-                for (int g = 0; g < 16; g++) dot += i8(o + 192 + g) * xs[16 * b + g];
-                off += d * dot;
+            for (int b = 0; b < blocks; b++, o += 210, i += 16) {
                 for (int h = 0; h < 2; h++) {
-                    long ql = o + 64L * h, qh = o + 128 + 32L * h, sc = o + 192 + 8L * h;
+                    long ql = o + 64L * h, qh = o + 128 + 32L * h;
                     int y = xOff + b * 256 + 128 * h;
                     for (int is = 0; is < 2; is++) {
                         // weights l, l+32, l+64, l+96 of this half for l in group is: 4 low bits from ql[l] /
@@ -79,15 +122,23 @@ public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
                             s3 = QuantLanes.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30))).fma(FloatVector.fromArray(FL, x, y + 64 + l), s3);
                             s4 = QuantLanes.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30))).fma(FloatVector.fromArray(FL, x, y + 96 + l), s4);
                         }
-                        acc0 = s1.fma(FloatVector.broadcast(FL, d * i8(sc + is)), acc0);
-                        acc1 = s2.fma(FloatVector.broadcast(FL, d * i8(sc + is + 2)), acc1);
-                        acc0 = s3.fma(FloatVector.broadcast(FL, d * i8(sc + is + 4)), acc0);
-                        acc1 = s4.fma(FloatVector.broadcast(FL, d * i8(sc + is + 6)), acc1);
+                        int sc = i + 8 * h + is;
+                        acc0 = s1.fma(FloatVector.broadcast(FL, ds[sc]), acc0);
+                        acc1 = s2.fma(FloatVector.broadcast(FL, ds[sc + 2]), acc1);
+                        acc0 = s3.fma(FloatVector.broadcast(FL, ds[sc + 4]), acc0);
+                        acc1 = s4.fma(FloatVector.broadcast(FL, ds[sc + 6]), acc1);
                     }
                 }
             }
-            out[outOff + r] = Lanes.sum(acc0.add(acc1)) - 32 * off;
+            acc0.add(acc1).intoArray(lanes, (r - from) * L);
         }
+    }
+
+    /** {@link Lanes#sum} of the L lanes at lanes[off ...], in its order (pairwise halves), in place. */
+    private static float laneSum(float[] lanes, int off) {
+        for (int half = L >> 1; half > 0; half >>= 1)
+            for (int i = 0; i < half; i++) lanes[off + i] += lanes[off + i + half];
+        return lanes[off];
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {
