@@ -72,7 +72,8 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
      */
     private void rows(int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
         int chunk = Math.min(CHUNK, to - from);
-        float[] ds = new float[chunk * blocks * 8], mins = new float[chunk];
+        KernelScratch scratch = KernelScratch.get();
+        float[] ds = scratch.floats(0, chunk * blocks * 8), mins = scratch.floats(1, chunk);
         for (int r = from; r < to; r += chunk) {
             int end = Math.min(to, r + chunk);
             scales(r, end, xs, ds, mins);
@@ -158,7 +159,8 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
     /** dst[off ...] = super-blocks first .. first + count - 1 of the row, dequantized. */
     private void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
         long o = row * rowBytes + (long) first * 144;
-        int[] sc = new int[8], mn = new int[8];
+        KernelScratch scratch = KernelScratch.get();
+        int[] sc = scratch.ints(0, 8), mn = scratch.ints(1, 8);
         for (int b = 0; b < count; b++, o += 144) {
             float d = half(o), dmin = half(o + 2);
             KScales.decode(data, o + 4, sc, mn);

@@ -67,8 +67,9 @@ public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
      */
     private void rows(int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
         int chunk = Math.min(CHUNK, to - from);
-        float[] ds = new float[chunk * blocks * 16], offs = new float[chunk], lanes = new float[chunk * L];
-        byte[] q = new byte[chunk * cols];
+        KernelScratch scratch = KernelScratch.get();
+        float[] ds = scratch.floats(0, chunk * blocks * 16), offs = scratch.floats(1, chunk), lanes = scratch.floats(2, chunk * L);
+        byte[] q = scratch.bytes(chunk * cols);
         for (int r = from; r < to; r += chunk) {
             int end = Math.min(to, r + chunk);
             scales(r, end, xs, ds, offs);
