@@ -4,9 +4,13 @@ import static dev.actlab.tensor.QuantLanes.FL;
 import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * ggml Q4_K: super-blocks of 256 weights, 144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit
@@ -23,8 +27,8 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
      * dmin sum_j mn_j (sum x over sub-block j). The sums of x per sub-block of 32 do not depend on
      * the row: taken once per x ({@link QuantLanes#groupSums}) and shared by all rows. Nibbles are
      * unpacked from zero-extended bytes (q & 15, q >>> 4: no masks). Per row: acc += s_j (d sc_j)
-     * in float lanes, sub-block after sub-block; min += dmin (sum_j mn_j xs_j) in a float, per
-     * super-block; result sum(acc) - min. dot, decode and prefill all run {@link #rows}, so they
+     * in float lanes, sub-block after sub-block; min += dmin mn_j xs_j in 8 float lanes (sub-block j
+     * in lane j), summed across lanes at the end; result sum(acc) - min. dot, decode and prefill all run {@link #rows}, so they
      * give the same bits.
      */
 
@@ -53,38 +57,72 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
         }
     }
 
+    /** Rows per scale pass: the scales of CHUNK rows (CHUNK x blocks x 8 floats) stay in L1/L2. */
+    private static final int CHUNK = 16;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorMask<Integer> FIRST4 = VectorMask.fromLong(I8, 0x0F);
+
     /**
-     * The scalar part of a row: ds[8 b + j] = d sc_j of super-block b's sub-block j, and the
-     * returned min term sum_b dmin_b (sum_j mn_j xs_j). Kept out of the vector loops, which C2
-     * compiles well only while they stay small.
+     * out[outOff + r] = dot(r, x, xOff) for r in [from, to), CHUNK rows at a time: the chunk's
+     * scales ({@link #scales}), then its dot products ({@link #dots}). Two methods called from this
+     * cheap one: in one compilation unit with the nibble loop, the scale pass's vector ops pushed C2
+     * past NodeCountInliningCutoff (vector ops left as calls, 0.1x); the scalar scale pass it
+     * replaces (KScales.decode, two int[8] per row) took ~40% of the kernel's time under perf.
      */
-    private float scales(int row, float[] xs, float[] ds) {
-        int[] sc = new int[8], mn = new int[8];
-        long o = row * rowBytes;
-        float min = 0;
-        for (int b = 0; b < blocks; b++, o += 144) {
-            float d = half(o);
-            KScales.decode(data, o + 4, sc, mn);
-            float m = 0;
-            for (int j = 0; j < 8; j++) { ds[8 * b + j] = d * sc[j]; m += mn[j] * xs[8 * b + j]; }
-            min += half(o + 2) * m;
+    private void rows(int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
+        int chunk = Math.min(CHUNK, to - from);
+        KernelScratch scratch = KernelScratch.get();
+        float[] ds = scratch.floats(0, chunk * blocks * 8), mins = scratch.floats(1, chunk);
+        for (int r = from; r < to; r += chunk) {
+            int end = Math.min(to, r + chunk);
+            scales(r, end, xs, ds, mins);
+            dots(r, end, x, xOff, ds, mins, out, outOff);
         }
-        return min;
+    }
+
+    /** Bytes [off, off + 8) zero-extended to 8 int lanes. */
+    private static IntVector bytes8(MemorySegment m, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_64, m, off, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
     }
 
     /**
-     * out[outOff + r] = dot(r, x, xOff) for r in [from, to), one row at a time. One row, not two
-     * per pass over x, and the row loop inside: on AVX2 C2 compiled two rows' loop either rolled
-     * (with spills) or, unrolled, past NodeCountInliningCutoff (a vector op left as a call);
-     * measured 1.12x and 0.6x of the old kernel against 1.29x for this one.
+     * For rows [from, to): ds[(r - from) blocks 8 + 8 b + j] = d sc_j of super-block b's sub-block j,
+     * and mins[r - from] = sum_b dmin_b (sum_j mn_j xs_j) (in 8 float lanes, then across them). The
+     * 12 bytes of 6-bit scales ({@link KScales}) are decoded on 8 int lanes, sub-block j in lane j:
+     * with P = bytes 0..7, Q = bytes 4..11 and R = the 8 bytes before (lane j is byte j - 4),
+     * sc = j < 4 ? P & 63 : (Q & 15) | (R >> 6) << 4 and mn = j < 4 ? Q & 63 : (Q >> 4) | (P >> 6) << 4.
      */
-    private void rows(int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
-        float[] ds = new float[blocks * 8];
-        for (int r = from; r < to; r++) {
-            float min = scales(r, xs, ds);
+    private void scales(int from, int to, float[] xs, float[] ds, float[] mins) {
+        MemorySegment data = this.data;
+        for (int r = from, i = 0; r < to; r++) {
+            long o = r * rowBytes;
+            FloatVector min = FloatVector.zero(F8);
+            for (int b = 0; b < blocks; b++, o += 144, i += 8) {
+                IntVector rr = bytes8(data, o), p = bytes8(data, o + 4), q = bytes8(data, o + 8);
+                IntVector sc = q.and(15).or(rr.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).blend(p.and(63), FIRST4);
+                IntVector mn = q.lanewise(VectorOperators.LSHR, 4).or(p.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).blend(q.and(63), FIRST4);
+                float d = Float.float16ToFloat(data.get(I16, o)), dmin = Float.float16ToFloat(data.get(I16, o + 2));
+                ((FloatVector) sc.castShape(F8, 0)).mul(d).intoArray(ds, i);
+                min = ((FloatVector) mn.castShape(F8, 0)).mul(dmin).fma(FloatVector.fromArray(F8, xs, 8 * b), min);
+            }
+            mins[r - from] = Lanes.sum(min);
+        }
+    }
+
+    /**
+     * out[outOff + r] = sum_j ds_j (sum q x over sub-block j) - min for rows [from, to), one row at
+     * a time. One row, not two per pass over x: on AVX2 C2 compiled two rows' loop either rolled
+     * (with spills) or, unrolled, past NodeCountInliningCutoff; measured 1.12x and 0.6x of the old
+     * kernel against 1.29x for one row.
+     */
+    private void dots(int from, int to, float[] x, int xOff, float[] ds, float[] mins, float[] out, int outOff) {
+        MemorySegment data = this.data;
+        for (int r = from, i = 0; r < to; r++) {
             long q = r * rowBytes + 16;
             FloatVector acc = FloatVector.zero(FL);
-            for (int j = 0, xl = xOff; j < 8 * blocks; j += 2, q += j % 8 == 0 ? 48 : 32, xl += 64) {
+            for (int j = 0, xl = xOff; j < 8 * blocks; j += 2, i += 2, q += j % 8 == 0 ? 48 : 32, xl += 64) {
                 int xh = xl + 32;
                 FloatVector sl = FloatVector.zero(FL), sh = sl;
                 for (int k = 0; k < 32; k += 2 * L) {
@@ -95,10 +133,10 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
                     sl = QuantLanes.toFloat(v.and(15)).fma(FloatVector.fromArray(FL, x, xl + k + L), sl);
                     sh = QuantLanes.toFloat(v.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FL, x, xh + k + L), sh);
                 }
-                acc = sl.fma(FloatVector.broadcast(FL, ds[j]), acc);
-                acc = sh.fma(FloatVector.broadcast(FL, ds[j + 1]), acc);
+                acc = sl.fma(FloatVector.broadcast(FL, ds[i]), acc);
+                acc = sh.fma(FloatVector.broadcast(FL, ds[i + 1]), acc);
             }
-            out[outOff + r] = Lanes.sum(acc) - min;
+            out[outOff + r] = Lanes.sum(acc) - mins[r - from];
         }
     }
 
@@ -121,7 +159,8 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
     /** dst[off ...] = super-blocks first .. first + count - 1 of the row, dequantized. */
     private void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
         long o = row * rowBytes + (long) first * 144;
-        int[] sc = new int[8], mn = new int[8];
+        KernelScratch scratch = KernelScratch.get();
+        int[] sc = scratch.ints(0, 8), mn = scratch.ints(1, 8);
         for (int b = 0; b < count; b++, o += 144) {
             float d = half(o), dmin = half(o + 2);
             KScales.decode(data, o + 4, sc, mn);

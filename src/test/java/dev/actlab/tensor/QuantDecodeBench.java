@@ -3,77 +3,97 @@ package dev.actlab.tensor;
 import static dev.actlab.tensor.QuantLanes.FL;
 import static dev.actlab.tensor.QuantLanes.L;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Decode GEMV (one token) of Q4_0 / Q4_K / Q6_K on one thread: the kernels before the q4decode
- * branch (main 8b4d9a7, copied here) against the current matmulRows, in weight GB per CPU-second
+ * Decode GEMV (one token) of Q4_0 / Q4_K / Q6_K on one thread: an older kernel copied here (Q4_0:
+ * main 8b4d9a7, before the q4decode branch; Q4_K, Q6_K: main 88c0d8c, before the kquant branch's
+ * scale passes) against the current matmulRows, in weight GB per CPU-second
  * (a descheduled thread does not count on a shared machine), alternating rounds; the matrix sits
  * in native memory, as a mapped file's do. Not a test. Run: java --add-modules jdk.incubator.vector
  * -cp target/classes:target/test-classes dev.actlab.tensor.QuantDecodeBench Q4_0|Q4_K|Q6_K [rows cols]
  */
 public final class QuantDecodeBench {
-    /** main 8b4d9a7 Q4KMatrix.dot */
-    static float q4kDot(Q4KMatrix m, int row, float[] x, int xOff) {
-        long o = row * m.rowBytes;
+    /** main 88c0d8c Q4KMatrix.scales (the scalar scale pass) */
+    static float q4kScales(Q4KMatrix m, int row, float[] xs, float[] ds) {
         int[] sc = new int[8], mn = new int[8];
-        FloatVector acc = FloatVector.zero(FL), accMin = FloatVector.zero(FL);
+        long o = row * m.rowBytes;
+        float min = 0;
         for (int b = 0; b < m.blocks; b++, o += 144) {
-            float d = m.half(o), dmin = m.half(o + 2);
+            float d = m.half(o);
             KScales.decode(m.data, o + 4, sc, mn);
-            for (int i = 0; i < 4; i++) {
-                long q = o + 16 + 32L * i;
-                int xl = xOff + b * 256 + 64 * i, xh = xl + 32;
-                FloatVector sl = FloatVector.zero(FL), sh = FloatVector.zero(FL), xsl = FloatVector.zero(FL), xsh = FloatVector.zero(FL);
-                for (int k = 0; k < 32; k += L) {
-                    // nibbles unpacked on int lanes (x86 has no byte shifts)
-                    IntVector v = QuantLanes.toInt(QuantLanes.load(m.data, q + k));
-                    FloatVector a = FloatVector.fromArray(FL, x, xl + k), c = FloatVector.fromArray(FL, x, xh + k);
-                    sl = ((FloatVector) v.and(15).castShape(FL, 0)).fma(a, sl);
-                    sh = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(15).castShape(FL, 0)).fma(c, sh);
-                    xsl = xsl.add(a);
-                    xsh = xsh.add(c);
-                }
-                acc = sl.fma(FloatVector.broadcast(FL, d * sc[2 * i]), acc);
-                acc = sh.fma(FloatVector.broadcast(FL, d * sc[2 * i + 1]), acc);
-                accMin = xsl.fma(FloatVector.broadcast(FL, dmin * mn[2 * i]), accMin);
-                accMin = xsh.fma(FloatVector.broadcast(FL, dmin * mn[2 * i + 1]), accMin);
-            }
+            float mm = 0;
+            for (int j = 0; j < 8; j++) { ds[8 * b + j] = d * sc[j]; mm += mn[j] * xs[8 * b + j]; }
+            min += m.half(o + 2) * mm;
         }
-        return Lanes.sum(acc.sub(accMin));
+        return min;
     }
 
-    /** main 8b4d9a7 Q6KMatrix.dot */
-    static float q6kDot(Q6KMatrix m, int row, float[] x, int xOff) {
-        long o = row * m.rowBytes;
-        FloatVector acc0 = FloatVector.zero(FL), acc1 = FloatVector.zero(FL);
-        for (int b = 0; b < m.blocks; b++, o += 210) {
-            float d = m.half(o + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = o + 64L * h, qh = o + 128 + 32L * h, sc = o + 192 + 8L * h;
-                int y = xOff + b * 256 + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    // weights l, l+32, l+64, l+96 of this half: 4 low bits from ql[l] / ql[l+32] (low, low,
-                    // high, high nibble), 2 high bits from qh[l] bits 0-1, 2-3, 4-5, 6-7; assembled on
-                    // int lanes with constant shifts only (x86 has no byte shifts)
-                    IntVector a = QuantLanes.toInt(QuantLanes.load(m.data, ql + l)), c = QuantLanes.toInt(QuantLanes.load(m.data, ql + 32 + l));
-                    IntVector hb = QuantLanes.toInt(QuantLanes.load(m.data, qh + l));
-                    FloatVector w1 = (FloatVector) a.and(0x0F).or(hb.and(0x03).lanewise(VectorOperators.LSHL, 4)).sub(32).castShape(FL, 0);
-                    FloatVector w2 = (FloatVector) c.and(0x0F).or(hb.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32).castShape(FL, 0);
-                    FloatVector w3 = (FloatVector) a.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(hb.and(0x30)).sub(32).castShape(FL, 0);
-                    FloatVector w4 = (FloatVector) c.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32).castShape(FL, 0);
-                    int is = l / 16;
-                    acc0 = w1.mul(FloatVector.fromArray(FL, x, y + l)).fma(FloatVector.broadcast(FL, d * m.i8(sc + is)), acc0);
-                    acc1 = w2.mul(FloatVector.fromArray(FL, x, y + 32 + l)).fma(FloatVector.broadcast(FL, d * m.i8(sc + is + 2)), acc1);
-                    acc0 = w3.mul(FloatVector.fromArray(FL, x, y + 64 + l)).fma(FloatVector.broadcast(FL, d * m.i8(sc + is + 4)), acc0);
-                    acc1 = w4.mul(FloatVector.fromArray(FL, x, y + 96 + l)).fma(FloatVector.broadcast(FL, d * m.i8(sc + is + 6)), acc1);
+    /** main 88c0d8c Q4KMatrix.rows */
+    static void q4kRows(Q4KMatrix m, int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
+        float[] ds = new float[m.blocks * 8];
+        for (int r = from; r < to; r++) {
+            float min = q4kScales(m, r, xs, ds);
+            long q = r * m.rowBytes + 16;
+            FloatVector acc = FloatVector.zero(FL);
+            for (int j = 0, xl = xOff; j < 8 * m.blocks; j += 2, q += j % 8 == 0 ? 48 : 32, xl += 64) {
+                int xh = xl + 32;
+                FloatVector sl = FloatVector.zero(FL), sh = sl;
+                for (int k = 0; k < 32; k += 2 * L) {
+                    IntVector v = QuantLanes.toIntUnsigned(QuantLanes.load(m.data, q + k));
+                    sl = QuantLanes.toFloat(v.and(15)).fma(FloatVector.fromArray(FL, x, xl + k), sl);
+                    sh = QuantLanes.toFloat(v.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FL, x, xh + k), sh);
+                    v = QuantLanes.toIntUnsigned(QuantLanes.load(m.data, q + k + L));
+                    sl = QuantLanes.toFloat(v.and(15)).fma(FloatVector.fromArray(FL, x, xl + k + L), sl);
+                    sh = QuantLanes.toFloat(v.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FL, x, xh + k + L), sh);
+                }
+                acc = sl.fma(FloatVector.broadcast(FL, ds[j]), acc);
+                acc = sh.fma(FloatVector.broadcast(FL, ds[j + 1]), acc);
+            }
+            out[outOff + r] = Lanes.sum(acc) - min;
+        }
+    }
+
+    /** main 88c0d8c Q6KMatrix.rows (scales read as bytes inside the loop) */
+    static void q6kRows(Q6KMatrix m, int from, int to, float[] x, int xOff, float[] xs, float[] out, int outOff) {
+        for (int r = from; r < to; r++) {
+            long o = r * m.rowBytes;
+            FloatVector acc0 = FloatVector.zero(FL), acc1 = acc0;
+            float off = 0;
+            for (int b = 0; b < m.blocks; b++, o += 210) {
+                float d = m.half(o + 208);
+                float dot = 0;
+                for (int g = 0; g < 16; g++) dot += m.i8(o + 192 + g) * xs[16 * b + g];
+                off += d * dot;
+                for (int h = 0; h < 2; h++) {
+                    long ql = o + 64L * h, qh = o + 128 + 32L * h, sc = o + 192 + 8L * h;
+                    int y = xOff + b * 256 + 128 * h;
+                    for (int is = 0; is < 2; is++) {
+                        // weights l, l+32, l+64, l+96 of this half for l in group is: 4 low bits from ql[l] /
+                        // ql[l+32] (low, low, high, high nibble), 2 high bits from qh[l] bits 0-1, 2-3, 4-5, 6-7
+                        FloatVector s1 = FloatVector.zero(FL), s2 = s1, s3 = s1, s4 = s1;
+                        for (int l = 16 * is; l < 16 * is + 16; l += L) {
+                            IntVector a = QuantLanes.toIntUnsigned(QuantLanes.load(m.data, ql + l));
+                            IntVector c = QuantLanes.toIntUnsigned(QuantLanes.load(m.data, ql + 32 + l));
+                            IntVector hb = QuantLanes.toIntUnsigned(QuantLanes.load(m.data, qh + l));
+                            s1 = QuantLanes.toFloat(a.and(0x0F).or(hb.and(0x03).lanewise(VectorOperators.LSHL, 4))).fma(FloatVector.fromArray(FL, x, y + l), s1);
+                            s2 = QuantLanes.toFloat(c.and(0x0F).or(hb.and(0x0C).lanewise(VectorOperators.LSHL, 2))).fma(FloatVector.fromArray(FL, x, y + 32 + l), s2);
+                            s3 = QuantLanes.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30))).fma(FloatVector.fromArray(FL, x, y + 64 + l), s3);
+                            s4 = QuantLanes.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30))).fma(FloatVector.fromArray(FL, x, y + 96 + l), s4);
+                        }
+                        acc0 = s1.fma(FloatVector.broadcast(FL, d * m.i8(sc + is)), acc0);
+                        acc1 = s2.fma(FloatVector.broadcast(FL, d * m.i8(sc + is + 2)), acc1);
+                        acc0 = s3.fma(FloatVector.broadcast(FL, d * m.i8(sc + is + 4)), acc0);
+                        acc1 = s4.fma(FloatVector.broadcast(FL, d * m.i8(sc + is + 6)), acc1);
+                    }
                 }
             }
+            out[outOff + r] = Lanes.sum(acc0.add(acc1)) - 32 * off;
         }
-        return Lanes.sum(acc0.add(acc1));
     }
 
     /** The kernel before this change (main, 8b4d9a7): sign-extended ints, -8 per nibble, 2 rows. */
@@ -111,8 +131,8 @@ public final class QuantDecodeBench {
     }
     static void old(WeightMatrix w, float[] x, float[] y) {
         if (w instanceof Q4_0Matrix m) q40Rows(m, x, y);
-        else if (w instanceof Q4KMatrix m) for (int r = 0; r < m.rows; r++) y[r] = q4kDot(m, r, x, 0);
-        else { Q6KMatrix m = (Q6KMatrix) w; for (int r = 0; r < m.rows; r++) y[r] = q6kDot(m, r, x, 0); }
+        else if (w instanceof Q4KMatrix m) q4kRows(m, 0, m.rows, x, 0, QuantLanes.groupSums(x, 0, m.cols, 32), y, 0);
+        else { Q6KMatrix m = (Q6KMatrix) w; q6kRows(m, 0, m.rows, x, 0, QuantLanes.groupSums(x, 0, m.cols, 16), y, 0); }
     }
 
     public static void main(String[] args) {
@@ -120,21 +140,23 @@ public final class QuantDecodeBench {
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 8192, cols = args.length > 2 ? Integer.parseInt(args[2]) : 2048;
         WeightMatrix w = native_(QuantizedKernelTest.randomMatrix(t, rows, cols, 1));
         float[] x = QuantizedKernelTest.randomVector(cols, 2), y = new float[rows], ref = new float[rows];
-        var mx = ManagementFactory.getThreadMXBean();
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long[] alloc = new long[2];
         int rounds = Integer.getInteger("rounds", 30);
         double[][] all = new double[2][rounds];
         for (int round = -5; round < rounds; round++)
             for (int v : round % 2 == 0 ? new int[]{0, 1} : new int[]{1, 0}) {
-                long c0 = mx.getCurrentThreadCpuTime();
+                long a0 = mx.getThreadAllocatedBytes(tid), c0 = mx.getCurrentThreadCpuTime();
                 for (int rep = 0; rep < 5; rep++) { if (v == 0) old(w, x, ref); else w.matmulRows(x, 1, y, 0, rows); }
                 double gbs = 5.0 * w.byteSize() / (mx.getCurrentThreadCpuTime() - c0);
-                if (round >= 0) all[v][round] = gbs;
+                if (round >= 0) { all[v][round] = gbs; alloc[v] = (mx.getThreadAllocatedBytes(tid) - a0) / 5; }
             }
         double maxErr = 0;
         for (int r = 0; r < rows; r++) maxErr = Math.max(maxErr, Math.abs(y[r] - ref[r]) / (1e-3 + Math.abs(ref[r])));
         java.util.Arrays.sort(all[0]); java.util.Arrays.sort(all[1]);
-        System.out.printf("%s [%d, %d] decode, 1 thread, GB per CPU-s: old best %.2f median %.2f; new best %.2f median %.2f; ratio best %.3f median %.3f (max rel diff %.1e)%n",
+        System.out.printf("%s [%d, %d] decode, 1 thread, GB per CPU-s: old best %.2f median %.2f; new best %.2f median %.2f; ratio best %.3f median %.3f (max rel diff %.1e; bytes allocated per GEMV: old %d, new %d)%n",
                 t, rows, cols, all[0][rounds - 1], all[0][rounds / 2], all[1][rounds - 1], all[1][rounds / 2],
-                all[1][rounds - 1] / all[0][rounds - 1], all[1][rounds / 2] / all[0][rounds / 2], maxErr);
+                all[1][rounds - 1] / all[0][rounds - 1], all[1][rounds / 2] / all[0][rounds / 2], maxErr, alloc[0], alloc[1]);
     }
 }
