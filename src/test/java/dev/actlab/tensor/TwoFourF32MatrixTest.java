@@ -148,9 +148,9 @@ class TwoFourF32MatrixTest {
             for (int c = 0; c < cols; c++) assertEquals(w[i * cols + c], row[2 + c], 0f, "row " + i + " col " + c);
         }
         assertEquals((long) rows * cols * 4, m.denseByteSize());
-        // rows a multiple of 4, cols of 16: exactly the kept values plus 16 bits of positions per 16 inputs
+        // rows a multiple of 4, cols of 16: exactly the kept values plus 32 bits of permute indices per row and 16 inputs
         TwoFourF32Matrix whole = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, 8, 64), 8, 64));
-        assertEquals(8L * 64 / 2 * 4 + 8L * (64 / 16) * 2, whole.byteSize(), "values + 16 bits of positions per row and 16 inputs");
+        assertEquals(8L * 64 / 2 * 4 + 8L * (64 / 16) * 4, whole.byteSize(), "values + 8 indices of 4 bits per row and 16 inputs");
         assertTrue(m.byteSize() >= (long) rows * cols / 2 * 4 + (long) rows * 4 * 2, "padding rows and the tail words only add");
         // one row alone: input i of 8 is the only non-zero of its group (position 3 of group 1)
         float[] one = new float[8];
