@@ -117,7 +117,7 @@ public final class TwoFourLayoutBench {
     public static void main(String[] args) {
         int rows = Integer.parseInt(args[0]), cols = Integer.parseInt(args[1]), threads = Integer.parseInt(args[2]);
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 15, reps = args.length > 4 ? 200 : 1;
-        if (rows % 4 != 0 || cols % 16 != 0) throw new IllegalArgumentException("rows a multiple of 4, cols of 16");
+        if (rows % 4 != 0 || cols % 64 != 0) throw new IllegalArgumentException("rows a multiple of 4, cols of 64 (4 streams of whole chunks)");
         int copies = args.length > 4 ? Integer.parseInt(args[4]) : (int) Math.max(1, (96L << 20) / ((long) rows * cols * 2 + (long) rows * cols / 8));
         SplittableRandom rnd = new SplittableRandom(3);
         F32Matrix[] dense = new F32Matrix[copies];
