@@ -12,14 +12,15 @@ import jdk.incubator.vector.VectorSpecies;
  * Position encodings of the 2:4 GEMV, timed against the dense kernel and {@link TwoFourF32Matrix} in one
  * process (alternating, the first swapped every round), at a given thread count; each pass runs enough
  * different matrices that the weights come from memory. Not a test; every candidate's output is checked
- * against TwoFourF32Matrix before timing (twoBit bit for bit: same sums in the same order; the others
+ * against TwoFourF32Matrix before timing (now4s bit for bit: same sums in the same order; the others
  * within rounding).
  * <ul>
- * <li>now: TwoFourF32Matrix (4-bit permute indices: broadcast + shift, 9 bytes per 4 inputs).
+ * <li>now: TwoFourF32Matrix (4-bit permute indices: broadcast + shift, 9 bytes per 4 inputs; a block's chunks in 4 streams).
  * <li>twoBit: the layout before it (2-bit positions: broadcast + shift + mask + offset, 8.5 bytes).
  * <li>dup: one vector = one group of all 4 rows of a block (8.5 bytes); permutes x with each group of 4
  *     inputs stored twice (xx), so the bit above a 2-bit position does not matter and no mask/offset is needed.
  * <li>2streams, 4streams: twoBit reading a block's chunks as 2 or 4 interleaved runs (more concurrent streams).
+ * <li>now4s, now1s: now's layout and decode reading a block's chunks as 4 interleaved runs, and as 1 (the same loop shape).
  * </ul>
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourLayoutBench ROWS COLS THREADS [rounds [copies: 1 = in cache, 200 passes a round]]
  */
@@ -34,12 +35,13 @@ public final class TwoFourLayoutBench {
         final int rows, cols, blocks, full;
         final float[] values;     // [blocks][full][2 halves][2 pairs][8], as TwoFourF32Matrix
         final int[] two;          // [blocks][full][2 pairs]: 2-bit positions, half 0 in bits 0-15, half 1 in 16-31
+        final int[] nib;          // [blocks][full][2 halves][2 pairs]: 4-bit permute indices, as TwoFourF32Matrix
         final float[] dupValues;  // [blocks][full][4 groups][4 rows x 2 kept]: one vector = one group of all 4 rows
         final int[] dupPos;       // [blocks][full][2]: groups 2k (bits 0-15), 2k + 1 (bits 16-31), 2 bits a lane
 
         Packed(float[] w, int rows, int cols) {
             this.rows = rows; this.cols = cols; blocks = rows / 4; full = cols / 16;
-            values = new float[blocks * full * 32]; two = new int[blocks * full * 2];
+            values = new float[blocks * full * 32]; two = new int[blocks * full * 2]; nib = new int[blocks * full * 4];
             dupValues = new float[blocks * full * 32]; dupPos = new int[blocks * full * 2];
             for (int r = 0; r < rows; r++)
                 for (int g = 0; g < cols / 4; g++) {
@@ -49,6 +51,7 @@ public final class TwoFourLayoutBench {
                     int b = r / 4, pair = r % 4 / 2, c = g / 4, h = g % 4 / 2, lane = 4 * (g % 2) + 2 * (r % 2);
                     int v = ((b * full + c) * 4 + 2 * h + pair) * 8 + lane;
                     values[v] = w[r * cols + 4 * g + p0]; values[v + 1] = w[r * cols + 4 * g + p1];
+                    nib[((b * full + c) * 2 + h) * 2 + pair] |= (4 * (g % 2) + p0) << (4 * lane) | (4 * (g % 2) + p1) << (4 * lane + 4);
                     two[(b * full + c) * 2 + pair] |= p0 << (16 * h + 2 * lane) | p1 << (16 * h + 2 * lane + 2);
                     int dl = 2 * (r % 4), dv = ((b * full + c) * 4 + g % 4) * 8 + dl;
                     dupValues[dv] = values[v]; dupValues[dv + 1] = values[v + 1];
@@ -111,6 +114,28 @@ public final class TwoFourLayoutBench {
             }
         }
 
+        static final IntVector SHIFT4 = IntVector.fromArray(SI, new int[]{0, 4, 8, 12, 16, 20, 24, 28}, 0);
+
+        static FloatVector kept(FloatVector xh, int word) { return sel(xh, IntVector.broadcast(SI, word).lanewise(VectorOperators.LSHR, SHIFT4)); }
+
+        /** TwoFourF32Matrix's layout and decode, a block's chunks read as STREAMS interleaved runs. */
+        void nibStreams(float[] x, float[] out, int from, int to, int streams) {
+            int q = full / streams;
+            for (int b = from; b < to; b++) {
+                FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+                for (int c0 = 0; c0 < q; c0++)
+                    for (int s = 0; s < streams; s++) {
+                        int c = c0 + s * q, vo = (b * full + c) * 32, po = (b * full + c) * 4;
+                        FloatVector xa = FloatVector.fromArray(S, x, c * 16), xb = FloatVector.fromArray(S, x, c * 16 + 8);
+                        lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, nib[po]), lo0);
+                        lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, nib[po + 1]), lo1);
+                        hi0 = FloatVector.fromArray(S, values, vo + 16).fma(kept(xb, nib[po + 2]), hi0);
+                        hi1 = FloatVector.fromArray(S, values, vo + 24).fma(kept(xb, nib[po + 3]), hi1);
+                    }
+                store(out, b, lo0, hi0, lo1, hi1);
+            }
+        }
+
         static IntVector idx2(int word, IntVector shift) { return IntVector.broadcast(SI, word).lanewise(VectorOperators.LSHR, shift).and(3).or(OFFSET); }
     }
 
@@ -133,20 +158,20 @@ public final class TwoFourLayoutBench {
         }
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
-        String[] names = {"dense", "now", "twoBit", "dup", "2streams", "4streams"};
+        String[] names = {"dense", "now", "twoBit", "dup", "2streams", "4streams", "now4s", "now1s"};
         long twoBit = 4L * (packed[0].values.length + packed[0].two.length);
-        long[] bytes = {dense[0].byteSize(), now[0].byteSize(), twoBit, 4L * (packed[0].dupValues.length + packed[0].dupPos.length), twoBit, twoBit};
+        long[] bytes = {dense[0].byteSize(), now[0].byteSize(), twoBit, 4L * (packed[0].dupValues.length + packed[0].dupPos.length), twoBit, twoBit, now[0].byteSize(), now[0].byteSize()};
         int blocks = rows / 4, grain = (int) Math.min(Math.max(4, blocks), ((1 << 15) / ((long) cols * 2) + 3) / 4 * 4);
         double[][] ms = new double[names.length][rounds];
         try (Parallel par = new Parallel(threads)) {
             float[] ref = new float[rows], y = new float[rows];
             now[0].matmul(x, 1, ref, par);
-            for (int v = 2; v < 3; v++) {
+            for (int v : new int[]{6}) {
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 if (!Arrays.equals(ref, y)) throw new AssertionError(names[v] + " differs from TwoFourF32Matrix");
             }
-            for (int v = 3; v < names.length; v++) {
+            for (int v : new int[]{2, 3, 4, 5, 7}) {
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 for (int i = 0; i < rows; i++) if (!(Math.abs(y[i] - ref[i]) <= 1e-4f * (1 + Math.abs(ref[i])))) throw new AssertionError(names[v] + " row " + i + ": " + y[i] + " vs " + ref[i]);
@@ -176,7 +201,9 @@ public final class TwoFourLayoutBench {
             case 2 -> par.forRange(blocks, grain, (f, t) -> p.twoBit(x, y, f, t));
             case 3 -> par.forRange(blocks, grain, (f, t) -> p.dup(x, y, f, t));
             case 4 -> par.forRange(blocks, grain, (f, t) -> p.streams(x, y, f, t, 2));
-            default -> par.forRange(blocks, grain, (f, t) -> p.streams(x, y, f, t, 4));
+            case 5 -> par.forRange(blocks, grain, (f, t) -> p.streams(x, y, f, t, 4));
+            case 6 -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 4));
+            default -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 1));
         }
     }
 }
