@@ -33,10 +33,12 @@ import jdk.incubator.vector.VectorSpecies;
  * the x loads. Storing the indices whole (4 bits, not the 2 bits a position needs) costs 0.5 byte per
  * 4 inputs and saves a mask and an offset per 8 values; at two threads that measured faster overall.
  *
- * <p>Four streams: a block's chunks are read as 4 interleaved runs, chunk c0 + s q in step 4 c0 + s
+ * <p>Four streams on long rows: with at least 2048 inputs (128 chunks, so a stream runs a 4 KB page or
+ * more per block), a block's chunks are read as 4 interleaved runs, chunk c0 + s q in step 4 c0 + s
  * (q = full / 4; the full % 4 last chunks after them, in order), so the memory system has 4 streams of a
  * quarter row each in flight instead of one (the dense kernel's 4 rows give it 4): measured 10-20% faster
- * from memory than one run of chunks on the 1B shapes at two threads (TwoFourLayoutBench now4s/now1s).
+ * from memory at two threads on [768, 2048], [8192, 2048] and [2048, 8192] (TwoFourLayoutBench now4s
+ * against now1s), and up to 1.5x slower on 768-input rows (runs of 1.5 KB), which keep one run (q = 0).
  *
  * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): per pair, accumulator
  * lo adds the half-0 vectors of the chunks in that step order by FMA, accumulator hi the half-1 vectors;
@@ -51,8 +53,8 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_256;
     /** Inputs per chunk (two halves of 8); rows per block (two pairs). */
     private static final int CHUNK = 16, BLOCK = 4;
-    /** Interleaved runs of chunks a block is read in. */
-    private static final int STREAMS = 4;
+    /** Interleaved runs of chunks a block is read in, from rows of at least MIN_STREAM_CHUNKS chunks. */
+    private static final int STREAMS = 4, MIN_STREAM_CHUNKS = 128;
     /** Per-lane shift of an index word: lane l's index in its low bits. */
     private static final IntVector SHIFT = IntVector.fromArray(SI, new int[]{0, 4, 8, 12, 16, 20, 24, 28}, 0);
     /** Multiply-adds below which a GEMV stays on one thread. */
@@ -63,10 +65,12 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private final float[] tailValues;     // [rows][tailGroups][2]
     private final int[] tailPositions;    // [rows]: group j's kept value s at bits [4j + 2s, +2)
     private final int rows, cols, blocks, full, tailGroups;
+    private final int streamChunks;       // q: chunks per stream (0: one run)
 
     private TwoFourF32Matrix(int rows, int cols) {
         this.rows = rows; this.cols = cols;
         this.blocks = (rows + BLOCK - 1) / BLOCK; this.full = cols / CHUNK; this.tailGroups = cols % CHUNK / 4;
+        this.streamChunks = full >= MIN_STREAM_CHUNKS ? full / STREAMS : 0;
         long nValues = (long) blocks * full * 32, nPos = (long) blocks * full * 4;
         if (nValues > Integer.MAX_VALUE - 16 || nPos > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("[" + rows + ", " + cols + "] is too large for one compressed array");
@@ -251,7 +255,7 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private void block(int b, float[] x, int xOff, float[] out, int oOff) {
         FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
         int vb = b * full * 32, pb = b * full * 4;
-        int q = full / STREAMS;
+        int q = streamChunks;
         for (int i = 0; i < full; i++) {
             int c = i < STREAMS * q ? i / STREAMS + i % STREAMS * q : i;   // chunkAt(i), the 4 streams interleaved
             int xo = xOff + c * CHUNK, vo = vb + c * 32, po = pb + c * 4;
@@ -269,9 +273,9 @@ public final class TwoFourF32Matrix implements WeightMatrix {
         if (r + 3 < rows) out[oOff + r + 3] = tail(r + 3, x, xOff, pairLanes(t1, 2));
     }
 
-    /** Chunk read in step i of a block: the 4 streams interleaved, then the full % 4 last chunks in order. */
+    /** Chunk read in step i of a block: the 4 streams interleaved, then the full % 4 last chunks in order (q = 0: chunk i). */
     private int chunkAt(int i) {
-        int q = full / STREAMS;
+        int q = streamChunks;
         return i < STREAMS * q ? i / STREAMS + i % STREAMS * q : i;
     }
 

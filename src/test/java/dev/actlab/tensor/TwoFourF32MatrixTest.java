@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class TwoFourF32MatrixTest {
     /** Shapes with whole and partial chunks of 16 inputs, odd row counts and rows that are not multiples of 4. */
-    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}, {66, 2048}};
+    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}, {66, 2048}, {9, 2100}};   // 2048+: 4 streams; 2100: 131 chunks (3 after the streams) and a tail group
 
     /** Gaussian weights pruned 2:4 by magnitude, then some groups thinned to 1 or 0 non-zeros and some zeros made -0.0. */
     static float[] twoFour(SplittableRandom r, int rows, int cols) {
