@@ -6,7 +6,8 @@ import java.util.SplittableRandom;
 /**
  * One decode token's GEMVs of a Llama shape (per layer q, k, v, o [dim, dim], gate, up [hidden, dim],
  * down [dim, hidden]; then the dense unembedding [vocab, dim]) on random magnitude-2:4 weights, for
- * the dense kernel (grouped as decode groups it: q k v in one region, gate and up in one) and for the
+ * the dense kernel (grouped as decode groups it: q k v in one region, gate and up in one), TwoFourF32Matrix
+ * grouped the same way (nowGrouped: what adding it to MatmulGroup.fusable would give) and for the
  * 2:4 encodings of {@link TwoFourLayoutBench} (now = TwoFourF32Matrix, twoBit = the layout before it, dup), alternating, at a thread count. The ratio
  * against dense is what the GEMVs alone allow decode (norms, attention and the rest left out). Not a test.
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourTokenBench DIM HIDDEN LAYERS VOCAB THREADS [rounds]
@@ -38,7 +39,7 @@ public final class TwoFourTokenBench {
         float[] xd = Arrays.copyOf(x, dim), xh = Arrays.copyOf(x, hidden);
         float[][] outs = {new float[dim], new float[dim], new float[dim], new float[dim], new float[hidden], new float[hidden], new float[dim]};
         float[] logits = new float[vocab];
-        String[] names = {"dense", "now", "twoBit", "dup"};
+        String[] names = {"dense", "now", "twoBit", "dup", "nowGrouped"};
         double[][] ms = new double[names.length][rounds];
         try (Parallel par = new Parallel(threads)) {
             for (int round = -2; round < rounds; round++)
@@ -47,11 +48,12 @@ public final class TwoFourTokenBench {
                     long t0 = System.nanoTime();
                     for (int tok = 0; tok < 8; tok++) {
                         for (int l = 0; l < layers; l++) {
-                            if (v == 0) {
-                                MatmulGroup.run(new WeightMatrix[]{dense[l][0], dense[l][1], dense[l][2]}, xd, 1, new float[][]{outs[0], outs[1], outs[2]}, par);
-                                dense[l][3].matmul(xd, 1, outs[3], par);
-                                MatmulGroup.runPaired(dense[l][4], dense[l][5], xd, 1, outs[4], outs[5], par, (f, t) -> { });
-                                dense[l][6].matmul(xh, 1, outs[6], par);
+                            if (v == 0 || v == 4) {
+                                WeightMatrix[] ms = v == 0 ? dense[l] : now[l];
+                                MatmulGroup.run(new WeightMatrix[]{ms[0], ms[1], ms[2]}, xd, 1, new float[][]{outs[0], outs[1], outs[2]}, par);
+                                ms[3].matmul(xd, 1, outs[3], par);
+                                MatmulGroup.runPaired(ms[4], ms[5], xd, 1, outs[4], outs[5], par, (f, t) -> { });
+                                ms[6].matmul(xh, 1, outs[6], par);
                             } else {
                                 for (int m = 0; m < 7; m++) {
                                     float[] in = m == 6 ? xh : xd;
