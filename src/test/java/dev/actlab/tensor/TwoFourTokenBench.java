@@ -49,11 +49,11 @@ public final class TwoFourTokenBench {
                     for (int tok = 0; tok < 8; tok++) {
                         for (int l = 0; l < layers; l++) {
                             if (v == 0 || v == 4) {
-                                WeightMatrix[] ms = v == 0 ? dense[l] : now[l];
-                                MatmulGroup.run(new WeightMatrix[]{ms[0], ms[1], ms[2]}, xd, 1, new float[][]{outs[0], outs[1], outs[2]}, par);
-                                ms[3].matmul(xd, 1, outs[3], par);
-                                MatmulGroup.runPaired(ms[4], ms[5], xd, 1, outs[4], outs[5], par, (f, t) -> { });
-                                ms[6].matmul(xh, 1, outs[6], par);
+                                WeightMatrix[] set = v == 0 ? dense[l] : now[l];
+                                MatmulGroup.run(new WeightMatrix[]{set[0], set[1], set[2]}, xd, 1, new float[][]{outs[0], outs[1], outs[2]}, par);
+                                set[3].matmul(xd, 1, outs[3], par);
+                                MatmulGroup.runPaired(set[4], set[5], xd, 1, outs[4], outs[5], par, (f, t) -> { });
+                                set[6].matmul(xh, 1, outs[6], par);
                             } else {
                                 for (int m = 0; m < 7; m++) {
                                     float[] in = m == 6 ? xh : xd;
