@@ -8,29 +8,40 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A float32 weight matrix W [rows, cols] with 2:4 sparsity along its input dimension (every group
  * of 4 consecutive inputs of a row holds at most 2 non-zeros), stored compressed: per row and group
- * the 2 kept values (float32) and their 2-bit positions in the group. A group of 4 inputs costs 8.5
- * bytes instead of 16: the GEMV reads 53% of the dense bytes.
+ * the 2 kept values (float32) and their positions in the group, stored as the permute indices the
+ * GEMV uses (4 bits a kept value). A group of 4 inputs costs 9 bytes instead of 16: the GEMV reads
+ * 56% of the dense bytes.
  *
  * <p>Layout, made for one 8-lane permute per 8 kept values. Rows go in blocks of 4 (the last block
  * padded with zero rows), a block in two row pairs (rows 4b, 4b + 1 and 4b + 2, 4b + 3); inputs go
  * in chunks of 16, a chunk in two halves of 8 (groups 2h, 2h + 1 of the chunk). One pair's kept
  * values of one half fill one vector, lanes [row A group 0 (2), row B group 0 (2), row A group 1
  * (2), row B group 1 (2)], each pair in order of position:
- * {@code values[((b * full + c) * 4 + 2 * h + pair) * 8 + lane]}. Their positions (0..3 in the group),
- * 2 bits a lane, half 0 in bits [2 lane, 2 lane + 2) and half 1 in bits [16 + 2 lane, ...), make the
- * int {@code positions[(b * full + c) * 2 + pair]}: 2 bytes per row and chunk. A block's values are contiguous.
+ * {@code values[((b * full + c) * 4 + 2 * h + pair) * 8 + lane]}. Each such vector has one int of
+ * permute indices, {@code positions[((b * full + c) * 2 + h) * 2 + pair]}: lane l's index into the
+ * 8-input x half in bits [4 l, 4 l + 4), the kept value's position (0..3 in its group) plus 4 in lanes
+ * 4-7 (the half's second group); 4 bytes per row and chunk. A block's values are contiguous.
  * The groups of a last partial chunk (cols not a multiple of 16) are kept per row in {@code tailValues}
  * and {@code tailPositions}. A group with fewer than 2 non-zeros keeps zeros at free positions
  * (0 times x adds nothing exactly, as in the dense kernel).
  *
  * <p>The GEMV (no gather): an 8-input half of x is one vector; lanes 0-3 of a pair vector read
- * its first group (index = position), lanes 4-7 its second (index = 4 + position), so the pair's
- * 32-bit position word is broadcast, shifted per lane, masked and offset into an index vector that
- * permutes the x half (vpermps) into x at the kept positions of both rows: one FMA per 8 kept values.
- * The four rows of a block share the x loads.
+ * its first group (index = position), lanes 4-7 its second (index = 4 + position), so the vector's
+ * index word is broadcast and shifted per lane into an index vector (selectFrom keeps the low 3 bits
+ * of each lane: the bits of the next lanes above them fall away) that permutes the x half (vpermps)
+ * into x at the kept positions of both rows: one FMA per 8 kept values. The four rows of a block share
+ * the x loads. Storing the indices whole (4 bits, not the 2 bits a position needs) costs 0.5 byte per
+ * 4 inputs and saves a mask and an offset per 8 values; at two threads that measured faster overall.
+ *
+ * <p>Four streams on long rows: with at least 2048 inputs (128 chunks, so a stream runs a 4 KB page or
+ * more per block), a block's chunks are read as 4 interleaved runs, chunk c0 + s q in step 4 c0 + s
+ * (q = full / 4; the full % 4 last chunks after them, in order), so the memory system has 4 streams of a
+ * quarter row each in flight instead of one (the dense kernel's 4 rows give it 4): measured 10-20% faster
+ * from memory at two threads on [768, 2048], [8192, 2048] and [2048, 8192] (TwoFourLayoutBench now4s
+ * against now1s), and up to 1.5x slower on 768-input rows (runs of 1.5 KB), which keep one run (q = 0).
  *
  * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): per pair, accumulator
- * lo adds the half-0 vectors of chunks 0, 1, ... by FMA, accumulator hi the half-1 vectors;
+ * lo adds the half-0 vectors of the chunks in that step order by FMA, accumulator hi the half-1 vectors;
  * t = lo + hi; row A is ((t[0] + t[1]) + t[4]) + t[5], row B the same from lane 2; then the tail
  * groups' kept values one by one, by FMA. {@link #dotScalar} is that order in plain Java, so the two
  * agree bit for bit. The dense kernel on the same (pruned) matrix adds the same products in another
@@ -42,24 +53,25 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_256;
     /** Inputs per chunk (two halves of 8); rows per block (two pairs). */
     private static final int CHUNK = 16, BLOCK = 4;
-    /** Per-lane shift of the position word: half 0 and half 1. */
-    private static final IntVector SHIFT_LO = IntVector.fromArray(SI, new int[]{0, 2, 4, 6, 8, 10, 12, 14}, 0);
-    private static final IntVector SHIFT_HI = SHIFT_LO.add(16);
-    /** Lanes 4-7 read the second group of the x half. */
-    private static final IntVector GROUP_OFFSET = IntVector.fromArray(SI, new int[]{0, 0, 0, 0, 4, 4, 4, 4}, 0);
+    /** Interleaved runs of chunks a block is read in, from rows of at least MIN_STREAM_CHUNKS chunks. */
+    private static final int STREAMS = 4, MIN_STREAM_CHUNKS = 128;
+    /** Per-lane shift of an index word: lane l's index in its low bits. */
+    private static final IntVector SHIFT = IntVector.fromArray(SI, new int[]{0, 4, 8, 12, 16, 20, 24, 28}, 0);
     /** Multiply-adds below which a GEMV stays on one thread. */
     private static final long MIN_CHUNK_WORK = 1 << 15;
 
     private final float[] values;         // [blocks][full][2 halves][2 pairs][8]
-    private final int[] positions;        // [blocks][full][2 pairs]
+    private final int[] positions;        // [blocks][full][2 halves][2 pairs]: 8 permute indices of 4 bits
     private final float[] tailValues;     // [rows][tailGroups][2]
     private final int[] tailPositions;    // [rows]: group j's kept value s at bits [4j + 2s, +2)
     private final int rows, cols, blocks, full, tailGroups;
+    private final int streamChunks;       // q: chunks per stream (0: one run)
 
     private TwoFourF32Matrix(int rows, int cols) {
         this.rows = rows; this.cols = cols;
         this.blocks = (rows + BLOCK - 1) / BLOCK; this.full = cols / CHUNK; this.tailGroups = cols % CHUNK / 4;
-        long nValues = (long) blocks * full * 32, nPos = (long) blocks * full * 2;
+        this.streamChunks = full >= MIN_STREAM_CHUNKS ? full / STREAMS : 0;
+        long nValues = (long) blocks * full * 32, nPos = (long) blocks * full * 4;
         if (nValues > Integer.MAX_VALUE - 16 || nPos > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("[" + rows + ", " + cols + "] is too large for one compressed array");
         this.values = new float[(int) nValues];
@@ -128,11 +140,10 @@ public final class TwoFourF32Matrix implements WeightMatrix {
             if (p0 < 0) { p0 = 0; p1 = 1; }
             else if (p1 < 0) { if (p0 == 3) { p1 = 3; p0 = 2; } else p1 = p0 + 1; }
             int v = valueIndex(r, g), bit = positionBit(r, g);
-            int[] word = g < full * 4 ? positions : tailPositions;
-            int at = g < full * 4 ? positionIndex(r, g) : r;
             (g < full * 4 ? values : tailValues)[v] = row[4 * g + p0];
             (g < full * 4 ? values : tailValues)[v + 1] = row[4 * g + p1];
-            word[at] |= p0 << bit | p1 << (bit + 2);
+            if (g < full * 4) positions[positionIndex(r, g)] |= (4 * (g % 2) + p0) << bit | (4 * (g % 2) + p1) << (bit + 4);
+            else tailPositions[r] |= p0 << bit | p1 << (bit + 2);
         }
     }
 
@@ -146,18 +157,19 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     /** Lane of the first kept value of group g (whole chunk) of row r in its pair vector. */
     private static int lane(int r, int g) { return 4 * (g % 2) + 2 * (r % 2); }
 
-    private int positionIndex(int r, int g) { return (r / BLOCK * full + g / 4) * 2 + r % BLOCK / 2; }
+    /** Index word of group g (whole chunk) of row r: its chunk, half and pair. */
+    private int positionIndex(int r, int g) { return ((r / BLOCK * full + g / 4) * 2 + g % 4 / 2) * 2 + r % BLOCK / 2; }
 
-    /** Bit of the first kept value's position in its position word. */
+    /** Bit of the first kept value's index (whole chunk, 4 bits) or position (tail, 2 bits) in its word. */
     private int positionBit(int r, int g) {
         if (g >= full * 4) return 4 * (g - full * 4);
-        return 16 * (g % 4 / 2) + 2 * lane(r, g);
+        return 4 * lane(r, g);
     }
 
-    /** Position (0..3 in its group) of kept value s of group g of row r. */
+    /** Position (0..3 in its group) of kept value s of group g of row r (an index's low 2 bits). */
     private int position(int r, int g, int s) {
-        int word = g < full * 4 ? positions[positionIndex(r, g)] : tailPositions[r];
-        return word >>> (positionBit(r, g) + 2 * s) & 3;
+        if (g >= full * 4) return tailPositions[r] >>> (positionBit(r, g) + 2 * s) & 3;
+        return positions[positionIndex(r, g)] >>> (positionBit(r, g) + 4 * s) & 3;
     }
 
     private float value(int r, int g, int s) { return (g < full * 4 ? values : tailValues)[valueIndex(r, g) + s]; }
@@ -190,9 +202,9 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     @Override public float dotScalar(int row, float[] x, int xOff) {
         checkX(x, xOff);
         float[] lo = new float[8], hi = new float[8];
-        for (int c = 0; c < full; c++)
+        for (int i = 0; i < full; i++)
             for (int gi = 0; gi < 4; gi++) {
-                int g = 4 * c + gi, l = lane(row, g);
+                int g = 4 * chunkAt(i) + gi, l = lane(row, g);
                 float[] acc = gi < 2 ? lo : hi;
                 for (int s = 0; s < 2; s++) acc[l + s] = Math.fma(value(row, g, s), x[xOff + 4 * g + position(row, g, s)], acc[l + s]);
             }
@@ -242,15 +254,16 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     /** out[oOff + r] for the rows r of block b that exist (oOff + 4b may be 0 with out of 4 floats). */
     private void block(int b, float[] x, int xOff, float[] out, int oOff) {
         FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
-        int vb = b * full * 32, pb = b * full * 2;
-        for (int c = 0; c < full; c++) {
-            int xo = xOff + c * CHUNK, vo = vb + c * 32;
-            IntVector w0 = IntVector.broadcast(SI, positions[pb + 2 * c]), w1 = IntVector.broadcast(SI, positions[pb + 2 * c + 1]);
+        int vb = b * full * 32, pb = b * full * 4;
+        int q = streamChunks;
+        for (int i = 0; i < full; i++) {
+            int c = i < STREAMS * q ? i / STREAMS + i % STREAMS * q : i;   // chunkAt(i), the 4 streams interleaved
+            int xo = xOff + c * CHUNK, vo = vb + c * 32, po = pb + c * 4;
             FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
-            lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, w0, SHIFT_LO), lo0);
-            lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, w1, SHIFT_LO), lo1);
-            hi0 = FloatVector.fromArray(S, values, vo + 16).fma(kept(xb, w0, SHIFT_HI), hi0);
-            hi1 = FloatVector.fromArray(S, values, vo + 24).fma(kept(xb, w1, SHIFT_HI), hi1);
+            lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, positions[po]), lo0);
+            lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, positions[po + 1]), lo1);
+            hi0 = FloatVector.fromArray(S, values, vo + 16).fma(kept(xb, positions[po + 2]), hi0);
+            hi1 = FloatVector.fromArray(S, values, vo + 24).fma(kept(xb, positions[po + 3]), hi1);
         }
         int r = b * BLOCK;
         FloatVector t0 = lo0.add(hi0), t1 = lo1.add(hi1);
@@ -260,14 +273,24 @@ public final class TwoFourF32Matrix implements WeightMatrix {
         if (r + 3 < rows) out[oOff + r + 3] = tail(r + 3, x, xOff, pairLanes(t1, 2));
     }
 
+    /** Chunk read in step i of a block: the 4 streams interleaved, then the full % 4 last chunks in order (q = 0: chunk i). */
+    private int chunkAt(int i) {
+        int q = streamChunks;
+        return i < STREAMS * q ? i / STREAMS + i % STREAMS * q : i;
+    }
+
     /** One row's sum of a pair accumulator: ((t[a] + t[a + 1]) + t[a + 4]) + t[a + 5]. */
     private static float pairLanes(FloatVector t, int a) {
         return t.lane(a) + t.lane(a + 1) + t.lane(a + 4) + t.lane(a + 5);
     }
 
-    /** x (one 8-input half) at the kept positions of a pair vector whose position word is broadcast in word. */
-    private static FloatVector kept(FloatVector xHalf, IntVector word, IntVector shift) {
-        IntVector index = word.lanewise(VectorOperators.LSHR, shift).and(3).or(GROUP_OFFSET);
+    /**
+     * x (one 8-input half) at the kept positions of a pair vector with this index word. selectFrom
+     * wraps each lane's index to its low 3 bits (mod 8, as Vector.selectFrom specifies), which drops
+     * the higher lanes' indices that the shift leaves above it.
+     */
+    private static FloatVector kept(FloatVector xHalf, int word) {
+        IntVector index = IntVector.broadcast(SI, word).lanewise(VectorOperators.LSHR, SHIFT);
         return index.selectFrom(xHalf.reinterpretAsInts()).reinterpretAsFloats();
     }
 }

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class TwoFourF32MatrixTest {
     /** Shapes with whole and partial chunks of 16 inputs, odd row counts and rows that are not multiples of 4. */
-    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}, {66, 2048}};
+    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}, {66, 2048}, {9, 2100}};   // 2048+: 4 streams; 2100: 131 chunks (3 after the streams) and a tail group
 
     /** Gaussian weights pruned 2:4 by magnitude, then some groups thinned to 1 or 0 non-zeros and some zeros made -0.0. */
     static float[] twoFour(SplittableRandom r, int rows, int cols) {
@@ -148,9 +148,9 @@ class TwoFourF32MatrixTest {
             for (int c = 0; c < cols; c++) assertEquals(w[i * cols + c], row[2 + c], 0f, "row " + i + " col " + c);
         }
         assertEquals((long) rows * cols * 4, m.denseByteSize());
-        // rows a multiple of 4, cols of 16: exactly the kept values plus 16 bits of positions per 16 inputs
+        // rows a multiple of 4, cols of 16: exactly the kept values plus 32 bits of permute indices per row and 16 inputs
         TwoFourF32Matrix whole = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, 8, 64), 8, 64));
-        assertEquals(8L * 64 / 2 * 4 + 8L * (64 / 16) * 2, whole.byteSize(), "values + 16 bits of positions per row and 16 inputs");
+        assertEquals(8L * 64 / 2 * 4 + 8L * (64 / 16) * 4, whole.byteSize(), "values + 8 indices of 4 bits per row and 16 inputs");
         assertTrue(m.byteSize() >= (long) rows * cols / 2 * 4 + (long) rows * 4 * 2, "padding rows and the tail words only add");
         // one row alone: input i of 8 is the only non-zero of its group (position 3 of group 1)
         float[] one = new float[8];

@@ -8,7 +8,7 @@ import dev.actlab.tensor.WeightMatrix;
  * Stores the 2:4-sparse block matrices of a decoder compressed. A float32 block linear (q, k, v, o,
  * gate, up, down) whose every group of 4 consecutive inputs of every row holds at most 2 non-zeros
  * (an `actlab prune --nm 2:4` output, or any file whose zeros fall that way) becomes a
- * {@link TwoFourF32Matrix}: half the values plus 2-bit positions, 53% of the bytes, read by a GEMV
+ * {@link TwoFourF32Matrix}: half the values plus their positions, 56% of the bytes, read by a GEMV
  * that skips the zeros. Other matrices, the embedding and the unembedding stay as loaded. The
  * forward pass is unchanged; results equal the dense path up to float rounding (the order of the
  * sums differs). Model loaders apply this by default; -Dactlab.twoFour=off (for the launcher:

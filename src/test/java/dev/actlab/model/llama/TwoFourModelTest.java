@@ -42,7 +42,7 @@ class TwoFourModelTest {
         assertEquals(7 * layers, r.candidates());
         for (WeightMatrix[] ms : blocks(r.model().weights())) for (WeightMatrix m : ms) assertInstanceOf(TwoFourF32Matrix.class, m);
         assertSame(pruned.weights().output(), r.model().weights().output(), "the unembedding stays as loaded");
-        assertTrue(r.compressedBytes() < 0.54 * r.denseBytes() && r.savedBytes() > 0);
+        assertTrue(r.compressedBytes() < 0.57 * r.denseBytes() && r.savedBytes() > 0, "9 bytes per 4 inputs, not 16");
 
         int[] tokens = pruned.tokenizer().encode("The jury said that the city had been well run, and the mayor agreed.", true);
         int V = pruned.config().vocabSize();
