@@ -66,27 +66,29 @@ public final class InputMajorQ8 {
 
     /**
      * out[oOff + r] = sum over the input blocks of d[b, r] * (sum over the kept inputs c of block b, in the
-     * order of idx, of q[c, r] * x[c]): idx must be increasing. Only the kept columns and the scales of
-     * blocks with a kept input are read. Equals {@link #gemvScalar} bit for bit at any thread count.
+     * order of idx, of q[c, r] * x[c]) within each column group ({@link ColumnChunks}: the kept inputs
+     * split in two halves, the halves' sums added): idx must be increasing. Only the kept columns and the
+     * scales of blocks with a kept input are read. Equals {@link #gemvScalar} bit for bit at any thread count.
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {
         check(x, xOff, idx, nnz, out, oOff);
-        par.forRange(rows, ColumnChunks.size(rows, nnz, par.threads(), 4 * S.length()), (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
+        ColumnChunks.run(rows, nnz, 4 * S.length(), out, oOff, par, (lo, hi, from, to, dst, dOff) -> range(x, xOff, idx, lo, hi, dst, dOff, from, to));
     }
 
     /**
-     * Rows [from, to) in tiles of TILE: per input block with kept inputs, its kept columns four at a time
+     * Rows [from, to) of the product over idx[lo .. hi), into out at oOff, in tiles of TILE: per input block with kept inputs, its kept columns four at a time
      * (then one by one) add q[c, r] * x[c] to the block sums a[r]; the block's first pass starts them at
      * zero and its last adds d[b, r] * a[r] straight into the output, so the tile of sums is only touched
      * between passes of a block. The chain per output is {@link #rowScalar}'s.
      */
-    private void range(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, int from, int to) {
+    private void range(float[] x, int xOff, int[] idx, int lo, int nnz, float[] out, int oOff, int from, int to) {
+        if (sumsInRegisters) { rangeInRegisters(x, xOff, idx, lo, nnz, out, oOff, from, to); return; }
         int L = S.length();
         float[] acc = new float[Math.min(TILE, to - from)];
         for (int t0 = from; t0 < to; t0 += TILE) {
             int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
-            int j = 0;
+            int j = lo;
             while (j < nnz) {
                 int b = idx[j] >> 5, e = j;
                 while (e < nnz && (idx[e] >> 5) == b) e++;
@@ -101,6 +103,56 @@ public final class InputMajorQ8 {
                     }
                 }
                 for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
+                j = e;
+            }
+        }
+    }
+
+    /** Benchmarks only (`ColumnKernelBench -Dbench.alt=kernel`): false runs the tile-of-sums loop of {@link #range}. */
+    static volatile boolean sumsInRegisters = true;
+
+    /**
+     * As {@link #range}, with a block's sums in registers: per input block with kept inputs, rows go
+     * 4L at a time (four vectors of sums), and for each, every kept column of the block adds its 4L
+     * quants; then out += d * sums. One loop over the kept columns, no tile of sums loaded and stored
+     * between passes, no first/last cases; each column is still read front to back, as one run.
+     */
+    private void rangeInRegisters(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
+        int L = S.length();
+        int[] base = new int[32];
+        float[] xs = new float[32];
+        FloatVector zero = FloatVector.zero(S);
+        for (int t0 = from; t0 < to; t0 += TILE) {
+            int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L, v4End = t0 + (t1 - t0) / (4 * L) * (4 * L);
+            java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
+            int j = lo;
+            while (j < hi) {
+                int b = idx[j] >> 5, e = j;
+                while (e < hi && (idx[e] >> 5) == b) e++;
+                int m = e - j, db = b * rows;
+                for (int k = 0; k < m; k++) { int c = idx[j + k]; base[k] = c * rows; xs[k] = x[xOff + c]; }
+                int r = t0;
+                for (; r < v4End; r += 4 * L) {
+                    FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+                    for (int k = 0; k < m; k++) {
+                        FloatVector xk = FloatVector.broadcast(S, xs[k]);
+                        int p = base[k] + r;
+                        a0 = widen(p).fma(xk, a0);
+                        a1 = widen(p + L).fma(xk, a1);
+                        a2 = widen(p + 2 * L).fma(xk, a2);
+                        a3 = widen(p + 3 * L).fma(xk, a3);
+                    }
+                    scaleAdd(db + r, a0, out, oOff + r);
+                    scaleAdd(db + r + L, a1, out, oOff + r + L);
+                    scaleAdd(db + r + 2 * L, a2, out, oOff + r + 2 * L);
+                    scaleAdd(db + r + 3 * L, a3, out, oOff + r + 3 * L);
+                }
+                for (; r < vEnd; r += L) {
+                    FloatVector a = zero;
+                    for (int k = 0; k < m; k++) a = widen(base[k] + r).fma(FloatVector.broadcast(S, xs[k]), a);
+                    scaleAdd(db + r, a, out, oOff + r);
+                }
+                for (; r < t1; r++) out[oOff + r] = Math.fma(d[db + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
                 j = e;
             }
         }
@@ -136,7 +188,7 @@ public final class InputMajorQ8 {
         }
     }
 
-    private FloatVector widen(int p) { return (FloatVector) ByteVector.fromArray(BS, q, p).convertShape(VectorOperators.B2F, S, 0); }
+    private FloatVector widen(int p) { return (FloatVector) ByteVector.fromArray(BS, q, p).castShape(S, 0); }
 
     /** out[o ..] = d[sb ..] * sums + out[o ..], one vector. */
     private void scaleAdd(int sb, FloatVector sums, float[] out, int o) {
@@ -146,12 +198,18 @@ public final class InputMajorQ8 {
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
         check(x, xOff, idx, nnz, out, oOff);
-        for (int r = 0; r < rows; r++) out[oOff + r] = rowScalar(x, xOff, idx, nnz, r);
+        int groups = ColumnChunks.groups(rows, nnz);
+        for (int r = 0; r < rows; r++) {
+            float y = rowScalar(x, xOff, idx, 0, ColumnChunks.groupStart(1, groups, nnz), r);
+            for (int g = 1; g < groups; g++) y += rowScalar(x, xOff, idx, ColumnChunks.groupStart(g, groups, nnz), ColumnChunks.groupStart(g + 1, groups, nnz), r);
+            out[oOff + r] = y;
+        }
     }
 
-    private float rowScalar(float[] x, int xOff, int[] idx, int nnz, int r) {
+    /** Row r over the kept inputs idx[lo .. nnz): per block, d times the block's chain, chained from zero. */
+    private float rowScalar(float[] x, int xOff, int[] idx, int lo, int nnz, int r) {
         float y = 0;
-        int j = 0;
+        int j = lo;
         while (j < nnz) {
             int b = idx[j] >> 5, e = j;
             while (e < nnz && (idx[e] >> 5) == b) e++;

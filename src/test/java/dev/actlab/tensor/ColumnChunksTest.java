@@ -27,4 +27,31 @@ class ColumnChunksTest {
         assertEquals(192, ColumnChunks.size(192, 100, 2, 32));   // 19,200 multiply-adds
         assertEquals(64, ColumnChunks.size(5, 7, 3, 64));          // fewer rows than a block: one block
     }
+
+    @Test
+    void columnGroupsDependOnTheProductNotOnTheThreads() {
+        assertEquals(1, ColumnChunks.groups(192, 100));          // small: one group, as before
+        assertEquals(2, ColumnChunks.groups(768, 384));
+        assertEquals(192, ColumnChunks.groupStart(1, 2, 385));
+        assertEquals(385, ColumnChunks.groupStart(2, 2, 385));
+    }
+
+    @Test
+    void everyGroupCoversEveryRowOnceAndTheGroupsAreAddedInOrder() {
+        int rows = 1000, nnz = 300;
+        for (int threads : new int[]{1, 2, 3, 4}) {
+            float[] out = new float[rows + 5];
+            int[][] seen = new int[2][rows];
+            try (Parallel p = new Parallel(threads)) {
+                ColumnChunks.run(rows, nnz, 32, out, 5, p, (lo, hi, from, to, dst, dOff) -> {
+                    int g = lo == 0 ? 0 : 1;
+                    assertEquals(g == 0 ? 0 : 150, lo);
+                    assertEquals(g == 0 ? 150 : 300, hi);
+                    for (int r = from; r < to; r++) { synchronized (seen) { seen[g][r]++; } dst[dOff + r] = g == 0 ? r : 0.5f; }
+                });
+            }
+            for (int g = 0; g < 2; g++) for (int r = 0; r < rows; r++) assertEquals(1, seen[g][r], "group " + g + " row " + r + ", " + threads + " threads");
+            for (int r = 0; r < rows; r++) assertEquals(r + 0.5f, out[5 + r], 0f);
+        }
+    }
 }
