@@ -9,10 +9,11 @@ package dev.actlab.tensor;
  *
  * <p>Splitting rows, even one chunk per thread, still halves every run at two threads (a 768-row F32
  * column read as two 1.5 KiB runs, a Q8_0 one as two 384-byte runs). So the kept inputs are split
- * instead: {@link #groups} column groups (two, unless the product is small), each summed over all rows
+ * instead: {@link #groups} column groups (two halves of the kept inputs), each summed over all rows
  * into its own output vector, the vectors then added in group order. The groups depend only on the
- * shape and the number of kept inputs, never on the thread count, so the bits are the same at any
- * thread count; threads beyond the groups split rows within a group (that changes no bit either).
+ * number of kept inputs, never on the thread count, so the bits are the same at any thread count;
+ * threads beyond the groups split rows within a group, and a small product runs its groups on the
+ * calling thread (neither changes a bit).
  */
 final class ColumnChunks {
     private ColumnChunks() {}
@@ -36,9 +37,13 @@ final class ColumnChunks {
         return Math.max(block, (run + block - 1) / block * block);
     }
 
-    /** Column groups for rows outputs and nnz kept inputs: 1 for a small product, else {@link #GROUPS}. */
-    static int groups(int rows, int nnz) {
-        return !byColumns || (long) rows * nnz < MIN_PARALLEL_WORK || nnz < GROUPS ? 1 : GROUPS;
+    /**
+     * Column groups for nnz kept inputs: {@link #GROUPS} (1 below that many inputs). It does not depend on
+     * the rows either, so a row's bits are the same whichever rows are computed with it (matrices stacked
+     * by rows, `sparsity/StackedColumns`).
+     */
+    static int groups(int nnz) {
+        return !byColumns || nnz < GROUPS ? 1 : GROUPS;
     }
 
     /** The first kept input (position in idx) of group g of groups, over nnz kept inputs. */
@@ -52,7 +57,7 @@ final class ColumnChunks {
      * Groups run as parallel tasks; with more threads than groups, each group's rows are split too.
      */
     static void run(int rows, int nnz, int block, float[] out, int oOff, Parallel par, Part body) {
-        int groups = groups(rows, nnz);
+        int groups = groups(nnz);
         int rowChunk = size(rows, nnz, Math.max(1, par.threads() / groups), block);
         int rowParts = (rows + rowChunk - 1) / rowChunk;
         float[] rest = null;
@@ -61,13 +66,15 @@ final class ColumnChunks {
             if (rest.length < (groups - 1) * rows) SCRATCH.set(rest = new float[(groups - 1) * rows]);
         }
         float[] others = rest;
-        par.forRange(groups * rowParts, 1, (a, b) -> {
+        Parallel.RangeBody tasks = (a, b) -> {
             for (int p = a; p < b; p++) {
                 int g = p / rowParts, k = p % rowParts, from = k * rowChunk, to = Math.min(rows, from + rowChunk);
                 body.run(groupStart(g, groups, nnz), groupStart(g + 1, groups, nnz), from, to,
                         g == 0 ? out : others, g == 0 ? oOff : (g - 1) * rows);
             }
-        });
+        };
+        if ((long) rows * nnz < MIN_PARALLEL_WORK) tasks.run(0, groups * rowParts);   // rowParts is 1 here
+        else par.forRange(groups * rowParts, 1, tasks);
         for (int g = 1; g < groups; g++)
             for (int r = 0, o = (g - 1) * rows; r < rows; r++) out[oOff + r] += others[o + r];
     }

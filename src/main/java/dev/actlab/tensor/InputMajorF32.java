@@ -32,6 +32,34 @@ public final class InputMajorF32 {
         return new InputMajorF32(wt, rows, cols);
     }
 
+    /**
+     * The input-major copy of matrices stacked by rows, [m0; m1; ...] (all with the same cols): row
+     * r of m_i is row (rows of m_0 .. m_{i-1}) + r. Matrices that read the same input (q, k, v; gate,
+     * up) then have one column per input, as long as their rows together: longer runs to read.
+     */
+    public static InputMajorF32 ofStacked(WeightMatrix... ms) {
+        int cols = ms[0].cols();
+        long total = 0;
+        for (WeightMatrix m : ms) {
+            if (m.cols() != cols) throw new IllegalArgumentException("stacked matrices differ in columns: " + m.cols() + " and " + cols);
+            total += m.rows();
+        }
+        if (total * cols > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("[" + total + ", " + cols + "] has more than 2^31 weights: too large for one input-major array");
+        int rows = (int) total;
+        float[] wt = new float[rows * cols];
+        float[] row = new float[cols];
+        int base = 0;
+        for (WeightMatrix m : ms) {
+            for (int r = 0; r < m.rows(); r++) {
+                m.dequantizeRow(r, row, 0);
+                for (int c = 0; c < cols; c++) wt[c * rows + base + r] = row[c];
+            }
+            base += m.rows();
+        }
+        return new InputMajorF32(wt, rows, cols);
+    }
+
     /** From values already input-major: wt[c * rows + r] = W[r, c]. */
     public static InputMajorF32 ofInputMajor(float[] wt, int rows, int cols) {
         if (wt.length != (long) rows * cols) throw new IllegalArgumentException(wt.length + " values for [" + rows + ", " + cols + "]");
@@ -111,7 +139,7 @@ public final class InputMajorF32 {
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
         check(x, xOff, idx, nnz, out, oOff);
-        int groups = ColumnChunks.groups(rows, nnz);
+        int groups = ColumnChunks.groups(nnz);
         for (int r = 0; r < rows; r++) {
             float y = rowScalar(x, xOff, idx, 0, ColumnChunks.groupStart(1, groups, nnz), r);
             for (int g = 1; g < groups; g++) y += rowScalar(x, xOff, idx, ColumnChunks.groupStart(g, groups, nnz), ColumnChunks.groupStart(g + 1, groups, nnz), r);

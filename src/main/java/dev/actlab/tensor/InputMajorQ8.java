@@ -35,27 +35,45 @@ public final class InputMajorQ8 {
      * max|w| / 127 (Q8_0 maps each block's largest magnitude to 127). Returns null when that does not
      * reproduce every weight exactly (a block quantized some other way): the caller then keeps the dense path.
      */
-    public static InputMajorQ8 of(WeightMatrix m) {
-        int rows = m.rows(), cols = m.cols();
-        if (m.dtype() != DType.Q8_0) throw new IllegalArgumentException("InputMajorQ8 needs a Q8_0 matrix, got " + m.dtype());
-        if (cols % 32 != 0 || (long) rows * cols > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("[" + rows + ", " + cols + "] does not fit");
+    public static InputMajorQ8 of(WeightMatrix m) { return ofStacked(m); }
+
+    /**
+     * As {@link #of}, for matrices stacked by rows, [m0; m1; ...] (same cols, all Q8_0): row r of m_i is
+     * row (rows of m_0 .. m_{i-1}) + r. Matrices that read the same input (q, k, v; gate, up) then have
+     * one column per input, as long as their rows together: longer runs to read. Null as for {@link #of}.
+     */
+    public static InputMajorQ8 ofStacked(WeightMatrix... ms) {
+        int cols = ms[0].cols();
+        long total = 0;
+        for (WeightMatrix m : ms) {
+            if (m.dtype() != DType.Q8_0) throw new IllegalArgumentException("InputMajorQ8 needs a Q8_0 matrix, got " + m.dtype());
+            if (m.cols() != cols) throw new IllegalArgumentException("stacked matrices differ in columns: " + m.cols() + " and " + cols);
+            total += m.rows();
+        }
+        if (cols % 32 != 0 || total * cols > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("[" + total + ", " + cols + "] does not fit");
+        int rows = (int) total;
         byte[] q = new byte[rows * cols];
         float[] d = new float[rows * (cols / 32)];
         float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            m.dequantizeRow(r, row, 0);
-            for (int b = 0; b < cols / 32; b++) {
-                float amax = 0;
-                for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(row[b * 32 + i]));
-                float scale = amax / 127f;
-                d[b * rows + r] = scale;
-                for (int i = 0; i < 32; i++) {
-                    float w = row[b * 32 + i];
-                    int v = scale == 0 ? 0 : Math.round(w / scale);
-                    if (v < -127 || v > 127 || v * scale != w) return null;
-                    q[(b * 32 + i) * rows + r] = (byte) v;
+        int base = 0;
+        for (WeightMatrix m : ms) {
+            for (int mr = 0; mr < m.rows(); mr++) {
+                int r = base + mr;
+                m.dequantizeRow(mr, row, 0);
+                for (int b = 0; b < cols / 32; b++) {
+                    float amax = 0;
+                    for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(row[b * 32 + i]));
+                    float scale = amax / 127f;
+                    d[b * rows + r] = scale;
+                    for (int i = 0; i < 32; i++) {
+                        float w = row[b * 32 + i];
+                        int v = scale == 0 ? 0 : Math.round(w / scale);
+                        if (v < -127 || v > 127 || v * scale != w) return null;
+                        q[(b * 32 + i) * rows + r] = (byte) v;
+                    }
                 }
             }
+            base += m.rows();
         }
         return new InputMajorQ8(q, d, rows, cols);
     }
@@ -198,7 +216,7 @@ public final class InputMajorQ8 {
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
         check(x, xOff, idx, nnz, out, oOff);
-        int groups = ColumnChunks.groups(rows, nnz);
+        int groups = ColumnChunks.groups(nnz);
         for (int r = 0; r < rows; r++) {
             float y = rowScalar(x, xOff, idx, 0, ColumnChunks.groupStart(1, groups, nnz), r);
             for (int g = 1; g < groups; g++) y += rowScalar(x, xOff, idx, ColumnChunks.groupStart(g, groups, nnz), ColumnChunks.groupStart(g + 1, groups, nnz), r);

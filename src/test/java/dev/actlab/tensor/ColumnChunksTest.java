@@ -29,16 +29,18 @@ class ColumnChunksTest {
     }
 
     @Test
-    void columnGroupsDependOnTheProductNotOnTheThreads() {
-        assertEquals(1, ColumnChunks.groups(192, 100));          // small: one group, as before
-        assertEquals(2, ColumnChunks.groups(768, 384));
+    void columnGroupsDependOnTheKeptInputsOnly() {
+        assertEquals(1, ColumnChunks.groups(1));
+        assertEquals(2, ColumnChunks.groups(2));
+        assertEquals(2, ColumnChunks.groups(384));
         assertEquals(192, ColumnChunks.groupStart(1, 2, 385));
         assertEquals(385, ColumnChunks.groupStart(2, 2, 385));
     }
 
     @Test
     void everyGroupCoversEveryRowOnceAndTheGroupsAreAddedInOrder() {
-        int rows = 1000, nnz = 300;
+        for (int rows : new int[]{1000, 100}) {   // a large product over the threads, a small one on the caller
+        int nnz = 300;
         for (int threads : new int[]{1, 2, 3, 4}) {
             float[] out = new float[rows + 5];
             int[][] seen = new int[2][rows];
@@ -52,6 +54,7 @@ class ColumnChunksTest {
             }
             for (int g = 0; g < 2; g++) for (int r = 0; r < rows; r++) assertEquals(1, seen[g][r], "group " + g + " row " + r + ", " + threads + " threads");
             for (int r = 0; r < rows; r++) assertEquals(r + 0.5f, out[5 + r], 0f);
+        }
         }
     }
 }
