@@ -94,31 +94,27 @@ public final class InputMajorQ8 {
     }
 
     /**
-     * Rows [from, to) of the product over idx[lo .. hi), into out at oOff, in tiles of TILE: per input block with kept inputs, its kept columns four at a time
-     * (then one by one) add q[c, r] * x[c] to the block sums a[r]; the block's first pass starts them at
-     * zero and its last adds d[b, r] * a[r] straight into the output, so the tile of sums is only touched
-     * between passes of a block. The chain per output is {@link #rowScalar}'s.
+     * Rows [from, to) of the product over idx[lo .. hi), into out at oOff, in tiles of TILE: per input
+     * block with kept inputs, out += d[b, r] * (the block's sums over its kept columns), the sums either in
+     * registers ({@link #blockInRegisters}, few kept columns) or in a tile ({@link #blockInPasses}, many).
+     * Both give each output {@link #rowScalar}'s chain, so the choice changes no bit.
      */
-    private void range(float[] x, int xOff, int[] idx, int lo, int nnz, float[] out, int oOff, int from, int to) {
-        if (sumsInRegisters) { rangeInRegisters(x, xOff, idx, lo, nnz, out, oOff, from, to); return; }
+    private void range(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
         int L = S.length();
-        float[] acc = new float[Math.min(TILE, to - from)];
+        float[] acc = null;
+        int[] base = new int[32];
+        float[] xs = new float[32];
         for (int t0 = from; t0 < to; t0 += TILE) {
             int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
             int j = lo;
-            while (j < nnz) {
+            while (j < hi) {
                 int b = idx[j] >> 5, e = j;
-                while (e < nnz && (idx[e] >> 5) == b) e++;
-                for (int k = j; k < e; ) {
-                    boolean first = k == j;
-                    if (e - k >= 4) {
-                        columns4(x, xOff, idx, k, b, acc, out, oOff, t0, vEnd, first, k + 4 == e);
-                        k += 4;
-                    } else {
-                        column1(x, xOff, idx[k], b, acc, out, oOff, t0, vEnd, first, k + 1 == e);
-                        k++;
-                    }
+                while (e < hi && (idx[e] >> 5) == b) e++;
+                if (e - j <= registerColumns) blockInRegisters(x, xOff, idx, j, e, b, base, xs, out, oOff, t0, vEnd);
+                else {
+                    if (acc == null) acc = new float[Math.min(TILE, to - from)];
+                    blockInPasses(x, xOff, idx, j, e, b, acc, out, oOff, t0, vEnd);
                 }
                 for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
                 j = e;
@@ -126,53 +122,58 @@ public final class InputMajorQ8 {
         }
     }
 
-    /** Benchmarks only (`ColumnKernelBench -Dbench.alt=kernel`): false runs the tile-of-sums loop of {@link #range}. */
-    static volatile boolean sumsInRegisters = true;
+    /**
+     * Kept columns of a block up to which its sums stay in registers. Registers read all of the block's
+     * kept columns side by side (one stream each), passes four at a time: with many kept columns the
+     * streams outnumber what the prefetcher follows. `ColumnKernelBench Q8_0 4096 768 S` at 2 threads, median
+     * speedup registers / passes: 1.60x / 1.84x at 50% (16 a block), 2.61x / 2.21x at 70% (10 a block).
+     * Benchmarks set it to 0 or 32 (`-Dbench.alt=kernel`).
+     */
+    static volatile int registerColumns = 12;
+
+    /** Block b's kept inputs idx[j .. e) on rows [t0, vEnd), four at a time through the tile of sums acc. */
+    private void blockInPasses(float[] x, int xOff, int[] idx, int j, int e, int b, float[] acc, float[] out, int oOff, int t0, int vEnd) {
+        for (int k = j; k < e; ) {
+            boolean first = k == j;
+            if (e - k >= 4) {
+                columns4(x, xOff, idx, k, b, acc, out, oOff, t0, vEnd, first, k + 4 == e);
+                k += 4;
+            } else {
+                column1(x, xOff, idx[k], b, acc, out, oOff, t0, vEnd, first, k + 1 == e);
+                k++;
+            }
+        }
+    }
 
     /**
-     * As {@link #range}, with a block's sums in registers: per input block with kept inputs, rows go
-     * 4L at a time (four vectors of sums), and for each, every kept column of the block adds its 4L
-     * quants; then out += d * sums. One loop over the kept columns, no tile of sums loaded and stored
-     * between passes, no first/last cases; each column is still read front to back, as one run.
+     * Block b's kept inputs idx[j .. e) on rows [t0, vEnd), the sums in registers: rows go 4L at a time
+     * (four vectors of sums), every kept column adds its 4L quants, then out += d * sums; one loop over
+     * the columns, no first/last cases. base and xs are scratch of 32.
      */
-    private void rangeInRegisters(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
-        int L = S.length();
-        int[] base = new int[32];
-        float[] xs = new float[32];
+    private void blockInRegisters(float[] x, int xOff, int[] idx, int j, int e, int b, int[] base, float[] xs, float[] out, int oOff, int t0, int vEnd) {
+        int L = S.length(), m = e - j, db = b * rows, v4End = t0 + (vEnd - t0) / (4 * L) * (4 * L);
+        for (int k = 0; k < m; k++) { int c = idx[j + k]; base[k] = c * rows; xs[k] = x[xOff + c]; }
         FloatVector zero = FloatVector.zero(S);
-        for (int t0 = from; t0 < to; t0 += TILE) {
-            int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L, v4End = t0 + (t1 - t0) / (4 * L) * (4 * L);
-            java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
-            int j = lo;
-            while (j < hi) {
-                int b = idx[j] >> 5, e = j;
-                while (e < hi && (idx[e] >> 5) == b) e++;
-                int m = e - j, db = b * rows;
-                for (int k = 0; k < m; k++) { int c = idx[j + k]; base[k] = c * rows; xs[k] = x[xOff + c]; }
-                int r = t0;
-                for (; r < v4End; r += 4 * L) {
-                    FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                    for (int k = 0; k < m; k++) {
-                        FloatVector xk = FloatVector.broadcast(S, xs[k]);
-                        int p = base[k] + r;
-                        a0 = widen(p).fma(xk, a0);
-                        a1 = widen(p + L).fma(xk, a1);
-                        a2 = widen(p + 2 * L).fma(xk, a2);
-                        a3 = widen(p + 3 * L).fma(xk, a3);
-                    }
-                    scaleAdd(db + r, a0, out, oOff + r);
-                    scaleAdd(db + r + L, a1, out, oOff + r + L);
-                    scaleAdd(db + r + 2 * L, a2, out, oOff + r + 2 * L);
-                    scaleAdd(db + r + 3 * L, a3, out, oOff + r + 3 * L);
-                }
-                for (; r < vEnd; r += L) {
-                    FloatVector a = zero;
-                    for (int k = 0; k < m; k++) a = widen(base[k] + r).fma(FloatVector.broadcast(S, xs[k]), a);
-                    scaleAdd(db + r, a, out, oOff + r);
-                }
-                for (; r < t1; r++) out[oOff + r] = Math.fma(d[db + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
-                j = e;
+        int r = t0;
+        for (; r < v4End; r += 4 * L) {
+            FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+            for (int k = 0; k < m; k++) {
+                FloatVector xk = FloatVector.broadcast(S, xs[k]);
+                int p = base[k] + r;
+                a0 = widen(p).fma(xk, a0);
+                a1 = widen(p + L).fma(xk, a1);
+                a2 = widen(p + 2 * L).fma(xk, a2);
+                a3 = widen(p + 3 * L).fma(xk, a3);
             }
+            scaleAdd(db + r, a0, out, oOff + r);
+            scaleAdd(db + r + L, a1, out, oOff + r + L);
+            scaleAdd(db + r + 2 * L, a2, out, oOff + r + 2 * L);
+            scaleAdd(db + r + 3 * L, a3, out, oOff + r + 3 * L);
+        }
+        for (; r < vEnd; r += L) {
+            FloatVector a = zero;
+            for (int k = 0; k < m; k++) a = widen(base[k] + r).fma(FloatVector.broadcast(S, xs[k]), a);
+            scaleAdd(db + r, a, out, oOff + r);
         }
     }
 

@@ -66,10 +66,12 @@ public final class ColumnKernelBench {
         Runnable sparseSweep = q8
                 ? () -> { for (Object s : sparse) ((InputMajorQ8) s).gemv(x, 0, idx, n, y, 0, par); }
                 : () -> { for (Object s : sparse) ((InputMajorF32) s).gemv(x, 0, idx, n, y, 0, par); };
-        // for comparison in the same process: -Dbench.alt=rows (default) the previous split (rows only), =kernel the previous Q8_0 loop
+        // for comparison in the same process: -Dbench.alt=rows (default) the previous split (rows only); =kernel Q8_0 with
+        // InputMajorQ8.registerColumns set to bench.columns (default 0: every block in passes of four)
         boolean altKernel = System.getProperty("bench.alt", "rows").equals("kernel");
+        int altColumns = Integer.getInteger("bench.columns", 0), defaultColumns = InputMajorQ8.registerColumns;
         Runnable rowsSweep = altKernel
-                ? () -> { InputMajorQ8.sumsInRegisters = false; sparseSweep.run(); InputMajorQ8.sumsInRegisters = true; }
+                ? () -> { InputMajorQ8.registerColumns = altColumns; sparseSweep.run(); InputMajorQ8.registerColumns = defaultColumns; }
                 : () -> { ColumnChunks.byColumns = false; sparseSweep.run(); ColumnChunks.byColumns = true; };
         Runnable[] sweeps = {denseSweep, sparseSweep, rowsSweep};
         for (int i = 0; i < 3; i++) for (Runnable sw : sweeps) sw.run();
@@ -92,7 +94,7 @@ public final class ColumnKernelBench {
         System.out.printf("%s [%d, %d] sparsity %.2f (%d of %d kept, %d copies, %d thread(s), %s): dense %.2f / %.2f ms (%.1f / %.1f GB/s), "
                         + "sparse %.2f / %.2f ms (%.1f / %.1f GB/s of bytes read), speedup %.2fx / %.2fx; %s %.2f / %.2f ms, speedup %.2fx / %.2fx; limit %.2fx (best / median)%n",
                 type, rows, cols, sparsity, nnz, cols, copies, threads, threads == 1 ? "CPU time" : "wall time", d[0], dm, db / d[0] / 1e6, db / dm / 1e6,
-                s[0], sm, sb / s[0] / 1e6, sb / sm / 1e6, d[0] / s[0], dm / sm, altKernel ? "previous kernel" : "rows-only split", rs[0], rm, d[0] / rs[0], dm / rm, (double) db / sb);
+                s[0], sm, sb / s[0] / 1e6, sb / sm / 1e6, d[0] / s[0], dm / sm, altKernel ? "registerColumns " + altColumns : "rows-only split", rs[0], rm, d[0] / rs[0], dm / rm, (double) db / sb);
         par.close();
     }
 }
