@@ -9,7 +9,7 @@ package dev.actlab.tensor;
  *
  * <p>Splitting rows, even one chunk per thread, still halves every run at two threads (a 768-row F32
  * column read as two 1.5 KiB runs, a Q8_0 one as two 384-byte runs). So the kept inputs are split
- * instead: {@link #groups} column groups (two halves of the kept inputs), each summed over all rows
+ * instead: {@link #groups} column groups (equal parts of the kept inputs), each summed over all rows
  * into its own output vector, the vectors then added in group order. The groups depend only on the
  * number of kept inputs, never on the thread count, so the bits are the same at any thread count;
  * threads beyond the groups split rows within a group, and a small product runs its groups on the
@@ -20,8 +20,12 @@ final class ColumnChunks {
 
     /** Multiply-adds below which a GEMV stays on one thread (a hand-off costs more than it saves). */
     static final long MIN_PARALLEL_WORK = 1 << 16;
-    /** Column groups of a large product: enough for the two cores this is tuned on. */
-    static final int GROUPS = 2;
+    /**
+     * Column groups: one per core of the two-core machine this is tuned on. Four measured the same end to end
+     * (110M Q8_0, 2 threads, 50%: 0.98x and 0.97x against 1.03x for two; noisy). Benchmarks may set it
+     * (-Dactlab.columnGroups); the scalar references follow it.
+     */
+    static volatile int GROUPS = Math.max(1, Integer.getInteger("actlab.columnGroups", 2));   // -D: benchmarks only
     /** Benchmarks only (`ColumnKernelBench`): false splits rows alone, the kernels' previous split. */
     static volatile boolean byColumns = true;
 
@@ -43,7 +47,8 @@ final class ColumnChunks {
      * by rows, `sparsity/StackedColumns`).
      */
     static int groups(int nnz) {
-        return !byColumns || nnz < GROUPS ? 1 : GROUPS;
+        int groups = GROUPS;
+        return !byColumns || nnz < groups ? 1 : groups;
     }
 
     /** The first kept input (position in idx) of group g of groups, over nnz kept inputs. */

@@ -74,8 +74,8 @@ public final class InputMajorF32 {
     /**
      * out[oOff + r] = sum over j < nnz of W[r, idx[j]] * x[xOff + idx[j]] for every row r: only the
      * columns listed in idx are read. Each output is one chain of fused multiply-adds in the order of
-     * idx within each column group ({@link ColumnChunks}: the kept inputs split in two halves, the
-     * halves' sums added), whatever the thread count or the lane width, so it equals {@link #gemvScalar}
+     * idx within each column group ({@link ColumnChunks}: the kept inputs split in equal parts, the
+     * parts' sums added in order), whatever the thread count or the lane width, so it equals {@link #gemvScalar}
      * bit for bit.
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {

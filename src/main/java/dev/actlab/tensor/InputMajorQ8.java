@@ -85,7 +85,7 @@ public final class InputMajorQ8 {
     /**
      * out[oOff + r] = sum over the input blocks of d[b, r] * (sum over the kept inputs c of block b, in the
      * order of idx, of q[c, r] * x[c]) within each column group ({@link ColumnChunks}: the kept inputs
-     * split in two halves, the halves' sums added): idx must be increasing. Only the kept columns and the
+     * split in equal parts, the parts' sums added in order): idx must be increasing. Only the kept columns and the
      * scales of blocks with a kept input are read. Equals {@link #gemvScalar} bit for bit at any thread count.
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {

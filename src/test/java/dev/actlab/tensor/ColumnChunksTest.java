@@ -30,31 +30,36 @@ class ColumnChunksTest {
 
     @Test
     void columnGroupsDependOnTheKeptInputsOnly() {
-        assertEquals(1, ColumnChunks.groups(1));
-        assertEquals(2, ColumnChunks.groups(2));
-        assertEquals(2, ColumnChunks.groups(384));
-        assertEquals(192, ColumnChunks.groupStart(1, 2, 385));
-        assertEquals(385, ColumnChunks.groupStart(2, 2, 385));
+        int g = ColumnChunks.GROUPS;
+        assertEquals(1, ColumnChunks.groups(g - 1));
+        assertEquals(g, ColumnChunks.groups(g));
+        assertEquals(g, ColumnChunks.groups(384));
+        assertEquals(96, ColumnChunks.groupStart(1, 4, 385));
+        assertEquals(385, ColumnChunks.groupStart(4, 4, 385));
     }
 
     @Test
     void everyGroupCoversEveryRowOnceAndTheGroupsAreAddedInOrder() {
-        for (int rows : new int[]{1000, 100}) {   // a large product over the threads, a small one on the caller
-        int nnz = 300;
-        for (int threads : new int[]{1, 2, 3, 4}) {
-            float[] out = new float[rows + 5];
-            int[][] seen = new int[2][rows];
-            try (Parallel p = new Parallel(threads)) {
-                ColumnChunks.run(rows, nnz, 32, out, 5, p, (lo, hi, from, to, dst, dOff) -> {
-                    int g = lo == 0 ? 0 : 1;
-                    assertEquals(g == 0 ? 0 : 150, lo);
-                    assertEquals(g == 0 ? 150 : 300, hi);
-                    for (int r = from; r < to; r++) { synchronized (seen) { seen[g][r]++; } dst[dOff + r] = g == 0 ? r : 0.5f; }
-                });
+        int nnz = 300, groups = ColumnChunks.groups(nnz);
+        for (int rows : new int[]{1000, 100})   // a large product over the threads, a small one on the caller
+            for (int threads : new int[]{1, 2, 3, 4}) {
+                float[] out = new float[rows + 5];
+                int[][] seen = new int[groups][rows];
+                try (Parallel p = new Parallel(threads)) {
+                    ColumnChunks.run(rows, nnz, 32, out, 5, p, (lo, hi, from, to, dst, dOff) -> {
+                        int g = 0;
+                        while (ColumnChunks.groupStart(g, groups, nnz) != lo) g++;
+                        assertEquals(ColumnChunks.groupStart(g + 1, groups, nnz), hi);
+                        for (int r = from; r < to; r++) {
+                            synchronized (seen) { seen[g][r]++; }
+                            dst[dOff + r] = g == 0 ? r : 1f / (1 << g);   // exact sums: r + 1/2 + 1/4 + ...
+                        }
+                    });
+                }
+                float tail = 0;
+                for (int g = 1; g < groups; g++) tail += 1f / (1 << g);
+                for (int g = 0; g < groups; g++) for (int r = 0; r < rows; r++) assertEquals(1, seen[g][r], "group " + g + " row " + r + ", " + threads + " threads");
+                for (int r = 0; r < rows; r++) assertEquals(r + tail, out[5 + r], 0f);
             }
-            for (int g = 0; g < 2; g++) for (int r = 0; r < rows; r++) assertEquals(1, seen[g][r], "group " + g + " row " + r + ", " + threads + " threads");
-            for (int r = 0; r < rows; r++) assertEquals(r + 0.5f, out[5 + r], 0f);
-        }
-        }
     }
 }
