@@ -48,10 +48,11 @@ public final class SparseModel {
             Criterion qkv = Criterion.of(th, l, SiteKind.ATTN_QKV, sc), o = Criterion.of(th, l, SiteKind.ATTN_OUTPUT, sc);
             Criterion gu = Criterion.of(th, l, SiteKind.FFN_GATE_UP, sc), dn = Criterion.of(th, l, SiteKind.FFN_DOWN, sc);
             boolean hasQkv = th.site(l, SiteKind.ATTN_QKV) != null, hasO = th.site(l, SiteKind.ATTN_OUTPUT) != null;   // a site absent from the file stays the plain matrix
-            wq[l] = hasQkv ? wrap(w.wq()[l], qkv, counters[l][SiteKind.ATTN_QKV.ordinal()], inputMajor, extra) : w.wq()[l];
-            wk[l] = hasQkv ? wrap(w.wk()[l], qkv, null, inputMajor, extra) : w.wk()[l];
-            wv[l] = hasQkv ? wrap(w.wv()[l], qkv, null, inputMajor, extra) : w.wv()[l];
-            wo[l] = hasO ? wrap(w.wo()[l], o, counters[l][SiteKind.ATTN_OUTPUT.ordinal()], inputMajor, extra) : w.wo()[l];
+            StackedColumns qkvCols = hasQkv ? stacked(inputMajor, qkv, w.wq()[l], w.wk()[l], w.wv()[l]) : null;
+            wq[l] = hasQkv ? wrap(w.wq()[l], qkv, counters[l][SiteKind.ATTN_QKV.ordinal()], inputMajor, qkvCols, 0, extra) : w.wq()[l];
+            wk[l] = hasQkv ? wrap(w.wk()[l], qkv, null, inputMajor, qkvCols, 1, extra) : w.wk()[l];
+            wv[l] = hasQkv ? wrap(w.wv()[l], qkv, null, inputMajor, qkvCols, 2, extra) : w.wv()[l];
+            wo[l] = hasO ? wrap(w.wo()[l], o, counters[l][SiteKind.ATTN_OUTPUT.ordinal()], inputMajor, null, 0, extra) : w.wo()[l];
             if (th.method().equals("cats")) {
                 SparseInputMatrix.ColumnKernel cols = inputMajor && dn.active() ? SparseInputMatrix.ColumnKernel.build(w.wDown()[l]) : null;
                 if (cols != null) extra[0] += cols.byteSize();
@@ -59,9 +60,10 @@ public final class SparseModel {
                 gate[l] = mlp.gate; up[l] = mlp.up; down[l] = mlp.down;
                 continue;
             }
-            gate[l] = wrap(w.wGate()[l], gu, counters[l][SiteKind.FFN_GATE_UP.ordinal()], inputMajor, extra);
-            up[l] = wrap(w.wUp()[l], gu, null, inputMajor, extra);
-            down[l] = wrap(w.wDown()[l], dn, counters[l][SiteKind.FFN_DOWN.ordinal()], inputMajor, extra);
+            StackedColumns guCols = stacked(inputMajor, gu, w.wGate()[l], w.wUp()[l]);
+            gate[l] = wrap(w.wGate()[l], gu, counters[l][SiteKind.FFN_GATE_UP.ordinal()], inputMajor, guCols, 0, extra);
+            up[l] = wrap(w.wUp()[l], gu, null, inputMajor, guCols, 1, extra);
+            down[l] = wrap(w.wDown()[l], dn, counters[l][SiteKind.FFN_DOWN.ordinal()], inputMajor, null, 0, extra);
             if (rsparse) {
                 wq[l] = rankAware(wq[l], th, l, SiteKind.ATTN_QKV, lowRank); wk[l] = rankAware(wk[l], th, l, SiteKind.ATTN_QKV, lowRank);
                 wv[l] = rankAware(wv[l], th, l, SiteKind.ATTN_QKV, lowRank); wo[l] = rankAware(wo[l], th, l, SiteKind.ATTN_OUTPUT, lowRank);
@@ -126,8 +128,21 @@ public final class SparseModel {
         boolean active() { return threshold > 0; }
     }
 
-    private static WeightMatrix wrap(WeightMatrix m, Criterion c, SkipCounter counter, boolean inputMajor, long[] extra) {
-        SparseInputMatrix.ColumnKernel cols = inputMajor && c.active() ? SparseInputMatrix.ColumnKernel.build(m) : null;
+    /**
+     * Benchmarks (`-Dactlab.stackedColumns=off`): false gives q, k, v and gate, up each its own input-major
+     * copy instead of one {@link StackedColumns} per group.
+     */
+    static final boolean STACKED = !"off".equals(System.getProperty("actlab.stackedColumns"));
+
+    /** One input-major copy of matrices that read the same input under one criterion, or null (then each gets its own). */
+    private static StackedColumns stacked(boolean inputMajor, Criterion c, WeightMatrix... ms) {
+        return STACKED && inputMajor && c.active() ? StackedColumns.of(ms) : null;
+    }
+
+    /** m with its site's criterion; its column kernel is view i of stacked, else its own copy (inputMajor). */
+    private static WeightMatrix wrap(WeightMatrix m, Criterion c, SkipCounter counter, boolean inputMajor, StackedColumns stacked, int i, long[] extra) {
+        SparseInputMatrix.ColumnKernel cols = stacked != null ? stacked.view(i)
+                : inputMajor && c.active() ? SparseInputMatrix.ColumnKernel.build(m) : null;
         if (cols != null) extra[0] += cols.byteSize();
         return new SparseInputMatrix(m, cols, c.threshold, c.channels == null ? c.scale : null, c.channels, counter);
     }

@@ -2,18 +2,36 @@ package dev.actlab.tensor;
 
 /**
  * How a column GEMV (an input-major copy that reads only the columns of the kept inputs) splits its
- * rows over threads: one chunk per thread, so each thread reads its part of every kept column as one
- * run of memory. Short runs are what make skipping slow. With Parallel's usual split (up to 16 chunks,
- * 48-128 rows each) a 3 KiB column was read as 256-byte pieces, each the start of a new stream for the
- * hardware prefetcher, and the F32 column kernel ran at 0.6x of the same loop over whole columns
- * (`ColumnKernelBench`, [768, 2048] at 50%: 0.83x of dense before, 1.41x after). The split never changes
- * a bit of the result: each output is computed whole, by one thread, in the order of the kept inputs.
+ * work over threads. Short runs are what make skipping slow: with Parallel's usual split (up to 16
+ * chunks, 48-128 rows each) a 3 KiB column was read as 256-byte pieces, each the start of a new stream
+ * for the hardware prefetcher, and the F32 column kernel ran at 0.6x of the same loop over whole
+ * columns (`ColumnKernelBench`, [768, 2048] at 50%: 0.83x of dense before, 1.41x after).
+ *
+ * <p>Splitting rows, even one chunk per thread, still halves every run at two threads (a 768-row F32
+ * column read as two 1.5 KiB runs, a Q8_0 one as two 384-byte runs). So the kept inputs are split
+ * instead: {@link #groups} column groups (equal parts of the kept inputs), each summed over all rows
+ * into its own output vector, the vectors then added in group order. The groups depend only on the
+ * number of kept inputs, never on the thread count, so the bits are the same at any thread count;
+ * threads beyond the groups split rows within a group, and a small product runs its groups on the
+ * calling thread (neither changes a bit).
  */
 final class ColumnChunks {
     private ColumnChunks() {}
 
     /** Multiply-adds below which a GEMV stays on one thread (a hand-off costs more than it saves). */
     static final long MIN_PARALLEL_WORK = 1 << 16;
+    /**
+     * Column groups: one per core of the two-core machine this is tuned on. Four measured the same end to end
+     * (110M Q8_0, 2 threads, 50%: 0.98x and 0.97x against 1.03x for two; noisy). Benchmarks may set it
+     * (-Dactlab.columnGroups); the scalar references follow it.
+     */
+    static volatile int GROUPS = Math.max(1, Integer.getInteger("actlab.columnGroups", 2));   // -D: benchmarks only
+    /** Benchmarks only (`ColumnKernelBench`): false splits rows alone, the kernels' previous split. */
+    static volatile boolean byColumns = true;
+
+    /** One kernel's work: rows [from, to) of the product over the kept inputs idx[lo .. hi), into dst[dOff + r]. */
+    @FunctionalInterface
+    interface Part { void run(int lo, int hi, int from, int to, float[] dst, int dOff); }
 
     /** Rows per chunk for rows outputs, nnz kept inputs and the given thread count: a multiple of block. */
     static int size(int rows, int nnz, int threads, int block) {
@@ -21,5 +39,48 @@ final class ColumnChunks {
         int parts = work < MIN_PARALLEL_WORK ? 1 : Math.max(1, threads);
         int run = (rows + parts - 1) / parts;
         return Math.max(block, (run + block - 1) / block * block);
+    }
+
+    /**
+     * Column groups for nnz kept inputs: {@link #GROUPS} (1 below that many inputs). It does not depend on
+     * the rows either, so a row's bits are the same whichever rows are computed with it (matrices stacked
+     * by rows, `sparsity/StackedColumns`).
+     */
+    static int groups(int nnz) {
+        int groups = GROUPS;
+        return !byColumns || nnz < groups ? 1 : groups;
+    }
+
+    /** The first kept input (position in idx) of group g of groups, over nnz kept inputs. */
+    static int groupStart(int g, int groups, int nnz) { return (int) ((long) nnz * g / groups); }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * out[oOff + r] for r < rows = the sum, in group order, of each column group's product over all rows:
+     * group 0 straight into out, the others into a scratch vector of the calling thread, added after.
+     * Groups run as parallel tasks; with more threads than groups, each group's rows are split too.
+     */
+    static void run(int rows, int nnz, int block, float[] out, int oOff, Parallel par, Part body) {
+        int groups = groups(nnz);
+        int rowChunk = size(rows, nnz, Math.max(1, par.threads() / groups), block);
+        int rowParts = (rows + rowChunk - 1) / rowChunk;
+        float[] rest = null;
+        if (groups > 1) {
+            rest = SCRATCH.get();
+            if (rest.length < (groups - 1) * rows) SCRATCH.set(rest = new float[(groups - 1) * rows]);
+        }
+        float[] others = rest;
+        Parallel.RangeBody tasks = (a, b) -> {
+            for (int p = a; p < b; p++) {
+                int g = p / rowParts, k = p % rowParts, from = k * rowChunk, to = Math.min(rows, from + rowChunk);
+                body.run(groupStart(g, groups, nnz), groupStart(g + 1, groups, nnz), from, to,
+                        g == 0 ? out : others, g == 0 ? oOff : (g - 1) * rows);
+            }
+        };
+        if ((long) rows * nnz < MIN_PARALLEL_WORK) tasks.run(0, groups * rowParts);   // rowParts is 1 here
+        else par.forRange(groups * rowParts, 1, tasks);
+        for (int g = 1; g < groups; g++)
+            for (int r = 0, o = (g - 1) * rows; r < rows; r++) out[oOff + r] += others[o + r];
     }
 }

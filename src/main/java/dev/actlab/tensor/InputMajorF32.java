@@ -32,6 +32,34 @@ public final class InputMajorF32 {
         return new InputMajorF32(wt, rows, cols);
     }
 
+    /**
+     * The input-major copy of matrices stacked by rows, [m0; m1; ...] (all with the same cols): row
+     * r of m_i is row (rows of m_0 .. m_{i-1}) + r. Matrices that read the same input (q, k, v; gate,
+     * up) then have one column per input, as long as their rows together: longer runs to read.
+     */
+    public static InputMajorF32 ofStacked(WeightMatrix... ms) {
+        int cols = ms[0].cols();
+        long total = 0;
+        for (WeightMatrix m : ms) {
+            if (m.cols() != cols) throw new IllegalArgumentException("stacked matrices differ in columns: " + m.cols() + " and " + cols);
+            total += m.rows();
+        }
+        if (total * cols > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("[" + total + ", " + cols + "] has more than 2^31 weights: too large for one input-major array");
+        int rows = (int) total;
+        float[] wt = new float[rows * cols];
+        float[] row = new float[cols];
+        int base = 0;
+        for (WeightMatrix m : ms) {
+            for (int r = 0; r < m.rows(); r++) {
+                m.dequantizeRow(r, row, 0);
+                for (int c = 0; c < cols; c++) wt[c * rows + base + r] = row[c];
+            }
+            base += m.rows();
+        }
+        return new InputMajorF32(wt, rows, cols);
+    }
+
     /** From values already input-major: wt[c * rows + r] = W[r, c]. */
     public static InputMajorF32 ofInputMajor(float[] wt, int rows, int cols) {
         if (wt.length != (long) rows * cols) throw new IllegalArgumentException(wt.length + " values for [" + rows + ", " + cols + "]");
@@ -46,11 +74,13 @@ public final class InputMajorF32 {
     /**
      * out[oOff + r] = sum over j < nnz of W[r, idx[j]] * x[xOff + idx[j]] for every row r: only the
      * columns listed in idx are read. Each output is one chain of fused multiply-adds in the order of
-     * idx, whatever the thread count or the lane width, so it equals {@link #gemvScalar} bit for bit.
+     * idx within each column group ({@link ColumnChunks}: the kept inputs split in equal parts, the
+     * parts' sums added in order), whatever the thread count or the lane width, so it equals {@link #gemvScalar}
+     * bit for bit.
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {
         check(x, xOff, idx, nnz, out, oOff);
-        par.forRange(rows, ColumnChunks.size(rows, nnz, par.threads(), 4 * S.length()), (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
+        ColumnChunks.run(rows, nnz, 4 * S.length(), out, oOff, par, (lo, hi, from, to, dst, dOff) -> range(x, xOff, idx, lo, hi, dst, dOff, from, to));
     }
 
     /**
@@ -62,18 +92,18 @@ public final class InputMajorF32 {
     private static final int TILE = 4096;
 
     /**
-     * Rows [from, to): for each tile of rows, the outputs start at zero and every kept column j adds
+     * Rows [from, to) of the product over idx[lo .. hi), into out at oOff: for each tile of rows, the outputs start at zero and every kept column j adds
      * W[r, idx[j]] * x[idx[j]] in order, four columns per pass over the tile (the weights of a column
      * are contiguous, so each pass streams four runs of memory; the outputs are loaded and stored once
      * per four columns). The fused multiply-adds per output are the same chain as {@link #rowScalar}.
      */
-    private void range(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, int from, int to) {
+    private void range(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
         int L = S.length();
         for (int t0 = from; t0 < to; t0 += TILE) {
             int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
-            int j = 0;
-            for (; j + 4 <= nnz; j += 4) {
+            int j = lo;
+            for (; j + 4 <= hi; j += 4) {
                 int c0 = idx[j], c1 = idx[j + 1], c2 = idx[j + 2], c3 = idx[j + 3];
                 FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
                 FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]), x3 = FloatVector.broadcast(S, x[xOff + c3]);
@@ -96,7 +126,7 @@ public final class InputMajorF32 {
                     out[oOff + r] = y;
                 }
             }
-            for (; j < nnz; j++) {
+            for (; j < hi; j++) {
                 int c = idx[j], b = c * rows;
                 FloatVector xv = FloatVector.broadcast(S, x[xOff + c]);
                 int r = t0;
@@ -109,12 +139,18 @@ public final class InputMajorF32 {
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
         check(x, xOff, idx, nnz, out, oOff);
-        for (int r = 0; r < rows; r++) out[oOff + r] = rowScalar(x, xOff, idx, nnz, r);
+        int groups = ColumnChunks.groups(nnz);
+        for (int r = 0; r < rows; r++) {
+            float y = rowScalar(x, xOff, idx, 0, ColumnChunks.groupStart(1, groups, nnz), r);
+            for (int g = 1; g < groups; g++) y += rowScalar(x, xOff, idx, ColumnChunks.groupStart(g, groups, nnz), ColumnChunks.groupStart(g + 1, groups, nnz), r);
+            out[oOff + r] = y;
+        }
     }
 
-    private float rowScalar(float[] x, int xOff, int[] idx, int nnz, int r) {
+    /** Row r over the kept inputs idx[lo .. hi): one chain of fused multiply-adds from zero. */
+    private float rowScalar(float[] x, int xOff, int[] idx, int lo, int hi, int r) {
         float s = 0;
-        for (int j = 0; j < nnz; j++) { int c = idx[j]; s = Math.fma(wt[c * rows + r], x[xOff + c], s); }
+        for (int j = lo; j < hi; j++) { int c = idx[j]; s = Math.fma(wt[c * rows + r], x[xOff + c], s); }
         return s;
     }
 

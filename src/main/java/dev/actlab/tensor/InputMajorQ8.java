@@ -35,27 +35,45 @@ public final class InputMajorQ8 {
      * max|w| / 127 (Q8_0 maps each block's largest magnitude to 127). Returns null when that does not
      * reproduce every weight exactly (a block quantized some other way): the caller then keeps the dense path.
      */
-    public static InputMajorQ8 of(WeightMatrix m) {
-        int rows = m.rows(), cols = m.cols();
-        if (m.dtype() != DType.Q8_0) throw new IllegalArgumentException("InputMajorQ8 needs a Q8_0 matrix, got " + m.dtype());
-        if (cols % 32 != 0 || (long) rows * cols > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("[" + rows + ", " + cols + "] does not fit");
+    public static InputMajorQ8 of(WeightMatrix m) { return ofStacked(m); }
+
+    /**
+     * As {@link #of}, for matrices stacked by rows, [m0; m1; ...] (same cols, all Q8_0): row r of m_i is
+     * row (rows of m_0 .. m_{i-1}) + r. Matrices that read the same input (q, k, v; gate, up) then have
+     * one column per input, as long as their rows together: longer runs to read. Null as for {@link #of}.
+     */
+    public static InputMajorQ8 ofStacked(WeightMatrix... ms) {
+        int cols = ms[0].cols();
+        long total = 0;
+        for (WeightMatrix m : ms) {
+            if (m.dtype() != DType.Q8_0) throw new IllegalArgumentException("InputMajorQ8 needs a Q8_0 matrix, got " + m.dtype());
+            if (m.cols() != cols) throw new IllegalArgumentException("stacked matrices differ in columns: " + m.cols() + " and " + cols);
+            total += m.rows();
+        }
+        if (cols % 32 != 0 || total * cols > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("[" + total + ", " + cols + "] does not fit");
+        int rows = (int) total;
         byte[] q = new byte[rows * cols];
         float[] d = new float[rows * (cols / 32)];
         float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            m.dequantizeRow(r, row, 0);
-            for (int b = 0; b < cols / 32; b++) {
-                float amax = 0;
-                for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(row[b * 32 + i]));
-                float scale = amax / 127f;
-                d[b * rows + r] = scale;
-                for (int i = 0; i < 32; i++) {
-                    float w = row[b * 32 + i];
-                    int v = scale == 0 ? 0 : Math.round(w / scale);
-                    if (v < -127 || v > 127 || v * scale != w) return null;
-                    q[(b * 32 + i) * rows + r] = (byte) v;
+        int base = 0;
+        for (WeightMatrix m : ms) {
+            for (int mr = 0; mr < m.rows(); mr++) {
+                int r = base + mr;
+                m.dequantizeRow(mr, row, 0);
+                for (int b = 0; b < cols / 32; b++) {
+                    float amax = 0;
+                    for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(row[b * 32 + i]));
+                    float scale = amax / 127f;
+                    d[b * rows + r] = scale;
+                    for (int i = 0; i < 32; i++) {
+                        float w = row[b * 32 + i];
+                        int v = scale == 0 ? 0 : Math.round(w / scale);
+                        if (v < -127 || v > 127 || v * scale != w) return null;
+                        q[(b * 32 + i) * rows + r] = (byte) v;
+                    }
                 }
             }
+            base += m.rows();
         }
         return new InputMajorQ8(q, d, rows, cols);
     }
@@ -66,43 +84,96 @@ public final class InputMajorQ8 {
 
     /**
      * out[oOff + r] = sum over the input blocks of d[b, r] * (sum over the kept inputs c of block b, in the
-     * order of idx, of q[c, r] * x[c]): idx must be increasing. Only the kept columns and the scales of
-     * blocks with a kept input are read. Equals {@link #gemvScalar} bit for bit at any thread count.
+     * order of idx, of q[c, r] * x[c]) within each column group ({@link ColumnChunks}: the kept inputs
+     * split in equal parts, the parts' sums added in order): idx must be increasing. Only the kept columns and the
+     * scales of blocks with a kept input are read. Equals {@link #gemvScalar} bit for bit at any thread count.
      */
     public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) {
         check(x, xOff, idx, nnz, out, oOff);
-        par.forRange(rows, ColumnChunks.size(rows, nnz, par.threads(), 4 * S.length()), (from, to) -> range(x, xOff, idx, nnz, out, oOff, from, to));
+        ColumnChunks.run(rows, nnz, 4 * S.length(), out, oOff, par, (lo, hi, from, to, dst, dOff) -> range(x, xOff, idx, lo, hi, dst, dOff, from, to));
     }
 
     /**
-     * Rows [from, to) in tiles of TILE: per input block with kept inputs, its kept columns four at a time
-     * (then one by one) add q[c, r] * x[c] to the block sums a[r]; the block's first pass starts them at
-     * zero and its last adds d[b, r] * a[r] straight into the output, so the tile of sums is only touched
-     * between passes of a block. The chain per output is {@link #rowScalar}'s.
+     * Rows [from, to) of the product over idx[lo .. hi), into out at oOff, in tiles of TILE: per input
+     * block with kept inputs, out += d[b, r] * (the block's sums over its kept columns), the sums either in
+     * registers ({@link #blockInRegisters}, few kept columns) or in a tile ({@link #blockInPasses}, many).
+     * Both give each output {@link #rowScalar}'s chain, so the choice changes no bit.
      */
-    private void range(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, int from, int to) {
+    private void range(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
         int L = S.length();
-        float[] acc = new float[Math.min(TILE, to - from)];
+        float[] acc = null;
+        int[] base = new int[32];
+        float[] xs = new float[32];
         for (int t0 = from; t0 < to; t0 += TILE) {
             int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
-            int j = 0;
-            while (j < nnz) {
+            int j = lo;
+            while (j < hi) {
                 int b = idx[j] >> 5, e = j;
-                while (e < nnz && (idx[e] >> 5) == b) e++;
-                for (int k = j; k < e; ) {
-                    boolean first = k == j;
-                    if (e - k >= 4) {
-                        columns4(x, xOff, idx, k, b, acc, out, oOff, t0, vEnd, first, k + 4 == e);
-                        k += 4;
-                    } else {
-                        column1(x, xOff, idx[k], b, acc, out, oOff, t0, vEnd, first, k + 1 == e);
-                        k++;
-                    }
+                while (e < hi && (idx[e] >> 5) == b) e++;
+                if (e - j <= registerColumns) blockInRegisters(x, xOff, idx, j, e, b, base, xs, out, oOff, t0, vEnd);
+                else {
+                    if (acc == null) acc = new float[Math.min(TILE, to - from)];
+                    blockInPasses(x, xOff, idx, j, e, b, acc, out, oOff, t0, vEnd);
                 }
                 for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
                 j = e;
             }
+        }
+    }
+
+    /**
+     * Kept columns of a block up to which its sums stay in registers. Registers read all of the block's
+     * kept columns side by side (one stream each), passes four at a time: with many kept columns the
+     * streams outnumber what the prefetcher follows. `ColumnKernelBench Q8_0 4096 768 S` at 2 threads, median
+     * speedup registers / passes: 1.60x / 1.84x at 50% (16 a block), 2.61x / 2.21x at 70% (10 a block).
+     * Benchmarks set it to 0 or 32 (`-Dbench.alt=kernel`).
+     */
+    static volatile int registerColumns = 12;
+
+    /** Block b's kept inputs idx[j .. e) on rows [t0, vEnd), four at a time through the tile of sums acc. */
+    private void blockInPasses(float[] x, int xOff, int[] idx, int j, int e, int b, float[] acc, float[] out, int oOff, int t0, int vEnd) {
+        for (int k = j; k < e; ) {
+            boolean first = k == j;
+            if (e - k >= 4) {
+                columns4(x, xOff, idx, k, b, acc, out, oOff, t0, vEnd, first, k + 4 == e);
+                k += 4;
+            } else {
+                column1(x, xOff, idx[k], b, acc, out, oOff, t0, vEnd, first, k + 1 == e);
+                k++;
+            }
+        }
+    }
+
+    /**
+     * Block b's kept inputs idx[j .. e) on rows [t0, vEnd), the sums in registers: rows go 4L at a time
+     * (four vectors of sums), every kept column adds its 4L quants, then out += d * sums; one loop over
+     * the columns, no first/last cases. base and xs are scratch of 32.
+     */
+    private void blockInRegisters(float[] x, int xOff, int[] idx, int j, int e, int b, int[] base, float[] xs, float[] out, int oOff, int t0, int vEnd) {
+        int L = S.length(), m = e - j, db = b * rows, v4End = t0 + (vEnd - t0) / (4 * L) * (4 * L);
+        for (int k = 0; k < m; k++) { int c = idx[j + k]; base[k] = c * rows; xs[k] = x[xOff + c]; }
+        FloatVector zero = FloatVector.zero(S);
+        int r = t0;
+        for (; r < v4End; r += 4 * L) {
+            FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+            for (int k = 0; k < m; k++) {
+                FloatVector xk = FloatVector.broadcast(S, xs[k]);
+                int p = base[k] + r;
+                a0 = widen(p).fma(xk, a0);
+                a1 = widen(p + L).fma(xk, a1);
+                a2 = widen(p + 2 * L).fma(xk, a2);
+                a3 = widen(p + 3 * L).fma(xk, a3);
+            }
+            scaleAdd(db + r, a0, out, oOff + r);
+            scaleAdd(db + r + L, a1, out, oOff + r + L);
+            scaleAdd(db + r + 2 * L, a2, out, oOff + r + 2 * L);
+            scaleAdd(db + r + 3 * L, a3, out, oOff + r + 3 * L);
+        }
+        for (; r < vEnd; r += L) {
+            FloatVector a = zero;
+            for (int k = 0; k < m; k++) a = widen(base[k] + r).fma(FloatVector.broadcast(S, xs[k]), a);
+            scaleAdd(db + r, a, out, oOff + r);
         }
     }
 
@@ -136,7 +207,7 @@ public final class InputMajorQ8 {
         }
     }
 
-    private FloatVector widen(int p) { return (FloatVector) ByteVector.fromArray(BS, q, p).convertShape(VectorOperators.B2F, S, 0); }
+    private FloatVector widen(int p) { return (FloatVector) ByteVector.fromArray(BS, q, p).castShape(S, 0); }
 
     /** out[o ..] = d[sb ..] * sums + out[o ..], one vector. */
     private void scaleAdd(int sb, FloatVector sums, float[] out, int o) {
@@ -146,12 +217,18 @@ public final class InputMajorQ8 {
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
         check(x, xOff, idx, nnz, out, oOff);
-        for (int r = 0; r < rows; r++) out[oOff + r] = rowScalar(x, xOff, idx, nnz, r);
+        int groups = ColumnChunks.groups(nnz);
+        for (int r = 0; r < rows; r++) {
+            float y = rowScalar(x, xOff, idx, 0, ColumnChunks.groupStart(1, groups, nnz), r);
+            for (int g = 1; g < groups; g++) y += rowScalar(x, xOff, idx, ColumnChunks.groupStart(g, groups, nnz), ColumnChunks.groupStart(g + 1, groups, nnz), r);
+            out[oOff + r] = y;
+        }
     }
 
-    private float rowScalar(float[] x, int xOff, int[] idx, int nnz, int r) {
+    /** Row r over the kept inputs idx[lo .. nnz): per block, d times the block's chain, chained from zero. */
+    private float rowScalar(float[] x, int xOff, int[] idx, int lo, int nnz, int r) {
         float y = 0;
-        int j = 0;
+        int j = lo;
         while (j < nnz) {
             int b = idx[j] >> 5, e = j;
             while (e < nnz && (idx[e] >> 5) == b) e++;

@@ -27,4 +27,39 @@ class ColumnChunksTest {
         assertEquals(192, ColumnChunks.size(192, 100, 2, 32));   // 19,200 multiply-adds
         assertEquals(64, ColumnChunks.size(5, 7, 3, 64));          // fewer rows than a block: one block
     }
+
+    @Test
+    void columnGroupsDependOnTheKeptInputsOnly() {
+        int g = ColumnChunks.GROUPS;
+        assertEquals(1, ColumnChunks.groups(g - 1));
+        assertEquals(g, ColumnChunks.groups(g));
+        assertEquals(g, ColumnChunks.groups(384));
+        assertEquals(96, ColumnChunks.groupStart(1, 4, 385));
+        assertEquals(385, ColumnChunks.groupStart(4, 4, 385));
+    }
+
+    @Test
+    void everyGroupCoversEveryRowOnceAndTheGroupsAreAddedInOrder() {
+        int nnz = 300, groups = ColumnChunks.groups(nnz);
+        for (int rows : new int[]{1000, 100})   // a large product over the threads, a small one on the caller
+            for (int threads : new int[]{1, 2, 3, 4}) {
+                float[] out = new float[rows + 5];
+                int[][] seen = new int[groups][rows];
+                try (Parallel p = new Parallel(threads)) {
+                    ColumnChunks.run(rows, nnz, 32, out, 5, p, (lo, hi, from, to, dst, dOff) -> {
+                        int g = 0;
+                        while (ColumnChunks.groupStart(g, groups, nnz) != lo) g++;
+                        assertEquals(ColumnChunks.groupStart(g + 1, groups, nnz), hi);
+                        for (int r = from; r < to; r++) {
+                            synchronized (seen) { seen[g][r]++; }
+                            dst[dOff + r] = g == 0 ? r : 1f / (1 << g);   // exact sums: r + 1/2 + 1/4 + ...
+                        }
+                    });
+                }
+                float tail = 0;
+                for (int g = 1; g < groups; g++) tail += 1f / (1 << g);
+                for (int g = 0; g < groups; g++) for (int r = 0; r < rows; r++) assertEquals(1, seen[g][r], "group " + g + " row " + r + ", " + threads + " threads");
+                for (int r = 0; r < rows; r++) assertEquals(r + tail, out[5 + r], 0f);
+            }
+    }
 }

@@ -10,7 +10,9 @@ import java.util.SplittableRandom;
  * file) against the column-skipping kernel (InputMajorF32 / InputMajorQ8) on the same input zeroed to
  * the given sparsity (random positions, threshold on |x|). Enough copies of the matrix are cycled so the
  * weights come from memory, not the 32 MiB L3. Rounds alternate the two; reports best/median ms per
- * sweep (of this thread's CPU time), GB/s of the bytes each actually reads, the time ratio and the traffic limit. Not a test.
+ * sweep (of this thread's CPU time at one thread, else wall time), GB/s of the bytes each actually reads, the time ratio
+ * and the traffic limit; the sparse kernel also with the previous split (rows only, {@link ColumnChunks#byColumns} off).
+ * Not a test. -Dbench.threads=T (default 1):
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.ColumnKernelBench F32|Q8_0 ROWS COLS SPARSITY [ROUNDS [COPIES]]
  */
 public final class ColumnKernelBench {
@@ -58,31 +60,41 @@ public final class ColumnKernelBench {
         long sparseBytesOne = q8 ? (long) nnz * rows + (long) blocksTouched * rows * 4 : (long) nnz * (((InputMajorF32) s0).byteSize() / cols);
         float[] y = new float[rows];
         final int n = nnz;
-        Parallel one = new Parallel(1);
-        Runnable denseSweep = () -> { for (WeightMatrix m : dense) m.matmul(x, 1, y, one); };
+        int threads = Integer.getInteger("bench.threads", 1);
+        Parallel par = new Parallel(threads);
+        Runnable denseSweep = () -> { for (WeightMatrix m : dense) m.matmul(x, 1, y, par); };
         Runnable sparseSweep = q8
-                ? () -> { for (Object s : sparse) ((InputMajorQ8) s).gemv(x, 0, idx, n, y, 0, one); }
-                : () -> { for (Object s : sparse) ((InputMajorF32) s).gemv(x, 0, idx, n, y, 0, one); };
-        for (int i = 0; i < 3; i++) { denseSweep.run(); sparseSweep.run(); }
-        // times are this thread's CPU time (the machine's cores are shared: wall time would count other processes' slices)
+                ? () -> { for (Object s : sparse) ((InputMajorQ8) s).gemv(x, 0, idx, n, y, 0, par); }
+                : () -> { for (Object s : sparse) ((InputMajorF32) s).gemv(x, 0, idx, n, y, 0, par); };
+        // for comparison in the same process: -Dbench.alt=rows (default) the previous split (rows only); =kernel Q8_0 with
+        // InputMajorQ8.registerColumns set to bench.columns (default 0: every block in passes of four)
+        boolean altKernel = System.getProperty("bench.alt", "rows").equals("kernel");
+        int altColumns = Integer.getInteger("bench.columns", 0), defaultColumns = InputMajorQ8.registerColumns;
+        Runnable rowsSweep = altKernel
+                ? () -> { InputMajorQ8.registerColumns = altColumns; sparseSweep.run(); InputMajorQ8.registerColumns = defaultColumns; }
+                : () -> { ColumnChunks.byColumns = false; sparseSweep.run(); ColumnChunks.byColumns = true; };
+        Runnable[] sweeps = {denseSweep, sparseSweep, rowsSweep};
+        for (int i = 0; i < 3; i++) for (Runnable sw : sweeps) sw.run();
+        // one thread: this thread's CPU time (the machine's cores are shared: wall time would count other processes'
+        // slices); more threads: wall time (the workers' time is not this thread's)
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
-        double[] d = new double[rounds], s = new double[rounds];
-        for (int round = 0; round < rounds; round++) {
-            boolean denseFirst = round % 2 == 0;
-            long t0 = cpu.getCurrentThreadCpuTime();
-            (denseFirst ? denseSweep : sparseSweep).run();
-            long t1 = cpu.getCurrentThreadCpuTime();
-            (denseFirst ? sparseSweep : denseSweep).run();
-            long t2 = cpu.getCurrentThreadCpuTime();
-            d[round] = (denseFirst ? t1 - t0 : t2 - t1) / 1e6;
-            s[round] = (denseFirst ? t2 - t1 : t1 - t0) / 1e6;
-        }
-        Arrays.sort(d); Arrays.sort(s);
-        double dm = d[rounds / 2], sm = s[rounds / 2];
+        java.util.function.LongSupplier clock = threads == 1 ? cpu::getCurrentThreadCpuTime : System::nanoTime;
+        double[][] t = new double[3][rounds];
+        for (int round = 0; round < rounds; round++)
+            for (int k = 0; k < 3; k++) {
+                int which = (round + k) % 3;   // rotate the order every round
+                long t0 = clock.getAsLong();
+                sweeps[which].run();
+                t[which][round] = (clock.getAsLong() - t0) / 1e6;
+            }
+        for (double[] a : t) Arrays.sort(a);
+        double[] d = t[0], s = t[1], rs = t[2];
+        double dm = d[rounds / 2], sm = s[rounds / 2], rm = rs[rounds / 2];
         long db = denseBytesOne * copies, sb = sparseBytesOne * copies;
-        System.out.printf("%s [%d, %d] sparsity %.2f (%d of %d kept, %d copies, 1 thread): dense %.2f / %.2f ms (%.1f / %.1f GB/s), "
-                        + "sparse %.2f / %.2f ms (%.1f / %.1f GB/s of bytes read), speedup %.2fx / %.2fx, limit %.2fx (best / median)%n",
-                type, rows, cols, sparsity, nnz, cols, copies, d[0], dm, db / d[0] / 1e6, db / dm / 1e6,
-                s[0], sm, sb / s[0] / 1e6, sb / sm / 1e6, d[0] / s[0], dm / sm, (double) db / sb);
+        System.out.printf("%s [%d, %d] sparsity %.2f (%d of %d kept, %d copies, %d thread(s), %s): dense %.2f / %.2f ms (%.1f / %.1f GB/s), "
+                        + "sparse %.2f / %.2f ms (%.1f / %.1f GB/s of bytes read), speedup %.2fx / %.2fx; %s %.2f / %.2f ms, speedup %.2fx / %.2fx; limit %.2fx (best / median)%n",
+                type, rows, cols, sparsity, nnz, cols, copies, threads, threads == 1 ? "CPU time" : "wall time", d[0], dm, db / d[0] / 1e6, db / dm / 1e6,
+                s[0], sm, sb / s[0] / 1e6, sb / sm / 1e6, d[0] / s[0], dm / sm, altKernel ? "registerColumns " + altColumns : "rows-only split", rs[0], rm, d[0] / rs[0], dm / rm, (double) db / sb);
+        par.close();
     }
 }

@@ -32,10 +32,17 @@ class InputMajorQ8Test {
             }
             float[] ref = new float[rows];
             t.gemvScalar(x, 0, idx, nnz, ref, 0);
-            for (int threads : new int[]{1, 2, 3}) {
-                float[] got = new float[rows];
-                try (Parallel p = new Parallel(threads)) { t.gemv(x, 0, idx, nnz, got, 0, p); }
-                assertArrayEquals(ref, got, 0f, rows + "x" + cols + ", " + threads + " threads");
+            int defaultColumns = InputMajorQ8.registerColumns;
+            try {
+                for (int registerColumns : new int[]{defaultColumns, 0, 32})   // sums in passes, in registers, or by the block's count
+                    for (int threads : new int[]{1, 2, 3}) {
+                        InputMajorQ8.registerColumns = registerColumns;
+                        float[] got = new float[rows];
+                        try (Parallel p = new Parallel(threads)) { t.gemv(x, 0, idx, nnz, got, 0, p); }
+                        assertArrayEquals(ref, got, 0f, rows + "x" + cols + ", " + threads + " threads, registerColumns " + registerColumns);
+                    }
+            } finally {
+                InputMajorQ8.registerColumns = defaultColumns;
             }
             for (int row = 0; row < rows; row++) {
                 float dense = m.dot(row, x, 0);
