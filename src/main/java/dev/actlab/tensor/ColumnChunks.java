@@ -83,4 +83,18 @@ final class ColumnChunks {
         for (int g = 1; g < groups; g++)
             for (int r = 0, o = (g - 1) * rows; r < rows; r++) out[oOff + r] += others[o + r];
     }
+
+    /** One row of a scalar reference: row r over the kept inputs idx[lo .. hi), one chain from zero. */
+    @FunctionalInterface
+    interface ScalarRow { float run(int lo, int hi, int r); }
+
+    /** The scalar references' order: out[oOff + r] = group 0's row plus each later group's, in group order. */
+    static void scalar(int rows, int nnz, float[] out, int oOff, ScalarRow row) {
+        int groups = groups(nnz);
+        for (int r = 0; r < rows; r++) {
+            float y = row.run(0, groupStart(1, groups, nnz), r);
+            for (int g = 1; g < groups; g++) y += row.run(groupStart(g, groups, nnz), groupStart(g + 1, groups, nnz), r);
+            out[oOff + r] = y;
+        }
+    }
 }

@@ -139,12 +139,7 @@ public final class InputMajorF32 {
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
         check(x, xOff, idx, nnz, out, oOff);
-        int groups = ColumnChunks.groups(nnz);
-        for (int r = 0; r < rows; r++) {
-            float y = rowScalar(x, xOff, idx, 0, ColumnChunks.groupStart(1, groups, nnz), r);
-            for (int g = 1; g < groups; g++) y += rowScalar(x, xOff, idx, ColumnChunks.groupStart(g, groups, nnz), ColumnChunks.groupStart(g + 1, groups, nnz), r);
-            out[oOff + r] = y;
-        }
+        ColumnChunks.scalar(rows, nnz, out, oOff, (lo, hi, r) -> rowScalar(x, xOff, idx, lo, hi, r));
     }
 
     /** Row r over the kept inputs idx[lo .. hi): one chain of fused multiply-adds from zero. */

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * scales/mins ({@link KScales}), 128 bytes of nibbles. Each 64 weights use 32 bytes: low nibbles
  * are sub-block 2i, high nibbles sub-block 2i + 1; weight = d * scale * q - dmin * min.
  */
-public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
+public final class Q4KMatrix extends SuperBlockMatrix {
     public Q4KMatrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q4_K); }
 
     @Override public DType dtype() { return DType.Q4_K; }
@@ -140,24 +140,7 @@ public final class Q4KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
         }
     }
 
-    @Override public float dotScalar(int row, float[] x, int xOff) {
-        float[] w = new float[cols];
-        dequantizeRow(row, w, 0);
-        float sum = 0;
-        for (int c = 0; c < cols; c++) sum += w[c] * x[xOff + c];
-        return sum;
-    }
-
-    @Override public void dequantizeRow(int row, float[] dst, int off) { dequantizeBlocks(row, 0, blocks, dst, off); }
-
-    /** A tile for prefill's GEMM: whole super-blocks only (TiledMatmul's KC is 256, a super-block). */
-    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
-        if (col % 256 != 0 || len % 256 != 0) throw new IllegalArgumentException("Q4_K tiles are whole 256-weight super-blocks: col " + col + ", len " + len);
-        dequantizeBlocks(row, col / 256, len / 256, dst, off);
-    }
-
-    /** dst[off ...] = super-blocks first .. first + count - 1 of the row, dequantized. */
-    private void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
+    @Override void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
         long o = row * rowBytes + (long) first * 144;
         KernelScratch scratch = KernelScratch.get();
         int[] sc = scratch.ints(0, 8), mn = scratch.ints(1, 8);

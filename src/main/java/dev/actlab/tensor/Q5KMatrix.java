@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorOperators;
  * (32 weights) takes nibbles as Q4_K does and its fifth bit from bit s of qh[l];
  * weight = d * scale * q - dmin * min.
  */
-public final class Q5KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
+public final class Q5KMatrix extends SuperBlockMatrix {
     public Q5KMatrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q5_K); }
 
     @Override public DType dtype() { return DType.Q5_K; }
@@ -57,24 +57,7 @@ public final class Q5KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
         super.matmul(x, n, out, par);
     }
 
-    @Override public float dotScalar(int row, float[] x, int xOff) {
-        float[] w = new float[cols];
-        dequantizeRow(row, w, 0);
-        float sum = 0;
-        for (int c = 0; c < cols; c++) sum += w[c] * x[xOff + c];
-        return sum;
-    }
-
-    @Override public void dequantizeRow(int row, float[] dst, int off) { dequantizeBlocks(row, 0, blocks, dst, off); }
-
-    /** A tile for prefill's GEMM: whole super-blocks only (TiledMatmul's KC is 256, a super-block). */
-    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
-        if (col % 256 != 0 || len % 256 != 0) throw new IllegalArgumentException("Q5_K tiles are whole 256-weight super-blocks: col " + col + ", len " + len);
-        dequantizeBlocks(row, col / 256, len / 256, dst, off);
-    }
-
-    /** dst[off ...] = super-blocks first .. first + count - 1 of the row, dequantized. */
-    private void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
+    @Override void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
         long o = row * rowBytes + (long) first * 176;
         int[] sc = new int[8], mn = new int[8];
         for (int b = 0; b < count; b++, o += 176) {

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 32 qh and 8 scales: for l in [0, 32) weights l, l+32, l+64, l+96 take ql[l] low, ql[l+32] low,
  * ql[l] high, ql[l+32] high and qh[l] bits 0-1, 2-3, 4-5, 6-7; weight = d * scale * (q - 32).
  */
-public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
+public final class Q6KMatrix extends SuperBlockMatrix {
     public Q6KMatrix(MemorySegment data, int rows, int cols) { super(data, rows, cols, DType.Q6_K); }
 
     @Override public DType dtype() { return DType.Q6_K; }
@@ -175,24 +175,7 @@ public final class Q6KMatrix extends PackedMatrix implements TiledMatmul.Tiles {
         return lanes[off];
     }
 
-    @Override public float dotScalar(int row, float[] x, int xOff) {
-        float[] w = new float[cols];
-        dequantizeRow(row, w, 0);
-        float sum = 0;
-        for (int c = 0; c < cols; c++) sum += w[c] * x[xOff + c];
-        return sum;
-    }
-
-    @Override public void dequantizeRow(int row, float[] dst, int off) { dequantizeBlocks(row, 0, blocks, dst, off); }
-
-    /** A tile for prefill's GEMM: whole super-blocks only (TiledMatmul's KC is 256, a super-block). */
-    @Override public void dequantize(int row, int col, int len, float[] dst, int off) {
-        if (col % 256 != 0 || len % 256 != 0) throw new IllegalArgumentException("Q6_K tiles are whole 256-weight super-blocks: col " + col + ", len " + len);
-        dequantizeBlocks(row, col / 256, len / 256, dst, off);
-    }
-
-    /** dst[off ...] = super-blocks first .. first + count - 1 of the row, dequantized. */
-    private void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
+    @Override void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
         long o = row * rowBytes + (long) first * 210;
         for (int b = 0; b < count; b++, o += 210) {
             float d = half(o + 208);
