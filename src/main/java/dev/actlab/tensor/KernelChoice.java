@@ -11,6 +11,9 @@ public final class KernelChoice {
     /** Prefill of >= {@link TiledMatmul#MIN_TOKENS} tokens on F32, F16, Q8_0, Q4_0 weights as a GEMM on dequantized tiles (else per-row dots). */
     public static volatile boolean tiledPrefill = true;
 
+    /** TiledMatmul: out written token by token from a padded C block, C started from zero in the kernel (else row by row, at a 2^k stride; same bits). */
+    public static volatile boolean prefillTokenMajor = true;
+
     /**
      * Q8_0 decode (n < 4 tokens): each row through the one-row dot (two blocks per loop step)
      * instead of four rows per pass. On AVX2 (loaded machine, 1 thread, 8192 x 2048) the four-row

@@ -46,7 +46,7 @@ final class TiledMatmul {
         });
         int strips = (rows + MR - 1) / MR;
         par.forRange(strips, 1, (from, to) -> {
-            float[] a = Scratch.A.get(STRIPS * MR * RS), c = Scratch.C.get(STRIPS * MR * nPad);
+            float[] a = Scratch.A.get(STRIPS * MR * RS), c = Scratch.C.get(STRIPS * MR * (nPad + 16));
             for (int s = from; s < to; s += STRIPS) block(w, x, n, out, pb, nPad, s, Math.min(to, s + STRIPS), a, c);
         });
     }
@@ -65,9 +65,14 @@ final class TiledMatmul {
     /** Strips [s0, s1) (rows 12 s0 .. 12 s1 - 1) for all tokens, then written to out. */
     private static void block(Tiles w, float[] x, int n, float[] out, float[] pb, int nPad, int s0, int s1, float[] a, float[] c) {
         int rows = w.rows(), cols = w.cols(), r0 = s0 * MR, r1 = Math.min(rows, s1 * MR), panels = nPad / P;
-        Arrays.fill(c, 0, (s1 - s0) * MR * nPad, 0f);
+        // tokenMajor: C rows padded by a line, so that a column of C (one token) does not map to one L1 set; out then
+        // written a token (row of out) at a time: row by row, a [n, 2048] out at its 8 KB stride missed L1 on every write
+        boolean tokenMajor = KernelChoice.prefillTokenMajor;
+        int ldc = tokenMajor ? nPad + 16 : nPad;
+        if (!tokenMajor) Arrays.fill(c, 0, (s1 - s0) * MR * ldc, 0f);
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int len = Math.min(KC, cols - k0);
+            boolean zero = tokenMajor && k0 == 0;   // the chain starts from +0 either way
             for (int r = r0; r < s1 * MR; r++) {
                 int d = (r - r0) * RS;
                 if (r < r1) w.dequantize(r, k0, len, a, d);
@@ -75,16 +80,21 @@ final class TiledMatmul {
             }
             for (int p = 0; p < panels; p++)
                 for (int s = s0; s < s1; s++) {
-                    int cOff = (s - s0) * MR * nPad + p * P, aOff = (s - s0) * MR * RS, bOff = (p * cols + k0) * P;
-                    if (WIDE) GemmKernel.rows12x2Packed(c, cOff, nPad, a, aOff, pb, bOff, len);
+                    int cOff = (s - s0) * MR * ldc + p * P, aOff = (s - s0) * MR * RS, bOff = (p * cols + k0) * P;
+                    if (WIDE) { if (zero) for (int i = 0; i < MR; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + P, 0f); GemmKernel.rows12x2Packed(c, cOff, ldc, a, aOff, pb, bOff, len); }
                     else {   // 16 vector registers: two 6 x 2 tiles (12 accumulators each)
-                        GemmKernel.rows6x2(c, cOff, nPad, false, a, aOff, RS, pb, bOff, len);
-                        GemmKernel.rows6x2(c, cOff + 6 * nPad, nPad, false, a, aOff + 6 * RS, RS, pb, bOff, len);
+                        GemmKernel.rows6x2(c, cOff, ldc, zero, a, aOff, RS, pb, bOff, len);
+                        GemmKernel.rows6x2(c, cOff + 6 * ldc, ldc, zero, a, aOff + 6 * RS, RS, pb, bOff, len);
                     }
                 }
         }
-        for (int r = r0; r < r1; r++)
-            for (int t = 0, o = (r - r0) * nPad; t < n; t++) out[t * rows + r] = c[o + t];
+        if (tokenMajor) {
+            for (int t = 0; t < n; t++)
+                for (int r = r0, o = t, d = t * rows + r0; r < r1; r++, o += ldc, d++) out[d] = c[o];
+        } else {
+            for (int r = r0; r < r1; r++)
+                for (int t = 0, o = (r - r0) * ldc; t < n; t++) out[t * rows + r] = c[o + t];
+        }
     }
 
     /** {@link #multiply} one element at a time: the FMA chain over k, from zero, on the scalar dequantizeRow. */

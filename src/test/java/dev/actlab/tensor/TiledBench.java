@@ -6,7 +6,7 @@ import java.lang.management.ManagementFactory;
  * Prefill GEMM efficiency on one thread, in GFLOP per CPU-second (CPU time, not wall time: on a
  * shared machine a descheduled thread does not count), old path (per-row dots) vs the tiled GEMM,
  * against FmaProbe on the same thread, alternating. Not a test. Run:
- * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TiledBench [rows cols n]
+ * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TiledBench [rows cols n [F32,F16,Q8_0,Q4_0]]
  */
 public final class TiledBench {
     static volatile float sink;
@@ -26,7 +26,7 @@ public final class TiledBench {
                 }
                 System.out.printf("Gemm.multiply (training's GEMM) on the same shape: %.1f GFLOP per CPU-s%n", best);
             }
-            for (String name : new String[]{"F32", "F16", "Q8_0", "Q4_0"}) {
+            for (String name : args.length > 3 ? args[3].split(",") : new String[]{"F32", "F16", "Q8_0", "Q4_0"}) {
                 DType t = DType.valueOf(name);
                 WeightMatrix w = QuantizedKernelTest.randomMatrix(t, rows, cols, 1);
                 float[] x = QuantizedKernelTest.randomVector(n * cols, 2), y = new float[n * rows];
