@@ -14,6 +14,9 @@ public final class KernelChoice {
     /** TiledMatmul: out written token by token from a padded C block, C started from zero in the kernel (else row by row, at a 2^k stride; same bits). */
     public static volatile boolean prefillTokenMajor = true;
 
+    /** Prefill attention rows in AttentionRows (q and z in registers over the keys; else Dot and Axpy per key; same bits). */
+    public static volatile boolean prefillAttentionRows = true;
+
     /**
      * Q8_0 decode (n < 4 tokens): each row through the one-row dot (two blocks per loop step)
      * instead of four rows per pass. On AVX2 (loaded machine, 1 thread, 8192 x 2048) the four-row
