@@ -11,11 +11,8 @@ public final class KernelChoice {
     /** Prefill of >= {@link TiledMatmul#MIN_TOKENS} tokens on F32, F16, Q8_0, Q4_0 weights as a GEMM on dequantized tiles (else per-row dots). */
     public static volatile boolean tiledPrefill = true;
 
-    /** TiledMatmul: out written token by token from a padded C block, C started from zero in the kernel (else row by row, at a 2^k stride; same bits). */
+    /** TiledMatmul: out written token by token from a C block padded by a line (else row by row, at out's stride; same bits). */
     public static volatile boolean prefillTokenMajor = true;
-
-    /** Prefill attention rows in AttentionRows (q and z in registers over the keys; else Dot and Axpy per key; same bits). */
-    public static volatile boolean prefillAttentionRows = true;
 
     /**
      * Q8_0 decode (n < 4 tokens): each row through the one-row dot (two blocks per loop step)

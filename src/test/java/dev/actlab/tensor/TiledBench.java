@@ -14,6 +14,7 @@ public final class TiledBench {
     public static void main(String[] args) {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 2048, cols = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+        KernelChoice.prefillTokenMajor = Boolean.parseBoolean(System.getProperty("prefillTokenMajor", "true"));
         var mx = ManagementFactory.getThreadMXBean();
         try (Parallel one = new Parallel(1)) {
             {   // the training GEMM on the same product, as an anchor: C [n, rows] = x [n, cols] W^T

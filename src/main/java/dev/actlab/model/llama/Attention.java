@@ -4,10 +4,8 @@ import dev.actlab.model.hook.Activation;
 import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.SiteTable;
-import dev.actlab.tensor.AttentionRows;
 import dev.actlab.tensor.Axpy;
 import dev.actlab.tensor.Dot;
-import dev.actlab.tensor.KernelChoice;
 import dev.actlab.tensor.Parallel;
 
 /**
@@ -31,12 +29,10 @@ final class Attention {
         // short contexts run on the calling thread: a handoff would cost more than the work)
         int grain = (int) Math.max(4, Math.min(heads * n, (MIN_CHUNK_WORK + 2L * T * hs - 1) / (2L * T * hs)));
         if (scoresHook == null && patternHook == null) {
-            boolean prefill = n >= PREFILL_MIN && hs >= VECTOR_MIN && KernelChoice.prefillAttentionRows;
             par.forRange(heads * n, grain, (from, to) -> {
                 float[] row = new float[T];
                 for (int r = from; r < to; r++) {
                     int h = r / n, t = r % n;
-                    if (prefill) { prefillRow(c, q, keys, values, row, z, h, t, start); continue; }
                     scores(c, q, keys, row, 0, h, t, start, T);
                     softmax(row, 0, start + t + 1, T);
                     mix(c, values, row, 0, z, h, t, start);
@@ -57,19 +53,6 @@ final class Attention {
     }
 
     private static final long MIN_CHUNK_WORK = 1 << 15;
-
-    /** Queries from which a call takes {@link #prefillRow}: the same bits as scores, softmax, mix, in tensor kernels that keep q and z in registers. */
-    static final int PREFILL_MIN = 16;
-
-    /** One (head h, query t) row of a prefill: scores over the attended keys, softmax, z (heads of at least VECTOR_MIN). */
-    private static void prefillRow(LlamaConfig c, float[] q, float[] keys, float[] values, float[] row, float[] z, int h, int t, int start) {
-        int hs = c.headSize(), kvDim = c.kvDim(), kvHead = h / (c.heads() / c.kvHeads());
-        int qOff = (t * c.heads() + h) * hs, zOff = qOff, len = start + t + 1;
-        AttentionRows.scores(q, qOff, keys, kvHead * hs, kvDim, hs, (float) (1.0 / Math.sqrt(hs)), len, row, 0);
-        softmax(row, 0, len, len);
-        java.util.Arrays.fill(z, zOff, zOff + hs, 0f);
-        AttentionRows.mix(row, 0, values, kvHead * hs, kvDim, hs, len, z, zOff);
-    }
 
     /** row[off + j] = q . k_j / sqrt(hs) for j <= pos, -inf after (the causal mask). */
     private static void scores(LlamaConfig c, float[] q, float[] keys, float[] row, int off, int h, int t, int start, int T) {

@@ -31,40 +31,6 @@ class AttentionTest {
         }
     }
 
-    /**
-     * Prefill (>= Attention.PREFILL_MIN queries, no hook on scores or pattern) takes AttentionRows' kernels; with a hook on
-     * the scores the per-key Dot/Axpy path runs: both must give the same bits, at 1 and 2 threads, and match the scalar reference.
-     */
-    @Test
-    void prefillRowsGiveThePerKeyBits() {
-        SplittableRandom rnd = new SplittableRandom(11);
-        // head sizes 64 (whole vectors), 24 (per-key fallback where a vector is 16 floats, or vector + tail), 16; grouped-query heads
-        for (int[] shape : new int[][]{{256, 4, 2}, {96, 4, 4}, {64, 4, 1}}) {
-            LlamaConfig c = new LlamaConfig("llama", shape[0], 32, 1, shape[1], shape[2], 16, 64, 1e-5f, 10000f, false, null, true);
-            for (int[] sn : new int[][]{{0, Attention.PREFILL_MIN}, {5, 23}, {0, 37}}) {
-                int start = sn[0], n = sn[1], T = start + n;
-                float[] q = random(rnd, n * c.qDim()), keys = random(rnd, T * c.kvDim()), values = random(rnd, T * c.kvDim());
-                SiteTable sites = new SiteTable(1, EnumSet.allOf(HookSite.class));
-                Hook[] none = new Hook[sites.size()], scoresHooked = new Hook[sites.size()];
-                scoresHooked[sites.id(HookSite.ATTN_SCORES, 0)] = a -> { };
-                float[] perKey = new float[n * c.qDim()];
-                try (Parallel one = new Parallel(1)) {
-                    Attention.causal(c, q, keys, values, perKey, n, start, 0, sites, scoresHooked, one);
-                }
-                for (int threads : new int[]{1, 2}) {
-                    float[] z = new float[n * c.qDim()];
-                    try (Parallel par = new Parallel(threads)) {
-                        Attention.causal(c, q, keys, values, z, n, start, 0, sites, none, par);
-                    }
-                    String where = "head size " + c.headSize() + ", " + n + " queries after " + start + ", " + threads + " threads";
-                    assertArrayEquals(perKey, z, where);
-                    float[] ref = reference(c, q, keys, values, n, start);
-                    for (int i = 0; i < z.length; i++) assertEquals(ref[i], z[i], 1e-5f, where + ", index " + i);
-                }
-            }
-        }
-    }
-
     /** llama2.c's attention loop, one head and one query at a time. */
     static float[] reference(LlamaConfig c, float[] q, float[] keys, float[] values, int n, int start) {
         int hs = c.headSize(), kvDim = c.kvDim(), group = c.heads() / c.kvHeads();
