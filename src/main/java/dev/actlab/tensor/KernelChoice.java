@@ -14,6 +14,9 @@ public final class KernelChoice {
     /** TiledMatmul: out written token by token from a C block padded by a line (else row by row, at out's stride; same bits). */
     public static volatile boolean prefillTokenMajor = true;
 
+    /** Prefill (>= 16 tokens): RoPE's cos/sin once per forward pass, RMSNorm over the threads when unhooked (else per call, serial; same bits). */
+    public static volatile boolean prefillRopeNorm = true;
+
     /**
      * Q8_0 decode (n < 4 tokens): each row through the one-row dot (two blocks per loop step)
      * instead of four rows per pass. On AVX2 (loaded machine, 1 thread, 8192 x 2048) the four-row

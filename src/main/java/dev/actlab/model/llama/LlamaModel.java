@@ -111,6 +111,7 @@ public final class LlamaModel implements HookedDecoder {
         float[] mlpOut = new float[n * dim];            // [n, dim]
 
         for (int t = 0; t < n; t++) w.tokenEmbedding().dequantizeRow(tokens[t], x, t * dim);
+        final float[][] ropeTable = n >= PREFILL_MIN && KernelChoice.prefillRopeNorm ? Rope.table(n, start, ropeFreq) : null;
         fire(hk, EMBED, 0, x, start, n, dim);
 
         for (int l = 0; l < c.layers(); l++) {
@@ -124,8 +125,13 @@ public final class LlamaModel implements HookedDecoder {
             fire(hk, ATTN_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_K, l, k, start, n, c.kvHeads(), c.headSize());
             fire(hk, ATTN_V, l, v, start, n, c.kvHeads(), c.headSize());
-            Rope.rotate(q, n, c.heads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
-            Rope.rotate(k, n, c.kvHeads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
+            if (ropeTable != null) {   // prefill: the cos/sin table of this forward pass
+                Rope.rotate(q, n, c.heads(), c.headSize(), ropeTable, c.ropeHalfSplit());
+                Rope.rotate(k, n, c.kvHeads(), c.headSize(), ropeTable, c.ropeHalfSplit());
+            } else {
+                Rope.rotate(q, n, c.heads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
+                Rope.rotate(k, n, c.kvHeads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
+            }
             fire(hk, ATTN_ROT_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_ROT_K, l, k, start, n, c.kvHeads(), c.headSize());
             cache.store(l, start, k, v, n);
@@ -230,6 +236,7 @@ public final class LlamaModel implements HookedDecoder {
      */
     private void rmsnorm(Hook[] hk, HookSite scaleSite, HookSite normSite, int layer,
                          float[] out, float[] x, float[] weight, int n, int start) {
+        if (n >= PREFILL_MIN && KernelChoice.prefillRopeNorm && !hooked(hk, scaleSite, layer) && !hooked(hk, normSite, layer)) { rmsnormPrefill(out, x, weight, n); return; }
         int dim = c.dim();
         float[] scale = new float[n];
         for (int t = 0; t < n; t++) {
@@ -245,6 +252,22 @@ public final class LlamaModel implements HookedDecoder {
         fire(hk, normSite, layer, out, start, n, dim);
         for (int t = 0; t < n; t++)
             for (int i = 0; i < dim; i++) out[t * dim + i] *= weight[i];
+    }
+
+    /** Tokens from which a forward pass takes the prefill paths (a RoPE table, RMSNorm over the threads); same bits. */
+    static final int PREFILL_MIN = 16;
+
+    /** {@link #rmsnorm} with no hook at its sites, tokens split over the threads: the same arithmetic per token. */
+    private void rmsnormPrefill(float[] out, float[] x, float[] weight, int n) {
+        int dim = c.dim();
+        par.forRange(n, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                float ss = 0;
+                for (int i = 0; i < dim; i++) { float e = x[t * dim + i]; ss += e * e; }
+                float inv = 1f / (float) Math.sqrt(ss / dim + c.normEps());
+                for (int i = 0; i < dim; i++) { float normalized = x[t * dim + i] * inv; out[t * dim + i] = normalized * weight[i]; }
+            }
+        });
     }
 
     /** gate[i] = silu(gate[i]) * up[i] for i in [from, to): Llama's MLP hidden activation. */
