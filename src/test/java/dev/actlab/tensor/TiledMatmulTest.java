@@ -2,6 +2,7 @@ package dev.actlab.tensor;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -43,6 +44,17 @@ class TiledMatmulTest {
     @EnumSource(names = {"Q4_K", "Q5_K", "Q6_K"})
     void kQuantMatmulEqualsTheFmaChainReferenceAtOneAndTwoThreads(DType t) {
         matmulEqualsReference(t, new int[][]{{37, 512, 16}, {70, 256, 40}, {203, 768, 33}});
+    }
+
+    @Test
+    void rowByRowWriteOutGivesTheSameBits() {   // KernelChoice.prefillTokenMajor off: the write-out before it, for A/B runs
+        boolean saved = KernelChoice.prefillTokenMajor;
+        try {
+            KernelChoice.prefillTokenMajor = false;
+            matmulEqualsReference(DType.F32, new int[][]{{70, 288, 40}, {203, 96, 33}});
+        } finally {
+            KernelChoice.prefillTokenMajor = saved;
+        }
     }
 
     private static void matmulEqualsReference(DType t, int[][] shapes) {
