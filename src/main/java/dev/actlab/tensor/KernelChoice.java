@@ -57,6 +57,13 @@ public final class KernelChoice {
     public static volatile boolean f16ScaledInput = true;
 
     /**
+     * Parallel's idle workers spin 2 ms before parking instead of 50 us, so the serial parts of a decode token
+     * (norms, RoPE, attention at short contexts) never let a worker fall asleep between two matmuls (a wake-up
+     * costs tens of microseconds on a VM). Costs a busy core while the caller works alone. Off: no measured gain.
+     */
+    public static volatile boolean longWorkerSpin = false;
+
+    /**
      * Training's GEMM on AVX2 with A stored transposed (weight gradients dW = dy^T x, attention's
      * dK and dV): A's strips transposed into rows while packing, for the row-strip 6 x 2 tiles,
      * instead of column-packed (or read in place) for the 12 x 2 tile that broadcasts MR
