@@ -50,6 +50,26 @@ public final class KernelChoice {
     public static volatile boolean f32StridedRows = true;
 
     /**
+     * F16 decode (n < 4 tokens): four rows per pass a quarter of the chunk apart (as {@link #f32StridedRows}),
+     * one x load and four independent FMA chains, instead of one row at a time through dot. Same bits.
+     */
+    public static volatile boolean f16StridedRows = true;
+
+    /**
+     * F16 decode with {@link #f16StridedRows}, when no weight is an infinity or NaN and every |x| < 2^16: x scaled
+     * by 2^112 once per token, and each half's bits shifted into a float's place (2 integer ops per 8 weights instead
+     * of 9); the products are exactly dot's, so are the bits.
+     */
+    public static volatile boolean f16ScaledInput = true;
+
+    /**
+     * Parallel's idle workers spin 2 ms before parking instead of 50 us, so the serial parts of a decode token
+     * (norms, RoPE, attention at short contexts) never let a worker fall asleep between two matmuls (a wake-up
+     * costs tens of microseconds on a VM). Costs a busy core while the caller works alone. Off: no measured gain.
+     */
+    public static volatile boolean longWorkerSpin = false;
+
+    /**
      * Training's GEMM on AVX2 with A stored transposed (weight gradients dW = dy^T x, attention's
      * dK and dV): A's strips transposed into rows while packing, for the row-strip 6 x 2 tiles,
      * instead of column-packed (or read in place) for the 12 x 2 tile that broadcasts MR

@@ -21,6 +21,7 @@ public final class Parallel implements AutoCloseable {
     /** Upper bound on chunks per call: enough to balance a few threads, few enough to stay cheap. */
     static final int MAX_CHUNKS = 16;
     private static final long SPIN_NANOS = 50_000;   // how long an idle worker spins before parking
+    private static final long LONG_SPIN_NANOS = 2_000_000;   // the same with KernelChoice.longWorkerSpin
 
     private static volatile Parallel shared;
     private final int threads;
@@ -136,8 +137,8 @@ public final class Parallel implements AutoCloseable {
             while (!closed) {
                 Job j = job;
                 if (j != seen) { seen = j; j.work(); continue; }
-                long start = System.nanoTime();
-                while (job == seen && !closed && System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
+                long start = System.nanoTime(), spin = KernelChoice.longWorkerSpin ? LONG_SPIN_NANOS : SPIN_NANOS;
+                while (job == seen && !closed && System.nanoTime() - start < spin) Thread.onSpinWait();
                 if (job != seen || closed) continue;
                 parked = true;                          // then re-check: the caller either sees parked or we see its job
                 if (job == seen && !closed) LockSupport.park(this);

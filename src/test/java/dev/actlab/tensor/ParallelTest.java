@@ -34,6 +34,22 @@ class ParallelTest {
     }
 
     @Test
+    void longWorkerSpinCoversEveryIndexOnceWhetherTheWorkerSpinsOrSleeps() throws Exception {
+        boolean was = KernelChoice.longWorkerSpin;
+        KernelChoice.longWorkerSpin = true;
+        try (Parallel two = new Parallel(2)) {
+            for (int round = 0; round < 3; round++) {
+                int[] hits = new int[1000];
+                two.forRange(1000, 16, (from, to) -> { for (int i = from; i < to; i++) hits[i]++; });
+                for (int v : hits) assertEquals(1, v);
+                Thread.sleep(5);   // longer than the 2 ms spin: the worker has parked before the next call
+            }
+        } finally {
+            KernelChoice.longWorkerSpin = was;
+        }
+    }
+
+    @Test
     void nestedCallsRunInlineAndExceptionsReachTheCaller() {
         try (Parallel two = new Parallel(2)) {
             AtomicInteger count = new AtomicInteger();
