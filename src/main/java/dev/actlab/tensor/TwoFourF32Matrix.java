@@ -53,24 +53,29 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_256;
     /** Inputs per chunk (two halves of 8); rows per block (two pairs). */
     private static final int CHUNK = 16, BLOCK = 4;
-    /** Interleaved runs of chunks a block is read in, from rows of at least MIN_STREAM_CHUNKS chunks. */
-    private static final int STREAMS = 4, MIN_STREAM_CHUNKS = 128;
+    /** Interleaved runs of chunks a block is read in: the column quarters, each stored as one stream over all blocks. */
+    private static final int STREAMS = 4;
     /** Per-lane shift of an index word: lane l's index in its low bits. */
     private static final IntVector SHIFT = IntVector.fromArray(SI, new int[]{0, 4, 8, 12, 16, 20, 24, 28}, 0);
+    /**
+     * Whether decode may group this type's matrices in one parallel region ({@link MatmulGroup#fusable}: q, k, v in
+     * one, gate, up and the SiLU in one); -Dactlab.twoFourGrouped=off keeps one region per matrix (for A/B runs).
+     */
+    static final boolean GROUPED = !"off".equals(System.getProperty("actlab.twoFourGrouped"));
     /** Multiply-adds below which a GEMV stays on one thread. */
     private static final long MIN_CHUNK_WORK = 1 << 15;
 
-    private final float[] values;         // [blocks][full][2 halves][2 pairs][8]
-    private final int[] positions;        // [blocks][full][2 halves][2 pairs]: 8 permute indices of 4 bits
+    private final float[] values;         // [slot (see slot)][2 halves][2 pairs][8]
+    private final int[] positions;        // [slot][2 halves][2 pairs]: 8 permute indices of 4 bits
     private final float[] tailValues;     // [rows][tailGroups][2]
     private final int[] tailPositions;    // [rows]: group j's kept value s at bits [4j + 2s, +2)
     private final int rows, cols, blocks, full, tailGroups;
-    private final int streamChunks;       // q: chunks per stream (0: one run)
+    private final int streamChunks;       // q = full / 4: chunks of a block per stream
 
     private TwoFourF32Matrix(int rows, int cols) {
         this.rows = rows; this.cols = cols;
         this.blocks = (rows + BLOCK - 1) / BLOCK; this.full = cols / CHUNK; this.tailGroups = cols % CHUNK / 4;
-        this.streamChunks = full >= MIN_STREAM_CHUNKS ? full / STREAMS : 0;
+        this.streamChunks = full / STREAMS;
         long nValues = (long) blocks * full * 32, nPos = (long) blocks * full * 4;
         if (nValues > Integer.MAX_VALUE - 16 || nPos > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("[" + rows + ", " + cols + "] is too large for one compressed array");
@@ -151,14 +156,14 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private int valueIndex(int r, int g) {
         if (g >= full * 4) return (r * tailGroups + g - full * 4) * 2;
         int c = g / 4, h = g % 4 / 2, pair = r % BLOCK / 2;
-        return (((r / BLOCK * full + c) * 4 + 2 * h + pair) * 8) + lane(r, g);
+        return (slot(r / BLOCK, c) * 4 + 2 * h + pair) * 8 + lane(r, g);
     }
 
     /** Lane of the first kept value of group g (whole chunk) of row r in its pair vector. */
     private static int lane(int r, int g) { return 4 * (g % 2) + 2 * (r % 2); }
 
     /** Index word of group g (whole chunk) of row r: its chunk, half and pair. */
-    private int positionIndex(int r, int g) { return ((r / BLOCK * full + g / 4) * 2 + g % 4 / 2) * 2 + r % BLOCK / 2; }
+    private int positionIndex(int r, int g) { return (slot(r / BLOCK, g / 4) * 2 + g % 4 / 2) * 2 + r % BLOCK / 2; }
 
     /** Bit of the first kept value's index (whole chunk, 4 bits) or position (tail, 2 bits) in its word. */
     private int positionBit(int r, int g) {
@@ -254,11 +259,18 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     /** out[oOff + r] for the rows r of block b that exist (oOff + 4b may be 0 with out of 4 floats). */
     private void block(int b, float[] x, int xOff, float[] out, int oOff) {
         FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
-        int vb = b * full * 32, pb = b * full * 4;
-        int q = streamChunks;
-        for (int i = 0; i < full; i++) {
-            int c = i < STREAMS * q ? i / STREAMS + i % STREAMS * q : i;   // chunkAt(i), the 4 streams interleaved
-            int xo = xOff + c * CHUNK, vo = vb + c * 32, po = pb + c * 4;
+        int q = streamChunks, perStream = blocks * q, first = b * q;
+        for (int i = 0; i < q; i++)
+            for (int s = 0; s < STREAMS; s++) {     // step 4 i + s: chunk i + s q, slot i of block b in stream s
+                int slot = s * perStream + first + i, xo = xOff + (i + s * q) * CHUNK, vo = slot * 32, po = slot * 4;
+                FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
+                lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, positions[po]), lo0);
+                lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, positions[po + 1]), lo1);
+                hi0 = FloatVector.fromArray(S, values, vo + 16).fma(kept(xb, positions[po + 2]), hi0);
+                hi1 = FloatVector.fromArray(S, values, vo + 24).fma(kept(xb, positions[po + 3]), hi1);
+            }
+        for (int c = STREAMS * q; c < full; c++) {   // the full % 4 last chunks, in order
+            int slot = slot(b, c), xo = xOff + c * CHUNK, vo = slot * 32, po = slot * 4;
             FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
             lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, positions[po]), lo0);
             lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, positions[po + 1]), lo1);
@@ -271,6 +283,17 @@ public final class TwoFourF32Matrix implements WeightMatrix {
         if (r + 1 < rows) out[oOff + r + 1] = tail(r + 1, x, xOff, pairLanes(t0, 2));
         if (r + 2 < rows) out[oOff + r + 2] = tail(r + 2, x, xOff, pairLanes(t1, 0));
         if (r + 3 < rows) out[oOff + r + 3] = tail(r + 3, x, xOff, pairLanes(t1, 2));
+    }
+
+    /**
+     * Where chunk c of block b is stored, in units of one chunk (32 values, 4 index words): chunks
+     * [s q, s q + q) of every block form stream s, block after block; the full % 4 last chunks of
+     * every block follow the 4 streams, block after block.
+     */
+    private int slot(int b, int c) {
+        int q = streamChunks;
+        if (c < STREAMS * q) return (c / q * blocks + b) * q + c % q;
+        return STREAMS * q * blocks + b * (full - STREAMS * q) + c - STREAMS * q;
     }
 
     /** Chunk read in step i of a block: the 4 streams interleaved, then the full % 4 last chunks in order (q = 0: chunk i). */

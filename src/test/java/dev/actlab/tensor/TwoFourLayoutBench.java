@@ -12,17 +12,19 @@ import jdk.incubator.vector.VectorSpecies;
  * Position encodings of the 2:4 GEMV, timed against the dense kernel and {@link TwoFourF32Matrix} in one
  * process (alternating, the first swapped every round), at a given thread count; each pass runs enough
  * different matrices that the weights come from memory. Not a test; every candidate's output is checked
- * against TwoFourF32Matrix before timing (now4s from 2048 inputs, now1s below, bit for bit: same sums in the same order; the others
- * within rounding).
+ * against TwoFourF32Matrix before timing (now4s bit for bit: the same sums in the same order; the others within rounding).
  * <ul>
- * <li>now: TwoFourF32Matrix (4-bit permute indices: broadcast + shift, 9 bytes per 4 inputs; a block's chunks in 4 streams).
+ * <li>now: TwoFourF32Matrix (4-bit permute indices: broadcast + shift, 9 bytes per 4 inputs; a block's chunks in 4
+ *     interleaved column quarters, each quarter stored as one stream over all blocks).
  * <li>twoBit: the layout before it (2-bit positions: broadcast + shift + mask + offset, 8.5 bytes).
  * <li>dup: one vector = one group of all 4 rows of a block (8.5 bytes); permutes x with each group of 4
  *     inputs stored twice (xx), so the bit above a 2-bit position does not matter and no mask/offset is needed.
  * <li>2streams, 4streams: twoBit reading a block's chunks as 2 or 4 interleaved runs (more concurrent streams).
- * <li>now4s, now1s: now's layout and decode reading a block's chunks as 4 interleaved runs, and as 1 (the same loop shape).
+ * <li>now4s, now1s: the layout before the column-quarter streams (a block's values contiguous) reading a block's chunks
+ *     as 4 interleaved runs, and as 1 (the same loop shape). The kernel before branch twofour3 was now4s from 2048
+ *     inputs and now1s below.
  * </ul>
- * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourLayoutBench ROWS COLS THREADS [rounds [copies: 1 = in cache, 200 passes a round]]
+ * java --add-modules jdk.incubator.vector [-Donly=dense,now,...] -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourLayoutBench ROWS COLS THREADS [rounds [copies: 1 = in cache, 200 passes a round]]
  */
 public final class TwoFourLayoutBench {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
@@ -166,19 +168,22 @@ public final class TwoFourLayoutBench {
         try (Parallel par = new Parallel(threads)) {
             float[] ref = new float[rows], y = new float[rows];
             now[0].matmul(x, 1, ref, par);
-            for (int v : new int[]{cols >= 2048 ? 6 : 7}) {   // TwoFourF32Matrix's streams: 4 from 2048 inputs
+            for (int v : new int[]{6}) {   // TwoFourF32Matrix reads a block in 4 interleaved streams, as now4s
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 if (!Arrays.equals(ref, y)) throw new AssertionError(names[v] + " differs from TwoFourF32Matrix");
             }
-            for (int v : new int[]{2, 3, 4, 5, cols >= 2048 ? 7 : 6}) {
+            for (int v : new int[]{2, 3, 4, 5, 7}) {
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 for (int i = 0; i < rows; i++) if (!(Math.abs(y[i] - ref[i]) <= 1e-4f * (1 + Math.abs(ref[i])))) throw new AssertionError(names[v] + " row " + i + ": " + y[i] + " vs " + ref[i]);
             }
+            // -Donly=dense,now,now4s: time only these candidates (the rest print as 0)
+            java.util.List<String> only = java.util.List.of(System.getProperty("only", String.join(",", names)).split(","));
             for (int round = -3; round < rounds; round++)
                 for (int j = 0; j < names.length; j++) {
                     int v = (j + Math.max(0, round)) % names.length;
+                    if (!only.contains(names[v])) continue;
                     long t0 = System.nanoTime();
                     for (int rep = 0; rep < reps; rep++) for (int k = 0; k < copies; k++) run(v, dense[k], now[k], packed[k], x, y, par, blocks, grain);
                     if (round >= 0) ms[v][round] = (System.nanoTime() - t0) / 1e6 / copies / reps;
@@ -189,6 +194,7 @@ public final class TwoFourLayoutBench {
         for (int v = 0; v < names.length; v++) {
             double[] s = ms[v].clone(); Arrays.sort(s);
             double best = s[0], med = s[rounds / 2];
+            if (med == 0) continue;   // not timed (-Donly)
             System.out.printf("  %-8s %6.1f MB  best %.3f ms %5.1f GB/s %.2fx | median %.3f ms %5.1f GB/s %.2fx%n", names[v], bytes[v] / 1e6,
                     best, bytes[v] / best / 1e6, d[0] / best, med, bytes[v] / med / 1e6, d[rounds / 2] / med);
         }

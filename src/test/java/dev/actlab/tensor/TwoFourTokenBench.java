@@ -8,7 +8,8 @@ import java.util.SplittableRandom;
  * down [dim, hidden]; then the dense unembedding [vocab, dim]) on random magnitude-2:4 weights, for
  * the dense kernel (grouped as decode groups it: q k v in one region, gate and up in one), TwoFourF32Matrix
  * grouped the same way (nowGrouped: what adding it to MatmulGroup.fusable would give) and for the
- * 2:4 encodings of {@link TwoFourLayoutBench} (now = TwoFourF32Matrix, twoBit = the layout before it, dup), alternating, at a thread count. The ratio
+ * 2:4 encodings of {@link TwoFourLayoutBench} (now = TwoFourF32Matrix; prev = the kernel before branch twofour3: a block's
+ * values contiguous, 4 interleaved runs from 2048 inputs, one below; twoBit = the 2-bit layout before that), alternating, at a thread count. The ratio
  * against dense is what the GEMVs alone allow decode (norms, attention and the rest left out). Not a test.
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourTokenBench DIM HIDDEN LAYERS VOCAB THREADS [rounds]
  */
@@ -39,7 +40,7 @@ public final class TwoFourTokenBench {
         float[] xd = Arrays.copyOf(x, dim), xh = Arrays.copyOf(x, hidden);
         float[][] outs = {new float[dim], new float[dim], new float[dim], new float[dim], new float[hidden], new float[hidden], new float[dim]};
         float[] logits = new float[vocab];
-        String[] names = {"dense", "now", "twoBit", "dup", "nowGrouped"};
+        String[] names = {"dense", "now", "prev", "twoBit", "nowGrouped"};
         double[][] ms = new double[names.length][rounds];
         try (Parallel par = new Parallel(threads)) {
             for (int round = -2; round < rounds; round++)
@@ -62,8 +63,8 @@ public final class TwoFourTokenBench {
                                         TwoFourLayoutBench.Packed p = packed[l][m];
                                         int blocks = p.rows / 4, grain = (int) Math.min(Math.max(4, blocks), ((1 << 15) / ((long) p.cols * 2) + 3) / 4 * 4);
                                         float[] o = outs[m];
-                                        if (v == 2) par.forRange(blocks, grain, (f, t) -> p.twoBit(in, o, f, t));
-                                        else par.forRange(blocks, grain, (f, t) -> p.dup(in, o, f, t));
+                                        if (v == 2) par.forRange(blocks, grain, (f, t) -> p.nibStreams(in, o, f, t, p.cols >= 2048 ? 4 : 1));
+                                        else par.forRange(blocks, grain, (f, t) -> p.twoBit(in, o, f, t));
                                     }
                                 }
                             }
