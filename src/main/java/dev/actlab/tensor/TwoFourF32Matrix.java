@@ -16,11 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * padded with zero rows), a block in two row pairs (rows 4b, 4b + 1 and 4b + 2, 4b + 3); inputs go
  * in chunks of 16, a chunk in two halves of 8 (groups 2h, 2h + 1 of the chunk). One pair's kept
  * values of one half fill one vector, lanes [row A group 0 (2), row B group 0 (2), row A group 1
- * (2), row B group 1 (2)], each pair in order of position:
- * {@code values[((b * full + c) * 4 + 2 * h + pair) * 8 + lane]}. Each such vector has one int of
- * permute indices, {@code positions[((b * full + c) * 2 + h) * 2 + pair]}: lane l's index into the
+ * (2), row B group 1 (2)], each pair in order of position. A block's chunk (32 values) is stored at
+ * a slot ({@link #slot}): {@code values[(slot * 4 + 2 * h + pair) * 8 + lane]}. Each such vector has one int of
+ * permute indices, {@code positions[(slot * 2 + h) * 2 + pair]}: lane l's index into the
  * 8-input x half in bits [4 l, 4 l + 4), the kept value's position (0..3 in its group) plus 4 in lanes
- * 4-7 (the half's second group); 4 bytes per row and chunk. A block's values are contiguous.
+ * 4-7 (the half's second group); 4 bytes per row and chunk.
  * The groups of a last partial chunk (cols not a multiple of 16) are kept per row in {@code tailValues}
  * and {@code tailPositions}. A group with fewer than 2 non-zeros keeps zeros at free positions
  * (0 times x adds nothing exactly, as in the dense kernel).
@@ -33,12 +33,13 @@ import jdk.incubator.vector.VectorSpecies;
  * the x loads. Storing the indices whole (4 bits, not the 2 bits a position needs) costs 0.5 byte per
  * 4 inputs and saves a mask and an offset per 8 values; at two threads that measured faster overall.
  *
- * <p>Four streams on long rows: with at least 2048 inputs (128 chunks, so a stream runs a 4 KB page or
- * more per block), a block's chunks are read as 4 interleaved runs, chunk c0 + s q in step 4 c0 + s
- * (q = full / 4; the full % 4 last chunks after them, in order), so the memory system has 4 streams of a
- * quarter row each in flight instead of one (the dense kernel's 4 rows give it 4): measured 10-20% faster
- * from memory at two threads on [768, 2048], [8192, 2048] and [2048, 8192] (TwoFourLayoutBench now4s
- * against now1s), and up to 1.5x slower on 768-input rows (runs of 1.5 KB), which keep one run (q = 0).
+ * <p>Four long streams: a block's chunks are read as 4 interleaved column quarters (chunk i + s q in
+ * step 4 i + s, q = full / 4; the full % 4 last chunks after them, in order), and each quarter is
+ * stored as one stream over all blocks: slot (s blocks + b) q + i. So a thread's run of blocks reads
+ * 4 sequential streams of values (and 4 of index words) from its first block to its last, as the
+ * dense kernel's strided pass reads 4 rows a quarter of its range apart (F32Matrix.matmulRows). The
+ * layout before it (a block's chunks contiguous, read as 4 quarter-row runs only from 2048 inputs)
+ * streamed 10-40% slower at two threads (README "2:4 at two threads, second pass").
  *
  * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): per pair, accumulator
  * lo adds the half-0 vectors of the chunks in that step order by FMA, accumulator hi the half-1 vectors;
