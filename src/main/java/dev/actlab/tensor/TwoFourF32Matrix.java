@@ -260,18 +260,13 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     /** out[oOff + r] for the rows r of block b that exist (oOff + 4b may be 0 with out of 4 floats). */
     private void block(int b, float[] x, int xOff, float[] out, int oOff) {
         FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
-        int q = streamChunks, perStream = blocks * q, first = b * q;
-        for (int i = 0; i < q; i++)
-            for (int s = 0; s < STREAMS; s++) {     // step 4 i + s: chunk i + s q, slot i of block b in stream s
-                int slot = s * perStream + first + i, xo = xOff + (i + s * q) * CHUNK, vo = slot * 32, po = slot * 4;
-                FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
-                lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, positions[po]), lo0);
-                lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, positions[po + 1]), lo1);
-                hi0 = FloatVector.fromArray(S, values, vo + 16).fma(kept(xb, positions[po + 2]), hi0);
-                hi1 = FloatVector.fromArray(S, values, vo + 24).fma(kept(xb, positions[po + 3]), hi1);
-            }
-        for (int c = STREAMS * q; c < full; c++) {   // the full % 4 last chunks, in order
-            int slot = slot(b, c), xo = xOff + c * CHUNK, vo = slot * 32, po = slot * 4;
+        int q = streamChunks, streamed = STREAMS * q, perStream = blocks * q, first = b * q;
+        int restFirst = streamed * blocks + b * (full - streamed) - streamed;   // slot of chunk c >= 4 q: restFirst + c
+        for (int i = 0; i < full; i++) {
+            // step i < 4 q: chunk i / 4 + (i % 4) q, slot i / 4 of block b in stream i % 4; then the full % 4 last chunks in order
+            int c = i < streamed ? (i >> 2) + (i & 3) * q : i;
+            int slot = i < streamed ? (i & 3) * perStream + first + (i >> 2) : restFirst + i;
+            int xo = xOff + c * CHUNK, vo = slot * 32, po = slot * 4;
             FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
             lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, positions[po]), lo0);
             lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, positions[po + 1]), lo1);

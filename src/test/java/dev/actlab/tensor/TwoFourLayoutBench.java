@@ -23,6 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <li>now4s, now1s: the layout before the column-quarter streams (a block's values contiguous) reading a block's chunks
  *     as 4 interleaved runs, and as 1 (the same loop shape). The kernel before branch twofour3 was now4s from 2048
  *     inputs and now1s below.
+ * <li>qnib, q2bit: TwoFourF32Matrix's column-quarter streams (each quarter of the chunks stored as one stream over all
+ *     blocks) with now's 4-bit indices (the same sums as now) and with twoBit's 2-bit positions (8.5 bytes per 4 inputs).
  * </ul>
  * java --add-modules jdk.incubator.vector [-Donly=dense,now,...] -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourLayoutBench ROWS COLS THREADS [rounds [copies: 1 = in cache, 200 passes a round]]
  */
@@ -59,6 +61,7 @@ public final class TwoFourLayoutBench {
                     dupValues[dv] = values[v]; dupValues[dv + 1] = values[v + 1];
                     dupPos[(b * full + c) * 2 + g % 4 / 2] |= p0 << (16 * (g % 2) + 2 * dl) | p1 << (16 * (g % 2) + 2 * dl + 2);
                 }
+            qValues = quarters(values, 32, blocks, full); qNib = quarters(nib, 4, blocks, full); qTwo = quarters(two, 2, blocks, full);
         }
 
         static float lanes(FloatVector t, int a) { return t.lane(a) + t.lane(a + 1) + t.lane(a + 4) + t.lane(a + 5); }
@@ -138,6 +141,66 @@ public final class TwoFourLayoutBench {
             }
         }
 
+        /** The chunks of a [blocks][full][unit] array moved to TwoFourF32Matrix's column-quarter slots: (s blocks + b) q + i. */
+        static float[] quarters(float[] a, int unit, int blocks, int full) {
+            float[] o = new float[a.length];
+            int q = full / 4;
+            for (int b = 0; b < blocks; b++)
+                for (int c = 0; c < full; c++) {
+                    int slot = c < 4 * q ? (c / q * blocks + b) * q + c % q : 4 * q * blocks + b * (full - 4 * q) + c - 4 * q;
+                    System.arraycopy(a, (b * full + c) * unit, o, slot * unit, unit);
+                }
+            return o;
+        }
+
+        static int[] quarters(int[] a, int unit, int blocks, int full) {
+            float[] f = new float[a.length];
+            for (int i = 0; i < a.length; i++) f[i] = Float.intBitsToFloat(a[i]);
+            f = quarters(f, unit, blocks, full);
+            int[] o = new int[a.length];
+            for (int i = 0; i < a.length; i++) o[i] = Float.floatToRawIntBits(f[i]);
+            return o;
+        }
+
+        final float[] qValues; final int[] qNib, qTwo;   // the column-quarter layout of values, nib and two
+
+        /** TwoFourF32Matrix's column-quarter streams with its 4-bit indices (qnib: the same sums as now). */
+        void quarterNib(float[] x, float[] out, int from, int to) {
+            int q = full / 4, per = blocks * q;
+            for (int b = from; b < to; b++) {
+                FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+                for (int i = 0; i < q; i++)
+                    for (int s = 0; s < 4; s++) {
+                        int slot = s * per + b * q + i, vo = slot * 32, po = slot * 4, xo = (i + s * q) * 16;
+                        FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
+                        lo0 = FloatVector.fromArray(S, qValues, vo).fma(kept(xa, qNib[po]), lo0);
+                        lo1 = FloatVector.fromArray(S, qValues, vo + 8).fma(kept(xa, qNib[po + 1]), lo1);
+                        hi0 = FloatVector.fromArray(S, qValues, vo + 16).fma(kept(xb, qNib[po + 2]), hi0);
+                        hi1 = FloatVector.fromArray(S, qValues, vo + 24).fma(kept(xb, qNib[po + 3]), hi1);
+                    }
+                store(out, b, lo0, hi0, lo1, hi1);
+            }
+        }
+
+        /** The column-quarter streams with twoBit's 2-bit positions (q2bit: 8.5 bytes per 4 inputs; a mask and an offset more per 8 values). */
+        void quarterTwo(float[] x, float[] out, int from, int to) {
+            int q = full / 4, per = blocks * q;
+            for (int b = from; b < to; b++) {
+                FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+                for (int i = 0; i < q; i++)
+                    for (int s = 0; s < 4; s++) {
+                        int slot = s * per + b * q + i, vo = slot * 32, po = slot * 2, xo = (i + s * q) * 16;
+                        FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
+                        int w0 = qTwo[po], w1 = qTwo[po + 1];
+                        lo0 = FloatVector.fromArray(S, qValues, vo).fma(sel(xa, idx2(w0, SHIFT2_LO)), lo0);
+                        lo1 = FloatVector.fromArray(S, qValues, vo + 8).fma(sel(xa, idx2(w1, SHIFT2_LO)), lo1);
+                        hi0 = FloatVector.fromArray(S, qValues, vo + 16).fma(sel(xb, idx2(w0, SHIFT2_HI)), hi0);
+                        hi1 = FloatVector.fromArray(S, qValues, vo + 24).fma(sel(xb, idx2(w1, SHIFT2_HI)), hi1);
+                    }
+                store(out, b, lo0, hi0, lo1, hi1);
+            }
+        }
+
         static IntVector idx2(int word, IntVector shift) { return IntVector.broadcast(SI, word).lanewise(VectorOperators.LSHR, shift).and(3).or(OFFSET); }
     }
 
@@ -160,20 +223,20 @@ public final class TwoFourLayoutBench {
         }
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
-        String[] names = {"dense", "now", "twoBit", "dup", "2streams", "4streams", "now4s", "now1s"};
+        String[] names = {"dense", "now", "twoBit", "dup", "2streams", "4streams", "now4s", "now1s", "qnib", "q2bit"};
         long twoBit = 4L * (packed[0].values.length + packed[0].two.length);
-        long[] bytes = {dense[0].byteSize(), now[0].byteSize(), twoBit, 4L * (packed[0].dupValues.length + packed[0].dupPos.length), twoBit, twoBit, now[0].byteSize(), now[0].byteSize()};
+        long[] bytes = {dense[0].byteSize(), now[0].byteSize(), twoBit, 4L * (packed[0].dupValues.length + packed[0].dupPos.length), twoBit, twoBit, now[0].byteSize(), now[0].byteSize(), now[0].byteSize(), twoBit};
         int blocks = rows / 4, grain = (int) Math.min(Math.max(4, blocks), ((1 << 15) / ((long) cols * 2) + 3) / 4 * 4);
         double[][] ms = new double[names.length][rounds];
         try (Parallel par = new Parallel(threads)) {
             float[] ref = new float[rows], y = new float[rows];
             now[0].matmul(x, 1, ref, par);
-            for (int v : new int[]{6}) {   // TwoFourF32Matrix reads a block in 4 interleaved streams, as now4s
+            for (int v : new int[]{6, 8}) {   // TwoFourF32Matrix reads a block in 4 interleaved streams, as now4s and qnib
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 if (!Arrays.equals(ref, y)) throw new AssertionError(names[v] + " differs from TwoFourF32Matrix");
             }
-            for (int v : new int[]{2, 3, 4, 5, 7}) {
+            for (int v : new int[]{2, 3, 4, 5, 7, 9}) {
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 for (int i = 0; i < rows; i++) if (!(Math.abs(y[i] - ref[i]) <= 1e-4f * (1 + Math.abs(ref[i])))) throw new AssertionError(names[v] + " row " + i + ": " + y[i] + " vs " + ref[i]);
@@ -209,7 +272,9 @@ public final class TwoFourLayoutBench {
             case 4 -> par.forRange(blocks, grain, (f, t) -> p.streams(x, y, f, t, 2));
             case 5 -> par.forRange(blocks, grain, (f, t) -> p.streams(x, y, f, t, 4));
             case 6 -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 4));
-            default -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 1));
+            case 7 -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 1));
+            case 8 -> par.forRange(blocks, grain, (f, t) -> p.quarterNib(x, y, f, t));
+            default -> par.forRange(blocks, grain, (f, t) -> p.quarterTwo(x, y, f, t));
         }
     }
 }
