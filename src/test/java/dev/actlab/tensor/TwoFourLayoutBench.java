@@ -25,6 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  *     inputs and now1s below.
  * <li>qnib, q2bit: TwoFourF32Matrix's column-quarter streams (each quarter of the chunks stored as one stream over all
  *     blocks) with now's 4-bit indices (the same sums as now) and with twoBit's 2-bit positions (8.5 bytes per 4 inputs).
+ * <li>qinline: qnib with each chunk's 4 index words stored after its 32 values (4 streams a pass instead of 8).
  * </ul>
  * java --add-modules jdk.incubator.vector [-Donly=dense,now,...] -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourLayoutBench ROWS COLS THREADS [rounds [copies: 1 = in cache, 200 passes a round]]
  */
@@ -62,6 +63,7 @@ public final class TwoFourLayoutBench {
                     dupPos[(b * full + c) * 2 + g % 4 / 2] |= p0 << (16 * (g % 2) + 2 * dl) | p1 << (16 * (g % 2) + 2 * dl + 2);
                 }
             qValues = quarters(values, 32, blocks, full); qNib = quarters(nib, 4, blocks, full); qTwo = quarters(two, 2, blocks, full);
+            qInline = inline(qValues, qNib);
         }
 
         static float lanes(FloatVector t, int a) { return t.lane(a) + t.lane(a + 1) + t.lane(a + 4) + t.lane(a + 5); }
@@ -182,6 +184,35 @@ public final class TwoFourLayoutBench {
             }
         }
 
+        final float[] qInline;   // qnib with each slot's 4 index words after its 32 values (as float bits): 36 floats a slot, 4 streams not 8
+
+        static float[] inline(float[] v, int[] nib) {
+            float[] o = new float[v.length / 32 * 36];
+            for (int slot = 0; slot < v.length / 32; slot++) {
+                System.arraycopy(v, slot * 32, o, slot * 36, 32);
+                for (int k = 0; k < 4; k++) o[slot * 36 + 32 + k] = Float.intBitsToFloat(nib[slot * 4 + k]);
+            }
+            return o;
+        }
+
+        /** qnib with the index words inline (qinline: one stream per column quarter; the same sums as now). */
+        void quarterInline(float[] x, float[] out, int from, int to) {
+            int q = full / 4, per = blocks * q;
+            for (int b = from; b < to; b++) {
+                FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+                for (int i = 0; i < q; i++)
+                    for (int s = 0; s < 4; s++) {
+                        int slot = s * per + b * q + i, vo = slot * 36, xo = (i + s * q) * 16;
+                        FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
+                        lo0 = FloatVector.fromArray(S, qInline, vo).fma(kept(xa, Float.floatToRawIntBits(qInline[vo + 32])), lo0);
+                        lo1 = FloatVector.fromArray(S, qInline, vo + 8).fma(kept(xa, Float.floatToRawIntBits(qInline[vo + 33])), lo1);
+                        hi0 = FloatVector.fromArray(S, qInline, vo + 16).fma(kept(xb, Float.floatToRawIntBits(qInline[vo + 34])), hi0);
+                        hi1 = FloatVector.fromArray(S, qInline, vo + 24).fma(kept(xb, Float.floatToRawIntBits(qInline[vo + 35])), hi1);
+                    }
+                store(out, b, lo0, hi0, lo1, hi1);
+            }
+        }
+
         /** The column-quarter streams with twoBit's 2-bit positions (q2bit: 8.5 bytes per 4 inputs; a mask and an offset more per 8 values). */
         void quarterTwo(float[] x, float[] out, int from, int to) {
             int q = full / 4, per = blocks * q;
@@ -223,15 +254,15 @@ public final class TwoFourLayoutBench {
         }
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
-        String[] names = {"dense", "now", "twoBit", "dup", "2streams", "4streams", "now4s", "now1s", "qnib", "q2bit"};
+        String[] names = {"dense", "now", "twoBit", "dup", "2streams", "4streams", "now4s", "now1s", "qnib", "q2bit", "qinline"};
         long twoBit = 4L * (packed[0].values.length + packed[0].two.length);
-        long[] bytes = {dense[0].byteSize(), now[0].byteSize(), twoBit, 4L * (packed[0].dupValues.length + packed[0].dupPos.length), twoBit, twoBit, now[0].byteSize(), now[0].byteSize(), now[0].byteSize(), twoBit};
+        long[] bytes = {dense[0].byteSize(), now[0].byteSize(), twoBit, 4L * (packed[0].dupValues.length + packed[0].dupPos.length), twoBit, twoBit, now[0].byteSize(), now[0].byteSize(), now[0].byteSize(), twoBit, now[0].byteSize()};
         int blocks = rows / 4, grain = (int) Math.min(Math.max(4, blocks), ((1 << 15) / ((long) cols * 2) + 3) / 4 * 4);
         double[][] ms = new double[names.length][rounds];
         try (Parallel par = new Parallel(threads)) {
             float[] ref = new float[rows], y = new float[rows];
             now[0].matmul(x, 1, ref, par);
-            for (int v : new int[]{6, 8}) {   // TwoFourF32Matrix reads a block in 4 interleaved streams, as now4s and qnib
+            for (int v : new int[]{6, 8, 10}) {   // TwoFourF32Matrix reads a block in 4 interleaved streams, as now4s and qnib
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 if (!Arrays.equals(ref, y)) throw new AssertionError(names[v] + " differs from TwoFourF32Matrix");
@@ -274,7 +305,8 @@ public final class TwoFourLayoutBench {
             case 6 -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 4));
             case 7 -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 1));
             case 8 -> par.forRange(blocks, grain, (f, t) -> p.quarterNib(x, y, f, t));
-            default -> par.forRange(blocks, grain, (f, t) -> p.quarterTwo(x, y, f, t));
+            case 9 -> par.forRange(blocks, grain, (f, t) -> p.quarterTwo(x, y, f, t));
+            default -> par.forRange(blocks, grain, (f, t) -> p.quarterInline(x, y, f, t));
         }
     }
 }
