@@ -39,10 +39,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Four long streams: a block's chunks are read as 4 interleaved column quarters (chunk i + s q in
  * step 4 i + s, q = full / 4; the full % 4 last chunks after them, in order), and each quarter is
  * stored as one stream over all blocks: slot (s blocks + b) q + i. So a thread's run of blocks reads
- * 4 sequential streams of values (and 4 of index words) from its first block to its last, as the
+ * 4 sequential streams (values with their index words) from its first block to its last, as the
  * dense kernel's strided pass reads 4 rows a quarter of its range apart (F32Matrix.matmulRows). The
  * layout before it (a block's chunks contiguous, read as 4 quarter-row runs only from 2048 inputs)
- * streamed 10-40% slower at two threads (README "2:4 at two threads, second pass").
+ * was 1.3-1.7x slower from memory at two threads (README "2:4 at two threads, second pass").
  *
  * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): per pair, accumulator
  * lo adds the half-0 vectors of the chunks in that step order by FMA, accumulator hi the half-1 vectors;
