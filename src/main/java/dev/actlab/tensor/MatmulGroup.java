@@ -19,7 +19,8 @@ public final class MatmulGroup {
      */
     public static boolean fusable(WeightMatrix... ms) {
         for (WeightMatrix m : ms)
-            if (!(m instanceof F32Matrix || m instanceof F16Matrix || m instanceof Q8_0Matrix || m instanceof Q4_0Matrix || m instanceof Q4KMatrix)) return false;
+            if (!(m instanceof F32Matrix || m instanceof F16Matrix || m instanceof Q8_0Matrix || m instanceof Q4_0Matrix || m instanceof Q4KMatrix
+                    || m instanceof TwoFourF32Matrix && TwoFourF32Matrix.GROUPED)) return false;
         return true;
     }
 

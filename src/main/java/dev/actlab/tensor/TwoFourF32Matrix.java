@@ -16,11 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
  * padded with zero rows), a block in two row pairs (rows 4b, 4b + 1 and 4b + 2, 4b + 3); inputs go
  * in chunks of 16, a chunk in two halves of 8 (groups 2h, 2h + 1 of the chunk). One pair's kept
  * values of one half fill one vector, lanes [row A group 0 (2), row B group 0 (2), row A group 1
- * (2), row B group 1 (2)], each pair in order of position:
- * {@code values[((b * full + c) * 4 + 2 * h + pair) * 8 + lane]}. Each such vector has one int of
- * permute indices, {@code positions[((b * full + c) * 2 + h) * 2 + pair]}: lane l's index into the
+ * (2), row B group 1 (2)], each pair in order of position. A block's chunk (32 values) is stored at
+ * a slot ({@link #slot}) of 36 floats: {@code values[slot * 36 + (2 * h + pair) * 8 + lane]}. Each such vector has
+ * one 32-bit word of permute indices, stored after the slot's 32 values as float bits,
+ * {@code values[slot * 36 + 32 + 2 * h + pair]}: lane l's index into the
  * 8-input x half in bits [4 l, 4 l + 4), the kept value's position (0..3 in its group) plus 4 in lanes
- * 4-7 (the half's second group); 4 bytes per row and chunk. A block's values are contiguous.
+ * 4-7 (the half's second group); 4 bytes per row and chunk. (A word is never a NaN pattern - each 4-bit
+ * index is at most 7, so bits 23 and 27 are 0 and the exponent never all ones - so it passes through
+ * float unchanged.) Values and index words in one array: one stream per column quarter, not two.
  * The groups of a last partial chunk (cols not a multiple of 16) are kept per row in {@code tailValues}
  * and {@code tailPositions}. A group with fewer than 2 non-zeros keeps zeros at free positions
  * (0 times x adds nothing exactly, as in the dense kernel).
@@ -33,12 +36,13 @@ import jdk.incubator.vector.VectorSpecies;
  * the x loads. Storing the indices whole (4 bits, not the 2 bits a position needs) costs 0.5 byte per
  * 4 inputs and saves a mask and an offset per 8 values; at two threads that measured faster overall.
  *
- * <p>Four streams on long rows: with at least 2048 inputs (128 chunks, so a stream runs a 4 KB page or
- * more per block), a block's chunks are read as 4 interleaved runs, chunk c0 + s q in step 4 c0 + s
- * (q = full / 4; the full % 4 last chunks after them, in order), so the memory system has 4 streams of a
- * quarter row each in flight instead of one (the dense kernel's 4 rows give it 4): measured 10-20% faster
- * from memory at two threads on [768, 2048], [8192, 2048] and [2048, 8192] (TwoFourLayoutBench now4s
- * against now1s), and up to 1.5x slower on 768-input rows (runs of 1.5 KB), which keep one run (q = 0).
+ * <p>Four long streams: a block's chunks are read as 4 interleaved column quarters (chunk i + s q in
+ * step 4 i + s, q = full / 4; the full % 4 last chunks after them, in order), and each quarter is
+ * stored as one stream over all blocks: slot (s blocks + b) q + i. So a thread's run of blocks reads
+ * 4 sequential streams (values with their index words) from its first block to its last, as the
+ * dense kernel's strided pass reads 4 rows a quarter of its range apart (F32Matrix.matmulRows). The
+ * layout before it (a block's chunks contiguous, read as 4 quarter-row runs only from 2048 inputs)
+ * was 1.3-1.7x slower from memory at two threads (README "2:4 at two threads, second pass").
  *
  * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): per pair, accumulator
  * lo adds the half-0 vectors of the chunks in that step order by FMA, accumulator hi the half-1 vectors;
@@ -53,29 +57,34 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_256;
     /** Inputs per chunk (two halves of 8); rows per block (two pairs). */
     private static final int CHUNK = 16, BLOCK = 4;
-    /** Interleaved runs of chunks a block is read in, from rows of at least MIN_STREAM_CHUNKS chunks. */
-    private static final int STREAMS = 4, MIN_STREAM_CHUNKS = 128;
+    /** Floats per slot (one block's chunk): 32 kept values, then their 4 index words (float bits). */
+    private static final int SLOT = 36;
+    /** Interleaved runs of chunks a block is read in: the column quarters, each stored as one stream over all blocks. */
+    private static final int STREAMS = 4;
     /** Per-lane shift of an index word: lane l's index in its low bits. */
     private static final IntVector SHIFT = IntVector.fromArray(SI, new int[]{0, 4, 8, 12, 16, 20, 24, 28}, 0);
+    /**
+     * Whether decode may group this type's matrices in one parallel region ({@link MatmulGroup#fusable}: q, k, v in
+     * one, gate, up and the SiLU in one); -Dactlab.twoFourGrouped=off keeps one region per matrix (for A/B runs).
+     */
+    static final boolean GROUPED = !"off".equals(System.getProperty("actlab.twoFourGrouped"));
     /** Multiply-adds below which a GEMV stays on one thread. */
     private static final long MIN_CHUNK_WORK = 1 << 15;
 
-    private final float[] values;         // [blocks][full][2 halves][2 pairs][8]
-    private final int[] positions;        // [blocks][full][2 halves][2 pairs]: 8 permute indices of 4 bits
+    private final float[] values;         // [slot (see slot)]: [2 halves][2 pairs][8] values, then [2 halves][2 pairs] index words
     private final float[] tailValues;     // [rows][tailGroups][2]
     private final int[] tailPositions;    // [rows]: group j's kept value s at bits [4j + 2s, +2)
     private final int rows, cols, blocks, full, tailGroups;
-    private final int streamChunks;       // q: chunks per stream (0: one run)
+    private final int streamChunks;       // q = full / 4: chunks of a block per stream
 
     private TwoFourF32Matrix(int rows, int cols) {
         this.rows = rows; this.cols = cols;
         this.blocks = (rows + BLOCK - 1) / BLOCK; this.full = cols / CHUNK; this.tailGroups = cols % CHUNK / 4;
-        this.streamChunks = full >= MIN_STREAM_CHUNKS ? full / STREAMS : 0;
-        long nValues = (long) blocks * full * 32, nPos = (long) blocks * full * 4;
-        if (nValues > Integer.MAX_VALUE - 16 || nPos > Integer.MAX_VALUE - 16)
+        this.streamChunks = full / STREAMS;
+        long nValues = (long) blocks * full * SLOT;
+        if (nValues > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("[" + rows + ", " + cols + "] is too large for one compressed array");
         this.values = new float[(int) nValues];
-        this.positions = new int[(int) nPos];
         this.tailValues = new float[tailGroups == 0 ? 0 : rows * tailGroups * 2];
         this.tailPositions = new int[tailGroups == 0 ? 0 : rows];
     }
@@ -142,7 +151,10 @@ public final class TwoFourF32Matrix implements WeightMatrix {
             int v = valueIndex(r, g), bit = positionBit(r, g);
             (g < full * 4 ? values : tailValues)[v] = row[4 * g + p0];
             (g < full * 4 ? values : tailValues)[v + 1] = row[4 * g + p1];
-            if (g < full * 4) positions[positionIndex(r, g)] |= (4 * (g % 2) + p0) << bit | (4 * (g % 2) + p1) << (bit + 4);
+            if (g < full * 4) {
+                int w = positionIndex(r, g);
+                values[w] = Float.intBitsToFloat(Float.floatToRawIntBits(values[w]) | (4 * (g % 2) + p0) << bit | (4 * (g % 2) + p1) << (bit + 4));
+            }
             else tailPositions[r] |= p0 << bit | p1 << (bit + 2);
         }
     }
@@ -151,14 +163,14 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private int valueIndex(int r, int g) {
         if (g >= full * 4) return (r * tailGroups + g - full * 4) * 2;
         int c = g / 4, h = g % 4 / 2, pair = r % BLOCK / 2;
-        return (((r / BLOCK * full + c) * 4 + 2 * h + pair) * 8) + lane(r, g);
+        return slot(r / BLOCK, c) * SLOT + (2 * h + pair) * 8 + lane(r, g);
     }
 
     /** Lane of the first kept value of group g (whole chunk) of row r in its pair vector. */
     private static int lane(int r, int g) { return 4 * (g % 2) + 2 * (r % 2); }
 
-    /** Index word of group g (whole chunk) of row r: its chunk, half and pair. */
-    private int positionIndex(int r, int g) { return ((r / BLOCK * full + g / 4) * 2 + g % 4 / 2) * 2 + r % BLOCK / 2; }
+    /** Index (in values) of the index word of group g (whole chunk) of row r: its chunk, half and pair. */
+    private int positionIndex(int r, int g) { return slot(r / BLOCK, g / 4) * SLOT + 32 + g % 4 / 2 * 2 + r % BLOCK / 2; }
 
     /** Bit of the first kept value's index (whole chunk, 4 bits) or position (tail, 2 bits) in its word. */
     private int positionBit(int r, int g) {
@@ -169,7 +181,7 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     /** Position (0..3 in its group) of kept value s of group g of row r (an index's low 2 bits). */
     private int position(int r, int g, int s) {
         if (g >= full * 4) return tailPositions[r] >>> (positionBit(r, g) + 2 * s) & 3;
-        return positions[positionIndex(r, g)] >>> (positionBit(r, g) + 4 * s) & 3;
+        return Float.floatToRawIntBits(values[positionIndex(r, g)]) >>> (positionBit(r, g) + 4 * s) & 3;
     }
 
     private float value(int r, int g, int s) { return (g < full * 4 ? values : tailValues)[valueIndex(r, g) + s]; }
@@ -178,7 +190,7 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     @Override public int cols() { return cols; }
     @Override public DType dtype() { return DType.F32; }
     /** Bytes read per pass: the kept values and their positions. */
-    @Override public long byteSize() { return 4L * (values.length + positions.length + tailValues.length + tailPositions.length); }
+    @Override public long byteSize() { return 4L * (values.length + tailValues.length + tailPositions.length); }
     /** What the same matrix takes stored dense. */
     public long denseByteSize() { return (long) rows * cols * 4; }
 
@@ -254,16 +266,18 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     /** out[oOff + r] for the rows r of block b that exist (oOff + 4b may be 0 with out of 4 floats). */
     private void block(int b, float[] x, int xOff, float[] out, int oOff) {
         FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
-        int vb = b * full * 32, pb = b * full * 4;
-        int q = streamChunks;
+        int q = streamChunks, streamed = STREAMS * q, perStream = blocks * q, first = b * q;
+        int restFirst = streamed * blocks + b * (full - streamed) - streamed;   // slot of chunk c >= 4 q: restFirst + c
         for (int i = 0; i < full; i++) {
-            int c = i < STREAMS * q ? i / STREAMS + i % STREAMS * q : i;   // chunkAt(i), the 4 streams interleaved
-            int xo = xOff + c * CHUNK, vo = vb + c * 32, po = pb + c * 4;
+            // step i < 4 q: chunk i / 4 + (i % 4) q, slot i / 4 of block b in stream i % 4; then the full % 4 last chunks in order
+            int c = i < streamed ? (i >> 2) + (i & 3) * q : i;
+            int slot = i < streamed ? (i & 3) * perStream + first + (i >> 2) : restFirst + i;
+            int xo = xOff + c * CHUNK, vo = slot * SLOT;
             FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
-            lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, positions[po]), lo0);
-            lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, positions[po + 1]), lo1);
-            hi0 = FloatVector.fromArray(S, values, vo + 16).fma(kept(xb, positions[po + 2]), hi0);
-            hi1 = FloatVector.fromArray(S, values, vo + 24).fma(kept(xb, positions[po + 3]), hi1);
+            lo0 = FloatVector.fromArray(S, values, vo).fma(kept(xa, values[vo + 32]), lo0);
+            lo1 = FloatVector.fromArray(S, values, vo + 8).fma(kept(xa, values[vo + 33]), lo1);
+            hi0 = FloatVector.fromArray(S, values, vo + 16).fma(kept(xb, values[vo + 34]), hi0);
+            hi1 = FloatVector.fromArray(S, values, vo + 24).fma(kept(xb, values[vo + 35]), hi1);
         }
         int r = b * BLOCK;
         FloatVector t0 = lo0.add(hi0), t1 = lo1.add(hi1);
@@ -271,6 +285,17 @@ public final class TwoFourF32Matrix implements WeightMatrix {
         if (r + 1 < rows) out[oOff + r + 1] = tail(r + 1, x, xOff, pairLanes(t0, 2));
         if (r + 2 < rows) out[oOff + r + 2] = tail(r + 2, x, xOff, pairLanes(t1, 0));
         if (r + 3 < rows) out[oOff + r + 3] = tail(r + 3, x, xOff, pairLanes(t1, 2));
+    }
+
+    /**
+     * Where chunk c of block b is stored, in units of one chunk (32 values, 4 index words): chunks
+     * [s q, s q + q) of every block form stream s, block after block; the full % 4 last chunks of
+     * every block follow the 4 streams, block after block.
+     */
+    private int slot(int b, int c) {
+        int q = streamChunks;
+        if (c < STREAMS * q) return (c / q * blocks + b) * q + c % q;
+        return STREAMS * q * blocks + b * (full - STREAMS * q) + c - STREAMS * q;
     }
 
     /** Chunk read in step i of a block: the 4 streams interleaved, then the full % 4 last chunks in order (q = 0: chunk i). */
@@ -289,8 +314,8 @@ public final class TwoFourF32Matrix implements WeightMatrix {
      * wraps each lane's index to its low 3 bits (mod 8, as Vector.selectFrom specifies), which drops
      * the higher lanes' indices that the shift leaves above it.
      */
-    private static FloatVector kept(FloatVector xHalf, int word) {
-        IntVector index = IntVector.broadcast(SI, word).lanewise(VectorOperators.LSHR, SHIFT);
+    private static FloatVector kept(FloatVector xHalf, float word) {
+        IntVector index = IntVector.broadcast(SI, Float.floatToRawIntBits(word)).lanewise(VectorOperators.LSHR, SHIFT);
         return index.selectFrom(xHalf.reinterpretAsInts()).reinterpretAsFloats();
     }
 }

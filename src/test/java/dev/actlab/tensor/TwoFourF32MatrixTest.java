@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class TwoFourF32MatrixTest {
     /** Shapes with whole and partial chunks of 16 inputs, odd row counts and rows that are not multiples of 4. */
-    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}, {66, 2048}, {9, 2100}};   // 2048+: 4 streams; 2100: 131 chunks (3 after the streams) and a tail group
+    private static final int[][] SHAPES = {{1, 4}, {3, 16}, {5, 20}, {7, 36}, {13, 100}, {64, 256}, {33, 1000}, {130, 768}, {66, 2048}, {9, 2100}};   // 4 column-quarter streams from 4 chunks; 2100: 131 chunks (3 after the streams) and a tail group
 
     /** Gaussian weights pruned 2:4 by magnitude, then some groups thinned to 1 or 0 non-zeros and some zeros made -0.0. */
     static float[] twoFour(SplittableRandom r, int rows, int cols) {
@@ -132,6 +132,15 @@ class TwoFourF32MatrixTest {
             for (int i = 0; i < 2 * rows; i++) {
                 assertEquals(Float.floatToIntBits(whole[i]), Float.floatToIntBits(q[i]), "group output 0, " + i);
                 assertEquals(Float.floatToIntBits(whole[i]), Float.floatToIntBits(k[i]), "group output 1, " + i);
+            }
+        }
+        assertTrue(MatmulGroup.fusable(m, m), "decode groups 2:4 matrices (q, k, v; gate and up) in one region");
+        for (int threads : new int[]{1, 2}) {
+            float[] g = new float[2 * rows], u = new float[2 * rows];
+            try (Parallel p = new Parallel(threads)) { MatmulGroup.runPaired(m, m, x, 2, g, u, p, (from, to) -> { }); }
+            for (int i = 0; i < 2 * rows; i++) {
+                assertEquals(Float.floatToIntBits(whole[i]), Float.floatToIntBits(g[i]), "paired output 0, " + i + ", " + threads + " threads");
+                assertEquals(Float.floatToIntBits(whole[i]), Float.floatToIntBits(u[i]), "paired output 1, " + i + ", " + threads + " threads");
             }
         }
     }

@@ -12,17 +12,22 @@ import jdk.incubator.vector.VectorSpecies;
  * Position encodings of the 2:4 GEMV, timed against the dense kernel and {@link TwoFourF32Matrix} in one
  * process (alternating, the first swapped every round), at a given thread count; each pass runs enough
  * different matrices that the weights come from memory. Not a test; every candidate's output is checked
- * against TwoFourF32Matrix before timing (now4s from 2048 inputs, now1s below, bit for bit: same sums in the same order; the others
- * within rounding).
+ * against TwoFourF32Matrix before timing (now4s bit for bit: the same sums in the same order; the others within rounding).
  * <ul>
- * <li>now: TwoFourF32Matrix (4-bit permute indices: broadcast + shift, 9 bytes per 4 inputs; a block's chunks in 4 streams).
+ * <li>now: TwoFourF32Matrix (4-bit permute indices: broadcast + shift, 9 bytes per 4 inputs; a block's chunks in 4
+ *     interleaved column quarters, each quarter stored as one stream over all blocks).
  * <li>twoBit: the layout before it (2-bit positions: broadcast + shift + mask + offset, 8.5 bytes).
  * <li>dup: one vector = one group of all 4 rows of a block (8.5 bytes); permutes x with each group of 4
  *     inputs stored twice (xx), so the bit above a 2-bit position does not matter and no mask/offset is needed.
  * <li>2streams, 4streams: twoBit reading a block's chunks as 2 or 4 interleaved runs (more concurrent streams).
- * <li>now4s, now1s: now's layout and decode reading a block's chunks as 4 interleaved runs, and as 1 (the same loop shape).
+ * <li>now4s, now1s: the layout before the column-quarter streams (a block's values contiguous) reading a block's chunks
+ *     as 4 interleaved runs, and as 1 (the same loop shape). The kernel before branch twofour3 was now4s from 2048
+ *     inputs and now1s below.
+ * <li>qnib, q2bit: TwoFourF32Matrix's column-quarter streams (each quarter of the chunks stored as one stream over all
+ *     blocks) with now's 4-bit indices (the same sums as now) and with twoBit's 2-bit positions (8.5 bytes per 4 inputs).
+ * <li>qinline: qnib with each chunk's 4 index words stored after its 32 values (4 streams a pass instead of 8).
  * </ul>
- * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourLayoutBench ROWS COLS THREADS [rounds [copies: 1 = in cache, 200 passes a round]]
+ * java --add-modules jdk.incubator.vector [-Donly=dense,now,...] -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourLayoutBench ROWS COLS THREADS [rounds [copies: 1 = in cache, 200 passes a round]]
  */
 public final class TwoFourLayoutBench {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
@@ -57,6 +62,8 @@ public final class TwoFourLayoutBench {
                     dupValues[dv] = values[v]; dupValues[dv + 1] = values[v + 1];
                     dupPos[(b * full + c) * 2 + g % 4 / 2] |= p0 << (16 * (g % 2) + 2 * dl) | p1 << (16 * (g % 2) + 2 * dl + 2);
                 }
+            qValues = quarters(values, 32, blocks, full); qNib = quarters(nib, 4, blocks, full); qTwo = quarters(two, 2, blocks, full);
+            qInline = inline(qValues, qNib);
         }
 
         static float lanes(FloatVector t, int a) { return t.lane(a) + t.lane(a + 1) + t.lane(a + 4) + t.lane(a + 5); }
@@ -136,6 +143,95 @@ public final class TwoFourLayoutBench {
             }
         }
 
+        /** The chunks of a [blocks][full][unit] array moved to TwoFourF32Matrix's column-quarter slots: (s blocks + b) q + i. */
+        static float[] quarters(float[] a, int unit, int blocks, int full) {
+            float[] o = new float[a.length];
+            int q = full / 4;
+            for (int b = 0; b < blocks; b++)
+                for (int c = 0; c < full; c++) {
+                    int slot = c < 4 * q ? (c / q * blocks + b) * q + c % q : 4 * q * blocks + b * (full - 4 * q) + c - 4 * q;
+                    System.arraycopy(a, (b * full + c) * unit, o, slot * unit, unit);
+                }
+            return o;
+        }
+
+        static int[] quarters(int[] a, int unit, int blocks, int full) {
+            float[] f = new float[a.length];
+            for (int i = 0; i < a.length; i++) f[i] = Float.intBitsToFloat(a[i]);
+            f = quarters(f, unit, blocks, full);
+            int[] o = new int[a.length];
+            for (int i = 0; i < a.length; i++) o[i] = Float.floatToRawIntBits(f[i]);
+            return o;
+        }
+
+        final float[] qValues; final int[] qNib, qTwo;   // the column-quarter layout of values, nib and two
+
+        /** TwoFourF32Matrix's column-quarter streams with its 4-bit indices (qnib: the same sums as now). */
+        void quarterNib(float[] x, float[] out, int from, int to) {
+            int q = full / 4, per = blocks * q;
+            for (int b = from; b < to; b++) {
+                FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+                for (int i = 0; i < q; i++)
+                    for (int s = 0; s < 4; s++) {
+                        int slot = s * per + b * q + i, vo = slot * 32, po = slot * 4, xo = (i + s * q) * 16;
+                        FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
+                        lo0 = FloatVector.fromArray(S, qValues, vo).fma(kept(xa, qNib[po]), lo0);
+                        lo1 = FloatVector.fromArray(S, qValues, vo + 8).fma(kept(xa, qNib[po + 1]), lo1);
+                        hi0 = FloatVector.fromArray(S, qValues, vo + 16).fma(kept(xb, qNib[po + 2]), hi0);
+                        hi1 = FloatVector.fromArray(S, qValues, vo + 24).fma(kept(xb, qNib[po + 3]), hi1);
+                    }
+                store(out, b, lo0, hi0, lo1, hi1);
+            }
+        }
+
+        final float[] qInline;   // qnib with each slot's 4 index words after its 32 values (as float bits): 36 floats a slot, 4 streams not 8
+
+        static float[] inline(float[] v, int[] nib) {
+            float[] o = new float[v.length / 32 * 36];
+            for (int slot = 0; slot < v.length / 32; slot++) {
+                System.arraycopy(v, slot * 32, o, slot * 36, 32);
+                for (int k = 0; k < 4; k++) o[slot * 36 + 32 + k] = Float.intBitsToFloat(nib[slot * 4 + k]);
+            }
+            return o;
+        }
+
+        /** qnib with the index words inline (qinline: one stream per column quarter; the same sums as now). */
+        void quarterInline(float[] x, float[] out, int from, int to) {
+            int q = full / 4, per = blocks * q;
+            for (int b = from; b < to; b++) {
+                FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+                for (int i = 0; i < q; i++)
+                    for (int s = 0; s < 4; s++) {
+                        int slot = s * per + b * q + i, vo = slot * 36, xo = (i + s * q) * 16;
+                        FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
+                        lo0 = FloatVector.fromArray(S, qInline, vo).fma(kept(xa, Float.floatToRawIntBits(qInline[vo + 32])), lo0);
+                        lo1 = FloatVector.fromArray(S, qInline, vo + 8).fma(kept(xa, Float.floatToRawIntBits(qInline[vo + 33])), lo1);
+                        hi0 = FloatVector.fromArray(S, qInline, vo + 16).fma(kept(xb, Float.floatToRawIntBits(qInline[vo + 34])), hi0);
+                        hi1 = FloatVector.fromArray(S, qInline, vo + 24).fma(kept(xb, Float.floatToRawIntBits(qInline[vo + 35])), hi1);
+                    }
+                store(out, b, lo0, hi0, lo1, hi1);
+            }
+        }
+
+        /** The column-quarter streams with twoBit's 2-bit positions (q2bit: 8.5 bytes per 4 inputs; a mask and an offset more per 8 values). */
+        void quarterTwo(float[] x, float[] out, int from, int to) {
+            int q = full / 4, per = blocks * q;
+            for (int b = from; b < to; b++) {
+                FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+                for (int i = 0; i < q; i++)
+                    for (int s = 0; s < 4; s++) {
+                        int slot = s * per + b * q + i, vo = slot * 32, po = slot * 2, xo = (i + s * q) * 16;
+                        FloatVector xa = FloatVector.fromArray(S, x, xo), xb = FloatVector.fromArray(S, x, xo + 8);
+                        int w0 = qTwo[po], w1 = qTwo[po + 1];
+                        lo0 = FloatVector.fromArray(S, qValues, vo).fma(sel(xa, idx2(w0, SHIFT2_LO)), lo0);
+                        lo1 = FloatVector.fromArray(S, qValues, vo + 8).fma(sel(xa, idx2(w1, SHIFT2_LO)), lo1);
+                        hi0 = FloatVector.fromArray(S, qValues, vo + 16).fma(sel(xb, idx2(w0, SHIFT2_HI)), hi0);
+                        hi1 = FloatVector.fromArray(S, qValues, vo + 24).fma(sel(xb, idx2(w1, SHIFT2_HI)), hi1);
+                    }
+                store(out, b, lo0, hi0, lo1, hi1);
+            }
+        }
+
         static IntVector idx2(int word, IntVector shift) { return IntVector.broadcast(SI, word).lanewise(VectorOperators.LSHR, shift).and(3).or(OFFSET); }
     }
 
@@ -158,27 +254,30 @@ public final class TwoFourLayoutBench {
         }
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
-        String[] names = {"dense", "now", "twoBit", "dup", "2streams", "4streams", "now4s", "now1s"};
+        String[] names = {"dense", "now", "twoBit", "dup", "2streams", "4streams", "now4s", "now1s", "qnib", "q2bit", "qinline"};
         long twoBit = 4L * (packed[0].values.length + packed[0].two.length);
-        long[] bytes = {dense[0].byteSize(), now[0].byteSize(), twoBit, 4L * (packed[0].dupValues.length + packed[0].dupPos.length), twoBit, twoBit, now[0].byteSize(), now[0].byteSize()};
+        long[] bytes = {dense[0].byteSize(), now[0].byteSize(), twoBit, 4L * (packed[0].dupValues.length + packed[0].dupPos.length), twoBit, twoBit, now[0].byteSize(), now[0].byteSize(), now[0].byteSize(), twoBit, now[0].byteSize()};
         int blocks = rows / 4, grain = (int) Math.min(Math.max(4, blocks), ((1 << 15) / ((long) cols * 2) + 3) / 4 * 4);
         double[][] ms = new double[names.length][rounds];
         try (Parallel par = new Parallel(threads)) {
             float[] ref = new float[rows], y = new float[rows];
             now[0].matmul(x, 1, ref, par);
-            for (int v : new int[]{cols >= 2048 ? 6 : 7}) {   // TwoFourF32Matrix's streams: 4 from 2048 inputs
+            for (int v : new int[]{6, 8, 10}) {   // TwoFourF32Matrix reads a block in 4 interleaved streams, as now4s and qnib
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 if (!Arrays.equals(ref, y)) throw new AssertionError(names[v] + " differs from TwoFourF32Matrix");
             }
-            for (int v : new int[]{2, 3, 4, 5, cols >= 2048 ? 7 : 6}) {
+            for (int v : new int[]{2, 3, 4, 5, 7, 9}) {
                 Arrays.fill(y, Float.NaN);
                 run(v, dense[0], now[0], packed[0], x, y, par, blocks, grain);
                 for (int i = 0; i < rows; i++) if (!(Math.abs(y[i] - ref[i]) <= 1e-4f * (1 + Math.abs(ref[i])))) throw new AssertionError(names[v] + " row " + i + ": " + y[i] + " vs " + ref[i]);
             }
+            // -Donly=dense,now,now4s: time only these candidates (the rest print as 0)
+            java.util.List<String> only = java.util.List.of(System.getProperty("only", String.join(",", names)).split(","));
             for (int round = -3; round < rounds; round++)
                 for (int j = 0; j < names.length; j++) {
                     int v = (j + Math.max(0, round)) % names.length;
+                    if (!only.contains(names[v])) continue;
                     long t0 = System.nanoTime();
                     for (int rep = 0; rep < reps; rep++) for (int k = 0; k < copies; k++) run(v, dense[k], now[k], packed[k], x, y, par, blocks, grain);
                     if (round >= 0) ms[v][round] = (System.nanoTime() - t0) / 1e6 / copies / reps;
@@ -189,6 +288,7 @@ public final class TwoFourLayoutBench {
         for (int v = 0; v < names.length; v++) {
             double[] s = ms[v].clone(); Arrays.sort(s);
             double best = s[0], med = s[rounds / 2];
+            if (med == 0) continue;   // not timed (-Donly)
             System.out.printf("  %-8s %6.1f MB  best %.3f ms %5.1f GB/s %.2fx | median %.3f ms %5.1f GB/s %.2fx%n", names[v], bytes[v] / 1e6,
                     best, bytes[v] / best / 1e6, d[0] / best, med, bytes[v] / med / 1e6, d[rounds / 2] / med);
         }
@@ -203,7 +303,10 @@ public final class TwoFourLayoutBench {
             case 4 -> par.forRange(blocks, grain, (f, t) -> p.streams(x, y, f, t, 2));
             case 5 -> par.forRange(blocks, grain, (f, t) -> p.streams(x, y, f, t, 4));
             case 6 -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 4));
-            default -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 1));
+            case 7 -> par.forRange(blocks, grain, (f, t) -> p.nibStreams(x, y, f, t, 1));
+            case 8 -> par.forRange(blocks, grain, (f, t) -> p.quarterNib(x, y, f, t));
+            case 9 -> par.forRange(blocks, grain, (f, t) -> p.quarterTwo(x, y, f, t));
+            default -> par.forRange(blocks, grain, (f, t) -> p.quarterInline(x, y, f, t));
         }
     }
 }

@@ -5,10 +5,12 @@ import java.util.SplittableRandom;
 
 /**
  * One decode token's GEMVs of a Llama shape (per layer q, k, v, o [dim, dim], gate, up [hidden, dim],
- * down [dim, hidden]; then the dense unembedding [vocab, dim]) on random magnitude-2:4 weights, for
- * the dense kernel (grouped as decode groups it: q k v in one region, gate and up in one), TwoFourF32Matrix
- * grouped the same way (nowGrouped: what adding it to MatmulGroup.fusable would give) and for the
- * 2:4 encodings of {@link TwoFourLayoutBench} (now = TwoFourF32Matrix, twoBit = the layout before it, dup), alternating, at a thread count. The ratio
+ * down [dim, hidden]; then the dense unembedding [vocab, dim]) on random magnitude-2:4 weights, alternating, at a
+ * thread count: dense (grouped as decode groups it: q k v in one region, gate and up in one), TwoFourF32Matrix one
+ * region per matrix (now) and grouped the same way (nowGrouped: what decode does since MatmulGroup.fusable takes it),
+ * the kernel before branch twofour3 ({@link TwoFourF32MatrixBefore}, grouped; timed twice per round as beforeGrouped
+ * and beforeGrouped2, a check of the spread) and the column-quarter layout with its index words in a separate array
+ * ({@link TwoFourF32MatrixSeparate}, grouped). The ratio
  * against dense is what the GEMVs alone allow decode (norms, attention and the rest left out). Not a test.
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourTokenBench DIM HIDDEN LAYERS VOCAB THREADS [rounds]
  */
@@ -20,8 +22,8 @@ public final class TwoFourTokenBench {
         SplittableRandom rnd = new SplittableRandom(5);
         F32Matrix[][] dense = new F32Matrix[layers][7];
         TwoFourF32Matrix[][] now = new TwoFourF32Matrix[layers][7];
-        TwoFourLayoutBench.Packed[][] packed = new TwoFourLayoutBench.Packed[layers][7];
-        for (int l = 0; l < layers; l++)
+        WeightMatrix[][] before = new WeightMatrix[layers][7], separate = new WeightMatrix[layers][7];
+                for (int l = 0; l < layers; l++)
             for (int m = 0; m < 7; m++) {
                 int rows = shapes[m][0], cols = shapes[m][1];
                 float[] w = new float[rows * cols];
@@ -29,7 +31,8 @@ public final class TwoFourTokenBench {
                 for (int i = 0; i < rows; i++) TwoFourF32Matrix.keepLargestTwo(w, i * cols, cols);
                 dense[l][m] = F32Matrix.of(w, rows, cols);
                 now[l][m] = TwoFourF32Matrix.of(dense[l][m]);
-                packed[l][m] = new TwoFourLayoutBench.Packed(w, rows, cols);
+                before[l][m] = TwoFourF32MatrixBefore.of(dense[l][m]);
+                separate[l][m] = TwoFourF32MatrixSeparate.of(dense[l][m]);
             }
         float[] emb = new float[vocab * dim];
         for (int i = 0; i < emb.length; i++) emb[i] = (float) rnd.nextGaussian();
@@ -39,7 +42,7 @@ public final class TwoFourTokenBench {
         float[] xd = Arrays.copyOf(x, dim), xh = Arrays.copyOf(x, hidden);
         float[][] outs = {new float[dim], new float[dim], new float[dim], new float[dim], new float[hidden], new float[hidden], new float[dim]};
         float[] logits = new float[vocab];
-        String[] names = {"dense", "now", "twoBit", "dup", "nowGrouped"};
+        String[] names = {"dense", "now", "beforeGrouped", "nowGrouped", "beforeGrouped2", "separateGrouped"};
         double[][] ms = new double[names.length][rounds];
         try (Parallel par = new Parallel(threads)) {
             for (int round = -2; round < rounds; round++)
@@ -48,24 +51,15 @@ public final class TwoFourTokenBench {
                     long t0 = System.nanoTime();
                     for (int tok = 0; tok < 8; tok++) {
                         for (int l = 0; l < layers; l++) {
-                            if (v == 0 || v == 4) {
-                                WeightMatrix[] set = v == 0 ? dense[l] : now[l];
+                            if (v != 1) {
+                                WeightMatrix[] set = v == 0 ? dense[l] : v == 2 ? before[l] : v == 3 ? now[l] : v == 4 ? before[l] : separate[l];
                                 MatmulGroup.run(new WeightMatrix[]{set[0], set[1], set[2]}, xd, 1, new float[][]{outs[0], outs[1], outs[2]}, par);
                                 set[3].matmul(xd, 1, outs[3], par);
                                 MatmulGroup.runPaired(set[4], set[5], xd, 1, outs[4], outs[5], par, (f, t) -> { });
                                 set[6].matmul(xh, 1, outs[6], par);
                             } else {
-                                for (int m = 0; m < 7; m++) {
-                                    float[] in = m == 6 ? xh : xd;
-                                    if (v == 1) now[l][m].matmul(in, 1, outs[m], par);
-                                    else {
-                                        TwoFourLayoutBench.Packed p = packed[l][m];
-                                        int blocks = p.rows / 4, grain = (int) Math.min(Math.max(4, blocks), ((1 << 15) / ((long) p.cols * 2) + 3) / 4 * 4);
-                                        float[] o = outs[m];
-                                        if (v == 2) par.forRange(blocks, grain, (f, t) -> p.twoBit(in, o, f, t));
-                                        else par.forRange(blocks, grain, (f, t) -> p.dup(in, o, f, t));
-                                    }
-                                }
+                                WeightMatrix[] set = now[l];
+                                for (int m = 0; m < 7; m++) set[m].matmul(m == 6 ? xh : xd, 1, outs[m], par);
                             }
                         }
                         unembed.matmul(xd, 1, logits, par);
@@ -78,7 +72,7 @@ public final class TwoFourTokenBench {
         double[] d = ms[0].clone(); Arrays.sort(d);
         for (int v = 0; v < names.length; v++) {
             double[] s = ms[v].clone(); Arrays.sort(s);
-            System.out.printf("  %-7s best %.2f ms (%.2fx) median %.2f ms (%.2fx)%n", names[v], s[0], d[0] / s[0], s[rounds / 2], d[rounds / 2] / s[rounds / 2]);
+            System.out.printf("  %-13s best %.2f ms (%.2fx) median %.2f ms (%.2fx)%n", names[v], s[0], d[0] / s[0], s[rounds / 2], d[rounds / 2] / s[rounds / 2]);
         }
     }
 }
