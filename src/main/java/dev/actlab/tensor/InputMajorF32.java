@@ -176,7 +176,9 @@ public final class InputMajorF32 {
             int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
             int j = lo;
-            if (passColumns == 16) for (; j + 16 <= hi; j += 16) pass16(x, xOff, idx, j, out, oOff, t0, t1, vEnd);
+            int width = passColumns > 0 ? passColumns : rows <= SHORT_ROWS ? 16 : 8;
+            if (width == 16) for (; j + 16 <= hi; j += 16) pass16(x, xOff, idx, j, out, oOff, t0, t1, vEnd);
+            if (width == 8) for (; j + 8 <= hi; j += 8) pass8(x, xOff, idx, j, out, oOff, t0, t1, vEnd);
             for (; j + 4 <= hi; j += 4) {
                 int c0 = idx[j], c1 = idx[j + 1], c2 = idx[j + 2], c3 = idx[j + 3];
                 FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
@@ -211,12 +213,56 @@ public final class InputMajorF32 {
     }
 
     /**
-     * Kept columns per pass of {@link #range}: 16 (then 4 at a time for the rest), or 4 (the previous kernel;
-     * benchmarks: -Dactlab.passColumns). The same chain either way. Sixteen adjacent kept columns read side by
-     * side keep more of memory busy at once: `ColumnKernelBench F32` at 2 threads, 50%, median speedup over
-     * dense 1.12x -> 1.36x on [768, 2048] (README "Column streams"); 2, 8 and 32 a pass measured below 16.
+     * Kept columns per pass of {@link #range} (then four at a time for the rest): 0 chooses by the column's
+     * length, 16 for columns of at most {@link #SHORT_ROWS} rows, else 8; 4 is the previous kernel (benchmarks:
+     * -Dactlab.passColumns). The same chain whatever the width. More adjacent kept columns read side by side
+     * keep more of memory busy at once where each column is a short run; on long columns sixteen streams are
+     * more than the prefetchers follow. `ColumnKernelBench F32` at 2 threads, 50%, median speedup over dense
+     * against four a pass: [768, 2048] 1.36x / 1.12x (16), [2048, 8192] 1.22x / 1.84x (16), 1.74x / 1.66x (8)
+     * (README "Column streams").
      */
-    static volatile int passColumns = Integer.getInteger("actlab.passColumns", 16);
+    static volatile int passColumns = Integer.getInteger("actlab.passColumns", 0);
+
+    /** Columns of at most this many rows are read sixteen a pass, longer ones eight (passColumns 0). */
+    static volatile int SHORT_ROWS = Integer.getInteger("actlab.shortRows", 1024);
+
+    /** Eight kept columns idx[j .. j + 8) added in order to rows [t0, t1) of out: eight streams, one load and store of out. */
+    private void pass8(float[] x, int xOff, int[] idx, int j, float[] out, int oOff, int t0, int t1, int vEnd) {
+        int L = S.length();
+        int c0 = idx[j + 0], b0 = c0 * rows; FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]);
+        int c1 = idx[j + 1], b1 = c1 * rows; FloatVector x1 = FloatVector.broadcast(S, x[xOff + c1]);
+        int c2 = idx[j + 2], b2 = c2 * rows; FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]);
+        int c3 = idx[j + 3], b3 = c3 * rows; FloatVector x3 = FloatVector.broadcast(S, x[xOff + c3]);
+        int c4 = idx[j + 4], b4 = c4 * rows; FloatVector x4 = FloatVector.broadcast(S, x[xOff + c4]);
+        int c5 = idx[j + 5], b5 = c5 * rows; FloatVector x5 = FloatVector.broadcast(S, x[xOff + c5]);
+        int c6 = idx[j + 6], b6 = c6 * rows; FloatVector x6 = FloatVector.broadcast(S, x[xOff + c6]);
+        int c7 = idx[j + 7], b7 = c7 * rows; FloatVector x7 = FloatVector.broadcast(S, x[xOff + c7]);
+        int r = t0;
+        for (; r < vEnd; r += L) {
+            FloatVector y = FloatVector.fromArray(S, out, oOff + r);
+            y = FloatVector.fromArray(S, wt, b0 + r).fma(x0, y);
+            y = FloatVector.fromArray(S, wt, b1 + r).fma(x1, y);
+            y = FloatVector.fromArray(S, wt, b2 + r).fma(x2, y);
+            y = FloatVector.fromArray(S, wt, b3 + r).fma(x3, y);
+            y = FloatVector.fromArray(S, wt, b4 + r).fma(x4, y);
+            y = FloatVector.fromArray(S, wt, b5 + r).fma(x5, y);
+            y = FloatVector.fromArray(S, wt, b6 + r).fma(x6, y);
+            y = FloatVector.fromArray(S, wt, b7 + r).fma(x7, y);
+            y.intoArray(out, oOff + r);
+        }
+        for (; r < t1; r++) {
+            float y = out[oOff + r];
+            y = Math.fma(wt[b0 + r], x[xOff + c0], y);
+            y = Math.fma(wt[b1 + r], x[xOff + c1], y);
+            y = Math.fma(wt[b2 + r], x[xOff + c2], y);
+            y = Math.fma(wt[b3 + r], x[xOff + c3], y);
+            y = Math.fma(wt[b4 + r], x[xOff + c4], y);
+            y = Math.fma(wt[b5 + r], x[xOff + c5], y);
+            y = Math.fma(wt[b6 + r], x[xOff + c6], y);
+            y = Math.fma(wt[b7 + r], x[xOff + c7], y);
+            out[oOff + r] = y;
+        }
+    }
 
     /** Sixteen kept columns idx[j .. j + 16) added in order to rows [t0, t1) of out: sixteen streams, one load and store of out. */
     private void pass16(float[] x, int xOff, int[] idx, int j, float[] out, int oOff, int t0, int t1, int vEnd) {

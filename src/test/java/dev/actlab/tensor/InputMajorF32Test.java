@@ -39,7 +39,7 @@ class InputMajorF32Test {
         SplittableRandom r = new SplittableRandom(6);
         int keepPass = InputMajorF32.passColumns, keepStreams = InputMajorF32.streams;
         try {
-            for (int[] shape : new int[][]{{768, 768}, {67, 100}, {4500, 64}, {40, 9}}) {
+            for (int[] shape : new int[][]{{768, 768}, {1100, 90}, {67, 100}, {4500, 64}, {40, 9}}) {
                 int rows = shape[0], cols = shape[1];
                 InputMajorF32 t = InputMajorF32.of(F32Matrix.of(random(r, rows * cols), rows, cols));
                 float[] x = random(r, cols);
@@ -47,7 +47,7 @@ class InputMajorF32Test {
                 int nnz = 0;
                 for (int c = 0; c < cols; c++) if (r.nextDouble() < 0.5) idx[nnz++] = c;
                 for (int streams : new int[]{1, 4})
-                    for (int pass : new int[]{4, 16}) {
+                    for (int pass : new int[]{0, 4, 8, 16}) {
                         InputMajorF32.streams = streams;
                         InputMajorF32.passColumns = pass;
                         float[] ref = new float[rows];
