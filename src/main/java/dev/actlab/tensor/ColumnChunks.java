@@ -32,6 +32,11 @@ final class ColumnChunks {
     /** Benchmarks only (`ColumnKernelBench`): false splits rows alone, the kernels' previous split. */
     static volatile boolean byColumns = true;
 
+    /** Benchmarks only (`SparseDecodeAB`): count the tasks of {@link #run} by the thread that ran them. */
+    static volatile boolean countTasks = Boolean.getBoolean("actlab.countColumnTasks");
+    static final java.util.concurrent.atomic.LongAdder TASKS_ON_CALLER = new java.util.concurrent.atomic.LongAdder(),
+            TASKS_ON_WORKERS = new java.util.concurrent.atomic.LongAdder();
+
     /** One kernel's work: rows [from, to) of the product over the kept inputs idx[lo .. hi), into dst[dOff + r]. */
     @FunctionalInterface
     interface Part { void run(int lo, int hi, int from, int to, float[] dst, int dOff); }
@@ -136,7 +141,9 @@ final class ColumnChunks {
             if (scratch.length < (chains - 1) * rows) SCRATCH.set(scratch = new float[(chains - 1) * rows]);
         }
         Plan plan = new Plan(rows, nnz, groups, perGroup, out, oOff, scratch);
+        Thread caller = Thread.currentThread();
         Parallel.RangeBody tasks = (a, b) -> {
+            if (countTasks) (Thread.currentThread() == caller ? TASKS_ON_CALLER : TASKS_ON_WORKERS).add(b - a);
             for (int p = a; p < b; p++) {
                 int g = p / rowParts, k = p % rowParts, from = k * rowChunk, to = Math.min(rows, from + rowChunk);
                 int c0 = g * perGroup;

@@ -42,6 +42,12 @@ public final class SparseDecodeAB {
                 undo.run();
                 if (r >= 0) tps[c][r] = t;
             }
+        if (Boolean.getBoolean("actlab.countColumnTasks")) {
+            Class<?> cc = Class.forName("dev.actlab.tensor.ColumnChunks");
+            Field onCaller = cc.getDeclaredField("TASKS_ON_CALLER"), onWorkers = cc.getDeclaredField("TASKS_ON_WORKERS");
+            onCaller.setAccessible(true); onWorkers.setAccessible(true);
+            System.out.printf("column-kernel tasks run by the calling thread: %s, by workers: %s%n", onCaller.get(null), onWorkers.get(null));
+        }
         System.out.printf("%s %s, %d threads, %d rounds of %d tokens (tok/s best / median; ratio to dense: median of per-round ratios)%n",
                 args[0], args[1], m.parallel().threads(), rounds, gen);
         for (int c = 0; c < k; c++) {
