@@ -36,6 +36,8 @@ final class ColumnChunks {
     static volatile boolean countTasks = Boolean.getBoolean("actlab.countColumnTasks");
     static final java.util.concurrent.atomic.LongAdder TASKS_ON_CALLER = new java.util.concurrent.atomic.LongAdder(),
             TASKS_ON_WORKERS = new java.util.concurrent.atomic.LongAdder();
+    /** Benchmarks only: per shape, {calls a worker helped with, calls the caller ran alone} (the decoding thread's calls only). */
+    static final java.util.Map<String, long[]> CALLS_WITHOUT_WORKER = new java.util.concurrent.ConcurrentSkipListMap<>();
 
     /** One kernel's work: rows [from, to) of the product over the kept inputs idx[lo .. hi), into dst[dOff + r]. */
     @FunctionalInterface
@@ -142,8 +144,14 @@ final class ColumnChunks {
         }
         Plan plan = new Plan(rows, nnz, groups, perGroup, out, oOff, scratch);
         Thread caller = Thread.currentThread();
+        boolean count = countTasks;
+        java.util.concurrent.atomic.AtomicBoolean helped = count ? new java.util.concurrent.atomic.AtomicBoolean() : null;
         Parallel.RangeBody tasks = (a, b) -> {
-            if (countTasks) (Thread.currentThread() == caller ? TASKS_ON_CALLER : TASKS_ON_WORKERS).add(b - a);
+            if (count) {
+                boolean onCaller = Thread.currentThread() == caller;
+                (onCaller ? TASKS_ON_CALLER : TASKS_ON_WORKERS).add(b - a);
+                if (!onCaller) helped.set(true);
+            }
             for (int p = a; p < b; p++) {
                 int g = p / rowParts, k = p % rowParts, from = k * rowChunk, to = Math.min(rows, from + rowChunk);
                 int c0 = g * perGroup;
@@ -155,6 +163,8 @@ final class ColumnChunks {
         };
         if ((long) rows * nnz < MIN_PARALLEL_WORK) tasks.run(0, groups * rowParts);
         else par.forRange(groups * rowParts, 1, tasks);
+        if (count && (long) rows * nnz >= MIN_PARALLEL_WORK && par.threads() > 1)
+            CALLS_WITHOUT_WORKER.computeIfAbsent(rows + " rows, " + (nnz / 128 * 128) + "+ kept", k -> new long[2])[helped.get() ? 0 : 1]++;
         for (int g = 1; g < groups; g++) addInto(out, oOff, plan.dst(g * perGroup), plan.dOff(g * perGroup), rows);
     }
 

@@ -47,6 +47,12 @@ public final class SparseDecodeAB {
             Field onCaller = cc.getDeclaredField("TASKS_ON_CALLER"), onWorkers = cc.getDeclaredField("TASKS_ON_WORKERS");
             onCaller.setAccessible(true); onWorkers.setAccessible(true);
             System.out.printf("column-kernel tasks run by the calling thread: %s, by workers: %s%n", onCaller.get(null), onWorkers.get(null));
+            Field alone = cc.getDeclaredField("CALLS_WITHOUT_WORKER");
+            alone.setAccessible(true);
+            for (var e : ((java.util.Map<?, ?>) alone.get(null)).entrySet()) {
+                long[] v = (long[]) e.getValue();
+                System.out.printf("  %-26s %7d calls, %5.1f%% without a worker%n", e.getKey(), v[0] + v[1], 100.0 * v[1] / (v[0] + v[1]));
+            }
         }
         System.out.printf("%s %s, %d threads, %d rounds of %d tokens (tok/s best / median; ratio to dense: median of per-round ratios)%n",
                 args[0], args[1], m.parallel().threads(), rounds, gen);
