@@ -5,6 +5,7 @@ import dev.actlab.model.hook.Hooks;
 import dev.actlab.model.llama.KvCache;
 import dev.actlab.model.llama.LlamaModel;
 import dev.actlab.model.load.ModelRef;
+import dev.actlab.sparsity.SparseInputMatrix;
 import dev.actlab.sparsity.SparseModel;
 import dev.actlab.sparsity.SparsitySpec;
 import dev.actlab.sparsity.Thresholds;
@@ -34,13 +35,20 @@ public final class SparseDecodeAB {
         int[] tokens = new SplittableRandom(8).ints(gen, 0, m.config().vocabSize()).toArray();
         int k = settings.length + 1;   // contender 0: dense
         double[][] tps = new double[k][rounds];
+        double[][] split = new double[k][2];   // -Dactlab.timeSparseDecode: ms a token building kept-index lists, in GEMVs (timed rounds)
         for (int r = -1; r < rounds; r++)   // round -1 warms every path up
             for (int i = 0; i < k; i++) {
                 int c = (i + Math.max(0, r)) % k;
                 Runnable undo = c == 0 ? () -> {} : apply(settings[c - 1]);
+                SparseInputMatrix.INDEX_NANOS.reset();
+                SparseInputMatrix.GEMV_NANOS.reset();
                 double t = decode(c == 0 ? m : s.model(), prompt, tokens);
                 undo.run();
-                if (r >= 0) tps[c][r] = t;
+                if (r >= 0) {
+                    tps[c][r] = t;
+                    split[c][0] += SparseInputMatrix.INDEX_NANOS.sumThenReset() / 1e6 / tokens.length / rounds;
+                    split[c][1] += SparseInputMatrix.GEMV_NANOS.sumThenReset() / 1e6 / tokens.length / rounds;
+                }
             }
         if (Boolean.getBoolean("actlab.countColumnTasks")) {
             Class<?> cc = Class.forName("dev.actlab.tensor.ColumnChunks");
@@ -61,6 +69,9 @@ public final class SparseDecodeAB {
             for (int r = 0; r < rounds; r++) ratio[r] = tps[c][r] / tps[0][r];
             System.out.printf("  %-50s %7.2f / %7.2f  %.3fx%n", c == 0 ? "dense" : "sparse " + settings[c - 1],
                     max(tps[c]), BestMedian.median(tps[c]), BestMedian.median(ratio));
+            if (SparseInputMatrix.timeDecode && c > 0)
+                System.out.printf("  %-50s %.2f ms a token in all (mean), %.3f ms building kept-index lists, %.2f ms in column GEMVs%n", "",
+                        Arrays.stream(tps[c]).map(v -> 1000 / v).average().orElse(0), split[c][0], split[c][1]);
         }
     }
 
