@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
  * Whole-model decode: dense against the TEAL-sparse model under several settings of the column kernels'
  * benchmark switches, all in one process, the contenders' order rotated every round, so a neighbour's
  * load hits all alike (issue 17). Not a test. Each SETTING is CLASS.FIELD=VALUE[,CLASS.FIELD=VALUE...] on a
- * static int or boolean field of dev.actlab.tensor (e.g. InputMajorF32.passColumns=4), or "default".
+ * static int or boolean field of dev.actlab.tensor (e.g. InputMajorF32.passColumns=4) or of dev.actlab.sparsity (named
+ * sparsity.CLASS.FIELD), or "default".
  * Prints per contender best / median tok/s and the median of per-round ratios to dense.
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'target/classes:target/test-classes:target/lib/*' \
@@ -81,7 +82,8 @@ public final class SparseDecodeAB {
         Runnable undo = () -> {};
         for (String part : setting.split(",")) {
             String name = part.substring(0, part.indexOf('=')), value = part.substring(part.indexOf('=') + 1);
-            Field f = Class.forName("dev.actlab.tensor." + name.substring(0, name.lastIndexOf('.'))).getDeclaredField(name.substring(name.lastIndexOf('.') + 1));
+            String owner = name.substring(0, name.lastIndexOf('.'));
+            Field f = Class.forName(owner.startsWith("sparsity.") ? "dev.actlab." + owner : "dev.actlab.tensor." + owner).getDeclaredField(name.substring(name.lastIndexOf('.') + 1));
             f.setAccessible(true);
             Object old = f.get(null);
             if (f.getType() == int.class) f.setInt(null, Integer.parseInt(value));
