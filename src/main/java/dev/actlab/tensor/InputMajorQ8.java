@@ -135,7 +135,10 @@ public final class InputMajorQ8 {
     private void blockInPasses(float[] x, int xOff, int[] idx, int j, int e, int b, float[] acc, float[] out, int oOff, int t0, int vEnd) {
         for (int k = j; k < e; ) {
             boolean first = k == j;
-            if (e - k >= 4) {
+            if (passColumns == 8 && e - k >= 8) {
+                columns8(x, xOff, idx, k, b, acc, out, oOff, t0, vEnd, first, k + 8 == e);
+                k += 8;
+            } else if (e - k >= 4) {
                 columns4(x, xOff, idx, k, b, acc, out, oOff, t0, vEnd, first, k + 4 == e);
                 k += 4;
             } else {
@@ -191,6 +194,37 @@ public final class InputMajorQ8 {
             a = widen(b1 + r).fma(x1, a);
             a = widen(b2 + r).fma(x2, a);
             a = widen(b3 + r).fma(x3, a);
+            if (last) scaleAdd(db + r, a, out, oOff + r);
+            else a.intoArray(acc, r - t0);
+        }
+    }
+
+    /**
+     * Kept columns a pass of {@link #blockInPasses}: 8 (then four, then one), or 4 (benchmarks:
+     * -Dactlab.q8PassColumns). The same chain of each block's sums either way.
+     */
+    static volatile int passColumns = Integer.getInteger("actlab.q8PassColumns", 8);
+
+    /** Block b's kept inputs idx[k .. k + 8) on rows [t0, vEnd), as {@link #columns4}: eight streams a pass. */
+    private void columns8(float[] x, int xOff, int[] idx, int k, int b, float[] acc, float[] out, int oOff, int t0, int vEnd, boolean first, boolean last) {
+        int L = S.length();
+        int c0 = idx[k], c1 = idx[k + 1], c2 = idx[k + 2], c3 = idx[k + 3], c4 = idx[k + 4], c5 = idx[k + 5], c6 = idx[k + 6], c7 = idx[k + 7];
+        FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
+        FloatVector x2 = FloatVector.broadcast(S, x[xOff + c2]), x3 = FloatVector.broadcast(S, x[xOff + c3]);
+        FloatVector x4 = FloatVector.broadcast(S, x[xOff + c4]), x5 = FloatVector.broadcast(S, x[xOff + c5]);
+        FloatVector x6 = FloatVector.broadcast(S, x[xOff + c6]), x7 = FloatVector.broadcast(S, x[xOff + c7]);
+        int b0 = c0 * rows, b1 = c1 * rows, b2 = c2 * rows, b3 = c3 * rows, b4 = c4 * rows, b5 = c5 * rows, b6 = c6 * rows, b7 = c7 * rows, db = b * rows;
+        FloatVector zero = FloatVector.zero(S);
+        for (int r = t0; r < vEnd; r += L) {
+            FloatVector a = first ? zero : FloatVector.fromArray(S, acc, r - t0);
+            a = widen(b0 + r).fma(x0, a);
+            a = widen(b1 + r).fma(x1, a);
+            a = widen(b2 + r).fma(x2, a);
+            a = widen(b3 + r).fma(x3, a);
+            a = widen(b4 + r).fma(x4, a);
+            a = widen(b5 + r).fma(x5, a);
+            a = widen(b6 + r).fma(x6, a);
+            a = widen(b7 + r).fma(x7, a);
             if (last) scaleAdd(db + r, a, out, oOff + r);
             else a.intoArray(acc, r - t0);
         }

@@ -34,6 +34,11 @@ class ColumnChunksTest {
         assertEquals(1, ColumnChunks.groups(g - 1));
         assertEquals(g, ColumnChunks.groups(g));
         assertEquals(g, ColumnChunks.groups(384));
+        // chains per group: the streams asked for when every chain gets an input, else one; never the rows or threads
+        assertEquals(4, ColumnChunks.chainsPerGroup(384, 4));
+        assertEquals(1, ColumnChunks.chainsPerGroup(384, 1));
+        assertEquals(1, ColumnChunks.chainsPerGroup(4 * g - 1, 4));
+        assertEquals(4, ColumnChunks.chainsPerGroup(4 * g, 4));
         assertEquals(96, ColumnChunks.groupStart(1, 4, 385));
         assertEquals(385, ColumnChunks.groupStart(4, 4, 385));
     }

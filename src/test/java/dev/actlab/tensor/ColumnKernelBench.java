@@ -68,10 +68,16 @@ public final class ColumnKernelBench {
                 : () -> { for (Object s : sparse) ((InputMajorF32) s).gemv(x, 0, idx, n, y, 0, par); };
         // for comparison in the same process: -Dbench.alt=rows (default) the previous split (rows only); =kernel Q8_0 with
         // InputMajorQ8.registerColumns set to bench.columns (default 0: every block in passes of four)
-        boolean altKernel = System.getProperty("bench.alt", "rows").equals("kernel");
+        // =streams F32 with InputMajorF32.streams set to bench.streams (default 1: four adjacent kept columns of one chain a pass)
+        String alt = System.getProperty("bench.alt", "rows");
+        boolean altKernel = alt.equals("kernel"), altStreams = alt.equals("streams");
         int altColumns = Integer.getInteger("bench.columns", 0), defaultColumns = InputMajorQ8.registerColumns;
+        int altStreamCount = Integer.getInteger("bench.streams", 1), defaultStreams = InputMajorF32.streams;
         Runnable rowsSweep = altKernel
                 ? () -> { InputMajorQ8.registerColumns = altColumns; sparseSweep.run(); InputMajorQ8.registerColumns = defaultColumns; }
+                : alt.startsWith("q8pass") ? () -> { int keep = InputMajorQ8.passColumns; InputMajorQ8.passColumns = Integer.parseInt(alt.substring(6)); sparseSweep.run(); InputMajorQ8.passColumns = keep; }
+                : alt.startsWith("pass") ? () -> { int keep = InputMajorF32.passColumns; InputMajorF32.passColumns = Integer.parseInt(alt.substring(4)); sparseSweep.run(); InputMajorF32.passColumns = keep; }
+                : altStreams ? () -> { InputMajorF32.streams = altStreamCount; sparseSweep.run(); InputMajorF32.streams = defaultStreams; }
                 : () -> { ColumnChunks.byColumns = false; sparseSweep.run(); ColumnChunks.byColumns = true; };
         Runnable[] sweeps = {denseSweep, sparseSweep, rowsSweep};
         for (int i = 0; i < 3; i++) for (Runnable sw : sweeps) sw.run();
@@ -94,7 +100,7 @@ public final class ColumnKernelBench {
         System.out.printf("%s [%d, %d] sparsity %.2f (%d of %d kept, %d copies, %d thread(s), %s): dense %.2f / %.2f ms (%.1f / %.1f GB/s), "
                         + "sparse %.2f / %.2f ms (%.1f / %.1f GB/s of bytes read), speedup %.2fx / %.2fx; %s %.2f / %.2f ms, speedup %.2fx / %.2fx; limit %.2fx (best / median)%n",
                 type, rows, cols, sparsity, nnz, cols, copies, threads, threads == 1 ? "CPU time" : "wall time", d[0], dm, db / d[0] / 1e6, db / dm / 1e6,
-                s[0], sm, sb / s[0] / 1e6, sb / sm / 1e6, d[0] / s[0], dm / sm, altKernel ? "registerColumns " + altColumns : "rows-only split", rs[0], rm, d[0] / rs[0], dm / rm, (double) db / sb);
+                s[0], sm, sb / s[0] / 1e6, sb / sm / 1e6, d[0] / s[0], dm / sm, altKernel ? "registerColumns " + altColumns : altStreams ? "streams " + altStreamCount : alt.startsWith("q8pass") ? alt.substring(6) + " columns a pass" : alt.startsWith("pass") ? alt.substring(4) + " columns a pass" : "rows-only split", rs[0], rm, d[0] / rs[0], dm / rm, (double) db / sb);
         par.close();
     }
 }

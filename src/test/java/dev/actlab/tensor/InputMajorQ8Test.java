@@ -32,17 +32,20 @@ class InputMajorQ8Test {
             }
             float[] ref = new float[rows];
             t.gemvScalar(x, 0, idx, nnz, ref, 0);
-            int defaultColumns = InputMajorQ8.registerColumns;
+            int defaultColumns = InputMajorQ8.registerColumns, defaultPass = InputMajorQ8.passColumns;
             try {
                 for (int registerColumns : new int[]{defaultColumns, 0, 32})   // sums in passes, in registers, or by the block's count
-                    for (int threads : new int[]{1, 2, 3}) {
-                        InputMajorQ8.registerColumns = registerColumns;
-                        float[] got = new float[rows];
-                        try (Parallel p = new Parallel(threads)) { t.gemv(x, 0, idx, nnz, got, 0, p); }
-                        assertArrayEquals(ref, got, 0f, rows + "x" + cols + ", " + threads + " threads, registerColumns " + registerColumns);
-                    }
+                    for (int pass : new int[]{4, 8})                           // kept columns a pass of the passes
+                        for (int threads : new int[]{1, 2, 3}) {
+                            InputMajorQ8.registerColumns = registerColumns;
+                            InputMajorQ8.passColumns = pass;
+                            float[] got = new float[rows];
+                            try (Parallel p = new Parallel(threads)) { t.gemv(x, 0, idx, nnz, got, 0, p); }
+                            assertArrayEquals(ref, got, 0f, rows + "x" + cols + ", " + threads + " threads, registerColumns " + registerColumns + ", " + pass + " a pass");
+                        }
             } finally {
                 InputMajorQ8.registerColumns = defaultColumns;
+                InputMajorQ8.passColumns = defaultPass;
             }
             for (int row = 0; row < rows; row++) {
                 float dense = m.dot(row, x, 0);
