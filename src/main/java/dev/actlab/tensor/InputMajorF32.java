@@ -193,14 +193,7 @@ public final class InputMajorF32 {
                     y = FloatVector.fromArray(S, wt, b3 + r).fma(x3, y);
                     y.intoArray(out, oOff + r);
                 }
-                for (; r < t1; r++) {
-                    float y = out[oOff + r];
-                    y = Math.fma(wt[b0 + r], x[xOff + c0], y);
-                    y = Math.fma(wt[b1 + r], x[xOff + c1], y);
-                    y = Math.fma(wt[b2 + r], x[xOff + c2], y);
-                    y = Math.fma(wt[b3 + r], x[xOff + c3], y);
-                    out[oOff + r] = y;
-                }
+                tail(x, xOff, idx, j, 4, out, oOff, r, t1);
             }
             for (; j < hi; j++) {
                 int c = idx[j], b = c * rows;
@@ -250,18 +243,7 @@ public final class InputMajorF32 {
             y = FloatVector.fromArray(S, wt, b7 + r).fma(x7, y);
             y.intoArray(out, oOff + r);
         }
-        for (; r < t1; r++) {
-            float y = out[oOff + r];
-            y = Math.fma(wt[b0 + r], x[xOff + c0], y);
-            y = Math.fma(wt[b1 + r], x[xOff + c1], y);
-            y = Math.fma(wt[b2 + r], x[xOff + c2], y);
-            y = Math.fma(wt[b3 + r], x[xOff + c3], y);
-            y = Math.fma(wt[b4 + r], x[xOff + c4], y);
-            y = Math.fma(wt[b5 + r], x[xOff + c5], y);
-            y = Math.fma(wt[b6 + r], x[xOff + c6], y);
-            y = Math.fma(wt[b7 + r], x[xOff + c7], y);
-            out[oOff + r] = y;
-        }
+        tail(x, xOff, idx, j, 8, out, oOff, r, t1);
     }
 
     /** Sixteen kept columns idx[j .. j + 16) added in order to rows [t0, t1) of out: sixteen streams, one load and store of out. */
@@ -304,24 +286,14 @@ public final class InputMajorF32 {
             y = FloatVector.fromArray(S, wt, b15 + r).fma(x15, y);
             y.intoArray(out, oOff + r);
         }
+        tail(x, xOff, idx, j, 16, out, oOff, r, t1);
+    }
+
+    /** Rows [r, t1) past the vectors: out[r] += W[r, idx[j + i]] * x[idx[j + i]] for i < count, one chain per output in column order. */
+    private void tail(float[] x, int xOff, int[] idx, int j, int count, float[] out, int oOff, int r, int t1) {
         for (; r < t1; r++) {
             float y = out[oOff + r];
-            y = Math.fma(wt[b0 + r], x[xOff + c0], y);
-            y = Math.fma(wt[b1 + r], x[xOff + c1], y);
-            y = Math.fma(wt[b2 + r], x[xOff + c2], y);
-            y = Math.fma(wt[b3 + r], x[xOff + c3], y);
-            y = Math.fma(wt[b4 + r], x[xOff + c4], y);
-            y = Math.fma(wt[b5 + r], x[xOff + c5], y);
-            y = Math.fma(wt[b6 + r], x[xOff + c6], y);
-            y = Math.fma(wt[b7 + r], x[xOff + c7], y);
-            y = Math.fma(wt[b8 + r], x[xOff + c8], y);
-            y = Math.fma(wt[b9 + r], x[xOff + c9], y);
-            y = Math.fma(wt[b10 + r], x[xOff + c10], y);
-            y = Math.fma(wt[b11 + r], x[xOff + c11], y);
-            y = Math.fma(wt[b12 + r], x[xOff + c12], y);
-            y = Math.fma(wt[b13 + r], x[xOff + c13], y);
-            y = Math.fma(wt[b14 + r], x[xOff + c14], y);
-            y = Math.fma(wt[b15 + r], x[xOff + c15], y);
+            for (int i = 0; i < count; i++) { int c = idx[j + i]; y = Math.fma(wt[c * rows + r], x[xOff + c], y); }
             out[oOff + r] = y;
         }
     }

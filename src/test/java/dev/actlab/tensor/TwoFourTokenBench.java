@@ -7,11 +7,11 @@ import java.util.SplittableRandom;
  * One decode token's GEMVs of a Llama shape (per layer q, k, v, o [dim, dim], gate, up [hidden, dim],
  * down [dim, hidden]; then the dense unembedding [vocab, dim]) on random magnitude-2:4 weights, alternating, at a
  * thread count: dense (grouped as decode groups it: q k v in one region, gate and up in one), TwoFourF32Matrix one
- * region per matrix (now) and grouped the same way (nowGrouped: what decode does since MatmulGroup.fusable takes it),
- * the kernel before branch twofour3 ({@link TwoFourF32MatrixBefore}, grouped; timed twice per round as beforeGrouped
- * and beforeGrouped2, a check of the spread) and the column-quarter layout with its index words in a separate array
- * ({@link TwoFourF32MatrixSeparate}, grouped). The ratio
- * against dense is what the GEMVs alone allow decode (norms, attention and the rest left out). Not a test.
+ * region per matrix (now) and grouped the same way (nowGrouped: what decode does since MatmulGroup.fusable takes it;
+ * timed twice per round as nowGrouped and nowGrouped2, a check of the spread). The ratio against dense is what the
+ * GEMVs alone allow decode (norms, attention and the rest left out). The kernels the README compares with (before
+ * branch twofour3, and its index words in a separate array) are in git history: build commit 4e6042c or 636bbd7 and
+ * run this harness there. Not a test.
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourTokenBench DIM HIDDEN LAYERS VOCAB THREADS [rounds]
  */
 public final class TwoFourTokenBench {
@@ -22,8 +22,7 @@ public final class TwoFourTokenBench {
         SplittableRandom rnd = new SplittableRandom(5);
         F32Matrix[][] dense = new F32Matrix[layers][7];
         TwoFourF32Matrix[][] now = new TwoFourF32Matrix[layers][7];
-        WeightMatrix[][] before = new WeightMatrix[layers][7], separate = new WeightMatrix[layers][7];
-                for (int l = 0; l < layers; l++)
+        for (int l = 0; l < layers; l++)
             for (int m = 0; m < 7; m++) {
                 int rows = shapes[m][0], cols = shapes[m][1];
                 float[] w = new float[rows * cols];
@@ -31,8 +30,6 @@ public final class TwoFourTokenBench {
                 for (int i = 0; i < rows; i++) TwoFourF32Matrix.keepLargestTwo(w, i * cols, cols);
                 dense[l][m] = F32Matrix.of(w, rows, cols);
                 now[l][m] = TwoFourF32Matrix.of(dense[l][m]);
-                before[l][m] = TwoFourF32MatrixBefore.of(dense[l][m]);
-                separate[l][m] = TwoFourF32MatrixSeparate.of(dense[l][m]);
             }
         float[] emb = new float[vocab * dim];
         for (int i = 0; i < emb.length; i++) emb[i] = (float) rnd.nextGaussian();
@@ -42,7 +39,7 @@ public final class TwoFourTokenBench {
         float[] xd = Arrays.copyOf(x, dim), xh = Arrays.copyOf(x, hidden);
         float[][] outs = {new float[dim], new float[dim], new float[dim], new float[dim], new float[hidden], new float[hidden], new float[dim]};
         float[] logits = new float[vocab];
-        String[] names = {"dense", "now", "beforeGrouped", "nowGrouped", "beforeGrouped2", "separateGrouped"};
+        String[] names = {"dense", "now", "nowGrouped", "nowGrouped2"};
         double[][] ms = new double[names.length][rounds];
         try (Parallel par = new Parallel(threads)) {
             for (int round = -2; round < rounds; round++)
@@ -52,7 +49,7 @@ public final class TwoFourTokenBench {
                     for (int tok = 0; tok < 8; tok++) {
                         for (int l = 0; l < layers; l++) {
                             if (v != 1) {
-                                WeightMatrix[] set = v == 0 ? dense[l] : v == 2 ? before[l] : v == 3 ? now[l] : v == 4 ? before[l] : separate[l];
+                                WeightMatrix[] set = v == 0 ? dense[l] : now[l];
                                 MatmulGroup.run(new WeightMatrix[]{set[0], set[1], set[2]}, xd, 1, new float[][]{outs[0], outs[1], outs[2]}, par);
                                 set[3].matmul(xd, 1, outs[3], par);
                                 MatmulGroup.runPaired(set[4], set[5], xd, 1, outs[4], outs[5], par, (f, t) -> { });

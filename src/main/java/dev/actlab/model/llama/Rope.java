@@ -66,21 +66,6 @@ final class Rope {
      * (x[2i], x[2i+1]) or, when halfSplit, (x[i], x[i + head_size/2]) share frequency freq[i].
      */
     static void rotate(float[] x, int n, int heads, int hs, int start, float[] freq, boolean halfSplit) {
-        int half = hs / 2;
-        for (int t = 0; t < n; t++) {
-            int pos = start + t;
-            for (int i = 0; i < half; i++) {
-                float angle = pos * freq[i];
-                float cos = (float) Math.cos(angle), sin = (float) Math.sin(angle);
-                for (int h = 0; h < heads; h++) {
-                    int base = (t * heads + h) * hs;
-                    int a = halfSplit ? base + i : base + 2 * i;
-                    int b = halfSplit ? base + i + half : a + 1;
-                    float v0 = x[a], v1 = x[b];
-                    x[a] = v0 * cos - v1 * sin;
-                    x[b] = v0 * sin + v1 * cos;
-                }
-            }
-        }
+        rotate(x, n, heads, hs, table(n, start, freq), halfSplit);
     }
 }

@@ -27,11 +27,26 @@ class PrefillPathsTest {
                 float[] x = new float[n * heads * hs];
                 for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
                 float[] perCall = x.clone(), table = x.clone();
-                Rope.rotate(perCall, n, heads, hs, start, freq, halfSplit);
+                rotateDirectly(perCall, n, heads, hs, start, freq, halfSplit);
                 Rope.rotate(table, n, heads, hs, Rope.table(n, start, freq), halfSplit);
                 assertArrayEquals(perCall, table, "half split " + halfSplit + ", start " + start);
                 assertFalse(java.util.Arrays.equals(x, table), "the rotation changed x");
             }
+    }
+
+    /** The rotation written out per element, cos and sin of each angle computed where it is used (the per-call rotation before the table). */
+    private static void rotateDirectly(float[] x, int n, int heads, int hs, int start, float[] freq, boolean halfSplit) {
+        int half = hs / 2;
+        for (int t = 0; t < n; t++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < half; i++) {
+                    float angle = (start + t) * freq[i];
+                    float cos = (float) Math.cos(angle), sin = (float) Math.sin(angle);
+                    int base = (t * heads + h) * hs, a = halfSplit ? base + i : base + 2 * i, b = halfSplit ? base + i + half : a + 1;
+                    float v0 = x[a], v1 = x[b];
+                    x[a] = v0 * cos - v1 * sin;
+                    x[b] = v0 * sin + v1 * cos;
+                }
     }
 
     /** Logits of a 24-token prefill then a second 20-token chunk, without hooks and with reading hooks at every norm site (the serial RMSNorm), at 1 and 2 threads. */
