@@ -70,6 +70,15 @@ public final class KernelChoice {
     public static volatile boolean longWorkerSpin = false;
 
     /**
+     * Decode attention (n < 4 queries, heads of >= 16, no hook at the scores or pattern): {@link AttentionRows}'s
+     * kernels (four keys per pass; the output in registers over the positions) and the (head, query) rows cut into an
+     * even number of near-equal chunks of >= 8K multiply-adds, instead of one key at a time through Dot and Axpy in
+     * chunks of >= 32K (which kept the 110M's attention on one thread below ~23 positions, and split 12 heads 8:4
+     * above). Same bits.
+     */
+    public static volatile boolean decodeAttention = true;
+
+    /**
      * Training's GEMM on AVX2 with A stored transposed (weight gradients dW = dy^T x, attention's
      * dK and dV): A's strips transposed into rows while packing, for the row-strip 6 x 2 tiles,
      * instead of column-packed (or read in place) for the 12 x 2 tile that broadcasts MR

@@ -5,7 +5,9 @@ import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.tensor.Axpy;
+import dev.actlab.tensor.AttentionRows;
 import dev.actlab.tensor.Dot;
+import dev.actlab.tensor.KernelChoice;
 import dev.actlab.tensor.Parallel;
 
 /**
@@ -25,6 +27,10 @@ final class Attention {
         int scoresId = sites.id(HookSite.ATTN_SCORES, layer), patternId = sites.id(HookSite.ATTN_PATTERN, layer);
         Hook scoresHook = scoresId < 0 ? null : hk[scoresId];
         Hook patternHook = patternId < 0 ? null : hk[patternId];
+        if (n < DECODE_MAX && hs >= VECTOR_MIN && scoresHook == null && patternHook == null && KernelChoice.decodeAttention) {
+            decode(c, q, keys, values, z, n, start, par);
+            return;
+        }
         // (head, query) rows per chunk: at least 4, and enough that a chunk has ~32K multiply-adds (tiny models and
         // short contexts run on the calling thread: a handoff would cost more than the work)
         int grain = (int) Math.max(4, Math.min(heads * n, (MIN_CHUNK_WORK + 2L * T * hs - 1) / (2L * T * hs)));
@@ -53,6 +59,36 @@ final class Attention {
     }
 
     private static final long MIN_CHUNK_WORK = 1 << 15;
+
+    /** Queries up to which {@link #causal} takes the decode path (as the matmuls' decode kernels: n < 4). */
+    static final int DECODE_MAX = 4;
+
+    /** A decode chunk holds at least this many multiply-adds (a hand-off to the spinning worker costs ~1 us). */
+    private static final long DECODE_CHUNK_WORK = 1 << 13;
+
+    /**
+     * Decode, nothing listening to scores or pattern: each (head, query) row's scores, softmax and mix in a scratch
+     * row, through {@link AttentionRows} (the same bits as {@link #scores} and {@link #mix} with the vector kernels).
+     * The rows are cut into 1, 2, 4, 8 or 16 near-equal pieces (the 110M's 12 heads: 2, 4 or 6 chunks, equal shares for two threads) of at
+     * least DECODE_CHUNK_WORK multiply-adds each; a row's bits do not depend on its chunk.
+     */
+    private static void decode(LlamaConfig c, float[] q, float[] keys, float[] values, float[] z, int n, int start, Parallel par) {
+        int heads = c.heads(), hs = c.headSize(), kvDim = c.kvDim(), group = heads / c.kvHeads(), rows = heads * n, T = start + n;
+        long work = 2L * T * hs * rows;
+        int pieces = 1;
+        while (pieces * 2 <= Math.min(rows, 16) && work / (pieces * 2) >= DECODE_CHUNK_WORK) pieces *= 2;
+        int grain = (rows + pieces - 1) / pieces;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        par.forRange(rows, grain, (from, to) -> {
+            float[] row = new float[T];
+            for (int r = from; r < to; r++) {
+                int h = r / n, t = r % n, len = start + t + 1, kvOff = (h / group) * hs, qzOff = (t * heads + h) * hs;
+                AttentionRows.scores(q, qzOff, keys, kvOff, kvDim, hs, scale, row, 0, len);
+                softmax(row, 0, len, len);
+                AttentionRows.mix(row, 0, values, kvOff, kvDim, hs, z, qzOff, len);
+            }
+        });
+    }
 
     /** row[off + j] = q . k_j / sqrt(hs) for j <= pos, -inf after (the causal mask). */
     private static void scores(LlamaConfig c, float[] q, float[] keys, float[] row, int off, int h, int t, int start, int T) {
