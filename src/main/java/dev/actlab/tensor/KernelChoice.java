@@ -70,11 +70,10 @@ public final class KernelChoice {
     public static volatile boolean longWorkerSpin = false;
 
     /**
-     * Decode attention (n < 4 queries, heads of >= 16, no hook at the scores or pattern): {@link AttentionRows}'s
-     * kernels (four keys per pass; the output in registers over the positions) and the (head, query) rows cut into an
-     * even number of near-equal chunks of >= 8K multiply-adds, instead of one key at a time through Dot and Axpy in
-     * chunks of >= 32K (which kept the 110M's attention on one thread below ~23 positions, and split 12 heads 8:4
-     * above). Same bits.
+     * Decode attention (n < 4 queries, heads of >= 16, no hook at the scores or pattern): each chunk of heads walks the
+     * KV cache position by position ({@link AttentionRows#scoresAt}, four heads per pass; then z += p v position by
+     * position), reading it as sequential rows, on the calling thread up to 256K multiply-adds; instead of one
+     * (head, query) row at a time, a head's slice of every position (strided), in chunks of >= 32K. Same bits.
      */
     public static volatile boolean decodeAttention = true;
 

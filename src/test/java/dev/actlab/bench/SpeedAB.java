@@ -64,6 +64,7 @@ public final class SpeedAB {
 
     static double decode(LlamaModel m, int[] prompt, int gen) {
         KvCache cache = m.newCache();
+        cache.expectPositions(prompt.length + gen);
         float[] logits = m.forward(cache, prompt, Hooks.none(), false);
         long t0 = System.nanoTime();
         for (int g = 0; g < gen; g++) logits = m.forward(cache, new int[]{argmax(logits)}, Hooks.none(), false);

@@ -63,29 +63,39 @@ final class Attention {
     /** Queries up to which {@link #causal} takes the decode path (as the matmuls' decode kernels: n < 4). */
     static final int DECODE_MAX = 4;
 
-    /** A decode chunk holds at least this many multiply-adds (a hand-off to the spinning worker costs ~1 us). */
-    private static final long DECODE_CHUNK_WORK = 1 << 13;
+    /**
+     * A decode chunk holds at least this many multiply-adds: the 110M's attention stays on the calling thread below
+     * ~340 positions. Split at 16K (2-6 chunks from 11 positions on), it measured 0.77-1.42 ms a token against 0.42-0.62
+     * on one thread (110M F32, 16 + 64 tokens, DecodeProfile -DinDecode): the keys and values, just written by the
+     * caller and evicted by the weights, cost more to share than the work saves.
+     */
+    static long decodeChunkWork = 1 << 18;   // not final: TokenPathTest splits the default decoder's heads with a small one
 
     /**
-     * Decode, nothing listening to scores or pattern: each (head, query) row's scores, softmax and mix in a scratch
-     * row, through {@link AttentionRows} (the same bits as {@link #scores} and {@link #mix} with the vector kernels).
-     * The rows are cut into 1, 2, 4, 8 or 16 near-equal pieces (the 110M's 12 heads: 2, 4 or 6 chunks, equal shares for two threads) of at
-     * least DECODE_CHUNK_WORK multiply-adds each; a row's bits do not depend on its chunk.
+     * Decode, nothing listening to scores or pattern: the heads are cut into 1, 2, 4, 8 or 16 near-equal chunks (the
+     * 110M's 12 heads: 1, 2, 4 or 6 chunks) of at least decodeChunkWork multiply-adds each; a chunk walks the cache
+     * position by position, its heads' scores
+     * ({@link AttentionRows#scoresAt}) then, after each head's softmax, its heads' z += p v in position order
+     * ({@link Axpy#vector}). Every score, probability and z element has the arithmetic of {@link #scores}, {@link #softmax}
+     * and {@link #mix} in the same order, so the same bits; but the cache is read as sequential rows, not a head's slice
+     * of every row.
      */
     private static void decode(LlamaConfig c, float[] q, float[] keys, float[] values, float[] z, int n, int start, Parallel par) {
-        int heads = c.heads(), hs = c.headSize(), kvDim = c.kvDim(), group = heads / c.kvHeads(), rows = heads * n, T = start + n;
-        long work = 2L * T * hs * rows;
+        int heads = c.heads(), hs = c.headSize(), kvDim = c.kvDim(), group = heads / c.kvHeads(), T = start + n;
+        long work = 2L * T * hs * heads * n;
         int pieces = 1;
-        while (pieces * 2 <= Math.min(rows, 16) && work / (pieces * 2) >= DECODE_CHUNK_WORK) pieces *= 2;
-        int grain = (rows + pieces - 1) / pieces;
+        while (pieces * 2 <= Math.min(heads, 16) && work / (pieces * 2) >= decodeChunkWork) pieces *= 2;
+        int grain = (heads + pieces - 1) / pieces;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        par.forRange(rows, grain, (from, to) -> {
-            float[] row = new float[T];
-            for (int r = from; r < to; r++) {
-                int h = r / n, t = r % n, len = start + t + 1, kvOff = (h / group) * hs, qzOff = (t * heads + h) * hs;
-                AttentionRows.scores(q, qzOff, keys, kvOff, kvDim, hs, scale, row, 0, len);
-                softmax(row, 0, len, len);
-                AttentionRows.mix(row, 0, values, kvOff, kvDim, hs, z, qzOff, len);
+        par.forRange(heads, grain, (h0, h1) -> {
+            float[] rows = new float[(h1 - h0) * T];   // [heads of the chunk, T]: scores, then probabilities
+            for (int t = 0; t < n; t++) {
+                int len = start + t + 1, qOff = t * heads * hs;
+                for (int j = 0; j < len; j++) AttentionRows.scoresAt(j, q, qOff, keys, kvDim, group, hs, h0, h1, scale, rows, T);
+                for (int h = h0; h < h1; h++) softmax(rows, (h - h0) * T, len, len);
+                java.util.Arrays.fill(z, qOff + h0 * hs, qOff + h1 * hs, 0f);
+                for (int j = 0; j < len; j++)
+                    for (int h = h0; h < h1; h++) Axpy.vector(rows[(h - h0) * T + j], values, j * kvDim + (h / group) * hs, z, qOff + h * hs, hs);
             }
         });
     }

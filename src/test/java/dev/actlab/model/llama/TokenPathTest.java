@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * replaced, at 1 and 2 threads, on the default decoder: decode attention through AttentionRows in even chunks
  * ({@link KernelChoice#decodeAttention}) against one key at a time, and against the materialized [heads, n, T]
  * path that a reading hook at hook_pattern forces (an independent route through scores, softmax and mix).
- * The prompt is long enough (90 positions) that the decode rows are split into several chunks.
+ * The prompt is long enough (90 positions) that small chunk sizes split the 6 heads into 2, 4 or 6 chunks.
  */
 class TokenPathTest {
     private static final int[] PROMPT = new SplittableRandom(20).ints(90, 3, 4000).toArray();
@@ -26,17 +26,21 @@ class TokenPathTest {
         LlamaModel m = ModelLoader.loadDecoder(Path.of(ModelRef.DEFAULT_MODEL));
         assertTrue(m.config().headSize() >= Attention.VECTOR_MIN, "the default decoder's heads take the decode kernels");
         boolean saved = KernelChoice.decodeAttention;
+        long work = Attention.decodeChunkWork;
         try {
             float[][] reference = null;
             for (int threads : new int[]{1, 2}) {
                 try (Parallel p = new Parallel(threads)) {
                     m.withParallel(p);
-                    for (boolean fast : new boolean[]{false, true}) {
-                        KernelChoice.decodeAttention = fast;
+                    for (long chunkWork : new long[]{0, Attention.decodeChunkWork, 1 << 10, 1 << 12}) {   // 0: the old path
+                        KernelChoice.decodeAttention = chunkWork != 0;
+                        if (chunkWork != 0) Attention.decodeChunkWork = chunkWork;
                         float[][] logits = decode(m, Hooks.none());
                         if (reference == null) reference = logits;
-                        else for (int s = 0; s < logits.length; s++) assertArrayEquals(reference[s], logits[s], "decodeAttention " + fast + ", " + threads + " threads, step " + s);
+                        else for (int s = 0; s < logits.length; s++)
+                            assertArrayEquals(reference[s], logits[s], "decode chunks of " + chunkWork + " multiply-adds, " + threads + " threads, step " + s);
                     }
+                    Attention.decodeChunkWork = work;
                     KernelChoice.decodeAttention = true;
                     int[] seen = new int[1];
                     float[][] hooked = decode(m, Hooks.of("blocks.1.attn.hook_pattern", a -> seen[0]++));
@@ -46,6 +50,7 @@ class TokenPathTest {
             }
         } finally {
             KernelChoice.decodeAttention = saved;
+            Attention.decodeChunkWork = work;
             m.withParallel(Parallel.shared());
         }
     }
