@@ -138,7 +138,7 @@ public final class SparseInputMatrix implements WeightMatrix {
         if (n == 1 && columns != null) {
             boolean timed = timeDecode;
             long t0 = timed ? System.nanoTime() : 0;
-            int[] idx = new int[cols];
+            int[] idx = indexArray(cols);
             int nnz = keptIndices(x, idx);
             if (counter != null) counter.add(cols, cols - nnz);
             long t1 = timed ? System.nanoTime() : 0;
@@ -200,6 +200,21 @@ public final class SparseInputMatrix implements WeightMatrix {
      * comparison): kept and skipped inputs alternate at random, and a branch on each mispredicted about every
      * other input (0.9 ms a 110M token at 2 threads, 50%, `SparseDecodeAB -Dactlab.timeSparseDecode=true`).
      */
+    /**
+     * The decoding thread's kept-index array, at least cols long, reused from product to product (a column GEMV
+     * and a stacked copy read it only during the call: `StackedColumns` keeps a copy). A fresh array per product
+     * was 84 arrays, ~0.3 MB of garbage, a 110M token. reuseIndexArrays false: a fresh array (benchmarks only).
+     */
+    private static int[] indexArray(int cols) {
+        if (!reuseIndexArrays) return new int[cols];
+        int[] idx = INDEX_ARRAY.get();
+        if (idx.length < cols) INDEX_ARRAY.set(idx = new int[cols]);
+        return idx;
+    }
+
+    private static final ThreadLocal<int[]> INDEX_ARRAY = ThreadLocal.withInitial(() -> new int[0]);
+    static volatile boolean reuseIndexArrays = true;
+
     static volatile boolean branchFree = true;   // benchmarks only (SparseDecodeAB): false is the previous loop
     /**
      * The one-threshold list and zeroing eight inputs a step ({@link KeptInputs}); false: the branch-free scalar
