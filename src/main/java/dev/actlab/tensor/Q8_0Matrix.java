@@ -199,7 +199,7 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
      */
     private void rowsInt(RoundedInput q, int n, float[] out, int from, int to) {
         int[] pairs = q.pairs();
-        float[] d = q.scales();
+        float[] d = q.scales(), lanes = new float[8];
         for (int r = from; r < to; r++)
             for (int t = 0; t < n; t++) {
                 long o = r * rowBytes;
@@ -210,7 +210,11 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
                     odd = blockInt(o + 34, pairs, xo + 16).fma(FloatVector.broadcast(F8, half(o + 34) * d[db + b + 1]), odd);
                 }
                 if (b < blocks) even = blockInt(o, pairs, xo).fma(FloatVector.broadcast(F8, half(o) * d[db + b]), even);
-                out[t * rows + r] = Lanes.sum(even.add(odd));
+                // Lanes.sum's additions, on an array: in this method C2 stops inlining before Lanes.sum and would box
+                even.add(odd).intoArray(lanes, 0);
+                for (int half = 4; half > 0; half >>= 1)
+                    for (int i = 0; i < half; i++) lanes[i] += lanes[i + half];
+                out[t * rows + r] = lanes[0];
             }
     }
 

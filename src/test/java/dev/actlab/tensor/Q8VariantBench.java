@@ -253,6 +253,12 @@ public final class Q8VariantBench {
                 double gbs = 5.0 * w.byteSize() / (mx.getCurrentThreadCpuTime() - c0);
                 if (round >= 0) all[v][round] = gbs;
             }
+        var amx = (com.sun.management.ThreadMXBean) mx;
+        for (int v = 0; v < ks.length; v++) {
+            long a0 = amx.getCurrentThreadAllocatedBytes();
+            ks[v].run(w, x, 1, ys[v], 0, rows);
+            System.out.printf("%s: %d bytes allocated per GEMV%n", names[v], amx.getCurrentThreadAllocatedBytes() - a0);
+        }
         for (int v = 0; v < ks.length; v++) {
             boolean same = java.util.Arrays.equals(ys[v], ys[0]);
             double err = 0, nrm = 0; for (int i = 0; i < rows; i++) { err = Math.max(err, Math.abs(ys[v][i] - ys[0][i])); nrm = Math.max(nrm, Math.abs(ys[0][i])); }
