@@ -11,6 +11,7 @@ import dev.actlab.model.hook.NonFiniteException;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.Tokenizer;
 import dev.actlab.tensor.KernelChoice;
+import dev.actlab.tensor.MathExpLanes;
 import dev.actlab.tensor.MatmulGroup;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
@@ -135,7 +136,8 @@ public final class LlamaModel implements HookedDecoder {
             fire(hk, ATTN_ROT_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_ROT_K, l, k, start, n, c.kvHeads(), c.headSize());
             cache.store(l, start, k, v, n);
-            Attention.causal(c, q, cache.keys[l], cache.values[l], z, n, start, l, sites, hk, par);
+            if (n >= PREFILL_MIN && !hooked(hk, ATTN_SCORES, l) && !hooked(hk, ATTN_PATTERN, l)) PrefillAttention.causal(c, q, cache.keys[l], cache.values[l], z, n, start, par);
+            else Attention.causal(c, q, cache.keys[l], cache.values[l], z, n, start, l, sites, hk, par);
             fire(hk, ATTN_Z, l, z, start, n, c.heads(), c.headSize());
             w.wo()[l].matmul(z, n, attnOut, par);
             fire(hk, ATTN_OUT, l, attnOut, start, n, dim);
@@ -155,7 +157,8 @@ public final class LlamaModel implements HookedDecoder {
                 w.wUp()[l].matmul(xb, n, up, par);
                 fire(hk, MLP_PRE, l, gate, start, n, hidden);
                 fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
-                par.forRange(n * hidden, 512, (from, to) -> siluTimes(gate, up, from, to));   // exp is the cost: spread it over the threads
+                if (n >= PREFILL_MIN && PrefillChoice.lanesExp) par.forRange(n * hidden, 512, (from, to) -> MathExpLanes.siluTimes(gate, up, from, to));   // same bits
+                else par.forRange(n * hidden, 512, (from, to) -> siluTimes(gate, up, from, to));   // exp is the cost: spread it over the threads
             } else {
                 mlpHidden(hk, l, xb, gate, up, n, start);
             }

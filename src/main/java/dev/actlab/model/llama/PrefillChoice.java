@@ -1,0 +1,16 @@
+package dev.actlab.model.llama;
+
+/**
+ * Switches of the prefill paths (>= {@link LlamaModel#PREFILL_MIN} tokens) for in-process A/B runs
+ * ({@code bench/PrefillProfile}); each path gives the same bits as the one it replaced (PrefillPathsTest).
+ * Defaults from system properties, so a separate JVM can be started either way.
+ */
+public final class PrefillChoice {
+    private PrefillChoice() {}
+
+    /**
+     * Softmax's and SiLU's {@code (float) Math.exp} on vector lanes ({@link dev.actlab.tensor.MathExpLanes}), else one
+     * element at a time. Property actlab.prefillLanesExp (default true).
+     */
+    public static volatile boolean lanesExp = !"false".equals(System.getProperty("actlab.prefillLanesExp"));
+}
