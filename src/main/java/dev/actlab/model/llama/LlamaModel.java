@@ -14,6 +14,7 @@ import dev.actlab.tensor.KernelChoice;
 import dev.actlab.tensor.MathExpLanes;
 import dev.actlab.tensor.MatmulGroup;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.TiledGroup;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.EnumSet;
 
@@ -121,7 +122,10 @@ public final class LlamaModel implements HookedDecoder {
             // attention
             rmsnorm(hk, LN1_SCALE, LN1_NORMALIZED, l, xb, x, w.attnNorm()[l], n, start);
             if (n < 4 && KernelChoice.fusedDecode && MatmulGroup.fusable(w.wq()[l], w.wk()[l], w.wv()[l])) MatmulGroup.run(new WeightMatrix[]{w.wq()[l], w.wk()[l], w.wv()[l]}, xb, n, new float[][]{q, k, v}, par);
-            else { w.wq()[l].matmul(xb, n, q, par); w.wk()[l].matmul(xb, n, k, par); w.wv()[l].matmul(xb, n, v, par); }
+            else if (!(n >= PREFILL_MIN && PrefillChoice.groupedMatmuls
+                    && TiledGroup.multiply(new WeightMatrix[]{w.wq()[l], w.wk()[l], w.wv()[l]}, xb, n, new float[][]{q, k, v}, par))) {
+                w.wq()[l].matmul(xb, n, q, par); w.wk()[l].matmul(xb, n, k, par); w.wv()[l].matmul(xb, n, v, par);
+            }
             if (w.qBias() != null) { addBias(q, w.qBias()[l], n); addBias(k, w.kBias()[l], n); addBias(v, w.vBias()[l], n); }
             fire(hk, ATTN_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_K, l, k, start, n, c.kvHeads(), c.headSize());
@@ -153,8 +157,11 @@ public final class LlamaModel implements HookedDecoder {
                     for (int t = 0; t < n; t++) siluTimes(gate, up, t * hidden + from, t * hidden + to);
                 });
             } else if (c.mlp().llamaDefault()) {
-                w.wGate()[l].matmul(xb, n, gate, par);
-                w.wUp()[l].matmul(xb, n, up, par);
+                if (!(n >= PREFILL_MIN && PrefillChoice.groupedMatmuls
+                        && TiledGroup.multiply(new WeightMatrix[]{w.wGate()[l], w.wUp()[l]}, xb, n, new float[][]{gate, up}, par))) {
+                    w.wGate()[l].matmul(xb, n, gate, par);
+                    w.wUp()[l].matmul(xb, n, up, par);
+                }
                 fire(hk, MLP_PRE, l, gate, start, n, hidden);
                 fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
                 if (n >= PREFILL_MIN && PrefillChoice.lanesExp) par.forRange(n * hidden, 512, (from, to) -> MathExpLanes.siluTimes(gate, up, from, to));   // same bits

@@ -13,4 +13,10 @@ public final class PrefillChoice {
      * element at a time. Property actlab.prefillLanesExp (default true).
      */
     public static volatile boolean lanesExp = !"false".equals(System.getProperty("actlab.prefillLanesExp"));
+
+    /**
+     * A layer's q, k, v matmuls and its gate, up matmuls as one {@link dev.actlab.tensor.TiledGroup} each (x packed once,
+     * one parallel region), else one matmul at a time. Property actlab.prefillGroupedMatmuls (default true).
+     */
+    public static volatile boolean groupedMatmuls = !"false".equals(System.getProperty("actlab.prefillGroupedMatmuls"));
 }
