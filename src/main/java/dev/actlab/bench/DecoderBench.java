@@ -131,6 +131,7 @@ public record DecoderBench(String model, int promptTokens, int genTokens, int ro
     /** Prefill then greedy decode on a fresh cache; returns {prefill tok/s, decode tok/s}. */
     private static double[] runOnce(LlamaModel m, int[] prompt, int gen) {
         KvCache cache = m.newCache();
+        cache.expectPositions(prompt.length + gen);   // sized up front, as generation and llama-bench do: no copies mid-decode
         long t0 = System.nanoTime();
         float[] logits = m.forward(cache, prompt, Hooks.none(), false);
         long t1 = System.nanoTime();

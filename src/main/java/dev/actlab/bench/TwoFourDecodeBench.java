@@ -119,6 +119,7 @@ public record TwoFourDecodeBench(String model, int promptTokens, int genTokens, 
     /** Decode tokens/s by wall time and by this thread's CPU time: the prompt is prefilled (untimed), then gen is fed one token at a time. */
     private static double[] decode(LlamaModel m, int[] prompt, int[] gen) {
         KvCache cache = m.newCache();
+        cache.expectPositions(prompt.length + gen.length);   // sized up front, as generation does: no copies mid-decode
         m.forward(cache, prompt, Hooks.none(), false);
         long t0 = System.nanoTime(), c0 = CPU.getCurrentThreadCpuTime();
         for (int t : gen) m.forward(cache, new int[]{t}, Hooks.none(), false);

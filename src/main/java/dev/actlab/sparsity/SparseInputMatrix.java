@@ -5,6 +5,7 @@ import dev.actlab.tensor.InputMajorF16;
 import dev.actlab.tensor.InputMajorF32;
 import dev.actlab.tensor.InputMajorQ4;
 import dev.actlab.tensor.InputMajorQ8;
+import dev.actlab.tensor.KeptInputs;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.Q4_0Matrix;
 import dev.actlab.tensor.WeightMatrix;
@@ -110,6 +111,13 @@ public final class SparseInputMatrix implements WeightMatrix {
     public static final java.util.concurrent.atomic.LongAdder INDEX_NANOS = new java.util.concurrent.atomic.LongAdder(),
             GEMV_NANOS = new java.util.concurrent.atomic.LongAdder();
 
+    /**
+     * Benchmarks only (`SparseDecodeAB` setting sparsity.SparseInputMatrix.forceDense=true): one-token products run the
+     * dense kernel on x itself (the dense model's bits), timed like the column GEMVs, so one harness splits a dense
+     * token into its block matmuls and the rest.
+     */
+    static volatile boolean forceDense = false;
+
     public WeightMatrix dense() { return dense; }
     public float threshold() { return threshold; }
     /** Whether any input can be skipped. */
@@ -130,11 +138,11 @@ public final class SparseInputMatrix implements WeightMatrix {
         if (n == 1 && columns != null) {
             boolean timed = timeDecode;
             long t0 = timed ? System.nanoTime() : 0;
-            int[] idx = new int[cols];
+            int[] idx = indexArray(cols);
             int nnz = keptIndices(x, idx);
             if (counter != null) counter.add(cols, cols - nnz);
             long t1 = timed ? System.nanoTime() : 0;
-            if (nnz == cols) dense.matmul(x, 1, out, par);
+            if (nnz == cols || forceDense) dense.matmul(x, 1, out, par);
             else columns.gemv(x, 0, idx, nnz, out, 0, par);
             if (timed) { INDEX_NANOS.add(t1 - t0); GEMV_NANOS.add(System.nanoTime() - t1); }
             return;
@@ -159,15 +167,18 @@ public final class SparseInputMatrix implements WeightMatrix {
     public void zeroSkipped(float[] v, int off, int n, float[] mul) {
         int cols = cols();
         if (channel == null && scale == null && branchFree) {
-            // as keptIndices: no branch per entry; a skipped entry's bits are masked to +0
-            float th = threshold;
-            for (int t = 0; t < n; t++)
-                for (int i = 0; i < cols; i++) {
-                    int j = off + t * cols + i;
-                    float a = v[j];
-                    int keep = Math.abs(mul == null ? a : a * mul[i]) < th ? 0 : -1;
-                    v[j] = Float.intBitsToFloat(Float.floatToRawIntBits(a) & keep);
-                }
+            if (vectorLists) KeptInputs.zeroSkipped(v, off, n, cols, mul, threshold);
+            else {
+                // as keptIndices: no branch per entry; a skipped entry's bits are masked to +0
+                float th = threshold;
+                for (int t = 0; t < n; t++)
+                    for (int i = 0; i < cols; i++) {
+                        int j = off + t * cols + i;
+                        float a = v[j];
+                        int keep = Math.abs(mul == null ? a : a * mul[i]) < th ? 0 : -1;
+                        v[j] = Float.intBitsToFloat(Float.floatToRawIntBits(a) & keep);
+                    }
+            }
             return;
         }
         for (int t = 0; t < n; t++)
@@ -189,10 +200,31 @@ public final class SparseInputMatrix implements WeightMatrix {
      * comparison): kept and skipped inputs alternate at random, and a branch on each mispredicted about every
      * other input (0.9 ms a 110M token at 2 threads, 50%, `SparseDecodeAB -Dactlab.timeSparseDecode=true`).
      */
+    /**
+     * The decoding thread's kept-index array, at least cols long, reused from product to product (a column GEMV
+     * and a stacked copy read it only during the call: `StackedColumns` keeps a copy). A fresh array per product
+     * was 84 arrays, ~0.3 MB of garbage, a 110M token. reuseIndexArrays false: a fresh array (benchmarks only).
+     */
+    private static int[] indexArray(int cols) {
+        if (!reuseIndexArrays) return new int[cols];
+        int[] idx = INDEX_ARRAY.get();
+        if (idx.length < cols) INDEX_ARRAY.set(idx = new int[cols]);
+        return idx;
+    }
+
+    private static final ThreadLocal<int[]> INDEX_ARRAY = ThreadLocal.withInitial(() -> new int[0]);
+    static volatile boolean reuseIndexArrays = true;
+
     static volatile boolean branchFree = true;   // benchmarks only (SparseDecodeAB): false is the previous loop
+    /**
+     * The one-threshold list and zeroing eight inputs a step ({@link KeptInputs}); false: the branch-free scalar
+     * loops (benchmarks only, `SparseDecodeAB` setting sparsity.SparseInputMatrix.vectorLists=false). Same results.
+     */
+    static volatile boolean vectorLists = true;
 
     int keptIndices(float[] x, int[] idx) {
         int cols = cols(), nnz = 0;
+        if (channel == null && scale == null && branchFree && vectorLists) return KeptInputs.indices(x, 0, cols, threshold, idx);
         if (channel == null && scale == null && branchFree) {
             float th = threshold;
             for (int i = 0; i < cols; i++) { idx[nnz] = i; nnz += Math.abs(x[i]) < th ? 0 : 1; }

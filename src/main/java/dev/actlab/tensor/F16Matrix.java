@@ -98,13 +98,23 @@ public final class F16Matrix extends PackedMatrix implements TiledMatmul.Tiles {
      */
     private float[] scaledInput(float[] x, int off) {
         float[] xs = KernelScratch.get().floats(0, cols);
-        for (int c = 0; c < cols; c++) {
+        int c = 0;
+        if (vectorScaling)   // L lanes at a time, the same products: every chunk of a decode matmul scales the whole x
+            for (; c + L <= cols; c += L) {
+                FloatVector v = FloatVector.fromArray(F, x, off + c);
+                if (!v.abs().compare(VectorOperators.LT, 0x1p16f).allTrue()) return null;   // NaN compares false too
+                v.mul(0x1p112f).intoArray(xs, c);
+            }
+        for (; c < cols; c++) {
             float v = x[off + c];
             if (!(Math.abs(v) < 0x1p16f)) return null;
             xs[c] = v * 0x1p112f;
         }
         return xs;
     }
+
+    /** For in-process A/B only: scaledInput's vector loop (true) or the scalar one it replaced; same values. */
+    static volatile boolean vectorScaling = !"false".equals(System.getProperty("actlab.f16VectorScaling"));
 
     /** 0 not yet known, 1 no half is an infinity or NaN, 2 some is. Racing first calls compute the same answer. */
     private volatile int finiteState;

@@ -64,6 +64,23 @@ public enum GgmlInputRounding {
         for (int i = off; i < off + 32; i++) x[i] = d * (float) Math.rint(x[i] * id);   // F16 x 8-bit integer: exact
     }
 
+    /**
+     * The Q8_0 block x[off, off + 32) as {@link #Q8_0} rounds it, kept as integers: q[j] = its j-th value / d
+     * (in -127..127), packed two to an int (value 2k in the low 16 bits of qPairs[pairOff + k], 2k + 1 in the
+     * high 16 bits, so a 256-bit int load read as shorts has them in order); returns d. d * q[j] is the
+     * rounded value {@link #round} gives.
+     */
+    static float q8_0Ints(float[] x, int off, int[] qPairs, int pairOff) {
+        float amax = amax(x, off, 32);
+        float d = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
+        float id = amax != 0f ? 127f / amax : 0f;
+        for (int k = 0; k < 16; k++) {
+            int lo = (int) Math.rint(x[off + 2 * k] * id), hi = (int) Math.rint(x[off + 2 * k + 1] * id);
+            qPairs[pairOff + k] = (lo & 0xFFFF) | (hi << 16);
+        }
+        return d;
+    }
+
     private static void q8_KBlock(float[] x, int off) {
         float amax = amax(x, off, 256);
         if (amax == 0f) { java.util.Arrays.fill(x, off, off + 256, 0f); return; }

@@ -70,6 +70,14 @@ public final class KernelChoice {
     public static volatile boolean longWorkerSpin = false;
 
     /**
+     * Decode attention (n < 4 queries, heads of >= 16, no hook at the scores or pattern): each chunk of heads walks the
+     * KV cache position by position ({@link AttentionRows#scoresAt}, four heads per pass; then z += p v position by
+     * position), reading it as sequential rows, on the calling thread up to 256K multiply-adds; instead of one
+     * (head, query) row at a time, a head's slice of every position (strided), in chunks of >= 32K. Same bits.
+     */
+    public static volatile boolean decodeAttention = true;
+
+    /**
      * Training's GEMM on AVX2 with A stored transposed (weight gradients dW = dy^T x, attention's
      * dK and dV): A's strips transposed into rows while packing, for the row-strip 6 x 2 tiles,
      * instead of column-packed (or read in place) for the 12 x 2 tile that broadcasts MR

@@ -5,7 +5,13 @@ import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * ggml Q8_0: blocks of 32 weights, 34 bytes each: f16 scale d, then 32 int8 quants q;
@@ -50,6 +56,12 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
+        if (n < 4 && intDecode) {
+            // x rounded to Q8_0 blocks once per call, shared (read only) by the threads
+            RoundedInput q = roundInput(x, n);
+            par.forRange(rows, 16, (from, to) -> rowsInt(q, n, out, from, to));
+            return;
+        }
         par.forRange(rows, 16, (from, to) -> {
             if (n < 4) { matmulRows(x, n, out, from, to); return; }
             for (int r = from; r < to; r++) {
@@ -61,6 +73,7 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
     }
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        if (intDecode) { rowsInt(roundInput(x, n), n, out, from, to); return; }
         if (KernelChoice.q8RowDecode) { rowsByDot(x, n, out, from, to); return; }
         for (int t = 0; t < n; t++) {
             int r = from;
@@ -148,6 +161,100 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
         out[(t + 1) * rows + row] = Lanes.sum(a1.add(b1));
         out[(t + 2) * rows + row] = Lanes.sum(a2.add(b2));
         out[(t + 3) * rows + row] = Lanes.sum(a3.add(b3));
+    }
+
+    /**
+     * Decode (1-3 tokens) in llama.cpp's arithmetic, opt-in: {@code -Dactlab.q8IntDecode=true} (default off; the
+     * default kernel multiplies the float x). x is rounded to Q8_0 blocks as ggml rounds a Q8_0 matmul's input
+     * ({@link GgmlInputRounding#Q8_0}: d = F16(amax / 127), q = round-half-even(x 127 / amax)), and each block's
+     * products of int8 weights and int8 q are summed exactly in integers, then scaled by d_w d_x in float, as
+     * ggml's Q8_0 x Q8_0 dot does. What changes against the float kernel: x's rounding (relative error up to
+     * ~1/254 per value) and the float summation (integer block sums on 8 lanes of 4 products, one FMA per block
+     * and lane). Reference: {@link #dotIntScalar}. A volatile field (initialized from the property) so that an
+     * in-process benchmark can alternate the two kernels.
+     */
+    static volatile boolean intDecode = Boolean.getBoolean("actlab.q8IntDecode");
+
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+    /** x of n tokens rounded to Q8_0 blocks: per token and block the scale d and 32 int8 values packed two per int. */
+    record RoundedInput(int[] pairs, float[] scales) {}
+
+    RoundedInput roundInput(float[] x, int n) {
+        if (x.length < (long) n * cols) throw new IllegalArgumentException("Q8_0 [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " floats, got " + x.length);
+        int[] pairs = new int[n * cols / 2];
+        float[] scales = new float[n * blocks];
+        for (int i = 0; i < n * blocks; i++) scales[i] = GgmlInputRounding.q8_0Ints(x, 32 * i, pairs, 16 * i);
+        return new RoundedInput(pairs, scales);
+    }
+
+    /**
+     * out[t * rows + r] for rows [from, to) and tokens t < n: per block, 8 int lanes of exact sums of 4 products
+     * (lane i: weights 2i, 2i + 1, 16 + 2i, 17 + 2i of the block; int16 products, |w q| <= 128 * 127, so two of
+     * them fit a short), converted to float and added by an FMA with d_w d_x, even blocks into one accumulator and
+     * odd ones into another; then the lane sum. Same arithmetic as {@link #dotIntScalar}.
+     */
+    private void rowsInt(RoundedInput q, int n, float[] out, int from, int to) {
+        int[] pairs = q.pairs();
+        float[] d = q.scales(), lanes = new float[8];
+        for (int r = from; r < to; r++)
+            for (int t = 0; t < n; t++) {
+                long o = r * rowBytes;
+                int xo = t * cols / 2, db = t * blocks, b = 0;
+                FloatVector even = FloatVector.zero(F8), odd = even;
+                for (; b + 2 <= blocks; b += 2, o += 68, xo += 32) {
+                    even = blockInt(o, pairs, xo).fma(FloatVector.broadcast(F8, half(o) * d[db + b]), even);
+                    odd = blockInt(o + 34, pairs, xo + 16).fma(FloatVector.broadcast(F8, half(o + 34) * d[db + b + 1]), odd);
+                }
+                if (b < blocks) even = blockInt(o, pairs, xo).fma(FloatVector.broadcast(F8, half(o) * d[db + b]), even);
+                // Lanes.sum's additions, on an array: in this method C2 stops inlining before Lanes.sum and would box
+                even.add(odd).intoArray(lanes, 0);
+                for (int half = 4; half > 0; half >>= 1)
+                    for (int i = 0; i < half; i++) lanes[i] += lanes[i + half];
+                out[t * rows + r] = lanes[0];
+            }
+    }
+
+    /** The block at o times the rounded x at pairs[xo, xo + 16): 8 float lanes of exact integer sums (see rowsInt). */
+    private FloatVector blockInt(long o, int[] pairs, int xo) {
+        ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, data, o + 2, ByteOrder.LITTLE_ENDIAN).castShape(S16, 0);
+        ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, data, o + 18, ByteOrder.LITTLE_ENDIAN).castShape(S16, 0);
+        ShortVector p = w0.mul(IntVector.fromArray(I8, pairs, xo).reinterpretAsShorts())
+                .add(w1.mul(IntVector.fromArray(I8, pairs, xo + 8).reinterpretAsShorts()));
+        IntVector pi = p.reinterpretAsInts();   // lane i: shorts 2i (low half) and 2i + 1 (high half)
+        IntVector s = pi.lanewise(VectorOperators.ASHR, 16).add(pi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+        return (FloatVector) s.convert(VectorOperators.I2F, 0);
+    }
+
+    /**
+     * The scalar reference of the opt-in integer decode ({@link #intDecode}) for one row and one token: the same
+     * lanes, integer sums, FMAs and lane-sum order as rowsInt, one value at a time. x is the token's input (cols
+     * floats from xOff), rounded here as {@link GgmlInputRounding#Q8_0} rounds it.
+     */
+    float dotIntScalar(int row, float[] x, int xOff) {
+        float[] even = new float[8], odd = new float[8];
+        int[] pairs = new int[16];
+        long o = row * rowBytes;
+        for (int b = 0; b < blocks; b++, o += 34) {
+            float dx = GgmlInputRounding.q8_0Ints(x, xOff + 32 * b, pairs, 0);
+            float dd = half(o) * dx;
+            float[] acc = b % 2 == 0 ? even : odd;
+            for (int i = 0; i < 8; i++) {
+                int s = 0;
+                for (int j : new int[]{2 * i, 2 * i + 1, 16 + 2 * i, 17 + 2 * i}) {
+                    int qx = (short) (j % 2 == 0 ? pairs[j / 2] : pairs[j / 2] >> 16);
+                    s += i8(o + 2 + j) * qx;
+                }
+                acc[i] = Math.fma((float) s, dd, acc[i]);
+            }
+        }
+        for (int i = 0; i < 8; i++) even[i] += odd[i];
+        for (int half = 4; half > 0; half >>= 1)
+            for (int i = 0; i < half; i++) even[i] += even[i + half];
+        return even[0];
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

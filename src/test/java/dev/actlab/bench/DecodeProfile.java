@@ -27,7 +27,8 @@ import java.util.SplittableRandom;
  *   dev.actlab.bench.DecodeProfile MODEL.gguf THREADS ROUNDS base f32StridedRows fusedDecode+fusedMlp ...
  * </pre>
  * A variant is "base" or switch names joined by '+'; every switch named in any variant is set false,
- * then the variant's own ones true.
+ * then the variant's own ones true. With -DinDecode=PROMPT,GEN, the last variant then decodes with every
+ * matrix timed (ms per token inside matmul calls per kind, and outside them), once per round.
  */
 public final class DecodeProfile {
     private static final String[] KINDS = {"wq", "wk", "wv", "wo", "gate", "up", "down", "output"};
@@ -66,6 +67,12 @@ public final class DecodeProfile {
                 matmulMs.get(v).add(Arrays.stream(per).sum());
             }
         }
+        if (System.getProperty("inDecode") != null) {   // -DinDecode=PROMPT,GEN: where the token's time goes inside decode itself
+            String[] pg = System.getProperty("inDecode").split(",");
+            for (String name : System.getProperties().stringPropertyNames())   // -Dkc.SWITCH=true|false sets a switch for this part
+                if (name.startsWith("kc.")) KernelChoice.class.getField(name.substring(3)).setBoolean(null, Boolean.parseBoolean(System.getProperty(name)));
+            inDecode(m, new SplittableRandom(7).ints(Integer.parseInt(pg[0]), 0, m.vocabSize()).toArray(), Integer.parseInt(pg[1]), rounds);
+        }
         for (int v = 0; v < nv; v++) {
             double[] t = tps.get(v).stream().mapToDouble(d -> d).toArray();
             var bm = BestMedian.of(t);
@@ -82,8 +89,72 @@ public final class DecodeProfile {
         }
     }
 
+    /**
+     * The same greedy decode (prompt, then gen tokens) with every matrix wrapped in a timer: ms per token inside
+     * each kind's matmul calls, as decode runs them (the caller's wall time from the call to the return), the rest
+     * of the token (everything the caller does outside matmul calls), and the token. Printed per round.
+     */
+    static void inDecode(LlamaModel m, int[] prompt, int gen, int rounds) {
+        LlamaWeights w = m.weights();
+        long[] nanos = new long[KINDS.length];
+        WeightMatrix[][] kinds = {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown()};
+        WeightMatrix[][] timed = new WeightMatrix[kinds.length][];
+        for (int k = 0; k < kinds.length; k++) {
+            timed[k] = new WeightMatrix[kinds[k].length];
+            for (int l = 0; l < kinds[k].length; l++) timed[k][l] = new Timed(kinds[k][l], nanos, k);
+        }
+        LlamaWeights tw = new LlamaWeights(w.tokenEmbedding(), w.attnNorm(), timed[0], timed[1], timed[2], timed[3], w.qBias(), w.kBias(), w.vBias(),
+                w.ffnNorm(), timed[4], timed[6], timed[5], w.finalNorm(), new Timed(w.output(), nanos, KINDS.length - 1));
+        LlamaModel tm = new LlamaModel(m.config(), tw, m.tokenizer(), m.source()).withParallel(m.parallel());
+        for (int r = -1; r < rounds; r++) {
+            Arrays.fill(nanos, 0);
+            KvCache cache = tm.newCache();
+            cache.expectPositions(prompt.length + gen);
+            float[] logits = tm.forward(cache, prompt, Hooks.none(), false);
+            Arrays.fill(nanos, 0);
+            long gc0 = gcMillis(), t0 = System.nanoTime(), argmaxNanos = 0;
+            for (int g = 0; g < gen; g++) {
+                long a0 = System.nanoTime();
+                int next = argmax(logits);
+                argmaxNanos += System.nanoTime() - a0;
+                logits = tm.forward(cache, new int[]{next}, Hooks.none(), false);
+            }
+            double token = (System.nanoTime() - t0) / 1e6 / gen, inside = Arrays.stream(nanos).sum() / 1e6 / gen;
+            double gc = (gcMillis() - gc0) / (double) gen, am = argmaxNanos / 1e6 / gen;
+            if (r < 0) continue;
+            StringBuilder sb = new StringBuilder();
+            for (int k = 0; k < KINDS.length; k++) sb.append(String.format("%s %.2f ", KINDS[k], nanos[k] / 1e6 / gen));
+            System.out.printf("  in decode, round %d: token %.2f ms = matmul calls %.2f ms + outside them %.2f ms, of which GC %.3f ms and argmax %.3f ms (%s)%n",
+                    r, token, inside, token - inside, gc, am, sb.toString().trim());
+        }
+    }
+
+    private static long gcMillis() {
+        long ms = 0;
+        for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) ms += Math.max(0, b.getCollectionTime());
+        return ms;
+    }
+
+    /** A matrix whose matmul calls add their wall time to nanos[kind]. */
+    private record Timed(WeightMatrix m, long[] nanos, int kind) implements WeightMatrix {
+        @Override public int rows() { return m.rows(); }
+        @Override public int cols() { return m.cols(); }
+        @Override public dev.actlab.tensor.DType dtype() { return m.dtype(); }
+        @Override public float dot(int row, float[] x, int xOff) { return m.dot(row, x, xOff); }
+        @Override public float dotScalar(int row, float[] x, int xOff) { return m.dotScalar(row, x, xOff); }
+        @Override public void dequantizeRow(int row, float[] dst, int off) { m.dequantizeRow(row, dst, off); }
+        @Override public long byteSize() { return m.byteSize(); }
+        @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
+            long t0 = System.nanoTime();
+            m.matmul(x, n, out, par);
+            nanos[kind] += System.nanoTime() - t0;
+        }
+        @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) { m.matmulRows(x, n, out, from, to); }
+    }
+
     static double decode(LlamaModel m, int[] prompt, int gen) {
         KvCache cache = m.newCache();
+        cache.expectPositions(prompt.length + gen);
         float[] logits = m.forward(cache, prompt, Hooks.none(), false);
         long t0 = System.nanoTime();
         for (int g = 0; g < gen; g++) logits = m.forward(cache, new int[]{argmax(logits)}, Hooks.none(), false);

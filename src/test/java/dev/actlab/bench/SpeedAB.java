@@ -19,10 +19,11 @@ import java.util.function.Consumer;
  * old and new so a neighbour's load hits both alike; the ratio new/old is what to read.
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'target/classes:target/test-classes:target/lib/*' \
- *   dev.actlab.bench.SpeedAB MODEL.gguf (prefill|decode) SWITCH ROUNDS
+ *   dev.actlab.bench.SpeedAB MODEL.gguf (prefill|decode) SWITCH ROUNDS [PROMPT GEN]
  * java ... dev.actlab.bench.SpeedAB MODEL.gguf profile
  * </pre>
- * SWITCH is a field of KernelChoice: the old path is false, the new one true.
+ * SWITCH is a field of KernelChoice: the old path is false, the new one true. Decode prefills PROMPT tokens (8)
+ * and times GEN greedy tokens (32) after them; `actlab bench`'s decode is 16 and 64.
  */
 public final class SpeedAB {
     public static void main(String[] args) throws Exception {
@@ -34,13 +35,14 @@ public final class SpeedAB {
         String mode = args[1];
         var field = KernelChoice.class.getField(args[2]);
         int rounds = Integer.parseInt(args[3]);
+        int promptTokens = args.length > 4 ? Integer.parseInt(args[4]) : 8, gen = args.length > 5 ? Integer.parseInt(args[5]) : 32;
         int[] prompt = new SplittableRandom(7).ints(128, 0, m.vocabSize()).toArray();
         Consumer<Boolean> set = v -> { try { field.setBoolean(null, v); } catch (IllegalAccessException e) { throw new IllegalStateException(e); } };
         List<Double> oldT = new ArrayList<>(), newT = new ArrayList<>();
         for (int r = -1; r < rounds; r++) {   // round -1 warms both up
             for (boolean v : r % 2 == 0 ? new boolean[]{false, true} : new boolean[]{true, false}) {
                 set.accept(v);
-                double tps = mode.equals("prefill") ? prefill(m, prompt) : decode(m, prompt, 32);
+                double tps = mode.equals("prefill") ? prefill(m, prompt) : decode(m, java.util.Arrays.copyOf(prompt, promptTokens), gen);
                 if (r >= 0) (v ? newT : oldT).add(tps);
             }
         }
@@ -62,7 +64,8 @@ public final class SpeedAB {
 
     static double decode(LlamaModel m, int[] prompt, int gen) {
         KvCache cache = m.newCache();
-        float[] logits = m.forward(cache, java.util.Arrays.copyOf(prompt, 8), Hooks.none(), false);
+        cache.expectPositions(prompt.length + gen);
+        float[] logits = m.forward(cache, prompt, Hooks.none(), false);
         long t0 = System.nanoTime();
         for (int g = 0; g < gen; g++) logits = m.forward(cache, new int[]{argmax(logits)}, Hooks.none(), false);
         return gen / ((System.nanoTime() - t0) / 1e9);
@@ -77,7 +80,7 @@ public final class SpeedAB {
         try (ReadBandwidth probe = new ReadBandwidth(512L << 20)) {
             for (int round = 0; round < 3; round++) {
                 double bw = probe.measure(par, 3);
-                double tok = decode(m, prompt, 16);
+                double tok = decode(m, java.util.Arrays.copyOf(prompt, 8), 16);
                 System.out.printf("round %d: read probe %.1f GB/s; decode %.2f tok/s = %.1f ms/token (%.1f GB/s of weights)%n",
                         round, bw, tok, 1e3 / tok, tok * w.bytesPerToken() / 1e9);
                 double total = 0;

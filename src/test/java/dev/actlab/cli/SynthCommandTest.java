@@ -69,7 +69,7 @@ class SynthCommandTest {
         var f = dev.actlab.model.gguf.GgufFile.open(a);
         int vocab = dev.actlab.model.llama.LlamaShape.STORIES_260K.config().vocabSize();
         assertEquals("llama", f.string("tokenizer.ggml.model", null));
-        String[] tokens = (String[]) f.metadata().get("tokenizer.ggml.tokens");
+        String[] tokens = ((java.util.List<?>) f.metadata().get("tokenizer.ggml.tokens")).toArray(String[]::new);
         float[] scores = (float[]) f.metadata().get("tokenizer.ggml.scores");
         int[] types = (int[]) f.metadata().get("tokenizer.ggml.token_type");
         assertEquals(vocab, f.require("token_embd.weight").dims()[1]);

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class SparseInputMatrixTest {
-    /** The branch-free kept-index list equals the plain one: |x[i]| >= threshold kept (NaN kept), in order. */
+    /** The kept-index list (eight inputs a step, and the branch-free scalar loop) equals the plain one: |x[i]| >= threshold kept (NaN kept), in order. */
     @Test
     void keptIndicesAreTheInputsAtOrAboveTheThreshold() {
         SplittableRandom r = new SplittableRandom(9);
@@ -23,8 +23,11 @@ class SparseInputMatrixTest {
         int[] want = new int[cols];
         int n = 0;
         for (int i = 0; i < cols; i++) if (!(Math.abs(x[i]) < threshold)) want[n++] = i;
-        int[] got = new int[cols], plain = new int[cols];
+        int[] got = new int[cols], plain = new int[cols], scalar = new int[cols];
         assertEquals(n, m.keptIndices(x, got));
+        SparseInputMatrix.vectorLists = false;
+        try { assertEquals(n, m.keptIndices(x, scalar)); } finally { SparseInputMatrix.vectorLists = true; }
+        assertArrayEquals(Arrays.copyOf(want, n), Arrays.copyOf(scalar, n));
         SparseInputMatrix.branchFree = false;
         try { assertEquals(n, m.keptIndices(x, plain)); } finally { SparseInputMatrix.branchFree = true; }
         assertArrayEquals(Arrays.copyOf(want, n), Arrays.copyOf(plain, n));
@@ -34,7 +37,7 @@ class SparseInputMatrixTest {
         for (int i : new int[]{5, 7}) assertTrue(Arrays.binarySearch(got, 0, n, i) < 0, "input " + i);
     }
 
-    /** The branch-free zeroing hook equals the plain rule bit for bit, with and without a per-input factor. */
+    /** The zeroing hook (eight inputs a step, and the branch-free scalar loop) equals the plain rule bit for bit, with and without a per-input factor. */
     @Test
     void zeroSkippedEqualsThePlainRule() {
         SplittableRandom r = new SplittableRandom(10);
@@ -53,9 +56,14 @@ class SparseInputMatrixTest {
                     int j = 2 + t * cols + i;
                     if (Math.abs(factor == null ? want[j] : want[j] * factor[i]) < threshold) want[j] = 0f;
                 }
-            float[] got = v.clone();
+            float[] got = v.clone(), scalar = v.clone();
             m.zeroSkipped(got, 2, n, factor);
-            for (int j = 0; j < v.length; j++) assertEquals(Float.floatToRawIntBits(want[j]), Float.floatToRawIntBits(got[j]), "entry " + j);
+            SparseInputMatrix.vectorLists = false;
+            try { m.zeroSkipped(scalar, 2, n, factor); } finally { SparseInputMatrix.vectorLists = true; }
+            for (int j = 0; j < v.length; j++) {
+                assertEquals(Float.floatToRawIntBits(want[j]), Float.floatToRawIntBits(got[j]), "entry " + j);
+                assertEquals(Float.floatToRawIntBits(want[j]), Float.floatToRawIntBits(scalar[j]), "entry " + j);
+            }
         }
     }
 }

@@ -38,7 +38,7 @@ class F16DecodeTest {
 
     @Test
     void everyDecodePathGivesTheBitsOfDotOnAnyThreadCount() {
-        boolean strided = KernelChoice.f16StridedRows, scaled = KernelChoice.f16ScaledInput;
+        boolean strided = KernelChoice.f16StridedRows, scaled = KernelChoice.f16ScaledInput, vectorScaling = F16Matrix.vectorScaling;
         SplittableRandom rnd = new SplittableRandom(5);
         try (Parallel p1 = new Parallel(1); Parallel p2 = new Parallel(2)) {
             for (int cols : new int[]{768, 37, 8, 5})
@@ -51,9 +51,10 @@ class F16DecodeTest {
                     large[cols + cols / 2] = 0x1p16f;   // token 1 cannot be scaled, tokens 0 and 2 can
                     for (F16Matrix w : new F16Matrix[]{finite, special})
                         for (float[] x : new float[][]{small, large})
-                            for (int path = 0; path < 3; path++) {
+                            for (int path = 0; path < 4; path++) {   // 3: strided + scaled, x scaled by the scalar loop
                                 KernelChoice.f16StridedRows = path > 0;
                                 KernelChoice.f16ScaledInput = path > 1;
+                                F16Matrix.vectorScaling = path != 3;
                                 for (int n = 1; n <= 3; n++) {
                                     float[] one = new float[n * rows], two = new float[n * rows], ragged = new float[n * rows];
                                     w.matmul(x, n, one, p1);
@@ -88,6 +89,7 @@ class F16DecodeTest {
         } finally {
             KernelChoice.f16StridedRows = strided;
             KernelChoice.f16ScaledInput = scaled;
+            F16Matrix.vectorScaling = vectorScaling;
         }
     }
 }

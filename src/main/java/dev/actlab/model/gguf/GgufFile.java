@@ -190,6 +190,35 @@ public final class GgufFile {
         return new String(b, StandardCharsets.UTF_8);
     }
 
+    /**
+     * An array of len strings as one block of UTF-8 bytes ({@link GgufStrings}): a first pass checks
+     * every length against the bytes left and sums them, then one copy.
+     */
+    private GgufStrings strings(String field, int len) throws FormatException {
+        int[] start = new int[len + 1];
+        long first = pos, total = 0;
+        for (int i = 0; i < len; i++) {
+            long at = pos;
+            if (file.size() - pos < 8) file.require(field + "[" + i + "].length", pos, 8);   // throws, naming the element
+            long n = file.segment().get(I64, pos);
+            pos += 8;
+            if (n < 0 || n > file.size() - pos)
+                throw error(field + "[" + i + "]", at, "string length " + Long.toUnsignedString(n) + " exceeds the " + (file.size() - pos) + " bytes left");
+            total += n;
+            if (total > Integer.MAX_VALUE - 16) throw error(field + "[" + i + "]", at, "the array's strings exceed " + (Integer.MAX_VALUE - 16) + " bytes");
+            start[i + 1] = (int) total;
+            pos += n;
+        }
+        byte[] utf8 = new byte[(int) total];
+        long p = first;
+        for (int i = 0; i < len; i++) {
+            int n = start[i + 1] - start[i];
+            MemorySegment.copy(file.segment(), ValueLayout.JAVA_BYTE, p + 8, utf8, start[i], n);
+            p += 8 + n;
+        }
+        return new GgufStrings(utf8, start);
+    }
+
     private void readKeyValue(long index) throws FormatException {
         long keyAt = pos;
         String key = string("metadata[" + index + "].key");
@@ -250,11 +279,7 @@ public final class GgufFile {
                 for (int i = 0; i < len; i++) a[i] = (Boolean) readValue(field + "[" + i + "]", et, depth + 1).value();
                 yield a;
             }
-            case STRING -> {
-                String[] a = new String[len];
-                for (int i = 0; i < len; i++) a[i] = string(field + "[" + i + "]");
-                yield a;
-            }
+            case STRING -> strings(field, len);
             case ARRAY -> {
                 GgufValue[] a = new GgufValue[len];
                 for (int i = 0; i < len; i++) a[i] = readArray(field + "[" + i + "]", depth + 1);

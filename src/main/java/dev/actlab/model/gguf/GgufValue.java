@@ -7,7 +7,8 @@ import java.util.Objects;
  * One metadata value with its kind. Java representation of {@code value}: UINT8/INT8 Byte,
  * UINT16/INT16 Short, UINT32/INT32 Integer, UINT64/INT64 Long (unsigned kinds keep their bits),
  * FLOAT32 Float, FLOAT64 Double, BOOL Boolean, STRING String; ARRAY: byte[], short[], int[],
- * long[], float[], double[], boolean[], String[] by element kind, or GgufValue[] for arrays of arrays.
+ * long[], float[], double[], boolean[], a String[] or List of String ({@link GgufStrings} when read from a
+ * file) by element kind, or GgufValue[] for arrays of arrays. A String[] and a list of the same strings are equal.
  *
  * @param elementType the element kind of an ARRAY, else null
  */
@@ -48,12 +49,16 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
     }
 
     @Override public boolean equals(Object o) {
-        return o instanceof GgufValue v && v.type == type && v.elementType == elementType && Objects.deepEquals(v.value, value);
+        return o instanceof GgufValue v && v.type == type && v.elementType == elementType && Objects.deepEquals(comparable(v.value), comparable(value));
     }
 
-    @Override public int hashCode() { return Objects.hash(type, elementType, Arrays.deepHashCode(new Object[]{value})); }
+    @Override public int hashCode() { return Objects.hash(type, elementType, Arrays.deepHashCode(new Object[]{comparable(value)})); }
+
+    /** String arrays as lists, so that a String[] equals the GgufStrings a reader returns for it. */
+    private static Object comparable(Object v) { return v instanceof String[] a ? Arrays.asList(a) : v; }
 
     @Override public String toString() {
+        if (value instanceof java.util.List<?> l) return type + "<" + elementType + ">" + l;
         if (value instanceof Object[] a) return type + "<" + elementType + ">" + Arrays.deepToString(a);
         if (value.getClass().isArray()) return type + "<" + elementType + ">[" + java.lang.reflect.Array.getLength(value) + "]";
         return type + ":" + value;

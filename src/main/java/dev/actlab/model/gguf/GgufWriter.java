@@ -272,7 +272,14 @@ public final class GgufWriter {
                 case FLOAT32 -> { float[] x = (float[]) a; u64(x.length); for (float e : x) u32(Float.floatToRawIntBits(e)); }
                 case FLOAT64 -> { double[] x = (double[]) a; u64(x.length); for (double e : x) u64(Double.doubleToRawLongBits(e)); }
                 case BOOL -> { boolean[] x = (boolean[]) a; u64(x.length); for (boolean e : x) u8((byte) (e ? 1 : 0)); }
-                case STRING -> { String[] x = (String[]) a; u64(x.length); for (String e : x) string(e); }
+                case STRING -> {
+                    List<?> x = a instanceof String[] s ? List.of(s) : (List<?>) a;
+                    u64(x.size());
+                    for (int i = 0; i < x.size(); i++) {
+                        if (x instanceof GgufStrings g) { byte[] b = g.bytes(i); u64(b.length); out.write(b, 0, b.length); }   // as read, byte for byte
+                        else string((String) x.get(i));
+                    }
+                }
                 case ARRAY -> { GgufValue[] x = (GgufValue[]) a; u64(x.length); for (GgufValue e : x) array(e); }
             }
         }

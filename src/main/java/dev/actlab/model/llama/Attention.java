@@ -5,7 +5,9 @@ import dev.actlab.model.hook.Hook;
 import dev.actlab.model.hook.HookSite;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.tensor.Axpy;
+import dev.actlab.tensor.AttentionRows;
 import dev.actlab.tensor.Dot;
+import dev.actlab.tensor.KernelChoice;
 import dev.actlab.tensor.Parallel;
 
 /**
@@ -25,6 +27,10 @@ final class Attention {
         int scoresId = sites.id(HookSite.ATTN_SCORES, layer), patternId = sites.id(HookSite.ATTN_PATTERN, layer);
         Hook scoresHook = scoresId < 0 ? null : hk[scoresId];
         Hook patternHook = patternId < 0 ? null : hk[patternId];
+        if (n < DECODE_MAX && hs >= VECTOR_MIN && scoresHook == null && patternHook == null && KernelChoice.decodeAttention) {
+            decode(c, q, keys, values, z, n, start, par);
+            return;
+        }
         // (head, query) rows per chunk: at least 4, and enough that a chunk has ~32K multiply-adds (tiny models and
         // short contexts run on the calling thread: a handoff would cost more than the work)
         int grain = (int) Math.max(4, Math.min(heads * n, (MIN_CHUNK_WORK + 2L * T * hs - 1) / (2L * T * hs)));
@@ -53,6 +59,46 @@ final class Attention {
     }
 
     private static final long MIN_CHUNK_WORK = 1 << 15;
+
+    /** Queries up to which {@link #causal} takes the decode path (as the matmuls' decode kernels: n < 4). */
+    static final int DECODE_MAX = 4;
+
+    /**
+     * A decode chunk holds at least this many multiply-adds: the 110M's attention stays on the calling thread below
+     * ~340 positions. Split at 16K (2-6 chunks from 11 positions on), it measured 0.77-1.42 ms a token against 0.42-0.62
+     * on one thread (110M F32, 16 + 64 tokens, DecodeProfile -DinDecode): the keys and values, just written by the
+     * caller and evicted by the weights, cost more to share than the work saves.
+     */
+    static long decodeChunkWork = 1 << 18;   // not final: TokenPathTest splits the default decoder's heads with a small one
+
+    /**
+     * Decode, nothing listening to scores or pattern: the heads are cut into 1, 2, 4, 8 or 16 near-equal chunks (the
+     * 110M's 12 heads: 1, 2, 4 or 6 chunks) of at least decodeChunkWork multiply-adds each; a chunk walks the cache
+     * position by position, its heads' scores
+     * ({@link AttentionRows#scoresAt}) then, after each head's softmax, its heads' z += p v in position order
+     * ({@link Axpy#vector}). Every score, probability and z element has the arithmetic of {@link #scores}, {@link #softmax}
+     * and {@link #mix} in the same order, so the same bits; but the cache is read as sequential rows, not a head's slice
+     * of every row.
+     */
+    private static void decode(LlamaConfig c, float[] q, float[] keys, float[] values, float[] z, int n, int start, Parallel par) {
+        int heads = c.heads(), hs = c.headSize(), kvDim = c.kvDim(), group = heads / c.kvHeads(), T = start + n;
+        long work = 2L * T * hs * heads * n;
+        int pieces = 1;
+        while (pieces * 2 <= Math.min(heads, 16) && work / (pieces * 2) >= decodeChunkWork) pieces *= 2;
+        int grain = (heads + pieces - 1) / pieces;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        par.forRange(heads, grain, (h0, h1) -> {
+            float[] rows = new float[(h1 - h0) * T];   // [heads of the chunk, T]: scores, then probabilities
+            for (int t = 0; t < n; t++) {
+                int len = start + t + 1, qOff = t * heads * hs;
+                for (int j = 0; j < len; j++) AttentionRows.scoresAt(j, q, qOff, keys, kvDim, group, hs, h0, h1, scale, rows, T);
+                for (int h = h0; h < h1; h++) softmax(rows, (h - h0) * T, len, len);
+                java.util.Arrays.fill(z, qOff + h0 * hs, qOff + h1 * hs, 0f);
+                for (int j = 0; j < len; j++)
+                    for (int h = h0; h < h1; h++) Axpy.vector(rows[(h - h0) * T + j], values, j * kvDim + (h / group) * hs, z, qOff + h * hs, hs);
+            }
+        });
+    }
 
     /** row[off + j] = q . k_j / sqrt(hs) for j <= pos, -inf after (the causal mask). */
     private static void scores(LlamaConfig c, float[] q, float[] keys, float[] row, int off, int h, int t, int start, int T) {

@@ -114,6 +114,9 @@ public final class LlamaModel implements HookedDecoder {
 
         for (int t = 0; t < n; t++) w.tokenEmbedding().dequantizeRow(tokens[t], x, t * dim);
         final float[][] ropeTable = n >= PREFILL_MIN && KernelChoice.prefillRopeNorm ? Rope.table(n, start, ropeFreq) : null;
+        // decode: the cos/sin of this position once per forward pass, not once per q and k and layer (same values)
+        final float[][] decodeRope = ropeTable == null ? Rope.table(n, start, ropeFreq) : null;
+        final boolean llamaMlp = c.mlp().llamaDefault();   // once, not twice a layer (a record comparison)
         fire(hk, EMBED, 0, x, start, n, dim);
 
         for (int l = 0; l < c.layers(); l++) {
@@ -134,8 +137,8 @@ public final class LlamaModel implements HookedDecoder {
                 Rope.rotate(q, n, c.heads(), c.headSize(), ropeTable, c.ropeHalfSplit());
                 Rope.rotate(k, n, c.kvHeads(), c.headSize(), ropeTable, c.ropeHalfSplit());
             } else {
-                Rope.rotate(q, n, c.heads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
-                Rope.rotate(k, n, c.kvHeads(), c.headSize(), start, ropeFreq, c.ropeHalfSplit());
+                Rope.rotate(q, n, c.heads(), c.headSize(), decodeRope, c.ropeHalfSplit());
+                Rope.rotate(k, n, c.kvHeads(), c.headSize(), decodeRope, c.ropeHalfSplit());
             }
             fire(hk, ATTN_ROT_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_ROT_K, l, k, start, n, c.kvHeads(), c.headSize());
@@ -150,13 +153,13 @@ public final class LlamaModel implements HookedDecoder {
 
             // gated MLP: down(silu(gate x) * up x); other MLPs (config.mlp) in mlpHidden
             rmsnorm(hk, LN2_SCALE, LN2_NORMALIZED, l, xb, x, w.ffnNorm()[l], n, start);
-            if (c.mlp().llamaDefault() && n < 4 && KernelChoice.fusedMlp && !hooked(hk, MLP_PRE, l) && !hooked(hk, MLP_PRE_LINEAR, l)
+            if (llamaMlp && n < 4 && KernelChoice.fusedMlp && !hooked(hk, MLP_PRE, l) && !hooked(hk, MLP_PRE_LINEAR, l)
                     && MatmulGroup.fusable(w.wGate()[l], w.wUp()[l])) {
                 // decode, nothing listening between the matmuls and the product: gate, up and SiLU in one parallel region
                 MatmulGroup.runPaired(w.wGate()[l], w.wUp()[l], xb, n, gate, up, par, (from, to) -> {
                     for (int t = 0; t < n; t++) siluTimes(gate, up, t * hidden + from, t * hidden + to);
                 });
-            } else if (c.mlp().llamaDefault()) {
+            } else if (llamaMlp) {
                 if (!(n >= PREFILL_MIN && PrefillChoice.groupedMatmuls
                         && TiledGroup.multiply(new WeightMatrix[]{w.wGate()[l], w.wUp()[l]}, xb, n, new float[][]{gate, up}, par))) {
                     w.wGate()[l].matmul(xb, n, gate, par);

@@ -15,9 +15,8 @@ import java.util.Set;
  * Every byte is a token, so nothing is ever unknown.
  */
 public final class ByteLevelBpeTokenizer implements Tokenizer {
-    private final String[] pieces;                 // id -> vocabulary string (alphabet characters, or raw text for added tokens)
-    private final StringIds ids;
-    private final StringIds mergeRank;             // "left right" -> rank (merge strings never contain ' ': space is 'Ġ')
+    private final PieceTable pieces;               // id -> vocabulary string (alphabet characters, or raw text for added tokens); all indexed
+    private final PieceTable merges;               // rank -> "left right" (merge strings never contain ' ': space is 'Ġ'); all indexed
     private final PreTokenizer pre;
     private final SpecialTokens special;
     private final Set<Integer> droppedOnDecode;    // control tokens (BOS, EOS, ...)
@@ -43,24 +42,23 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                                  Map<String, Integer> specialTokens, Set<Integer> control, int bos, int eos,
                                  java.text.Normalizer.Form normalization) {
         this.normalization = normalization;
-        this.pieces = pieces.toArray(String[]::new);
-        this.ids = new StringIds(this.pieces.length);
-        for (int i = 0; i < this.pieces.length; i++) ids.putIfAbsent(this.pieces[i], i);
-        this.mergeRank = new StringIds(merges.size());
+        this.pieces = new PieceTable(pieces);
+        for (int i = 0; i < this.pieces.size(); i++) this.pieces.index(i);
         for (int r = 0; r < merges.size(); r++) {
             String m = merges.get(r);
             if (m.indexOf(' ') <= 0 || m.indexOf(' ') != m.lastIndexOf(' ') || m.endsWith(" "))
                 throw new IllegalArgumentException("merge " + r + " '" + m + "' is not two tokens separated by one space");
-            mergeRank.putIfAbsent(m, r);
         }
+        this.merges = new PieceTable(merges);
+        for (int r = 0; r < this.merges.size(); r++) this.merges.index(r);
         this.pre = pre;
         this.special = new SpecialTokens(specialTokens);
         this.droppedOnDecode = Set.copyOf(control);
         this.bos = bos; this.eos = eos;
     }
 
-    @Override public int vocabSize() { return pieces.length; }
-    @Override public String piece(int id) { return pieces[id]; }
+    @Override public int vocabSize() { return pieces.size(); }
+    @Override public String piece(int id) { return pieces.get(id); }
     @Override public int bosId() { return bos; }
     @Override public int eosId() { return eos; }
     public PreTokenizer preTokenizer() { return pre; }
@@ -91,11 +89,11 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private int[] merge(String word) {
         List<Integer> out = new ArrayList<>();
         for (String s : BpeMerge.apply(word, false, this::rank)) {
-            int id = ids.get(s);
+            int id = pieces.find(s);
             if (id >= 0) { out.add(id); continue; }
             // a merge result missing from the vocabulary: fall back to single bytes
             for (int i = 0; i < s.length(); i++) {
-                int b = ids.get(String.valueOf(s.charAt(i)));
+                int b = pieces.find(String.valueOf(s.charAt(i)));
                 if (b < 0) throw new IllegalArgumentException("byte-level vocabulary has no token for byte 0x"
                         + Integer.toHexString(ByteLevelAlphabet.byteOf(s.charAt(i))));
                 out.add(b);
@@ -105,16 +103,16 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     private double rank(String left, String right) {
-        int r = mergeRank.get(left + " " + right);
+        int r = merges.find(left + " " + right);
         return r < 0 ? Double.NaN : r;
     }
 
     /** The bytes of one token (control tokens: none); a token may hold part of a multi-byte character. */
     @Override
     public byte[] tokenBytes(int id) {
-        if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.length);
+        if (id < 0 || id >= pieces.size()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.size());
         if (droppedOnDecode.contains(id)) return new byte[0];
-        String p = pieces[id];
+        String p = pieces.get(id);
         if (special.contains(id)) return p.getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(p.length());
         for (int i = 0; i < p.length(); i++) {

@@ -89,15 +89,18 @@ public final class GgufTokenizers {
     private static List<String> strings(Map<String, Object> md, Path file, String key, boolean required) throws FormatException {
         List<?> l = list(md, file, key);
         if (l == null) { if (required) throw new FormatException(file, key, 0, "is missing"); return List.of(); }
-        List<String> out = new ArrayList<>(l.size());
-        for (int i = 0; i < l.size(); i++) {
-            if (!(l.get(i) instanceof String s)) throw new FormatException(file, key + "[" + i + "]", 0, "is not a string");
-            out.add(s);
-        }
-        return out;
+        for (int i = 0; i < l.size(); i++)
+            if (!(l.get(i) instanceof String)) throw new FormatException(file, key + "[" + i + "]", 0, "is not a string");
+        @SuppressWarnings("unchecked") List<String> strings = (List<String>) l;   // checked above; not copied: a vocabulary
+        return strings;                                                           // read from GGUF stays one compact list
     }
 
     private static float[] floats(Map<String, Object> md, Path file, String key, int n) throws FormatException {
+        if (md.get(key) instanceof float[] a && a.length == n) {   // as GgufFile reads it: no boxing of 128k scores
+            for (int i = 0; i < n; i++)
+                if (Float.isNaN(a[i])) throw new FormatException(file, key + "[" + i + "]", 0, "is NaN: merge priorities must be numbers");
+            return a;   // the tokenizers copy what they keep
+        }
         List<?> l = list(md, file, key);
         if (l == null) throw new FormatException(file, key, 0, "is missing");
         if (l.size() != n) throw new FormatException(file, key, 0, "has " + l.size() + " entries for " + n + " tokens");
@@ -112,6 +115,7 @@ public final class GgufTokenizers {
     }
 
     private static int[] ints(Map<String, Object> md, Path file, String key, int n, int dflt) throws FormatException {
+        if (md.get(key) instanceof int[] a && a.length == n) return a;
         List<?> l = list(md, file, key);
         int[] out = new int[n];
         if (l == null) { java.util.Arrays.fill(out, dflt); return out; }

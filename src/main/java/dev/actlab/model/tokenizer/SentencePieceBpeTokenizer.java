@@ -21,10 +21,9 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
     /** GGUF tokenizer.ggml.token_type values. */
     public static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
 
-    private final String[] pieces;
+    private final PieceTable pieces;                                  // id -> piece; indexed: the pieces merges may produce
     private final float[] scores;
     private final int[] types;
-    private final StringIds mergeable;                                 // pieces that merges may produce
     private final int[] byteIds = new int[256];                       // <0xNN> -> id, or -1
     private final SpecialTokens special;
     private final int bos, eos, unk;
@@ -44,19 +43,19 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
                                      boolean addSpacePrefix, boolean matchControl) {
         if (scores.length != pieces.size() || types.length != pieces.size())
             throw new IllegalArgumentException(pieces.size() + " tokens but " + scores.length + " scores and " + types.length + " types");
-        this.pieces = pieces.toArray(String[]::new);
+        this.pieces = new PieceTable(pieces);
         this.scores = scores.clone();
         this.types = types.clone();
         java.util.Arrays.fill(byteIds, -1);
-        this.mergeable = new StringIds(this.pieces.length);
         Map<String, Integer> specials = new HashMap<>();
-        for (int i = 0; i < this.pieces.length; i++) {
-            String p = this.pieces[i];
+        for (int i = 0; i < this.pieces.size(); i++) {
+            if (types[i] == NORMAL && this.pieces.length(i) != 6) { this.pieces.index(i); continue; }   // the common case, no String made
+            String p = this.pieces.get(i);
             int b = byteValue(p);
             if (b >= 0 && (types[i] == BYTE || types[i] == NORMAL)) { if (byteIds[b] < 0) byteIds[b] = i; this.types[i] = BYTE; continue; }
             switch (types[i]) {
-                case NORMAL -> mergeable.putIfAbsent(p, i);
-                case USER_DEFINED -> { mergeable.putIfAbsent(p, i); specials.putIfAbsent(p, i); }
+                case NORMAL -> this.pieces.index(i);
+                case USER_DEFINED -> { this.pieces.index(i); specials.putIfAbsent(p, i); }
                 case CONTROL -> { if (matchControl && !p.isEmpty()) specials.putIfAbsent(p, i); }
                 default -> { }
             }
@@ -72,8 +71,8 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
         try { return Integer.parseInt(p.substring(3, 5), 16); } catch (NumberFormatException e) { return -1; }
     }
 
-    @Override public int vocabSize() { return pieces.length; }
-    @Override public String piece(int id) { return pieces[id]; }
+    @Override public int vocabSize() { return pieces.size(); }
+    @Override public String piece(int id) { return pieces.get(id); }
     @Override public int bosId() { return bos; }
     @Override public int eosId() { return eos; }
     public float score(int id) { return scores[id]; }
@@ -97,7 +96,7 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
     private void bpe(String text, List<Integer> out) {
         List<String> symbols = BpeMerge.apply(text, true, this::rank);
         for (String s : symbols) {
-            int id = mergeable.get(s);
+            int id = pieces.find(s);
             if (id >= 0) { out.add(id); continue; }
             for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
                 int bid = byteIds[b & 0xFF];
@@ -110,18 +109,18 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
 
     /** Minus the score of the concatenation when it is a piece merges may produce (higher scores merge first), else NaN. */
     private double rank(String left, String right) {
-        int id = mergeable.get(left + right);
+        int id = pieces.find(left + right);
         return id < 0 || Float.isNaN(scores[id]) ? Double.NaN : -(double) scores[id];
     }
 
     /** "▁" as a space (the dummy prefix too: TokenOffsets places it), a byte token's byte, nothing for control tokens. */
     @Override
     public byte[] tokenBytes(int id) {
-        if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.length);
+        if (id < 0 || id >= pieces.size()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.size());
         return switch (types[id]) {
             case CONTROL, UNUSED -> new byte[0];
-            case BYTE -> new byte[]{(byte) byteValue(pieces[id])};
-            default -> pieces[id].replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
+            case BYTE -> new byte[]{(byte) byteValue(pieces.get(id))};
+            default -> pieces.get(id).replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
         };
     }
 

@@ -44,7 +44,7 @@ class GgufPyReferenceTest {
         assertEquals(-1.0 / 3.0, f.number("test.f64"));
         assertEquals(true, f.metadata().get("test.bool"));
         assertEquals("héllo ▁world", f.string("test.string", null));
-        assertArrayEquals(new String[]{"a", "", "ünï"}, (String[]) f.metadata().get("test.arr_str"));
+        assertEquals(java.util.List.of("a", "", "ünï"), f.metadata().get("test.arr_str"));
         assertArrayEquals(new int[]{1, -2, 3}, (int[]) f.metadata().get("test.arr_i32"));
         assertArrayEquals(new float[]{0.5f, -1.5f}, (float[]) f.metadata().get("test.arr_f32"));
         assertArrayEquals(new boolean[]{true, false, true}, (boolean[]) f.metadata().get("test.arr_bool"));
