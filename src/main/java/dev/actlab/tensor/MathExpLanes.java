@@ -32,7 +32,7 @@ public final class MathExpLanes {
     static final long GUARD = 1 << 12;
     private static final long LOW = (1L << 29) - 1, MID = 1L << 28;   // the 29 double mantissa bits a float drops; their midpoint
     private static final float MIN = -87f, MAX = 88f;
-    // 1 / k! for k = 2..12 (the terms for k = 0, 1 are the Horner chain's last two FMAs with 1)
+    // 1 / k! for k = 2..12 (k = 0 and 1 are the 1 + r of taylor)
     private static final double C2 = 1.0 / 2, C3 = 1.0 / 6, C4 = 1.0 / 24, C5 = 1.0 / 120, C6 = 1.0 / 720, C7 = 1.0 / 5040,
             C8 = 1.0 / 40320, C9 = 1.0 / 362880, C10 = 1.0 / 3628800, C11 = 1.0 / 39916800, C12 = 1.0 / 479001600;
 
