@@ -34,20 +34,36 @@ final class TiledMatmul {
 
     /** out[t, r] = W[r, :] . x[t, :] for t < n: x is [n, cols], out is [n, rows]. */
     static void multiply(Tiles w, float[] x, int n, float[] out, Parallel par) {
-        int rows = w.rows(), cols = w.cols();
-        if (x.length < (long) n * cols || out.length < (long) n * rows)
-            throw new IllegalArgumentException("matmul of [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " and out of " + (long) n * rows + " floats");
-        if (n <= 0 || rows == 0) return;
+        multiplyGroup(new Tiles[]{w}, x, n, new float[][]{out}, par);
+    }
+
+    /**
+     * outs[m] = x ws[m]^T for matrices that read the same x (a layer's q, k, v; gate, up): x packed once, and every
+     * matrix's strips in one parallel region (one hand-off instead of two per matrix). Each output is the chain of
+     * {@link #multiply}, so the same bits.
+     */
+    static void multiplyGroup(Tiles[] ws, float[] x, int n, float[][] outs, Parallel par) {
+        int cols = ws[0].cols();
+        int[] first = new int[ws.length + 1];   // the group's strips: matrix m has [first[m], first[m + 1])
+        for (int m = 0; m < ws.length; m++) {
+            int rows = ws[m].rows();
+            if (ws[m].cols() != cols || x.length < (long) n * cols || outs[m].length < (long) n * rows)
+                throw new IllegalArgumentException("matmul of [" + rows + ", " + ws[m].cols() + "] with " + n + " tokens needs x of " + (long) n * ws[m].cols() + " and out of " + (long) n * rows + " floats");
+            first[m + 1] = first[m] + (rows + MR - 1) / MR;
+        }
+        if (n <= 0 || first[ws.length] == 0) return;
         int panels = (n + P - 1) / P, nPad = panels * P, kChunks = (cols + KC - 1) / KC;
         // x^T in panels: pb[(p cols + k) P + i] = x[p P + i, k] (0 past n); shared, read-only, by all threads
         float[] pb = Scratch.X.get(Math.multiplyExact(nPad, cols));
         par.forRange(panels * kChunks, 1, (from, to) -> {
             for (int b = from; b < to; b++) packX(x, n, cols, pb, b / kChunks, (b % kChunks) * KC);
         });
-        int strips = (rows + MR - 1) / MR;
-        par.forRange(strips, 1, (from, to) -> {
+        par.forRange(first[ws.length], 1, (from, to) -> {
             float[] a = Scratch.A.get(STRIPS * MR * RS), c = Scratch.C.get(STRIPS * MR * (nPad + 16));
-            for (int s = from; s < to; s += STRIPS) block(w, x, n, out, pb, nPad, s, Math.min(to, s + STRIPS), a, c);
+            for (int m = 0; m < ws.length; m++) {
+                int lo = Math.max(from, first[m]) - first[m], hi = Math.min(to, first[m + 1]) - first[m];
+                for (int s = lo; s < hi; s += STRIPS) block(ws[m], x, n, outs[m], pb, nPad, s, Math.min(hi, s + STRIPS), a, c);
+            }
         });
     }
 

@@ -16,20 +16,23 @@ import java.util.SplittableRandom;
  * SpeedAB's warm rounds. Run it in separate JVMs per setting, alternating, with the launcher's collector flags. Not a test.
  * <pre>
  * java --add-modules jdk.incubator.vector -XX:+UseSerialGC -Xmn8m -XX:SurvivorRatio=1 \
- *   -cp 'target/classes:target/test-classes:target/lib/*' [-Dthreads=2] dev.actlab.bench.ColdPrefill MODEL.gguf [SWITCH=true|false ...]
+ *   -cp 'target/classes:target/test-classes:target/lib/*' [-Dthreads=2] [-Dwarm=16] dev.actlab.bench.ColdPrefill MODEL.gguf [SWITCH=true|false ...]
  * </pre>
  */
 public final class ColdPrefill {
     public static void main(String[] args) throws Exception {
         for (int i = 1; i < args.length; i++) {
             String[] kv = args[i].split("=");
-            KernelChoice.class.getField(kv[0]).setBoolean(null, Boolean.parseBoolean(kv[1]));
+            java.lang.reflect.Field f;
+            try { f = dev.actlab.model.llama.PrefillChoice.class.getField(kv[0]); }
+            catch (NoSuchFieldException e) { f = KernelChoice.class.getField(kv[0]); }
+            f.setBoolean(null, Boolean.parseBoolean(kv[1]));
         }
         Parallel.setDefaultThreads(Integer.getInteger("threads", 2));
         LlamaModel m = ModelRef.decoder(args[0], 1);
         m.withParallel(Parallel.shared());
         int[] prompt = new SplittableRandom(7).ints(128, 0, m.vocabSize()).toArray();
-        run(m, Arrays.copyOf(prompt, 16), 8);
+        run(m, Arrays.copyOf(prompt, Integer.getInteger("warm", 16)), 8);   // -Dwarm=128: the whole prompt, as `actlab bench` warms up
         StringBuilder line = new StringBuilder(String.join(" ", Arrays.copyOfRange(args, 1, args.length)) + ": prefill tok/s");
         for (int r = 0; r < 4; r++) line.append(String.format(" %.1f", run(m, prompt, 8)));
         System.out.println(line);

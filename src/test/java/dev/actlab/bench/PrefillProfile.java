@@ -15,9 +15,12 @@ import java.util.SplittableRandom;
  * (GFLOP/s, wall) at THREADS threads and, for the 2-thread scaling, at one thread. The prefill's time minus
  * the matmuls' is what attention, norms, RoPE, SiLU, the embedding, the last position's unembedding and
  * the hand-offs cost. Not a test.
+ * <p>With SWITCH (a boolean field of {@code model.llama.PrefillChoice} or {@code tensor.KernelChoice}): an A/B of whole
+ * prefills instead, the switch off and on alternating (order swapped every round), tok/s best / median per side and
+ * the median of per-round ratios on / off.
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'target/classes:target/test-classes:target/lib/*' \
- *   dev.actlab.bench.PrefillProfile MODEL.gguf THREADS ROUNDS [N]
+ *   dev.actlab.bench.PrefillProfile MODEL.gguf THREADS ROUNDS [N [SWITCH]]
  * </pre>
  */
 public final class PrefillProfile {
@@ -34,6 +37,7 @@ public final class PrefillProfile {
         WeightMatrix[][] kinds = {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown()};
         int[] prompt = new SplittableRandom(7).ints(n, 0, m.vocabSize()).toArray();
         System.out.printf("model %s, %d threads, %d tokens%n", args[0], threads, n);
+        if (args.length > 4) { abSwitch(m, prompt, rounds, args[4]); return; }
         try (Parallel one = new Parallel(1)) {
             double bestPrefill = Double.MAX_VALUE;
             double[] best = new double[KINDS.length], bestOne = new double[KINDS.length];
@@ -81,4 +85,34 @@ public final class PrefillProfile {
             }
         return ms;
     }
+
+    /** Whole prefills with the switch off and on, alternating; tok/s best / median per side, median of per-round ratios. */
+    private static void abSwitch(LlamaModel m, int[] prompt, int rounds, String name) throws Exception {
+        java.lang.reflect.Field f;
+        try { f = dev.actlab.model.llama.PrefillChoice.class.getField(name); }
+        catch (NoSuchFieldException e) { f = dev.actlab.tensor.KernelChoice.class.getField(name); }
+        boolean saved = f.getBoolean(null);
+        double[][] tps = new double[2][rounds];
+        double[] ratio = new double[rounds];
+        try {
+            for (int r = -2; r < rounds; r++)
+                for (int i = 0; i < 2; i++) {
+                    int side = (r & 1) == 0 ? i : 1 - i;   // 0 = off, 1 = on
+                    f.setBoolean(null, side == 1);
+                    long t0 = System.nanoTime();
+                    m.forward(m.newCache(), prompt, Hooks.none(), false);
+                    double v = prompt.length / ((System.nanoTime() - t0) / 1e9);
+                    if (r >= 0) tps[side][r] = v;
+                }
+        } finally { f.setBoolean(null, saved); }
+        for (int r = 0; r < rounds; r++) ratio[r] = tps[1][r] / tps[0][r];
+        System.out.printf("%s off: %s%n%s on:  %s%n", name, Arrays.toString(round1(tps[0])), name, Arrays.toString(round1(tps[1])));
+        System.out.printf("%s: off %.1f / %.1f tok/s, on %.1f / %.1f (best / median); on / off: best x%.3f, median x%.3f, per-round median x%.3f%n",
+                name, max(tps[0]), BestMedian.median(tps[0]), max(tps[1]), BestMedian.median(tps[1]),
+                max(tps[1]) / max(tps[0]), BestMedian.median(tps[1]) / BestMedian.median(tps[0]), BestMedian.median(ratio));
+    }
+
+    private static double max(double[] v) { return Arrays.stream(v).max().orElseThrow(); }
+
+    private static double[] round1(double[] v) { return Arrays.stream(v).map(x -> Math.round(x * 10) / 10.0).toArray(); }
 }

@@ -57,6 +57,28 @@ class TiledMatmulTest {
         }
     }
 
+    /** Matrices of mixed formats and row counts that read the same x, in one region: each output is its reference's bits. */
+    @Test
+    void groupGivesEachMatrixTheBitsOfItsReference() {
+        int cols = 512, n = 37;
+        WeightMatrix[] ws = {QuantizedKernelTest.randomMatrix(DType.F32, 70, cols, 21), QuantizedKernelTest.randomMatrix(DType.F16, 13, cols, 22),
+                QuantizedKernelTest.randomMatrix(DType.Q8_0, 203, cols, 23), QuantizedKernelTest.randomMatrix(DType.Q4_K, 24, cols, 24)};
+        float[] x = QuantizedKernelTest.randomVector(n * cols, 25);
+        for (int threads : new int[]{1, 2})
+            try (Parallel p = new Parallel(threads)) {
+                float[][] outs = new float[ws.length][];
+                for (int m = 0; m < ws.length; m++) outs[m] = new float[n * ws[m].rows()];
+                assertTrue(TiledGroup.multiply(ws, x, n, outs, p));
+                for (int m = 0; m < ws.length; m++) {
+                    float[] ref = new float[n * ws[m].rows()];
+                    TiledMatmul.reference(ws[m], x, n, ref);
+                    for (int i = 0; i < ref.length; i++)
+                        assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(outs[m][i]), ws[m].dtype() + " matrix " + m + ", " + threads + " threads, at " + i);
+                }
+                assertFalse(TiledGroup.multiply(ws, x, TiledMatmul.MIN_TOKENS - 1, outs, p), "below the prefill's tokens: each matrix's own kernel");
+            }
+    }
+
     private static void matmulEqualsReference(DType t, int[][] shapes) {
         for (int[] s : shapes) {
             int rows = s[0], cols = s[1], n = s[2];

@@ -11,8 +11,10 @@ import dev.actlab.model.hook.NonFiniteException;
 import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.Tokenizer;
 import dev.actlab.tensor.KernelChoice;
+import dev.actlab.tensor.MathExpLanes;
 import dev.actlab.tensor.MatmulGroup;
 import dev.actlab.tensor.Parallel;
+import dev.actlab.tensor.TiledGroup;
 import dev.actlab.tensor.WeightMatrix;
 import java.util.EnumSet;
 
@@ -123,7 +125,10 @@ public final class LlamaModel implements HookedDecoder {
             // attention
             rmsnorm(hk, LN1_SCALE, LN1_NORMALIZED, l, xb, x, w.attnNorm()[l], n, start);
             if (n < 4 && KernelChoice.fusedDecode && MatmulGroup.fusable(w.wq()[l], w.wk()[l], w.wv()[l])) MatmulGroup.run(new WeightMatrix[]{w.wq()[l], w.wk()[l], w.wv()[l]}, xb, n, new float[][]{q, k, v}, par);
-            else { w.wq()[l].matmul(xb, n, q, par); w.wk()[l].matmul(xb, n, k, par); w.wv()[l].matmul(xb, n, v, par); }
+            else if (!(n >= PREFILL_MIN && PrefillChoice.groupedMatmuls
+                    && TiledGroup.multiply(new WeightMatrix[]{w.wq()[l], w.wk()[l], w.wv()[l]}, xb, n, new float[][]{q, k, v}, par))) {
+                w.wq()[l].matmul(xb, n, q, par); w.wk()[l].matmul(xb, n, k, par); w.wv()[l].matmul(xb, n, v, par);
+            }
             if (w.qBias() != null) { addBias(q, w.qBias()[l], n); addBias(k, w.kBias()[l], n); addBias(v, w.vBias()[l], n); }
             fire(hk, ATTN_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_K, l, k, start, n, c.kvHeads(), c.headSize());
@@ -138,7 +143,8 @@ public final class LlamaModel implements HookedDecoder {
             fire(hk, ATTN_ROT_Q, l, q, start, n, c.heads(), c.headSize());
             fire(hk, ATTN_ROT_K, l, k, start, n, c.kvHeads(), c.headSize());
             cache.store(l, start, k, v, n);
-            Attention.causal(c, q, cache.keys[l], cache.values[l], z, n, start, l, sites, hk, par);
+            if (n >= PREFILL_MIN && !hooked(hk, ATTN_SCORES, l) && !hooked(hk, ATTN_PATTERN, l)) PrefillAttention.causal(c, q, cache.keys[l], cache.values[l], z, n, start, par);
+            else Attention.causal(c, q, cache.keys[l], cache.values[l], z, n, start, l, sites, hk, par);
             fire(hk, ATTN_Z, l, z, start, n, c.heads(), c.headSize());
             w.wo()[l].matmul(z, n, attnOut, par);
             fire(hk, ATTN_OUT, l, attnOut, start, n, dim);
@@ -154,11 +160,15 @@ public final class LlamaModel implements HookedDecoder {
                     for (int t = 0; t < n; t++) siluTimes(gate, up, t * hidden + from, t * hidden + to);
                 });
             } else if (llamaMlp) {
-                w.wGate()[l].matmul(xb, n, gate, par);
-                w.wUp()[l].matmul(xb, n, up, par);
+                if (!(n >= PREFILL_MIN && PrefillChoice.groupedMatmuls
+                        && TiledGroup.multiply(new WeightMatrix[]{w.wGate()[l], w.wUp()[l]}, xb, n, new float[][]{gate, up}, par))) {
+                    w.wGate()[l].matmul(xb, n, gate, par);
+                    w.wUp()[l].matmul(xb, n, up, par);
+                }
                 fire(hk, MLP_PRE, l, gate, start, n, hidden);
                 fire(hk, MLP_PRE_LINEAR, l, up, start, n, hidden);
-                par.forRange(n * hidden, 512, (from, to) -> siluTimes(gate, up, from, to));   // exp is the cost: spread it over the threads
+                if (n >= PREFILL_MIN && PrefillChoice.lanesExp) par.forRange(n * hidden, 512, (from, to) -> MathExpLanes.siluTimes(gate, up, from, to));   // same bits
+                else par.forRange(n * hidden, 512, (from, to) -> siluTimes(gate, up, from, to));   // exp is the cost: spread it over the threads
             } else {
                 mlpHidden(hk, l, xb, gate, up, n, start);
             }

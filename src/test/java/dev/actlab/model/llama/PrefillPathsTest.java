@@ -75,4 +75,47 @@ class PrefillPathsTest {
             m.withParallel(Parallel.shared());
         }
     }
+
+    /**
+     * The prefill's attention (PrefillAttention) and SiLU with exp on vector lanes and grouped matmuls, with both off, and the materialized
+     * attention that a reading hook at hook_pattern selects: the same logits bit for bit, at 1 and 2 threads, over a
+     * 24-token prefill, a 20-token second chunk that attends to the cache, and a decode step.
+     */
+    @Test
+    void prefillAttentionAndSiluGiveTheBitsOfTheDecoderPaths() throws Exception {
+        LlamaModel m = ModelLoader.loadDecoder(Path.of(ModelRef.DEFAULT_MODEL));
+        int[] prompt = new SplittableRandom(9).ints(45, 0, m.vocabSize()).toArray();
+        int[] first = java.util.Arrays.copyOf(prompt, 24), second = java.util.Arrays.copyOfRange(prompt, 24, 44), third = {prompt[44]};
+        LlamaWeights w = m.weights();
+        int dim = m.dModel();
+        assertTrue(dev.actlab.tensor.TiledGroup.multiply(new dev.actlab.tensor.WeightMatrix[]{w.wq()[0], w.wk()[0], w.wv()[0]}, new float[24 * dim], 24,
+                new float[][]{new float[24 * w.wq()[0].rows()], new float[24 * w.wk()[0].rows()], new float[24 * w.wv()[0].rows()]}, Parallel.shared()),
+                "this model's q, k, v take the grouped path");
+        int[] fired = {0};
+        Hooks pattern = Hooks.of("*hook_pattern", a -> fired[0]++);
+        float[][] reference = null;
+        boolean saved = PrefillChoice.lanesExp, savedGroups = PrefillChoice.groupedMatmuls;
+        try {
+            for (int threads : new int[]{1, 2})
+                try (Parallel p = new Parallel(threads)) {
+                    m.withParallel(p);
+                    for (Hooks h : new Hooks[]{pattern, Hooks.none()})
+                        for (boolean lanes : new boolean[]{false, true}) {
+                            PrefillChoice.lanesExp = lanes;
+                            PrefillChoice.groupedMatmuls = lanes;   // q, k, v and gate, up as one region each, or one by one
+                            KvCache cache = m.newCache();
+                            float[][] logits = {m.forward(cache, first, h, true), m.forward(cache, second, h, true), m.forward(cache, third, h, false)};
+                            if (h == pattern) assertEquals(3 * m.layers(), fired[0], "the pattern read in every layer of the three calls");
+                            fired[0] = 0;
+                            if (reference == null) reference = logits;
+                            else for (int i = 0; i < 3; i++)
+                                assertArrayEquals(reference[i], logits[i], "call " + i + ", " + threads + " threads, pattern hook " + (h == pattern) + ", lanes " + lanes);
+                        }
+                }
+        } finally {
+            PrefillChoice.lanesExp = saved;
+            PrefillChoice.groupedMatmuls = savedGroups;
+            m.withParallel(Parallel.shared());
+        }
+    }
 }

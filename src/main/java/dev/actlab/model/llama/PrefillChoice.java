@@ -1,0 +1,23 @@
+package dev.actlab.model.llama;
+
+/**
+ * Switches of the prefill paths (>= {@link LlamaModel#PREFILL_MIN} tokens) for in-process A/B runs
+ * ({@code bench/PrefillProfile}); each path gives the same bits as the one it replaced (PrefillPathsTest).
+ * Defaults from system properties, so a separate JVM can be started either way.
+ */
+public final class PrefillChoice {
+    private PrefillChoice() {}
+
+    /**
+     * Softmax's and SiLU's {@code (float) Math.exp} on vector lanes ({@link dev.actlab.tensor.MathExpLanes}), else one
+     * element at a time. Property actlab.prefillLanesExp (default true).
+     */
+    public static volatile boolean lanesExp = !"false".equals(System.getProperty("actlab.prefillLanesExp"));
+
+    /**
+     * A layer's q, k, v matmuls and its gate, up matmuls as one {@link dev.actlab.tensor.TiledGroup} each (x packed once,
+     * one parallel region), else one matmul at a time. Off: not measured faster on the loaded machine (110M F32 x0.99-1.07,
+     * F16 x0.76-1.09 over five A/B runs, README "Prefill, fourth pass"). Property actlab.prefillGroupedMatmuls=true turns it on.
+     */
+    public static volatile boolean groupedMatmuls = Boolean.getBoolean("actlab.prefillGroupedMatmuls");
+}
