@@ -10,9 +10,12 @@ public final class PrefillChoice {
 
     /**
      * Softmax's and SiLU's {@code (float) Math.exp} on vector lanes ({@link dev.actlab.tensor.MathExpLanes}), else one
-     * element at a time. Property actlab.prefillLanesExp (default true).
+     * element at a time. Off by default: on the idle machine a process that had run it in its prefill decoded ~25-30%
+     * slower afterwards (110M Q8_0, `actlab bench --prompt-tokens 16 --gen-tokens 64`, alternating processes: medians
+     * 58-79 against 80-95 tok/s, and 64/88 against 89/108 over 4-round runs; cause not found), for a prefill gain of
+     * ~5%. Property actlab.prefillLanesExp=true turns it on.
      */
-    public static volatile boolean lanesExp = !"false".equals(System.getProperty("actlab.prefillLanesExp"));
+    public static volatile boolean lanesExp = Boolean.getBoolean("actlab.prefillLanesExp");
 
     /**
      * A layer's q, k, v matmuls and its gate, up matmuls as one {@link dev.actlab.tensor.TiledGroup} each (x packed once,
