@@ -96,21 +96,21 @@ public final class GgufTokenizers {
     }
 
     private static float[] floats(Map<String, Object> md, Path file, String key, int n) throws FormatException {
-        if (md.get(key) instanceof float[] a && a.length == n) {   // as GgufFile reads it: no boxing of 128k scores
-            for (int i = 0; i < n; i++)
-                if (Float.isNaN(a[i])) throw new FormatException(file, key + "[" + i + "]", 0, "is NaN: merge priorities must be numbers");
-            return a;   // the tokenizers copy what they keep
+        float[] out;
+        if (md.get(key) instanceof float[] a && a.length == n) out = a;   // as GgufFile reads it: no boxing of 128k scores (the tokenizers copy what they keep)
+        else {
+            List<?> l = list(md, file, key);
+            if (l == null) throw new FormatException(file, key, 0, "is missing");
+            if (l.size() != n) throw new FormatException(file, key, 0, "has " + l.size() + " entries for " + n + " tokens");
+            out = new float[n];
+            for (int i = 0; i < n; i++) {
+                if (!(l.get(i) instanceof Number x)) throw new FormatException(file, key + "[" + i + "]", 0, "is not a number");
+                out[i] = x.floatValue();
+            }
         }
-        List<?> l = list(md, file, key);
-        if (l == null) throw new FormatException(file, key, 0, "is missing");
-        if (l.size() != n) throw new FormatException(file, key, 0, "has " + l.size() + " entries for " + n + " tokens");
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            if (!(l.get(i) instanceof Number x)) throw new FormatException(file, key + "[" + i + "]", 0, "is not a number");
-            out[i] = x.floatValue();
-            // a NaN score compares false with everything: the merge order, and so every tokenization, would be arbitrary
+        // a NaN score compares false with everything: the merge order, and so every tokenization, would be arbitrary
+        for (int i = 0; i < n; i++)
             if (Float.isNaN(out[i])) throw new FormatException(file, key + "[" + i + "]", 0, "is NaN: merge priorities must be numbers");
-        }
         return out;
     }
 
