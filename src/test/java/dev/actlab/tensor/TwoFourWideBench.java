@@ -15,7 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * one half (pair 0 | pair 1), permuting the whole 16-input chunk of x, so the sums are TwoFourF32Matrix's bit for bit.
  * <ul>
  * <li>wide4: 4-bit indices (8h + 4(g%2) + p), one 64-bit word per 16 values (9 bytes per 4 inputs).
- * <li>wide2: 2-bit positions, one 32-bit word per 16 values, offset added per lane (8.5 bytes per 4 inputs).
+ * <li>wide2: 2-bit positions, one 32-bit word per 16 values, offset added per lane (8.5 bytes per 4 inputs); what
+ *     TwoFourF32Matrix does on AVX-512 since branch twofour5.
+ * <li>wide2p: wide2 with the chunks of blocks 2k and 2k + 1 side by side in each stream, two blocks (8 rows) per pass
+ *     sharing each x load (faster at one thread on 8192-input rows, not at two; not kept).
  * </ul>
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes dev.actlab.tensor.TwoFourWideBench ROWS COLS THREADS [rounds]
  */
