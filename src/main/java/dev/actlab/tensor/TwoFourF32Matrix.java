@@ -2,6 +2,7 @@ package dev.actlab.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -44,6 +45,16 @@ import jdk.incubator.vector.VectorSpecies;
  * layout before it (a block's chunks contiguous, read as 4 quarter-row runs only from 2048 inputs)
  * was 1.3-1.7x slower from memory at two threads (README "2:4 at two threads, second pass").
  *
+ * <p>Wide layout (machines with 512-bit vectors; {@link #WIDE}): the same values in the same places, but per slot
+ * only 2 index words of 2-bit positions, {@code values[slot * 34 + 32 + h]}: kept value l of the 16 values of half h
+ * (both pairs: 8 pair + lane) at bits [2 l, 2 l + 2). 8.5 bytes per 4 inputs instead of 9. One 16-lane vector holds
+ * both pairs' values of a half (the two 8-lane vectors above side by side) and permutes the whole 16-input chunk of
+ * x; its index is the position plus a per-lane offset (8 h + 4 in a half's second group). Lane for lane these are the
+ * 8-lane kernel's FMAs in the same order, so both layouts give the same bits. The 8-lane kernel on 2-bit positions
+ * needs that mask and offset per 8 values and measured slower on AVX2 than with 4-bit indices (README "2:4 at two
+ * threads, second pass"); with 16 lanes a mask and an offset per 16 values cost less than the half-byte per 4 inputs
+ * they save (README "2:4 on AVX-512").
+ *
  * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): per pair, accumulator
  * lo adds the half-0 vectors of the chunks in that step order by FMA, accumulator hi the half-1 vectors;
  * t = lo + hi; row A is ((t[0] + t[1]) + t[4]) + t[5], row B the same from lane 2; then the tail
@@ -55,14 +66,27 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     /** 8 float lanes: one half-chunk per vector, on AVX2 and AVX-512 alike (fixes the order). */
     static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_256;
+    /** 16 float lanes: one half-chunk of both pairs per vector (wide layout). */
+    private static final VectorSpecies<Float> W = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> WI = IntVector.SPECIES_512;
     /** Inputs per chunk (two halves of 8); rows per block (two pairs). */
     private static final int CHUNK = 16, BLOCK = 4;
-    /** Floats per slot (one block's chunk): 32 kept values, then their 4 index words (float bits). */
-    private static final int SLOT = 36;
+    /** Floats per slot (one block's chunk): 32 kept values, then their 4 index words (float bits); 2 words in the wide layout. */
+    private static final int SLOT = 36, WIDE_SLOT = 34;
     /** Interleaved runs of chunks a block is read in: the column quarters, each stored as one stream over all blocks. */
     private static final int STREAMS = 4;
     /** Per-lane shift of an index word: lane l's index in its low bits. */
     private static final IntVector SHIFT = IntVector.fromArray(SI, new int[]{0, 4, 8, 12, 16, 20, 24, 28}, 0);
+    /** Wide layout: per-lane shift of a 2-bit position word, and each lane's index offset in the 16-input chunk for halves 0 and 1. */
+    private static final IntVector WIDE_SHIFT = IntVector.fromArray(WI, new int[]{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}, 0);
+    private static final IntVector WIDE_OFFSET_0 = IntVector.fromArray(WI, new int[]{0, 0, 0, 0, 4, 4, 4, 4, 0, 0, 0, 0, 4, 4, 4, 4}, 0);
+    private static final IntVector WIDE_OFFSET_1 = WIDE_OFFSET_0.add(8);
+    /**
+     * Whether {@link #of(WeightMatrix)} uses the wide layout: where the preferred vector is 512 bits (AVX-512), unless
+     * -Dactlab.twoFourWide=off. Elsewhere a 512-bit vector is emulated, so the 8-lane layout stays.
+     */
+    static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorShape() == VectorShape.S_512_BIT
+            && !"off".equals(System.getProperty("actlab.twoFourWide"));
     /**
      * Whether decode may group this type's matrices in one parallel region ({@link MatmulGroup#fusable}: q, k, v in
      * one, gate, up and the SiLU in one); -Dactlab.twoFourGrouped=off keeps one region per matrix (for A/B runs).
@@ -75,13 +99,15 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private final float[] tailValues;     // [rows][tailGroups][2]
     private final int[] tailPositions;    // [rows]: group j's kept value s at bits [4j + 2s, +2)
     private final int rows, cols, blocks, full, tailGroups;
+    private final boolean wide;           // the wide layout: 2-bit positions, 16-lane kernel
+    private final int slotFloats;         // SLOT or WIDE_SLOT
     private final int streamChunks;       // q = full / 4: chunks of a block per stream
 
-    private TwoFourF32Matrix(int rows, int cols) {
-        this.rows = rows; this.cols = cols;
+    private TwoFourF32Matrix(int rows, int cols, boolean wide) {
+        this.rows = rows; this.cols = cols; this.wide = wide; this.slotFloats = wide ? WIDE_SLOT : SLOT;
         this.blocks = (rows + BLOCK - 1) / BLOCK; this.full = cols / CHUNK; this.tailGroups = cols % CHUNK / 4;
         this.streamChunks = full / STREAMS;
-        long nValues = (long) blocks * full * SLOT;
+        long nValues = (long) blocks * full * slotFloats;
         if (nValues > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("[" + rows + ", " + cols + "] is too large for one compressed array");
         this.values = new float[(int) nValues];
@@ -124,10 +150,13 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     }
 
     /** The compressed copy of m, which must be 2:4 (see {@link #isTwoFour}); IllegalArgumentException names the first bad group. */
-    public static TwoFourF32Matrix of(WeightMatrix m) {
+    public static TwoFourF32Matrix of(WeightMatrix m) { return of(m, WIDE); }
+
+    /** {@link #of(WeightMatrix)} in the wide layout (2-bit positions, 16-lane kernel) or the 8-lane one (4-bit indices): the same bits. */
+    static TwoFourF32Matrix of(WeightMatrix m, boolean wide) {
         int rows = m.rows(), cols = m.cols();
         if (cols % 4 != 0 || cols == 0) throw new IllegalArgumentException("2:4 needs the inputs in whole groups of 4, not " + cols);
-        TwoFourF32Matrix t = new TwoFourF32Matrix(rows, cols);
+        TwoFourF32Matrix t = new TwoFourF32Matrix(rows, cols, wide);
         float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
             m.dequantizeRow(r, row, 0);
@@ -153,7 +182,8 @@ public final class TwoFourF32Matrix implements WeightMatrix {
             (g < full * 4 ? values : tailValues)[v + 1] = row[4 * g + p1];
             if (g < full * 4) {
                 int w = positionIndex(r, g);
-                values[w] = Float.intBitsToFloat(Float.floatToRawIntBits(values[w]) | (4 * (g % 2) + p0) << bit | (4 * (g % 2) + p1) << (bit + 4));
+                int bits = wide ? p0 << bit | p1 << (bit + 2) : (4 * (g % 2) + p0) << bit | (4 * (g % 2) + p1) << (bit + 4);
+                values[w] = Float.intBitsToFloat(Float.floatToRawIntBits(values[w]) | bits);
             }
             else tailPositions[r] |= p0 << bit | p1 << (bit + 2);
         }
@@ -163,25 +193,28 @@ public final class TwoFourF32Matrix implements WeightMatrix {
     private int valueIndex(int r, int g) {
         if (g >= full * 4) return (r * tailGroups + g - full * 4) * 2;
         int c = g / 4, h = g % 4 / 2, pair = r % BLOCK / 2;
-        return slot(r / BLOCK, c) * SLOT + (2 * h + pair) * 8 + lane(r, g);
+        return slot(r / BLOCK, c) * slotFloats + (2 * h + pair) * 8 + lane(r, g);
     }
 
     /** Lane of the first kept value of group g (whole chunk) of row r in its pair vector. */
     private static int lane(int r, int g) { return 4 * (g % 2) + 2 * (r % 2); }
 
-    /** Index (in values) of the index word of group g (whole chunk) of row r: its chunk, half and pair. */
-    private int positionIndex(int r, int g) { return slot(r / BLOCK, g / 4) * SLOT + 32 + g % 4 / 2 * 2 + r % BLOCK / 2; }
+    /** Index (in values) of the index word of group g (whole chunk) of row r: its chunk, half and pair (wide: its chunk and half). */
+    private int positionIndex(int r, int g) {
+        if (wide) return slot(r / BLOCK, g / 4) * WIDE_SLOT + 32 + g % 4 / 2;
+        return slot(r / BLOCK, g / 4) * SLOT + 32 + g % 4 / 2 * 2 + r % BLOCK / 2;
+    }
 
-    /** Bit of the first kept value's index (whole chunk, 4 bits) or position (tail, 2 bits) in its word. */
+    /** Bit of the first kept value's index (whole chunk, 4 bits; wide: position, 2 bits) or position (tail, 2 bits) in its word. */
     private int positionBit(int r, int g) {
         if (g >= full * 4) return 4 * (g - full * 4);
-        return 4 * lane(r, g);
+        return wide ? 2 * (8 * (r % BLOCK / 2) + lane(r, g)) : 4 * lane(r, g);
     }
 
     /** Position (0..3 in its group) of kept value s of group g of row r (an index's low 2 bits). */
     private int position(int r, int g, int s) {
         if (g >= full * 4) return tailPositions[r] >>> (positionBit(r, g) + 2 * s) & 3;
-        return Float.floatToRawIntBits(values[positionIndex(r, g)]) >>> (positionBit(r, g) + 4 * s) & 3;
+        return Float.floatToRawIntBits(values[positionIndex(r, g)]) >>> (positionBit(r, g) + (wide ? 2 : 4) * s) & 3;
     }
 
     private float value(int r, int g, int s) { return (g < full * 4 ? values : tailValues)[valueIndex(r, g) + s]; }
@@ -265,6 +298,7 @@ public final class TwoFourF32Matrix implements WeightMatrix {
 
     /** out[oOff + r] for the rows r of block b that exist (oOff + 4b may be 0 with out of 4 floats). */
     private void block(int b, float[] x, int xOff, float[] out, int oOff) {
+        if (wide) { blockWide(b, x, xOff, out, oOff); return; }
         FloatVector lo0 = FloatVector.zero(S), lo1 = lo0, hi0 = lo0, hi1 = lo0;
         int q = streamChunks, streamed = STREAMS * q, perStream = blocks * q, first = b * q;
         int restFirst = streamed * blocks + b * (full - streamed) - streamed;   // slot of chunk c >= 4 q: restFirst + c
@@ -285,6 +319,36 @@ public final class TwoFourF32Matrix implements WeightMatrix {
         if (r + 1 < rows) out[oOff + r + 1] = tail(r + 1, x, xOff, pairLanes(t0, 2));
         if (r + 2 < rows) out[oOff + r + 2] = tail(r + 2, x, xOff, pairLanes(t1, 0));
         if (r + 3 < rows) out[oOff + r + 3] = tail(r + 3, x, xOff, pairLanes(t1, 2));
+    }
+
+    /**
+     * {@link #block} in the wide layout: lo = [lo0 | lo1], hi = [hi0 | hi1] of the 8-lane kernel, the same FMAs lane for
+     * lane in the same order, the 16-input chunk of x permuted by position + offset.
+     */
+    private void blockWide(int b, float[] x, int xOff, float[] out, int oOff) {
+        FloatVector lo = FloatVector.zero(W), hi = lo;
+        int q = streamChunks, streamed = STREAMS * q, perStream = blocks * q, first = b * q;
+        int restFirst = streamed * blocks + b * (full - streamed) - streamed;
+        for (int i = 0; i < full; i++) {
+            int c = i < streamed ? (i >> 2) + (i & 3) * q : i;
+            int slot = i < streamed ? (i & 3) * perStream + first + (i >> 2) : restFirst + i;
+            int vo = slot * WIDE_SLOT;
+            FloatVector xc = FloatVector.fromArray(W, x, xOff + c * CHUNK);
+            lo = FloatVector.fromArray(W, values, vo).fma(keptWide(xc, values[vo + 32], WIDE_OFFSET_0), lo);
+            hi = FloatVector.fromArray(W, values, vo + 16).fma(keptWide(xc, values[vo + 33], WIDE_OFFSET_1), hi);
+        }
+        FloatVector t = lo.add(hi);
+        int r = b * BLOCK;
+        out[oOff + r] = tail(r, x, xOff, pairLanes(t, 0));
+        if (r + 1 < rows) out[oOff + r + 1] = tail(r + 1, x, xOff, pairLanes(t, 2));
+        if (r + 2 < rows) out[oOff + r + 2] = tail(r + 2, x, xOff, pairLanes(t, 8));
+        if (r + 3 < rows) out[oOff + r + 3] = tail(r + 3, x, xOff, pairLanes(t, 10));
+    }
+
+    /** The 16-input chunk xc at the kept positions of one half of both pairs: index = 2-bit position + offset (8 h, + 4 in a group's second half). */
+    private static FloatVector keptWide(FloatVector xc, float word, IntVector offset) {
+        IntVector index = IntVector.broadcast(WI, Float.floatToRawIntBits(word)).lanewise(VectorOperators.LSHR, WIDE_SHIFT).and(3).or(offset);
+        return index.selectFrom(xc.reinterpretAsInts()).reinterpretAsFloats();
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.actlab.tensor;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class TwoFourF32MatrixTest {
@@ -22,6 +23,11 @@ class TwoFourF32MatrixTest {
         return w;
     }
 
+    /** Both layouts, on any machine: wide (2-bit positions, 16 lanes; the default with 512-bit vectors) and 8-lane (4-bit indices). */
+    private static final boolean[] LAYOUTS = {true, false};
+
+    private static String layout(boolean wide) { return wide ? "wide" : "8-lane"; }
+
     static float[] random(SplittableRandom r, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
@@ -30,10 +36,15 @@ class TwoFourF32MatrixTest {
 
     @Test
     void vectorKernelEqualsScalarReferenceBitForBitAtOneAndTwoThreads() {
+        for (boolean wide : LAYOUTS) vectorKernelEqualsScalarReference(wide);
+    }
+
+    private void vectorKernelEqualsScalarReference(boolean wide) {
         SplittableRandom r = new SplittableRandom(11);
         for (int[] s : SHAPES) {
             int rows = s[0], cols = s[1];
-            TwoFourF32Matrix m = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, rows, cols), rows, cols));
+            F32Matrix dense = F32Matrix.of(twoFour(r, rows, cols), rows, cols);
+            TwoFourF32Matrix m = TwoFourF32Matrix.of(dense, wide), other = TwoFourF32Matrix.of(dense, !wide);
             for (int n : new int[]{1, 3}) {
                 float[] x = random(r, n * cols);
                 float[] ref = new float[n * rows];
@@ -41,14 +52,16 @@ class TwoFourF32MatrixTest {
                     for (int row = 0; row < rows; row++) {
                         ref[t * rows + row] = m.dotScalar(row, x, t * cols);
                         assertEquals(Float.floatToIntBits(ref[t * rows + row]), Float.floatToIntBits(m.dot(row, x, t * cols)),
-                                "dot, " + rows + "x" + cols + " row " + row);
+                                layout(wide) + " dot, " + rows + "x" + cols + " row " + row);
+                        assertEquals(Float.floatToIntBits(ref[t * rows + row]), Float.floatToIntBits(other.dot(row, x, t * cols)),
+                                "the two layouts' bits, " + rows + "x" + cols + " row " + row);
                     }
                 for (int threads : new int[]{1, 2}) {
                     float[] got = new float[n * rows];
                     try (Parallel p = new Parallel(threads)) { m.matmul(x, n, got, p); }
                     for (int i = 0; i < got.length; i++)
                         assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(got[i]),
-                                rows + "x" + cols + ", " + n + " tokens, " + threads + " threads, output " + i);
+                                layout(wide) + " " + rows + "x" + cols + ", " + n + " tokens, " + threads + " threads, output " + i);
                 }
             }
         }
@@ -63,12 +76,16 @@ class TwoFourF32MatrixTest {
      */
     @Test
     void compressedEqualsDenseKernelOnThePrunedMatrixWithinSummationRounding() {
+        for (boolean wide : LAYOUTS) compressedEqualsDenseWithinRounding(wide);
+    }
+
+    private void compressedEqualsDenseWithinRounding(boolean wide) {
         SplittableRandom r = new SplittableRandom(12);
         for (int[] s : SHAPES) {
             int rows = s[0], cols = s[1];
             float[] w = twoFour(r, rows, cols);
             F32Matrix dense = F32Matrix.of(w, rows, cols);
-            TwoFourF32Matrix m = TwoFourF32Matrix.of(dense);
+            TwoFourF32Matrix m = TwoFourF32Matrix.of(dense, wide);
             float[] x = random(r, cols), yd = new float[rows], ys = new float[rows];
             dense.matmul(x, 1, yd, Parallel.shared());
             m.matmul(x, 1, ys, Parallel.shared());
@@ -77,7 +94,7 @@ class TwoFourF32MatrixTest {
             for (int row = 0; row < rows; row++) {
                 double abs = 0;
                 for (int c = 0; c < cols; c++) abs += Math.abs((double) w[row * cols + c] * x[c]);
-                assertTrue(Math.abs(yd[row] - ys[row]) <= 2 * gamma * abs, rows + "x" + cols + " row " + row + ": dense " + yd[row] + ", 2:4 " + ys[row]);
+                assertTrue(Math.abs(yd[row] - ys[row]) <= 2 * gamma * abs, layout(wide) + " " + rows + "x" + cols + " row " + row + ": dense " + yd[row] + ", 2:4 " + ys[row]);
                 if (yd[row] == ys[row]) exact++;
             }
             assertTrue(exact < rows || cols <= 16 || rows < 8, "the orders differ, so some outputs should differ in the last bits");
@@ -90,6 +107,10 @@ class TwoFourF32MatrixTest {
      */
     @Test
     void compressedEqualsDenseKernelBitForBitWhenEverySumIsExact() {
+        for (boolean wide : LAYOUTS) compressedEqualsDenseWhenExact(wide);
+    }
+
+    private void compressedEqualsDenseWhenExact(boolean wide) {
         SplittableRandom r = new SplittableRandom(15);
         for (int[] s : SHAPES) {
             int rows = s[0], cols = s[1];
@@ -97,13 +118,13 @@ class TwoFourF32MatrixTest {
             for (int i = 0; i < w.length; i++) if (w[i] != 0) w[i] = r.nextInt(-8, 9);
             for (int i = 0; i < cols; i++) x[i] = r.nextInt(-8, 9);
             F32Matrix dense = F32Matrix.of(w, rows, cols);
-            TwoFourF32Matrix m = TwoFourF32Matrix.of(dense);
+            TwoFourF32Matrix m = TwoFourF32Matrix.of(dense, wide);
             float[] yd = new float[rows], ys = new float[rows];
             dense.matmul(x, 1, yd, Parallel.shared());
             for (int threads : new int[]{1, 2}) {
                 try (Parallel p = new Parallel(threads)) { m.matmul(x, 1, ys, p); }
                 for (int row = 0; row < rows; row++)
-                    assertEquals(Float.floatToIntBits(yd[row] + 0f), Float.floatToIntBits(ys[row] + 0f), rows + "x" + cols + " row " + row + ", " + threads + " threads");
+                    assertEquals(Float.floatToIntBits(yd[row] + 0f), Float.floatToIntBits(ys[row] + 0f), layout(wide) + " " + rows + "x" + cols + " row " + row + ", " + threads + " threads");
             }
         }
     }
@@ -111,9 +132,13 @@ class TwoFourF32MatrixTest {
     /** Decode's row ranges (MatmulGroup splits rows anywhere, not on blocks of 4) give matmul's bits. */
     @Test
     void rowRangesGiveTheBitsOfTheWholeMatmul() {
+        for (boolean wide : LAYOUTS) rowRangesGiveTheBitsOfTheWholeMatmul(wide);
+    }
+
+    private void rowRangesGiveTheBitsOfTheWholeMatmul(boolean wide) {
         SplittableRandom r = new SplittableRandom(16);
         int rows = 37, cols = 116;
-        TwoFourF32Matrix m = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, rows, cols), rows, cols));
+        TwoFourF32Matrix m = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, rows, cols), rows, cols), wide);
         float[] x = random(r, 2 * cols), whole = new float[2 * rows];
         try (Parallel p = new Parallel(1)) { m.matmul(x, 2, whole, p); }
         int[][] ranges = {{0, 37}, {1, 2}, {3, 9}, {5, 6}, {13, 37}, {36, 37}, {0, 3}};
@@ -147,24 +172,31 @@ class TwoFourF32MatrixTest {
 
     @Test
     void storesTheKeptValuesAndPositionsExactly() {
+        for (boolean wide : LAYOUTS) storesTheKeptValuesAndPositionsExactly(wide);
+        assertEquals(FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512 && !"off".equals(System.getProperty("actlab.twoFourWide")),
+                TwoFourF32Matrix.of(F32Matrix.of(new float[8 * 64], 8, 64)).byteSize() == 8L * 64 / 2 * 4 + 8L * (64 / 16) * 2,
+                "the wide layout is the default exactly where vectors are 512 bits");
+    }
+
+    private void storesTheKeptValuesAndPositionsExactly(boolean wide) {
         SplittableRandom r = new SplittableRandom(13);
         int rows = 9, cols = 52;
         float[] w = twoFour(r, rows, cols);
-        TwoFourF32Matrix m = TwoFourF32Matrix.of(F32Matrix.of(w, rows, cols));
+        TwoFourF32Matrix m = TwoFourF32Matrix.of(F32Matrix.of(w, rows, cols), wide);
         float[] row = new float[cols + 2];
         for (int i = 0; i < rows; i++) {
             m.dequantizeRow(i, row, 2);
-            for (int c = 0; c < cols; c++) assertEquals(w[i * cols + c], row[2 + c], 0f, "row " + i + " col " + c);
+            for (int c = 0; c < cols; c++) assertEquals(w[i * cols + c], row[2 + c], 0f, layout(wide) + " row " + i + " col " + c);
         }
         assertEquals((long) rows * cols * 4, m.denseByteSize());
-        // rows a multiple of 4, cols of 16: exactly the kept values plus 32 bits of permute indices per row and 16 inputs
-        TwoFourF32Matrix whole = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, 8, 64), 8, 64));
-        assertEquals(8L * 64 / 2 * 4 + 8L * (64 / 16) * 4, whole.byteSize(), "values + 8 indices of 4 bits per row and 16 inputs");
+        // rows a multiple of 4, cols of 16: exactly the kept values plus 32 bits of permute indices (wide: 16 bits of positions) per row and 16 inputs
+        TwoFourF32Matrix whole = TwoFourF32Matrix.of(F32Matrix.of(twoFour(r, 8, 64), 8, 64), wide);
+        assertEquals(8L * 64 / 2 * 4 + 8L * (64 / 16) * (wide ? 2 : 4), whole.byteSize(), "values + 8 indices of 4 bits (wide: positions of 2) per row and 16 inputs");
         assertTrue(m.byteSize() >= (long) rows * cols / 2 * 4 + (long) rows * 4 * 2, "padding rows and the tail words only add");
         // one row alone: input i of 8 is the only non-zero of its group (position 3 of group 1)
         float[] one = new float[8];
         one[7] = 2.5f;
-        TwoFourF32Matrix o = TwoFourF32Matrix.of(F32Matrix.of(one, 1, 8));
+        TwoFourF32Matrix o = TwoFourF32Matrix.of(F32Matrix.of(one, 1, 8), wide);
         float[] x = {1, 2, 3, 4, 5, 6, 7, 8};
         assertEquals(20f, o.dot(0, x, 0), 0f);
         assertEquals(20f, o.dotScalar(0, x, 0), 0f);
