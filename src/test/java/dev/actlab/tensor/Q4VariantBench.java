@@ -15,8 +15,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_0 decode GEMV variants on one thread (branch decode5, AVX-512), alternating rounds, weight GB per CPU-second
- * best / median. Not a test. Run: java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes
- * -Drounds=10 -Dvariants=main,f256,int16 dev.actlab.tensor.Q4VariantBench [rows cols]
+ * best / median, and each variant's largest difference to dotScalar. Not a test. Run: java --add-modules
+ * jdk.incubator.vector -cp target/classes:target/test-classes -Drounds=10 -Dvariants=main,int,f256,int16
+ * dev.actlab.tensor.Q4VariantBench [rows cols]. Variants: main (the default float kernel), int (the opt-in integer
+ * kernel, Q4_0Matrix.intDecode, x rounded per call), f256 (main's rows2 on 256-bit lanes), int16 (the first
+ * integer form: nibbles masked, the -8 offset as a scalar sum per row), int16x2 (int16, two rows per pass),
+ * int16p (int16 with the shorts pair-summed into 8 int lanes).
  */
 public final class Q4VariantBench {
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
