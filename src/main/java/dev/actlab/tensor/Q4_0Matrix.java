@@ -5,9 +5,13 @@ import static dev.actlab.tensor.QuantLanes.L;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * ggml Q4_0: blocks of 32 weights, 18 bytes each: f16 scale d, then 16 bytes whose low nibbles
@@ -68,6 +72,12 @@ public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
      */
     @Override public void matmul(float[] x, int n, float[] out, Parallel par) {
         if (n >= TiledMatmul.MIN_TOKENS && KernelChoice.tiledPrefill) { TiledMatmul.multiply(this, x, n, out, par); return; }
+        if (n < 4 && intDecode && L == 16) {
+            // x rounded to Q8_0 blocks once per call, shared (read only) by the threads
+            RoundedInput q = roundInput(x, n);
+            par.forRange(rows, 16, (from, to) -> rowsInt(q, n, out, from, to));
+            return;
+        }
         float[][] xs = new float[n][];
         for (int t = 0; t < n; t++) xs[t] = blockSums(x, t * cols, blocks);
         if (n < 4) { par.forRange(rows, 16, (from, to) -> { for (int t = 0; t < n; t++) decodeRows(from, to, x, t, xs[t], out); }); return; }
@@ -81,6 +91,7 @@ public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
     }
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
+        if (intDecode && L == 16) { rowsInt(roundInput(x, n), n, out, from, to); return; }
         for (int t = 0; t < n; t++) decodeRows(from, to, x, t, blockSums(x, t * cols, blocks), out);
     }
 
@@ -148,6 +159,114 @@ public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
         out[(t + 1) * rows + row] = Lanes.sum(a1);
         out[(t + 2) * rows + row] = Lanes.sum(a2);
         out[(t + 3) * rows + row] = Lanes.sum(a3);
+    }
+
+    /**
+     * Decode (1-3 tokens) in llama.cpp's arithmetic, opt-in: {@code -Dactlab.q4IntDecode=true} (default off; the
+     * default kernel multiplies the float x), on AVX-512 only (512-bit float lanes; elsewhere the switch is
+     * ignored). x is rounded to Q8_0 blocks as ggml rounds a Q4_0 matmul's input ({@link GgmlInputRounding#Q8_0}),
+     * each block's products of (q - 8) and the rounded x are summed exactly in 16-bit integer lanes, then scaled by
+     * d_w d_x in float. What changes against the float kernel: x's rounding (up to ~1/254 relative per value) and
+     * the float summation. Reference: {@link #dotIntScalar}. A volatile field (initialized from the property) so an
+     * in-process benchmark can alternate the two kernels.
+     */
+    static volatile boolean intDecode = Boolean.getBoolean("actlab.q4IntDecode");
+
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+
+    /**
+     * x of n tokens rounded to Q8_0 blocks, in the form {@link #blockInt} multiplies: per token and block 24 ints,
+     * each two shorts (lane k of 16): xl_k = x_k, y_k = x_{16+k} - 16 x_k, c_k = 8 (x_k + x_{16+k}) (x_j the j-th
+     * rounded value / d, in -127..127); and the block's d.
+     */
+    record RoundedInput(int[] lanes, float[] scales) {}
+
+    RoundedInput roundInput(float[] x, int n) {
+        if (x.length < (long) n * cols) throw new IllegalArgumentException("Q4_0 [" + rows + ", " + cols + "] with " + n + " tokens needs x of " + (long) n * cols + " floats, got " + x.length);
+        int[] lanes = new int[n * blocks * 24], pairs = new int[16];
+        float[] scales = new float[n * blocks];
+        short[] v = new short[48];
+        for (int i = 0; i < n * blocks; i++) {
+            scales[i] = GgmlInputRounding.q8_0Ints(x, 32 * i, pairs, 0);
+            for (int k = 0; k < 16; k++) {
+                int lo = value(pairs, k), hi = value(pairs, 16 + k);
+                v[k] = (short) lo;
+                v[16 + k] = (short) (hi - 16 * lo);
+                v[32 + k] = (short) (8 * (lo + hi));
+            }
+            for (int k = 0; k < 24; k++) lanes[24 * i + k] = (v[2 * k] & 0xFFFF) | (v[2 * k + 1] << 16);
+        }
+        return new RoundedInput(lanes, scales);
+    }
+
+    /** Value j (0..31) of a block packed by {@link GgmlInputRounding#q8_0Ints}. */
+    private static int value(int[] pairs, int j) { return (short) (j % 2 == 0 ? pairs[j / 2] : pairs[j / 2] >> 16); }
+
+    /**
+     * out[t * rows + r] for rows [from, to) and tokens t < n: per block 16 float lanes of exact integer sums
+     * (lane k: (q_k - 8) x_k + (q_{16+k} - 8) x_{16+k}), one FMA with d_w d_x per block, even blocks into one
+     * accumulator and odd ones into another; then the lanes added in {@link Lanes#sum}'s order. Same arithmetic as
+     * {@link #dotIntScalar}.
+     */
+    private void rowsInt(RoundedInput q, int n, float[] out, int from, int to) {
+        int[] lanes = q.lanes();
+        float[] d = q.scales(), sum = KernelScratch.get().floats(0, 16);
+        for (int r = from; r < to; r++)
+            for (int t = 0; t < n; t++) {
+                long o = r * rowBytes;
+                int xo = t * blocks * 24, db = t * blocks, b = 0;
+                FloatVector even = FloatVector.zero(F16), odd = even;
+                for (; b + 2 <= blocks; b += 2, o += 36, xo += 48) {
+                    even = blockInt(o, lanes, xo).fma(FloatVector.broadcast(F16, half(o) * d[db + b]), even);
+                    odd = blockInt(o + 18, lanes, xo + 24).fma(FloatVector.broadcast(F16, half(o + 18) * d[db + b + 1]), odd);
+                }
+                if (b < blocks) even = blockInt(o, lanes, xo).fma(FloatVector.broadcast(F16, half(o) * d[db + b]), even);
+                // Lanes.sum's additions on an array: a vector passed to a call C2 does not inline would be boxed
+                even.add(odd).intoArray(sum, 0);
+                for (int h = 8; h > 0; h >>= 1)
+                    for (int i = 0; i < h; i++) sum[i] += sum[i + h];
+                out[t * rows + r] = sum[0];
+            }
+    }
+
+    /**
+     * The block at o times the rounded x at lanes[xo, xo + 24): with v_k = byte k zero-extended (q_k + 16 q_{16+k}),
+     * v_k xl_k + (v_k >> 4) y_k - c_k = (q_k - 8) x_k + (q_{16+k} - 8) x_{16+k}, computed in shorts modulo 2^16 and
+     * exact, as its value is within +-2032; then widened to 16 float lanes.
+     */
+    private FloatVector blockInt(long o, int[] lanes, int xo) {
+        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B16, data, o + 2, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+        ShortVector p = v.mul(IntVector.fromArray(I8, lanes, xo).reinterpretAsShorts())
+                .add(v.lanewise(VectorOperators.LSHR, 4).mul(IntVector.fromArray(I8, lanes, xo + 8).reinterpretAsShorts()))
+                .sub(IntVector.fromArray(I8, lanes, xo + 16).reinterpretAsShorts());
+        return (FloatVector) p.castShape(F16, 0);
+    }
+
+    /**
+     * The scalar reference of the opt-in integer decode ({@link #intDecode}) for one row and one token: the same
+     * 16 lanes, integer sums, FMAs and lane-sum order as rowsInt, one value at a time. x is the token's input (cols
+     * floats from xOff), rounded here as {@link GgmlInputRounding#Q8_0} rounds it.
+     */
+    float dotIntScalar(int row, float[] x, int xOff) {
+        float[] even = new float[16], odd = new float[16];
+        int[] pairs = new int[16];
+        long o = row * rowBytes;
+        for (int b = 0; b < blocks; b++, o += 18) {
+            float dd = half(o) * GgmlInputRounding.q8_0Ints(x, xOff + 32 * b, pairs, 0);
+            float[] acc = b % 2 == 0 ? even : odd;
+            for (int k = 0; k < 16; k++) {
+                int q = u8(o + 2 + k);
+                int s = ((q & 15) - 8) * value(pairs, k) + ((q >> 4) - 8) * value(pairs, 16 + k);
+                acc[k] = Math.fma((float) s, dd, acc[k]);
+            }
+        }
+        for (int k = 0; k < 16; k++) even[k] += odd[k];
+        for (int h = 8; h > 0; h >>= 1)
+            for (int k = 0; k < h; k++) even[k] += even[k + h];
+        return even[0];
     }
 
     @Override public float dotScalar(int row, float[] x, int xOff) {

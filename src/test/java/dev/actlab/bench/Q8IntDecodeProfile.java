@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
 /**
  * The Q8_0 decode kernels of one process alternated over rounds (issue 20, branch q8f16): the default float kernel
  * and the opt-in integer one (Q8_0Matrix.intDecode, -Dactlab.q8IntDecode), each timed by {@link DecodeProfile}'s
- * greedy decode of 16 tokens and its matmul-only token. Not a test.
+ * greedy decode of 16 tokens and its matmul-only token. Not a test. {@code -Dmatrix=Q4_0Matrix} alternates Q4_0's
+ * kernels instead (Q4_0Matrix.intDecode, -Dactlab.q4IntDecode; branch decode5).
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'target/classes:target/test-classes' \
  *   dev.actlab.bench.Q8IntDecodeProfile MODEL.gguf THREADS ROUNDS
@@ -25,7 +26,7 @@ public final class Q8IntDecodeProfile {
         LlamaModel m = ModelRef.decoder(args[0], 1);
         m.withParallel(par);
         int rounds = Integer.parseInt(args[2]);
-        Field intDecode = Class.forName("dev.actlab.tensor.Q8_0Matrix").getDeclaredField("intDecode");
+        Field intDecode = Class.forName("dev.actlab.tensor." + System.getProperty("matrix", "Q8_0Matrix")).getDeclaredField("intDecode");
         intDecode.setAccessible(true);
         LlamaWeights w = m.weights();
         WeightMatrix[][] kinds = {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown(), {w.output()}};
