@@ -26,6 +26,12 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
     private static final int KC = 96;   // k per chunk: the scratch panel is KC x PANEL floats
     /** 32 vector registers hold the 6- and 4-token tiles' 24 and 16 accumulators; with 16 (AVX2) they spill: 2-token tiles there. */
     private static final boolean WIDE = L >= 16;
+    /**
+     * Each calling thread's quantized-input buffer, grown on demand and kept: an encoder batch's inputs
+     * are up to tens of MB per layer (32 x 128 tokens x 1536), which allocating and zeroing anew per
+     * layer cost a few percent of the forward pass.
+     */
+    private static final ThreadLocal<float[]> QUANTIZED_INPUT = ThreadLocal.withInitial(() -> new float[0]);
 
     private final byte[] panels;      // [panels][cols][PANEL], zero past the last row
     private final float[] widened;    // the same panels as floats, widened once at load; null: widened per task
@@ -97,17 +103,19 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
             if (biases[m] != null && biases[m].length != ms[m].rows) throw new IllegalArgumentException("bias of " + biases[m].length + " for " + ms[m].rows + " rows");
             firstTask[m + 1] = firstTask[m] + ms[m].numPanels * blocks;
         }
-        float[] xq = new float[Math.multiplyExact(n, cols)];
+        float[] xq = QUANTIZED_INPUT.get();   // the caller's buffer: the call is synchronous, workers only read it during the call
+        if (xq.length < (long) n * cols) QUANTIZED_INPUT.set(xq = new float[Math.multiplyExact(n, cols)]);
+        final float[] xqf = xq;
         float[] sx = new float[n];
         par.forRange(n, 16, (from, to) -> {
             if (KernelChoice.w8a8VectorQuantizer) {
-                for (int t = from; t < to; t++) sx[t] = first.reference.quantizeActivation(x, t * cols, xq, t * cols);
+                for (int t = from; t < to; t++) sx[t] = first.reference.quantizeActivation(x, t * cols, xqf, t * cols);
                 return;
             }
             short[] tmp = new short[cols];
             for (int t = from; t < to; t++) {
                 sx[t] = first.reference.quantizeActivation(x, t * cols, tmp, 0);
-                for (int k = 0; k < cols; k++) xq[t * cols + k] = tmp[k];
+                for (int k = 0; k < cols; k++) xqf[t * cols + k] = tmp[k];
             }
         });
         par.forRange(firstTask[ms.length], 1, (from, to) -> {
@@ -117,7 +125,7 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
                 while (task >= firstTask[m + 1]) m++;
                 Int8WeightPanelMatrix wm = ms[m];
                 int local = task - firstTask[m];
-                wm.task(local % wm.numPanels, local / wm.numPanels * TOKEN_BLOCK, xq, sx, n, outs[m], biases[m], epilogue, w, acc);
+                wm.task(local % wm.numPanels, local / wm.numPanels * TOKEN_BLOCK, xqf, sx, n, outs[m], biases[m], epilogue, w, acc);
             }
         });
     }
