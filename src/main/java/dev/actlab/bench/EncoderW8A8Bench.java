@@ -133,6 +133,7 @@ public record EncoderW8A8Bench(EncoderW8A8.Spec spec, int batch, int seq, int la
         for (int r = 0; r < rounds; r++)
             for (int i = 0; i < c.length; i++) {
                 int e = (i + r) % c.length;   // rotate who goes first: drift and neighbours hit every engine alike
+                OnnxRuntimeComparison.settle(c[e]::run);   // untimed: the previous engine's spinning threads stop
                 long c0 = os.getProcessCpuTime(), t0 = System.nanoTime();
                 c[e].run();
                 ms[e][r] = (System.nanoTime() - t0) / 1e6;

@@ -89,13 +89,36 @@ public final class OnnxRuntimeComparison {
         return new Result(batch, seq, timing("actlab", a, aCpu, batch * seq, f, peakGflops), timing("onnxruntime", o, oCpu, batch * seq, f, peakGflops));
     }
 
-    @FunctionalInterface private interface Call { void run() throws Exception; }
+    @FunctionalInterface interface Call { void run() throws Exception; }
 
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
-    /** Wall and process CPU milliseconds of one call into ms[r], cpu[r]. */
+    /** Untimed calls of an engine before each timed one, for at least this long (see {@link #settle}). */
+    static final long SETTLE_NANOS = 50_000_000;
+
+    /**
+     * Whether each timed call follows {@link #settle} (unless -Dactlab.encoderBench.settle=false).
+     * ONNX Runtime's pool threads keep spinning on the cores for ~30 ms after each of its calls
+     * (process CPU time measured during a sleep after a call), so the other engine's call right after
+     * it runs with one core taken: at batch 1 x 16 its median measured up to 2x slower.
+     */
+    static final boolean SETTLE = Boolean.parseBoolean(System.getProperty("actlab.encoderBench.settle", "true"));
+
+    /**
+     * Runs an engine, untimed, for at least SETTLE_NANOS (one call or more), so that the previous
+     * engine's spinning threads have stopped and this engine is timed in its own steady state, as
+     * when it serves calls back to back. Every engine gets the same.
+     */
+    static void settle(Call call) throws Exception {
+        if (!SETTLE) return;
+        long t0 = System.nanoTime();
+        do call.run(); while (System.nanoTime() - t0 < SETTLE_NANOS);
+    }
+
+    /** Wall and process CPU milliseconds of one call into ms[r], cpu[r], after {@link #settle}. */
     private static void time(Call call, double[] ms, double[] cpu, int r) throws Exception {
+        settle(call);
         long c0 = OS.getProcessCpuTime(), t0 = System.nanoTime();
         call.run();
         ms[r] = (System.nanoTime() - t0) / 1e6;

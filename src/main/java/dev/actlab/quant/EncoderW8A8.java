@@ -31,15 +31,19 @@ import java.util.Locale;
  * arithmetic for all six layers, including MLP out, whose input (GELU) has no norm to fold into.
  */
 public final class EncoderW8A8 {
-    /** Which tensor kernel runs the int8 layers: 16-bit integer lanes, or int8 weights widened into float FMA (the default, faster here). */
-    public enum Kernel { INT16, FMA }
+    /**
+     * Which tensor kernel runs the int8 layers: 16-bit integer lanes; int8 weights widened into float
+     * FMA once at load (the default, fastest: float32's memory for the weights); or the same FMA
+     * kernel on int8 panels widened per task (a quarter of the memory). All three give the same bits.
+     */
+    public enum Kernel { INT16, FMA, FMA8 }
 
     /**
      * What {@code --quant} says: {@code w8a8[:PART+PART...]} with parts {@code rtn} (no smoothing),
-     * {@code smooth} or {@code smooth(ALPHA)} (SmoothQuant, alpha 0.6 by default: the best of 0.3-0.7 on the evaluation sentences), {@code int16} or {@code fma} (the kernel).
+     * {@code smooth} or {@code smooth(ALPHA)} (SmoothQuant, alpha 0.6 by default: the best of 0.3-0.7 on the evaluation sentences), {@code int16}, {@code fma} or {@code fma8} (the kernel).
      */
     public record Spec(boolean smooth, float alpha, Kernel kernel) {
-        public static final String GRAMMAR = "w8a8[:rtn|smooth|smooth(ALPHA)][+int16|+fma]";
+        public static final String GRAMMAR = "w8a8[:rtn|smooth|smooth(ALPHA)][+int16|+fma|+fma8]";
         public static final Spec DEFAULT = new Spec(true, 0.6f, Kernel.FMA);
 
         public Spec {
@@ -63,6 +67,7 @@ public final class EncoderW8A8 {
                         catch (NumberFormatException e) { throw new IllegalArgumentException("--quant " + s + ": alpha in " + part + " is not a number"); }
                     } else if (part.equals("int16")) kernel = Kernel.INT16;
                     else if (part.equals("fma")) kernel = Kernel.FMA;
+                    else if (part.equals("fma8")) kernel = Kernel.FMA8;
                     else throw new IllegalArgumentException("--quant " + s + ": unknown part '" + part + "', expected " + GRAMMAR);
                 }
             return new Spec(smooth, alpha, kernel);
@@ -146,7 +151,8 @@ public final class EncoderW8A8 {
             float inv = Int8PanelMatrix.QMAX / max;
             for (int k = 0; k < cols; k++) q[r * cols + k] = (byte) Math.max(-Int8PanelMatrix.QMAX, Math.min(Int8PanelMatrix.QMAX, Math.rint(row[k] * inv)));
         }
-        return kernel == Kernel.INT16 ? Int8PanelMatrix.of(q, scale, inputMul, rows, cols) : Int8WeightPanelMatrix.of(q, scale, inputMul, rows, cols);
+        return kernel == Kernel.INT16 ? Int8PanelMatrix.of(q, scale, inputMul, rows, cols)
+                : Int8WeightPanelMatrix.of(q, scale, inputMul, rows, cols, kernel == Kernel.FMA);
     }
 
     /** 1 / s_j with s_j = max|X_j|^alpha / max|W_j|^(1 - alpha), max|W_j| over all the readers' column j (SmoothQuant's rule, its clamps). */

@@ -72,6 +72,9 @@ class EncoderW8A8Test {
         assertTrue(s.meanCosine() > r.meanCosine(), "smooth " + s + " vs rtn " + r);
         // the same integer arithmetic (MiniLM's sums stay below 2^24 in float): only the float epilogue order may differ
         assertTrue(EncoderQuality.of(smoothInt, smoothFma).minCosine() > 0.999999, "int16 and fma kernels agree");
+        // int8 panels widened per task or once at load: the same arithmetic, the same bits
+        float[][] smoothFma8 = embed(EncoderW8A8.quantize(fp32, EncoderW8A8.Spec.parse("w8a8:smooth+fma8")));
+        for (int i = 0; i < smoothFma.length; i++) assertArrayEquals(smoothFma[i], smoothFma8[i], "sentence " + i);
     }
 
     @Test void sameBitsOnOneAndTwoThreads() throws Exception {
@@ -88,6 +91,7 @@ class EncoderW8A8Test {
         assertEquals(EncoderW8A8.Spec.DEFAULT, EncoderW8A8.Spec.parse("W8A8"));
         assertEquals(new EncoderW8A8.Spec(false, 0.6f, EncoderW8A8.Kernel.INT16), EncoderW8A8.Spec.parse("w8a8:rtn+int16"));
         assertEquals(new EncoderW8A8.Spec(true, 0.8f, EncoderW8A8.Kernel.FMA), EncoderW8A8.Spec.parse("w8a8:smooth(0.8)"));
+        assertEquals(new EncoderW8A8.Spec(true, 0.6f, EncoderW8A8.Kernel.FMA8), EncoderW8A8.Spec.parse("w8a8:smooth+fma8"));
         for (String bad : new String[]{"w4a8", "w8a8:gptq", "w8a8:smooth(x)", "w8a8:smooth(1.5)"})
             assertThrows(IllegalArgumentException.class, () -> EncoderW8A8.Spec.parse(bad), bad);
     }

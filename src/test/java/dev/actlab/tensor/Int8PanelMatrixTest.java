@@ -47,8 +47,9 @@ class Int8PanelMatrixTest {
             float[] scale = floats(rows, 0.01, rows), mul = floats(cols, 1, cols);
             for (int i = 0; i < scale.length; i++) scale[i] = Math.abs(scale[i]) + 1e-4f;
             for (float[] m : new float[][]{null, mul}) {
-                WeightMatrix[] kernels = {Int8PanelMatrix.of(q, scale, m, rows, cols), Int8WeightPanelMatrix.of(q, scale, m, rows, cols)};
-                for (int n : new int[]{1, 2, 5, 16, 67}) {
+                WeightMatrix[] kernels = {Int8PanelMatrix.of(q, scale, m, rows, cols), Int8WeightPanelMatrix.of(q, scale, m, rows, cols),
+                        Int8WeightPanelMatrix.of(q, scale, m, rows, cols, true)};
+                for (int n : new int[]{1, 2, 5, 16, 67, 100}) {   // 6-, 4-, 2- and 1-token tiles, one and several blocks
                     float[] x = floats(n * cols, 3, n + cols);
                     x[0] = 250f;   // an outlier channel, as MiniLM has
                     for (int kernel = 0; kernel < kernels.length; kernel++) {
@@ -72,6 +73,45 @@ class Int8PanelMatrixTest {
                 }
             }
         }
+    }
+
+    /**
+     * Layers sharing one quantized input (Q, K, V) in one call, with bias and an epilogue inside the
+     * tasks: each output is bias + the scalar reference, then the epilogue, bit for bit, on 1 and 3 threads.
+     */
+    @Test void sharedInputLayersWithBiasAndEpilogueGiveTheReferenceBits() {
+        int cols = 384, n = 53;
+        float[] mul = floats(cols, 1, 5), x = floats(n * cols, 3, 6);
+        x[7] = -300f;
+        int[] rows = {384, 100, 1536};
+        byte[][] q = new byte[rows.length][];
+        float[][] scale = new float[rows.length][], bias = new float[rows.length][];
+        for (boolean widen : new boolean[]{false, true}) {
+            Int8WeightPanelMatrix[] ms = new Int8WeightPanelMatrix[rows.length];
+            for (int m = 0; m < rows.length; m++) {
+                q[m] = weights(rows[m] * cols, 11 + m);
+                scale[m] = floats(rows[m], 0.01, 12 + m);
+                for (int i = 0; i < rows[m]; i++) scale[m][i] = Math.abs(scale[m][i]) + 1e-4f;
+                bias[m] = floats(rows[m], 1, 13 + m);
+                ms[m] = Int8WeightPanelMatrix.of(q[m], scale[m], mul, rows[m], cols, widen);
+            }
+            for (int threads : new int[]{1, 3}) {
+                float[][] outs = new float[rows.length][];
+                for (int m = 0; m < rows.length; m++) outs[m] = new float[n * rows[m]];
+                try (Parallel p = new Parallel(threads)) {
+                    Int8WeightPanelMatrix.matmulAll(ms, x, n, outs, bias, GeluKernel::apply, p);
+                }
+                for (int m = 0; m < rows.length; m++)
+                    for (int t = 0; t < n; t++)
+                        for (int r = 0; r < rows[m]; r++) {
+                            float want = GeluKernel.scalar(bias[m][r] + reference(q[m], scale[m], mul, cols, r, x, t * cols));
+                            assertEquals(want, outs[m][t * rows[m] + r], 0f, "layer " + m + " t " + t + " r " + r + " threads " + threads + " widened " + widen);
+                        }
+            }
+        }
+        Int8WeightPanelMatrix other = Int8WeightPanelMatrix.of(new byte[cols], new float[]{1f}, null, 1, cols);
+        assertThrows(IllegalArgumentException.class, () -> Int8WeightPanelMatrix.matmulAll(new Int8WeightPanelMatrix[]{
+                Int8WeightPanelMatrix.of(q[0], scale[0], mul, rows[0], cols), other}, x, n, new float[][]{new float[n * rows[0]], new float[n]}, new float[2][], null, new Parallel(1)));
     }
 
     @Test void activationQuantizerHandlesZerosClampsAndRoundsToEven() {

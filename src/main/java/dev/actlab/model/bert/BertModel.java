@@ -11,6 +11,7 @@ import dev.actlab.model.hook.SiteTable;
 import dev.actlab.model.tokenizer.WordPieceTokenizer;
 import dev.actlab.tensor.F32PanelMatrix;
 import dev.actlab.tensor.GeluKernel;
+import dev.actlab.tensor.Int8WeightPanelMatrix;
 import dev.actlab.tensor.KernelChoice;
 import dev.actlab.tensor.LayerNormKernel;
 import dev.actlab.tensor.Parallel;
@@ -164,6 +165,7 @@ public final class BertModel implements HookedModel {
     /** y [n, rows] = W x + b, then the element-wise epilogue (or null); panel weights do it all inside their tasks. */
     private void linear(WeightMatrix wm, float[] bias, float[] in, int n, float[] y, F32PanelMatrix.Epilogue epilogue) {
         if (wm instanceof F32PanelMatrix pm) { pm.matmul(in, n, y, bias, epilogue, par); return; }
+        if (wm instanceof Int8WeightPanelMatrix im) { im.matmul(in, n, y, bias, epilogue, par); return; }
         wm.matmul(in, n, y, par);
         int rows = bias.length;
         if (!KernelChoice.encoderParallelBias) {
@@ -177,10 +179,16 @@ public final class BertModel implements HookedModel {
         });
     }
 
-    /** q, k, v [n, d] = Wq x + bq, Wk x + bk, Wv x + bv: one parallel call when the weights are panels. */
+    /** q, k, v [n, d] = Wq x + bq, Wk x + bk, Wv x + bv: one parallel call when the weights are panels (float or W8A8). */
     private void qkv(int l, float[] x, int n, float[] q, float[] k, float[] v) {
         if (w.wq()[l] instanceof F32PanelMatrix pq && w.wk()[l] instanceof F32PanelMatrix pk && w.wv()[l] instanceof F32PanelMatrix pv) {
             F32PanelMatrix.matmulAll(new F32PanelMatrix[]{pq, pk, pv}, x, n, new float[][]{q, k, v},
+                    new float[][]{w.bq()[l], w.bk()[l], w.bv()[l]}, null, par);
+            return;
+        }
+        if (w.wq()[l] instanceof Int8WeightPanelMatrix iq && w.wk()[l] instanceof Int8WeightPanelMatrix ik && w.wv()[l] instanceof Int8WeightPanelMatrix iv
+                && iq.sharesInputWith(ik) && iq.sharesInputWith(iv)) {   // W8A8: x quantized once for all three
+            Int8WeightPanelMatrix.matmulAll(new Int8WeightPanelMatrix[]{iq, ik, iv}, x, n, new float[][]{q, k, v},
                     new float[][]{w.bq()[l], w.bk()[l], w.bv()[l]}, null, par);
             return;
         }
