@@ -39,7 +39,7 @@ final class EmbedCommand implements Callable<Integer> {
     @Mixin JsonOption json;
     @Mixin ThreadsOption threads;
     @Spec CommandSpec spec;
-    @Option(names = "--quant", description = "Run the encoder in W8A8: " + dev.actlab.quant.EncoderW8A8.Spec.GRAMMAR + " (default recipe smooth(0.6)+fma):"
+    @Option(names = "--quant", description = "Run the encoder in W8A8: " + dev.actlab.quant.EncoderW8A8.Spec.GRAMMAR + " (default recipe smooth(0.6)+fma8: int8 weights in memory; +fma widens them to float at load):"
             + " int8 weights per row, int8 activations per token (dynamic), SmoothQuant calibrated on built-in sentences; see `bench --quant`.") String quant;
     @Option(names = "--max-tokens", description = "Longest input, [CLS] and [SEP] included (default: the tokenizer.json's truncation, else the model's positions).") Integer maxTokens;
 

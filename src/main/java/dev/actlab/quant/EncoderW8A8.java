@@ -32,9 +32,10 @@ import java.util.Locale;
  */
 public final class EncoderW8A8 {
     /**
-     * Which tensor kernel runs the int8 layers: 16-bit integer lanes; int8 weights widened into float
-     * FMA once at load (the default, fastest: float32's memory for the weights); or the same FMA
-     * kernel on int8 panels widened per task (a quarter of the memory). All three give the same bits.
+     * Which tensor kernel runs the int8 layers: 16-bit integer lanes; the float FMA kernel on the int8
+     * panels, widened per task (the default: the weights stay int8 in memory, a quarter of float32's); or
+     * the same FMA kernel on weights widened to float once at load (opt-in {@code +fma}: a little faster,
+     * float32's memory, i.e. dequantized up front). All three give the same bits.
      */
     public enum Kernel { INT16, FMA, FMA8 }
 
@@ -44,7 +45,7 @@ public final class EncoderW8A8 {
      */
     public record Spec(boolean smooth, float alpha, Kernel kernel) {
         public static final String GRAMMAR = "w8a8[:rtn|smooth|smooth(ALPHA)][+int16|+fma|+fma8]";
-        public static final Spec DEFAULT = new Spec(true, 0.6f, Kernel.FMA);
+        public static final Spec DEFAULT = new Spec(true, 0.6f, Kernel.FMA8);
 
         public Spec {
             if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("smooth alpha must be in [0, 1], got " + alpha);

@@ -90,7 +90,7 @@ class EncoderW8A8Test {
     @Test void specGrammar() {
         assertEquals(EncoderW8A8.Spec.DEFAULT, EncoderW8A8.Spec.parse("W8A8"));
         assertEquals(new EncoderW8A8.Spec(false, 0.6f, EncoderW8A8.Kernel.INT16), EncoderW8A8.Spec.parse("w8a8:rtn+int16"));
-        assertEquals(new EncoderW8A8.Spec(true, 0.8f, EncoderW8A8.Kernel.FMA), EncoderW8A8.Spec.parse("w8a8:smooth(0.8)"));
+        assertEquals(new EncoderW8A8.Spec(true, 0.8f, EncoderW8A8.Kernel.FMA8), EncoderW8A8.Spec.parse("w8a8:smooth(0.8)"));
         assertEquals(new EncoderW8A8.Spec(true, 0.6f, EncoderW8A8.Kernel.FMA8), EncoderW8A8.Spec.parse("w8a8:smooth+fma8"));
         for (String bad : new String[]{"w4a8", "w8a8:gptq", "w8a8:smooth(x)", "w8a8:smooth(1.5)"})
             assertThrows(IllegalArgumentException.class, () -> EncoderW8A8.Spec.parse(bad), bad);
