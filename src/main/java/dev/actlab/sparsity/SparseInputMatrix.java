@@ -26,6 +26,8 @@ public final class SparseInputMatrix implements WeightMatrix {
     public interface ColumnKernel {
         int rows();
         int cols();
+        /** The length of a kept input's column in this copy (more than rows for a view of a stacked copy). */
+        default int columnRows() { return rows(); }
         long byteSize();
         void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par);
 
@@ -110,6 +112,8 @@ public final class SparseInputMatrix implements WeightMatrix {
     public static volatile boolean timeDecode = Boolean.getBoolean("actlab.timeSparseDecode");
     public static final java.util.concurrent.atomic.LongAdder INDEX_NANOS = new java.util.concurrent.atomic.LongAdder(),
             GEMV_NANOS = new java.util.concurrent.atomic.LongAdder();
+    /** Benchmarks only: GEMV time by the matrix's shape (rows x cols). */
+    public static final java.util.Map<String, java.util.concurrent.atomic.LongAdder> SHAPE_NANOS = new java.util.concurrent.ConcurrentSkipListMap<>();
 
     /**
      * Benchmarks only (`SparseDecodeAB` setting sparsity.SparseInputMatrix.forceDense=true): one-token products run the
@@ -144,7 +148,11 @@ public final class SparseInputMatrix implements WeightMatrix {
             long t1 = timed ? System.nanoTime() : 0;
             if (nnz == cols || forceDense) dense.matmul(x, 1, out, par);
             else columns.gemv(x, 0, idx, nnz, out, 0, par);
-            if (timed) { INDEX_NANOS.add(t1 - t0); GEMV_NANOS.add(System.nanoTime() - t1); }
+            if (timed) {
+                long g = System.nanoTime() - t1;
+                INDEX_NANOS.add(t1 - t0); GEMV_NANOS.add(g);
+                SHAPE_NANOS.computeIfAbsent(rows() + "x" + cols + (columns.columnRows() != rows() ? " (stacked " + columns.columnRows() + ")" : ""), k -> new java.util.concurrent.atomic.LongAdder()).add(g);
+            }
             return;
         }
         float[] xs = new float[n * cols];

@@ -55,6 +55,7 @@ final class StackedColumns {
         return new SparseInputMatrix.ColumnKernel() {
             public int rows() { return parts[i].rows(); }
             public int cols() { return stacked.cols(); }
+            public int columnRows() { return stacked.rows(); }
             public long byteSize() { return stacked.byteSize() / stacked.rows() * rows(); }
             public void gemv(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff, Parallel par) { StackedColumns.this.gemv(i, x, xOff, idx, nnz, out, oOff, par); }
         };

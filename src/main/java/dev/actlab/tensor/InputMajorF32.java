@@ -161,8 +161,13 @@ public final class InputMajorF32 {
      * tiles keep the runs of a column long: with 1024 rows, [2048, 8192] (the 1B shape's ffn_down) read
      * each 8 KiB column as two 4 KiB runs and skipped at 1.25x of dense at 50%; with 4096, 1.73x
      * (`ColumnKernelBench`, 2048 gave 1.6-1.7x; [8192, 2048]: 1.6x, 2.0x, 2.2x for 1024, 2048, 4096).
+     * 16,384 keeps the 1B shape's stacked gate/up columns (16,384 rows, 64 KiB) one run per thread, the outputs
+     * (64 KiB) then in L2: AVX-512, 2 threads, 50%, `SparseDecodeAB`: gate/up 28.9 against 37.8 ms a token, the
+     * token 1.655x against 1.504x dense (README, branch teal5); 70%: the same within the noise.
      */
-    private static final int TILE = 4096;
+    private static final int TILE = 16384;
+    /** Rows per tile of {@link #range}, benchmarks and tests only (-Dactlab.f32TileRows): {@link #TILE} by default; the bits do not depend on it. */
+    static volatile int tileRows = Integer.getInteger("actlab.f32TileRows", TILE);
 
     /**
      * Rows [from, to) of the product over idx[lo .. hi), into out at oOff: for each tile of rows, the outputs start at zero and every kept column j adds
@@ -172,8 +177,9 @@ public final class InputMajorF32 {
      */
     private void range(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
         int L = S.length();
-        for (int t0 = from; t0 < to; t0 += TILE) {
-            int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
+        int tile = tileRows;
+        for (int t0 = from; t0 < to; t0 += tile) {
+            int t1 = Math.min(to, t0 + tile), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
             int j = lo;
             int width = passColumns > 0 ? passColumns : rows <= SHORT_ROWS ? 16 : 8;

@@ -21,8 +21,15 @@ import jdk.incubator.vector.VectorSpecies;
 public final class InputMajorQ8 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
-    /** Rows per tile: the tile's block sums (16 KiB) stay in L1 while a block's kept columns stream past. */
-    private static final int TILE = 4096;
+    /**
+     * Rows per tile: each thread reads its share of a kept column as one run per tile, so a tile as long as the
+     * longest column keeps the runs whole (the 1B shape's stacked gate/up columns: 16,384 rows, read as four 4 KiB
+     * runs with 4096-row tiles); the tile's block sums (64 KiB) then live in L2. AVX-512, 1B Q8_0 at 50%, 2 threads
+     * (`SparseDecodeAB`): stacked gate/up 15.0 against 16.4 ms a token, 1.33x against 1.26x dense (README, branch teal5).
+     */
+    private static final int TILE = 16384;
+    /** Rows per tile, benchmarks and tests only (-Dactlab.q8TileRows): {@link #TILE} by default; the bits do not depend on it. */
+    static volatile int tileRows = Integer.getInteger("actlab.q8TileRows", TILE);
 
     private final byte[] q;
     private final float[] d;
@@ -104,8 +111,9 @@ public final class InputMajorQ8 {
         float[] acc = null;
         int[] base = new int[32];
         float[] xs = new float[32];
-        for (int t0 = from; t0 < to; t0 += TILE) {
-            int t1 = Math.min(to, t0 + TILE), vEnd = t0 + (t1 - t0) / L * L;
+        int tile = tileRows;
+        for (int t0 = from; t0 < to; t0 += tile) {
+            int t1 = Math.min(to, t0 + tile), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
             int j = lo;
             while (j < hi) {
@@ -113,7 +121,7 @@ public final class InputMajorQ8 {
                 while (e < hi && (idx[e] >> 5) == b) e++;
                 if (e - j <= registerColumns) blockInRegisters(x, xOff, idx, j, e, b, base, xs, out, oOff, t0, vEnd);
                 else {
-                    if (acc == null) acc = new float[Math.min(TILE, to - from)];
+                    if (acc == null) acc = new float[Math.min(tile, to - from)];
                     blockInPasses(x, xOff, idx, j, e, b, acc, out, oOff, t0, vEnd);
                 }
                 for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);

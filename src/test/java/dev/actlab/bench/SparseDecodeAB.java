@@ -36,6 +36,7 @@ public final class SparseDecodeAB {
         int[] tokens = new SplittableRandom(8).ints(gen, 0, m.config().vocabSize()).toArray();
         int k = settings.length + 1;   // contender 0: dense
         double[][] tps = new double[k][rounds];
+        java.util.Map<String, double[]> shapes = new java.util.TreeMap<>();   // -Dactlab.timeSparseDecode: "contender shape" -> ms a token
         double[][] split = new double[k][2];   // -Dactlab.timeSparseDecode: ms a token building kept-index lists, in GEMVs (timed rounds)
         for (int r = -1; r < rounds; r++)   // round -1 warms every path up
             for (int i = 0; i < k; i++) {
@@ -43,7 +44,11 @@ public final class SparseDecodeAB {
                 Runnable undo = c == 0 ? () -> {} : apply(settings[c - 1]);
                 SparseInputMatrix.INDEX_NANOS.reset();
                 SparseInputMatrix.GEMV_NANOS.reset();
+                SparseInputMatrix.SHAPE_NANOS.clear();
                 double t = decode(c == 0 ? m : s.model(), prompt, tokens);
+                if (r >= 0 && SparseInputMatrix.timeDecode)
+                    for (var e : SparseInputMatrix.SHAPE_NANOS.entrySet())
+                        shapes.computeIfAbsent(c + " " + e.getKey(), q -> new double[1])[0] += e.getValue().sum() / 1e6 / tokens.length / rounds;
                 undo.run();
                 if (r >= 0) {
                     tps[c][r] = t;
@@ -51,6 +56,7 @@ public final class SparseDecodeAB {
                     split[c][1] += SparseInputMatrix.GEMV_NANOS.sumThenReset() / 1e6 / tokens.length / rounds;
                 }
             }
+        for (var e : shapes.entrySet()) System.out.printf("  contender %s: %.3f ms a token%n", e.getKey(), e.getValue()[0]);
         if (Boolean.getBoolean("actlab.countColumnTasks")) {
             Class<?> cc = Class.forName("dev.actlab.tensor.ColumnChunks");
             Field onCaller = cc.getDeclaredField("TASKS_ON_CALLER"), onWorkers = cc.getDeclaredField("TASKS_ON_WORKERS");

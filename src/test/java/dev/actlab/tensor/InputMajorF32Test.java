@@ -37,7 +37,7 @@ class InputMajorF32Test {
     @Test
     void everyPassWidthAndStreamCountEqualsItsScalarReference() {
         SplittableRandom r = new SplittableRandom(6);
-        int keepPass = InputMajorF32.passColumns, keepStreams = InputMajorF32.streams;
+        int keepPass = InputMajorF32.passColumns, keepStreams = InputMajorF32.streams, keepTile = InputMajorF32.tileRows;
         try {
             for (int[] shape : new int[][]{{768, 768}, {1100, 90}, {67, 100}, {4500, 64}, {40, 9}}) {
                 int rows = shape[0], cols = shape[1];
@@ -46,22 +46,25 @@ class InputMajorF32Test {
                 int[] idx = new int[cols];
                 int nnz = 0;
                 for (int c = 0; c < cols; c++) if (r.nextDouble() < 0.5) idx[nnz++] = c;
-                for (int streams : new int[]{1, 4})
-                    for (int pass : new int[]{0, 4, 8, 16}) {
-                        InputMajorF32.streams = streams;
-                        InputMajorF32.passColumns = pass;
-                        float[] ref = new float[rows];
-                        t.gemvScalar(x, 0, idx, nnz, ref, 0);
-                        for (int threads : new int[]{1, 2, 3}) {
-                            float[] got = new float[rows];
-                            try (Parallel p = new Parallel(threads)) { t.gemv(x, 0, idx, nnz, got, 0, p); }
-                            assertArrayEquals(ref, got, 0f, rows + "x" + cols + ", " + streams + " streams, " + pass + " a pass, " + threads + " threads");
+                for (int tile : new int[]{keepTile, 1024, 16384})
+                    for (int streams : new int[]{1, 4})
+                        for (int pass : new int[]{0, 4, 8, 16}) {
+                            InputMajorF32.tileRows = tile;
+                            InputMajorF32.streams = streams;
+                            InputMajorF32.passColumns = pass;
+                            float[] ref = new float[rows];
+                            t.gemvScalar(x, 0, idx, nnz, ref, 0);
+                            for (int threads : new int[]{1, 2, 3}) {
+                                float[] got = new float[rows];
+                                try (Parallel p = new Parallel(threads)) { t.gemv(x, 0, idx, nnz, got, 0, p); }
+                                assertArrayEquals(ref, got, 0f, rows + "x" + cols + ", tile " + tile + ", " + streams + " streams, " + pass + " a pass, " + threads + " threads");
+                            }
                         }
-                    }
             }
         } finally {
             InputMajorF32.passColumns = keepPass;
             InputMajorF32.streams = keepStreams;
+            InputMajorF32.tileRows = keepTile;
         }
     }
 

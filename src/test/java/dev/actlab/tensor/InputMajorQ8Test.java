@@ -18,7 +18,7 @@ class InputMajorQ8Test {
     @Test
     void vectorKernelEqualsScalarReferenceBitForBitAndTheDenseDotOnZeroedInput() {
         SplittableRandom r = new SplittableRandom(7);
-        for (int[] shape : new int[][]{{192, 512}, {67, 64}, {1100, 96}, {1100, 256}, {4500, 64}}) {
+        for (int[] shape : new int[][]{{192, 512}, {67, 64}, {1100, 96}, {1100, 256}, {4500, 64}, {17000, 64}}) {
             int rows = shape[0], cols = shape[1];
             WeightMatrix m = q8(r, rows, cols);
             InputMajorQ8 t = InputMajorQ8.of(m);
@@ -32,20 +32,23 @@ class InputMajorQ8Test {
             }
             float[] ref = new float[rows];
             t.gemvScalar(x, 0, idx, nnz, ref, 0);
-            int defaultColumns = InputMajorQ8.registerColumns, defaultPass = InputMajorQ8.passColumns;
+            int defaultColumns = InputMajorQ8.registerColumns, defaultPass = InputMajorQ8.passColumns, defaultTile = InputMajorQ8.tileRows;
             try {
-                for (int registerColumns : new int[]{defaultColumns, 0, 32})   // sums in passes, in registers, or by the block's count
-                    for (int pass : new int[]{4, 8})                           // kept columns a pass of the passes
-                        for (int threads : new int[]{1, 2, 3}) {
-                            InputMajorQ8.registerColumns = registerColumns;
-                            InputMajorQ8.passColumns = pass;
-                            float[] got = new float[rows];
-                            try (Parallel p = new Parallel(threads)) { t.gemv(x, 0, idx, nnz, got, 0, p); }
-                            assertArrayEquals(ref, got, 0f, rows + "x" + cols + ", " + threads + " threads, registerColumns " + registerColumns + ", " + pass + " a pass");
-                        }
+                for (int tile : new int[]{defaultTile, 1024})                        // one tile, or several (rows over 1024)
+                    for (int registerColumns : new int[]{defaultColumns, 0, 32})   // sums in passes, in registers, or by the block's count
+                        for (int pass : new int[]{4, 8})                           // kept columns a pass of the passes
+                            for (int threads : new int[]{1, 2, 3}) {
+                                InputMajorQ8.tileRows = tile;
+                                InputMajorQ8.registerColumns = registerColumns;
+                                InputMajorQ8.passColumns = pass;
+                                float[] got = new float[rows];
+                                try (Parallel p = new Parallel(threads)) { t.gemv(x, 0, idx, nnz, got, 0, p); }
+                                assertArrayEquals(ref, got, 0f, rows + "x" + cols + ", " + threads + " threads, tile " + tile + ", registerColumns " + registerColumns + ", " + pass + " a pass");
+                            }
             } finally {
                 InputMajorQ8.registerColumns = defaultColumns;
                 InputMajorQ8.passColumns = defaultPass;
+                InputMajorQ8.tileRows = defaultTile;
             }
             for (int row = 0; row < rows; row++) {
                 float dense = m.dot(row, x, 0);
