@@ -218,7 +218,7 @@ public final class InputMajorF32 {
      * keep more of memory busy at once where each column is a short run; on long columns sixteen streams are
      * more than the prefetchers follow. `ColumnKernelBench F32` at 2 threads, 50%, median speedup over dense
      * against four a pass: [768, 2048] 1.36x / 1.12x (16), [2048, 8192] 1.22x / 1.84x (16), 1.74x / 1.66x (8)
-     * (README "Column streams").
+     * (docs/sparsity-speed-log.md, "Column streams").
      */
     static volatile int passColumns = Integer.getInteger("actlab.passColumns", 0);
 

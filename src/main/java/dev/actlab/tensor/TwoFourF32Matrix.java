@@ -43,7 +43,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 4 sequential streams (values with their index words) from its first block to its last, as the
  * dense kernel's strided pass reads 4 rows a quarter of its range apart (F32Matrix.matmulRows). The
  * layout before it (a block's chunks contiguous, read as 4 quarter-row runs only from 2048 inputs)
- * was 1.3-1.7x slower from memory at two threads (README "2:4 at two threads, second pass").
+ * was 1.3-1.7x slower from memory at two threads (docs/two-four-speed-log.md, "2:4 at two threads, second pass").
  *
  * <p>Wide layout (machines with 512-bit vectors; {@link #WIDE}): the same values in the same places, but per slot
  * only 2 index words of 2-bit positions, {@code values[slot * 34 + 32 + h]}: kept value l of the 16 values of half h
@@ -51,9 +51,9 @@ import jdk.incubator.vector.VectorSpecies;
  * both pairs' values of a half (the two 8-lane vectors above side by side) and permutes the whole 16-input chunk of
  * x; its index is the position plus a per-lane offset (8 h + 4 in a half's second group). Lane for lane these are the
  * 8-lane kernel's FMAs in the same order, so both layouts give the same bits. The 8-lane kernel on 2-bit positions
- * needs that mask and offset per 8 values and measured slower on AVX2 than with 4-bit indices (README "2:4 at two
- * threads, second pass"); with 16 lanes a mask and an offset per 16 values cost less than the half-byte per 4 inputs
- * they save (README "2:4 on AVX-512").
+ * needs that mask and offset per 8 values and measured slower on AVX2 than with 4-bit indices (docs/two-four-speed-log.md,
+ * "2:4 at two threads, second pass"); with 16 lanes a mask and an offset per 16 values cost less than the half-byte per 4 inputs
+ * they save (docs/two-four-speed-log.md, "2:4 on AVX-512").
  *
  * <p>Summation order, fixed (8 lanes on every machine: {@link #S} is 256 bits): per pair, accumulator
  * lo adds the half-0 vectors of the chunks in that step order by FMA, accumulator hi the half-1 vectors;

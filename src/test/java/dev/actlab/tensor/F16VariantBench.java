@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * F16 decode GEMV variants tried on branch q8f16 (README "Q8_0 and F16 decode, fourth pass"), one thread, on a
+ * F16 decode GEMV variants tried on branch q8f16 (docs/engine-speed-log.md, "Q8_0 and F16 decode, fourth pass"), one thread, on a
  * matrix in a memory-mapped temp file, alternating rounds, weight GB per CPU-second best / median, and whether
  * each gives the first variant's bits. Not a test. Run: java --add-modules jdk.incubator.vector -cp
  * target/classes:target/test-classes -Drounds=15 -Dvariants=scalarScale,vectorScale [-Dch=768]

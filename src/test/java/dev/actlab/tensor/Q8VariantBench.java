@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q8_0 decode GEMV variants tried on branch q8f16 (README "Q8_0 and F16 decode, fourth pass"), one thread, on a
+ * Q8_0 decode GEMV variants tried on branch q8f16 (docs/engine-speed-log.md, "Q8_0 and F16 decode, fourth pass"), one thread, on a
  * matrix in a memory-mapped temp file (as a model's), alternating rounds, weight GB per CPU-second best / median,
  * with each variant's largest difference to the default kernel. Not a test. Run: java --add-modules
  * jdk.incubator.vector -cp target/classes:target/test-classes -Drounds=12 -Dvariants=main,int

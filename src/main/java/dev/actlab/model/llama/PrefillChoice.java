@@ -20,7 +20,7 @@ public final class PrefillChoice {
     /**
      * A layer's q, k, v matmuls and its gate, up matmuls as one {@link dev.actlab.tensor.TiledGroup} each (x packed once,
      * one parallel region), else one matmul at a time. Off: not measured faster on the loaded machine (110M F32 x0.99-1.07,
-     * F16 x0.76-1.09 over five A/B runs, README "Prefill, fourth pass"). Property actlab.prefillGroupedMatmuls=true turns it on.
+     * F16 x0.76-1.09 over five A/B runs, docs/engine-speed-log.md, "Prefill, fourth pass"). Property actlab.prefillGroupedMatmuls=true turns it on.
      */
     public static volatile boolean groupedMatmuls = Boolean.getBoolean("actlab.prefillGroupedMatmuls");
 }
