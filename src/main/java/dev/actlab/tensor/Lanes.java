@@ -37,8 +37,16 @@ public final class Lanes {
     static float sumScalar(FloatVector v) {
         float[] lanes = new float[v.length()];
         v.intoArray(lanes, 0);
-        for (int half = lanes.length >> 1; half > 0; half >>= 1)
-            for (int i = 0; i < half; i++) lanes[i] += lanes[i + half];
-        return lanes[0];
+        return sumInPlace(lanes, 0, lanes.length);
+    }
+
+    /**
+     * {@link #sum}'s order (pairwise halves) for the n lanes at a[off ...], n a power of two, in place: for kernels
+     * that keep lanes in scratch, where a vector passed to a call C2 does not inline would be boxed.
+     */
+    static float sumInPlace(float[] a, int off, int n) {
+        for (int half = n >> 1; half > 0; half >>= 1)
+            for (int i = 0; i < half; i++) a[off + i] += a[off + i + half];
+        return a[off];
     }
 }

@@ -141,16 +141,10 @@ public final class Q4KMatrix extends SuperBlockMatrix {
                 acc = sl.fma(FloatVector.broadcast(FL, ds[i]), acc);
                 acc = sh.fma(FloatVector.broadcast(FL, ds[i + 1]), acc);
             }
-            out[outOff + r] = Lanes.sum(acc) - laneSum8(mins, 8 * (r - from));
+            out[outOff + r] = Lanes.sum(acc) - Lanes.sumInPlace(mins, 8 * (r - from), 8);
         }
     }
 
-    /** {@link Lanes#sum}'s order (pairwise halves) for the 8 lanes at v[off ...], in place. */
-    private static float laneSum8(float[] v, int off) {
-        for (int half = 4; half > 0; half >>= 1)
-            for (int i = 0; i < half; i++) v[off + i] += v[off + i + half];
-        return v[off];
-    }
 
     @Override void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
         long o = row * rowBytes + (long) first * 144;

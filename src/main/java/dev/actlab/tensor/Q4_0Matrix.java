@@ -226,9 +226,7 @@ public final class Q4_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
                 if (b < blocks) even = blockInt(o, lanes, xo).fma(FloatVector.broadcast(F16, half(o) * d[db + b]), even);
                 // Lanes.sum's additions on an array: a vector passed to a call C2 does not inline would be boxed
                 even.add(odd).intoArray(sum, 0);
-                for (int h = 8; h > 0; h >>= 1)
-                    for (int i = 0; i < h; i++) sum[i] += sum[i + h];
-                out[t * rows + r] = sum[0];
+                out[t * rows + r] = Lanes.sumInPlace(sum, 0, 16);
             }
     }
 

@@ -212,9 +212,7 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
                 if (b < blocks) even = blockInt(o, pairs, xo).fma(FloatVector.broadcast(F8, half(o) * d[db + b]), even);
                 // Lanes.sum's additions, on an array: in this method C2 stops inlining before Lanes.sum and would box
                 even.add(odd).intoArray(lanes, 0);
-                for (int half = 4; half > 0; half >>= 1)
-                    for (int i = 0; i < half; i++) lanes[i] += lanes[i + half];
-                out[t * rows + r] = lanes[0];
+                out[t * rows + r] = Lanes.sumInPlace(lanes, 0, 8);
             }
     }
 
