@@ -2,6 +2,8 @@ package dev.actlab.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,6 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class InputMajorQ8 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
+    private static final VectorSpecies<Short> HS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
     /**
      * Rows per tile: each thread reads its share of a kept column as one run per tile, so a tile as long as the
      * longest column keeps the runs whole (the 1B shape's stacked gate/up columns: 16,384 rows, read as four 4 KiB
@@ -33,9 +37,13 @@ public final class InputMajorQ8 {
 
     private final byte[] q;
     private final float[] d;
+    /** The same scales as halves (the file's own precision). */
+    private final short[] dh;
+    /** Read the halves (default) or the float32 copy of the scales: benchmarks only (-Dactlab.q8HalfScales); the same values. */
+    static volatile boolean halfScales = Boolean.parseBoolean(System.getProperty("actlab.q8HalfScales", "true"));
     private final int rows, cols;
 
-    private InputMajorQ8(byte[] q, float[] d, int rows, int cols) { this.q = q; this.d = d; this.rows = rows; this.cols = cols; }
+    private InputMajorQ8(byte[] q, float[] d, short[] dh, int rows, int cols) { this.q = q; this.d = d; this.dh = dh; this.rows = rows; this.cols = cols; }
 
     /**
      * The input-major copy of a Q8_0 matrix, recovered from its dequantized rows: a block's scale is
@@ -61,6 +69,7 @@ public final class InputMajorQ8 {
         int rows = (int) total;
         byte[] q = new byte[rows * cols];
         float[] d = new float[rows * (cols / 32)];
+        short[] dh = new short[d.length];
         float[] row = new float[cols];
         int base = 0;
         for (WeightMatrix m : ms) {
@@ -71,7 +80,10 @@ public final class InputMajorQ8 {
                     float amax = 0;
                     for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(row[b * 32 + i]));
                     float scale = amax / 127f;
+                    short half = Float.floatToFloat16(scale);
+                    if (Float.float16ToFloat(half) != scale) return null;   // a Q8_0 scale is a half
                     d[b * rows + r] = scale;
+                    dh[b * rows + r] = half;
                     for (int i = 0; i < 32; i++) {
                         float w = row[b * 32 + i];
                         int v = scale == 0 ? 0 : Math.round(w / scale);
@@ -82,12 +94,12 @@ public final class InputMajorQ8 {
             }
             base += m.rows();
         }
-        return new InputMajorQ8(q, d, rows, cols);
+        return new InputMajorQ8(q, d, dh, rows, cols);
     }
 
     public int rows() { return rows; }
     public int cols() { return cols; }
-    public long byteSize() { return q.length + 4L * d.length; }
+    public long byteSize() { return q.length + 2L * dh.length; }
 
     /**
      * out[oOff + r] = sum over the input blocks of d[b, r] * (sum over the kept inputs c of block b, in the
@@ -112,22 +124,47 @@ public final class InputMajorQ8 {
         int[] base = new int[32];
         float[] xs = new float[32];
         int tile = tileRows;
+        int sink = 0;
         for (int t0 = from; t0 < to; t0 += tile) {
             int t1 = Math.min(to, t0 + tile), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
-            int j = lo;
+            int j = lo, touch = touchLines;
             while (j < hi) {
                 int b = idx[j] >> 5, e = j;
                 while (e < hi && (idx[e] >> 5) == b) e++;
+                if (touch > 0 && e < hi) {
+                    int b2 = idx[e] >> 5, e2 = e;
+                    while (e2 < hi && (idx[e2] >> 5) == b2) e2++;
+                    sink += touch(idx, e, e2, t0, vEnd, touch);
+                }
                 if (e - j <= registerColumns) blockInRegisters(x, xOff, idx, j, e, b, base, xs, out, oOff, t0, vEnd);
                 else {
                     if (acc == null) acc = new float[Math.min(tile, to - from)];
                     blockInPasses(x, xOff, idx, j, e, b, acc, out, oOff, t0, vEnd);
                 }
-                for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
+                for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(scale(b * rows + r), rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
                 j = e;
             }
         }
+        touched = sink;
+    }
+
+    /**
+     * Lines per kept column of the next input block that a block's product reads ahead, one byte a 64-byte line
+     * (0: none; benchmarks: -Dactlab.q8TouchLines). Why: ...
+     */
+    static volatile int touchLines = Integer.getInteger("actlab.q8TouchLines", 0);
+    /** Where the read-ahead bytes go, so that the JIT keeps the loads. */
+    private static int touched;
+
+    /** Reads one byte of each of the first lines 64-byte lines of rows [t0, vEnd) of the columns idx[j .. e); returns their sum. */
+    private int touch(int[] idx, int j, int e, int t0, int vEnd, int lines) {
+        int s = 0, end = Math.min(vEnd - t0, lines * 64);
+        for (int k = j; k < e; k++) {
+            int base = idx[k] * rows + t0;
+            for (int p = 0; p < end; p += 64) s += q[base + p];
+        }
+        return s;
     }
 
     /**
@@ -253,8 +290,20 @@ public final class InputMajorQ8 {
 
     /** out[o ..] = d[sb ..] * sums + out[o ..], one vector. */
     private void scaleAdd(int sb, FloatVector sums, float[] out, int o) {
-        FloatVector.fromArray(S, d, sb).fma(sums, FloatVector.fromArray(S, out, o)).intoArray(out, o);
+        FloatVector dv = halfScales ? halves(sb) : FloatVector.fromArray(S, d, sb);
+        dv.fma(sums, FloatVector.fromArray(S, out, o)).intoArray(out, o);
     }
+
+    /**
+     * The scales dh[sb ..] as floats, exactly: a scale is a non-negative finite half, whose bits moved to a float's
+     * place (h << 13) are its value times 2^-112 (subnormal halves too), so times 2^112 is the half's value.
+     */
+    private FloatVector halves(int sb) {
+        return ((IntVector) ShortVector.fromArray(HS, dh, sb).castShape(IS, 0)).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    /** Scale i as a float. */
+    private float scale(int i) { return halfScales ? Float.float16ToFloat(dh[i]) : d[i]; }
 
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
@@ -269,7 +318,7 @@ public final class InputMajorQ8 {
         while (j < nnz) {
             int b = idx[j] >> 5, e = j;
             while (e < nnz && (idx[e] >> 5) == b) e++;
-            y = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), y);
+            y = Math.fma(scale(b * rows + r), rowBlock(x, xOff, idx, j, e, r), y);
             j = e;
         }
         return y;
