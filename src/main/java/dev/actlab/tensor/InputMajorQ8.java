@@ -11,9 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A Q8_0 weight matrix W [rows, cols] (blocks of 32 inputs share a scale per row) stored input-major:
  * the int8 quants of column c are the contiguous run {@code q[c * rows ..)}, the scales of input block b
- * the run {@code d[b * rows ..)} as float32. Same values as the Q8_0 file, for a GEMV that reads only the
+ * the run {@code dh[b * rows ..)} as halves, as in the file. Same values as the Q8_0 file, for a GEMV that reads only the
  * kept inputs' columns, each thread its share of a column as one run. Memory: rows * cols bytes of quants
- * plus rows * cols / 8 bytes of scales (1.125 bytes per weight; the row-major Q8_0 reads 1.0625).
+ * plus rows * cols / 16 bytes of scales (1.0625 bytes per weight, as the row-major Q8_0). Why halves: a block's
+ * scales are read whenever any of its 32 inputs is kept, so at 70% sparsity float32 scales were 0.125 of the
+ * 0.425 bytes read per weight; halves read 0.0625.
  *
  * <p>Why whole columns: the previous layout, strips of 64 rows holding each column's 64 quants side by
  * side (block sums in registers), read a kept column as a 64-byte run; at 70% sparsity those runs lie
@@ -120,9 +122,10 @@ public final class InputMajorQ8 {
      */
     private void range(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
         int L = S.length();
+        Scratch sc = reuseScratch ? SCRATCH.get() : new Scratch();
         float[] acc = null;
-        int[] base = new int[32];
-        float[] xs = new float[32];
+        int[] base = sc.base;
+        float[] xs = sc.xs;
         int tile = tileRows;
         int sink = 0;
         for (int t0 = from; t0 < to; t0 += tile) {
@@ -139,7 +142,7 @@ public final class InputMajorQ8 {
                 }
                 if (e - j <= registerColumns) blockInRegisters(x, xOff, idx, j, e, b, base, xs, out, oOff, t0, vEnd);
                 else {
-                    if (acc == null) acc = new float[Math.min(tile, to - from)];
+                    if (acc == null) acc = sc.acc(Math.min(tile, to - from));
                     blockInPasses(x, xOff, idx, j, e, b, acc, out, oOff, t0, vEnd);
                 }
                 for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(scale(b * rows + r), rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
@@ -166,6 +169,26 @@ public final class InputMajorQ8 {
         }
         return s;
     }
+
+    /**
+     * A thread's work arrays, reused from product to product: a fresh tile of sums a call (up to 64 KiB on the 1B
+     * shape) was garbage that filled the launcher's small young generation every few tokens. Every entry is
+     * written before it is read, so reuse changes no bit.
+     */
+    private static final class Scratch {
+        final int[] base = new int[32];
+        final float[] xs = new float[32];
+        private float[] acc = new float[0];
+
+        float[] acc(int n) {
+            if (acc.length < n) acc = new float[n];
+            return acc;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** False: fresh work arrays a call, the previous behaviour (benchmarks only). */
+    static volatile boolean reuseScratch = true;
 
     /**
      * Kept columns of a block up to which its sums stay in registers. Registers read all of the block's
