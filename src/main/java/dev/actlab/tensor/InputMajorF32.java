@@ -178,21 +178,13 @@ public final class InputMajorF32 {
     private void range(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
         int L = S.length();
         int tile = tileRows;
-        int sink = 0;
         for (int t0 = from; t0 < to; t0 += tile) {
             int t1 = Math.min(to, t0 + tile), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
             int j = lo;
             int width = passColumns > 0 ? passColumns : rows <= SHORT_ROWS ? 16 : 8;
-            int touch = touchLines;
-            if (width == 16) for (; j + 16 <= hi; j += 16) {
-                if (touch > 0) sink += touch(idx, j + 16, Math.min(hi, j + 32), t0, vEnd, touch);
-                pass16(x, xOff, idx, j, out, oOff, t0, t1, vEnd);
-            }
-            if (width == 8) for (; j + 8 <= hi; j += 8) {
-                if (touch > 0) sink += touch(idx, j + 8, Math.min(hi, j + 16), t0, vEnd, touch);
-                pass8(x, xOff, idx, j, out, oOff, t0, t1, vEnd);
-            }
+            if (width == 16) for (; j + 16 <= hi; j += 16) pass16(x, xOff, idx, j, out, oOff, t0, t1, vEnd);
+            if (width == 8) for (; j + 8 <= hi; j += 8) pass8(x, xOff, idx, j, out, oOff, t0, t1, vEnd);
             for (; j + 4 <= hi; j += 4) {
                 int c0 = idx[j], c1 = idx[j + 1], c2 = idx[j + 2], c3 = idx[j + 3];
                 FloatVector x0 = FloatVector.broadcast(S, x[xOff + c0]), x1 = FloatVector.broadcast(S, x[xOff + c1]);
@@ -217,26 +209,6 @@ public final class InputMajorF32 {
                 for (; r < t1; r++) out[oOff + r] = Math.fma(wt[b + r], x[xOff + c], out[oOff + r]);
             }
         }
-        touched = sink;
-    }
-
-    /**
-     * Lines per kept column of the next pass that a pass reads ahead, one float a 64-byte line (0: none;
-     * benchmarks: -Dactlab.f32TouchLines).
-     */
-    static volatile int touchLines = Integer.getInteger("actlab.f32TouchLines", 0);
-    /** Where the read-ahead floats go, so that the JIT keeps the loads. */
-    private static int touched;
-
-    /** Reads one float of each of the first lines 64-byte lines of rows [t0, vEnd) of the columns idx[j .. e); returns their sum. */
-    private int touch(int[] idx, int j, int e, int t0, int vEnd, int lines) {
-        int s = 0;
-        int end = Math.min(vEnd - t0, lines * 16);
-        for (int k = j; k < e; k++) {
-            int base = idx[k] * rows + t0;
-            for (int p = 0; p < end; p += 16) s ^= Float.floatToRawIntBits(wt[base + p]);
-        }
-        return s;
     }
 
     /**

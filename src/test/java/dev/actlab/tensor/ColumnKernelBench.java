@@ -77,7 +77,6 @@ public final class ColumnKernelBench {
                 ? () -> { InputMajorQ8.registerColumns = altColumns; sparseSweep.run(); InputMajorQ8.registerColumns = defaultColumns; }
                 : alt.equals("q8floatscales") ? () -> { InputMajorQ8.halfScales = false; sparseSweep.run(); InputMajorQ8.halfScales = true; }
                 : alt.startsWith("q8touch") ? () -> { int keep = InputMajorQ8.touchLines; InputMajorQ8.touchLines = Integer.parseInt(alt.substring(7)); sparseSweep.run(); InputMajorQ8.touchLines = keep; }
-                : alt.startsWith("f32touch") ? () -> { int keep = InputMajorF32.touchLines; InputMajorF32.touchLines = Integer.parseInt(alt.substring(8)); sparseSweep.run(); InputMajorF32.touchLines = keep; }
                 : alt.startsWith("q8pass") ? () -> { int keep = InputMajorQ8.passColumns; InputMajorQ8.passColumns = Integer.parseInt(alt.substring(6)); sparseSweep.run(); InputMajorQ8.passColumns = keep; }
                 : alt.startsWith("pass") ? () -> { int keep = InputMajorF32.passColumns; InputMajorF32.passColumns = Integer.parseInt(alt.substring(4)); sparseSweep.run(); InputMajorF32.passColumns = keep; }
                 : altStreams ? () -> { InputMajorF32.streams = altStreamCount; sparseSweep.run(); InputMajorF32.streams = defaultStreams; }

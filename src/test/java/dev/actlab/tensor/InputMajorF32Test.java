@@ -37,7 +37,7 @@ class InputMajorF32Test {
     @Test
     void everyPassWidthAndStreamCountEqualsItsScalarReference() {
         SplittableRandom r = new SplittableRandom(6);
-        int keepPass = InputMajorF32.passColumns, keepStreams = InputMajorF32.streams, keepTile = InputMajorF32.tileRows, keepTouch = InputMajorF32.touchLines;
+        int keepPass = InputMajorF32.passColumns, keepStreams = InputMajorF32.streams, keepTile = InputMajorF32.tileRows;
         try {
             for (int[] shape : new int[][]{{768, 768}, {1100, 90}, {67, 100}, {4500, 64}, {40, 9}}) {
                 int rows = shape[0], cols = shape[1];
@@ -49,7 +49,6 @@ class InputMajorF32Test {
                 for (int tile : new int[]{keepTile, 1024, 16384})
                     for (int streams : new int[]{1, 4})
                         for (int pass : new int[]{0, 4, 8, 16}) {
-                            InputMajorF32.touchLines = pass == 0 ? 1000 : pass == 8 ? 2 : 0;   // reading ahead changes no bit
                             InputMajorF32.tileRows = tile;
                             InputMajorF32.streams = streams;
                             InputMajorF32.passColumns = pass;
@@ -66,7 +65,6 @@ class InputMajorF32Test {
             InputMajorF32.passColumns = keepPass;
             InputMajorF32.streams = keepStreams;
             InputMajorF32.tileRows = keepTile;
-            InputMajorF32.touchLines = keepTouch;
         }
     }
 
