@@ -38,14 +38,11 @@ public final class InputMajorQ8 {
     static volatile int tileRows = Integer.getInteger("actlab.q8TileRows", TILE);
 
     private final byte[] q;
-    private final float[] d;
-    /** The same scales as halves (the file's own precision). */
+    /** The scales as halves (the file's own precision): see the class comment. */
     private final short[] dh;
-    /** Read the halves (default) or the float32 copy of the scales: benchmarks only (-Dactlab.q8HalfScales); the same values. */
-    static volatile boolean halfScales = Boolean.parseBoolean(System.getProperty("actlab.q8HalfScales", "true"));
     private final int rows, cols;
 
-    private InputMajorQ8(byte[] q, float[] d, short[] dh, int rows, int cols) { this.q = q; this.d = d; this.dh = dh; this.rows = rows; this.cols = cols; }
+    private InputMajorQ8(byte[] q, short[] dh, int rows, int cols) { this.q = q; this.dh = dh; this.rows = rows; this.cols = cols; }
 
     /**
      * The input-major copy of a Q8_0 matrix, recovered from its dequantized rows: a block's scale is
@@ -70,8 +67,7 @@ public final class InputMajorQ8 {
         if (cols % 32 != 0 || total * cols > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("[" + total + ", " + cols + "] does not fit");
         int rows = (int) total;
         byte[] q = new byte[rows * cols];
-        float[] d = new float[rows * (cols / 32)];
-        short[] dh = new short[d.length];
+        short[] dh = new short[rows * (cols / 32)];
         float[] row = new float[cols];
         int base = 0;
         for (WeightMatrix m : ms) {
@@ -84,7 +80,6 @@ public final class InputMajorQ8 {
                     float scale = amax / 127f;
                     short half = Float.floatToFloat16(scale);
                     if (Float.float16ToFloat(half) != scale) return null;   // a Q8_0 scale is a half
-                    d[b * rows + r] = scale;
                     dh[b * rows + r] = half;
                     for (int i = 0; i < 32; i++) {
                         float w = row[b * 32 + i];
@@ -96,7 +91,7 @@ public final class InputMajorQ8 {
             }
             base += m.rows();
         }
-        return new InputMajorQ8(q, d, dh, rows, cols);
+        return new InputMajorQ8(q, dh, rows, cols);
     }
 
     public int rows() { return rows; }
@@ -127,19 +122,13 @@ public final class InputMajorQ8 {
         int[] base = sc.base;
         float[] xs = sc.xs;
         int tile = tileRows;
-        int sink = 0;
         for (int t0 = from; t0 < to; t0 += tile) {
             int t1 = Math.min(to, t0 + tile), vEnd = t0 + (t1 - t0) / L * L;
             java.util.Arrays.fill(out, oOff + t0, oOff + t1, 0f);
-            int j = lo, touch = touchLines;
+            int j = lo;
             while (j < hi) {
                 int b = idx[j] >> 5, e = j;
                 while (e < hi && (idx[e] >> 5) == b) e++;
-                if (touch > 0 && e < hi) {
-                    int b2 = idx[e] >> 5, e2 = e;
-                    while (e2 < hi && (idx[e2] >> 5) == b2) e2++;
-                    sink += touch(idx, e, e2, t0, vEnd, touch);
-                }
                 if (e - j <= registerColumns) blockInRegisters(x, xOff, idx, j, e, b, base, xs, out, oOff, t0, vEnd);
                 else {
                     if (acc == null) acc = sc.acc(Math.min(tile, to - from));
@@ -149,25 +138,6 @@ public final class InputMajorQ8 {
                 j = e;
             }
         }
-        touched = sink;
-    }
-
-    /**
-     * Lines per kept column of the next input block that a block's product reads ahead, one byte a 64-byte line
-     * (0: none; benchmarks: -Dactlab.q8TouchLines). Why: ...
-     */
-    static volatile int touchLines = Integer.getInteger("actlab.q8TouchLines", 0);
-    /** Where the read-ahead bytes go, so that the JIT keeps the loads. */
-    private static int touched;
-
-    /** Reads one byte of each of the first lines 64-byte lines of rows [t0, vEnd) of the columns idx[j .. e); returns their sum. */
-    private int touch(int[] idx, int j, int e, int t0, int vEnd, int lines) {
-        int s = 0, end = Math.min(vEnd - t0, lines * 64);
-        for (int k = j; k < e; k++) {
-            int base = idx[k] * rows + t0;
-            for (int p = 0; p < end; p += 64) s += q[base + p];
-        }
-        return s;
     }
 
     /**
@@ -311,10 +281,9 @@ public final class InputMajorQ8 {
 
     private FloatVector widen(int p) { return (FloatVector) ByteVector.fromArray(BS, q, p).castShape(S, 0); }
 
-    /** out[o ..] = d[sb ..] * sums + out[o ..], one vector. */
+    /** out[o ..] = (scales dh[sb ..]) * sums + out[o ..], one vector. */
     private void scaleAdd(int sb, FloatVector sums, float[] out, int o) {
-        FloatVector dv = halfScales ? halves(sb) : FloatVector.fromArray(S, d, sb);
-        dv.fma(sums, FloatVector.fromArray(S, out, o)).intoArray(out, o);
+        halves(sb).fma(sums, FloatVector.fromArray(S, out, o)).intoArray(out, o);
     }
 
     /**
@@ -326,7 +295,7 @@ public final class InputMajorQ8 {
     }
 
     /** Scale i as a float. */
-    private float scale(int i) { return halfScales ? Float.float16ToFloat(dh[i]) : d[i]; }
+    private float scale(int i) { return Float.float16ToFloat(dh[i]); }
 
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {

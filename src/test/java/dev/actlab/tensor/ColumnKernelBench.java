@@ -57,7 +57,7 @@ public final class ColumnKernelBench {
         int blocksTouched = 0;
         for (int b = 0; b < cols / 32; b++) for (int i = 0; i < 32; i++) if (x[b * 32 + i] != 0) { blocksTouched++; break; }
         // F32: a kept column's pages (its padding included: the memory system fetches them whole)
-        long sparseBytesOne = q8 ? (long) nnz * rows + (long) blocksTouched * rows * 4 : (long) nnz * (((InputMajorF32) s0).byteSize() / cols);
+        long sparseBytesOne = q8 ? (long) nnz * rows + (long) blocksTouched * rows * 2 : (long) nnz * (((InputMajorF32) s0).byteSize() / cols);
         float[] y = new float[rows];
         final int n = nnz;
         int threads = Integer.getInteger("bench.threads", 1);
@@ -75,8 +75,6 @@ public final class ColumnKernelBench {
         int altStreamCount = Integer.getInteger("bench.streams", 1), defaultStreams = InputMajorF32.streams;
         Runnable rowsSweep = altKernel
                 ? () -> { InputMajorQ8.registerColumns = altColumns; sparseSweep.run(); InputMajorQ8.registerColumns = defaultColumns; }
-                : alt.equals("q8floatscales") ? () -> { InputMajorQ8.halfScales = false; sparseSweep.run(); InputMajorQ8.halfScales = true; }
-                : alt.startsWith("q8touch") ? () -> { int keep = InputMajorQ8.touchLines; InputMajorQ8.touchLines = Integer.parseInt(alt.substring(7)); sparseSweep.run(); InputMajorQ8.touchLines = keep; }
                 : alt.startsWith("q8pass") ? () -> { int keep = InputMajorQ8.passColumns; InputMajorQ8.passColumns = Integer.parseInt(alt.substring(6)); sparseSweep.run(); InputMajorQ8.passColumns = keep; }
                 : alt.startsWith("pass") ? () -> { int keep = InputMajorF32.passColumns; InputMajorF32.passColumns = Integer.parseInt(alt.substring(4)); sparseSweep.run(); InputMajorF32.passColumns = keep; }
                 : altStreams ? () -> { InputMajorF32.streams = altStreamCount; sparseSweep.run(); InputMajorF32.streams = defaultStreams; }
@@ -102,7 +100,7 @@ public final class ColumnKernelBench {
         System.out.printf("%s [%d, %d] sparsity %.2f (%d of %d kept, %d copies, %d thread(s), %s): dense %.2f / %.2f ms (%.1f / %.1f GB/s), "
                         + "sparse %.2f / %.2f ms (%.1f / %.1f GB/s of bytes read), speedup %.2fx / %.2fx; %s %.2f / %.2f ms, speedup %.2fx / %.2fx; limit %.2fx (best / median)%n",
                 type, rows, cols, sparsity, nnz, cols, copies, threads, threads == 1 ? "CPU time" : "wall time", d[0], dm, db / d[0] / 1e6, db / dm / 1e6,
-                s[0], sm, sb / s[0] / 1e6, sb / sm / 1e6, d[0] / s[0], dm / sm, altKernel ? "registerColumns " + altColumns : alt.contains("touch") || alt.contains("scales") ? alt : altStreams ? "streams " + altStreamCount : alt.startsWith("q8pass") ? alt.substring(6) + " columns a pass" : alt.startsWith("pass") ? alt.substring(4) + " columns a pass" : "rows-only split", rs[0], rm, d[0] / rs[0], dm / rm, (double) db / sb);
+                s[0], sm, sb / s[0] / 1e6, sb / sm / 1e6, d[0] / s[0], dm / sm, altKernel ? "registerColumns " + altColumns : altStreams ? "streams " + altStreamCount : alt.startsWith("q8pass") ? alt.substring(6) + " columns a pass" : alt.startsWith("pass") ? alt.substring(4) + " columns a pass" : "rows-only split", rs[0], rm, d[0] / rs[0], dm / rm, (double) db / sb);
         par.close();
     }
 }
