@@ -14,7 +14,7 @@ import java.util.Map;
  * A decoder whose block matrices read sparsified inputs: the same config, tokenizer, norms and
  * unembedding, each of wq/wk/wv/wo/wGate/wUp/wDown wrapped in a {@link SparseInputMatrix} with its
  * site's threshold. The forward pass is untouched. With input-major copies (for fast decode) the
- * extra memory is {@link #extraBytes()}: 4 bytes per block weight for F32, 2 for F16, 1.125 for Q8_0,
+ * extra memory is {@link #extraBytes()}: 4 bytes per block weight for F32, 2 for F16, 1.0625 for Q8_0,
  * 0.625 for Q4_0. Other formats (BF16, K-quants) get no copy: they run the dense kernel on the zeroed
  * input (no speedup). CATS replaces gate/up/down by a {@link CatsMlp}. R-Sparse (rsparse) wraps each sparse
  * matrix once more in a {@link RankAwareMatrix}: its skipped inputs go through a low-rank part of the weights.

@@ -2,6 +2,8 @@ package dev.actlab.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -9,9 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A Q8_0 weight matrix W [rows, cols] (blocks of 32 inputs share a scale per row) stored input-major:
  * the int8 quants of column c are the contiguous run {@code q[c * rows ..)}, the scales of input block b
- * the run {@code d[b * rows ..)} as float32. Same values as the Q8_0 file, for a GEMV that reads only the
+ * the run {@code dh[b * rows ..)} as halves, as in the file. Same values as the Q8_0 file, for a GEMV that reads only the
  * kept inputs' columns, each thread its share of a column as one run. Memory: rows * cols bytes of quants
- * plus rows * cols / 8 bytes of scales (1.125 bytes per weight; the row-major Q8_0 reads 1.0625).
+ * plus rows * cols / 16 bytes of scales (1.0625 bytes per weight, as the row-major Q8_0). Why halves: a block's
+ * scales are read whenever any of its 32 inputs is kept, so at 70% sparsity float32 scales were 0.125 of the
+ * 0.425 bytes read per weight; halves read 0.0625.
  *
  * <p>Why whole columns: the previous layout, strips of 64 rows holding each column's 64 quants side by
  * side (block sums in registers), read a kept column as a 64-byte run; at 70% sparsity those runs lie
@@ -21,6 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class InputMajorQ8 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
+    private static final VectorSpecies<Short> HS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
     /**
      * Rows per tile: each thread reads its share of a kept column as one run per tile, so a tile as long as the
      * longest column keeps the runs whole (the 1B shape's stacked gate/up columns: 16,384 rows, read as four 4 KiB
@@ -32,10 +38,11 @@ public final class InputMajorQ8 {
     static volatile int tileRows = Integer.getInteger("actlab.q8TileRows", TILE);
 
     private final byte[] q;
-    private final float[] d;
+    /** The scales as halves (the file's own precision): see the class comment. */
+    private final short[] dh;
     private final int rows, cols;
 
-    private InputMajorQ8(byte[] q, float[] d, int rows, int cols) { this.q = q; this.d = d; this.rows = rows; this.cols = cols; }
+    private InputMajorQ8(byte[] q, short[] dh, int rows, int cols) { this.q = q; this.dh = dh; this.rows = rows; this.cols = cols; }
 
     /**
      * The input-major copy of a Q8_0 matrix, recovered from its dequantized rows: a block's scale is
@@ -60,7 +67,7 @@ public final class InputMajorQ8 {
         if (cols % 32 != 0 || total * cols > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("[" + total + ", " + cols + "] does not fit");
         int rows = (int) total;
         byte[] q = new byte[rows * cols];
-        float[] d = new float[rows * (cols / 32)];
+        short[] dh = new short[rows * (cols / 32)];
         float[] row = new float[cols];
         int base = 0;
         for (WeightMatrix m : ms) {
@@ -71,7 +78,9 @@ public final class InputMajorQ8 {
                     float amax = 0;
                     for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(row[b * 32 + i]));
                     float scale = amax / 127f;
-                    d[b * rows + r] = scale;
+                    short half = Float.floatToFloat16(scale);
+                    if (Float.float16ToFloat(half) != scale) return null;   // a Q8_0 scale is a half
+                    dh[b * rows + r] = half;
                     for (int i = 0; i < 32; i++) {
                         float w = row[b * 32 + i];
                         int v = scale == 0 ? 0 : Math.round(w / scale);
@@ -82,12 +91,12 @@ public final class InputMajorQ8 {
             }
             base += m.rows();
         }
-        return new InputMajorQ8(q, d, rows, cols);
+        return new InputMajorQ8(q, dh, rows, cols);
     }
 
     public int rows() { return rows; }
     public int cols() { return cols; }
-    public long byteSize() { return q.length + 4L * d.length; }
+    public long byteSize() { return q.length + 2L * dh.length; }
 
     /**
      * out[oOff + r] = sum over the input blocks of d[b, r] * (sum over the kept inputs c of block b, in the
@@ -108,9 +117,10 @@ public final class InputMajorQ8 {
      */
     private void range(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
         int L = S.length();
+        Scratch sc = reuseScratch ? SCRATCH.get() : new Scratch();
         float[] acc = null;
-        int[] base = new int[32];
-        float[] xs = new float[32];
+        int[] base = sc.base;
+        float[] xs = sc.xs;
         int tile = tileRows;
         for (int t0 = from; t0 < to; t0 += tile) {
             int t1 = Math.min(to, t0 + tile), vEnd = t0 + (t1 - t0) / L * L;
@@ -121,14 +131,34 @@ public final class InputMajorQ8 {
                 while (e < hi && (idx[e] >> 5) == b) e++;
                 if (e - j <= registerColumns) blockInRegisters(x, xOff, idx, j, e, b, base, xs, out, oOff, t0, vEnd);
                 else {
-                    if (acc == null) acc = new float[Math.min(tile, to - from)];
+                    if (acc == null) acc = sc.acc(Math.min(tile, to - from));
                     blockInPasses(x, xOff, idx, j, e, b, acc, out, oOff, t0, vEnd);
                 }
-                for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
+                for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(scale(b * rows + r), rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
                 j = e;
             }
         }
     }
+
+    /**
+     * A thread's work arrays, reused from product to product: a fresh tile of sums a call (up to 64 KiB on the 1B
+     * shape) was garbage that filled the launcher's small young generation every few tokens. Every entry is
+     * written before it is read, so reuse changes no bit.
+     */
+    private static final class Scratch {
+        final int[] base = new int[32];
+        final float[] xs = new float[32];
+        private float[] acc = new float[0];
+
+        float[] acc(int n) {
+            if (acc.length < n) acc = new float[n];
+            return acc;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** False: fresh work arrays a call, the previous behaviour (benchmarks only). */
+    static volatile boolean reuseScratch = true;
 
     /**
      * Kept columns of a block up to which its sums stay in registers. Registers read all of the block's
@@ -251,10 +281,21 @@ public final class InputMajorQ8 {
 
     private FloatVector widen(int p) { return (FloatVector) ByteVector.fromArray(BS, q, p).castShape(S, 0); }
 
-    /** out[o ..] = d[sb ..] * sums + out[o ..], one vector. */
+    /** out[o ..] = (scales dh[sb ..]) * sums + out[o ..], one vector. */
     private void scaleAdd(int sb, FloatVector sums, float[] out, int o) {
-        FloatVector.fromArray(S, d, sb).fma(sums, FloatVector.fromArray(S, out, o)).intoArray(out, o);
+        halves(sb).fma(sums, FloatVector.fromArray(S, out, o)).intoArray(out, o);
     }
+
+    /**
+     * The scales dh[sb ..] as floats, exactly: a scale is a non-negative finite half, whose bits moved to a float's
+     * place (h << 13) are its value times 2^-112 (subnormal halves too), so times 2^112 is the half's value.
+     */
+    private FloatVector halves(int sb) {
+        return ((IntVector) ShortVector.fromArray(HS, dh, sb).castShape(IS, 0)).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    /** Scale i as a float. */
+    private float scale(int i) { return Float.float16ToFloat(dh[i]); }
 
     /** Plain scalar reference of {@link #gemv}: the same fused multiply-adds in the same order. */
     public void gemvScalar(float[] x, int xOff, int[] idx, int nnz, float[] out, int oOff) {
@@ -269,7 +310,7 @@ public final class InputMajorQ8 {
         while (j < nnz) {
             int b = idx[j] >> 5, e = j;
             while (e < nnz && (idx[e] >> 5) == b) e++;
-            y = Math.fma(d[b * rows + r], rowBlock(x, xOff, idx, j, e, r), y);
+            y = Math.fma(scale(b * rows + r), rowBlock(x, xOff, idx, j, e, r), y);
             j = e;
         }
         return y;

@@ -37,7 +37,9 @@ public final class SparseDecodeAB {
         int k = settings.length + 1;   // contender 0: dense
         double[][] tps = new double[k][rounds];
         java.util.Map<String, double[]> shapes = new java.util.TreeMap<>();   // -Dactlab.timeSparseDecode: "contender shape" -> ms a token
-        double[][] split = new double[k][2];   // -Dactlab.timeSparseDecode: ms a token building kept-index lists, in GEMVs (timed rounds)
+        double[][] split = new double[k][2];
+        double[] allocated = new double[k];   // bytes allocated a token, all threads (timed rounds)
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();   // -Dactlab.timeSparseDecode: ms a token building kept-index lists, in GEMVs (timed rounds)
         for (int r = -1; r < rounds; r++)   // round -1 warms every path up
             for (int i = 0; i < k; i++) {
                 int c = (i + Math.max(0, r)) % k;
@@ -45,7 +47,9 @@ public final class SparseDecodeAB {
                 SparseInputMatrix.INDEX_NANOS.reset();
                 SparseInputMatrix.GEMV_NANOS.reset();
                 SparseInputMatrix.SHAPE_NANOS.clear();
+                long a0 = mx.getTotalThreadAllocatedBytes();
                 double t = decode(c == 0 ? m : s.model(), prompt, tokens);
+                if (r >= 0) allocated[c] += (mx.getTotalThreadAllocatedBytes() - a0) / (double) (tokens.length + 1) / rounds;
                 if (r >= 0 && SparseInputMatrix.timeDecode)
                     for (var e : SparseInputMatrix.SHAPE_NANOS.entrySet())
                         shapes.computeIfAbsent(c + " " + e.getKey(), q -> new double[1])[0] += e.getValue().sum() / 1e6 / tokens.length / rounds;
@@ -74,8 +78,8 @@ public final class SparseDecodeAB {
         for (int c = 0; c < k; c++) {
             double[] ratio = new double[rounds];
             for (int r = 0; r < rounds; r++) ratio[r] = tps[c][r] / tps[0][r];
-            System.out.printf("  %-50s %7.2f / %7.2f  %.3fx%n", c == 0 ? "dense" : "sparse " + settings[c - 1],
-                    max(tps[c]), BestMedian.median(tps[c]), BestMedian.median(ratio));
+            System.out.printf("  %-50s %7.2f / %7.2f  %.3fx  (%.0f KB allocated a token)%n", c == 0 ? "dense" : "sparse " + settings[c - 1],
+                    max(tps[c]), BestMedian.median(tps[c]), BestMedian.median(ratio), allocated[c] / 1024);
             if (SparseInputMatrix.timeDecode && c > 0)
                 System.out.printf("  %-50s %.2f ms a token in all (mean), %.3f ms building kept-index lists, %.2f ms in column GEMVs%n", "",
                         Arrays.stream(tps[c]).map(v -> 1000 / v).average().orElse(0), split[c][0], split[c][1]);

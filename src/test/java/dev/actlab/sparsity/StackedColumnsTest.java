@@ -63,6 +63,6 @@ class StackedColumnsTest {
         }
         long total = 0;
         for (int i = 0; i < ms.length; i++) total += stacked.view(i).byteSize();
-        assertEquals(t == DType.F32 ? 4.0 : 1.125, (double) total / (ms.length == 3 ? ms[0].rows() + ms[1].rows() + ms[2].rows() : ms[0].rows() + ms[1].rows()) / cols, 1e-9);
+        assertEquals(t == DType.F32 ? 4.0 : 1.0625, (double) total / (ms.length == 3 ? ms[0].rows() + ms[1].rows() + ms[2].rows() : ms[0].rows() + ms[1].rows()) / cols, 1e-9);
     }
 }

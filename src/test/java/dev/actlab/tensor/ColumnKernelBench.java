@@ -57,7 +57,7 @@ public final class ColumnKernelBench {
         int blocksTouched = 0;
         for (int b = 0; b < cols / 32; b++) for (int i = 0; i < 32; i++) if (x[b * 32 + i] != 0) { blocksTouched++; break; }
         // F32: a kept column's pages (its padding included: the memory system fetches them whole)
-        long sparseBytesOne = q8 ? (long) nnz * rows + (long) blocksTouched * rows * 4 : (long) nnz * (((InputMajorF32) s0).byteSize() / cols);
+        long sparseBytesOne = q8 ? (long) nnz * rows + (long) blocksTouched * rows * 2 : (long) nnz * (((InputMajorF32) s0).byteSize() / cols);
         float[] y = new float[rows];
         final int n = nnz;
         int threads = Integer.getInteger("bench.threads", 1);
