@@ -12,16 +12,7 @@ public final class RmsNorm {
 
     /** y [N, C], rstd [N] (saved for backward), x [N, C], w [C]. */
     public static void forward(float[] y, float[] rstd, float[] x, float[] w, int n, int c, float eps, Parallel par) {
-        par.forRange(n, 16, (from, to) -> {
-            for (int t = from; t < to; t++) {
-                int o = t * c;
-                float ss = 0;
-                for (int i = 0; i < c; i++) ss += x[o + i] * x[o + i];
-                float r = 1f / (float) Math.sqrt(ss / c + eps);
-                rstd[t] = r;
-                for (int i = 0; i < c; i++) y[o + i] = x[o + i] * r * w[i];
-            }
-        });
+        par.forRange(n, 16, (from, to) -> RmsNormKernel.forwardRows(y, rstd, x, w, c, eps, from, to));
     }
 
     /**

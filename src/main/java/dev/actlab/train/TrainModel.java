@@ -9,6 +9,7 @@ import dev.actlab.model.llama.MlpSpec;
 import dev.actlab.tensor.F32Matrix;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
+import dev.actlab.tensor.ZeroCount;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -368,8 +369,8 @@ public final class TrainModel {
             phase(Phase.OTHER);
             save(a.ln1C, l, a.ln1[l]);
             phase(Phase.ROPE);
-            a.rope.forward(a.q[l], N, c.heads());
-            a.rope.forward(a.k[l], N, c.kvHeads());
+            a.rope.forward(a.q[l], N, c.heads(), par);
+            a.rope.forward(a.k[l], N, c.kvHeads(), par);
             a.attention.forward(a.z[l], a.att[l], a.q[l], a.k[l], a.v[l], par, profile);
             phase(Phase.OTHER);
             save(a.attC, l, a.att[l]);
@@ -389,10 +390,9 @@ public final class TrainModel {
             if (w.wGate != null) Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
             phase(Phase.SWIGLU);
-            mlpForward(l, N * H);
+            mlpZeros[l] = mlpForward(l, N * H) / (double) (N * H);
             phase(Phase.OTHER);
             if (actL1 > 0) actL1Penalty += actL1 * meanAbs(a.h[l], N * H);
-            mlpZeros[l] = zeroFraction(a.h[l], N * H);
             if (w.wGate != null) save(a.gateC, l, a.gate[l]);
             save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
             quantizeInput(MatmulInput.FFN_DOWN, a.h[l], N, H);
@@ -424,11 +424,12 @@ public final class TrainModel {
     /**
      * h [N, H] of layer l from gate and up: Llama's SwiGLU through its kernel; otherwise
      * act(gate) * up (gated) or act(up) (plain), then top-k per row (keep records the mask).
+     * Returns how many entries of h are exactly zero.
      */
-    private void mlpForward(int l, int len) {
+    private long mlpForward(int l, int len) {
         MlpSpec m = c.mlp();
         float[] h = a.h[l], gate = a.gate[l], up = a.up[l];
-        if (m.llamaDefault()) { SwiGlu.forward(h, gate, up, len, par); return; }
+        if (m.llamaDefault()) return SwiGlu.forwardCountingZeros(h, gate, up, len, par);
         MlpActivation act = m.activation();
         if (m.gated()) par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) h[i] = act.apply(gate[i]) * up[i]; });
         else par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) h[i] = act.apply(up[i]); });
@@ -437,12 +438,14 @@ public final class TrainModel {
             byte[] keep = a.keep[l];
             par.forRange(a.N, 1, (from, to) -> { for (int t = from; t < to; t++) MlpSpec.topK(h, t * H, H, m.topK(), keep); });
         }
+        return zeros(h, len);
     }
 
-    private static double zeroFraction(float[] x, int len) {
-        long z = 0;
-        for (int i = 0; i < len; i++) if (x[i] == 0f) z++;
-        return z / (double) len;
+    /** The exact zeros among x[0, len), counted across the threads. */
+    private long zeros(float[] x, int len) {
+        java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
+        par.forRange(len, 4096, (from, to) -> n.addAndGet(ZeroCount.count(x, from, to)));
+        return n.get();
     }
 
     private static double meanAbs(float[] x, int len) {
@@ -568,8 +571,8 @@ public final class TrainModel {
             report(sink, HookSite.ATTN_ROT_K, l, a.dk);
             report(sink, HookSite.ATTN_V, l, a.dv);
             phase(Phase.ROPE);
-            a.rope.backward(a.dq, N, c.heads());
-            a.rope.backward(a.dk, N, c.kvHeads());
+            a.rope.backward(a.dq, N, c.heads(), par);
+            a.rope.backward(a.dk, N, c.kvHeads(), par);
             phase(Phase.OTHER);
             report(sink, HookSite.ATTN_Q, l, a.dq);
             report(sink, HookSite.ATTN_K, l, a.dk);

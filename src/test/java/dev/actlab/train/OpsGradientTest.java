@@ -134,6 +134,35 @@ class OpsGradientTest {
                 EPS, RTOL, ATOL, 1000, 3);
     }
 
+    /** RotaryEmbedding (vector pairs, split over rows) against the per-pair formula it replaced, bit for bit, for head sizes on and off the vector width. */
+    @Test
+    void ropeGivesTheTextbookRotationsBits() {
+        for (int hs : new int[]{8, 16, 32, 48, 64}) {
+            int B = 3, T = 37, heads = 2, n = B * T;
+            float theta = 10000f;
+            RotaryEmbedding rope = new RotaryEmbedding(T, hs, theta);
+            float[] x0 = gaussian(n * heads * hs, 1, hs), fwd = x0.clone(), bwd = x0.clone();
+            rope.forward(fwd, n, heads, PAR);
+            rope.backward(bwd, n, heads, PAR);
+            float[] wantF = x0.clone(), wantB = x0.clone();
+            for (int direction : new int[]{1, -1}) {
+                float[] x = direction == 1 ? wantF : wantB;
+                for (int row = 0; row < n; row++)
+                    for (int h = 0; h < heads; h++)
+                        for (int i = 0; i < hs / 2; i++) {
+                            float freq = (float) (1.0 / Math.pow(theta, (2.0 * i) / hs)), angle = (row % T) * freq;
+                            float c = (float) Math.cos(angle), s = direction * (float) Math.sin(angle);
+                            int o = (row * heads + h) * hs + 2 * i;
+                            float v0 = x[o], v1 = x[o + 1];
+                            x[o] = v0 * c - v1 * s;
+                            x[o + 1] = v0 * s + v1 * c;
+                        }
+            }
+            assertArrayEquals(wantF, fwd, "forward, head size " + hs);
+            assertArrayEquals(wantB, bwd, "backward, head size " + hs);
+        }
+    }
+
     @Test
     void causalAttentionWithGroupedQueryHeads() {
         int B = 2, T = 6, heads = 4, kv = 2, hs = 4, n = B * T;
