@@ -41,6 +41,7 @@ public final class TrainModel {
     private double actL1Penalty;        // its value in the last forward pass
     private double[] mlpZeros;          // [L]: fraction of exact zeros in h in the last forward pass
     private StepProfile profile;        // null: no timing of the phases
+    private boolean probsReady;         // a.probs holds the last forward's probabilities (backward turns them into dLogits in place)
 
     public TrainModel(LlamaConfig config) {
         if (!config.tiedEmbeddings()) throw new IllegalArgumentException("training supports tied embeddings only");
@@ -246,7 +247,7 @@ public final class TrainModel {
         final float[][] gate, up, h;           // [L][N, H] (gate [L][0] for a plain MLP)
         final byte[][] keep;                   // [L][N, H]: 1 where top-k kept h, or null without top-k
         final float[] lnf, rstdf;              // [N, C], [N]
-        final float[] logits, probs, losses;   // [N, V], [N, V], [N]
+        final float[] logits, probs, losses;   // [N, V], [N, V] (the same array: the softmax overwrites the logits), [N]
         final float[] branch;                  // [N, C] scratch: a sub-block's output
         final CompressedActivation[] ln1C, zC, ln2C, gateC, upC, hC, attC;   // [L] each, or null without compression
         // backward scratch
@@ -275,12 +276,13 @@ public final class TrainModel {
             gateC = compress && G > 0 ? stores(L, N, H, g) : null; upC = compress ? stores(L, N, H, g) : null; hC = compress ? stores(L, N, H, g) : null;
             attC = compress ? stores(L, B * c.heads() * T, T, g) : null;   // rows of probabilities over key positions
             lnf = new float[N * C]; rstdf = new float[N];
-            logits = new float[N * V]; probs = new float[N * V]; losses = new float[N];
+            // one [N, V] array in turn holds the logits, the probabilities (cross-entropy's forward, in
+            // place) and dLogits (its backward, in place): the vocabulary-wide passes stream one array, not three
+            logits = new float[N * V]; probs = logits; dLogits = logits; losses = new float[N];
             branch = new float[N * C];
             dResid = new float[N * C]; dNorm = new float[N * C];
             dz = new float[N * Q]; dq = new float[N * Q]; dk = new float[N * K]; dv = new float[N * K];
             dGate = new float[G]; dUp = new float[N * H]; dh = new float[N * H];
-            dLogits = new float[N * V];
         }
 
         private static float[][] perLayer(int L, int size, boolean shared) {
@@ -333,6 +335,7 @@ public final class TrainModel {
         System.arraycopy(targets, 0, a.targets, 0, a.N);
         phase(Phase.CROSS_ENTROPY);
         float loss = CrossEntropy.forward(a.probs, a.losses, a.logits, a.targets, a.N, c.vocabSize(), par);
+        probsReady = true;
         phase(Phase.OTHER);
         return loss;
     }
@@ -344,6 +347,7 @@ public final class TrainModel {
     private void forwardToLogits(int[] tokens, int B, int T) {
         if (tokens.length != B * T) throw new IllegalArgumentException(tokens.length + " tokens is not B * T = " + B + " * " + T);
         for (int t : tokens) checkToken(t);
+        probsReady = false;
         Activations a = activations(B, T);
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float eps = c.normEps();
@@ -415,7 +419,8 @@ public final class TrainModel {
      * Grads accumulate across calls (gradient accumulation); zero them with {@link #zeroGrad}.
      */
     public void backward(float dLoss) {
-        if (a == null) throw new IllegalStateException("backward before forward");
+        if (a == null || !probsReady) throw new IllegalStateException("backward needs a forward with targets first (one backward per forward)");
+        probsReady = false;
         phase(Phase.CROSS_ENTROPY);
         CrossEntropy.backwardInto(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
         backwardFromLogits(null, true, dLoss * actL1 / ((float) a.N * c.hiddenDim()));

@@ -225,4 +225,20 @@ class OpsGradientTest {
         check("dLogits", logits, dLogits, () -> CrossEntropy.forward(probs, losses, logits, targets, n, v, PAR),
                 EPS, RTOL, ATOL, 1000, 4);
     }
+
+    /** The softmax and dLogits written in place over the logits (TrainModel's one [N, V] array) have the bits of separate arrays. */
+    @Test
+    void crossEntropyInPlaceGivesTheBitsOfSeparateArrays() {
+        int n = 7, v = 53;   // off the vector width: scalar tails too
+        int[] targets = {0, 52, 3, 3, 17, 40, 1};
+        float[] logits = gaussian(n * v, 3, 6), probs = new float[n * v], losses = new float[n], dLogits = new float[n * v];
+        float mean = CrossEntropy.forward(probs, losses, logits, targets, n, v, PAR);
+        CrossEntropy.backwardInto(dLogits, probs, targets, n, v, 0.7f, PAR);
+        float[] inPlace = logits.clone(), lossesInPlace = new float[n];
+        assertEquals(mean, CrossEntropy.forward(inPlace, lossesInPlace, inPlace, targets, n, v, PAR), 0f);
+        assertArrayEquals(losses, lossesInPlace);
+        assertArrayEquals(probs, inPlace);
+        CrossEntropy.backwardInto(inPlace, inPlace, targets, n, v, 0.7f, PAR);
+        assertArrayEquals(dLogits, inPlace);
+    }
 }
