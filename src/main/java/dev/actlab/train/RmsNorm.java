@@ -16,6 +16,17 @@ public final class RmsNorm {
     }
 
     /**
+     * sum [N, C] = a + b (a residual add, {@link Residual#forward}), then y, rstd = {@link #forward} of sum:
+     * each chunk of rows is normalized right after it is added, while it is still in cache.
+     */
+    public static void forwardAfterResidual(float[] y, float[] rstd, float[] sum, float[] a, float[] b, float[] w, int n, int c, float eps, Parallel par) {
+        par.forRange(n, 16, (from, to) -> {
+            Residual.forward(sum, a, b, from * c, to * c);
+            RmsNormKernel.forwardRows(y, rstd, sum, w, c, eps, from, to);
+        });
+    }
+
+    /**
      * dx [N, C] += dL/dx, dw [C] += dL/dw given dy [N, C] (dw skipped when null). dx is split
      * over rows, dw over channels: each value is summed by one thread in row order (dw a vector
      * of channels at a time, each lane its own channel's sum).

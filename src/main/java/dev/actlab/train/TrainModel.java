@@ -361,9 +361,10 @@ public final class TrainModel {
         for (int l = 0; l < layers.length; l++) {
             Layer w = layers[l];
             float[] x = a.resid[l];
-            // attention: mid = x + wo(attn(rope(wq ln1), rope(wk ln1), wv ln1))
+            // attention: mid = x + wo(attn(rope(wq ln1), rope(wk ln1), wv ln1)); ln1 of a later block
+            // was made with the residual add that ended the block before it
             phase(Phase.NORM);
-            RmsNorm.forward(a.ln1[l], a.rstd1[l], x, w.attnNorm.value(), N, C, eps, par);
+            if (l == 0) RmsNorm.forward(a.ln1[l], a.rstd1[l], x, w.attnNorm.value(), N, C, eps, par);
             phase(Phase.OTHER);
             quantizeInput(MatmulInput.ATTN_QKV, a.ln1[l], N, C);
             phase(Phase.MATMUL_FORWARD);
@@ -383,11 +384,9 @@ public final class TrainModel {
             Matmul.forward(a.branch, a.z[l], weight(w.wo), N, Q, C, par);
             phase(Phase.OTHER);
             save(a.zC, l, a.z[l]);
-            phase(Phase.RESIDUAL);
-            Residual.forward(a.mid[l], x, a.branch, N * C);
             // MLP: resid[l+1] = mid + down(h), h = silu(gate ln2) * up ln2 (Llama), or see mlpForward
             phase(Phase.NORM);
-            RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
+            RmsNorm.forwardAfterResidual(a.ln2[l], a.rstd2[l], a.mid[l], x, a.branch, w.ffnNorm.value(), N, C, eps, par);
             phase(Phase.OTHER);
             quantizeInput(MatmulInput.FFN_GATE_UP, a.ln2[l], N, C);
             phase(Phase.MATMUL_FORWARD);
@@ -404,11 +403,13 @@ public final class TrainModel {
             Matmul.forward(a.branch, a.h[l], weight(w.wDown), N, H, C, par);
             phase(Phase.OTHER);
             save(a.hC, l, a.h[l]);
-            phase(Phase.RESIDUAL);
-            Residual.forward(a.resid[l + 1], a.mid[l], a.branch, N * C);
+            // resid[l+1] = mid + branch, normalized at once by the next block's attention norm (or the final norm)
+            phase(Phase.NORM);
+            if (l + 1 < layers.length)
+                RmsNorm.forwardAfterResidual(a.ln1[l + 1], a.rstd1[l + 1], a.resid[l + 1], a.mid[l], a.branch, layers[l + 1].attnNorm.value(), N, C, eps, par);
+            else RmsNorm.forwardAfterResidual(a.lnf, a.rstdf, a.resid[l + 1], a.mid[l], a.branch, finalNorm.value(), N, C, eps, par);
         }
-        phase(Phase.NORM);
-        RmsNorm.forward(a.lnf, a.rstdf, a.resid[layers.length], finalNorm.value(), N, C, eps, par);
+        if (layers.length == 0) { phase(Phase.NORM); RmsNorm.forward(a.lnf, a.rstdf, a.resid[0], finalNorm.value(), N, C, eps, par); }
         phase(Phase.MATMUL_FORWARD);
         Matmul.forward(a.logits, a.lnf, embedding.value(), N, C, V, par);   // tied unembedding
         phase(Phase.OTHER);

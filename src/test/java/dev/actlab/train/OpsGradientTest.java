@@ -3,6 +3,7 @@ package dev.actlab.train;
 import static dev.actlab.train.GradCheck.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.actlab.tensor.Gemm;
 import dev.actlab.tensor.Parallel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -240,5 +241,20 @@ class OpsGradientTest {
         assertArrayEquals(probs, inPlace);
         CrossEntropy.backwardInto(inPlace, inPlace, targets, n, v, 0.7f, PAR);
         assertArrayEquals(dLogits, inPlace);
+    }
+
+    /** The residual add fused into the norm's chunks gives the bits of the add, then the norm. */
+    @Test
+    void rmsnormAfterResidualEqualsTheAddThenTheNorm() {
+        int n = 37, c = 40;
+        float[] a = gaussian(n * c, 1, 1), b = gaussian(n * c, 1, 2), w = gaussian(c, 1, 3);
+        float[] sum = new float[n * c], y = new float[n * c], rstd = new float[n];
+        float[] sum0 = new float[n * c], y0 = new float[n * c], rstd0 = new float[n];
+        Residual.forward(sum0, a, b, n * c);
+        RmsNorm.forward(y0, rstd0, sum0, w, n, c, 1e-5f, Gemm.SERIAL);
+        RmsNorm.forwardAfterResidual(y, rstd, sum, a, b, w, n, c, 1e-5f, PAR);
+        assertArrayEquals(sum0, sum);
+        assertArrayEquals(y0, y);
+        assertArrayEquals(rstd0, rstd);
     }
 }
