@@ -12,10 +12,60 @@ import jdk.incubator.vector.VectorSpecies;
 public final class RmsNormKernel {
     private static final VectorSpecies<Float> S = VectorExp.S;
     private static final int L = S.length();
-    /** The smallest channel range worth a task of {@link #weightGradient}: one vector of channels. */
-    public static final int CHANNEL_CHUNK = L;
+    /** The smallest channel range worth a task of {@link #weightGradient}: two vectors of channels, summed in one pass over the rows. */
+    public static final int CHANNEL_CHUNK = 2 * L;
 
     private RmsNormKernel() {}
+
+    /**
+     * The forward y = x * rstd * w, rstd[t] = 1 / sqrt(ss / c + eps), for rows [from, to) of width c,
+     * with ss = sum_i x_i^2 added one element at a time in index order (the inference pass's sum,
+     * model/llama/LlamaModel.rmsnorm). Four rows' sums run side by side (independent chains, each in
+     * its own order): the bits of {@link #forwardRowsScalar}, without waiting on one add at a time.
+     */
+    public static void forwardRows(float[] y, float[] rstd, float[] x, float[] w, int c, float eps, int from, int to) {
+        int t = from;
+        for (; t + 4 <= to; t += 4) {
+            int o0 = t * c, o1 = o0 + c, o2 = o1 + c, o3 = o2 + c;
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int i = 0; i < c; i++) {
+                float a0 = x[o0 + i], a1 = x[o1 + i], a2 = x[o2 + i], a3 = x[o3 + i];
+                s0 += a0 * a0; s1 += a1 * a1; s2 += a2 * a2; s3 += a3 * a3;
+            }
+            scaleRow(y, rstd, x, w, t, c, s0, eps);
+            scaleRow(y, rstd, x, w, t + 1, c, s1, eps);
+            scaleRow(y, rstd, x, w, t + 2, c, s2, eps);
+            scaleRow(y, rstd, x, w, t + 3, c, s3, eps);
+        }
+        for (; t < to; t++) {
+            int o = t * c;
+            float ss = 0;
+            for (int i = 0; i < c; i++) ss += x[o + i] * x[o + i];
+            scaleRow(y, rstd, x, w, t, c, ss, eps);
+        }
+    }
+
+    /** Row t's rstd from its sum of squares, and y = (x * rstd) * w as vectors (each lane the scalar's two products). */
+    private static void scaleRow(float[] y, float[] rstd, float[] x, float[] w, int t, int c, float ss, float eps) {
+        float r = 1f / (float) Math.sqrt(ss / c + eps);
+        rstd[t] = r;
+        int o = t * c, i = 0;
+        for (int upper = S.loopBound(c); i < upper; i += L)
+            FloatVector.fromArray(S, x, o + i).mul(r).mul(FloatVector.fromArray(S, w, i)).intoArray(y, o + i);
+        for (; i < c; i++) y[o + i] = x[o + i] * r * w[i];
+    }
+
+    /** {@link #forwardRows} one row and one element at a time. */
+    public static void forwardRowsScalar(float[] y, float[] rstd, float[] x, float[] w, int c, float eps, int from, int to) {
+        for (int t = from; t < to; t++) {
+            int o = t * c;
+            float ss = 0;
+            for (int i = 0; i < c; i++) ss += x[o + i] * x[o + i];
+            float r = 1f / (float) Math.sqrt(ss / c + eps);
+            rstd[t] = r;
+            for (int i = 0; i < c; i++) y[o + i] = x[o + i] * r * w[i];
+        }
+    }
 
     /** dx[o, o + c) += dL/dx of one row x[o, o + c), given dy[o, o + c), w [c] and the row's rstd. */
     public static void backwardRow(float[] dx, float[] dy, float[] x, float[] w, float rstd, int o, int c) {
@@ -41,6 +91,16 @@ public final class RmsNormKernel {
      */
     public static void weightGradient(float[] dw, float[] dy, float[] x, float[] rstd, int n, int c, int from, int to) {
         int i = from;
+        for (; i + 2 * L <= to; i += 2 * L) {   // two vectors of channels per pass: twice the bytes per row step, two chains
+            FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+            for (int t = 0; t < n; t++) {
+                int o = t * c + i;
+                s0 = s0.add(FloatVector.fromArray(S, dy, o).mul(FloatVector.fromArray(S, x, o)).mul(rstd[t]));
+                s1 = s1.add(FloatVector.fromArray(S, dy, o + L).mul(FloatVector.fromArray(S, x, o + L)).mul(rstd[t]));
+            }
+            FloatVector.fromArray(S, dw, i).add(s0).intoArray(dw, i);
+            FloatVector.fromArray(S, dw, i + L).add(s1).intoArray(dw, i + L);
+        }
         for (; i + L <= to; i += L) {
             FloatVector s = FloatVector.zero(S);
             for (int t = 0; t < n; t++)

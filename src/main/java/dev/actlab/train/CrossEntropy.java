@@ -9,17 +9,19 @@ public final class CrossEntropy {
 
     /**
      * probs [N, V] = softmax(logits [N, V]) (saved for backward), losses [N] = -log probs[n, target[n]];
-     * returns the mean loss, summed in position order.
+     * returns the mean loss, summed in position order. probs may be logits: the softmax then
+     * overwrites them row by row (no second [N, V] array streamed through the caches).
      */
     public static float forward(float[] probs, float[] losses, float[] logits, int[] targets, int n, int v, Parallel par) {
         par.forRange(n, 4, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int o = t * v;
+                float target = logits[o + targets[t]];   // read before an in-place softmax overwrites it
                 float max = Softmax.max(logits, o, v);
                 float sum = Softmax.expShifted(logits, probs, o, v, max);
                 Softmax.scale(probs, o, v, 1f / sum);
                 // log-sum-exp form: exact even when the target's probability underflows
-                losses[t] = (float) (Math.log(sum) + max - logits[o + targets[t]]);
+                losses[t] = (float) (Math.log(sum) + max - target);
             }
         });
         double total = 0;
@@ -27,7 +29,10 @@ public final class CrossEntropy {
         return (float) (total / n);
     }
 
-    /** dLogits [N, V] = (probs - onehot(target)) * dLoss / N, overwriting dLogits: {@link #backward} into a cleared array without the clearing pass. */
+    /**
+     * dLogits [N, V] = (probs - onehot(target)) * dLoss / N, overwriting dLogits: {@link #backward} into a
+     * cleared array without the clearing pass. dLogits may be probs (in place, element by element).
+     */
     public static void backwardInto(float[] dLogits, float[] probs, int[] targets, int n, int v, float dLoss, Parallel par) {
         float scale = dLoss / n;
         par.forRange(n, 4, (from, to) -> {

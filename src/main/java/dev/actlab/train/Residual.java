@@ -5,8 +5,11 @@ public final class Residual {
     private Residual() {}
 
     /** out, a, b: [N, C] flattened, len = N * C; out may be a. */
-    public static void forward(float[] out, float[] a, float[] b, int len) {
-        for (int i = 0; i < len; i++) out[i] = a[i] + b[i];
+    public static void forward(float[] out, float[] a, float[] b, int len) { forward(out, a, b, 0, len); }
+
+    /** out[i] = a[i] + b[i] for i in [from, to). */
+    public static void forward(float[] out, float[] a, float[] b, int from, int to) {
+        for (int i = from; i < to; i++) out[i] = a[i] + b[i];
     }
 
     /** da += dOut, db += dOut. */

@@ -12,15 +12,17 @@ public final class RmsNorm {
 
     /** y [N, C], rstd [N] (saved for backward), x [N, C], w [C]. */
     public static void forward(float[] y, float[] rstd, float[] x, float[] w, int n, int c, float eps, Parallel par) {
+        par.forRange(n, 16, (from, to) -> RmsNormKernel.forwardRows(y, rstd, x, w, c, eps, from, to));
+    }
+
+    /**
+     * sum [N, C] = a + b (a residual add, {@link Residual#forward}), then y, rstd = {@link #forward} of sum:
+     * each chunk of rows is normalized right after it is added, while it is still in cache.
+     */
+    public static void forwardAfterResidual(float[] y, float[] rstd, float[] sum, float[] a, float[] b, float[] w, int n, int c, float eps, Parallel par) {
         par.forRange(n, 16, (from, to) -> {
-            for (int t = from; t < to; t++) {
-                int o = t * c;
-                float ss = 0;
-                for (int i = 0; i < c; i++) ss += x[o + i] * x[o + i];
-                float r = 1f / (float) Math.sqrt(ss / c + eps);
-                rstd[t] = r;
-                for (int i = 0; i < c; i++) y[o + i] = x[o + i] * r * w[i];
-            }
+            Residual.forward(sum, a, b, from * c, to * c);
+            RmsNormKernel.forwardRows(y, rstd, sum, w, c, eps, from, to);
         });
     }
 

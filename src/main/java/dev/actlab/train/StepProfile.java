@@ -18,7 +18,7 @@ public final class StepProfile {
     public enum Phase {
         CLEAR("clearing gradients and buffers"),
         EMBEDDING("embedding lookup and its gradient"),
-        NORM("RMSNorm forward and backward"),
+        NORM("RMSNorm forward (with the residual add before it) and backward"),
         MATMUL_FORWARD("linear layers forward (x W^T, unembedding)"),
         ROPE("rotary embedding"),
         ATTENTION_GEMM("attention products (Q K^T, P V, and the 4 of backward)"),

@@ -9,6 +9,7 @@ import dev.actlab.model.llama.MlpSpec;
 import dev.actlab.tensor.F32Matrix;
 import dev.actlab.tensor.Parallel;
 import dev.actlab.tensor.WeightMatrix;
+import dev.actlab.tensor.ZeroCount;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,6 +41,7 @@ public final class TrainModel {
     private double actL1Penalty;        // its value in the last forward pass
     private double[] mlpZeros;          // [L]: fraction of exact zeros in h in the last forward pass
     private StepProfile profile;        // null: no timing of the phases
+    private boolean probsReady;         // a.probs holds the last forward's probabilities (backward turns them into dLogits in place)
 
     public TrainModel(LlamaConfig config) {
         if (!config.tiedEmbeddings()) throw new IllegalArgumentException("training supports tied embeddings only");
@@ -245,7 +247,7 @@ public final class TrainModel {
         final float[][] gate, up, h;           // [L][N, H] (gate [L][0] for a plain MLP)
         final byte[][] keep;                   // [L][N, H]: 1 where top-k kept h, or null without top-k
         final float[] lnf, rstdf;              // [N, C], [N]
-        final float[] logits, probs, losses;   // [N, V], [N, V], [N]
+        final float[] logits, probs, losses;   // [N, V], [N, V] (the same array: the softmax overwrites the logits), [N]
         final float[] branch;                  // [N, C] scratch: a sub-block's output
         final CompressedActivation[] ln1C, zC, ln2C, gateC, upC, hC, attC;   // [L] each, or null without compression
         // backward scratch
@@ -274,12 +276,13 @@ public final class TrainModel {
             gateC = compress && G > 0 ? stores(L, N, H, g) : null; upC = compress ? stores(L, N, H, g) : null; hC = compress ? stores(L, N, H, g) : null;
             attC = compress ? stores(L, B * c.heads() * T, T, g) : null;   // rows of probabilities over key positions
             lnf = new float[N * C]; rstdf = new float[N];
-            logits = new float[N * V]; probs = new float[N * V]; losses = new float[N];
+            // one [N, V] array in turn holds the logits, the probabilities (cross-entropy's forward, in
+            // place) and dLogits (its backward, in place): the vocabulary-wide passes stream one array, not three
+            logits = new float[N * V]; probs = logits; dLogits = logits; losses = new float[N];
             branch = new float[N * C];
             dResid = new float[N * C]; dNorm = new float[N * C];
             dz = new float[N * Q]; dq = new float[N * Q]; dk = new float[N * K]; dv = new float[N * K];
             dGate = new float[G]; dUp = new float[N * H]; dh = new float[N * H];
-            dLogits = new float[N * V];
         }
 
         private static float[][] perLayer(int L, int size, boolean shared) {
@@ -332,6 +335,7 @@ public final class TrainModel {
         System.arraycopy(targets, 0, a.targets, 0, a.N);
         phase(Phase.CROSS_ENTROPY);
         float loss = CrossEntropy.forward(a.probs, a.losses, a.logits, a.targets, a.N, c.vocabSize(), par);
+        probsReady = true;
         phase(Phase.OTHER);
         return loss;
     }
@@ -343,6 +347,7 @@ public final class TrainModel {
     private void forwardToLogits(int[] tokens, int B, int T) {
         if (tokens.length != B * T) throw new IllegalArgumentException(tokens.length + " tokens is not B * T = " + B + " * " + T);
         for (int t : tokens) checkToken(t);
+        probsReady = false;
         Activations a = activations(B, T);
         int N = a.N, C = c.dim(), H = c.hiddenDim(), Q = c.qDim(), K = c.kvDim(), V = c.vocabSize();
         float eps = c.normEps();
@@ -356,9 +361,10 @@ public final class TrainModel {
         for (int l = 0; l < layers.length; l++) {
             Layer w = layers[l];
             float[] x = a.resid[l];
-            // attention: mid = x + wo(attn(rope(wq ln1), rope(wk ln1), wv ln1))
+            // attention: mid = x + wo(attn(rope(wq ln1), rope(wk ln1), wv ln1)); ln1 of a later block
+            // was made with the residual add that ended the block before it
             phase(Phase.NORM);
-            RmsNorm.forward(a.ln1[l], a.rstd1[l], x, w.attnNorm.value(), N, C, eps, par);
+            if (l == 0) RmsNorm.forward(a.ln1[l], a.rstd1[l], x, w.attnNorm.value(), N, C, eps, par);
             phase(Phase.OTHER);
             quantizeInput(MatmulInput.ATTN_QKV, a.ln1[l], N, C);
             phase(Phase.MATMUL_FORWARD);
@@ -368,8 +374,8 @@ public final class TrainModel {
             phase(Phase.OTHER);
             save(a.ln1C, l, a.ln1[l]);
             phase(Phase.ROPE);
-            a.rope.forward(a.q[l], N, c.heads());
-            a.rope.forward(a.k[l], N, c.kvHeads());
+            a.rope.forward(a.q[l], N, c.heads(), par);
+            a.rope.forward(a.k[l], N, c.kvHeads(), par);
             a.attention.forward(a.z[l], a.att[l], a.q[l], a.k[l], a.v[l], par, profile);
             phase(Phase.OTHER);
             save(a.attC, l, a.att[l]);
@@ -378,21 +384,18 @@ public final class TrainModel {
             Matmul.forward(a.branch, a.z[l], weight(w.wo), N, Q, C, par);
             phase(Phase.OTHER);
             save(a.zC, l, a.z[l]);
-            phase(Phase.RESIDUAL);
-            Residual.forward(a.mid[l], x, a.branch, N * C);
             // MLP: resid[l+1] = mid + down(h), h = silu(gate ln2) * up ln2 (Llama), or see mlpForward
             phase(Phase.NORM);
-            RmsNorm.forward(a.ln2[l], a.rstd2[l], a.mid[l], w.ffnNorm.value(), N, C, eps, par);
+            RmsNorm.forwardAfterResidual(a.ln2[l], a.rstd2[l], a.mid[l], x, a.branch, w.ffnNorm.value(), N, C, eps, par);
             phase(Phase.OTHER);
             quantizeInput(MatmulInput.FFN_GATE_UP, a.ln2[l], N, C);
             phase(Phase.MATMUL_FORWARD);
             if (w.wGate != null) Matmul.forward(a.gate[l], a.ln2[l], weight(w.wGate), N, C, H, par);
             Matmul.forward(a.up[l], a.ln2[l], weight(w.wUp), N, C, H, par);
             phase(Phase.SWIGLU);
-            mlpForward(l, N * H);
+            mlpZeros[l] = mlpForward(l, N * H) / (double) (N * H);
             phase(Phase.OTHER);
             if (actL1 > 0) actL1Penalty += actL1 * meanAbs(a.h[l], N * H);
-            mlpZeros[l] = zeroFraction(a.h[l], N * H);
             if (w.wGate != null) save(a.gateC, l, a.gate[l]);
             save(a.upC, l, a.up[l]); save(a.ln2C, l, a.ln2[l]);
             quantizeInput(MatmulInput.FFN_DOWN, a.h[l], N, H);
@@ -400,11 +403,13 @@ public final class TrainModel {
             Matmul.forward(a.branch, a.h[l], weight(w.wDown), N, H, C, par);
             phase(Phase.OTHER);
             save(a.hC, l, a.h[l]);
-            phase(Phase.RESIDUAL);
-            Residual.forward(a.resid[l + 1], a.mid[l], a.branch, N * C);
+            // resid[l+1] = mid + branch, normalized at once by the next block's attention norm (or the final norm)
+            phase(Phase.NORM);
+            if (l + 1 < layers.length)
+                RmsNorm.forwardAfterResidual(a.ln1[l + 1], a.rstd1[l + 1], a.resid[l + 1], a.mid[l], a.branch, layers[l + 1].attnNorm.value(), N, C, eps, par);
+            else RmsNorm.forwardAfterResidual(a.lnf, a.rstdf, a.resid[l + 1], a.mid[l], a.branch, finalNorm.value(), N, C, eps, par);
         }
-        phase(Phase.NORM);
-        RmsNorm.forward(a.lnf, a.rstdf, a.resid[layers.length], finalNorm.value(), N, C, eps, par);
+        if (layers.length == 0) { phase(Phase.NORM); RmsNorm.forward(a.lnf, a.rstdf, a.resid[0], finalNorm.value(), N, C, eps, par); }
         phase(Phase.MATMUL_FORWARD);
         Matmul.forward(a.logits, a.lnf, embedding.value(), N, C, V, par);   // tied unembedding
         phase(Phase.OTHER);
@@ -415,7 +420,8 @@ public final class TrainModel {
      * Grads accumulate across calls (gradient accumulation); zero them with {@link #zeroGrad}.
      */
     public void backward(float dLoss) {
-        if (a == null) throw new IllegalStateException("backward before forward");
+        if (a == null || !probsReady) throw new IllegalStateException("backward needs a forward with targets first (one backward per forward)");
+        probsReady = false;
         phase(Phase.CROSS_ENTROPY);
         CrossEntropy.backwardInto(a.dLogits, a.probs, a.targets, a.N, c.vocabSize(), dLoss, par);
         backwardFromLogits(null, true, dLoss * actL1 / ((float) a.N * c.hiddenDim()));
@@ -424,11 +430,12 @@ public final class TrainModel {
     /**
      * h [N, H] of layer l from gate and up: Llama's SwiGLU through its kernel; otherwise
      * act(gate) * up (gated) or act(up) (plain), then top-k per row (keep records the mask).
+     * Returns how many entries of h are exactly zero.
      */
-    private void mlpForward(int l, int len) {
+    private long mlpForward(int l, int len) {
         MlpSpec m = c.mlp();
         float[] h = a.h[l], gate = a.gate[l], up = a.up[l];
-        if (m.llamaDefault()) { SwiGlu.forward(h, gate, up, len, par); return; }
+        if (m.llamaDefault()) return SwiGlu.forwardCountingZeros(h, gate, up, len, par);
         MlpActivation act = m.activation();
         if (m.gated()) par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) h[i] = act.apply(gate[i]) * up[i]; });
         else par.forRange(len, 4096, (from, to) -> { for (int i = from; i < to; i++) h[i] = act.apply(up[i]); });
@@ -437,12 +444,14 @@ public final class TrainModel {
             byte[] keep = a.keep[l];
             par.forRange(a.N, 1, (from, to) -> { for (int t = from; t < to; t++) MlpSpec.topK(h, t * H, H, m.topK(), keep); });
         }
+        return zeros(h, len);
     }
 
-    private static double zeroFraction(float[] x, int len) {
-        long z = 0;
-        for (int i = 0; i < len; i++) if (x[i] == 0f) z++;
-        return z / (double) len;
+    /** The exact zeros among x[0, len), counted across the threads. */
+    private long zeros(float[] x, int len) {
+        java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
+        par.forRange(len, 4096, (from, to) -> n.addAndGet(ZeroCount.count(x, from, to)));
+        return n.get();
     }
 
     private static double meanAbs(float[] x, int len) {
@@ -568,8 +577,8 @@ public final class TrainModel {
             report(sink, HookSite.ATTN_ROT_K, l, a.dk);
             report(sink, HookSite.ATTN_V, l, a.dv);
             phase(Phase.ROPE);
-            a.rope.backward(a.dq, N, c.heads());
-            a.rope.backward(a.dk, N, c.kvHeads());
+            a.rope.backward(a.dq, N, c.heads(), par);
+            a.rope.backward(a.dk, N, c.kvHeads(), par);
             phase(Phase.OTHER);
             report(sink, HookSite.ATTN_Q, l, a.dq);
             report(sink, HookSite.ATTN_K, l, a.dk);

@@ -38,4 +38,23 @@ class RmsNormKernelTest {
             for (int i = 0; i < c; i++) assertEquals(dw0[i] + g[i], whole[i], 1e-5, "c " + c + " at " + i);
         }
     }
+
+    @Test
+    void forwardRowsGiveTheScalarForwardsBitsForAnyRowRange() {
+        for (int c : new int[]{1, 7, 16, 33, 192, 256}) {
+            int n = 11;
+            float[] x = SoftmaxTest.random(n * c, c, 2), w = SoftmaxTest.random(c, c + 1, 1.5);
+            float[] y = new float[n * c], rstd = new float[n], y0 = new float[n * c], rstd0 = new float[n];
+            RmsNormKernel.forwardRowsScalar(y0, rstd0, x, w, c, 1e-5f, 0, n);
+            RmsNormKernel.forwardRows(y, rstd, x, w, c, 1e-5f, 0, 3);   // a tail alone, then 4-row groups and a tail
+            RmsNormKernel.forwardRows(y, rstd, x, w, c, 1e-5f, 3, n);
+            assertArrayEquals(y0, y, "y, c " + c);
+            assertArrayEquals(rstd0, rstd, "rstd, c " + c);
+            for (int t = 0; t < n; t++) {
+                double ss = 0;
+                for (int i = 0; i < c; i++) ss += (double) x[t * c + i] * x[t * c + i];
+                assertEquals(1 / Math.sqrt(ss / c + 1e-5), rstd[t], 1e-5 * rstd[t], "rstd against the definition");
+            }
+        }
+    }
 }

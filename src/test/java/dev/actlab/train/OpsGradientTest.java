@@ -3,6 +3,7 @@ package dev.actlab.train;
 import static dev.actlab.train.GradCheck.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.actlab.tensor.Gemm;
 import dev.actlab.tensor.Parallel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -134,6 +135,35 @@ class OpsGradientTest {
                 EPS, RTOL, ATOL, 1000, 3);
     }
 
+    /** RotaryEmbedding (vector pairs, split over rows) against the per-pair formula it replaced, bit for bit, for head sizes on and off the vector width. */
+    @Test
+    void ropeGivesTheTextbookRotationsBits() {
+        for (int hs : new int[]{8, 16, 32, 48, 64}) {
+            int B = 3, T = 37, heads = 2, n = B * T;
+            float theta = 10000f;
+            RotaryEmbedding rope = new RotaryEmbedding(T, hs, theta);
+            float[] x0 = gaussian(n * heads * hs, 1, hs), fwd = x0.clone(), bwd = x0.clone();
+            rope.forward(fwd, n, heads, PAR);
+            rope.backward(bwd, n, heads, PAR);
+            float[] wantF = x0.clone(), wantB = x0.clone();
+            for (int direction : new int[]{1, -1}) {
+                float[] x = direction == 1 ? wantF : wantB;
+                for (int row = 0; row < n; row++)
+                    for (int h = 0; h < heads; h++)
+                        for (int i = 0; i < hs / 2; i++) {
+                            float freq = (float) (1.0 / Math.pow(theta, (2.0 * i) / hs)), angle = (row % T) * freq;
+                            float c = (float) Math.cos(angle), s = direction * (float) Math.sin(angle);
+                            int o = (row * heads + h) * hs + 2 * i;
+                            float v0 = x[o], v1 = x[o + 1];
+                            x[o] = v0 * c - v1 * s;
+                            x[o + 1] = v0 * s + v1 * c;
+                        }
+            }
+            assertArrayEquals(wantF, fwd, "forward, head size " + hs);
+            assertArrayEquals(wantB, bwd, "backward, head size " + hs);
+        }
+    }
+
     @Test
     void causalAttentionWithGroupedQueryHeads() {
         int B = 2, T = 6, heads = 4, kv = 2, hs = 4, n = B * T;
@@ -195,5 +225,36 @@ class OpsGradientTest {
         CrossEntropy.backward(dLogits, probs, targets, n, v, 1f, PAR);
         check("dLogits", logits, dLogits, () -> CrossEntropy.forward(probs, losses, logits, targets, n, v, PAR),
                 EPS, RTOL, ATOL, 1000, 4);
+    }
+
+    /** The softmax and dLogits written in place over the logits (TrainModel's one [N, V] array) have the bits of separate arrays. */
+    @Test
+    void crossEntropyInPlaceGivesTheBitsOfSeparateArrays() {
+        int n = 7, v = 53;   // off the vector width: scalar tails too
+        int[] targets = {0, 52, 3, 3, 17, 40, 1};
+        float[] logits = gaussian(n * v, 3, 6), probs = new float[n * v], losses = new float[n], dLogits = new float[n * v];
+        float mean = CrossEntropy.forward(probs, losses, logits, targets, n, v, PAR);
+        CrossEntropy.backwardInto(dLogits, probs, targets, n, v, 0.7f, PAR);
+        float[] inPlace = logits.clone(), lossesInPlace = new float[n];
+        assertEquals(mean, CrossEntropy.forward(inPlace, lossesInPlace, inPlace, targets, n, v, PAR), 0f);
+        assertArrayEquals(losses, lossesInPlace);
+        assertArrayEquals(probs, inPlace);
+        CrossEntropy.backwardInto(inPlace, inPlace, targets, n, v, 0.7f, PAR);
+        assertArrayEquals(dLogits, inPlace);
+    }
+
+    /** The residual add fused into the norm's chunks gives the bits of the add, then the norm. */
+    @Test
+    void rmsnormAfterResidualEqualsTheAddThenTheNorm() {
+        int n = 37, c = 40;
+        float[] a = gaussian(n * c, 1, 1), b = gaussian(n * c, 1, 2), w = gaussian(c, 1, 3);
+        float[] sum = new float[n * c], y = new float[n * c], rstd = new float[n];
+        float[] sum0 = new float[n * c], y0 = new float[n * c], rstd0 = new float[n];
+        Residual.forward(sum0, a, b, n * c);
+        RmsNorm.forward(y0, rstd0, sum0, w, n, c, 1e-5f, Gemm.SERIAL);
+        RmsNorm.forwardAfterResidual(y, rstd, sum, a, b, w, n, c, 1e-5f, PAR);
+        assertArrayEquals(sum0, sum);
+        assertArrayEquals(y0, y);
+        assertArrayEquals(rstd0, rstd);
     }
 }
