@@ -14,6 +14,9 @@ public final class KernelChoice {
     /** TiledMatmul: out written token by token from a C block padded by a line (else row by row, at out's stride; same bits). */
     public static volatile boolean prefillTokenMajor = true;
 
+    /** TiledMatmul with 32 vector registers: tokens in panels of 4 vectors through the 6 x 4 tile where n fills them (else all in panels of 2, the 12 x 2 tile; same bits). */
+    public static volatile boolean prefillWidePanels = Boolean.parseBoolean(System.getProperty("actlab.prefillWidePanels", "false"));
+
     /** Prefill (>= 16 tokens): RoPE's cos/sin once per forward pass, RMSNorm over the threads when unhooked (else per call, serial; same bits). */
     public static volatile boolean prefillRopeNorm = true;
 
