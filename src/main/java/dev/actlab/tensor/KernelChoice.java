@@ -17,6 +17,9 @@ public final class KernelChoice {
     /** TiledMatmul with 32 vector registers: tokens in panels of 4 vectors through the 6 x 4 tile where n fills them (else all in panels of 2, the 12 x 2 tile; same bits). */
     public static volatile boolean prefillWidePanels = Boolean.parseBoolean(System.getProperty("actlab.prefillWidePanels", "false"));
 
+    /** TiledMatmul: a block's weight rows dequantized for all columns in one sequential pass when they fit L2 (else per KC chunk; same bits). */
+    public static volatile boolean prefillRowStream = Boolean.parseBoolean(System.getProperty("actlab.prefillRowStream", "false"));
+
     /** Prefill (>= 16 tokens): RoPE's cos/sin once per forward pass, RMSNorm over the threads when unhooked (else per call, serial; same bits). */
     public static volatile boolean prefillRopeNorm = true;
 

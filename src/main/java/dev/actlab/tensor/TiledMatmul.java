@@ -64,7 +64,7 @@ final class TiledMatmul {
             }
         });
         par.forRange(first[ws.length], 1, (from, to) -> {
-            float[] a = Scratch.A.get(STRIPS * MR * RS), c = Scratch.C.get(STRIPS * MR * (pn.nPad + 16));
+            float[] a = Scratch.A.get(STRIPS * MR * RS * (streamRows(kChunks) ? kChunks : 1)), c = Scratch.C.get(STRIPS * MR * (pn.nPad + 16));
             for (int m = 0; m < ws.length; m++) {
                 int lo = Math.max(from, first[m]) - first[m], hi = Math.min(to, first[m + 1]) - first[m];
                 for (int s = lo; s < hi; s += STRIPS) block(ws[m], x, n, outs[m], pb, pn, s, Math.min(hi, s + STRIPS), a, c);
@@ -89,6 +89,12 @@ final class TiledMatmul {
         int width(int p) { return p < wide ? P4 : P; }
     }
 
+    /**
+     * {@link KernelChoice#prefillRowStream}: a block dequantizes all its columns up front when they fit ~320 KB of L2
+     * (up to 3 chunks of KC columns: rows of <= 768), else one KC chunk at a time.
+     */
+    private static boolean streamRows(int kChunks) { return KernelChoice.prefillRowStream && kChunks <= 3; }
+
     /** Panel of width w from token t0, columns [k0, k0 + KC) of x^T. */
     private static void packX(float[] x, int n, int cols, float[] pb, int t0, int w, int k0) {
         int k1 = Math.min(cols, k0 + KC);
@@ -110,24 +116,34 @@ final class TiledMatmul {
         // C from zeros here, not with the tiles' zero flag: that flag (a zero vector or a loaded one) ran at half speed
         // under the launcher's serial collector with its 8 MB young generation (TiledBench: 34 against 68 GFLOP per CPU-s)
         Arrays.fill(c, 0, (s1 - s0) * MR * ldc, 0f);
+        int kChunks = (cols + KC - 1) / KC, chunk = STRIPS * MR * RS;
+        boolean stream = streamRows(kChunks);
+        if (stream)   // the block's rows (consecutive in the file) in one pass: one long sequential read, not 12 short ones per chunk
+            for (int r = r0; r < s1 * MR; r++)
+                for (int k0 = 0, d = (r - r0) * RS; k0 < cols; k0 += KC, d += chunk) {
+                    int len = Math.min(KC, cols - k0);
+                    if (r < r1) w.dequantize(r, k0, len, a, d);
+                    else Arrays.fill(a, d, d + len, 0f);
+                }
         for (int k0 = 0; k0 < cols; k0 += KC) {
-            int len = Math.min(KC, cols - k0);
-            for (int r = r0; r < s1 * MR; r++) {
-                int d = (r - r0) * RS;
-                if (r < r1) w.dequantize(r, k0, len, a, d);
-                else Arrays.fill(a, d, d + len, 0f);
-            }
+            int len = Math.min(KC, cols - k0), aBase = stream ? (k0 / KC) * chunk : 0;
+            if (!stream)
+                for (int r = r0; r < s1 * MR; r++) {
+                    int d = (r - r0) * RS;
+                    if (r < r1) w.dequantize(r, k0, len, a, d);
+                    else Arrays.fill(a, d, d + len, 0f);
+                }
             for (int p = 0; p < pn.count; p++) {
                 int t0 = pn.start(p), bOff = t0 * cols + k0 * pn.width(p);
                 if (p < pn.wide) {   // 6 x 4 tiles: each strip as two halves of 6 rows
                     for (int s = s0; s < s1; s++) {
-                        int cOff = (s - s0) * MR * ldc + t0, aOff = (s - s0) * MR * RS;
+                        int cOff = (s - s0) * MR * ldc + t0, aOff = aBase + (s - s0) * MR * RS;
                         GemmKernel.rows6x4(c, cOff, ldc, false, a, aOff, RS, pb, bOff, len);
                         GemmKernel.rows6x4(c, cOff + 6 * ldc, ldc, false, a, aOff + 6 * RS, RS, pb, bOff, len);
                     }
                 } else {
                     for (int s = s0; s < s1; s++) {
-                        int cOff = (s - s0) * MR * ldc + t0, aOff = (s - s0) * MR * RS;
+                        int cOff = (s - s0) * MR * ldc + t0, aOff = aBase + (s - s0) * MR * RS;
                         if (WIDE) GemmKernel.rows12x2Packed(c, cOff, ldc, a, aOff, pb, bOff, len);
                         else {   // 16 vector registers: two 6 x 2 tiles (12 accumulators each)
                             GemmKernel.rows6x2(c, cOff, ldc, false, a, aOff, RS, pb, bOff, len);

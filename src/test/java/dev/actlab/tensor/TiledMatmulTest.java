@@ -72,6 +72,19 @@ class TiledMatmulTest {
         }
     }
 
+    /** KernelChoice.prefillRowStream: a block's rows dequantized for all columns up front (up to 3 chunks), the rest per chunk. */
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "Q4_K"})
+    void rowStreamGivesTheSameBits(DType t) {
+        boolean saved = KernelChoice.prefillRowStream;
+        try {
+            KernelChoice.prefillRowStream = true;
+            matmulEqualsReference(t, new int[][]{{37, 512, 16}, {203, 768, 40}, {70, 1024, 33}});
+        } finally {
+            KernelChoice.prefillRowStream = saved;
+        }
+    }
+
     /** Matrices of mixed formats and row counts that read the same x, in one region: each output is its reference's bits. */
     @Test
     void groupGivesEachMatrixTheBitsOfItsReference() {
