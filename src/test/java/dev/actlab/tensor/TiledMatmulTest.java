@@ -72,14 +72,16 @@ class TiledMatmulTest {
         }
     }
 
-    /** KernelChoice.prefillRowStream: a block's rows dequantized for all columns up front (up to 3 chunks), the rest per chunk. */
+    /** KernelChoice.prefillRowStream on (a block's rows dequantized for all columns up front, up to 3 chunks) and off. */
     @ParameterizedTest
     @EnumSource(names = {"F32", "F16", "Q4_K"})
-    void rowStreamGivesTheSameBits(DType t) {
+    void rowStreamOnAndOffGiveTheSameBits(DType t) {
         boolean saved = KernelChoice.prefillRowStream;
         try {
-            KernelChoice.prefillRowStream = true;
-            matmulEqualsReference(t, new int[][]{{37, 512, 16}, {203, 768, 40}, {70, 1024, 33}});
+            for (boolean on : new boolean[]{true, false}) {
+                KernelChoice.prefillRowStream = on;
+                matmulEqualsReference(t, new int[][]{{37, 512, 16}, {203, 768, 40}, {70, 1024, 33}});
+            }
         } finally {
             KernelChoice.prefillRowStream = saved;
         }
