@@ -14,6 +14,21 @@ public final class KernelChoice {
     /** TiledMatmul: out written token by token from a C block padded by a line (else row by row, at out's stride; same bits). */
     public static volatile boolean prefillTokenMajor = true;
 
+    /**
+     * TiledMatmul with 32 vector registers: tokens in panels of 4 vectors through the 6 x 4 tile where n fills them (else
+     * all in panels of 2, the 12 x 2 tile; same bits). Off: both tiles alone run at 99% of the FMA peak on AVX-512, and
+     * 110M prefill measured x1.01-1.04 best, x1.00-1.02 median (noise). Property actlab.prefillWidePanels=true turns it on.
+     */
+    public static volatile boolean prefillWidePanels = Boolean.parseBoolean(System.getProperty("actlab.prefillWidePanels", "false"));
+
+    /**
+     * TiledMatmul: a block's weight rows dequantized for all columns in one sequential pass when they fit L2 (else per KC
+     * chunk; same bits). On: 110M prefill on the AVX-512 machine, alternating in one process, F32 x1.05 / x1.05 / x1.03 and
+     * F16 x1.05 / x1.08 / x1.11 (best / median / per-round median; docs/engine-speed-log.md, issue 20, branch prefill6).
+     * Property actlab.prefillRowStream=false turns it off.
+     */
+    public static volatile boolean prefillRowStream = Boolean.parseBoolean(System.getProperty("actlab.prefillRowStream", "true"));
+
     /** Prefill (>= 16 tokens): RoPE's cos/sin once per forward pass, RMSNorm over the threads when unhooked (else per call, serial; same bits). */
     public static volatile boolean prefillRopeNorm = true;
 

@@ -180,6 +180,35 @@ public final class Q6KMatrix extends SuperBlockMatrix {
         return lanes[off];
     }
 
+    /**
+     * {@link #dequantizeBlocks} L weights at a time (L divides the 16-weight scale groups): (d sc) (q - 32) per weight in
+     * float lanes, the same product, so the same floats.
+     */
+    @Override void dequantizeTile(int row, int first, int count, float[] dst, int off) {
+        long o = row * rowBytes + (long) first * 210;
+        for (int b = 0; b < count; b++, o += 210) {
+            float d = half(o + 208);
+            for (int h = 0; h < 2; h++) {
+                long ql = o + 64L * h, qh = o + 128 + 32L * h, sc = o + 192 + 8L * h;
+                int y = off + b * 256 + 128 * h;
+                for (int l = 0; l < 32; l += L) {
+                    int is = l / 16;
+                    IntVector a = QuantLanes.toIntUnsigned(QuantLanes.load(data, ql + l));
+                    IntVector c = QuantLanes.toIntUnsigned(QuantLanes.load(data, ql + 32 + l));
+                    IntVector hb = QuantLanes.toIntUnsigned(QuantLanes.load(data, qh + l));
+                    IntVector q0 = a.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q1 = c.and(0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q3 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    QuantLanes.toFloat(q0).mul(d * i8(sc + is)).intoArray(dst, y + l);
+                    QuantLanes.toFloat(q1).mul(d * i8(sc + is + 2)).intoArray(dst, y + 32 + l);
+                    QuantLanes.toFloat(q2).mul(d * i8(sc + is + 4)).intoArray(dst, y + 64 + l);
+                    QuantLanes.toFloat(q3).mul(d * i8(sc + is + 6)).intoArray(dst, y + 96 + l);
+                }
+            }
+        }
+    }
+
     @Override void dequantizeBlocks(int row, int first, int count, float[] dst, int off) {
         long o = row * rowBytes + (long) first * 210;
         for (int b = 0; b < count; b++, o += 210) {

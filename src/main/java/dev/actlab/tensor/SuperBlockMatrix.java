@@ -28,6 +28,12 @@ abstract class SuperBlockMatrix extends PackedMatrix implements TiledMatmul.Tile
     @Override public final void dequantize(int row, int col, int len, float[] dst, int off) {
         if (col % 256 != 0 || len % 256 != 0)
             throw new IllegalArgumentException(dtype() + " tiles are whole 256-weight super-blocks: col " + col + ", len " + len);
-        dequantizeBlocks(row, col / 256, len / 256, dst, off);
+        dequantizeTile(row, col / 256, len / 256, dst, off);
     }
+
+    /**
+     * The floats of {@link #dequantizeBlocks} for prefill's tiles; a format overrides it with vector lanes that compute
+     * the same products (each weight of the whole model passes here once per prefill).
+     */
+    void dequantizeTile(int row, int first, int count, float[] dst, int off) { dequantizeBlocks(row, first, count, dst, off); }
 }

@@ -57,6 +57,36 @@ class TiledMatmulTest {
         }
     }
 
+    /** KernelChoice.prefillWidePanels: panels of 4 vectors (6 x 4 tiles) where n fills them, the rest in panels of 2. */
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "Q4_K"})
+    void widePanelsGiveTheSameBits(DType t) {
+        boolean saved = KernelChoice.prefillWidePanels;
+        try {
+            KernelChoice.prefillWidePanels = true;
+            // n = 4 L (one wide panel, nothing narrow), 6 L + 3 (a wide panel and two narrow ones), 9 L (two and one)
+            int l = GemmKernel.L;
+            matmulEqualsReference(t, new int[][]{{37, 512, 4 * l}, {70, 256, 6 * l + 3}, {203, 512, 9 * l}});
+        } finally {
+            KernelChoice.prefillWidePanels = saved;
+        }
+    }
+
+    /** KernelChoice.prefillRowStream on (a block's rows dequantized for all columns up front, up to 3 chunks) and off. */
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "Q4_K"})
+    void rowStreamOnAndOffGiveTheSameBits(DType t) {
+        boolean saved = KernelChoice.prefillRowStream;
+        try {
+            for (boolean on : new boolean[]{true, false}) {
+                KernelChoice.prefillRowStream = on;
+                matmulEqualsReference(t, new int[][]{{37, 512, 16}, {203, 768, 40}, {70, 1024, 33}});
+            }
+        } finally {
+            KernelChoice.prefillRowStream = saved;
+        }
+    }
+
     /** Matrices of mixed formats and row counts that read the same x, in one region: each output is its reference's bits. */
     @Test
     void groupGivesEachMatrixTheBitsOfItsReference() {
