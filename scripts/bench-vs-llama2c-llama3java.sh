@@ -23,7 +23,7 @@
 #
 # usage: scripts/bench-vs-llama2c-llama3java.sh [ROUNDS]     (env: MODELS, PROMPT, GEN, THREADS, WORK, OUT, SMOKE=1;
 #        LLAMA2C_GIT, LLAMA3JAVA_GIT: where to clone the peers from, default their GitHub repositories; a local
-#        bare mirror works too; CONTENDERS: default "actlab actlab.bin llama2.c llama3.java")
+#        bare mirror works too; CONTENDERS: default "actlab actlab.bin llama2.c llama3.java"; ACTLAB: launcher)
 # SMOKE=1: one round of stories260K with a few tokens, to check that everything builds and runs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,7 +55,7 @@ if [ ! -f "$WORK/llama3java/com/llama4j/Llama3JavaDecode.class" ]; then
 fi
 
 # ---- models: $WORK/NAME.gguf (llama3.java, actlab) and $WORK/NAME.bin (run.c, F32 only) ----
-actlab() { "$root/actlab" "$@"; }
+actlab() { "${ACTLAB:-$root/actlab}" "$@"; }   # ACTLAB: another launcher (e.g. a frozen build) for the actlab contenders
 make_model() {
   local name=$1 gguf="$WORK/$1.gguf" bin="$WORK/$1.bin"
   case $name in
