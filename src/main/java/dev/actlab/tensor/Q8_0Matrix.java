@@ -74,6 +74,7 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
         if (intDecode) { rowsInt(roundInput(x, n), n, out, from, to); return; }
+        if (L == 16 && KernelChoice.q8StridedRows) { rowsStrided(x, n, out, from, to); return; }
         if (KernelChoice.q8RowDecode) { rowsByDot(x, n, out, from, to); return; }
         for (int t = 0; t < n; t++) {
             int r = from;
@@ -104,6 +105,60 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
                 if (b < blocks) even = blockSum8(o, x, xOff).fma(scale(o), even);
                 out[t * rows + r] = Lanes.sum(even.add(odd));
             }
+    }
+
+    /**
+     * Decode's rows [from, to) on 16 lanes (AVX-512), the bits of {@link #dot}: four rows per pass a quarter of the
+     * range apart (four long sequential streams, as F32Matrix's decode), so each x load serves four rows: a wide
+     * matrix's x (ffn_down's 8192 floats, 32 KB) no longer streams from L2 once per row ({@link KernelChoice#q8StridedRows}).
+     */
+    private void rowsStrided(float[] x, int n, float[] out, int from, int to) {
+        int q = (to - from) / 4;
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < q; i++) rows4x16(from + i, q, x, t, out);
+            for (int r = from + 4 * q; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+        }
+    }
+
+    /**
+     * out[t, row + i * stride] = {@link #dot}(row + i * stride, x, t * cols) for i < 4 with dot's arithmetic on L = 16:
+     * per block s = w[0:16] x[0:16], s += w[16:32] x[16:32] (one FMA), then s d into the even or the odd accumulator;
+     * two blocks per step, a last odd block into even, Lanes.sum(even + odd).
+     */
+    private void rows4x16(int row, int stride, float[] x, int t, float[] out) {
+        long gap = (long) stride * rowBytes;
+        long o0 = row * rowBytes, o1 = o0 + gap, o2 = o1 + gap, o3 = o2 + gap;
+        int xo = t * cols, b = 0;
+        FloatVector e0 = FloatVector.zero(FL), e1 = e0, e2 = e0, e3 = e0, d0 = e0, d1 = e0, d2 = e0, d3 = e0;
+        for (; b + 2 <= blocks; b += 2, o0 += 68, o1 += 68, o2 += 68, o3 += 68, xo += 64) {
+            FloatVector xa = FloatVector.fromArray(FL, x, xo), xb = FloatVector.fromArray(FL, x, xo + 16);
+            FloatVector xc = FloatVector.fromArray(FL, x, xo + 32), xd = FloatVector.fromArray(FL, x, xo + 48);
+            e0 = block16(o0, xa, xb).fma(scale(o0), e0);
+            e1 = block16(o1, xa, xb).fma(scale(o1), e1);
+            e2 = block16(o2, xa, xb).fma(scale(o2), e2);
+            e3 = block16(o3, xa, xb).fma(scale(o3), e3);
+            d0 = block16(o0 + 34, xc, xd).fma(scale(o0 + 34), d0);
+            d1 = block16(o1 + 34, xc, xd).fma(scale(o1 + 34), d1);
+            d2 = block16(o2 + 34, xc, xd).fma(scale(o2 + 34), d2);
+            d3 = block16(o3 + 34, xc, xd).fma(scale(o3 + 34), d3);
+        }
+        if (b < blocks) {
+            FloatVector xa = FloatVector.fromArray(FL, x, xo), xb = FloatVector.fromArray(FL, x, xo + 16);
+            e0 = block16(o0, xa, xb).fma(scale(o0), e0);
+            e1 = block16(o1, xa, xb).fma(scale(o1), e1);
+            e2 = block16(o2, xa, xb).fma(scale(o2), e2);
+            e3 = block16(o3, xa, xb).fma(scale(o3), e3);
+        }
+        int o = t * rows + row;
+        out[o] = Lanes.sum(e0.add(d0));
+        out[o + stride] = Lanes.sum(e1.add(d1));
+        out[o + 2 * stride] = Lanes.sum(e2.add(d2));
+        out[o + 3 * stride] = Lanes.sum(e3.add(d3));
+    }
+
+    /** {@link #blockSum} of the block at o on L = 16, x given: w[0:16] x[0:16], then w[16:32] x[16:32] added by one FMA. */
+    private FloatVector block16(long o, FloatVector xa, FloatVector xb) {
+        return QuantLanes.toFloat(QuantLanes.load(data, o + 18)).fma(xb, QuantLanes.toFloat(QuantLanes.load(data, o + 2)).mul(xa));
     }
 
     /** {@link #blockSum} with its four steps written out (L = 8). */
