@@ -122,38 +122,29 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
 
     /**
      * out[t, row + i * stride] = {@link #dot}(row + i * stride, x, t * cols) for i < 4 with dot's arithmetic on L = 16:
-     * per block s = w[0:16] x[0:16], s += w[16:32] x[16:32] (one FMA), then s d into the even or the odd accumulator;
-     * two blocks per step, a last odd block into even, Lanes.sum(even + odd).
+     * per block s = w[0:16] x[0:16], s += w[16:32] x[16:32] (one FMA), then s d into the even or the odd block's
+     * accumulator, Lanes.sum(even + odd).
      */
     private void rows4x16(int row, int stride, float[] x, int t, float[] out) {
         long gap = (long) stride * rowBytes;
         long o0 = row * rowBytes, o1 = o0 + gap, o2 = o1 + gap, o3 = o2 + gap;
-        int xo = t * cols, b = 0;
-        FloatVector e0 = FloatVector.zero(FL), e1 = e0, e2 = e0, e3 = e0, d0 = e0, d1 = e0, d2 = e0, d3 = e0;
-        for (; b + 2 <= blocks; b += 2, o0 += 68, o1 += 68, o2 += 68, o3 += 68, xo += 64) {
+        int xo = t * cols;
+        // a: this block's parity's accumulators, b: the other's; swapped after every block (one block per step keeps
+        // the loop small enough for C2 to inline everything: two blocks per step left calls in the loop)
+        FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int b = 0; b < blocks; b++, o0 += 34, o1 += 34, o2 += 34, o3 += 34, xo += 32) {
             FloatVector xa = FloatVector.fromArray(FL, x, xo), xb = FloatVector.fromArray(FL, x, xo + 16);
-            FloatVector xc = FloatVector.fromArray(FL, x, xo + 32), xd = FloatVector.fromArray(FL, x, xo + 48);
-            e0 = block16(o0, xa, xb).fma(scale(o0), e0);
-            e1 = block16(o1, xa, xb).fma(scale(o1), e1);
-            e2 = block16(o2, xa, xb).fma(scale(o2), e2);
-            e3 = block16(o3, xa, xb).fma(scale(o3), e3);
-            d0 = block16(o0 + 34, xc, xd).fma(scale(o0 + 34), d0);
-            d1 = block16(o1 + 34, xc, xd).fma(scale(o1 + 34), d1);
-            d2 = block16(o2 + 34, xc, xd).fma(scale(o2 + 34), d2);
-            d3 = block16(o3 + 34, xc, xd).fma(scale(o3 + 34), d3);
+            FloatVector s0 = block16(o0, xa, xb).fma(scale(o0), a0), s1 = block16(o1, xa, xb).fma(scale(o1), a1);
+            FloatVector s2 = block16(o2, xa, xb).fma(scale(o2), a2), s3 = block16(o3, xa, xb).fma(scale(o3), a3);
+            a0 = b0; a1 = b1; a2 = b2; a3 = b3;
+            b0 = s0; b1 = s1; b2 = s2; b3 = s3;
         }
-        if (b < blocks) {
-            FloatVector xa = FloatVector.fromArray(FL, x, xo), xb = FloatVector.fromArray(FL, x, xo + 16);
-            e0 = block16(o0, xa, xb).fma(scale(o0), e0);
-            e1 = block16(o1, xa, xb).fma(scale(o1), e1);
-            e2 = block16(o2, xa, xb).fma(scale(o2), e2);
-            e3 = block16(o3, xa, xb).fma(scale(o3), e3);
-        }
+        // even + odd in either order: a float add is commutative
         int o = t * rows + row;
-        out[o] = Lanes.sum(e0.add(d0));
-        out[o + stride] = Lanes.sum(e1.add(d1));
-        out[o + 2 * stride] = Lanes.sum(e2.add(d2));
-        out[o + 3 * stride] = Lanes.sum(e3.add(d3));
+        out[o] = Lanes.sum(a0.add(b0));
+        out[o + stride] = Lanes.sum(a1.add(b1));
+        out[o + 2 * stride] = Lanes.sum(a2.add(b2));
+        out[o + 3 * stride] = Lanes.sum(a3.add(b3));
     }
 
     /** {@link #blockSum} of the block at o on L = 16, x given: w[0:16] x[0:16], then w[16:32] x[16:32] added by one FMA. */
