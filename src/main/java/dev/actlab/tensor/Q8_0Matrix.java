@@ -114,8 +114,9 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
      */
     private void rowsStrided(float[] x, int n, float[] out, int from, int to) {
         int q = (to - from) / 4;
+        float[] lanes = KernelScratch.get().floats(0, 4 * L);
         for (int t = 0; t < n; t++) {
-            for (int i = 0; i < q; i++) rows4x16(from + i, q, x, t, out);
+            for (int i = 0; i < q; i++) rows4x16(from + i, q, x, t, out, lanes);
             for (int r = from + 4 * q; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
         }
     }
@@ -125,7 +126,7 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
      * per block s = w[0:16] x[0:16], s += w[16:32] x[16:32] (one FMA), then s d into the even or the odd block's
      * accumulator, Lanes.sum(even + odd).
      */
-    private void rows4x16(int row, int stride, float[] x, int t, float[] out) {
+    private void rows4x16(int row, int stride, float[] x, int t, float[] out, float[] lanes) {
         long gap = (long) stride * rowBytes;
         long o0 = row * rowBytes, o1 = o0 + gap, o2 = o1 + gap, o3 = o2 + gap;
         int xo = t * cols;
@@ -139,12 +140,18 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
             a0 = b0; a1 = b1; a2 = b2; a3 = b3;
             b0 = s0; b1 = s1; b2 = s2; b3 = s3;
         }
-        // even + odd in either order: a float add is commutative
+        // even + odd in either order (a float add is commutative), parked in scratch and summed in Lanes.sum's order:
+        // four Lanes.sum calls made the method too large for C2 to inline them all, and a vector passed to a call that
+        // is not inlined is boxed (96 bytes a row, ~12 MB a 110M token)
+        a0.add(b0).intoArray(lanes, 0);
+        a1.add(b1).intoArray(lanes, L);
+        a2.add(b2).intoArray(lanes, 2 * L);
+        a3.add(b3).intoArray(lanes, 3 * L);
         int o = t * rows + row;
-        out[o] = Lanes.sum(a0.add(b0));
-        out[o + stride] = Lanes.sum(a1.add(b1));
-        out[o + 2 * stride] = Lanes.sum(a2.add(b2));
-        out[o + 3 * stride] = Lanes.sum(a3.add(b3));
+        out[o] = Lanes.sumInPlace(lanes, 0, L);
+        out[o + stride] = Lanes.sumInPlace(lanes, L, L);
+        out[o + 2 * stride] = Lanes.sumInPlace(lanes, 2 * L, L);
+        out[o + 3 * stride] = Lanes.sumInPlace(lanes, 3 * L, L);
     }
 
     /** {@link #blockSum} of the block at o on L = 16, x given: w[0:16] x[0:16], then w[16:32] x[16:32] added by one FMA. */
