@@ -18,10 +18,12 @@
 # harnesses run a short prefill+decode before the timed one). Threads: $THREADS for all (OpenMP for run.c with
 # OMP_WAIT_POLICY=passive, since spinning OpenMP threads collapse on a shared machine; llama3.java's parallel
 # streams through the common ForkJoin pool). Prints one line per run and, at the end, per model: best and
-# median tok/s of each contender and actlab's ratios to each peer; the same as JSON in $OUT.
+# median tok/s of each contender and actlab's ratios to each peer; the same as JSON in $OUT. Contender actlab.bin is
+# actlab reading run.c's own checkpoint ($WORK/NAME.bin) instead of the GGUF (CONTENDERS picks a subset).
 #
 # usage: scripts/bench-vs-llama2c-llama3java.sh [ROUNDS]     (env: MODELS, PROMPT, GEN, THREADS, WORK, OUT, SMOKE=1;
-#        LLAMA2C_GIT, LLAMA3JAVA_GIT: where to clone the peers from, default their GitHub repositories)
+#        LLAMA2C_GIT, LLAMA3JAVA_GIT: where to clone the peers from, default their GitHub repositories; a local
+#        bare mirror works too; CONTENDERS: default "actlab actlab.bin llama2.c llama3.java"; ACTLAB: launcher)
 # SMOKE=1: one round of stories260K with a few tokens, to check that everything builds and runs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,12 +55,12 @@ if [ ! -f "$WORK/llama3java/com/llama4j/Llama3JavaDecode.class" ]; then
 fi
 
 # ---- models: $WORK/NAME.gguf (llama3.java, actlab) and $WORK/NAME.bin (run.c, F32 only) ----
-actlab() { "$root/actlab" "$@"; }
+actlab() { "${ACTLAB:-$root/actlab}" "$@"; }   # ACTLAB: another launcher (e.g. a frozen build) for the actlab contenders
 make_model() {
   local name=$1 gguf="$WORK/$1.gguf" bin="$WORK/$1.bin"
   case $name in
     stories260K)
-      [ -f "$bin" ] || cp "$root/../shared/models/stories260K/stories260K.bin" "$bin"
+      [ -f "$bin" ] || cp "${STORIES260K:-$root/../shared/models/stories260K/stories260K.bin}" "$bin"
       [ -f "$gguf" ] || actlab convert --model "$bin" --out "$gguf" --dtype F32 >/dev/null ;;
     *)
       local shape=${name%%-*} dtype=${name#*-}
@@ -83,12 +85,14 @@ run() {   # contender model -> one JSON line {"prefill_tokens_per_second", "deco
       "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 \
         -Djava.util.concurrent.ForkJoinPool.common.parallelism="$THREADS" -cp "$WORK/llama3java" com.llama4j.Llama3JavaDecode \
         "$WORK/$name.gguf" "$PROMPT" "$GEN" 2>/dev/null ;;
-    actlab)
-      actlab bench --model "$WORK/$name.gguf" --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --rounds 1 --probe-mb 64 \
+    actlab|actlab.bin)
+      local file="$WORK/$name.gguf"
+      if [ "$who" = actlab.bin ]; then file="$WORK/$name.bin"; [ -f "$file" ] || return 0; fi
+      actlab bench --model "$file" --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --rounds 1 --probe-mb 64 \
         --threads "$THREADS" --json 2>/dev/null | python3 -c 'import json,sys; r=json.load(sys.stdin); print(json.dumps({"prefill_tokens_per_second": r["prefill_tokens_per_second"]["best"], "decode_tokens_per_second": r["decode_tokens_per_second"]["best"], "peak_rss_bytes": r.get("memory", {}).get("peak_rss_bytes")}))' ;;
   esac
 }
-contenders=(actlab llama2.c llama3.java)
+contenders=(${CONTENDERS:-actlab actlab.bin llama2.c llama3.java})
 results="$WORK/runs.jsonl"
 : > "$results"
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -114,10 +118,10 @@ for m in dict.fromkeys(r["model"] for r in runs):
         p = [r["prefill_tokens_per_second"] for r in runs if r["model"] == m and r["contender"] == who]
         per[who] = {"decode_best": max(d), "decode_median": statistics.median(d), "prefill_best": max(p), "prefill_median": statistics.median(p), "rounds": len(d)}
     ratios = {}
-    if "actlab" in per:
+    for ours in [w for w in per if w.startswith("actlab")]:
         for who in per:
-            if who != "actlab":
-                ratios["actlab/" + who] = {k: per["actlab"][k] / per[who][k] for k in ("decode_best", "decode_median", "prefill_best", "prefill_median")}
+            if not who.startswith("actlab"):
+                ratios[ours + "/" + who] = {k: per[ours][k] / per[who][k] for k in ("decode_best", "decode_median", "prefill_best", "prefill_median")}
     out["models"][m] = {"contenders": per, "ratios": ratios}
     print(f"{m}:")
     for who, v in per.items():

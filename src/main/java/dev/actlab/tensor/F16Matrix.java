@@ -86,7 +86,8 @@ public final class F16Matrix extends PackedMatrix implements TiledMatmul.Tiles {
         boolean finite = KernelChoice.f16ScaledInput && allFinite();
         for (int t = 0; t < n; t++) {
             float[] xs = finite ? scaledInput(x, t * cols) : null;
-            if (xs != null) for (int i = 0; i < q; i++) rows4Scaled(from + i, q, xs, x, t, out);
+            float[] lanes = xs != null ? KernelScratch.get().floats(1, 4 * L) : null;
+            if (xs != null) for (int i = 0; i < q; i++) rows4Scaled(from + i, q, xs, x, t, out, lanes);
             else for (int i = 0; i < q; i++) rows4(from + i, q, x, t, out);
             for (int r = from + 4 * q; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
         }
@@ -143,24 +144,33 @@ public final class F16Matrix extends PackedMatrix implements TiledMatmul.Tiles {
      * exactly and each FMA rounds the same sum as dot's: the same bits in 2 integer ops per 8 weights instead of 9.
      * The tail uses the real x and weights, as dot.
      */
-    private void rows4Scaled(int row, int stride, float[] xs, float[] x, int t, float[] out) {
+    private void rows4Scaled(int row, int stride, float[] xs, float[] x, int t, float[] out, float[] lanes) {
         long gap = (long) stride * rowBytes;
         long r0 = row * rowBytes, r1 = r0 + gap, r2 = r1 + gap, r3 = r2 + gap;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int c = 0;
-        for (; c + L <= cols; c += L) {
-            FloatVector xv = FloatVector.fromArray(F, xs, c);
-            long o = c * 2L;
-            a0 = tiny(r0 + o).fma(xv, a0);
-            a1 = tiny(r1 + o).fma(xv, a1);
-            a2 = tiny(r2 + o).fma(xv, a2);
-            a3 = tiny(r3 + o).fma(xv, a3);
+        // a plain counted loop (i < steps) with the four offsets advancing as their own long variables: C2 then hoists
+        // the segment's bounds checks out of the loop (for c + L <= cols with r + c * 2 it kept ~5 instructions of
+        // checking per load, and a safepoint poll)
+        int steps = cols / L, c = steps * L;
+        long o0 = r0, o1 = r1, o2 = r2, o3 = r3;
+        for (int i = 0; i < steps; i++, o0 += 2 * L, o1 += 2 * L, o2 += 2 * L, o3 += 2 * L) {
+            FloatVector xv = FloatVector.fromArray(F, xs, i * L);
+            a0 = tiny(o0).fma(xv, a0);
+            a1 = tiny(o1).fma(xv, a1);
+            a2 = tiny(o2).fma(xv, a2);
+            a3 = tiny(o3).fma(xv, a3);
         }
+        // the lanes parked in scratch and summed in Lanes.sum's order: C2 did not inline all four Lanes.sum calls here,
+        // and a vector passed to a call that is not inlined is boxed (48 bytes a row, ~6.5 MB a 110M token)
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
         int xo = t * cols, o = t * rows + row;
-        out[o] = tail(r0, x, xo, c, Lanes.sum(a0));
-        out[o + stride] = tail(r1, x, xo, c, Lanes.sum(a1));
-        out[o + 2 * stride] = tail(r2, x, xo, c, Lanes.sum(a2));
-        out[o + 3 * stride] = tail(r3, x, xo, c, Lanes.sum(a3));
+        out[o] = tail(r0, x, xo, c, Lanes.sumInPlace(lanes, 0, L));
+        out[o + stride] = tail(r1, x, xo, c, Lanes.sumInPlace(lanes, L, L));
+        out[o + 2 * stride] = tail(r2, x, xo, c, Lanes.sumInPlace(lanes, 2 * L, L));
+        out[o + 3 * stride] = tail(r3, x, xo, c, Lanes.sumInPlace(lanes, 3 * L, L));
     }
 
     /** L halves at offset as floats 2^-112 times their value (finite halves only). */

@@ -74,6 +74,7 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
         if (intDecode) { rowsInt(roundInput(x, n), n, out, from, to); return; }
+        if (L == 16 && KernelChoice.q8StridedRows) { rowsStrided(x, n, out, from, to); return; }
         if (KernelChoice.q8RowDecode) { rowsByDot(x, n, out, from, to); return; }
         for (int t = 0; t < n; t++) {
             int r = from;
@@ -104,6 +105,58 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
                 if (b < blocks) even = blockSum8(o, x, xOff).fma(scale(o), even);
                 out[t * rows + r] = Lanes.sum(even.add(odd));
             }
+    }
+
+    /**
+     * Decode's rows [from, to) on 16 lanes (AVX-512), the bits of {@link #dot}: four rows per pass a quarter of the
+     * range apart (four long sequential streams, as F32Matrix's decode), so each x load serves four rows: a wide
+     * matrix's x (ffn_down's 8192 floats, 32 KB) no longer streams from L2 once per row ({@link KernelChoice#q8StridedRows}).
+     */
+    private void rowsStrided(float[] x, int n, float[] out, int from, int to) {
+        int q = (to - from) / 4;
+        float[] lanes = KernelScratch.get().floats(0, 4 * L);
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < q; i++) rows4x16(from + i, q, x, t, out, lanes);
+            for (int r = from + 4 * q; r < to; r++) out[t * rows + r] = dot(r, x, t * cols);
+        }
+    }
+
+    /**
+     * out[t, row + i * stride] = {@link #dot}(row + i * stride, x, t * cols) for i < 4 with dot's arithmetic on L = 16:
+     * per block s = w[0:16] x[0:16], s += w[16:32] x[16:32] (one FMA), then s d into the even or the odd block's
+     * accumulator, Lanes.sum(even + odd).
+     */
+    private void rows4x16(int row, int stride, float[] x, int t, float[] out, float[] lanes) {
+        long gap = (long) stride * rowBytes;
+        long o0 = row * rowBytes, o1 = o0 + gap, o2 = o1 + gap, o3 = o2 + gap;
+        int xo = t * cols;
+        // a: this block's parity's accumulators, b: the other's; swapped after every block (one block per step keeps
+        // the loop small enough for C2 to inline everything: two blocks per step left calls in the loop)
+        FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int b = 0; b < blocks; b++, o0 += 34, o1 += 34, o2 += 34, o3 += 34, xo += 32) {
+            FloatVector xa = FloatVector.fromArray(FL, x, xo), xb = FloatVector.fromArray(FL, x, xo + 16);
+            FloatVector s0 = block16(o0, xa, xb).fma(scale(o0), a0), s1 = block16(o1, xa, xb).fma(scale(o1), a1);
+            FloatVector s2 = block16(o2, xa, xb).fma(scale(o2), a2), s3 = block16(o3, xa, xb).fma(scale(o3), a3);
+            a0 = b0; a1 = b1; a2 = b2; a3 = b3;
+            b0 = s0; b1 = s1; b2 = s2; b3 = s3;
+        }
+        // even + odd in either order (a float add is commutative), parked in scratch and summed in Lanes.sum's order:
+        // four Lanes.sum calls made the method too large for C2 to inline them all, and a vector passed to a call that
+        // is not inlined is boxed (96 bytes a row, ~12 MB a 110M token)
+        a0.add(b0).intoArray(lanes, 0);
+        a1.add(b1).intoArray(lanes, L);
+        a2.add(b2).intoArray(lanes, 2 * L);
+        a3.add(b3).intoArray(lanes, 3 * L);
+        int o = t * rows + row;
+        out[o] = Lanes.sumInPlace(lanes, 0, L);
+        out[o + stride] = Lanes.sumInPlace(lanes, L, L);
+        out[o + 2 * stride] = Lanes.sumInPlace(lanes, 2 * L, L);
+        out[o + 3 * stride] = Lanes.sumInPlace(lanes, 3 * L, L);
+    }
+
+    /** {@link #blockSum} of the block at o on L = 16, x given: w[0:16] x[0:16], then w[16:32] x[16:32] added by one FMA. */
+    private FloatVector block16(long o, FloatVector xa, FloatVector xb) {
+        return QuantLanes.toFloat(QuantLanes.load(data, o + 18)).fma(xb, QuantLanes.toFloat(QuantLanes.load(data, o + 2)).mul(xa));
     }
 
     /** {@link #blockSum} with its four steps written out (L = 8). */

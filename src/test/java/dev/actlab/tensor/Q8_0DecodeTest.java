@@ -5,28 +5,31 @@ import static org.junit.jupiter.api.Assertions.*;
 import org.junit.jupiter.api.Test;
 
 /**
- * Q8_0 decode (1-3 tokens) on both kernels of {@link KernelChoice#q8RowDecode}: the bits of
+ * Q8_0 decode (1-3 tokens) on every kernel ({@link KernelChoice#q8StridedRows} on 16 lanes, both of
+ * {@link KernelChoice#q8RowDecode}): the bits of
  * {@link Q8_0Matrix#dot} with 1 and 2 threads, and dot against the scalar reference, for even
  * and odd block counts (dot takes two blocks per step and one left over).
  */
 class Q8_0DecodeTest {
     @Test
     void bothDecodeKernelsGiveTheBitsOfDotOnAnyThreadCount() {
-        boolean was = KernelChoice.q8RowDecode;
+        boolean was = KernelChoice.q8RowDecode, wasStrided = KernelChoice.q8StridedRows;
         try (Parallel p1 = new Parallel(1); Parallel p2 = new Parallel(2)) {
             for (int cols : new int[]{512, 544, 32})
-                for (int rows : new int[]{70, 37}) {
+                for (int rows : new int[]{70, 37, 130}) {
                     WeightMatrix w = QuantizedKernelTest.randomMatrix(DType.Q8_0, rows, cols, 21 + cols + rows);
                     float[] x = QuantizedKernelTest.randomVector(3 * cols, 22);
-                    for (boolean rowDecode : new boolean[]{true, false}) {
-                        KernelChoice.q8RowDecode = rowDecode;
+                    for (int kernel = 0; kernel < 3; kernel++) {
+                        KernelChoice.q8StridedRows = kernel == 0;
+                        KernelChoice.q8RowDecode = kernel == 1;
+                        String kernelName = new String[]{"strided", "row", "rows4"}[kernel];
                         for (int n = 1; n <= 3; n++) {
                             float[] one = new float[n * rows], two = new float[n * rows];
                             w.matmul(x, n, one, p1);
                             w.matmul(x, n, two, p2);
                             for (int t = 0; t < n; t++)
                                 for (int r = 0; r < rows; r++) {
-                                    String where = "rowDecode " + rowDecode + " [" + rows + ", " + cols + "] n " + n + " token " + t + " row " + r;
+                                    String where = "kernel " + kernelName + " [" + rows + ", " + cols + "] n " + n + " token " + t + " row " + r;
                                     assertEquals(Float.floatToRawIntBits(w.dot(r, x, t * cols)), Float.floatToRawIntBits(one[t * rows + r]), where);
                                     assertEquals(Float.floatToRawIntBits(one[t * rows + r]), Float.floatToRawIntBits(two[t * rows + r]), where);
                                 }
@@ -43,6 +46,7 @@ class Q8_0DecodeTest {
                 }
         } finally {
             KernelChoice.q8RowDecode = was;
+            KernelChoice.q8StridedRows = wasStrided;
         }
     }
 }
