@@ -28,6 +28,8 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
     private static final boolean WIDE = L >= 16;
     /** A/B switch (bench/EncoderSpeedAB): blocks of 16 to 31 tokens start with {@link #tile16}; false: all through the scratch panel. The same bits. */
     public static volatile boolean widenInTile = true;
+    /** A/B switch: blocks of 96 tokens (each int8 panel chunk widened once per 96 tokens, not 48). The same bits. */
+    public static volatile boolean longBlocks = false;
     /** Inputs of at most this many values (16 tokens x 1536) are quantized on the calling thread alone. */
     private static final long SERIAL_QUANTIZE = 16 * 1536;
     /**
@@ -37,7 +39,7 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
      */
     private static final ThreadLocal<float[]> QUANTIZED_INPUT = ThreadLocal.withInitial(() -> new float[0]);
     /** Each thread's task scratch: the widened chunk of a panel [KC][PANEL] and the block's sums [TOKEN_BLOCK][PANEL]. */
-    private static final ThreadLocal<float[][]> TASK_SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[KC * PANEL], new float[TOKEN_BLOCK * PANEL]});
+    private static final ThreadLocal<float[][]> TASK_SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[KC * PANEL], new float[2 * TOKEN_BLOCK * PANEL]});
 
     private final byte[] panels;      // [panels][cols][PANEL], zero past the last row
     private final float[] widened;    // the same panels as floats, widened once at load; null: widened per task
@@ -141,7 +143,8 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
     public static void matmulAllQuantized(Int8WeightPanelMatrix[] ms, float[] xq, float[] sx, int n, float[][] outs, float[][] biases,
                                           F32PanelMatrix.Epilogue epilogue, Parallel par) {
         Int8WeightPanelMatrix first = ms[0];
-        int cols = first.cols, blocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+        int block = longBlocks ? 2 * TOKEN_BLOCK : TOKEN_BLOCK;
+        int cols = first.cols, blocks = (n + block - 1) / block;
         if (xq.length < (long) n * cols || sx.length < n) throw new IllegalArgumentException("quantized input of " + xq.length + " values and " + sx.length + " scales for " + n + " x " + cols);
         int[] firstTask = new int[ms.length + 1];   // layer m owns tasks [firstTask[m], firstTask[m + 1])
         for (int m = 0; m < ms.length; m++) {
@@ -159,7 +162,7 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
                 while (task >= firstTask[m + 1]) m++;
                 Int8WeightPanelMatrix wm = ms[m];
                 int local = task - firstTask[m];
-                wm.task(local % wm.numPanels, local / wm.numPanels * TOKEN_BLOCK, xqf, sx, n, outs[m], biases[m], epilogue, w, acc);
+                wm.task(local % wm.numPanels, local / wm.numPanels * block, block, xqf, sx, n, outs[m], biases[m], epilogue, w, acc);
             }
         });
     }
@@ -168,8 +171,8 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
      * Panel p for tokens [t0, t0 + TOKEN_BLOCK): integer sums (as floats) in acc [tokens][PANEL], then
      * out = bias + acc * (rowScale * sx) (the order the float path adds its bias) and the epilogue.
      */
-    private void task(int p, int t0, float[] xq, float[] sx, int n, float[] out, float[] bias, F32PanelMatrix.Epilogue epilogue, float[] w, float[] acc) {
-        int t1 = Math.min(n, t0 + TOKEN_BLOCK), rest = t0;
+    private void task(int p, int t0, int block, float[] xq, float[] sx, int n, float[] out, float[] bias, F32PanelMatrix.Epilogue epilogue, float[] w, float[] acc) {
+        int t1 = Math.min(n, t0 + block), rest = t0;
         if (WIDE && widened == null && widenInTile && t1 - t0 >= 16 && t1 - t0 < 32) {
             // a short block (a batch-1 call): 16 tokens per weight load, widened in registers, no scratch
             for (int j = 0; j < PANEL; j += L) tile16(xq, t0, p, j, acc, j);
