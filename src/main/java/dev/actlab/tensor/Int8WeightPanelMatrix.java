@@ -26,8 +26,6 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
     private static final int KC = 96;   // k per chunk: the scratch panel is KC x PANEL floats
     /** 32 vector registers hold the 6- and 4-token tiles' 24 and 16 accumulators; with 16 (AVX2) they spill: 2-token tiles there. */
     private static final boolean WIDE = L >= 16;
-    /** A/B switch (bench/EncoderSpeedAB): blocks of 16 to 31 tokens start with {@link #tile16}; false: all through the scratch panel. The same bits. */
-    public static volatile boolean widenInTile = true;
     /** A/B switch: blocks of 96 tokens (each int8 panel chunk widened once per 96 tokens, not 48). The same bits. */
     public static volatile boolean longBlocks = false;
     /** Inputs of at most this many values (16 tokens x 1536) are quantized on the calling thread alone. */
@@ -172,13 +170,8 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
      * out = bias + acc * (rowScale * sx) (the order the float path adds its bias) and the epilogue.
      */
     private void task(int p, int t0, int block, float[] xq, float[] sx, int n, float[] out, float[] bias, F32PanelMatrix.Epilogue epilogue, float[] w, float[] acc) {
-        int t1 = Math.min(n, t0 + block), rest = t0;
-        if (WIDE && widened == null && widenInTile && t1 - t0 >= 16 && t1 - t0 < 32) {
-            // a short block (a batch-1 call): 16 tokens per weight load, widened in registers, no scratch
-            for (int j = 0; j < PANEL; j += L) tile16(xq, t0, p, j, acc, j);
-            rest = t0 + 16;
-        }
-        for (int k0 = 0; k0 < cols && rest < t1; k0 += KC) {
+        int t1 = Math.min(n, t0 + block);
+        for (int k0 = 0; k0 < cols; k0 += KC) {
             int k1 = Math.min(cols, k0 + KC);
             float[] wp = w;
             int wOff = 0;
@@ -186,7 +179,7 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
             else
                 for (int i = 0, src = (p * cols + k0) * PANEL, end = (k1 - k0) * PANEL; i < end; i += L)   // int8 -> float, once per block
                     ((FloatVector) ByteVector.fromArray(SB, panels, src + i).convertShape(VectorOperators.B2F, S, 0)).intoArray(w, i);
-            int t = rest;
+            int t = t0;
             if (WIDE) {
                 for (; t + 6 <= t1; t += 6) tile6(xq, t, wp, wOff, acc, (t - t0) * PANEL, k0, k1);
                 if (t + 4 <= t1) { tile4(xq, t, wp, wOff, acc, (t - t0) * PANEL, k0, k1); t += 4; }
@@ -248,42 +241,6 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
         c30.intoArray(a, b3); c31.intoArray(a, b3 + L); c32.intoArray(a, b3 + 2 * L); c33.intoArray(a, b3 + 3 * L);
         c40.intoArray(a, b4); c41.intoArray(a, b4 + L); c42.intoArray(a, b4 + 2 * L); c43.intoArray(a, b4 + 3 * L);
         c50.intoArray(a, b5); c51.intoArray(a, b5 + L); c52.intoArray(a, b5 + 2 * L); c53.intoArray(a, b5 + 3 * L);
-    }
-
-    /**
-     * Sixteen tokens x one vector (lanes j ..) of panel p over all k, the int8 weights widened in
-     * registers: each weight is loaded once per 16 tokens and never stored as a float. The same chain
-     * per output as the other tiles, from zero over k in order.
-     */
-    private void tile16(float[] x, int t, int p, int j, float[] a, int aOff) {
-        final int K = cols;
-        int x0 = t * K;
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0,
-                c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
-        for (int k = 0, i = p * K * PANEL + j; k < K; k++, i += PANEL) {
-            FloatVector w = (FloatVector) ByteVector.fromArray(SB, panels, i).convertShape(VectorOperators.B2F, S, 0);
-            int xk = x0 + k;
-            c0 = w.fma(FloatVector.broadcast(S, x[xk]), c0); xk += K;
-            c1 = w.fma(FloatVector.broadcast(S, x[xk]), c1); xk += K;
-            c2 = w.fma(FloatVector.broadcast(S, x[xk]), c2); xk += K;
-            c3 = w.fma(FloatVector.broadcast(S, x[xk]), c3); xk += K;
-            c4 = w.fma(FloatVector.broadcast(S, x[xk]), c4); xk += K;
-            c5 = w.fma(FloatVector.broadcast(S, x[xk]), c5); xk += K;
-            c6 = w.fma(FloatVector.broadcast(S, x[xk]), c6); xk += K;
-            c7 = w.fma(FloatVector.broadcast(S, x[xk]), c7); xk += K;
-            c8 = w.fma(FloatVector.broadcast(S, x[xk]), c8); xk += K;
-            c9 = w.fma(FloatVector.broadcast(S, x[xk]), c9); xk += K;
-            c10 = w.fma(FloatVector.broadcast(S, x[xk]), c10); xk += K;
-            c11 = w.fma(FloatVector.broadcast(S, x[xk]), c11); xk += K;
-            c12 = w.fma(FloatVector.broadcast(S, x[xk]), c12); xk += K;
-            c13 = w.fma(FloatVector.broadcast(S, x[xk]), c13); xk += K;
-            c14 = w.fma(FloatVector.broadcast(S, x[xk]), c14); xk += K;
-            c15 = w.fma(FloatVector.broadcast(S, x[xk]), c15);
-        }
-        c0.intoArray(a, aOff); c1.intoArray(a, aOff + PANEL); c2.intoArray(a, aOff + 2 * PANEL); c3.intoArray(a, aOff + 3 * PANEL);
-        c4.intoArray(a, aOff + 4 * PANEL); c5.intoArray(a, aOff + 5 * PANEL); c6.intoArray(a, aOff + 6 * PANEL); c7.intoArray(a, aOff + 7 * PANEL);
-        c8.intoArray(a, aOff + 8 * PANEL); c9.intoArray(a, aOff + 9 * PANEL); c10.intoArray(a, aOff + 10 * PANEL); c11.intoArray(a, aOff + 11 * PANEL);
-        c12.intoArray(a, aOff + 12 * PANEL); c13.intoArray(a, aOff + 13 * PANEL); c14.intoArray(a, aOff + 14 * PANEL); c15.intoArray(a, aOff + 15 * PANEL);
     }
 
     /** Four tokens x one panel: 16 accumulators. */
