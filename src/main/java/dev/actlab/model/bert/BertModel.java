@@ -38,6 +38,7 @@ public final class BertModel implements HookedModel {
     private final String source;
     private final SiteTable sites;
     private Parallel par = Parallel.shared();
+    private final ThreadLocal<EncoderWorkspace> workspaces = new ThreadLocal<>();
 
     public BertModel(BertConfig config, BertWeights weights, WordPieceTokenizer tokenizer, String source) {
         weights.validate(config, source);
@@ -95,18 +96,40 @@ public final class BertModel implements HookedModel {
         final int n = N;
         final Hook[] hk = hooks.bind(sites);
 
-        float[] x = new float[n * d];            // residual stream [N, d]
-        float[] q = new float[n * d];            // [N, heads, hs]
-        float[] k = new float[n * d];
-        float[] v = new float[n * d];
-        float[] z = new float[n * d];            // attention output per head [N, heads, hs]
-        float[] attnOut = new float[n * d];      // [N, d]
-        float[] mlp = new float[n * dMlp];       // [N, d_mlp]
-        float[] mlpOut = new float[n * d];       // [N, d]
+        EncoderWorkspace ws = workspace(n);
+        try {
+            return forward(tokens, typeIds, hk, ws, off, len, n);
+        } finally {
+            ws.inUse = false;
+        }
+    }
+
+    /** This thread's buffers for n tokens, marked in use; fresh ones if its own are busy (a pass inside a hook) or reuse is off. */
+    private EncoderWorkspace workspace(int n) {
+        EncoderWorkspace ws = EncoderChoice.reuseWorkspace ? workspaces.get() : null;
+        if (ws == null || ws.inUse || ws.n != n) {
+            EncoderWorkspace fresh = new EncoderWorkspace(n, c.dModel(), c.dMlp());
+            if (EncoderChoice.reuseWorkspace && (ws == null || !ws.inUse)) workspaces.set(fresh);
+            ws = fresh;
+        }
+        ws.inUse = true;
+        return ws;
+    }
+
+    private EncoderOutput forward(int[][] tokens, int[][] typeIds, Hook[] hk, EncoderWorkspace ws, int[] off, int[] len, int n) {
+        final int B = tokens.length, d = c.dModel(), dMlp = c.dMlp(), heads = c.heads(), hs = c.headSize();
+        float[] x = new float[n * d];            // residual stream [N, d]: returned, so never reused
+        float[] q = ws.q;                        // [N, heads, hs]
+        float[] k = ws.k;
+        float[] v = ws.v;
+        float[] z = ws.z;                        // attention output per head [N, heads, hs]
+        float[] attnOut = ws.attnOut;            // [N, d]
+        float[] mlp = ws.mlp;                    // [N, d_mlp]
+        float[] mlpOut = ws.mlpOut;              // [N, d]
         float[] scale = new float[n];            // LayerNorm scales [N]
 
         // embeddings: word + position + token type, then LayerNorm
-        float[] pos = new float[n * d], type = new float[n * d];
+        float[] pos = ws.pos, type = ws.type;
         for (int b = 0; b < B; b++)
             for (int t = 0; t < len[b]; t++) {
                 int r = (off[b] + t) * d;
@@ -122,7 +145,7 @@ public final class BertModel implements HookedModel {
 
         // W8A8: a LayerNorm followed by an int8 layer quantizes each row as it finishes (QKV of the next
         // layer, the MLP's first layer), instead of a separate pass and hand-over inside the matmul
-        W8A8Input int8Input = new W8A8Input(), pending = null;
+        W8A8Input int8Input = ws.int8Input, pending = null;
         for (int l = 0; l < c.layers(); l++) {
             fire(hk, RESID_PRE, l, x, off, len, d);
 

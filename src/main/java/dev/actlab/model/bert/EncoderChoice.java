@@ -10,6 +10,9 @@ public final class EncoderChoice {
     /** W8A8: the LayerNorm quantizes its rows for the int8 layers after it ({@link W8A8Input}). */
     public static volatile boolean quantizeInNorm = true;
 
+    /** The calling thread's activation buffers reused from pass to pass while the token count stays the same ({@link EncoderWorkspace}). */
+    public static volatile boolean reuseWorkspace = true;
+
     /** A short input's attention (below EncoderAttention.SERIAL_WORK) on the calling thread alone; false: split by heads too. */
     public static volatile boolean serialShortAttention = true;
 }
