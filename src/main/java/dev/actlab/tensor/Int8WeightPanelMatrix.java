@@ -26,8 +26,6 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
     private static final int KC = 96;   // k per chunk: the scratch panel is KC x PANEL floats
     /** 32 vector registers hold the 6- and 4-token tiles' 24 and 16 accumulators; with 16 (AVX2) they spill: 2-token tiles there. */
     private static final boolean WIDE = L >= 16;
-    /** A/B switch: blocks of 96 tokens (each int8 panel chunk widened once per 96 tokens, not 48). The same bits. */
-    public static volatile boolean longBlocks = false;
     /** Inputs of at most this many values (16 tokens x 1536) are quantized on the calling thread alone. */
     private static final long SERIAL_QUANTIZE = 16 * 1536;
     /**
@@ -37,7 +35,7 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
      */
     private static final ThreadLocal<float[]> QUANTIZED_INPUT = ThreadLocal.withInitial(() -> new float[0]);
     /** Each thread's task scratch: the widened chunk of a panel [KC][PANEL] and the block's sums [TOKEN_BLOCK][PANEL]. */
-    private static final ThreadLocal<float[][]> TASK_SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[KC * PANEL], new float[2 * TOKEN_BLOCK * PANEL]});
+    private static final ThreadLocal<float[][]> TASK_SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[KC * PANEL], new float[TOKEN_BLOCK * PANEL]});
 
     private final byte[] panels;      // [panels][cols][PANEL], zero past the last row
     private final float[] widened;    // the same panels as floats, widened once at load; null: widened per task
@@ -141,8 +139,7 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
     public static void matmulAllQuantized(Int8WeightPanelMatrix[] ms, float[] xq, float[] sx, int n, float[][] outs, float[][] biases,
                                           F32PanelMatrix.Epilogue epilogue, Parallel par) {
         Int8WeightPanelMatrix first = ms[0];
-        int block = longBlocks ? 2 * TOKEN_BLOCK : TOKEN_BLOCK;
-        int cols = first.cols, blocks = (n + block - 1) / block;
+        int cols = first.cols, blocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
         if (xq.length < (long) n * cols || sx.length < n) throw new IllegalArgumentException("quantized input of " + xq.length + " values and " + sx.length + " scales for " + n + " x " + cols);
         int[] firstTask = new int[ms.length + 1];   // layer m owns tasks [firstTask[m], firstTask[m + 1])
         for (int m = 0; m < ms.length; m++) {
@@ -160,7 +157,7 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
                 while (task >= firstTask[m + 1]) m++;
                 Int8WeightPanelMatrix wm = ms[m];
                 int local = task - firstTask[m];
-                wm.task(local % wm.numPanels, local / wm.numPanels * block, block, xqf, sx, n, outs[m], biases[m], epilogue, w, acc);
+                wm.task(local % wm.numPanels, local / wm.numPanels * TOKEN_BLOCK, xqf, sx, n, outs[m], biases[m], epilogue, w, acc);
             }
         });
     }
@@ -169,8 +166,8 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
      * Panel p for tokens [t0, t0 + TOKEN_BLOCK): integer sums (as floats) in acc [tokens][PANEL], then
      * out = bias + acc * (rowScale * sx) (the order the float path adds its bias) and the epilogue.
      */
-    private void task(int p, int t0, int block, float[] xq, float[] sx, int n, float[] out, float[] bias, F32PanelMatrix.Epilogue epilogue, float[] w, float[] acc) {
-        int t1 = Math.min(n, t0 + block);
+    private void task(int p, int t0, float[] xq, float[] sx, int n, float[] out, float[] bias, F32PanelMatrix.Epilogue epilogue, float[] w, float[] acc) {
+        int t1 = Math.min(n, t0 + TOKEN_BLOCK);
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int k1 = Math.min(cols, k0 + KC);
             float[] wp = w;

@@ -31,7 +31,7 @@ final class EncoderAttention {
         if (scoresHook == null && patternHook == null) {
             // a short batch-1 input is ~0.2M multiply-adds in all: one thread does it faster than a hand-over
             int tokens = off[batch - 1] + len[batch - 1];
-            int minChunk = EncoderChoice.serialShortAttention && (long) tokens * tokens * heads * hs < SERIAL_WORK ? batch * heads : 1;
+            int minChunk = (long) tokens * tokens * heads * hs < SERIAL_WORK ? batch * heads : 1;
             par.forRange(batch * heads, minChunk, (from, to) -> {
                 for (int task = from; task < to; task++)
                     EncoderAttentionKernel.fused(q, k, v, z, off[task / heads], len[task / heads], heads, hs, task % heads);

@@ -12,7 +12,4 @@ public final class EncoderChoice {
 
     /** The calling thread's activation buffers reused from pass to pass while the token count stays the same ({@link EncoderWorkspace}). */
     public static volatile boolean reuseWorkspace = true;
-
-    /** A short input's attention (below EncoderAttention.SERIAL_WORK) on the calling thread alone; false: split by heads too. */
-    public static volatile boolean serialShortAttention = true;
 }
