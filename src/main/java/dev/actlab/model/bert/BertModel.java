@@ -76,7 +76,7 @@ public final class BertModel implements HookedModel {
      * ids, or null for all zeros. Returns the last hidden states [N, d], packed.
      */
     public EncoderOutput forward(int[][] tokens, int[][] typeIds, Hooks hooks) {
-        final int B = tokens.length, d = c.dModel(), dMlp = c.dMlp(), heads = c.heads(), hs = c.headSize();
+        final int B = tokens.length;
         if (B == 0) throw new IllegalArgumentException("no sequences to encode");
         int[] off = new int[B], len = new int[B];
         int N = 0;
