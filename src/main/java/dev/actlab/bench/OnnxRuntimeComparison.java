@@ -94,8 +94,8 @@ public final class OnnxRuntimeComparison {
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
-    /** Untimed calls of an engine before each timed one, for at least this long (see {@link #settle}). */
-    static final long SETTLE_NANOS = 50_000_000;
+    /** Untimed calls of an engine before each timed one, for at least this long (see {@link #settle}); -Dactlab.encoderBench.settleMs=M changes it. */
+    static final long SETTLE_NANOS = Long.getLong("actlab.encoderBench.settleMs", 50) * 1_000_000;
 
     /**
      * Whether each timed call follows {@link #settle} (unless -Dactlab.encoderBench.settle=false).

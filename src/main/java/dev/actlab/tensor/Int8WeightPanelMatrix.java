@@ -26,6 +26,8 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
     private static final int KC = 96;   // k per chunk: the scratch panel is KC x PANEL floats
     /** 32 vector registers hold the 6- and 4-token tiles' 24 and 16 accumulators; with 16 (AVX2) they spill: 2-token tiles there. */
     private static final boolean WIDE = L >= 16;
+    /** Inputs of at most this many values (16 tokens x 1536) are quantized on the calling thread alone. */
+    private static final long SERIAL_QUANTIZE = 16 * 1536;
     /**
      * Each calling thread's quantized-input buffer, grown on demand and kept: an encoder batch's inputs
      * are up to tens of MB per layer (32 x 128 tokens x 1536), which allocating and zeroing anew per
@@ -97,21 +99,19 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
      */
     public static void matmulAll(Int8WeightPanelMatrix[] ms, float[] x, int n, float[][] outs, float[][] biases, F32PanelMatrix.Epilogue epilogue, Parallel par) {
         Int8WeightPanelMatrix first = ms[0];
-        int cols = first.cols, blocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
-        int[] firstTask = new int[ms.length + 1];   // layer m owns tasks [firstTask[m], firstTask[m + 1])
-        for (int m = 0; m < ms.length; m++) {
-            if (!first.sharesInputWith(ms[m]))
-                throw new IllegalArgumentException("layers of " + cols + " and " + ms[m].cols + " columns, or with different input multipliers, cannot share quantized inputs");
-            if (biases[m] != null && biases[m].length != ms[m].rows) throw new IllegalArgumentException("bias of " + biases[m].length + " for " + ms[m].rows + " rows");
-            firstTask[m + 1] = firstTask[m] + ms[m].numPanels * blocks;
-        }
+        int cols = first.cols;
+        for (Int8WeightPanelMatrix m : ms)
+            if (!first.sharesInputWith(m))
+                throw new IllegalArgumentException("layers of " + cols + " and " + m.cols + " columns, or with different input multipliers, cannot share quantized inputs");
         float[] xq = QUANTIZED_INPUT.get();   // the caller's buffer: the call is synchronous, workers only read it during the call
         if (xq.length < (long) n * cols) QUANTIZED_INPUT.set(xq = new float[Math.multiplyExact(n, cols)]);
         final float[] xqf = xq;
         float[] sx = new float[n];
-        par.forRange(n, 4, (from, to) -> {   // chunks of 4 tokens: a batch-1 input's rows shared too (a 1536-wide row is ~1 us)
+        // a short input (a batch-1 call) is quantized on the calling thread: a few microseconds, less than a hand-over
+        int minChunk = (long) n * cols <= SERIAL_QUANTIZE ? n : 4;
+        par.forRange(n, minChunk, (from, to) -> {   // chunks of 4 tokens: a longer input's rows shared (a 1536-wide row is ~1 us)
             if (KernelChoice.w8a8VectorQuantizer) {
-                for (int t = from; t < to; t++) sx[t] = first.reference.quantizeActivation(x, t * cols, xqf, t * cols);
+                first.quantizeRows(x, from, to, xqf, sx);
                 return;
             }
             short[] tmp = new short[cols];
@@ -120,6 +120,35 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
                 for (int k = 0; k < cols; k++) xqf[t * cols + k] = tmp[k];
             }
         });
+        matmulAllQuantized(ms, xqf, sx, n, outs, biases, epilogue, par);
+    }
+
+    /**
+     * This layer's input quantizer on rows [from, to) of x [.., cols]: row t to integer-valued floats
+     * at xq[t * cols ..] and its scale sx[t], what {@link #matmulAll} does first. For a caller that
+     * produces x row by row (a LayerNorm) and quantizes each row while it is in L1.
+     */
+    public void quantizeRows(float[] x, int from, int to, float[] xq, float[] sx) {
+        for (int t = from; t < to; t++) sx[t] = reference.quantizeActivation(x, t * cols, xq, t * cols);
+    }
+
+    /**
+     * {@link #matmulAll} on an input already quantized by {@link #quantizeRows} of the first layer
+     * (xq [n, cols], sx [n]): the same tasks, so the same bits.
+     */
+    public static void matmulAllQuantized(Int8WeightPanelMatrix[] ms, float[] xq, float[] sx, int n, float[][] outs, float[][] biases,
+                                          F32PanelMatrix.Epilogue epilogue, Parallel par) {
+        Int8WeightPanelMatrix first = ms[0];
+        int cols = first.cols, blocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+        if (xq.length < (long) n * cols || sx.length < n) throw new IllegalArgumentException("quantized input of " + xq.length + " values and " + sx.length + " scales for " + n + " x " + cols);
+        int[] firstTask = new int[ms.length + 1];   // layer m owns tasks [firstTask[m], firstTask[m + 1])
+        for (int m = 0; m < ms.length; m++) {
+            if (!first.sharesInputWith(ms[m]))
+                throw new IllegalArgumentException("layers of " + cols + " and " + ms[m].cols + " columns, or with different input multipliers, cannot share quantized inputs");
+            if (biases[m] != null && biases[m].length != ms[m].rows) throw new IllegalArgumentException("bias of " + biases[m].length + " for " + ms[m].rows + " rows");
+            firstTask[m + 1] = firstTask[m] + ms[m].numPanels * blocks;
+        }
+        final float[] xqf = xq;
         par.forRange(firstTask[ms.length], 1, (from, to) -> {
             float[][] scratch = TASK_SCRATCH.get();   // this thread's: allocating 36 KB per chunk was ~1 ms of a 3 ms batch-1 forward
             float[] w = scratch[0], acc = scratch[1];

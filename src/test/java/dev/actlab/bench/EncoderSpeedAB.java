@@ -19,7 +19,13 @@ import java.lang.management.ManagementFactory;
  */
 public final class EncoderSpeedAB {
     public static void main(String[] args) throws Exception {
-        var field = KernelChoice.class.getField(args[0]);
+        java.lang.reflect.Field field;   // a switch of KernelChoice, of the encoder's own EncoderChoice, or Class#field
+        int hash = args[0].indexOf('#');
+        if (hash > 0) field = Class.forName(args[0].substring(0, hash)).getField(args[0].substring(hash + 1));
+        else {
+            try { field = KernelChoice.class.getField(args[0]); }
+            catch (NoSuchFieldException e) { field = dev.actlab.model.bert.EncoderChoice.class.getField(args[0]); }
+        }
         int batch = Integer.parseInt(args[1]), seq = Integer.parseInt(args[2]), threads = Integer.parseInt(args[3]), rounds = Integer.parseInt(args[4]);
         int reps = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         BertModel m = ModelRef.encoder("minilm");

@@ -87,6 +87,31 @@ class EncoderW8A8Test {
         assertArrayEquals(one, two);
     }
 
+    /**
+     * The LayerNorm quantizing its rows for the next int8 layers (EncoderChoice.quantizeInNorm) gives the
+     * bits of the separate quantizing pass, and a hook on the residual stream (which turns the fusion off
+     * around it) changes nothing either.
+     */
+    @Test void quantizingInTheNormGivesTheSameBits() throws Exception {
+        BertModel q = EncoderW8A8.quantize(fp32, EncoderW8A8.Spec.DEFAULT);
+        float[] fused, separate, hooked;
+        try (Parallel p2 = new Parallel(2)) {
+            q.withParallel(p2);
+            fused = q.forward(ids, null, Hooks.none()).hidden();
+            hooked = q.forward(ids, null, Hooks.of("blocks.3.hook_resid_pre", a -> {})).hidden();
+            dev.actlab.model.bert.EncoderChoice.quantizeInNorm = false;
+            try { separate = q.forward(ids, null, Hooks.none()).hidden(); }
+            finally { dev.actlab.model.bert.EncoderChoice.quantizeInNorm = true; }
+        }
+        assertArrayEquals(separate, fused);
+        assertArrayEquals(separate, hooked);
+        // a batch-1 input (quantized on the calling thread): the same bits as within the batch
+        float[] single = q.forward(new int[][]{ids[5]}, null, Hooks.none()).hidden();
+        int off = 0;
+        for (int b = 0; b < 5; b++) off += ids[b].length;
+        assertArrayEquals(java.util.Arrays.copyOfRange(separate, off * 384, (off + ids[5].length) * 384), single);
+    }
+
     @Test void specGrammar() {
         assertEquals(EncoderW8A8.Spec.DEFAULT, EncoderW8A8.Spec.parse("W8A8"));
         assertEquals(new EncoderW8A8.Spec(false, 0.6f, EncoderW8A8.Kernel.INT16), EncoderW8A8.Spec.parse("w8a8:rtn+int16"));

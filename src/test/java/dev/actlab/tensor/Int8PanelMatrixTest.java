@@ -49,7 +49,7 @@ class Int8PanelMatrixTest {
             for (float[] m : new float[][]{null, mul}) {
                 WeightMatrix[] kernels = {Int8PanelMatrix.of(q, scale, m, rows, cols), Int8WeightPanelMatrix.of(q, scale, m, rows, cols),
                         Int8WeightPanelMatrix.of(q, scale, m, rows, cols, true)};
-                for (int n : new int[]{1, 2, 5, 16, 67, 100}) {   // 6-, 4-, 2- and 1-token tiles, one and several blocks
+                for (int n : new int[]{1, 2, 5, 16, 31, 67, 100}) {   // 16- (blocks of 16 to 31), 6-, 4-, 2- and 1-token tiles, one and several blocks
                     float[] x = floats(n * cols, 3, n + cols);
                     x[0] = 250f;   // an outlier channel, as MiniLM has
                     for (int kernel = 0; kernel < kernels.length; kernel++) {

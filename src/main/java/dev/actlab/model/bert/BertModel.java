@@ -38,6 +38,7 @@ public final class BertModel implements HookedModel {
     private final String source;
     private final SiteTable sites;
     private Parallel par = Parallel.shared();
+    private final ThreadLocal<EncoderWorkspace> workspaces = new ThreadLocal<>();
 
     public BertModel(BertConfig config, BertWeights weights, WordPieceTokenizer tokenizer, String source) {
         weights.validate(config, source);
@@ -75,7 +76,7 @@ public final class BertModel implements HookedModel {
      * ids, or null for all zeros. Returns the last hidden states [N, d], packed.
      */
     public EncoderOutput forward(int[][] tokens, int[][] typeIds, Hooks hooks) {
-        final int B = tokens.length, d = c.dModel(), dMlp = c.dMlp(), heads = c.heads(), hs = c.headSize();
+        final int B = tokens.length;
         if (B == 0) throw new IllegalArgumentException("no sequences to encode");
         int[] off = new int[B], len = new int[B];
         int N = 0;
@@ -95,18 +96,40 @@ public final class BertModel implements HookedModel {
         final int n = N;
         final Hook[] hk = hooks.bind(sites);
 
-        float[] x = new float[n * d];            // residual stream [N, d]
-        float[] q = new float[n * d];            // [N, heads, hs]
-        float[] k = new float[n * d];
-        float[] v = new float[n * d];
-        float[] z = new float[n * d];            // attention output per head [N, heads, hs]
-        float[] attnOut = new float[n * d];      // [N, d]
-        float[] mlp = new float[n * dMlp];       // [N, d_mlp]
-        float[] mlpOut = new float[n * d];       // [N, d]
+        EncoderWorkspace ws = workspace(n);
+        try {
+            return forward(tokens, typeIds, hk, ws, off, len, n);
+        } finally {
+            ws.inUse = false;
+        }
+    }
+
+    /** This thread's buffers for n tokens, marked in use; fresh ones if its own are busy (a pass inside a hook) or reuse is off. */
+    private EncoderWorkspace workspace(int n) {
+        EncoderWorkspace ws = EncoderChoice.reuseWorkspace ? workspaces.get() : null;
+        if (ws == null || ws.inUse || ws.n != n) {
+            EncoderWorkspace fresh = new EncoderWorkspace(n, c.dModel(), c.dMlp());
+            if (EncoderChoice.reuseWorkspace && (ws == null || !ws.inUse)) workspaces.set(fresh);
+            ws = fresh;
+        }
+        ws.inUse = true;
+        return ws;
+    }
+
+    private EncoderOutput forward(int[][] tokens, int[][] typeIds, Hook[] hk, EncoderWorkspace ws, int[] off, int[] len, int n) {
+        final int B = tokens.length, d = c.dModel(), dMlp = c.dMlp(), heads = c.heads(), hs = c.headSize();
+        float[] x = new float[n * d];            // residual stream [N, d]: returned, so never reused
+        float[] q = ws.q;                        // [N, heads, hs]
+        float[] k = ws.k;
+        float[] v = ws.v;
+        float[] z = ws.z;                        // attention output per head [N, heads, hs]
+        float[] attnOut = ws.attnOut;            // [N, d]
+        float[] mlp = ws.mlp;                    // [N, d_mlp]
+        float[] mlpOut = ws.mlpOut;              // [N, d]
         float[] scale = new float[n];            // LayerNorm scales [N]
 
         // embeddings: word + position + token type, then LayerNorm
-        float[] pos = new float[n * d], type = new float[n * d];
+        float[] pos = ws.pos, type = ws.type;
         for (int b = 0; b < B; b++)
             for (int t = 0; t < len[b]; t++) {
                 int r = (off[b] + t) * d;
@@ -120,11 +143,15 @@ public final class BertModel implements HookedModel {
         addEmbeddings(x, type, pos);   // ONNX export order: (word + type) + position
         layerNorm(hk, EMBED_LN_SCALE, EMBED_LN_NORMALIZED, 0, x, scale, w.embedNormWeight(), w.embedNormBias(), off, len);
 
+        // W8A8: a LayerNorm followed by an int8 layer quantizes each row as it finishes (QKV of the next
+        // layer, the MLP's first layer), instead of a separate pass and hand-over inside the matmul
+        W8A8Input int8Input = ws.int8Input, pending = null;
         for (int l = 0; l < c.layers(); l++) {
             fire(hk, RESID_PRE, l, x, off, len, d);
 
             // self-attention
-            qkv(l, x, n, q, k, v);
+            if (pending != null) pending.matmul(n, new float[][]{q, k, v}, new float[][]{w.bq()[l], w.bk()[l], w.bv()[l]}, null, par);
+            else qkv(l, x, n, q, k, v);
             fire(hk, ATTN_Q, l, q, off, len, heads, hs);
             fire(hk, ATTN_K, l, k, off, len, heads, hs);
             fire(hk, ATTN_V, l, v, off, len, heads, hs);
@@ -132,12 +159,14 @@ public final class BertModel implements HookedModel {
             fire(hk, ATTN_Z, l, z, off, len, heads, hs);
             linear(w.wo()[l], w.bo()[l], z, n, attnOut, null);
             fire(hk, ATTN_OUT, l, attnOut, off, len, d);
-            residualLayerNorm(hk, RESID_MID, LN1_SCALE, LN1_NORMALIZED, l, x, attnOut, scale, w.ln1Weight()[l], w.ln1Bias()[l], off, len);
+            pending = residualLayerNorm(hk, RESID_MID, LN1_SCALE, LN1_NORMALIZED, l, x, attnOut, scale, w.ln1Weight()[l], w.ln1Bias()[l], off, len,
+                    int8Input.target(w.wIn()[l]));
 
             // MLP: out(gelu(in x))
             // GELU runs inside the matmul's tasks unless a hook must see hook_pre first: the same bits either way
             boolean preHooked = hooked(hk, MLP_PRE, l);
-            linear(w.wIn()[l], w.bIn()[l], x, n, mlp, preHooked ? null : GeluKernel::apply);
+            if (pending != null) pending.matmul(n, new float[][]{mlp}, new float[][]{w.bIn()[l]}, preHooked ? null : GeluKernel::apply, par);
+            else linear(w.wIn()[l], w.bIn()[l], x, n, mlp, preHooked ? null : GeluKernel::apply);
             if (preHooked) {
                 fire(hk, MLP_PRE, l, mlp, off, len, dMlp);
                 par.forRange(n, 16, (from, to) -> GeluKernel.apply(mlp, from * dMlp, to * dMlp));
@@ -145,7 +174,9 @@ public final class BertModel implements HookedModel {
             fire(hk, MLP_POST, l, mlp, off, len, dMlp);
             linear(w.wOut()[l], w.bOut()[l], mlp, n, mlpOut, null);
             fire(hk, MLP_OUT, l, mlpOut, off, len, d);
-            residualLayerNorm(hk, RESID_POST, LN2_SCALE, LN2_NORMALIZED, l, x, mlpOut, scale, w.ln2Weight()[l], w.ln2Bias()[l], off, len);
+            boolean nextQkv = l + 1 < c.layers() && !hooked(hk, RESID_PRE, l + 1);   // a hook there may change x after the norm
+            pending = residualLayerNorm(hk, RESID_POST, LN2_SCALE, LN2_NORMALIZED, l, x, mlpOut, scale, w.ln2Weight()[l], w.ln2Bias()[l], off, len,
+                    nextQkv ? int8Input.target(w.wq()[l + 1], w.wk()[l + 1], w.wv()[l + 1]) : null);
         }
         return new EncoderOutput(x, off, len, d);
     }
@@ -213,18 +244,26 @@ public final class BertModel implements HookedModel {
 
     /**
      * x = delta + x, fire the residual site, then LayerNorm in place; when no hook listens to the
-     * residual or the norm's sites of this layer, all of it in one parallel pass, row by row (the same bits).
+     * residual or the norm's sites of this layer, all of it in one parallel pass, row by row (the same bits),
+     * and then, if next (the int8 layers that read x next) is given, each row quantized for them:
+     * returns next with its input ready, or null when the rows were not quantized.
      */
-    private void residualLayerNorm(Hook[] hk, HookSite residSite, HookSite scaleSite, HookSite normSite, int layer, float[] x, float[] delta,
-                                   float[] scale, float[] weight, float[] bias, int[] off, int[] len) {
+    private W8A8Input residualLayerNorm(Hook[] hk, HookSite residSite, HookSite scaleSite, HookSite normSite, int layer, float[] x, float[] delta,
+                                        float[] scale, float[] weight, float[] bias, int[] off, int[] len, W8A8Input next) {
         if (!KernelChoice.encoderResidualLayerNorm || hooked(hk, residSite, layer) || hooked(hk, scaleSite, layer) || hooked(hk, normSite, layer)) {
             addResidual(x, delta);
             fire(hk, residSite, layer, x, off, len, c.dModel());
             layerNorm(hk, scaleSite, normSite, layer, x, scale, weight, bias, off, len);
-            return;
+            return null;
         }
         int d = c.dModel();
-        par.forRange(scale.length, 16, (from, to) -> LayerNormKernel.addNormalizeAffine(x, delta, scale, weight, bias, d, c.normEps(), from, to));
+        W8A8Input q = EncoderChoice.quantizeInNorm ? next : null;
+        if (q != null) q.prepare(scale.length);
+        par.forRange(scale.length, 16, (from, to) -> {
+            LayerNormKernel.addNormalizeAffine(x, delta, scale, weight, bias, d, c.normEps(), from, to);
+            if (q != null) q.quantize(x, from, to);
+        });
+        return q;
     }
 
     /** In-place LayerNorm of x [N, d], firing hook_scale [len, 1] and hook_normalized [len, d] per sequence. */

@@ -130,6 +130,28 @@ class MiniLmOnnxRuntimeTest {
         }
     }
 
+    /**
+     * Passes reuse the calling thread's buffers while the token count stays the same: a second pass, a
+     * pass on fresh buffers, and a pass run from inside a hook of another (which gets fresh buffers and
+     * must not disturb the outer one) all give the same bits.
+     */
+    @Test void reusedBuffersGiveTheSameBits() {
+        int[][] ids = tokenize(SENTENCES), other = tokenize(SENTENCES.subList(0, 3));
+        float[] first = model.forward(ids, null, Hooks.none()).hidden();
+        float[] second = model.forward(ids, null, Hooks.none()).hidden();
+        float[] otherAlone = model.forward(other, null, Hooks.none()).hidden();
+        float[][] inner = new float[1][];
+        float[] outer = model.forward(ids, null, Hooks.of("blocks.2.hook_mlp_out", a -> inner[0] = model.forward(other, null, Hooks.none()).hidden())).hidden();
+        EncoderChoice.reuseWorkspace = false;
+        float[] fresh;
+        try { fresh = model.forward(ids, null, Hooks.none()).hidden(); }
+        finally { EncoderChoice.reuseWorkspace = true; }
+        assertArrayEquals(fresh, first);
+        assertArrayEquals(fresh, second);
+        assertArrayEquals(fresh, outer);
+        assertArrayEquals(otherAlone, inner[0]);
+    }
+
     @Test void emptyTextIsClsSep() throws Exception {
         int[] ids = model.tokenizer().encode("", true);
         assertArrayEquals(new int[]{101, 102}, ids);
