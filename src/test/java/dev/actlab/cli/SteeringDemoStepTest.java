@@ -37,7 +37,9 @@ class SteeringDemoStepTest {
         assertEquals(0.0, (Double) zero.get("mean_kl"));
         double pastSide = (Double) shares.get(0).get("present_share"), unsteered = (Double) shares.get(4).get("present_share"),
                 presentSide = (Double) shares.get(8).get("present_share");
-        assertTrue(presentSide > unsteered + 0.2 && pastSide <= unsteered, "present-tense share of the continuations: " + shares);
+        // both directions, whatever tense the unsteered model prefers (the default decoder writes mostly present tense)
+        assertTrue(pastSide <= unsteered && presentSide >= unsteered && presentSide - pastSide >= 0.5,
+                "present-tense share of the continuations: " + shares);
         assertTrue(Files.exists(dir.resolve("steer-decoder/sweep.html")) && Files.exists(dir.resolve("steer-decoder/present-tense.gguf")));
     }
 }
