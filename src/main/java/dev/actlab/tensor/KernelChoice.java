@@ -45,7 +45,14 @@ public final class KernelChoice {
      * each x load (Q8_0Matrix.rowsStrided), instead of {@link #q8RowDecode}'s one row at a time. Same bits (dot's
      * arithmetic per row). Ignored on 8 lanes, where the four-row form ran out of registers.
      */
-    public static volatile boolean q8StridedRows = true;
+    public static volatile boolean q8StridedRows = Boolean.parseBoolean(System.getProperty("actlab.q8StridedRows", "true"));
+
+    /**
+     * {@link #q8StridedRows} only for matrices of at least this many columns (same bits either way). Idle A/B, December 8
+     * (plain bench, 2 threads, alternating processes): 1B Q8_0 (2048 and 8192 columns) 20.2-20.7 tok/s strided against
+     * 17.1 one row at a time; 110M Q8_0 (768 columns) 129-152 against 139-157, the short rows losing to the lane sums.
+     */
+    public static volatile int q8StridedMinCols = Integer.getInteger("actlab.q8StridedMinCols", 2048);
 
     /**
      * Decode: the matrices that read the same input (Q, K, V) in one parallel region, one handoff

@@ -74,7 +74,7 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
 
     @Override public void matmulRows(float[] x, int n, float[] out, int from, int to) {
         if (intDecode) { rowsInt(roundInput(x, n), n, out, from, to); return; }
-        if (L == 16 && KernelChoice.q8StridedRows) { rowsStrided(x, n, out, from, to); return; }
+        if (L == 16 && KernelChoice.q8StridedRows && cols >= KernelChoice.q8StridedMinCols) { rowsStrided(x, n, out, from, to); return; }
         if (KernelChoice.q8RowDecode) { rowsByDot(x, n, out, from, to); return; }
         for (int t = 0; t < n; t++) {
             int r = from;
@@ -133,10 +133,23 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
         // a: this block's parity's accumulators, b: the other's; swapped after every block (one block per step keeps
         // the loop small enough for C2 to inline everything: two blocks per step left calls in the loop)
         FloatVector a0 = FloatVector.zero(FL), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        // block16 and scale written out: no call of ours is left in the loop. Called, they were not always inlined
+        // (C2 will not inline a callee already compiled on its own into a large method), and then every block's
+        // vectors were boxed: the whole decode ran ~3x slower in processes whose warm-up compiled them first
         for (int b = 0; b < blocks; b++, o0 += 34, o1 += 34, o2 += 34, o3 += 34, xo += 32) {
             FloatVector xa = FloatVector.fromArray(FL, x, xo), xb = FloatVector.fromArray(FL, x, xo + 16);
-            FloatVector s0 = block16(o0, xa, xb).fma(scale(o0), a0), s1 = block16(o1, xa, xb).fma(scale(o1), a1);
-            FloatVector s2 = block16(o2, xa, xb).fma(scale(o2), a2), s3 = block16(o3, xa, xb).fma(scale(o3), a3);
+            FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(QuantLanes.B, data, o0 + 18, ByteOrder.LITTLE_ENDIAN).castShape(FL, 0))
+                    .fma(xb, ((FloatVector) ByteVector.fromMemorySegment(QuantLanes.B, data, o0 + 2, ByteOrder.LITTLE_ENDIAN).castShape(FL, 0)).mul(xa))
+                    .fma(FloatVector.broadcast(FL, Float.float16ToFloat(data.get(I16, o0))), a0);
+            FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(QuantLanes.B, data, o1 + 18, ByteOrder.LITTLE_ENDIAN).castShape(FL, 0))
+                    .fma(xb, ((FloatVector) ByteVector.fromMemorySegment(QuantLanes.B, data, o1 + 2, ByteOrder.LITTLE_ENDIAN).castShape(FL, 0)).mul(xa))
+                    .fma(FloatVector.broadcast(FL, Float.float16ToFloat(data.get(I16, o1))), a1);
+            FloatVector s2 = ((FloatVector) ByteVector.fromMemorySegment(QuantLanes.B, data, o2 + 18, ByteOrder.LITTLE_ENDIAN).castShape(FL, 0))
+                    .fma(xb, ((FloatVector) ByteVector.fromMemorySegment(QuantLanes.B, data, o2 + 2, ByteOrder.LITTLE_ENDIAN).castShape(FL, 0)).mul(xa))
+                    .fma(FloatVector.broadcast(FL, Float.float16ToFloat(data.get(I16, o2))), a2);
+            FloatVector s3 = ((FloatVector) ByteVector.fromMemorySegment(QuantLanes.B, data, o3 + 18, ByteOrder.LITTLE_ENDIAN).castShape(FL, 0))
+                    .fma(xb, ((FloatVector) ByteVector.fromMemorySegment(QuantLanes.B, data, o3 + 2, ByteOrder.LITTLE_ENDIAN).castShape(FL, 0)).mul(xa))
+                    .fma(FloatVector.broadcast(FL, Float.float16ToFloat(data.get(I16, o3))), a3);
             a0 = b0; a1 = b1; a2 = b2; a3 = b3;
             b0 = s0; b1 = s1; b2 = s2; b3 = s3;
         }
@@ -152,11 +165,6 @@ public final class Q8_0Matrix extends PackedMatrix implements TiledMatmul.Tiles 
         out[o + stride] = Lanes.sumInPlace(lanes, L, L);
         out[o + 2 * stride] = Lanes.sumInPlace(lanes, 2 * L, L);
         out[o + 3 * stride] = Lanes.sumInPlace(lanes, 3 * L, L);
-    }
-
-    /** {@link #blockSum} of the block at o on L = 16, x given: w[0:16] x[0:16], then w[16:32] x[16:32] added by one FMA. */
-    private FloatVector block16(long o, FloatVector xa, FloatVector xb) {
-        return QuantLanes.toFloat(QuantLanes.load(data, o + 18)).fma(xb, QuantLanes.toFloat(QuantLanes.load(data, o + 2)).mul(xa));
     }
 
     /** {@link #blockSum} with its four steps written out (L = 8). */

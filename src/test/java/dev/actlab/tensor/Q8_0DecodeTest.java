@@ -14,6 +14,8 @@ class Q8_0DecodeTest {
     @Test
     void bothDecodeKernelsGiveTheBitsOfDotOnAnyThreadCount() {
         boolean was = KernelChoice.q8RowDecode, wasStrided = KernelChoice.q8StridedRows;
+        int wasMinCols = KernelChoice.q8StridedMinCols;
+        KernelChoice.q8StridedMinCols = 0;   // every shape below takes the strided kernel when it is chosen
         try (Parallel p1 = new Parallel(1); Parallel p2 = new Parallel(2)) {
             for (int cols : new int[]{512, 544, 32})
                 for (int rows : new int[]{70, 37, 130}) {
@@ -47,6 +49,7 @@ class Q8_0DecodeTest {
         } finally {
             KernelChoice.q8RowDecode = was;
             KernelChoice.q8StridedRows = wasStrided;
+            KernelChoice.q8StridedMinCols = wasMinCols;
         }
     }
 }
