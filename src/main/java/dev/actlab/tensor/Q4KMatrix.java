@@ -145,7 +145,6 @@ public final class Q4KMatrix extends SuperBlockMatrix {
         }
     }
 
-
     /**
      * {@link #dequantizeBlocks} L weights at a time: (d sc) q - (dmin mn), the same two products and the difference
      * per weight in float lanes (no fused multiply-add), so the same floats. 1B Q4_K_M prefill dequantizes every
