@@ -132,7 +132,10 @@ public record EncoderW8A8Bench(EncoderW8A8.Spec spec, int batch, int seq, int la
         double[][] ms = new double[c.length][rounds], cpu = new double[c.length][rounds];
         for (int r = 0; r < rounds; r++)
             for (int i = 0; i < c.length; i++) {
-                int e = (i + r) % c.length;   // rotate who goes first: drift and neighbours hit every engine alike
+                // rotate who goes first (drift and neighbours hit every engine alike), forward in even rounds and
+                // backward in odd ones: a cyclic order alone gave every engine the same predecessor in every round
+                // (W8A8 always right after ONNX Runtime int8, whose threads spin on after a call)
+                int e = r % 2 == 0 ? (i + r) % c.length : Math.floorMod(r - i, c.length);
                 OnnxRuntimeComparison.settle(c[e]::run);   // untimed: the previous engine's spinning threads stop
                 long c0 = os.getProcessCpuTime(), t0 = System.nanoTime();
                 c[e].run();
