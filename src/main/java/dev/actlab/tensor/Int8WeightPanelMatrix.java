@@ -99,10 +99,7 @@ public final class Int8WeightPanelMatrix implements WeightMatrix {
      */
     public static void matmulAll(Int8WeightPanelMatrix[] ms, float[] x, int n, float[][] outs, float[][] biases, F32PanelMatrix.Epilogue epilogue, Parallel par) {
         Int8WeightPanelMatrix first = ms[0];
-        int cols = first.cols;
-        for (Int8WeightPanelMatrix m : ms)
-            if (!first.sharesInputWith(m))
-                throw new IllegalArgumentException("layers of " + cols + " and " + m.cols + " columns, or with different input multipliers, cannot share quantized inputs");
+        int cols = first.cols;   // the layers' shapes and multipliers are checked by matmulAllQuantized
         float[] xq = QUANTIZED_INPUT.get();   // the caller's buffer: the call is synchronous, workers only read it during the call
         if (xq.length < (long) n * cols) QUANTIZED_INPUT.set(xq = new float[Math.multiplyExact(n, cols)]);
         final float[] xqf = xq;

@@ -106,6 +106,12 @@ final class TiledMatmul {
         }
     }
 
+    /** Columns [k0, k0 + len) of row r into a at d, or zeros for a padding row (r >= r1, past the matrix). */
+    private static void dequantizeRow(Tiles w, int r, int r1, int k0, int len, float[] a, int d) {
+        if (r < r1) w.dequantize(r, k0, len, a, d);
+        else Arrays.fill(a, d, d + len, 0f);
+    }
+
     /** Strips [s0, s1) (rows 12 s0 .. 12 s1 - 1) for all tokens, then written to out. */
     private static void block(Tiles w, float[] x, int n, float[] out, float[] pb, Panels pn, int s0, int s1, float[] a, float[] c) {
         int rows = w.rows(), cols = w.cols(), r0 = s0 * MR, r1 = Math.min(rows, s1 * MR), nPad = pn.nPad;
@@ -120,19 +126,11 @@ final class TiledMatmul {
         boolean stream = streamRows(kChunks);
         if (stream)   // the block's rows (consecutive in the file) in one pass: one long sequential read, not 12 short ones per chunk
             for (int r = r0; r < s1 * MR; r++)
-                for (int k0 = 0, d = (r - r0) * RS; k0 < cols; k0 += KC, d += chunk) {
-                    int len = Math.min(KC, cols - k0);
-                    if (r < r1) w.dequantize(r, k0, len, a, d);
-                    else Arrays.fill(a, d, d + len, 0f);
-                }
+                for (int k0 = 0, d = (r - r0) * RS; k0 < cols; k0 += KC, d += chunk) dequantizeRow(w, r, r1, k0, Math.min(KC, cols - k0), a, d);
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int len = Math.min(KC, cols - k0), aBase = stream ? (k0 / KC) * chunk : 0;
             if (!stream)
-                for (int r = r0; r < s1 * MR; r++) {
-                    int d = (r - r0) * RS;
-                    if (r < r1) w.dequantize(r, k0, len, a, d);
-                    else Arrays.fill(a, d, d + len, 0f);
-                }
+                for (int r = r0; r < s1 * MR; r++) dequantizeRow(w, r, r1, k0, len, a, (r - r0) * RS);
             for (int p = 0; p < pn.count; p++) {
                 int t0 = pn.start(p), bOff = t0 * cols + k0 * pn.width(p);
                 if (p < pn.wide) {   // 6 x 4 tiles: each strip as two halves of 6 rows
