@@ -117,10 +117,12 @@ public final class InputMajorQ8 {
      */
     private void range(float[] x, int xOff, int[] idx, int lo, int hi, float[] out, int oOff, int from, int to) {
         int L = S.length();
-        Scratch sc = reuseScratch ? SCRATCH.get() : new Scratch();
+        // this thread's work arrays (KernelScratch): a fresh tile of sums a call (up to 64 KiB on the 1B shape) was garbage
+        // that filled the launcher's small young generation every few tokens; every entry is written before it is read
+        KernelScratch sc = reuseScratch ? KernelScratch.get() : null;
         float[] acc = null;
-        int[] base = sc.base;
-        float[] xs = sc.xs;
+        int[] base = sc != null ? sc.ints(0, 32) : new int[32];
+        float[] xs = sc != null ? sc.floats(0, 32) : new float[32];
         int tile = tileRows;
         for (int t0 = from; t0 < to; t0 += tile) {
             int t1 = Math.min(to, t0 + tile), vEnd = t0 + (t1 - t0) / L * L;
@@ -131,7 +133,7 @@ public final class InputMajorQ8 {
                 while (e < hi && (idx[e] >> 5) == b) e++;
                 if (e - j <= registerColumns) blockInRegisters(x, xOff, idx, j, e, b, base, xs, out, oOff, t0, vEnd);
                 else {
-                    if (acc == null) acc = sc.acc(Math.min(tile, to - from));
+                    if (acc == null) { int len = Math.min(tile, to - from); acc = sc != null ? sc.floats(1, len) : new float[len]; }
                     blockInPasses(x, xOff, idx, j, e, b, acc, out, oOff, t0, vEnd);
                 }
                 for (int r = vEnd; r < t1; r++) out[oOff + r] = Math.fma(scale(b * rows + r), rowBlock(x, xOff, idx, j, e, r), out[oOff + r]);
@@ -140,23 +142,6 @@ public final class InputMajorQ8 {
         }
     }
 
-    /**
-     * A thread's work arrays, reused from product to product: a fresh tile of sums a call (up to 64 KiB on the 1B
-     * shape) was garbage that filled the launcher's small young generation every few tokens. Every entry is
-     * written before it is read, so reuse changes no bit.
-     */
-    private static final class Scratch {
-        final int[] base = new int[32];
-        final float[] xs = new float[32];
-        private float[] acc = new float[0];
-
-        float[] acc(int n) {
-            if (acc.length < n) acc = new float[n];
-            return acc;
-        }
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /** False: fresh work arrays a call, the previous behaviour (benchmarks only). */
     static volatile boolean reuseScratch = true;
 
